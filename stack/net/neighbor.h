@@ -1,0 +1,120 @@
+// The neighbor (ARP) cache.
+//
+// Readers (every TX on any thread) go through a lock-free fast path: each
+// slot is guarded by a sequence counter, so lookup() never takes a lock and
+// never sees a torn (ip, mac) pair. Everything that changes the table
+// (learning, resolution, timers) takes one mutex and runs off the fast path.
+// Hooks are always called with that mutex released.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "backends/api/packet.h"
+#include "stack/wire/bytes.h"
+
+namespace dpdkudp::stack {
+
+using wire::Ipv4Addr;
+
+struct NeighborConfig {
+  size_t capacity = 1024;                        // slots; rounded up to a power of two
+  uint64_t reachable_ns = 30'000'000'000;        // confirmed entry is fresh this long
+  uint64_t retrans_ns = 1'000'000'000;           // between requests while resolving
+  unsigned max_probes = 3;                       // requests before resolution fails
+  uint64_t gc_ns = 60'000'000'000;               // unused stale/failed entries freed after
+  size_t max_pending_per_neighbor = 16;          // frames held while resolving one address
+  size_t max_pending_total = 256;                // frames held while resolving, all addresses
+};
+
+// What the cache asks of its owner. Called without the cache's lock held,
+// from whichever thread drove the cache (an app thread in enqueue_pending,
+// the poller in update()/on_timer()).
+class NeighborHooks {
+ public:
+  virtual ~NeighborHooks() = default;
+  // Broadcast a request for target, or unicast it to `unicast_to` when
+  // refreshing an entry we already know (RFC 1122 §2.3.2.1).
+  virtual void send_arp_request(Ipv4Addr target, const MacAddr* unicast_to) = 0;
+  // A frame held for target can go: fill its destination MAC and send it.
+  virtual void transmit_resolved(Packet* pkt, const MacAddr& mac) = 0;
+  // Resolution failed, or the pending queue overflowed: the frame is the
+  // owner's to count and release.
+  virtual void drop_unresolved(Packet* pkt, Ipv4Addr target) = 0;
+};
+
+enum class NeighborState : uint8_t { kEmpty, kIncomplete, kReachable, kStale, kFailed, kPermanent };
+
+struct NeighborEntrySnapshot {
+  Ipv4Addr ip;
+  MacAddr mac{};
+  NeighborState state = NeighborState::kEmpty;
+  size_t pending = 0;
+};
+
+struct NeighborStats {
+  uint64_t requests_sent = 0;
+  uint64_t resolved = 0;
+  uint64_t failed = 0;           // resolutions that ran out of probes
+  uint64_t pending_dropped = 0;  // frames dropped: queue full or resolution failed
+  uint64_t table_full = 0;       // new addresses refused because no slot was free
+};
+
+class NeighborCache {
+ public:
+  NeighborCache(NeighborConfig config, NeighborHooks& hooks);
+  ~NeighborCache();
+  NeighborCache(const NeighborCache&) = delete;
+  NeighborCache& operator=(const NeighborCache&) = delete;
+
+  // Fast path, lock-free, any thread: the MAC for ip if it is known
+  // (reachable, stale or permanent). A stale hit is still returned and marks
+  // the entry for a unicast refresh by the next on_timer().
+  std::optional<MacAddr> lookup(Ipv4Addr ip, uint64_t now_ns) const;
+
+  // After a lookup miss: hold pkt until ip resolves. Starts resolution (one
+  // request now, then every retrans_ns) when none is running. Returns false
+  // when the frame could not be held (limits, full table); the caller keeps
+  // it and must drop it.
+  bool enqueue_pending(Ipv4Addr ip, Packet* pkt, uint64_t now_ns);
+
+  // Learned from ARP. `create`: make an entry if none exists (a request or
+  // reply addressed to us); otherwise only refresh an existing one (RFC 826's
+  // merge rule). Sends the frames held for ip.
+  void update(Ipv4Addr ip, const MacAddr& mac, uint64_t now_ns, bool create);
+
+  // A static entry that never ages (configuration, or seeding from the
+  // kernel's table with `permanent` false: seeded entries start stale).
+  void insert(Ipv4Addr ip, const MacAddr& mac, uint64_t now_ns, bool permanent);
+
+  // Retries, failures, refresh probes and garbage collection.
+  void on_timer(uint64_t now_ns);
+
+  // Releases all held frames through drop_unresolved (shutdown).
+  void flush_pending();
+
+  std::vector<NeighborEntrySnapshot> snapshot() const;
+  NeighborStats stats() const;
+
+ private:
+  struct Slot;
+  struct Pending;
+  Slot* find_slot(Ipv4Addr ip) const;
+  Slot* claim_slot(Ipv4Addr ip, uint64_t now_ns);  // with mutex_ held
+  void publish(Slot& slot, Ipv4Addr ip, const MacAddr& mac, NeighborState state);
+
+  NeighborConfig config_;
+  NeighborHooks& hooks_;
+  size_t mask_;
+  std::unique_ptr<Slot[]> slots_;
+  mutable std::mutex mutex_;
+  size_t pending_total_ = 0;
+  NeighborStats stats_;
+};
+
+}  // namespace dpdkudp::stack

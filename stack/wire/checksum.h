@@ -1,0 +1,56 @@
+// The Internet checksum (RFC 1071) and its pseudo-header and incremental
+// forms (RFC 1624).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "stack/wire/bytes.h"
+
+namespace dpdkudp::wire {
+
+// One's-complement sum of data folded to 16 bits, NOT inverted. `initial`
+// carries a partial sum from a previous call (e.g. the pseudo-header); data
+// is taken as big-endian 16-bit words, an odd last byte padded with zero.
+// Only chain calls whose earlier pieces have an even length.
+uint16_t checksum_fold(const uint8_t* data, size_t len, uint32_t initial = 0);
+
+// The checksum to put in a header: ~fold. A header whose checksum field is
+// already filled verifies when internet_checksum() over it is 0.
+inline uint16_t internet_checksum(const uint8_t* data, size_t len, uint32_t initial = 0) {
+  return static_cast<uint16_t>(~checksum_fold(data, len, initial));
+}
+
+// Partial sum of the IPv4 pseudo-header (RFC 768): src, dst, zero, proto,
+// length. Feed it as `initial` to checksum_fold().
+constexpr uint32_t ipv4_pseudo_header_sum(Ipv4Addr src, Ipv4Addr dst, uint8_t protocol,
+                                          uint16_t length) {
+  uint32_t sum = (src.value >> 16) + (src.value & 0xffff) + (dst.value >> 16) +
+                 (dst.value & 0xffff) + protocol + length;
+  return sum;
+}
+
+// Folds a 32-bit partial sum to 16 bits (end-around carry).
+constexpr uint16_t fold32(uint32_t sum) {
+  sum = (sum & 0xffff) + (sum >> 16);
+  sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<uint16_t>(sum);
+}
+
+// RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m') when one 16-bit field changes
+// from old_word to new_word.
+constexpr uint16_t checksum_update16(uint16_t checksum, uint16_t old_word, uint16_t new_word) {
+  uint32_t sum = uint32_t{static_cast<uint16_t>(~checksum)} +
+                 uint32_t{static_cast<uint16_t>(~old_word)} + new_word;
+  return static_cast<uint16_t>(~fold32(sum));
+}
+
+// The same for a 32-bit field (an address).
+constexpr uint16_t checksum_update32(uint16_t checksum, uint32_t old_value, uint32_t new_value) {
+  checksum = checksum_update16(checksum, static_cast<uint16_t>(old_value >> 16),
+                               static_cast<uint16_t>(new_value >> 16));
+  return checksum_update16(checksum, static_cast<uint16_t>(old_value & 0xffff),
+                           static_cast<uint16_t>(new_value & 0xffff));
+}
+
+}  // namespace dpdkudp::wire

@@ -1,0 +1,53 @@
+#include "stack/wire/ipv4.h"
+
+#include "stack/wire/checksum.h"
+
+namespace dpdkudp::wire {
+
+std::optional<Ipv4Packet> Ipv4Packet::parse(std::span<const uint8_t> bytes, Error* error) {
+  auto fail = [error](Error e) {
+    if (error) *error = e;
+    return std::nullopt;
+  };
+  if (bytes.size() < kMinHeaderLen) return fail(Error::kTruncated);
+  const uint8_t* p = bytes.data();
+  if ((p[kVerIhlOffset] >> 4) != 4) return fail(Error::kBadVersion);
+  size_t header_len = size_t{p[kVerIhlOffset] & 0x0fu} * 4;
+  if (header_len < kMinHeaderLen) return fail(Error::kBadHeaderLen);
+  size_t total_len = load_be16(p + kTotalLenOffset);
+  if (total_len < header_len) return fail(Error::kBadTotalLen);
+  if (total_len > bytes.size()) return fail(Error::kTruncated);
+  return Ipv4Packet(p);
+}
+
+bool Ipv4Packet::verify_checksum() const { return checksum_fold(p_, header_len()) == 0xffff; }
+
+Ipv4Repr Ipv4Repr::parse(const Ipv4Packet& packet) {
+  return Ipv4Repr{packet.src(),
+                  packet.dst(),
+                  packet.protocol(),
+                  static_cast<uint16_t>(packet.total_len() - packet.header_len()),
+                  packet.ttl(),
+                  packet.tos(),
+                  packet.ident(),
+                  packet.dont_fragment()};
+}
+
+void Ipv4Repr::emit(std::span<uint8_t> out, bool fill_checksum) const {
+  uint8_t* p = out.data();
+  p[Ipv4Packet::kVerIhlOffset] = 0x45;
+  p[Ipv4Packet::kTosOffset] = tos;
+  store_be16(p + Ipv4Packet::kTotalLenOffset, static_cast<uint16_t>(kBufferLen + payload_len));
+  store_be16(p + Ipv4Packet::kIdentOffset, ident);
+  store_be16(p + Ipv4Packet::kFlagsFragOffset, dont_fragment ? Ipv4Packet::kFlagDontFragment : 0);
+  p[Ipv4Packet::kTtlOffset] = ttl;
+  p[Ipv4Packet::kProtocolOffset] = protocol;
+  store_be16(p + Ipv4Packet::kChecksumOffset, 0);
+  src.store(p + Ipv4Packet::kSrcOffset);
+  dst.store(p + Ipv4Packet::kDstOffset);
+  if (fill_checksum) {
+    store_be16(p + Ipv4Packet::kChecksumOffset, internet_checksum(p, kBufferLen));
+  }
+}
+
+}  // namespace dpdkudp::wire

@@ -1,0 +1,56 @@
+// UDP (RFC 768).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include "stack/wire/bytes.h"
+#include "stack/wire/checksum.h"
+
+namespace dpdkudp::wire {
+
+class UdpDatagram {
+ public:
+  static constexpr size_t kHeaderLen = 8;
+  static constexpr size_t kSrcPortOffset = 0;
+  static constexpr size_t kDstPortOffset = 2;
+  static constexpr size_t kLengthOffset = 4;
+  static constexpr size_t kChecksumOffset = 6;
+
+  // Checks 8 <= length field <= bytes.size(); payload() ends at length.
+  static std::optional<UdpDatagram> parse(std::span<const uint8_t> bytes);
+
+  uint16_t src_port() const { return load_be16(p_ + kSrcPortOffset); }
+  uint16_t dst_port() const { return load_be16(p_ + kDstPortOffset); }
+  uint16_t length() const { return load_be16(p_ + kLengthOffset); }
+  uint16_t checksum() const { return load_be16(p_ + kChecksumOffset); }
+  std::span<const uint8_t> payload() const { return {p_ + kHeaderLen, size_t{length()} - kHeaderLen}; }
+  std::span<const uint8_t> bytes() const { return {p_, length()}; }
+
+  // RFC 768: a transmitted checksum of zero means the sender computed none.
+  bool verify_checksum(Ipv4Addr src, Ipv4Addr dst) const;
+
+ private:
+  explicit UdpDatagram(const uint8_t* p) : p_(p) {}
+  const uint8_t* p_;
+};
+
+enum class ChecksumMode {
+  kFull,           // compute the whole checksum in software
+  kPseudoHeader,   // write the pseudo-header sum for the device (kTxUdpCsum)
+  kNone,           // leave zero (IPv4 only)
+};
+
+struct UdpRepr {
+  uint16_t src_port = 0;
+  uint16_t dst_port = 0;
+
+  static constexpr size_t kHeaderLen = UdpDatagram::kHeaderLen;
+  // Writes the header at the front of `datagram`, whose tail (after 8 bytes)
+  // already holds the payload; its size is the UDP length.
+  void emit(std::span<uint8_t> datagram, Ipv4Addr src, Ipv4Addr dst, ChecksumMode mode) const;
+};
+
+}  // namespace dpdkudp::wire
