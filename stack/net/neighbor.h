@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "backends/api/packet.h"
@@ -104,9 +105,21 @@ class NeighborCache {
  private:
   struct Slot;
   struct Pending;
+  struct Deferred;  // hook calls collected under mutex_, made after it is released
   Slot* find_slot(Ipv4Addr ip) const;
   Slot* claim_slot(Ipv4Addr ip, uint64_t now_ns);  // with mutex_ held
+  // Seqlock writes, with mutex_ held. The first keeps the confirmation time.
   void publish(Slot& slot, Ipv4Addr ip, const MacAddr& mac, NeighborState state);
+  void publish(Slot& slot, Ipv4Addr ip, const MacAddr& mac, NeighborState state,
+               uint64_t confirmed_ns);
+  // With mutex_ held.
+  Pending settle(Slot& slot, Ipv4Addr ip, const MacAddr& mac, NeighborState state,
+                 uint64_t now_ns);
+  void erase(Slot& slot);
+  bool evict_one();
+  std::pair<Packet*, Ipv4Addr> take_oldest_pending();  // frame and its address
+  void age(Slot& slot, uint64_t now_ns, Deferred& work);
+  void run(Deferred& work);  // without mutex_
 
   NeighborConfig config_;
   NeighborHooks& hooks_;

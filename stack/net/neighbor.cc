@@ -1,0 +1,577 @@
+#include "stack/net/neighbor.h"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <limits>
+#include <tuple>
+#include <utility>
+
+namespace dpdkudp::stack {
+namespace {
+
+// Slot states beyond NeighborState, private to the table: a deleted slot
+// that still links a probe chain (readers and inserts walk past it).
+constexpr uint8_t kDeleted = 0xff;
+
+constexpr uint8_t code(NeighborState s) { return static_cast<uint8_t>(s); }
+constexpr uint8_t kEmptyCode = code(NeighborState::kEmpty);
+
+// Readers refresh a slot's "used" time at most this often, so a hot entry's
+// cache line is not written by every TX on every thread.
+constexpr uint64_t kUsedGranularityNs = 1'000'000;
+
+bool is_live(uint8_t state) { return state != kEmptyCode && state != kDeleted; }
+
+bool has_mac(uint8_t state) {
+  return state == code(NeighborState::kReachable) || state == code(NeighborState::kStale) ||
+         state == code(NeighborState::kPermanent);
+}
+
+uint64_t pack_mac(const MacAddr& mac) {
+  uint64_t v = 0;
+  std::memcpy(&v, mac.data(), mac.size());
+  return v;
+}
+
+MacAddr unpack_mac(uint64_t v) {
+  MacAddr mac;
+  std::memcpy(mac.data(), &v, mac.size());
+  return mac;
+}
+
+// Time since `since`, zero if the caller's clock is behind (threads may pass
+// slightly different now_ns values).
+uint64_t elapsed(uint64_t now_ns, uint64_t since_ns) {
+  return now_ns > since_ns ? now_ns - since_ns : 0;
+}
+
+size_t home_index(Ipv4Addr ip, size_t mask) {
+  // Fibonacci hashing spreads consecutive host addresses across the table.
+  uint32_t h = ip.value * 0x9E3779B1u;
+  return (h ^ (h >> 16)) & mask;
+}
+
+// Hooks get one frame at a time, unlinked: they may reuse Packet::next.
+void transmit_chain(NeighborHooks& hooks, Packet* pkt, const MacAddr& mac) {
+  while (pkt != nullptr) {
+    Packet* next = std::exchange(pkt->next, nullptr);
+    hooks.transmit_resolved(pkt, mac);
+    pkt = next;
+  }
+}
+
+void drop_chain(NeighborHooks& hooks, Packet* pkt, Ipv4Addr target) {
+  while (pkt != nullptr) {
+    Packet* next = std::exchange(pkt->next, nullptr);
+    hooks.drop_unresolved(pkt, target);
+    pkt = next;
+  }
+}
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+}  // namespace
+
+// A FIFO of frames linked through Packet::next: holding a frame costs no
+// allocation.
+struct NeighborCache::Pending {
+  Packet* head = nullptr;
+  Packet* tail = nullptr;
+  size_t count = 0;
+
+  void push(Packet* pkt) {
+    pkt->next = nullptr;
+    if (tail != nullptr) {
+      tail->next = pkt;
+    } else {
+      head = pkt;
+    }
+    tail = pkt;
+    ++count;
+  }
+  Packet* pop() {
+    Packet* pkt = head;
+    head = pkt->next;
+    if (head == nullptr) {
+      tail = nullptr;
+    }
+    pkt->next = nullptr;
+    --count;
+    return pkt;
+  }
+  Pending take() { return std::exchange(*this, Pending{}); }
+};
+
+// One table entry. The seqlock fields are written only by mutex_ holders,
+// through store(); any thread reads them through load().
+struct alignas(64) NeighborCache::Slot {
+  struct View {
+    uint32_t ip;
+    uint64_t mac;
+    uint64_t confirmed_ns;
+    uint8_t state;
+  };
+
+  std::atomic<uint32_t> seq{0};  // odd while store() is running
+  std::atomic<uint32_t> ip{0};
+  std::atomic<uint64_t> mac{0};
+  std::atomic<uint64_t> confirmed_ns{0};
+  std::atomic<uint8_t> state{kEmptyCode};
+
+  // Hints written by readers outside the seqlock. A reader may write them
+  // just after the slot was reused; that only delays gc or asks for one
+  // refresh, and refresh_for names the address so it cannot leak to another.
+  std::atomic<uint64_t> used_ns{0};
+  std::atomic<uint32_t> refresh_for{0};
+
+  // mutex_ only.
+  Pending pending;
+  uint64_t next_probe_ns = 0;       // incomplete: next broadcast; probing: give-up time
+  uint64_t resolving_since_ns = 0;  // when the current resolution started
+  unsigned probes = 0;              // broadcasts sent in the current resolution
+  bool probing = false;             // stale: unicast refresh sent, awaiting reply
+
+  // Writer side of the seqlock (Boehm, "Can seqlocks get along with
+  // programming language memory models?", 2012): the release fence keeps the
+  // data stores after the odd count, the final release store keeps them
+  // before the even one.
+  void store(uint32_t ip_v, uint64_t mac_v, uint8_t state_v, uint64_t confirmed_v) {
+    uint32_t s = seq.load(std::memory_order_relaxed);
+    seq.store(s + 1, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_release);
+    ip.store(ip_v, std::memory_order_relaxed);
+    mac.store(mac_v, std::memory_order_relaxed);
+    state.store(state_v, std::memory_order_relaxed);
+    confirmed_ns.store(confirmed_v, std::memory_order_relaxed);
+    seq.store(s + 2, std::memory_order_release);
+  }
+
+  // Reader side: a copy is kept only if the count was even and unchanged
+  // around it. The acquire fence orders the data loads before the re-check.
+  View load() const {
+    for (;;) {
+      uint32_t before = seq.load(std::memory_order_acquire);
+      if ((before & 1) != 0) {
+        cpu_relax();
+        continue;
+      }
+      View v{ip.load(std::memory_order_relaxed), mac.load(std::memory_order_relaxed),
+             confirmed_ns.load(std::memory_order_relaxed),
+             state.load(std::memory_order_relaxed)};
+      std::atomic_thread_fence(std::memory_order_acquire);
+      if (seq.load(std::memory_order_relaxed) == before) {
+        return v;
+      }
+    }
+  }
+
+  void reset_resolution() {
+    next_probe_ns = 0;
+    resolving_since_ns = 0;
+    probes = 0;
+    probing = false;
+    refresh_for.store(0, std::memory_order_relaxed);
+  }
+};
+
+// Hook calls decided under mutex_ by the timer and shutdown paths.
+struct NeighborCache::Deferred {
+  struct Request {
+    Ipv4Addr target;
+    std::optional<MacAddr> unicast_to;
+  };
+  struct Drop {
+    Pending frames;
+    Ipv4Addr target;
+  };
+  std::vector<Request> requests;
+  std::vector<Drop> drops;
+};
+
+NeighborCache::NeighborCache(NeighborConfig config, NeighborHooks& hooks)
+    : config_(config),
+      hooks_(hooks),
+      mask_(std::bit_ceil(std::max<size_t>(config.capacity, 1)) - 1),
+      slots_(std::make_unique<Slot[]>(mask_ + 1)) {}
+
+NeighborCache::~NeighborCache() { flush_pending(); }
+
+std::optional<MacAddr> NeighborCache::lookup(Ipv4Addr ip, uint64_t now_ns) const {
+  size_t i = home_index(ip, mask_);
+  for (size_t n = 0; n <= mask_; ++n, i = (i + 1) & mask_) {
+    Slot& slot = slots_[i];
+    Slot::View v = slot.load();
+    if (v.state == kEmptyCode) {
+      return std::nullopt;  // end of the probe chain
+    }
+    if (v.ip != ip.value || v.state == kDeleted) {
+      continue;
+    }
+    if (!has_mac(v.state)) {
+      return std::nullopt;  // incomplete or failed: the slow path decides
+    }
+    bool stale = v.state == code(NeighborState::kStale) ||
+                 (v.state == code(NeighborState::kReachable) &&
+                  elapsed(now_ns, v.confirmed_ns) >= config_.reachable_ns);
+    if (stale && slot.refresh_for.load(std::memory_order_relaxed) != ip.value) {
+      slot.refresh_for.store(ip.value, std::memory_order_relaxed);
+    }
+    if (now_ns > slot.used_ns.load(std::memory_order_relaxed) + kUsedGranularityNs) {
+      slot.used_ns.store(now_ns, std::memory_order_relaxed);
+    }
+    return unpack_mac(v.mac);
+  }
+  return std::nullopt;
+}
+
+bool NeighborCache::enqueue_pending(Ipv4Addr ip, Packet* pkt, uint64_t now_ns) {
+  bool held = false;
+  bool send_request = false;
+  std::optional<MacAddr> resolved;
+  Packet* dropped = nullptr;
+  Ipv4Addr dropped_for;
+  {
+    std::lock_guard lock(mutex_);
+    Slot* slot = claim_slot(ip, now_ns);
+    if (slot == nullptr) {
+      return false;
+    }
+    slot->used_ns.store(now_ns, std::memory_order_relaxed);
+    Slot::View v = slot->load();
+    if (has_mac(v.state)) {
+      // Resolved between the caller's lookup miss and now: send it.
+      resolved = unpack_mac(v.mac);
+      held = true;
+    } else {
+      if (v.state != code(NeighborState::kIncomplete)) {
+        // New or failed: start a resolution (Linux restarts a failed entry too).
+        publish(*slot, ip, wire::kZeroMac, NeighborState::kIncomplete, 0);
+        slot->reset_resolution();
+        slot->probes = 1;
+        slot->next_probe_ns = now_ns + config_.retrans_ns;
+        slot->resolving_since_ns = now_ns;
+        send_request = true;
+        ++stats_.requests_sent;
+      }
+      if (config_.max_pending_per_neighbor > 0 && config_.max_pending_total > 0) {
+        // Like Linux's unres_qlen: at a bound, the oldest frame makes room.
+        if (slot->pending.count >= config_.max_pending_per_neighbor) {
+          dropped = slot->pending.pop();
+          dropped_for = ip;
+          --pending_total_;
+        } else if (pending_total_ >= config_.max_pending_total) {
+          std::tie(dropped, dropped_for) = take_oldest_pending();
+        }
+        if (dropped != nullptr) {
+          ++stats_.pending_dropped;
+        }
+        slot->pending.push(pkt);
+        ++pending_total_;
+        held = true;
+      }
+    }
+  }
+  if (send_request) {
+    hooks_.send_arp_request(ip, nullptr);
+  }
+  if (dropped != nullptr) {
+    hooks_.drop_unresolved(dropped, dropped_for);
+  }
+  if (resolved) {
+    hooks_.transmit_resolved(pkt, *resolved);
+  }
+  return held;
+}
+
+void NeighborCache::update(Ipv4Addr ip, const MacAddr& mac, uint64_t now_ns, bool create) {
+  Pending ready;
+  {
+    std::lock_guard lock(mutex_);
+    Slot* slot = create ? claim_slot(ip, now_ns) : find_slot(ip);
+    if (slot == nullptr || slot->load().state == code(NeighborState::kPermanent)) {
+      return;  // configuration wins over the wire, as in Linux
+    }
+    ready = settle(*slot, ip, mac, NeighborState::kReachable, now_ns);
+  }
+  transmit_chain(hooks_, ready.head, mac);
+}
+
+void NeighborCache::insert(Ipv4Addr ip, const MacAddr& mac, uint64_t now_ns, bool permanent) {
+  Pending ready;
+  {
+    std::lock_guard lock(mutex_);
+    Slot* slot = claim_slot(ip, now_ns);
+    if (slot == nullptr) {
+      return;
+    }
+    Slot::View v = slot->load();
+    // Seeding must not undo what we know better: a configured entry, or one
+    // we confirmed ourselves with the same address.
+    if (!permanent && (v.state == code(NeighborState::kPermanent) ||
+                       (v.state == code(NeighborState::kReachable) && v.mac == pack_mac(mac)))) {
+      return;
+    }
+    ready = settle(*slot, ip, mac, permanent ? NeighborState::kPermanent : NeighborState::kStale,
+                   now_ns);
+  }
+  transmit_chain(hooks_, ready.head, mac);
+}
+
+// The address is known now: publish it and hand back the frames held for it.
+NeighborCache::Pending NeighborCache::settle(Slot& slot, Ipv4Addr ip, const MacAddr& mac,
+                                             NeighborState state, uint64_t now_ns) {
+  uint8_t before = slot.load().state;
+  if (!is_live(before)) {
+    slot.used_ns.store(now_ns, std::memory_order_relaxed);
+  }
+  if (before == code(NeighborState::kIncomplete)) {
+    ++stats_.resolved;
+  }
+  publish(slot, ip, mac, state, now_ns);
+  slot.reset_resolution();
+  Pending ready = slot.pending.take();
+  pending_total_ -= ready.count;
+  return ready;
+}
+
+void NeighborCache::on_timer(uint64_t now_ns) {
+  Deferred work;
+  {
+    std::lock_guard lock(mutex_);
+    for (size_t i = 0; i <= mask_; ++i) {
+      age(slots_[i], now_ns, work);
+    }
+  }
+  run(work);
+}
+
+// One slot's share of on_timer, with mutex_ held.
+void NeighborCache::age(Slot& slot, uint64_t now_ns, Deferred& work) {
+  Slot::View v = slot.load();
+  Ipv4Addr ip(v.ip);
+  bool unused = elapsed(now_ns, slot.used_ns.load(std::memory_order_relaxed)) >= config_.gc_ns;
+  switch (static_cast<NeighborState>(v.state)) {
+    case NeighborState::kIncomplete:
+      if (now_ns < slot.next_probe_ns) {
+        return;
+      }
+      if (slot.probes < config_.max_probes) {
+        ++slot.probes;
+        slot.next_probe_ns = now_ns + config_.retrans_ns;
+        work.requests.push_back({ip, std::nullopt});
+        ++stats_.requests_sent;
+        return;
+      }
+      publish(slot, ip, wire::kZeroMac, NeighborState::kFailed);
+      ++stats_.failed;
+      stats_.pending_dropped += slot.pending.count;
+      pending_total_ -= slot.pending.count;
+      work.drops.push_back({slot.pending.take(), ip});
+      return;
+    case NeighborState::kReachable:
+      if (elapsed(now_ns, v.confirmed_ns) < config_.reachable_ns) {
+        return;
+      }
+      publish(slot, ip, unpack_mac(v.mac), NeighborState::kStale);
+      [[fallthrough]];
+    case NeighborState::kStale:
+      if (slot.probing) {
+        if (now_ns >= slot.next_probe_ns) {
+          // No answer to the unicast refresh: the address must be
+          // resolved again by broadcast.
+          publish(slot, ip, wire::kZeroMac, NeighborState::kFailed);
+          slot.reset_resolution();
+          ++stats_.failed;
+        }
+      } else if (slot.refresh_for.load(std::memory_order_relaxed) == v.ip) {
+        // Used while stale: one unicast request (RFC 1122 §2.3.2.1).
+        slot.refresh_for.store(0, std::memory_order_relaxed);
+        slot.probing = true;
+        slot.next_probe_ns = now_ns + config_.max_probes * config_.retrans_ns;
+        work.requests.push_back({ip, unpack_mac(v.mac)});
+        ++stats_.requests_sent;
+      } else if (unused) {
+        erase(slot);
+      }
+      return;
+    case NeighborState::kFailed:
+      if (unused) {
+        erase(slot);
+      }
+      return;
+    default:  // empty, deleted, permanent
+      return;
+  }
+}
+
+void NeighborCache::flush_pending() {
+  Deferred work;
+  {
+    std::lock_guard lock(mutex_);
+    for (size_t i = 0; i <= mask_; ++i) {
+      Slot& slot = slots_[i];
+      if (slot.pending.count > 0) {
+        work.drops.push_back({slot.pending.take(), Ipv4Addr(slot.load().ip)});
+      }
+    }
+    pending_total_ = 0;
+  }
+  run(work);
+}
+
+std::vector<NeighborEntrySnapshot> NeighborCache::snapshot() const {
+  std::vector<NeighborEntrySnapshot> out;
+  std::lock_guard lock(mutex_);
+  for (size_t i = 0; i <= mask_; ++i) {
+    const Slot& slot = slots_[i];
+    Slot::View v = slot.load();
+    if (is_live(v.state)) {
+      out.push_back({Ipv4Addr(v.ip), unpack_mac(v.mac), static_cast<NeighborState>(v.state),
+                     slot.pending.count});
+    }
+  }
+  return out;
+}
+
+NeighborStats NeighborCache::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
+}
+
+// With mutex_ held: no other writer, so loads never retry.
+NeighborCache::Slot* NeighborCache::find_slot(Ipv4Addr ip) const {
+  size_t i = home_index(ip, mask_);
+  for (size_t n = 0; n <= mask_; ++n, i = (i + 1) & mask_) {
+    Slot::View v = slots_[i].load();
+    if (v.state == kEmptyCode) {
+      return nullptr;
+    }
+    if (v.state != kDeleted && v.ip == ip.value) {
+      return &slots_[i];
+    }
+  }
+  return nullptr;
+}
+
+// The slot holding ip, or a free one for it (its published state still
+// empty/deleted: the caller publishes). The whole chain is searched before a
+// deleted slot is reused, so an address never occupies two slots.
+NeighborCache::Slot* NeighborCache::claim_slot(Ipv4Addr ip, uint64_t now_ns) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    Slot* free_slot = nullptr;
+    size_t i = home_index(ip, mask_);
+    for (size_t n = 0; n <= mask_; ++n, i = (i + 1) & mask_) {
+      Slot::View v = slots_[i].load();
+      if (v.state == kEmptyCode || v.state == kDeleted) {
+        if (free_slot == nullptr) {
+          free_slot = &slots_[i];
+        }
+        if (v.state == kEmptyCode) {
+          break;
+        }
+      } else if (v.ip == ip.value) {
+        return &slots_[i];
+      }
+    }
+    if (free_slot != nullptr) {
+      free_slot->pending = Pending{};
+      free_slot->reset_resolution();
+      free_slot->used_ns.store(now_ns, std::memory_order_relaxed);
+      return free_slot;
+    }
+    if (!evict_one()) {
+      break;
+    }
+  }
+  ++stats_.table_full;
+  return nullptr;
+}
+
+void NeighborCache::publish(Slot& slot, Ipv4Addr ip, const MacAddr& mac, NeighborState state) {
+  publish(slot, ip, mac, state, slot.confirmed_ns.load(std::memory_order_relaxed));
+}
+
+void NeighborCache::publish(Slot& slot, Ipv4Addr ip, const MacAddr& mac, NeighborState state,
+                            uint64_t confirmed_ns) {
+  slot.store(ip.value, pack_mac(mac), code(state), confirmed_ns);
+}
+
+// Frees a slot without moving any other entry, so a concurrent reader can at
+// worst miss (and take the slow path), never find the wrong address. A slot
+// followed by an empty one ends every chain through it: it becomes empty,
+// and so do the tombstones just before it.
+void NeighborCache::erase(Slot& slot) {
+  size_t i = static_cast<size_t>(&slot - slots_.get());
+  bool chain_ends = mask_ == 0 || slots_[(i + 1) & mask_].load().state == kEmptyCode;
+  if (!chain_ends) {
+    slot.store(0, 0, kDeleted, 0);
+    return;
+  }
+  slot.store(0, 0, kEmptyCode, 0);
+  for (size_t n = 0; n < mask_; ++n) {
+    i = (i - 1) & mask_;
+    if (slots_[i].load().state != kDeleted) {
+      break;
+    }
+    slots_[i].store(0, 0, kEmptyCode, 0);
+  }
+}
+
+// Table full: free the least recently used entry nobody waits on (stale and
+// not being refreshed, or failed), as Linux's forced gc does.
+bool NeighborCache::evict_one() {
+  Slot* victim = nullptr;
+  uint64_t oldest = std::numeric_limits<uint64_t>::max();
+  for (size_t i = 0; i <= mask_; ++i) {
+    Slot& slot = slots_[i];
+    uint8_t state = slot.load().state;
+    bool idle = (state == code(NeighborState::kStale) && !slot.probing) ||
+                state == code(NeighborState::kFailed);
+    uint64_t used = slot.used_ns.load(std::memory_order_relaxed);
+    if (idle && slot.pending.count == 0 && used < oldest) {
+      victim = &slot;
+      oldest = used;
+    }
+  }
+  if (victim == nullptr) {
+    return false;
+  }
+  erase(*victim);
+  return true;
+}
+
+// The total bound is hit: take the first frame of the address that has been
+// resolving longest, which holds the oldest frames.
+std::pair<Packet*, Ipv4Addr> NeighborCache::take_oldest_pending() {
+  Slot* victim = nullptr;
+  for (size_t i = 0; i <= mask_; ++i) {
+    Slot& slot = slots_[i];
+    if (slot.pending.count > 0 &&
+        (victim == nullptr || slot.resolving_since_ns < victim->resolving_since_ns)) {
+      victim = &slot;
+    }
+  }
+  if (victim == nullptr) {
+    return {nullptr, Ipv4Addr()};
+  }
+  --pending_total_;
+  return {victim->pending.pop(), Ipv4Addr(victim->load().ip)};
+}
+
+void NeighborCache::run(Deferred& work) {
+  for (const auto& req : work.requests) {
+    hooks_.send_arp_request(req.target, req.unicast_to ? &*req.unicast_to : nullptr);
+  }
+  for (auto& drop : work.drops) {
+    drop_chain(hooks_, drop.frames.head, drop.target);
+  }
+}
+
+}  // namespace dpdkudp::stack

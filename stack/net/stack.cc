@@ -1,0 +1,447 @@
+#include "stack/net/stack.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <functional>
+#include <thread>
+
+#include "stack/wire/arp.h"
+#include "stack/wire/checksum.h"
+#include "stack/wire/ethernet.h"
+#include "stack/wire/icmpv4.h"
+#include "stack/wire/ipv4.h"
+#include "stack/wire/udp.h"
+
+namespace dpdkudp::stack {
+
+using wire::ArpOp;
+using wire::ArpRepr;
+using wire::Ipv4Packet;
+using wire::Ipv4Repr;
+using wire::UdpDatagram;
+using wire::UdpRepr;
+
+namespace {
+
+// RFC 1812 §4.3.2.3: an ICMP error carries as much of the offending
+// datagram as fits in 576 bytes.
+constexpr size_t kIcmpErrorMaxData = 576 - Ipv4Packet::kMinHeaderLen - wire::Icmpv4Packet::kHeaderLen;
+
+bool is_multicast_mac(const uint8_t* mac) { return (mac[0] & 1) != 0; }
+
+// errno and "fatal" for an ICMP error, as Linux's icmp_err_convert[].
+struct IcmpErrno {
+  int error;
+  bool fatal;
+};
+IcmpErrno icmp_errno(uint8_t type, uint8_t code) {
+  using namespace wire;
+  if (type == icmp_type::kTimeExceeded) return {EHOSTUNREACH, false};
+  if (type == icmp_type::kParameterProblem) return {EPROTO, true};
+  switch (code) {
+    case icmp_unreach::kNet: return {ENETUNREACH, false};
+    case icmp_unreach::kHost: return {EHOSTUNREACH, false};
+    case icmp_unreach::kProtocol: return {ENOPROTOOPT, true};
+    case icmp_unreach::kPort: return {ECONNREFUSED, true};
+    case icmp_unreach::kFragNeeded: return {EMSGSIZE, false};
+    case 5: return {EOPNOTSUPP, false};  // source route failed
+    case icmp_unreach::kNetUnknown: return {ENETUNREACH, true};
+    case icmp_unreach::kHostUnknown: return {EHOSTDOWN, true};
+    case 8: return {ENONET, true};  // host isolated
+    case icmp_unreach::kNetProhibited: return {ENETUNREACH, true};
+    case icmp_unreach::kHostProhibited: return {EHOSTUNREACH, true};
+    case 11: return {ENETUNREACH, false};  // net unreachable for TOS
+    case 12: return {EHOSTUNREACH, false};  // host unreachable for TOS
+    default: return {EHOSTUNREACH, true};   // 13..15: filtered, precedence
+  }
+}
+
+}  // namespace
+
+// Work collected while one burst is processed, flushed once at its end.
+struct Stack::RxBatch {
+  uint16_t queue = 0;
+  uint64_t now_real_ns = 0;
+  uint64_t now_mono_ns = 0;
+  RxQueueCounters* counters = nullptr;
+  Packet* release[kBurst * 2];
+  size_t n_release = 0;
+  Packet* send[kBurst * 2];
+  size_t n_send = 0;
+  // The run of datagrams for one socket, delivered with one queue update.
+  UdpSocket* chain_socket = nullptr;
+  Packet* chain_first = nullptr;
+  Packet* chain_last = nullptr;
+  uint32_t chain_count = 0;
+  uint64_t chain_bytes = 0;
+  uint64_t chain_base = 0;  // the socket's charge when the run began
+
+  void flush_chain() {
+    if (chain_socket == nullptr) return;
+    chain_socket->deliver_chain(chain_first, chain_last, chain_count, chain_bytes);
+    counters->udp_delivered.add(chain_count);
+    chain_socket = nullptr;
+  }
+};
+
+Stack::Stack(Backend& backend, StackConfig config, const Clock& clock)
+    : backend_(backend),
+      config_(std::move(config)),
+      clock_(clock),
+      caps_(backend.capabilities()),
+      mac_(backend.mac()),
+      mtu_(config_.mtu != 0 ? std::min(config_.mtu, caps_.mtu) : caps_.mtu),
+      routes_(mtu_),
+      neighbors_(config_.neighbor, *this),
+      table_(reclaimer_, config_.ephemeral_low, config_.ephemeral_high),
+      icmp_limiter_(config_.icmp_rate),
+      tx_locks_(new TxLock[std::max<uint16_t>(caps_.tx_queues, 1)]),
+      rx_counters_(new RxQueueCounters[std::max<uint16_t>(caps_.rx_queues, 1)]) {
+  routes_.add(Route{Ipv4Cidr{config_.address.network(), config_.address.prefix_len}, std::nullopt, 0, 0});
+  if (config_.gateway) routes_.add(Route{Ipv4Cidr{Ipv4Addr::any(), 0}, config_.gateway, 0, 0});
+  for (const Route& r : config_.routes) routes_.add(r);
+}
+
+Stack::~Stack() {
+  neighbors_.flush_pending();
+  std::vector<UdpSocket*> open;
+  {
+    std::lock_guard lock(sockets_lock_);
+    open.assign(sockets_.begin(), sockets_.end());
+  }
+  for (UdpSocket* s : open) s->close();
+  reclaimer_.drain_all();
+  while (Packet* p = loopback_.pop()) release(p);
+}
+
+void Stack::start() {
+  if (!config_.dedicated) return;
+  // Gratuitous ARP (RFC 5227 §3 announcement): sender = target = us.
+  send_arp(ArpOp::kRequest, wire::kBroadcastMac, wire::kZeroMac, config_.address.addr);
+}
+
+UdpSocket* Stack::open_udp() {
+  auto* s = new UdpSocket(*this, next_socket_id_.fetch_add(1, std::memory_order_relaxed));
+  std::lock_guard lock(sockets_lock_);
+  sockets_.insert(s);
+  return s;
+}
+
+// ---------------------------------------------------------------- RX
+
+size_t Stack::poll(uint16_t queue) {
+  Packet* pkts[kBurst];
+  size_t n = backend_.rx_burst(queue, pkts);
+  if (queue == 0 && loopback_count_.load(std::memory_order_acquire) != 0) {
+    size_t looped = 0;
+    while (n < kBurst) {
+      Packet* p = loopback_.pop();
+      if (p == nullptr) break;
+      pkts[n++] = p;
+      ++looped;
+    }
+    loopback_count_.fetch_sub(static_cast<uint32_t>(looped), std::memory_order_acq_rel);
+  }
+  if (n == 0) return 0;
+
+  RxBatch batch;
+  batch.queue = queue;
+  batch.now_real_ns = clock_.realtime_ns();
+  batch.now_mono_ns = clock_.monotonic_ns();
+  batch.counters = &rx_counters_[queue];
+  reclaimer_.online(queue);
+  for (size_t i = 0; i < n; ++i) {
+    if (i + 1 < n) __builtin_prefetch(pkts[i + 1]->data);
+    receive(pkts[i], batch);
+  }
+  batch.flush_chain();
+  reclaimer_.offline(queue);
+
+  if (batch.n_send != 0) {
+    transmit(static_cast<uint16_t>(queue % std::max<uint16_t>(caps_.tx_queues, 1)), {batch.send, batch.n_send});
+  }
+  if (batch.n_release != 0) release(std::span<Packet* const>(batch.release, batch.n_release));
+  return n;
+}
+
+void Stack::drop(Packet* pkt, DropReason reason, RxBatch& batch) {
+  batch.counters->drops[static_cast<size_t>(reason)].add();
+  batch.release[batch.n_release++] = pkt;
+}
+
+void Stack::receive(Packet* pkt, RxBatch& batch) {
+  batch.counters->frames.add();
+  batch.counters->bytes.add(pkt->len);
+  if (pkt->len < wire::EthernetFrame::kHeaderLen) return drop(pkt, DropReason::kEthTruncated, batch);
+  const uint8_t* p = pkt->data;
+  if (!is_multicast_mac(p) && std::memcmp(p, mac_.data(), 6) != 0) {
+    return drop(pkt, DropReason::kEthNotForUs, batch);
+  }
+  uint16_t ethertype = wire::load_be16(p + wire::EthernetFrame::kEtherTypeOffset);
+  size_t l2_len = wire::EthernetFrame::kHeaderLen;
+  std::optional<uint16_t> tci;
+  if (pkt->rx_flags & kRxVlanStripped) tci = pkt->vlan_tci;
+  if (ethertype == wire::ethertype::kVlan) {
+    if (tci || pkt->len < l2_len + wire::VlanTag::kLen) return drop(pkt, DropReason::kVlanMismatch, batch);
+    tci = wire::load_be16(p + l2_len);
+    ethertype = wire::load_be16(p + l2_len + wire::VlanTag::kInnerTypeOffset);
+    l2_len += wire::VlanTag::kLen;
+  }
+  // Priority-tagged frames (VID 0) count as untagged (802.1Q §6.9.1).
+  uint16_t vid = tci ? (*tci & 0x0fff) : 0;
+  if (vid != (config_.vlan_id ? *config_.vlan_id : 0)) return drop(pkt, DropReason::kVlanMismatch, batch);
+
+  switch (ethertype) {
+    case wire::ethertype::kIpv4: return receive_ipv4(pkt, l2_len, batch);
+    case wire::ethertype::kArp: return receive_arp(pkt, l2_len, batch);
+    default: return drop(pkt, DropReason::kEthUnsupported, batch);
+  }
+}
+
+void Stack::receive_arp(Packet* pkt, size_t l2_len, RxBatch& batch) {
+  auto view = wire::ArpPacket::parse({pkt->data + l2_len, pkt->len - l2_len});
+  std::optional<ArpRepr> arp = view ? ArpRepr::parse(*view) : std::nullopt;
+  if (!arp) return drop(pkt, DropReason::kArpMalformed, batch);
+  batch.counters->arp_received.add();
+  const Ipv4Addr us = config_.address.addr;
+  bool to_us = arp->target_ip == us;
+  // RFC 826 merge: refresh what we know; create an entry only when the
+  // packet is for us. A sender of 0.0.0.0 is an RFC 5227 probe: learn
+  // nothing from it.
+  if (!arp->sender_ip.is_unspecified() && arp->sender_ip != us) {
+    neighbors_.update(arp->sender_ip, arp->sender_mac, batch.now_mono_ns, to_us);
+  }
+  if (to_us && arp->op == ArpOp::kRequest && config_.dedicated) {
+    send_arp(ArpOp::kReply, arp->sender_mac, arp->sender_mac, arp->sender_ip);
+    batch.counters->arp_replies_sent.add();
+  }
+  batch.release[batch.n_release++] = pkt;
+}
+
+void Stack::receive_ipv4(Packet* pkt, size_t l2_len, RxBatch& batch) {
+  auto ip = Ipv4Packet::parse({pkt->data + l2_len, pkt->len - l2_len});
+  if (!ip) return drop(pkt, DropReason::kIpMalformed, batch);
+  if (pkt->rx_flags & kRxIpv4CsumBad) return drop(pkt, DropReason::kIpChecksum, batch);
+  if (!(pkt->rx_flags & kRxIpv4CsumGood) && !ip->verify_checksum()) {
+    return drop(pkt, DropReason::kIpChecksum, batch);
+  }
+  Ipv4Addr dst = ip->dst();
+  bool broadcast = dst.is_broadcast() || dst == config_.address.directed_broadcast();
+  if (dst != config_.address.addr && !broadcast) return drop(pkt, DropReason::kIpNotOurs, batch);
+  Ipv4Addr src = ip->src();
+  if (src.is_broadcast() || src.is_multicast() || src == config_.address.directed_broadcast()) {
+    return drop(pkt, DropReason::kIpMartianSource, batch);
+  }
+  if (ip->is_fragment()) return drop(pkt, DropReason::kIpFragment, batch);
+  // Ethernet padding beyond the IP total length is not ours to read.
+  pkt->len = static_cast<uint32_t>(l2_len + ip->total_len());
+  pkt->meta.src_addr = src.value;
+  pkt->meta.dst_addr = dst.value;
+  pkt->meta.tos = ip->tos();
+  pkt->meta.ttl = ip->ttl();
+  switch (ip->protocol()) {
+    case wire::ip_proto::kUdp: return receive_udp(pkt, l2_len, ip->header_len(), batch);
+    case wire::ip_proto::kIcmp:
+      if (broadcast) return drop(pkt, DropReason::kIcmpUnhandled, batch);  // icmp_echo_ignore_broadcasts
+      return receive_icmp(pkt, l2_len, ip->header_len(), batch);
+    default: return drop(pkt, DropReason::kIpUnknownProtocol, batch);
+  }
+}
+
+void Stack::receive_udp(Packet* pkt, size_t l2_len, size_t l3_len, RxBatch& batch) {
+  size_t l4_off = l2_len + l3_len;
+  auto udp = UdpDatagram::parse({pkt->data + l4_off, pkt->len - l4_off});
+  if (!udp) return drop(pkt, DropReason::kUdpMalformed, batch);
+  Ipv4Addr src(pkt->meta.src_addr);
+  Ipv4Addr dst(pkt->meta.dst_addr);
+  if (pkt->rx_flags & kRxL4CsumBad) return drop(pkt, DropReason::kUdpChecksum, batch);
+  if (!(pkt->rx_flags & (kRxL4CsumGood | kRxL4CsumPartial)) && !udp->verify_checksum(src, dst)) {
+    return drop(pkt, DropReason::kUdpChecksum, batch);
+  }
+  PacketRxMeta& m = pkt->meta;
+  m.timestamp_ns = batch.now_real_ns;
+  m.src_port = udp->src_port();
+  m.dst_port = udp->dst_port();
+  m.payload_offset = static_cast<uint16_t>(l4_off + UdpDatagram::kHeaderLen);
+  m.payload_len = static_cast<uint16_t>(udp->length() - UdpDatagram::kHeaderLen);
+  m.charge = m.payload_len + UdpSocket::kDatagramOverhead;
+
+  if (dst != config_.address.addr) return deliver_broadcast(pkt, batch);
+
+  UdpSocket* s = table_.lookup(dst, m.dst_port, src, m.src_port);
+  if (s == nullptr) {
+    if (config_.dedicated) send_port_unreachable(pkt, l2_len, batch);
+    return drop(pkt, DropReason::kUdpNoSocket, batch);
+  }
+  if (s != batch.chain_socket) {
+    batch.flush_chain();
+    batch.chain_socket = s;
+    batch.chain_first = pkt;
+    batch.chain_count = 0;
+    batch.chain_bytes = 0;
+    batch.chain_base = s->queued_charge();
+  }
+  // As Linux: an empty queue always takes one datagram; otherwise the
+  // charge must fit in SO_RCVBUF.
+  uint64_t queued = batch.chain_base + batch.chain_bytes;
+  if (queued != 0 && queued + m.charge > s->rcvbuf()) {
+    s->count_rx_drop();
+    if (batch.chain_count == 0) batch.chain_socket = nullptr;
+    return drop(pkt, DropReason::kSocketBufferFull, batch);
+  }
+  if (batch.chain_count != 0) batch.chain_last->next = pkt;
+  batch.chain_last = pkt;
+  batch.chain_count++;
+  batch.chain_bytes += m.charge;
+}
+
+void Stack::deliver_broadcast(Packet* pkt, RxBatch& batch) {
+  batch.flush_chain();
+  const PacketRxMeta& m = pkt->meta;
+  bool delivered = false;
+  table_.for_each_broadcast_match(Ipv4Addr(m.dst_addr), m.dst_port, Ipv4Addr(m.src_addr), m.src_port,
+                                  [&](UdpSocket* s) {
+    uint64_t queued = s->queued_charge();
+    if (queued != 0 && queued + m.charge > s->rcvbuf()) {
+      s->count_rx_drop();
+      batch.counters->drops[static_cast<size_t>(DropReason::kSocketBufferFull)].add();
+      return;
+    }
+    Packet* copy = nullptr;
+    if (backend_.alloc({&copy, 1}) != 1) {
+      batch.counters->drops[static_cast<size_t>(DropReason::kTxNoBuffer)].add();
+      return;
+    }
+    std::memcpy(copy->data, pkt->data, pkt->len);
+    copy->len = pkt->len;
+    copy->meta = m;
+    s->deliver_chain(copy, copy, 1, m.charge);
+    batch.counters->udp_delivered.add();
+    delivered = true;
+  });
+  if (!delivered) return drop(pkt, DropReason::kUdpNoSocket, batch);
+  batch.release[batch.n_release++] = pkt;
+}
+
+void Stack::receive_icmp(Packet* pkt, size_t l2_len, size_t l3_len, RxBatch& batch) {
+  size_t l4_off = l2_len + l3_len;
+  auto icmp = wire::Icmpv4Packet::parse({pkt->data + l4_off, pkt->len - l4_off});
+  if (!icmp) return drop(pkt, DropReason::kIcmpMalformed, batch);
+  if (!icmp->verify_checksum()) return drop(pkt, DropReason::kIcmpChecksum, batch);
+  Ipv4Addr peer(pkt->meta.src_addr);
+  switch (icmp->type()) {
+    case wire::icmp_type::kEchoRequest: {
+      if (!config_.dedicated) return drop(pkt, DropReason::kIcmpUnhandled, batch);  // the kernel answers
+      Packet* reply = nullptr;
+      size_t l2 = link_header_len();
+      size_t len = l2 + Ipv4Packet::kMinHeaderLen + icmp->bytes().size();
+      if (backend_.alloc({&reply, 1}) != 1) return drop(pkt, DropReason::kTxNoBuffer, batch);
+      if (len > reply->room) {
+        release(reply);
+        return drop(pkt, DropReason::kIcmpMalformed, batch);
+      }
+      emit_link_header(reply, wire::load_mac(pkt->data + wire::EthernetFrame::kSrcOffset), wire::ethertype::kIpv4);
+      wire::Icmpv4Repr{wire::icmp_type::kEchoReply, 0, icmp->echo_ident(), icmp->echo_seq(), 0, icmp->data()}
+          .emit({reply->data + l2 + Ipv4Packet::kMinHeaderLen, icmp->bytes().size()});
+      Ipv4Repr{config_.address.addr, peer, wire::ip_proto::kIcmp, static_cast<uint16_t>(icmp->bytes().size()),
+               config_.default_ttl, pkt->meta.tos, 0, false}
+          .emit({reply->data + l2, Ipv4Packet::kMinHeaderLen}, !caps_.tx_ipv4_csum);
+      if (caps_.tx_ipv4_csum) reply->tx_flags |= kTxIpv4Csum;
+      reply->l3_len = Ipv4Packet::kMinHeaderLen;
+      reply->len = static_cast<uint32_t>(len);
+      batch.send[batch.n_send++] = reply;
+      batch.counters->icmp_echo_replies.add();
+      batch.release[batch.n_release++] = pkt;
+      return;
+    }
+    case wire::icmp_type::kDestUnreachable:
+    case wire::icmp_type::kTimeExceeded:
+    case wire::icmp_type::kParameterProblem:
+      batch.counters->icmp_errors_received.add();
+      icmp_error_to_socket(peer, icmp->type(), icmp->code(), icmp->next_hop_mtu(), icmp->data());
+      batch.release[batch.n_release++] = pkt;
+      return;
+    default:
+      return drop(pkt, DropReason::kIcmpUnhandled, batch);
+  }
+}
+
+void Stack::icmp_error_to_socket(Ipv4Addr offender, uint8_t type, uint8_t code, uint16_t mtu,
+                                 std::span<const uint8_t> original) {
+  // The quoted datagram may be cut short of its total length: read its
+  // header and the 8 bytes of UDP header RFC 792 guarantees.
+  if (original.size() < Ipv4Packet::kMinHeaderLen) return;
+  size_t ihl = size_t{original[0] & 0x0fu} * 4;
+  if ((original[0] >> 4) != 4 || ihl < Ipv4Packet::kMinHeaderLen || original.size() < ihl + 8) return;
+  if (original[Ipv4Packet::kProtocolOffset] != wire::ip_proto::kUdp) return;
+  Ipv4Addr from = Ipv4Addr::load(original.data() + Ipv4Packet::kSrcOffset);
+  Ipv4Addr to = Ipv4Addr::load(original.data() + Ipv4Packet::kDstOffset);
+  uint16_t sport = wire::load_be16(original.data() + ihl);
+  uint16_t dport = wire::load_be16(original.data() + ihl + 2);
+  if (from != config_.address.addr) return;
+  // The socket that sent it: local = (from, sport), remote = (to, dport).
+  UdpSocket* s = table_.lookup(from, sport, to, dport);
+  if (s == nullptr) return;
+  IcmpErrno e = icmp_errno(type, code);
+  s->report_error(SocketError{e.error, type, code, mtu, offender, Endpoint{to, dport}}, e.fatal);
+}
+
+void Stack::send_port_unreachable(const Packet* pkt, size_t l2_len, RxBatch& batch) {
+  Ipv4Addr peer(pkt->meta.src_addr);
+  {
+    std::lock_guard lock(icmp_limiter_lock_);
+    if (!icmp_limiter_.allow(peer, batch.now_mono_ns)) {
+      batch.counters->icmp_rate_limited.add();
+      return;
+    }
+  }
+  Packet* err = nullptr;
+  if (backend_.alloc({&err, 1}) != 1) return;
+  size_t l2 = link_header_len();
+  size_t quoted = std::min<size_t>(pkt->len - l2_len, kIcmpErrorMaxData);
+  size_t icmp_len = wire::Icmpv4Packet::kHeaderLen + quoted;
+  emit_link_header(err, wire::load_mac(pkt->data + wire::EthernetFrame::kSrcOffset), wire::ethertype::kIpv4);
+  wire::Icmpv4Repr{wire::icmp_type::kDestUnreachable, wire::icmp_unreach::kPort, 0, 0, 0,
+                   {pkt->data + l2_len, quoted}}
+      .emit({err->data + l2 + Ipv4Packet::kMinHeaderLen, icmp_len});
+  Ipv4Repr{config_.address.addr, peer, wire::ip_proto::kIcmp, static_cast<uint16_t>(icmp_len), config_.default_ttl,
+           0xc0, 0, false}  // Linux sends ICMP errors with TOS 0xc0 (internetwork control)
+      .emit({err->data + l2, Ipv4Packet::kMinHeaderLen}, !caps_.tx_ipv4_csum);
+  if (caps_.tx_ipv4_csum) err->tx_flags |= kTxIpv4Csum;
+  err->l3_len = Ipv4Packet::kMinHeaderLen;
+  err->len = static_cast<uint32_t>(l2 + Ipv4Packet::kMinHeaderLen + icmp_len);
+  batch.send[batch.n_send++] = err;
+  batch.counters->icmp_unreach_sent.add();
+}
+
+void Stack::on_timer() {
+  neighbors_.on_timer(clock_.monotonic_ns());
+  reclaimer_.reclaim();
+}
+
+CounterSnapshot Stack::counters() const {
+  CounterSnapshot s;
+  for (size_t q = 0; q < std::max<uint16_t>(caps_.rx_queues, 1); ++q) {
+    const RxQueueCounters& c = rx_counters_[q];
+    s.rx_frames += c.frames.get();
+    s.rx_bytes += c.bytes.get();
+    s.udp_delivered += c.udp_delivered.get();
+    s.arp_replies_sent += c.arp_replies_sent.get();
+    s.arp_received += c.arp_received.get();
+    s.icmp_echo_replies += c.icmp_echo_replies.get();
+    s.icmp_errors_received += c.icmp_errors_received.get();
+    s.icmp_unreach_sent += c.icmp_unreach_sent.get();
+    s.icmp_rate_limited += c.icmp_rate_limited.get();
+    for (size_t i = 0; i < kDropReasonCount; ++i) s.drops[i] += c.drops[i].get();
+  }
+  s.tx_frames = tx_counters_.frames.get();
+  s.tx_bytes = tx_counters_.bytes.get();
+  s.tx_udp_datagrams = tx_counters_.udp_datagrams.get();
+  s.arp_requests_sent = tx_counters_.arp_requests.get();
+  s.loopback = tx_counters_.loopback.get();
+  for (size_t i = 0; i < kDropReasonCount; ++i) s.drops[i] += tx_counters_.drops[i].get();
+  return s;
+}
+
+}  // namespace dpdkudp::stack

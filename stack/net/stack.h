@@ -1,0 +1,166 @@
+// The userspace UDP/IPv4 stack over one Backend.
+//
+// RX: poll(queue) takes one burst from the backend, parses it (Ethernet,
+// 802.1Q, ARP, IPv4, UDP, ICMP), answers ARP and ICMP echo in place, and
+// hands datagrams to sockets by reference. TX: sockets call send(), which
+// routes, resolves the next hop, builds the frame directly in a backend
+// buffer (the one copy of the payload) and transmits it.
+//
+// Threads: one poller per RX queue calls poll(); any thread may use
+// sockets; timers run from on_timer() on a poller. The stack never makes a
+// syscall on the data path except through the backend (and the socket
+// notifier, which is the owner's).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <unordered_set>
+#include <vector>
+
+#include "backends/api/backend.h"
+#include "stack/net/clock.h"
+#include "stack/net/counters.h"
+#include "stack/net/icmp_rate_limit.h"
+#include "stack/net/mpsc_queue.h"
+#include "stack/net/neighbor.h"
+#include "stack/net/reclaim.h"
+#include "stack/net/route.h"
+#include "stack/net/udp_socket.h"
+#include "stack/net/udp_table.h"
+#include "stack/wire/arp.h"
+
+namespace dpdkudp::stack {
+
+struct StackConfig {
+  wire::Ipv4Cidr address;                 // our address and its subnet
+  std::optional<Ipv4Addr> gateway;        // default route
+  std::vector<Route> routes;              // extra routes (e.g. from /proc/net/route)
+  uint32_t mtu = 0;                       // 0: the backend's MTU
+  std::optional<uint16_t> vlan_id;        // tag every frame with this VID
+  // Dedicated mode: the address belongs to the stack alone, so it answers
+  // ARP, ICMP echo, sends port-unreachable and a gratuitous ARP on start.
+  // Shared mode leaves those to the kernel.
+  bool dedicated = true;
+  uint16_t ephemeral_low = 32768;         // Linux's ip_local_port_range
+  uint16_t ephemeral_high = 60999;
+  uint8_t default_ttl = 64;
+  NeighborConfig neighbor;
+  IcmpRateLimiter::Config icmp_rate;
+};
+
+class Stack final : private NeighborHooks {
+ public:
+  static constexpr size_t kBurst = 32;
+
+  Stack(Backend& backend, StackConfig config, const Clock& clock);
+  ~Stack() override;
+  Stack(const Stack&) = delete;
+  Stack& operator=(const Stack&) = delete;
+
+  // Sends the gratuitous ARP (dedicated mode). Call once the backend is up.
+  void start();
+
+  // One burst from `queue`: returns the frames taken from the backend.
+  // One thread per queue. Queue 0 also drains datagrams looped back to our
+  // own address.
+  size_t poll(uint16_t queue);
+  // ARP retries and ageing, reclamation of closed sockets. From a poller,
+  // a few times a second; costs nothing per packet.
+  void on_timer();
+
+  // A new unbound socket; the stack owns it until UdpSocket::close().
+  UdpSocket* open_udp();
+
+  CounterSnapshot counters() const;
+  BackendStats backend_stats() const { return backend_.stats(); }
+  const StackConfig& config() const { return config_; }
+  uint32_t mtu() const { return mtu_; }
+  MacAddr mac() const { return mac_; }
+  RouteTable& routes() { return routes_; }
+  NeighborCache& neighbors() { return neighbors_; }
+  Reclaimer& reclaimer() { return reclaimer_; }
+  const Clock& clock() const { return clock_; }
+  size_t open_sockets() const { return table_.socket_count(); }
+
+  // Is addr one of ours (unicast), so datagrams to it loop inside?
+  bool is_local_address(Ipv4Addr addr) const { return addr == config_.address.addr; }
+
+ private:
+  friend class UdpSocket;
+  struct RxBatch;
+
+  // ---- socket plumbing (UdpSocket calls these) ----
+  int socket_bind(UdpSocket& s, Endpoint local);
+  int socket_connect(UdpSocket& s, Endpoint remote);
+  int socket_disconnect(UdpSocket& s);
+  int64_t socket_send(UdpSocket& s, std::span<const iovec> iov, const Endpoint* dst);
+  void socket_close(UdpSocket& s);
+  void release(Packet* pkt) { backend_.release({&pkt, 1}); }
+  void release(std::span<Packet* const> pkts) { backend_.release(pkts); }
+
+  // ---- RX ----
+  void receive(Packet* pkt, RxBatch& batch);
+  void receive_arp(Packet* pkt, size_t l2_len, RxBatch& batch);
+  void receive_ipv4(Packet* pkt, size_t l2_len, RxBatch& batch);
+  void receive_udp(Packet* pkt, size_t l2_len, size_t l3_len, RxBatch& batch);
+  void receive_icmp(Packet* pkt, size_t l2_len, size_t l3_len, RxBatch& batch);
+  void deliver_broadcast(Packet* pkt, RxBatch& batch);
+  void icmp_error_to_socket(Ipv4Addr offender, uint8_t type, uint8_t code, uint16_t mtu,
+                            std::span<const uint8_t> original);
+  void send_port_unreachable(const Packet* pkt, size_t l2_len, RxBatch& batch);
+  void drop(Packet* pkt, DropReason reason, RxBatch& batch);
+
+  // ---- TX ----
+  // Writes Ethernet (+ tag when software does it) at the front of pkt.
+  size_t link_header_len() const { return vlan_in_software() ? 18 : 14; }
+  bool vlan_in_software() const { return config_.vlan_id && !caps_.tx_vlan_insert; }
+  void emit_link_header(Packet* pkt, const MacAddr& dst, uint16_t ethertype) const;
+  // Hands frames to the backend (serialised per TX queue, bounded retries);
+  // drops and counts what it would not take.
+  size_t transmit(uint16_t queue, std::span<Packet*> pkts);
+  // Sends one built IPv4 frame to next_hop: resolved now, or held by ARP.
+  void transmit_ipv4(Packet* pkt, Ipv4Addr next_hop, uint16_t queue);
+  void send_arp(wire::ArpOp op, const MacAddr& eth_dst, const MacAddr& target_mac, Ipv4Addr target_ip);
+  uint16_t tx_queue_for_thread() const;
+
+  // ---- NeighborHooks ----
+  void send_arp_request(Ipv4Addr target, const MacAddr* unicast_to) override;
+  void transmit_resolved(Packet* pkt, const MacAddr& mac) override;
+  void drop_unresolved(Packet* pkt, Ipv4Addr target) override;
+
+  Backend& backend_;
+  StackConfig config_;
+  const Clock& clock_;
+  Capabilities caps_;
+  MacAddr mac_;
+  uint32_t mtu_;
+
+  Reclaimer reclaimer_;
+  RouteTable routes_;
+  NeighborCache neighbors_;
+  UdpTable table_;
+  IcmpRateLimiter icmp_limiter_;  // guarded by icmp_limiter_lock_ (pollers of all queues)
+
+  // Datagrams to our own address, processed by queue 0's poller.
+  PacketMpscQueue loopback_;
+  std::atomic<uint32_t> loopback_count_{0};
+
+  struct alignas(64) TxLock {
+    std::atomic_flag held = ATOMIC_FLAG_INIT;
+  };
+  std::unique_ptr<TxLock[]> tx_locks_;
+  std::mutex icmp_limiter_lock_;  // several pollers may send errors
+
+  std::mutex sockets_lock_;
+  std::unordered_set<UdpSocket*> sockets_;  // open sockets, freed with the stack
+
+  std::unique_ptr<RxQueueCounters[]> rx_counters_;
+  TxCounters tx_counters_;
+  std::atomic<uint64_t> next_socket_id_{1};
+};
+
+}  // namespace dpdkudp::stack

@@ -1,0 +1,295 @@
+// The socket-facing half of the stack: addressing and the TX path.
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <functional>
+#include <thread>
+
+#include "stack/net/stack.h"
+#include "stack/wire/arp.h"
+#include "stack/wire/ethernet.h"
+#include "stack/wire/ipv4.h"
+#include "stack/wire/udp.h"
+
+namespace dpdkudp::stack {
+
+using wire::Ipv4Packet;
+using wire::UdpDatagram;
+
+namespace {
+
+constexpr size_t kIpUdpHeaders = Ipv4Packet::kMinHeaderLen + UdpDatagram::kHeaderLen;
+constexpr size_t kMaxUdpPayload = 65535 - kIpUdpHeaders;
+constexpr int kTxRetries = 64;
+
+MacAddr multicast_mac(Ipv4Addr group) {  // RFC 1112 §6.4
+  return {0x01, 0x00, 0x5e, static_cast<uint8_t>((group.value >> 16) & 0x7f),
+          static_cast<uint8_t>(group.value >> 8), static_cast<uint8_t>(group.value)};
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- addressing
+
+int Stack::socket_bind(UdpSocket& s, Endpoint local) {
+  std::lock_guard lock(s.addr_lock_);
+  if (s.closed_) return -EBADF;
+  if (s.local_) return -EINVAL;  // already bound
+  if (!local.addr.is_unspecified() && !is_local_address(local.addr) && !local.addr.is_broadcast() &&
+      local.addr != config_.address.directed_broadcast() && !local.addr.is_multicast()) {
+    return -EADDRNOTAVAIL;
+  }
+  int port = table_.bind(&s, local.addr, local.port, s.reuse_addr_, s.reuse_port_);
+  if (port < 0) return port;
+  s.local_ = Endpoint{local.addr, static_cast<uint16_t>(port)};
+  s.explicit_addr_ = !local.addr.is_unspecified();
+  s.explicit_port_ = true;
+  s.publish_addresses();
+  return 0;
+}
+
+int Stack::socket_connect(UdpSocket& s, Endpoint remote) {
+  bool broadcast = remote.addr.is_broadcast() || remote.addr == config_.address.directed_broadcast();
+  if (broadcast && !s.broadcast()) return -EACCES;
+  if (!broadcast && !remote.addr.is_multicast() && !is_local_address(remote.addr) && !routes_.lookup(remote.addr)) {
+    return -ENETUNREACH;
+  }
+  std::lock_guard lock(s.addr_lock_);
+  if (s.closed_) return -EBADF;
+  if (!s.local_) {  // autobind, as Linux does on connect
+    int port = table_.bind(&s, Ipv4Addr::any(), 0, s.reuse_addr_, s.reuse_port_);
+    if (port < 0) return port;
+    s.local_ = Endpoint{Ipv4Addr::any(), static_cast<uint16_t>(port)};
+    s.explicit_port_ = false;
+  }
+  // Linux fills in the local address the route picked (getsockname shows it).
+  if (s.local_->addr.is_unspecified()) s.local_->addr = config_.address.addr;
+  s.remote_ = remote;
+  table_.update(&s, s.local_->port, s.local_->addr, remote.addr, remote.port);
+  s.publish_addresses();
+  return 0;
+}
+
+int Stack::socket_disconnect(UdpSocket& s) {
+  std::lock_guard lock(s.addr_lock_);
+  if (s.closed_) return -EBADF;
+  s.remote_.reset();
+  if (s.local_) {
+    if (!s.explicit_addr_) s.local_->addr = Ipv4Addr::any();
+    if (!s.explicit_port_) {  // udp_disconnect(): an autobound port goes too
+      table_.unbind(&s, s.local_->port);
+      s.local_.reset();
+    } else {
+      table_.update(&s, s.local_->port, s.local_->addr, Ipv4Addr::any(), 0);
+    }
+  }
+  s.publish_addresses();
+  return 0;
+}
+
+void Stack::socket_close(UdpSocket& s) {
+  {
+    std::lock_guard lock(s.addr_lock_);
+    if (s.closed_) return;
+    s.closed_ = true;
+    if (s.local_) table_.unbind(&s, s.local_->port);
+    s.local_.reset();
+    s.remote_.reset();
+    s.publish_addresses();
+  }
+  {
+    std::lock_guard lock(sockets_lock_);
+    sockets_.erase(&s);
+  }
+  // A poller may still be delivering to it: free it (and whatever it was
+  // handed) once every poller has passed a quiescent point.
+  UdpSocket* p = &s;
+  reclaimer_.retire([p] { delete p; });
+}
+
+// ---------------------------------------------------------------- TX
+
+uint16_t Stack::tx_queue_for_thread() const {
+  uint16_t queues = std::max<uint16_t>(caps_.tx_queues, 1);
+  if (queues == 1) return 0;
+  thread_local const size_t hash = std::hash<std::thread::id>{}(std::this_thread::get_id());
+  return static_cast<uint16_t>(hash % queues);
+}
+
+void Stack::emit_link_header(Packet* pkt, const MacAddr& dst, uint16_t ethertype) const {
+  wire::EthernetRepr eth{dst, mac_, ethertype, std::nullopt};
+  if (config_.vlan_id) {
+    if (caps_.tx_vlan_insert) {
+      pkt->tx_flags |= kTxVlanInsert;
+      pkt->vlan_tci = *config_.vlan_id;
+    } else {
+      eth.vlan_tci = *config_.vlan_id;
+    }
+  }
+  eth.emit({pkt->data, eth.header_len()});
+  pkt->l2_len = static_cast<uint16_t>(eth.header_len());
+}
+
+size_t Stack::transmit(uint16_t queue, std::span<Packet*> pkts) {
+  uint64_t bytes = 0;
+  for (const Packet* p : pkts) bytes += p->len;
+  size_t sent = 0;
+  std::atomic_flag& lock = tx_locks_[queue].held;
+  while (lock.test_and_set(std::memory_order_acquire)) cpu_relax();
+  for (int tries = 0; sent < pkts.size() && tries < kTxRetries; ++tries) {
+    sent += backend_.tx_burst(queue, pkts.subspan(sent));
+  }
+  lock.clear(std::memory_order_release);
+  if (sent < pkts.size()) {
+    for (size_t i = sent; i < pkts.size(); ++i) bytes -= pkts[i]->len;
+    tx_counters_.drops[static_cast<size_t>(DropReason::kTxRingFull)].add(pkts.size() - sent);
+    release(std::span<Packet* const>(pkts.subspan(sent)));
+  }
+  tx_counters_.frames.add(sent);
+  tx_counters_.bytes.add(bytes);
+  return sent;
+}
+
+void Stack::transmit_ipv4(Packet* pkt, Ipv4Addr next_hop, uint16_t queue) {
+  uint64_t now = clock_.monotonic_ns();
+  if (auto mac = neighbors_.lookup(next_hop, now)) {
+    wire::store_mac(pkt->data + wire::EthernetFrame::kDstOffset, *mac);
+    transmit(queue, {&pkt, 1});
+    return;
+  }
+  if (!neighbors_.enqueue_pending(next_hop, pkt, now)) drop_unresolved(pkt, next_hop);
+}
+
+void Stack::send_arp(wire::ArpOp op, const MacAddr& eth_dst, const MacAddr& target_mac, Ipv4Addr target_ip) {
+  Packet* pkt = nullptr;
+  if (backend_.alloc({&pkt, 1}) != 1) {
+    tx_counters_.drops[static_cast<size_t>(DropReason::kTxNoBuffer)].add();
+    return;
+  }
+  emit_link_header(pkt, eth_dst, wire::ethertype::kArp);
+  wire::ArpRepr{op, mac_, config_.address.addr, target_mac, target_ip}.emit(
+      {pkt->data + pkt->l2_len, wire::ArpRepr::kBufferLen});
+  pkt->len = pkt->l2_len + static_cast<uint32_t>(wire::ArpRepr::kBufferLen);
+  if (op == wire::ArpOp::kRequest) tx_counters_.arp_requests.add();
+  transmit(tx_queue_for_thread(), {&pkt, 1});
+}
+
+void Stack::send_arp_request(Ipv4Addr target, const MacAddr* unicast_to) {
+  send_arp(wire::ArpOp::kRequest, unicast_to ? *unicast_to : wire::kBroadcastMac, wire::kZeroMac, target);
+}
+
+void Stack::transmit_resolved(Packet* pkt, const MacAddr& mac) {
+  wire::store_mac(pkt->data + wire::EthernetFrame::kDstOffset, mac);
+  transmit(tx_queue_for_thread(), {&pkt, 1});
+}
+
+void Stack::drop_unresolved(Packet* pkt, Ipv4Addr /*target*/) {
+  tx_counters_.drops[static_cast<size_t>(DropReason::kArpUnresolved)].add();
+  release(pkt);
+}
+
+int64_t Stack::socket_send(UdpSocket& s, std::span<const iovec> iov, const Endpoint* dst_arg) {
+  size_t payload_len = 0;
+  for (const iovec& v : iov) payload_len += v.iov_len;
+
+  Endpoint dst;
+  if (dst_arg != nullptr) {
+    dst = *dst_arg;
+  } else if (auto remote = s.remote()) {
+    dst = *remote;
+  } else {
+    return -EDESTADDRREQ;
+  }
+  if (dst.port == 0) return -EINVAL;
+  if (payload_len > kMaxUdpPayload) return -EMSGSIZE;
+
+  std::optional<Endpoint> local = s.local();
+  if (!local) {  // autobind on first send, as Linux
+    int rc = socket_bind(s, Endpoint{Ipv4Addr::any(), 0});
+    if (rc < 0 && rc != -EINVAL) return rc;  // EINVAL: another thread bound it first
+    std::lock_guard lock(s.addr_lock_);
+    s.explicit_port_ = false;
+    local = s.local_;
+    if (!local) return -EBADF;
+  }
+
+  // Where it goes on the link.
+  const bool broadcast = dst.addr.is_broadcast() || dst.addr == config_.address.directed_broadcast();
+  const bool loopback = is_local_address(dst.addr);
+  std::optional<RouteResult> route;
+  uint32_t path_mtu = mtu_;
+  if (broadcast) {
+    if (!s.broadcast()) return -EACCES;
+  } else if (!dst.addr.is_multicast() && !loopback) {
+    route = routes_.lookup(dst.addr);
+    if (!route) {
+      tx_counters_.drops[static_cast<size_t>(DropReason::kTxNoRoute)].add();
+      return -ENETUNREACH;
+    }
+    path_mtu = route->mtu;
+  }
+  // No fragmentation (as the reference): the datagram must fit the path.
+  if (payload_len + kIpUdpHeaders > path_mtu) return -EMSGSIZE;
+
+  Packet* pkt = nullptr;
+  if (backend_.alloc({&pkt, 1}) != 1) {
+    tx_counters_.drops[static_cast<size_t>(DropReason::kTxNoBuffer)].add();
+    s.tx_drops_.add();
+    return -ENOBUFS;
+  }
+  const size_t l2 = link_header_len();
+  const size_t frame_len = l2 + kIpUdpHeaders + payload_len;
+  if (frame_len > pkt->room) {
+    release(pkt);
+    return -EMSGSIZE;
+  }
+
+  // The one copy: the app's payload straight into the frame.
+  uint8_t* payload = pkt->data + l2 + kIpUdpHeaders;
+  for (const iovec& v : iov) {
+    if (v.iov_len != 0) std::memcpy(payload, v.iov_base, v.iov_len);
+    payload += v.iov_len;
+  }
+  const Ipv4Addr src = local->addr.is_unspecified() || local->addr.is_broadcast() || local->addr.is_multicast()
+                           ? config_.address.addr
+                           : local->addr;
+  const bool hw_l4 = caps_.tx_udp_csum && !loopback;
+  const bool hw_l3 = caps_.tx_ipv4_csum && !loopback;
+  wire::UdpRepr{local->port, dst.port}.emit({pkt->data + l2 + Ipv4Packet::kMinHeaderLen, UdpDatagram::kHeaderLen + payload_len},
+                                            src, dst.addr,
+                                            hw_l4 ? wire::ChecksumMode::kPseudoHeader : wire::ChecksumMode::kFull);
+  uint16_t ident = s.next_ident_.load(std::memory_order_relaxed);
+  s.next_ident_.store(static_cast<uint16_t>(ident + 1), std::memory_order_relaxed);
+  wire::Ipv4Repr{src, dst.addr, wire::ip_proto::kUdp, static_cast<uint16_t>(UdpDatagram::kHeaderLen + payload_len),
+                 s.ttl(), s.tos(), ident, true}
+      .emit({pkt->data + l2, Ipv4Packet::kMinHeaderLen}, !hw_l3);
+  pkt->tx_flags = (hw_l4 ? kTxUdpCsum : 0u) | (hw_l3 ? kTxIpv4Csum : 0u);
+  pkt->l3_len = Ipv4Packet::kMinHeaderLen;
+  pkt->len = static_cast<uint32_t>(frame_len);
+
+  s.tx_datagrams_.add();
+  s.tx_bytes_.add(payload_len);
+  tx_counters_.udp_datagrams.add();
+
+  if (loopback) {
+    // To ourselves: straight back into RX through queue 0's poller.
+    emit_link_header(pkt, mac_, wire::ethertype::kIpv4);
+    // What a NIC would have done on the way out and back in.
+    pkt->rx_flags = kRxIpv4CsumGood | kRxL4CsumGood | ((pkt->tx_flags & kTxVlanInsert) ? kRxVlanStripped : 0u);
+    pkt->tx_flags = 0;
+    tx_counters_.loopback.add();
+    loopback_count_.fetch_add(1, std::memory_order_acq_rel);
+    loopback_.push(pkt);
+    return static_cast<int64_t>(payload_len);
+  }
+  if (broadcast || dst.addr.is_multicast()) {
+    emit_link_header(pkt, broadcast ? wire::kBroadcastMac : multicast_mac(dst.addr), wire::ethertype::kIpv4);
+    transmit(tx_queue_for_thread(), {&pkt, 1});
+    return static_cast<int64_t>(payload_len);
+  }
+  emit_link_header(pkt, wire::kZeroMac, wire::ethertype::kIpv4);
+  transmit_ipv4(pkt, route->next_hop, tx_queue_for_thread());
+  return static_cast<int64_t>(payload_len);
+}
+
+}  // namespace dpdkudp::stack

@@ -1,0 +1,180 @@
+#include "stack/net/udp_socket.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "stack/net/stack.h"
+
+namespace dpdkudp::stack {
+namespace {
+
+// Copies len bytes from src into the scatter list; returns bytes copied.
+size_t copy_to_iov(std::span<const iovec> iov, const uint8_t* src, size_t len) {
+  size_t done = 0;
+  for (const iovec& v : iov) {
+    if (done == len) break;
+    size_t n = std::min(v.iov_len, len - done);
+    if (n != 0) std::memcpy(v.iov_base, src + done, n);
+    done += n;
+  }
+  return done;
+}
+
+// A producer that was preempted between its two steps leaves a counted
+// datagram unlinked for that long; wait this many pauses, then say EAGAIN.
+constexpr int kHalfLinkedSpins = 4096;
+
+}  // namespace
+
+UdpSocket::UdpSocket(Stack& stack, uint64_t id) : stack_(stack), id_(id) { ttl_.store(stack.config().default_ttl); }
+
+UdpSocket::~UdpSocket() { purge(); }
+
+int UdpSocket::bind(Endpoint local) { return stack_.socket_bind(*this, local); }
+int UdpSocket::connect(Endpoint remote) { return stack_.socket_connect(*this, remote); }
+int UdpSocket::disconnect() { return stack_.socket_disconnect(*this); }
+int64_t UdpSocket::send(std::span<const iovec> iov, const Endpoint* dst) { return stack_.socket_send(*this, iov, dst); }
+void UdpSocket::close() { stack_.socket_close(*this); }
+
+void UdpSocket::publish_addresses() {
+  local_packed_.store(local_ ? pack(*local_) : 0, std::memory_order_release);
+  remote_packed_.store(remote_ ? pack(*remote_) : 0, std::memory_order_release);
+}
+
+void UdpSocket::deliver_chain(Packet* first, Packet* last, uint32_t count, uint64_t bytes) {
+  uint64_t prev = queued_.fetch_add(queued_pack(count, bytes), std::memory_order_acq_rel);
+  queue_.push_chain(first, last);
+  if (queued_count(prev) == 0) notify_ring();
+}
+
+void UdpSocket::notify_ring() {
+  if (SocketNotifier* n = notifier_.load(std::memory_order_acquire)) n->ring();
+}
+
+void UdpSocket::after_dequeue(uint64_t count, uint64_t bytes) {
+  uint64_t prev = queued_.fetch_sub(queued_pack(count, bytes), std::memory_order_acq_rel);
+  if (queued_count(prev) != count || pending_error_.load(std::memory_order_acquire) != 0) return;
+  SocketNotifier* n = notifier_.load(std::memory_order_acquire);
+  if (n == nullptr) return;
+  // Clear, then look again: a producer that queued in between rang before
+  // our clear, and its ring must not be lost.
+  n->clear();
+  if (readable()) n->ring();
+}
+
+Packet* UdpSocket::pop_linked() {
+  for (int spins = 0; spins < kHalfLinkedSpins; ++spins) {
+    if (Packet* p = queue_.pop()) return p;
+    if (queued_count(queued_.load(std::memory_order_acquire)) == 0) return nullptr;
+    cpu_relax();
+  }
+  return nullptr;
+}
+
+int64_t UdpSocket::recv(std::span<const iovec> iov, RecvInfo* info, int flags) {
+  RecvSlot slot{iov, info, 0};
+  int64_t n = recv_batch({&slot, 1}, flags);
+  return n < 0 ? n : slot.result;
+}
+
+int64_t UdpSocket::recv_batch(std::span<RecvSlot> msgs, int flags) {
+  if (msgs.empty()) return 0;
+  // Linux reports a pending error before queued data (sock_error() in
+  // __skb_try_recv_datagram).
+  if (int err = take_error(); err != 0) {
+    if (!readable()) {
+      if (SocketNotifier* n = notifier_.load(std::memory_order_acquire)) n->clear();
+      if (readable()) notify_ring();
+    }
+    return -err;
+  }
+  const bool peek = (flags & kRecvPeek) != 0;
+  Packet* done[Stack::kBurst];
+  size_t received = 0;
+  uint64_t charged = 0;
+  {
+    std::lock_guard lock(read_lock_);
+    while (received < msgs.size()) {
+      Packet* pkt;
+      if (peek) {
+        pkt = queue_.front();
+      } else {
+        pkt = pop_linked();
+      }
+      if (pkt == nullptr) break;
+      const PacketRxMeta& m = pkt->meta;
+      RecvSlot& slot = msgs[received];
+      size_t copied = copy_to_iov(slot.iov, pkt->data + m.payload_offset, m.payload_len);
+      slot.result = (flags & kRecvRealLength) ? int64_t{m.payload_len} : static_cast<int64_t>(copied);
+      if (slot.info != nullptr) {
+        *slot.info = RecvInfo{Endpoint{Ipv4Addr(m.src_addr), m.src_port}, Ipv4Addr(m.dst_addr), m.timestamp_ns,
+                              m.payload_len, copied < m.payload_len, m.tos, m.ttl};
+      }
+      ++received;
+      if (peek) break;  // MSG_PEEK looks at the first datagram only
+      charged += m.charge;
+      rx_bytes_.add(m.payload_len);
+      done[received - 1] = pkt;
+      if (received == Stack::kBurst) break;
+    }
+    if (!peek && received > 0) rx_datagrams_.add(received);
+  }
+  if (received == 0) return -EAGAIN;
+  if (!peek) {
+    after_dequeue(received, charged);
+    stack_.release(std::span<Packet* const>(done, received));
+  }
+  return static_cast<int64_t>(received);
+}
+
+void UdpSocket::report_error(const SocketError& err, bool fatal) {
+  bool connected = remote().has_value();
+  if (recv_err()) {
+    std::lock_guard lock(error_lock_);
+    if (error_count_ < kMaxErrorQueue) {  // bounded: an ICMP flood cannot grow it
+      errors_[(error_head_ + error_count_) % kMaxErrorQueue] = err;
+      ++error_count_;
+    }
+  } else if (!fatal || !connected) {
+    return;  // Linux ignores it (__udp4_lib_err)
+  }
+  pending_error_.store(err.error, std::memory_order_release);
+  notify_ring();
+}
+
+std::optional<SocketError> UdpSocket::pop_error() {
+  std::lock_guard lock(error_lock_);
+  if (error_count_ == 0) return std::nullopt;
+  SocketError e = errors_[error_head_];
+  error_head_ = (error_head_ + 1) % kMaxErrorQueue;
+  --error_count_;
+  return e;
+}
+
+void UdpSocket::purge() {
+  std::lock_guard lock(read_lock_);
+  Packet* batch[Stack::kBurst];
+  size_t n = 0;
+  uint64_t bytes = 0;
+  uint64_t count = 0;
+  while (Packet* p = queue_.pop()) {
+    bytes += p->meta.charge;
+    ++count;
+    batch[n++] = p;
+    if (n == Stack::kBurst) {
+      stack_.release(std::span<Packet* const>(batch, n));
+      n = 0;
+    }
+  }
+  if (n != 0) stack_.release(std::span<Packet* const>(batch, n));
+  queued_.fetch_sub(queued_pack(count, bytes), std::memory_order_acq_rel);
+}
+
+SocketStats UdpSocket::stats() const {
+  uint64_t q = queued_.load(std::memory_order_relaxed);
+  return SocketStats{rx_datagrams_.get(), rx_bytes_.get(), rx_drops_.get(),   tx_datagrams_.get(),
+                     tx_bytes_.get(),     tx_drops_.get(),  queued_bytes(q), queued_count(q)};
+}
+
+}  // namespace dpdkudp::stack

@@ -1,0 +1,228 @@
+// A UDP socket of the userspace stack: the object the shim maps a POSIX
+// socket onto.
+//
+// Receive side: pollers push datagrams (the backend's packets, by
+// reference) onto a lock-free queue, charging each against rcvbuf like
+// Linux's SO_RCVBUF; app threads pop them and copy the payload out once,
+// then the packet goes back to the backend. The socket rings its notifier on
+// the empty -> non-empty transition and clears it when a reader drains the
+// queue, so the app's fd can serve as a level-triggered doorbell.
+//
+// Every call returns a value >= 0 or a negative errno, as Linux would.
+#pragma once
+
+#include <sys/uio.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <span>
+
+#include "backends/api/packet.h"
+#include "stack/net/counters.h"
+#include "stack/net/mpsc_queue.h"
+#include "stack/wire/bytes.h"
+
+namespace dpdkudp::stack {
+
+using wire::Ipv4Addr;
+
+class Stack;
+
+struct Endpoint {
+  Ipv4Addr addr;
+  uint16_t port = 0;
+  friend constexpr bool operator==(const Endpoint&, const Endpoint&) = default;
+};
+
+// How the socket tells its owner that readiness changed. Both calls come
+// from stack threads and must not block.
+class SocketNotifier {
+ public:
+  virtual ~SocketNotifier() = default;
+  virtual void ring() = 0;   // the socket became readable (data or error)
+  virtual void clear() = 0;  // the socket is no longer readable
+};
+
+// What recv() learned about the datagram it returned.
+struct RecvInfo {
+  Endpoint source;
+  Ipv4Addr destination;     // for IP_PKTINFO
+  uint64_t timestamp_ns = 0;  // CLOCK_REALTIME at reception
+  uint32_t datagram_len = 0;  // full payload length
+  bool truncated = false;     // did not fit: MSG_TRUNC
+  uint8_t tos = 0;
+  uint8_t ttl = 0;
+};
+
+enum RecvFlags : int {
+  kRecvPeek = 1 << 0,      // MSG_PEEK: leave it queued
+  kRecvRealLength = 1 << 1,  // MSG_TRUNC on input: return the full length
+};
+
+// An ICMP error matched to this socket (IP_RECVERR / SO_ERROR).
+struct SocketError {
+  int error = 0;           // errno value
+  uint8_t icmp_type = 0;
+  uint8_t icmp_code = 0;
+  uint32_t info = 0;       // next-hop MTU for EMSGSIZE
+  Ipv4Addr offender;       // who sent the ICMP
+  Endpoint destination;    // where the original datagram was going
+};
+
+struct SocketStats {
+  uint64_t rx_datagrams = 0;
+  uint64_t rx_bytes = 0;
+  uint64_t rx_drops = 0;  // receive buffer full
+  uint64_t tx_datagrams = 0;
+  uint64_t tx_bytes = 0;
+  uint64_t tx_drops = 0;
+  uint64_t queued_bytes = 0;
+  uint64_t queued_datagrams = 0;
+};
+
+class UdpSocket {
+ public:
+  // Linux's defaults: net.core.rmem_default, SOCK_MIN_RCVBUF.
+  static constexpr uint32_t kDefaultRcvbuf = 212992;
+  static constexpr uint32_t kMinRcvbuf = 2304;
+  // Each queued datagram is charged its payload plus this, standing in for
+  // Linux's skb truesize overhead: it bounds how many buffers a socket pins.
+  static constexpr uint32_t kDatagramOverhead = 256;
+  static constexpr size_t kMaxErrorQueue = 16;
+
+  ~UdpSocket();
+  UdpSocket(const UdpSocket&) = delete;
+  UdpSocket& operator=(const UdpSocket&) = delete;
+
+  // ---- the API the shim maps POSIX calls onto ----
+  int bind(Endpoint local);          // port 0: ephemeral; EADDRINUSE, EINVAL
+  int connect(Endpoint remote);      // autobinds; ENETUNREACH without a route
+  int disconnect();                  // connect(AF_UNSPEC)
+  // Sends one datagram gathered from iov; dst nullptr: the connected peer.
+  // Returns the payload length or -errno.
+  int64_t send(std::span<const iovec> iov, const Endpoint* dst);
+  // Receives one datagram into iov; -EAGAIN when none is queued.
+  int64_t recv(std::span<const iovec> iov, RecvInfo* info, int flags);
+  // recvmmsg: up to msgs.size() datagrams under one lock; returns how many
+  // (>= 1), or -EAGAIN / the pending error when none.
+  struct RecvSlot {
+    std::span<const iovec> iov;
+    RecvInfo* info = nullptr;
+    int64_t result = 0;  // bytes (or full length with kRecvRealLength)
+  };
+  int64_t recv_batch(std::span<RecvSlot> msgs, int flags);
+  void close();  // unbinds; the stack frees the object when safe
+
+  // ---- state ----
+  std::optional<Endpoint> local() const { return unpack(local_packed_.load(std::memory_order_acquire)); }
+  std::optional<Endpoint> remote() const { return unpack(remote_packed_.load(std::memory_order_acquire)); }
+  bool readable() const {
+    return queued_count(queued_.load(std::memory_order_acquire)) > 0 ||
+           pending_error_.load(std::memory_order_acquire) != 0;
+  }
+  // SO_ERROR: returns and clears the pending error.
+  int take_error() { return pending_error_.exchange(0, std::memory_order_acq_rel); }
+  // IP_RECVERR's queue (MSG_ERRQUEUE): oldest first.
+  std::optional<SocketError> pop_error();
+  void set_notifier(SocketNotifier* n) { notifier_.store(n, std::memory_order_release); }
+
+  // ---- options ----
+  void set_rcvbuf(uint32_t bytes) { rcvbuf_.store(bytes < kMinRcvbuf ? kMinRcvbuf : bytes, std::memory_order_relaxed); }
+  uint32_t rcvbuf() const { return rcvbuf_.load(std::memory_order_relaxed); }
+  void set_broadcast(bool on) { broadcast_.store(on, std::memory_order_relaxed); }
+  bool broadcast() const { return broadcast_.load(std::memory_order_relaxed); }
+  void set_reuse_addr(bool on) { reuse_addr_ = on; }
+  bool reuse_addr() const { return reuse_addr_; }
+  void set_reuse_port(bool on) { reuse_port_ = on; }
+  bool reuse_port() const { return reuse_port_; }
+  void set_ttl(uint8_t ttl) { ttl_.store(ttl, std::memory_order_relaxed); }
+  uint8_t ttl() const { return ttl_.load(std::memory_order_relaxed); }
+  void set_tos(uint8_t tos) { tos_.store(tos, std::memory_order_relaxed); }
+  uint8_t tos() const { return tos_.load(std::memory_order_relaxed); }
+  void set_recv_err(bool on) { recv_err_.store(on, std::memory_order_relaxed); }
+  bool recv_err() const { return recv_err_.load(std::memory_order_relaxed); }
+
+  SocketStats stats() const;
+  uint64_t id() const { return id_; }
+
+ private:
+  friend class Stack;
+  friend class UdpTable;
+  UdpSocket(Stack& stack, uint64_t id);
+
+  // Poller side: queue a chain of datagrams (linked through next, meta
+  // filled in) that the caller has already fit into rcvbuf with
+  // admit(). One atomic update and one queue exchange per chain.
+  void deliver_chain(Packet* first, Packet* last, uint32_t count, uint64_t bytes);
+  // Current charge, for the caller's admission arithmetic.
+  uint64_t queued_charge() const { return queued_bytes(queued_.load(std::memory_order_relaxed)); }
+  void count_rx_drop() { rx_drops_.add(); }
+  // An ICMP error for this socket. `fatal` as Linux's icmp_err_convert:
+  // only fatal errors reach a connected socket without IP_RECVERR.
+  void report_error(const SocketError& err, bool fatal);
+  // Releases every queued packet (close, or final free).
+  void purge();
+  void notify_ring();
+
+  Stack& stack_;
+  const uint64_t id_;
+
+  // Receive queue. queued_ packs the datagram count (high 24 bits) and the
+  // charged bytes (low 40 bits) so both move with one atomic add. It is
+  // bumped before the push, so a reader may briefly see a count the queue
+  // has not linked yet, never the reverse. Readers serialise on read_lock_.
+  static constexpr unsigned kCountShift = 40;
+  static constexpr uint64_t queued_pack(uint64_t count, uint64_t bytes) { return (count << kCountShift) | bytes; }
+  static constexpr uint64_t queued_count(uint64_t q) { return q >> kCountShift; }
+  static constexpr uint64_t queued_bytes(uint64_t q) { return q & ((uint64_t{1} << kCountShift) - 1); }
+  Packet* pop_linked();  // with read_lock_ held; waits out a half-linked push
+  void after_dequeue(uint64_t count, uint64_t bytes);
+  PacketMpscQueue queue_;
+  std::atomic<uint64_t> queued_{0};
+  std::mutex read_lock_;
+
+  std::atomic<SocketNotifier*> notifier_{nullptr};
+  std::atomic<int> pending_error_{0};
+  mutable std::mutex error_lock_;
+  SocketError errors_[kMaxErrorQueue];
+  size_t error_head_ = 0;
+  size_t error_count_ = 0;
+
+  // Addressing. Writers (bind/connect/close) serialise on addr_lock_ and
+  // publish packed copies that the send path reads without a lock.
+  static constexpr uint64_t kEndpointValid = uint64_t{1} << 48;
+  static constexpr uint64_t pack(Endpoint e) { return kEndpointValid | (uint64_t{e.addr.value} << 16) | e.port; }
+  static constexpr std::optional<Endpoint> unpack(uint64_t v) {
+    if ((v & kEndpointValid) == 0) return std::nullopt;
+    return Endpoint{Ipv4Addr(static_cast<uint32_t>(v >> 16)), static_cast<uint16_t>(v)};
+  }
+  void publish_addresses();  // with addr_lock_ held
+  mutable std::mutex addr_lock_;
+  std::optional<Endpoint> local_;
+  std::optional<Endpoint> remote_;
+  bool explicit_addr_ = false;  // bind() named an address (kept on disconnect)
+  bool explicit_port_ = false;  // bind() named or asked for a port (kept on disconnect)
+  bool closed_ = false;
+  std::atomic<uint64_t> local_packed_{0};
+  std::atomic<uint64_t> remote_packed_{0};
+
+  std::atomic<uint32_t> rcvbuf_{kDefaultRcvbuf};
+  std::atomic<bool> broadcast_{false};
+  bool reuse_addr_ = false;  // read under the table lock only
+  bool reuse_port_ = false;
+  std::atomic<uint8_t> ttl_{64};
+  std::atomic<uint8_t> tos_{0};
+  std::atomic<bool> recv_err_{false};
+  std::atomic<uint16_t> next_ident_{0};
+
+  // Counters. Datagrams handed to the app are counted by the reader under
+  // read_lock_; drops by pollers (rare); tx by app threads.
+  LocalCounter rx_datagrams_, rx_bytes_;
+  SharedCounter rx_drops_;
+  SharedCounter tx_datagrams_, tx_bytes_, tx_drops_;
+};
+
+}  // namespace dpdkudp::stack

@@ -1,0 +1,157 @@
+#include "stack/net/udp_table.h"
+
+#include <cerrno>
+#include <chrono>
+
+namespace dpdkudp::stack {
+
+UdpTable::UdpTable(Reclaimer& reclaimer, uint16_t ephemeral_low, uint16_t ephemeral_high)
+    : reclaimer_(reclaimer),
+      ephemeral_low_(ephemeral_low),
+      ephemeral_high_(ephemeral_high),
+      buckets_(new std::atomic<Bucket*>[65536]),
+      rng_state_(static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) | 1) {
+  for (size_t i = 0; i < 65536; ++i) buckets_[i].store(nullptr, std::memory_order_relaxed);
+}
+
+UdpTable::~UdpTable() {
+  for (size_t i = 0; i < 65536; ++i) delete buckets_[i].load(std::memory_order_relaxed);
+}
+
+int UdpTable::score(const UdpBinding& e, Ipv4Addr dst, Ipv4Addr src, uint16_t src_port) {
+  int s = 0;
+  if (!e.local_addr.is_unspecified()) {
+    if (e.local_addr != dst) return -1;
+    s += 4;
+  }
+  if (!e.remote_addr.is_unspecified()) {
+    if (e.remote_addr != src) return -1;
+    s += 4;
+  }
+  if (e.remote_port != 0) {
+    if (e.remote_port != src_port) return -1;
+    s += 4;
+  }
+  return s;
+}
+
+UdpSocket* UdpTable::lookup(Ipv4Addr dst, uint16_t dst_port, Ipv4Addr src, uint16_t src_port) const {
+  const Bucket* b = buckets_[dst_port].load(std::memory_order_acquire);
+  if (b == nullptr) return nullptr;
+  const auto& entries = b->entries;
+  if (entries.size() == 1) {  // the common case: one socket on the port
+    return score(entries[0], dst, src, src_port) >= 0 ? entries[0].socket : nullptr;
+  }
+  int best = -1;
+  const UdpBinding* winner = nullptr;
+  unsigned group = 0;  // reuseport sockets sharing the best score
+  for (const UdpBinding& e : entries) {
+    int s = score(e, dst, src, src_port);
+    if (s < 0) continue;
+    if (s > best || (s == best && !e.reuse_port && e.order > winner->order)) {
+      best = s;
+      winner = &e;
+      group = e.reuse_port ? 1 : 0;
+    } else if (s == best && e.reuse_port && winner->reuse_port) {
+      ++group;
+    }
+  }
+  if (winner == nullptr || group <= 1) return winner ? winner->socket : nullptr;
+  // Spread a reuseport group by flow so one flow always lands on one socket.
+  uint32_t h = (src.value * 0x9e3779b1u) ^ (uint32_t{src_port} * 0x85ebca6bu) ^ dst.value;
+  h ^= h >> 15;
+  unsigned pick = h % group;
+  for (const UdpBinding& e : entries) {
+    if (e.reuse_port && score(e, dst, src, src_port) == best && pick-- == 0) return e.socket;
+  }
+  return winner->socket;
+}
+
+bool UdpTable::conflicts(const Bucket* b, Ipv4Addr local_addr, bool reuse_addr, bool reuse_port) const {
+  if (b == nullptr) return false;
+  for (const UdpBinding& e : b->entries) {
+    bool overlap = e.local_addr.is_unspecified() || local_addr.is_unspecified() || e.local_addr == local_addr;
+    if (!overlap) continue;
+    if (e.reuse_addr && reuse_addr) continue;
+    if (e.reuse_port && reuse_port) continue;
+    return true;
+  }
+  return false;
+}
+
+void UdpTable::publish(uint16_t port, std::unique_ptr<Bucket> next) {
+  if (next && next->entries.empty()) next.reset();
+  Bucket* old = buckets_[port].exchange(next.release(), std::memory_order_acq_rel);
+  if (old != nullptr) reclaimer_.retire([old] { delete old; });
+}
+
+std::optional<uint16_t> UdpTable::pick_ephemeral(Ipv4Addr local_addr, bool reuse_addr, bool reuse_port) {
+  uint32_t span = uint32_t{ephemeral_high_} - ephemeral_low_ + 1;
+  // xorshift64: a random starting point, as Linux does, so ports are not
+  // predictable; then a linear scan for a free port.
+  rng_state_ ^= rng_state_ << 13;
+  rng_state_ ^= rng_state_ >> 7;
+  rng_state_ ^= rng_state_ << 17;
+  uint32_t start = static_cast<uint32_t>(rng_state_ % span);
+  // First choice: a port nobody uses; else one we may share.
+  for (int pass = 0; pass < 2; ++pass) {
+    for (uint32_t i = 0; i < span; ++i) {
+      auto port = static_cast<uint16_t>(ephemeral_low_ + (start + i) % span);
+      const Bucket* b = buckets_[port].load(std::memory_order_relaxed);
+      if (pass == 0 ? b == nullptr : !conflicts(b, local_addr, reuse_addr, reuse_port)) return port;
+    }
+  }
+  return std::nullopt;
+}
+
+int UdpTable::bind(UdpSocket* socket, Ipv4Addr local_addr, uint16_t port, bool reuse_addr, bool reuse_port) {
+  std::lock_guard lock(mutex_);
+  if (port == 0) {
+    auto picked = pick_ephemeral(local_addr, reuse_addr, reuse_port);
+    if (!picked) return -EAGAIN;
+    port = *picked;
+  } else if (conflicts(buckets_[port].load(std::memory_order_relaxed), local_addr, reuse_addr, reuse_port)) {
+    return -EADDRINUSE;
+  }
+  auto next = std::make_unique<Bucket>();
+  if (const Bucket* b = buckets_[port].load(std::memory_order_relaxed)) next->entries = b->entries;
+  next->entries.push_back(UdpBinding{socket, local_addr, Ipv4Addr::any(), 0, reuse_addr, reuse_port, next_order_++});
+  publish(port, std::move(next));
+  ++sockets_;
+  return port;
+}
+
+void UdpTable::update(UdpSocket* socket, uint16_t port, Ipv4Addr local_addr, Ipv4Addr remote_addr,
+                      uint16_t remote_port) {
+  std::lock_guard lock(mutex_);
+  const Bucket* b = buckets_[port].load(std::memory_order_relaxed);
+  if (b == nullptr) return;
+  auto next = std::make_unique<Bucket>(*b);
+  for (UdpBinding& e : next->entries) {
+    if (e.socket == socket) {
+      e.local_addr = local_addr;
+      e.remote_addr = remote_addr;
+      e.remote_port = remote_port;
+    }
+  }
+  publish(port, std::move(next));
+}
+
+void UdpTable::unbind(UdpSocket* socket, uint16_t port) {
+  std::lock_guard lock(mutex_);
+  const Bucket* b = buckets_[port].load(std::memory_order_relaxed);
+  if (b == nullptr) return;
+  auto next = std::make_unique<Bucket>();
+  for (const UdpBinding& e : b->entries) {
+    if (e.socket != socket) next->entries.push_back(e);
+  }
+  if (next->entries.size() != b->entries.size()) --sockets_;
+  publish(port, std::move(next));
+}
+
+size_t UdpTable::socket_count() const {
+  std::lock_guard lock(mutex_);
+  return sockets_;
+}
+
+}  // namespace dpdkudp::stack

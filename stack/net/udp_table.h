@@ -1,0 +1,87 @@
+// The UDP demultiplexing table: which socket gets a datagram, and which
+// local ports are taken.
+//
+// Pollers read it without locks: each port has an immutable bucket of
+// bindings (a value snapshot of each socket's addresses), swapped whole by
+// writers under one mutex and freed through the Reclaimer once no poller
+// can still see it.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "stack/net/reclaim.h"
+#include "stack/net/udp_socket.h"
+
+namespace dpdkudp::stack {
+
+struct UdpBinding {
+  UdpSocket* socket = nullptr;
+  Ipv4Addr local_addr;   // any (0) = wildcard
+  Ipv4Addr remote_addr;  // any = not connected
+  uint16_t remote_port = 0;
+  bool reuse_addr = false;
+  bool reuse_port = false;
+  uint64_t order = 0;    // bind order; later binds win ties
+};
+
+class UdpTable {
+ public:
+  UdpTable(Reclaimer& reclaimer, uint16_t ephemeral_low, uint16_t ephemeral_high);
+  ~UdpTable();
+  UdpTable(const UdpTable&) = delete;
+  UdpTable& operator=(const UdpTable&) = delete;
+
+  // Binds socket to local (port 0: an ephemeral port). Returns the port or
+  // -EADDRINUSE / -EAGAIN (ephemeral range exhausted).
+  int bind(UdpSocket* socket, Ipv4Addr local_addr, uint16_t port, bool reuse_addr, bool reuse_port);
+  // Re-addresses an existing binding (connect/disconnect).
+  void update(UdpSocket* socket, uint16_t port, Ipv4Addr local_addr, Ipv4Addr remote_addr,
+              uint16_t remote_port);
+  void unbind(UdpSocket* socket, uint16_t port);
+
+  // Poller side (inside a Reclaimer read section): Linux's scoring --
+  // a match on the bound address, the connected address and the connected
+  // port each outrank a wildcard; the best score wins; SO_REUSEPORT groups
+  // spread by flow hash; otherwise the latest bind wins a tie.
+  UdpSocket* lookup(Ipv4Addr dst, uint16_t dst_port, Ipv4Addr src, uint16_t src_port) const;
+
+  // Every socket that accepts a broadcast datagram to dst_port (bound to
+  // the wildcard or to `dst`, and not connected elsewhere).
+  template <typename F>
+  void for_each_broadcast_match(Ipv4Addr dst, uint16_t dst_port, Ipv4Addr src, uint16_t src_port,
+                                F&& fn) const {
+    const Bucket* b = buckets_[dst_port].load(std::memory_order_acquire);
+    if (b == nullptr) return;
+    for (const UdpBinding& e : b->entries) {
+      if (score(e, dst, src, src_port) >= 0) fn(e.socket);
+    }
+  }
+
+  bool port_in_use(uint16_t port) const { return buckets_[port].load(std::memory_order_acquire) != nullptr; }
+  size_t socket_count() const;
+
+ private:
+  struct Bucket {
+    std::vector<UdpBinding> entries;
+  };
+  static int score(const UdpBinding& e, Ipv4Addr dst, Ipv4Addr src, uint16_t src_port);
+  bool conflicts(const Bucket* b, Ipv4Addr local_addr, bool reuse_addr, bool reuse_port) const;
+  void publish(uint16_t port, std::unique_ptr<Bucket> next);  // with mutex_ held
+  std::optional<uint16_t> pick_ephemeral(Ipv4Addr local_addr, bool reuse_addr, bool reuse_port);
+
+  Reclaimer& reclaimer_;
+  uint16_t ephemeral_low_;
+  uint16_t ephemeral_high_;
+  std::unique_ptr<std::atomic<Bucket*>[]> buckets_;  // 65536, indexed by port
+  mutable std::mutex mutex_;
+  uint64_t next_order_ = 1;
+  uint64_t rng_state_;
+  size_t sockets_ = 0;
+};
+
+}  // namespace dpdkudp::stack
