@@ -50,7 +50,8 @@
 // Calling arm_wait(q) and then rx_burst(q) before sleeping is also correct.
 //
 // Threading follows backend.h: one thread at a time per rx_burst(q) /
-// tx_burst(q); alloc/release/inject/stats/set_faults from any thread.
+// tx_burst(q), and arm_wait(q) belongs to the thread that runs rx_burst(q);
+// alloc/release/inject/stats/set_faults from any thread.
 // Lifetime: the two sides share the pool and rings; each stays valid while
 // the other is destroyed. Packets still held by the caller must be
 // released before the last side goes.

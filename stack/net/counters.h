@@ -10,7 +10,10 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <string_view>
+
+#include "stack/net/thread_slot.h"
 
 namespace dpdkudp::stack {
 
@@ -76,13 +79,45 @@ struct alignas(64) RxQueueCounters {
   std::array<LocalCounter, kDropReasonCount> drops;
 };
 
-struct TxCounters {
-  SharedCounter frames;
-  SharedCounter bytes;
-  SharedCounter udp_datagrams;
-  SharedCounter arp_requests;
-  SharedCounter loopback;  // datagrams to our own address, looped inside
-  std::array<SharedCounter, kDropReasonCount> drops;
+// TX counters, written by app threads. Each live thread writes its own
+// block (thread_slot.h), so counting costs no locked instruction. Threads
+// beyond the slot count share one block under a mutex: correct, slower.
+struct alignas(64) TxCounterBlock {
+  LocalCounter frames;
+  LocalCounter bytes;
+  LocalCounter udp_datagrams;
+  LocalCounter arp_requests;
+  LocalCounter loopback;  // datagrams to our own address, looped inside
+  std::array<LocalCounter, kDropReasonCount> drops;
+};
+
+class TxCounters {
+ public:
+  template <typename F>
+  void update(F&& f) {
+    size_t slot = this_thread_slot();
+    if (slot < kThreadSlots) {
+      f(blocks_[slot]);
+      return;
+    }
+    std::lock_guard lock(overflow_lock_);
+    f(overflow_);
+  }
+  void drop(DropReason r, uint64_t n = 1) {
+    update([&](TxCounterBlock& b) { b.drops[static_cast<size_t>(r)].add(n); });
+  }
+  // Sum of one counter over every block.
+  template <typename Get>
+  uint64_t sum(Get get) const {
+    uint64_t total = get(overflow_).get();
+    for (const auto& b : blocks_) total += get(b).get();
+    return total;
+  }
+
+ private:
+  std::array<TxCounterBlock, kThreadSlots> blocks_;
+  std::mutex overflow_lock_;
+  TxCounterBlock overflow_;
 };
 
 // A plain-value sum, for tests and the stats tool.

@@ -203,19 +203,19 @@ NeighborCache::NeighborCache(NeighborConfig config, NeighborHooks& hooks)
 
 NeighborCache::~NeighborCache() { flush_pending(); }
 
-std::optional<MacAddr> NeighborCache::lookup(Ipv4Addr ip, uint64_t now_ns) const {
+uint64_t NeighborCache::lookup_packed(Ipv4Addr ip, uint64_t now_ns) const {
   size_t i = home_index(ip, mask_);
   for (size_t n = 0; n <= mask_; ++n, i = (i + 1) & mask_) {
     Slot& slot = slots_[i];
     Slot::View v = slot.load();
     if (v.state == kEmptyCode) {
-      return std::nullopt;  // end of the probe chain
+      return 0;  // end of the probe chain
     }
     if (v.ip != ip.value || v.state == kDeleted) {
       continue;
     }
     if (!has_mac(v.state)) {
-      return std::nullopt;  // incomplete or failed: the slow path decides
+      return 0;  // incomplete or failed: the slow path decides
     }
     bool stale = v.state == code(NeighborState::kStale) ||
                  (v.state == code(NeighborState::kReachable) &&
@@ -226,9 +226,9 @@ std::optional<MacAddr> NeighborCache::lookup(Ipv4Addr ip, uint64_t now_ns) const
     if (now_ns > slot.used_ns.load(std::memory_order_relaxed) + kUsedGranularityNs) {
       slot.used_ns.store(now_ns, std::memory_order_relaxed);
     }
-    return unpack_mac(v.mac);
+    return v.mac | kPackedValid;
   }
-  return std::nullopt;
+  return 0;
 }
 
 bool NeighborCache::enqueue_pending(Ipv4Addr ip, Packet* pkt, uint64_t now_ns) {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstring>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -76,7 +77,18 @@ class NeighborCache {
   // Fast path, lock-free, any thread: the MAC for ip if it is known
   // (reachable, stale or permanent). A stale hit is still returned and marks
   // the entry for a unicast refresh by the next on_timer().
-  std::optional<MacAddr> lookup(Ipv4Addr ip, uint64_t now_ns) const;
+  std::optional<MacAddr> lookup(Ipv4Addr ip, uint64_t now_ns) const {
+    uint64_t packed = lookup_packed(ip, now_ns);
+    if (packed == 0) return std::nullopt;
+    MacAddr mac;
+    std::memcpy(mac.data(), &packed, mac.size());
+    return mac;
+  }
+  // The same for the TX fast path: the MAC's 6 bytes in memory order in
+  // the low bytes, kPackedValid set; 0 on a miss. A plain integer comes
+  // back in a register (an optional<array> goes through the stack).
+  static constexpr uint64_t kPackedValid = uint64_t{1} << 63;
+  uint64_t lookup_packed(Ipv4Addr ip, uint64_t now_ns) const;
 
   // After a lookup miss: hold pkt until ip resolves. Starts resolution (one
   // request now, then every retrans_ns) when none is running. Returns false

@@ -31,14 +31,5 @@ void RouteTable::add(const Route& route) {
   routes_.insert(at, normalized);
 }
 
-std::optional<RouteResult> RouteTable::lookup(Ipv4Addr dst) const {
-  for (const Route& r : routes_) {
-    if (r.destination.contains(dst)) {
-      return RouteResult{r.gateway.value_or(dst), r.mtu != 0 ? r.mtu : interface_mtu_,
-                         r.gateway.has_value()};
-    }
-  }
-  return std::nullopt;
-}
 
 }  // namespace dpdkudp::stack

@@ -37,7 +37,24 @@ class RouteTable {
 
   // Longest prefix wins; among equal prefixes the lowest metric. nullopt:
   // no route (ENETUNREACH).
-  std::optional<RouteResult> lookup(Ipv4Addr dst) const;
+  std::optional<RouteResult> lookup(Ipv4Addr dst) const {
+    RouteResult r;
+    if (!lookup_into(dst, r)) return std::nullopt;
+    return r;
+  }
+  // The TX path's form: fills `out` directly (an optional<struct> return
+  // is assembled through the stack with partial stores and stalls).
+  bool lookup_into(Ipv4Addr dst, RouteResult& out) const {
+    for (const Route& r : routes_) {
+      if (r.destination.contains(dst)) {
+        out.next_hop = r.gateway ? *r.gateway : dst;
+        out.mtu = r.mtu != 0 ? r.mtu : interface_mtu_;
+        out.via_gateway = r.gateway.has_value();
+        return true;
+      }
+    }
+    return false;
+  }
 
   const std::vector<Route>& routes() const { return routes_; }
 

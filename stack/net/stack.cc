@@ -92,10 +92,12 @@ Stack::Stack(Backend& backend, StackConfig config, const Clock& clock)
       caps_(backend.capabilities()),
       mac_(backend.mac()),
       mtu_(config_.mtu != 0 ? std::min(config_.mtu, caps_.mtu) : caps_.mtu),
+      coarse_now_ns_(clock.monotonic_ns()),
       routes_(mtu_),
       neighbors_(config_.neighbor, *this),
       table_(reclaimer_, config_.ephemeral_low, config_.ephemeral_high),
       icmp_limiter_(config_.icmp_rate),
+      tx_buffer_cache_(new TxBufferCache[kThreadSlots]),
       tx_locks_(new TxLock[std::max<uint16_t>(caps_.tx_queues, 1)]),
       rx_counters_(new RxQueueCounters[std::max<uint16_t>(caps_.rx_queues, 1)]) {
   routes_.add(Route{Ipv4Cidr{config_.address.network(), config_.address.prefix_len}, std::nullopt, 0, 0});
@@ -113,6 +115,10 @@ Stack::~Stack() {
   for (UdpSocket* s : open) s->close();
   reclaimer_.drain_all();
   while (Packet* p = loopback_.pop()) release(p);
+  for (size_t i = 0; i < kThreadSlots; ++i) {
+    TxBufferCache& c = tx_buffer_cache_[i];
+    if (c.count != 0) release(std::span<Packet* const>(c.bufs, c.count));
+  }
 }
 
 void Stack::start() {
@@ -149,6 +155,7 @@ size_t Stack::poll(uint16_t queue) {
   batch.queue = queue;
   batch.now_real_ns = clock_.realtime_ns();
   batch.now_mono_ns = clock_.monotonic_ns();
+  coarse_now_ns_.store(batch.now_mono_ns, std::memory_order_relaxed);
   batch.counters = &rx_counters_[queue];
   reclaimer_.online(queue);
   for (size_t i = 0; i < n; ++i) {
@@ -416,7 +423,9 @@ void Stack::send_port_unreachable(const Packet* pkt, size_t l2_len, RxBatch& bat
 }
 
 void Stack::on_timer() {
-  neighbors_.on_timer(clock_.monotonic_ns());
+  uint64_t now = clock_.monotonic_ns();
+  coarse_now_ns_.store(now, std::memory_order_relaxed);
+  neighbors_.on_timer(now);
   reclaimer_.reclaim();
 }
 
@@ -435,12 +444,14 @@ CounterSnapshot Stack::counters() const {
     s.icmp_rate_limited += c.icmp_rate_limited.get();
     for (size_t i = 0; i < kDropReasonCount; ++i) s.drops[i] += c.drops[i].get();
   }
-  s.tx_frames = tx_counters_.frames.get();
-  s.tx_bytes = tx_counters_.bytes.get();
-  s.tx_udp_datagrams = tx_counters_.udp_datagrams.get();
-  s.arp_requests_sent = tx_counters_.arp_requests.get();
-  s.loopback = tx_counters_.loopback.get();
-  for (size_t i = 0; i < kDropReasonCount; ++i) s.drops[i] += tx_counters_.drops[i].get();
+  s.tx_frames = tx_counters_.sum([](const TxCounterBlock& b) -> const LocalCounter& { return b.frames; });
+  s.tx_bytes = tx_counters_.sum([](const TxCounterBlock& b) -> const LocalCounter& { return b.bytes; });
+  s.tx_udp_datagrams = tx_counters_.sum([](const TxCounterBlock& b) -> const LocalCounter& { return b.udp_datagrams; });
+  s.arp_requests_sent = tx_counters_.sum([](const TxCounterBlock& b) -> const LocalCounter& { return b.arp_requests; });
+  s.loopback = tx_counters_.sum([](const TxCounterBlock& b) -> const LocalCounter& { return b.loopback; });
+  for (size_t i = 0; i < kDropReasonCount; ++i) {
+    s.drops[i] += tx_counters_.sum([i](const TxCounterBlock& b) -> const LocalCounter& { return b.drops[i]; });
+  }
   return s;
 }
 

@@ -98,6 +98,7 @@ class Stack final : private NeighborHooks {
   int socket_connect(UdpSocket& s, Endpoint remote);
   int socket_disconnect(UdpSocket& s);
   int64_t socket_send(UdpSocket& s, std::span<const iovec> iov, const Endpoint* dst);
+  int64_t socket_send_batch(UdpSocket& s, std::span<UdpSocket::SendSlot> msgs);
   void socket_close(UdpSocket& s);
   void release(Packet* pkt) { backend_.release({&pkt, 1}); }
   void release(std::span<Packet* const> pkts) { backend_.release(pkts); }
@@ -122,8 +123,20 @@ class Stack final : private NeighborHooks {
   // Hands frames to the backend (serialised per TX queue, bounded retries);
   // drops and counts what it would not take.
   size_t transmit(uint16_t queue, std::span<Packet*> pkts);
-  // Sends one built IPv4 frame to next_hop: resolved now, or held by ARP.
-  void transmit_ipv4(Packet* pkt, Ipv4Addr next_hop, uint16_t queue);
+  // A datagram built in a TX buffer, waiting for its link header.
+  struct OutFrame {
+    enum Kind : uint8_t { kToNextHop, kToMac, kLoopback };
+    Packet* pkt = nullptr;
+    Kind kind = kToNextHop;
+    Ipv4Addr next_hop;  // kToNextHop: resolve through ARP
+    MacAddr mac{};      // kToMac: broadcast / multicast
+  };
+  // Validates, routes and builds one datagram (payload copied once).
+  // Returns the payload length or -errno (nothing allocated then).
+  int64_t build_datagram(UdpSocket& s, std::span<const iovec> iov, const Endpoint* dst, OutFrame& out);
+  // Resolves link addresses and hands the frames to the backend in one
+  // burst (frames waiting for ARP are held by the neighbor cache).
+  void dispatch(std::span<OutFrame> frames);
   void send_arp(wire::ArpOp op, const MacAddr& eth_dst, const MacAddr& target_mac, Ipv4Addr target_ip);
   uint16_t tx_queue_for_thread() const;
 
@@ -132,12 +145,17 @@ class Stack final : private NeighborHooks {
   void transmit_resolved(Packet* pkt, const MacAddr& mac) override;
   void drop_unresolved(Packet* pkt, Ipv4Addr target) override;
 
+  // Monotonic time as of the last burst or timer: the TX path reads this
+  // instead of the clock (ARP ageing needs no better than milliseconds).
+  uint64_t coarse_now_ns() const { return coarse_now_ns_.load(std::memory_order_relaxed); }
+
   Backend& backend_;
   StackConfig config_;
   const Clock& clock_;
   Capabilities caps_;
   MacAddr mac_;
   uint32_t mtu_;
+  std::atomic<uint64_t> coarse_now_ns_{0};
 
   Reclaimer reclaimer_;
   RouteTable routes_;
@@ -148,6 +166,16 @@ class Stack final : private NeighborHooks {
   // Datagrams to our own address, processed by queue 0's poller.
   PacketMpscQueue loopback_;
   std::atomic<uint32_t> loopback_count_{0};
+
+  // TX buffers taken from the backend a burst at a time, per thread slot
+  // (the backend's alloc is a shared ring; this is a plain array).
+  struct alignas(64) TxBufferCache {
+    static constexpr size_t kCapacity = 32;
+    Packet* bufs[kCapacity];
+    size_t count = 0;
+  };
+  Packet* alloc_tx_buffer();
+  std::unique_ptr<TxBufferCache[]> tx_buffer_cache_;
 
   struct alignas(64) TxLock {
     std::atomic_flag held = ATOMIC_FLAG_INIT;

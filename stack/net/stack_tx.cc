@@ -7,6 +7,7 @@
 
 #include "stack/net/stack.h"
 #include "stack/wire/arp.h"
+#include "stack/wire/checksum.h"
 #include "stack/wire/ethernet.h"
 #include "stack/wire/ipv4.h"
 #include "stack/wire/udp.h"
@@ -116,6 +117,21 @@ uint16_t Stack::tx_queue_for_thread() const {
   return static_cast<uint16_t>(hash % queues);
 }
 
+Packet* Stack::alloc_tx_buffer() {
+  size_t slot = this_thread_slot();
+  if (slot >= kThreadSlots) {
+    Packet* p = nullptr;
+    return backend_.alloc({&p, 1}) == 1 ? p : nullptr;
+  }
+  TxBufferCache& c = tx_buffer_cache_[slot];
+  if (c.count == 0) {
+    // Half the cache per refill: a thread holds at most 32 idle buffers.
+    c.count = backend_.alloc({c.bufs, TxBufferCache::kCapacity / 2});
+    if (c.count == 0) return nullptr;
+  }
+  return c.bufs[--c.count];
+}
+
 void Stack::emit_link_header(Packet* pkt, const MacAddr& dst, uint16_t ethertype) const {
   wire::EthernetRepr eth{dst, mac_, ethertype, std::nullopt};
   if (config_.vlan_id) {
@@ -142,35 +158,28 @@ size_t Stack::transmit(uint16_t queue, std::span<Packet*> pkts) {
   lock.clear(std::memory_order_release);
   if (sent < pkts.size()) {
     for (size_t i = sent; i < pkts.size(); ++i) bytes -= pkts[i]->len;
-    tx_counters_.drops[static_cast<size_t>(DropReason::kTxRingFull)].add(pkts.size() - sent);
+    tx_counters_.drop(DropReason::kTxRingFull, pkts.size() - sent);
     release(std::span<Packet* const>(pkts.subspan(sent)));
   }
-  tx_counters_.frames.add(sent);
-  tx_counters_.bytes.add(bytes);
+  tx_counters_.update([&](TxCounterBlock& b) {
+    b.frames.add(sent);
+    b.bytes.add(bytes);
+  });
   return sent;
 }
 
-void Stack::transmit_ipv4(Packet* pkt, Ipv4Addr next_hop, uint16_t queue) {
-  uint64_t now = clock_.monotonic_ns();
-  if (auto mac = neighbors_.lookup(next_hop, now)) {
-    wire::store_mac(pkt->data + wire::EthernetFrame::kDstOffset, *mac);
-    transmit(queue, {&pkt, 1});
-    return;
-  }
-  if (!neighbors_.enqueue_pending(next_hop, pkt, now)) drop_unresolved(pkt, next_hop);
-}
 
 void Stack::send_arp(wire::ArpOp op, const MacAddr& eth_dst, const MacAddr& target_mac, Ipv4Addr target_ip) {
   Packet* pkt = nullptr;
   if (backend_.alloc({&pkt, 1}) != 1) {
-    tx_counters_.drops[static_cast<size_t>(DropReason::kTxNoBuffer)].add();
+    tx_counters_.drop(DropReason::kTxNoBuffer);
     return;
   }
   emit_link_header(pkt, eth_dst, wire::ethertype::kArp);
   wire::ArpRepr{op, mac_, config_.address.addr, target_mac, target_ip}.emit(
       {pkt->data + pkt->l2_len, wire::ArpRepr::kBufferLen});
   pkt->len = pkt->l2_len + static_cast<uint32_t>(wire::ArpRepr::kBufferLen);
-  if (op == wire::ArpOp::kRequest) tx_counters_.arp_requests.add();
+  if (op == wire::ArpOp::kRequest) tx_counters_.update([](TxCounterBlock& b) { b.arp_requests.add(); });
   transmit(tx_queue_for_thread(), {&pkt, 1});
 }
 
@@ -184,11 +193,11 @@ void Stack::transmit_resolved(Packet* pkt, const MacAddr& mac) {
 }
 
 void Stack::drop_unresolved(Packet* pkt, Ipv4Addr /*target*/) {
-  tx_counters_.drops[static_cast<size_t>(DropReason::kArpUnresolved)].add();
+  tx_counters_.drop(DropReason::kArpUnresolved);
   release(pkt);
 }
 
-int64_t Stack::socket_send(UdpSocket& s, std::span<const iovec> iov, const Endpoint* dst_arg) {
+int64_t Stack::build_datagram(UdpSocket& s, std::span<const iovec> iov, const Endpoint* dst_arg, OutFrame& out) {
   size_t payload_len = 0;
   for (const iovec& v : iov) payload_len += v.iov_len;
 
@@ -216,24 +225,32 @@ int64_t Stack::socket_send(UdpSocket& s, std::span<const iovec> iov, const Endpo
   // Where it goes on the link.
   const bool broadcast = dst.addr.is_broadcast() || dst.addr == config_.address.directed_broadcast();
   const bool loopback = is_local_address(dst.addr);
-  std::optional<RouteResult> route;
+  RouteResult route;
   uint32_t path_mtu = mtu_;
   if (broadcast) {
     if (!s.broadcast()) return -EACCES;
-  } else if (!dst.addr.is_multicast() && !loopback) {
-    route = routes_.lookup(dst.addr);
-    if (!route) {
-      tx_counters_.drops[static_cast<size_t>(DropReason::kTxNoRoute)].add();
+    out.kind = OutFrame::kToMac;
+    out.mac = wire::kBroadcastMac;
+  } else if (loopback) {
+    out.kind = OutFrame::kLoopback;
+  } else if (dst.addr.is_multicast()) {
+    out.kind = OutFrame::kToMac;
+    out.mac = multicast_mac(dst.addr);
+  } else {
+    if (!routes_.lookup_into(dst.addr, route)) {
+      tx_counters_.drop(DropReason::kTxNoRoute);
       return -ENETUNREACH;
     }
-    path_mtu = route->mtu;
+    path_mtu = route.mtu;
+    out.kind = OutFrame::kToNextHop;
+    out.next_hop = route.next_hop;
   }
   // No fragmentation (as the reference): the datagram must fit the path.
   if (payload_len + kIpUdpHeaders > path_mtu) return -EMSGSIZE;
 
-  Packet* pkt = nullptr;
-  if (backend_.alloc({&pkt, 1}) != 1) {
-    tx_counters_.drops[static_cast<size_t>(DropReason::kTxNoBuffer)].add();
+  Packet* pkt = alloc_tx_buffer();
+  if (pkt == nullptr) {
+    tx_counters_.drop(DropReason::kTxNoBuffer);
     s.tx_drops_.add();
     return -ENOBUFS;
   }
@@ -244,20 +261,28 @@ int64_t Stack::socket_send(UdpSocket& s, std::span<const iovec> iov, const Endpo
     return -EMSGSIZE;
   }
 
-  // The one copy: the app's payload straight into the frame.
+  const bool hw_l4 = caps_.tx_udp_csum && !loopback;
+  const bool hw_l3 = caps_.tx_ipv4_csum && !loopback;
+  // The one copy: the app's payload straight into the frame, summed from
+  // the source on the way when software does the checksum.
   uint8_t* payload = pkt->data + l2 + kIpUdpHeaders;
+  wire::PartialChecksum payload_sum;
   for (const iovec& v : iov) {
-    if (v.iov_len != 0) std::memcpy(payload, v.iov_base, v.iov_len);
+    if (v.iov_len == 0) continue;
+    const auto* src_bytes = static_cast<const uint8_t*>(v.iov_base);
+    if (!hw_l4) payload_sum.add(src_bytes, v.iov_len);
+    std::memcpy(payload, src_bytes, v.iov_len);
     payload += v.iov_len;
   }
   const Ipv4Addr src = local->addr.is_unspecified() || local->addr.is_broadcast() || local->addr.is_multicast()
                            ? config_.address.addr
                            : local->addr;
-  const bool hw_l4 = caps_.tx_udp_csum && !loopback;
-  const bool hw_l3 = caps_.tx_ipv4_csum && !loopback;
-  wire::UdpRepr{local->port, dst.port}.emit({pkt->data + l2 + Ipv4Packet::kMinHeaderLen, UdpDatagram::kHeaderLen + payload_len},
-                                            src, dst.addr,
-                                            hw_l4 ? wire::ChecksumMode::kPseudoHeader : wire::ChecksumMode::kFull);
+  std::span<uint8_t> datagram{pkt->data + l2 + Ipv4Packet::kMinHeaderLen, UdpDatagram::kHeaderLen + payload_len};
+  if (hw_l4) {
+    wire::UdpRepr{local->port, dst.port}.emit(datagram, src, dst.addr, wire::ChecksumMode::kPseudoHeader);
+  } else {
+    wire::UdpRepr{local->port, dst.port}.emit_with_payload_sum(datagram, src, dst.addr, payload_sum.folded());
+  }
   uint16_t ident = s.next_ident_.load(std::memory_order_relaxed);
   s.next_ident_.store(static_cast<uint16_t>(ident + 1), std::memory_order_relaxed);
   wire::Ipv4Repr{src, dst.addr, wire::ip_proto::kUdp, static_cast<uint16_t>(UdpDatagram::kHeaderLen + payload_len),
@@ -266,30 +291,84 @@ int64_t Stack::socket_send(UdpSocket& s, std::span<const iovec> iov, const Endpo
   pkt->tx_flags = (hw_l4 ? kTxUdpCsum : 0u) | (hw_l3 ? kTxIpv4Csum : 0u);
   pkt->l3_len = Ipv4Packet::kMinHeaderLen;
   pkt->len = static_cast<uint32_t>(frame_len);
-
-  s.tx_datagrams_.add();
-  s.tx_bytes_.add(payload_len);
-  tx_counters_.udp_datagrams.add();
-
-  if (loopback) {
-    // To ourselves: straight back into RX through queue 0's poller.
-    emit_link_header(pkt, mac_, wire::ethertype::kIpv4);
-    // What a NIC would have done on the way out and back in.
-    pkt->rx_flags = kRxIpv4CsumGood | kRxL4CsumGood | ((pkt->tx_flags & kTxVlanInsert) ? kRxVlanStripped : 0u);
-    pkt->tx_flags = 0;
-    tx_counters_.loopback.add();
-    loopback_count_.fetch_add(1, std::memory_order_acq_rel);
-    loopback_.push(pkt);
-    return static_cast<int64_t>(payload_len);
-  }
-  if (broadcast || dst.addr.is_multicast()) {
-    emit_link_header(pkt, broadcast ? wire::kBroadcastMac : multicast_mac(dst.addr), wire::ethertype::kIpv4);
-    transmit(tx_queue_for_thread(), {&pkt, 1});
-    return static_cast<int64_t>(payload_len);
-  }
-  emit_link_header(pkt, wire::kZeroMac, wire::ethertype::kIpv4);
-  transmit_ipv4(pkt, route->next_hop, tx_queue_for_thread());
+  out.pkt = pkt;
   return static_cast<int64_t>(payload_len);
+}
+
+void Stack::dispatch(std::span<OutFrame> frames) {
+  Packet* ready[kBurst];
+  size_t n_ready = 0;
+  uint64_t looped = 0;
+  const uint16_t queue = tx_queue_for_thread();
+  const uint64_t now = coarse_now_ns();
+  for (OutFrame& f : frames) {
+    Packet* pkt = f.pkt;
+    switch (f.kind) {
+      case OutFrame::kLoopback:
+        // To ourselves: straight back into RX through queue 0's poller,
+        // flagged as a NIC would have left it on the way out and back in.
+        emit_link_header(pkt, mac_, wire::ethertype::kIpv4);
+        pkt->rx_flags = kRxIpv4CsumGood | kRxL4CsumGood | ((pkt->tx_flags & kTxVlanInsert) ? kRxVlanStripped : 0u);
+        pkt->tx_flags = 0;
+        loopback_count_.fetch_add(1, std::memory_order_acq_rel);
+        loopback_.push(pkt);
+        ++looped;
+        continue;
+      case OutFrame::kToMac:
+        emit_link_header(pkt, f.mac, wire::ethertype::kIpv4);
+        break;
+      case OutFrame::kToNextHop: {
+        uint64_t mac = neighbors_.lookup_packed(f.next_hop, now);
+        emit_link_header(pkt, wire::kZeroMac, wire::ethertype::kIpv4);
+        if (mac == 0) {
+          // Held until ARP answers (or fails, and is counted then).
+          if (!neighbors_.enqueue_pending(f.next_hop, pkt, now)) drop_unresolved(pkt, f.next_hop);
+          continue;
+        }
+        std::memcpy(pkt->data + wire::EthernetFrame::kDstOffset, &mac, 6);
+        break;
+      }
+    }
+    ready[n_ready++] = pkt;
+  }
+  if (n_ready != 0) transmit(queue, {ready, n_ready});
+  tx_counters_.update([&](TxCounterBlock& b) {
+    b.udp_datagrams.add(frames.size());
+    b.loopback.add(looped);
+  });
+}
+
+int64_t Stack::socket_send(UdpSocket& s, std::span<const iovec> iov, const Endpoint* dst) {
+  OutFrame f;
+  int64_t rc = build_datagram(s, iov, dst, f);
+  if (rc < 0) return rc;
+  s.tx_datagrams_.add();
+  s.tx_bytes_.add(static_cast<uint64_t>(rc));
+  dispatch({&f, 1});
+  return rc;
+}
+
+int64_t Stack::socket_send_batch(UdpSocket& s, std::span<UdpSocket::SendSlot> msgs) {
+  OutFrame frames[kBurst];
+  size_t built = 0;
+  uint64_t bytes = 0;
+  int64_t first_error = 0;
+  for (; built < msgs.size() && built < kBurst; ++built) {
+    int64_t rc = build_datagram(s, msgs[built].iov, msgs[built].dst, frames[built]);
+    if (rc < 0) {
+      first_error = rc;
+      break;
+    }
+    msgs[built].result = rc;
+    bytes += static_cast<uint64_t>(rc);
+  }
+  if (built != 0) {
+    s.tx_datagrams_.add(built);
+    s.tx_bytes_.add(bytes);
+    dispatch({frames, built});
+  }
+  // sendmmsg: the count sent, or the error when the first one failed.
+  return built != 0 ? static_cast<int64_t>(built) : first_error;
 }
 
 }  // namespace dpdkudp::stack

@@ -35,6 +35,7 @@ int UdpSocket::bind(Endpoint local) { return stack_.socket_bind(*this, local); }
 int UdpSocket::connect(Endpoint remote) { return stack_.socket_connect(*this, remote); }
 int UdpSocket::disconnect() { return stack_.socket_disconnect(*this); }
 int64_t UdpSocket::send(std::span<const iovec> iov, const Endpoint* dst) { return stack_.socket_send(*this, iov, dst); }
+int64_t UdpSocket::send_batch(std::span<SendSlot> msgs) { return stack_.socket_send_batch(*this, msgs); }
 void UdpSocket::close() { stack_.socket_close(*this); }
 
 void UdpSocket::publish_addresses() {

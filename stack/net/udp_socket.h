@@ -104,6 +104,15 @@ class UdpSocket {
   // Sends one datagram gathered from iov; dst nullptr: the connected peer.
   // Returns the payload length or -errno.
   int64_t send(std::span<const iovec> iov, const Endpoint* dst);
+  // sendmmsg: up to 32 datagrams, handed to the backend in one burst.
+  // Returns how many were sent (results filled in), or -errno when the
+  // first one failed.
+  struct SendSlot {
+    std::span<const iovec> iov;
+    const Endpoint* dst = nullptr;
+    int64_t result = 0;
+  };
+  int64_t send_batch(std::span<SendSlot> msgs);
   // Receives one datagram into iov; -EAGAIN when none is queued.
   int64_t recv(std::span<const iovec> iov, RecvInfo* info, int flags);
   // recvmmsg: up to msgs.size() datagrams under one lock; returns how many

@@ -53,4 +53,23 @@ constexpr uint16_t checksum_update32(uint16_t checksum, uint32_t old_value, uint
                            static_cast<uint16_t>(new_value & 0xffff));
 }
 
+// A one's-complement sum built from pieces of any length, in order (an
+// iovec). A piece that starts at an odd offset contributes its sum
+// byte-swapped (RFC 1071 §2(B)).
+class PartialChecksum {
+ public:
+  void add(const uint8_t* data, size_t len) {
+    uint16_t s = checksum_fold(data, len);
+    if (len_ & 1) s = static_cast<uint16_t>((s >> 8) | (s << 8));
+    sum_ += s;
+    len_ += len;
+  }
+  uint16_t folded() const { return fold32(sum_); }
+  size_t length() const { return len_; }
+
+ private:
+  uint32_t sum_ = 0;  // up to 65535 pieces before it could overflow
+  size_t len_ = 0;
+};
+
 }  // namespace dpdkudp::wire

@@ -46,7 +46,12 @@ void Ipv4Repr::emit(std::span<uint8_t> out, bool fill_checksum) const {
   src.store(p + Ipv4Packet::kSrcOffset);
   dst.store(p + Ipv4Packet::kDstOffset);
   if (fill_checksum) {
-    store_be16(p + Ipv4Packet::kChecksumOffset, internet_checksum(p, kBufferLen));
+    // Summed from the fields, not read back from the header just written.
+    uint16_t flags = dont_fragment ? Ipv4Packet::kFlagDontFragment : 0;
+    uint32_t sum = 0x4500u + tos + static_cast<uint32_t>(kBufferLen + payload_len) + ident + flags +
+                   (uint32_t{ttl} << 8) + protocol + (src.value >> 16) + (src.value & 0xffff) + (dst.value >> 16) +
+                   (dst.value & 0xffff);
+    store_be16(p + Ipv4Packet::kChecksumOffset, static_cast<uint16_t>(~fold32(sum)));
   }
 }
 

@@ -51,6 +51,12 @@ struct UdpRepr {
   // Writes the header at the front of `datagram`, whose tail (after 8 bytes)
   // already holds the payload; its size is the UDP length.
   void emit(std::span<uint8_t> datagram, Ipv4Addr src, Ipv4Addr dst, ChecksumMode mode) const;
+
+  // The same for kFull when the caller already has the payload's folded
+  // sum (taken from the source while copying it): the frame is not read
+  // back, which also avoids loads stalling on the stores just made.
+  void emit_with_payload_sum(std::span<uint8_t> datagram, Ipv4Addr src, Ipv4Addr dst,
+                             uint16_t payload_sum) const;
 };
 
 }  // namespace dpdkudp::wire

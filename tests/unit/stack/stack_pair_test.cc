@@ -373,6 +373,29 @@ TEST_F(TwoStacks, RecvBatchTakesSeveralInOrder) {
   }
 }
 
+TEST_F(TwoStacks, SendBatchSendsAllInOrderAndStopsAtTheFirstError) {
+  UdpSocket* server = b_->open_udp();
+  ASSERT_EQ(server->bind({Ipv4Addr::any(), 7650}), 0);
+  UdpSocket* client = a_->open_udp();
+  std::string texts[4] = {"one", "two", std::string(2000, 'x'), "four"};
+  iovec iovs[4];
+  UdpSocket::SendSlot slots[4];
+  Endpoint dst{kIpB, 7650};
+  for (int i = 0; i < 4; ++i) {
+    iovs[i] = {texts[i].data(), texts[i].size()};
+    slots[i].iov = {&iovs[i], 1};
+    slots[i].dst = &dst;
+  }
+  EXPECT_EQ(client->send_batch(slots), 2);  // the third is too big: stop there
+  EXPECT_EQ(slots[0].result, 3);
+  EXPECT_EQ(client->send_batch({&slots[2], 2}), -EMSGSIZE);
+  pump();
+  EXPECT_EQ(recv_string(server).data, "one");
+  EXPECT_EQ(recv_string(server).data, "two");
+  EXPECT_EQ(recv_string(server).rc, -EAGAIN);
+  EXPECT_EQ(client->stats().tx_datagrams, 2u);
+}
+
 class RecordingNotifier : public stack::SocketNotifier {
  public:
   void ring() override { ++rings; }

@@ -88,7 +88,6 @@ TEST_F(StackWire, PortUnreachableQuotesTheDatagram) {
   feed(frame);
   auto frames = wire_frames();
   ASSERT_EQ(frames.size(), 1u);
-  ParsedFrame f = parse_frame(frames[0]);
   EXPECT_TRUE(check_icmp_frame(frames[0], {eth::Dst(kPeerMac), ipv4::Dst(kPeerIp), icmp::Type(3), icmp::Code(3),
                                            Payload(std::span<const uint8_t>(frame).subspan(14))}));
   EXPECT_EQ(dropped(DropReason::kUdpNoSocket), 1u);
@@ -194,7 +193,7 @@ INSTANTIATE_TEST_SUITE_P(
                       [] { Bytes b = from_peer().payload("x").icmp_echo_request(); b.back() ^= 1; return b; }},
         MalformedCase{"icmp_echo_reply_unsolicited", DropReason::kIcmpUnhandled,
                       [] { return from_peer().icmp_echo_reply(); }}),
-    [](const ::testing::TestParamInfo<MalformedCase>& info) { return std::string(info.param.name); });
+    [](const ::testing::TestParamInfo<MalformedCase>& param) { return std::string(param.param.name); });
 
 TEST_F(StackWire, RandomlyCorruptedFramesNeverCrashAndAreAllAccounted) {
   UdpSocket* s = bound(6000);
@@ -259,6 +258,19 @@ TEST_F(StackWire, SentFramesCarryTheSocketsOptions) {
   EXPECT_TRUE(check_udp_frame(frames[0], {eth::Src(kMacA), eth::Dst(kPeerMac), eth::Untagged(), ipv4::Src(kIpA),
                                           ipv4::Dst(kPeerIp), ipv4::Ttl(9), ipv4::Tos(0xb8), ipv4::DontFragment(true),
                                           udp::SrcPort(4321), udp::DstPort(53), Payload("opts")}));
+}
+
+TEST_F(StackWire, ScatteredOddPiecesAreGatheredWithTheRightChecksum) {
+  answer_arp(kPeerIp, kPeerMac);
+  drain_wire();
+  UdpSocket* s = stack_->open_udp();
+  std::string a = "abc", b = "", c = "defgh", d = "i";
+  iovec iov[4] = {{a.data(), a.size()}, {b.data(), b.size()}, {c.data(), c.size()}, {d.data(), d.size()}};
+  Endpoint dst{kPeerIp, 53};
+  ASSERT_EQ(s->send(iov, &dst), 9);
+  auto frames = wire_frames();
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_TRUE(check_udp_frame(frames[0], {Payload("abcdefghi")}));  // verifies the checksum
 }
 
 TEST(StackSharedMode, LeavesArpIcmpAndUnreachableToTheKernel) {
