@@ -48,8 +48,17 @@ struct StackConfig {
   uint16_t ephemeral_low = 32768;         // Linux's ip_local_port_range
   uint16_t ephemeral_high = 60999;
   uint8_t default_ttl = 64;
+  uint32_t default_rcvbuf = UdpSocket::kDefaultRcvbuf;  // SO_RCVBUF of new sockets
   NeighborConfig neighbor;
   IcmpRateLimiter::Config icmp_rate;
+};
+
+// Wakes the poller of queue 0 when the stack queued work for it from
+// another thread (a datagram looped back to our own address).
+class PollerWaker {
+ public:
+  virtual ~PollerWaker() = default;
+  virtual void wake() = 0;
 };
 
 class Stack final : private NeighborHooks {
@@ -86,6 +95,11 @@ class Stack final : private NeighborHooks {
   const Clock& clock() const { return clock_; }
   size_t open_sockets() const { return table_.socket_count(); }
 
+  // Shared mode: reserve each bound port on the host. Set before sockets
+  // are opened; the reserver must outlive the stack.
+  void set_port_reserver(PortReserver* r) { port_reserver_ = r; }
+  void set_poller_waker(PollerWaker* w) { poller_waker_.store(w, std::memory_order_release); }
+
   // Is addr one of ours (unicast), so datagrams to it loop inside?
   bool is_local_address(Ipv4Addr addr) const { return addr == config_.address.addr; }
 
@@ -95,6 +109,10 @@ class Stack final : private NeighborHooks {
 
   // ---- socket plumbing (UdpSocket calls these) ----
   int socket_bind(UdpSocket& s, Endpoint local);
+  // Takes (addr, port) in the table and, when a reserver is set, on the
+  // host; with s.addr_lock_ held. Returns the port or -errno.
+  int bind_port(UdpSocket& s, Ipv4Addr addr, uint16_t port);
+  void unbind_port(UdpSocket& s);
   int socket_connect(UdpSocket& s, Endpoint remote);
   int socket_disconnect(UdpSocket& s);
   int64_t socket_send(UdpSocket& s, std::span<const iovec> iov, const Endpoint* dst);
@@ -157,6 +175,8 @@ class Stack final : private NeighborHooks {
   uint32_t mtu_;
   std::atomic<uint64_t> coarse_now_ns_{0};
 
+  PortReserver* port_reserver_ = nullptr;
+  std::atomic<PollerWaker*> poller_waker_{nullptr};
   Reclaimer reclaimer_;
   RouteTable routes_;
   NeighborCache neighbors_;

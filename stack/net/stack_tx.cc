@@ -32,6 +32,32 @@ MacAddr multicast_mac(Ipv4Addr group) {  // RFC 1112 §6.4
 
 // ---------------------------------------------------------------- addressing
 
+int Stack::bind_port(UdpSocket& s, Ipv4Addr addr, uint16_t port) {
+  if (port_reserver_ == nullptr) return table_.bind(&s, addr, port, s.reuse_addr_, s.reuse_port_);
+  // The host picks ephemeral ports, so they are free for the kernel too. A
+  // port the host gives that our table holds (a socket bound before the
+  // reserver was set) is given back and another asked for, a few times.
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    uintptr_t token = 0;
+    int got = port_reserver_->reserve(addr, port, s.reuse_addr_, s.reuse_port_, &token);
+    if (got < 0) return got;
+    int bound = table_.bind(&s, addr, static_cast<uint16_t>(got), s.reuse_addr_, s.reuse_port_);
+    if (bound >= 0) {
+      s.reservation_ = token;
+      return bound;
+    }
+    port_reserver_->release(token);
+    if (port != 0) return bound;
+  }
+  return -EADDRINUSE;
+}
+
+void Stack::unbind_port(UdpSocket& s) {
+  table_.unbind(&s, s.local_->port);
+  if (s.reservation_ != 0 && port_reserver_ != nullptr) port_reserver_->release(s.reservation_);
+  s.reservation_ = 0;
+}
+
 int Stack::socket_bind(UdpSocket& s, Endpoint local) {
   std::lock_guard lock(s.addr_lock_);
   if (s.closed_) return -EBADF;
@@ -40,7 +66,7 @@ int Stack::socket_bind(UdpSocket& s, Endpoint local) {
       local.addr != config_.address.directed_broadcast() && !local.addr.is_multicast()) {
     return -EADDRNOTAVAIL;
   }
-  int port = table_.bind(&s, local.addr, local.port, s.reuse_addr_, s.reuse_port_);
+  int port = bind_port(s, local.addr, local.port);
   if (port < 0) return port;
   s.local_ = Endpoint{local.addr, static_cast<uint16_t>(port)};
   s.explicit_addr_ = !local.addr.is_unspecified();
@@ -58,7 +84,7 @@ int Stack::socket_connect(UdpSocket& s, Endpoint remote) {
   std::lock_guard lock(s.addr_lock_);
   if (s.closed_) return -EBADF;
   if (!s.local_) {  // autobind, as Linux does on connect
-    int port = table_.bind(&s, Ipv4Addr::any(), 0, s.reuse_addr_, s.reuse_port_);
+    int port = bind_port(s, Ipv4Addr::any(), 0);
     if (port < 0) return port;
     s.local_ = Endpoint{Ipv4Addr::any(), static_cast<uint16_t>(port)};
     s.explicit_port_ = false;
@@ -78,7 +104,7 @@ int Stack::socket_disconnect(UdpSocket& s) {
   if (s.local_) {
     if (!s.explicit_addr_) s.local_->addr = Ipv4Addr::any();
     if (!s.explicit_port_) {  // udp_disconnect(): an autobound port goes too
-      table_.unbind(&s, s.local_->port);
+      unbind_port(s);
       s.local_.reset();
     } else {
       table_.update(&s, s.local_->port, s.local_->addr, Ipv4Addr::any(), 0);
@@ -93,7 +119,7 @@ void Stack::socket_close(UdpSocket& s) {
     std::lock_guard lock(s.addr_lock_);
     if (s.closed_) return;
     s.closed_ = true;
-    if (s.local_) table_.unbind(&s, s.local_->port);
+    if (s.local_) unbind_port(s);
     s.local_.reset();
     s.remote_.reset();
     s.publish_addresses();
@@ -310,8 +336,10 @@ void Stack::dispatch(std::span<OutFrame> frames) {
         emit_link_header(pkt, mac_, wire::ethertype::kIpv4);
         pkt->rx_flags = kRxIpv4CsumGood | kRxL4CsumGood | ((pkt->tx_flags & kTxVlanInsert) ? kRxVlanStripped : 0u);
         pkt->tx_flags = 0;
-        loopback_count_.fetch_add(1, std::memory_order_acq_rel);
         loopback_.push(pkt);
+        if (loopback_count_.fetch_add(1, std::memory_order_acq_rel) == 0) {
+          if (PollerWaker* w = poller_waker_.load(std::memory_order_acquire)) w->wake();
+        }
         ++looped;
         continue;
       case OutFrame::kToMac:

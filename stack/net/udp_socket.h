@@ -37,6 +37,19 @@ struct Endpoint {
   friend constexpr bool operator==(const Endpoint&, const Endpoint&) = default;
 };
 
+// Takes local ports on the host for the stack's sockets (shared mode: a
+// kernel UDP socket per port keeps other processes off it and stops the
+// kernel answering port-unreachable for it). Called under the socket's
+// address lock, from app threads.
+class PortReserver {
+ public:
+  virtual ~PortReserver() = default;
+  // Reserves (addr, port); port 0 asks for any free port. Returns the port
+  // and sets *token, or -errno (EADDRINUSE, EACCES, ...).
+  virtual int reserve(Ipv4Addr addr, uint16_t port, bool reuse_addr, bool reuse_port, uintptr_t* token) = 0;
+  virtual void release(uintptr_t token) = 0;
+};
+
 // How the socket tells its owner that readiness changed. Both calls come
 // from stack threads and must not block.
 class SocketNotifier {
@@ -215,6 +228,7 @@ class UdpSocket {
   bool explicit_addr_ = false;  // bind() named an address (kept on disconnect)
   bool explicit_port_ = false;  // bind() named or asked for a port (kept on disconnect)
   bool closed_ = false;
+  uintptr_t reservation_ = 0;  // PortReserver token, 0: none
   std::atomic<uint64_t> local_packed_{0};
   std::atomic<uint64_t> remote_packed_{0};
 

@@ -396,6 +396,38 @@ TEST_F(TwoStacks, SendBatchSendsAllInOrderAndStopsAtTheFirstError) {
   EXPECT_EQ(client->stats().tx_datagrams, 2u);
 }
 
+class FakeReserver : public stack::PortReserver {
+ public:
+  int reserve(Ipv4Addr, uint16_t port, bool, bool, uintptr_t* token) override {
+    if (port == taken_by_host) return -EADDRINUSE;
+    uint16_t got = port != 0 ? port : next_ephemeral++;
+    *token = ++tokens;
+    held.insert(*token);
+    return got;
+  }
+  void release(uintptr_t token) override { held.erase(token); }
+  uint16_t taken_by_host = 5353;
+  uint16_t next_ephemeral = 41000;
+  uintptr_t tokens = 0;
+  std::set<uintptr_t> held;
+};
+
+TEST_F(TwoStacks, PortReserverChoosesEphemeralPortsAndVetoesTakenOnes) {
+  FakeReserver host;
+  a_->set_port_reserver(&host);
+  UdpSocket* any = a_->open_udp();
+  ASSERT_EQ(any->bind({Ipv4Addr::any(), 0}), 0);
+  EXPECT_EQ(any->local()->port, 41000);  // the host's choice
+  EXPECT_EQ(a_->open_udp()->bind({Ipv4Addr::any(), 5353}), -EADDRINUSE);
+  UdpSocket* autobound = a_->open_udp();
+  ASSERT_EQ(autobound->connect({kIpB, 53}), 0);
+  EXPECT_EQ(autobound->local()->port, 41001);
+  EXPECT_EQ(host.held.size(), 2u);
+  any->close();
+  ASSERT_EQ(autobound->disconnect(), 0);  // an autobound port is given back
+  EXPECT_TRUE(host.held.empty());
+}
+
 class RecordingNotifier : public stack::SocketNotifier {
  public:
   void ring() override { ++rings; }

@@ -1,0 +1,856 @@
+#include "engine/config.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <numeric>
+
+extern char** environ;
+
+namespace dpdkudp::engine {
+namespace {
+
+constexpr std::string_view kPrefix = "DPDKUDP_";
+constexpr std::string_view kConfigVar = "DPDKUDP_CONFIG";  // environment only
+constexpr std::string_view kRequireVar = "DPDKUDP_REQUIRE";
+constexpr std::string_view kEnvironment = "environment";
+constexpr size_t kMaxFileBytes = 1 << 20;  // an env file is a few lines
+constexpr size_t kMaxQuotedValue = 200;    // keeps the error line readable
+
+// ---------------------------------------------------------------- text helpers
+
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+char ascii_upper(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; }
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), ascii_lower);
+  return out;
+}
+
+std::string upper(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), ascii_upper);
+  return out;
+}
+
+// "value" with quotes and backslashes escaped, control bytes as \xNN and
+// long values cut, so a hostile or binary value cannot break the one-line
+// error message.
+std::string quote(std::string_view s) {
+  std::string out = "\"";
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (i == kMaxQuotedValue) {
+      out += "...";
+      break;
+    }
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c == 0x7f) {
+      char buf[5];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+// Splits on `sep`, keeping empty pieces (callers skip them).
+std::vector<std::string_view> split(std::string_view s, char sep) {
+  std::vector<std::string_view> parts;
+  for (;;) {
+    size_t pos = s.find(sep);
+    parts.push_back(s.substr(0, pos));
+    if (pos == std::string_view::npos) return parts;
+    s.remove_prefix(pos + 1);
+  }
+}
+
+std::vector<std::string_view> words(std::string_view s) {
+  std::vector<std::string_view> out;
+  while (true) {
+    s = trim(s);
+    if (s.empty()) return out;
+    size_t end = 0;
+    while (end < s.size() && !is_space(s[end])) ++end;
+    out.push_back(s.substr(0, end));
+    s.remove_prefix(end);
+  }
+}
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  std::iota(row.begin(), row.end(), size_t{0});
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// ---------------------------------------------------------------- value parsers
+// Each returns false and fills `reason` (the text after "KEY=VALUE: ").
+
+// Decimal digits only: no sign, no 0x, no spaces, no suffix.
+std::optional<uint64_t> parse_number(std::string_view s, uint64_t lo, uint64_t hi) {
+  if (s.empty()) return std::nullopt;
+  uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+    if (v > hi) return std::nullopt;  // also keeps v far from overflow
+  }
+  if (v < lo) return std::nullopt;
+  return v;
+}
+
+std::string range_reason(uint64_t lo, uint64_t hi, std::string_view unit) {
+  std::string r = "must be a number ";
+  if (!unit.empty()) r += "of " + std::string(unit) + " ";
+  return r + "from " + std::to_string(lo) + " to " + std::to_string(hi);
+}
+
+template <class Int>
+bool set_number(std::string_view v, uint64_t lo, uint64_t hi, Int& out, std::string& reason,
+                std::string_view unit = {}) {
+  auto n = parse_number(v, lo, hi);
+  if (!n) {
+    reason = range_reason(lo, hi, unit);
+    return false;
+  }
+  out = static_cast<Int>(*n);
+  return true;
+}
+
+template <class Int>
+bool set_number(std::string_view v, uint64_t lo, uint64_t hi, std::optional<Int>& out,
+                std::string& reason) {
+  Int n{};
+  if (!set_number(v, lo, hi, n, reason)) return false;
+  out = n;
+  return true;
+}
+
+bool set_ring(std::string_view v, std::optional<uint32_t>& out, std::string& reason) {
+  auto n = parse_number(v, 64, 16384);
+  if (!n || (*n & (*n - 1)) != 0) {
+    reason = "must be a power of two from 64 to 16384";
+    return false;
+  }
+  out = static_cast<uint32_t>(*n);
+  return true;
+}
+
+std::optional<bool> parse_bool(std::string_view v) {
+  const std::string l = lower(v);
+  if (l == "1" || l == "true" || l == "yes" || l == "on") return true;
+  if (l == "0" || l == "false" || l == "no" || l == "off") return false;
+  return std::nullopt;
+}
+
+bool set_bool(std::string_view v, bool& out, std::string& reason) {
+  auto b = parse_bool(v);
+  if (!b) {
+    reason = "must be 0 or 1 (or true/false, yes/no, on/off)";
+    return false;
+  }
+  out = *b;
+  return true;
+}
+
+template <class E>
+struct EnumName {
+  std::string_view name;
+  E value;
+};
+
+constexpr EnumName<BackendKind> kBackendNames[] = {
+    {"auto", BackendKind::kAuto},
+    {"dpdk", BackendKind::kDpdk},
+    {"af_xdp", BackendKind::kAfXdp},
+    {"af_packet", BackendKind::kAfPacket},
+    {"af_packet_mmap", BackendKind::kAfPacketMmap},
+    {"off", BackendKind::kOff},
+};
+constexpr EnumName<LogLevel> kLogNames[] = {
+    {"quiet", LogLevel::kQuiet}, {"error", LogLevel::kError}, {"warn", LogLevel::kWarn},
+    {"info", LogLevel::kInfo},   {"debug", LogLevel::kDebug},
+};
+constexpr EnumName<DeploymentMode> kModeNames[] = {{"dedicated", DeploymentMode::kDedicated},
+                                                   {"shared", DeploymentMode::kShared}};
+constexpr EnumName<XdpMode> kXdpModeNames[] = {
+    {"auto", XdpMode::kAuto}, {"native", XdpMode::kNative}, {"generic", XdpMode::kGeneric}};
+
+template <class E, size_t N>
+std::string_view name_of(const EnumName<E> (&names)[N], E value) {
+  for (const auto& n : names)
+    if (n.value == value) return n.name;
+  return "?";
+}
+
+// Case-insensitive: "AF_XDP" is as clear as "af_xdp".
+template <class E, size_t N>
+bool set_enum(std::string_view v, const EnumName<E> (&names)[N], E& out, std::string& reason) {
+  const std::string l = lower(v);
+  for (const auto& n : names) {
+    if (n.name == l) {
+      out = n.value;
+      return true;
+    }
+  }
+  reason = "must be one of";
+  for (const auto& n : names) reason += (&n == names ? " " : ", ") + std::string(n.name);
+  return false;
+}
+
+// Linux's dev_valid_name(): shorter than IFNAMSIZ, no '/', ':' or space.
+bool set_iface(std::string_view v, std::string& out, std::string& reason) {
+  bool ok = v.size() <= 15 && v != "." && v != "..";
+  for (char c : v) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '/' || c == ':' || u <= 0x20 || u == 0x7f) ok = false;
+  }
+  if (!ok) {
+    reason = "must be an interface name of 1 to 15 characters without '/', ':' or spaces";
+    return false;
+  }
+  out = std::string(v);
+  return true;
+}
+
+// An address the stack can own or send to as a next hop.
+bool is_unicast_host(wire::Ipv4Addr a) {
+  return !a.is_unspecified() && !a.is_broadcast() && !a.is_multicast() && !a.is_loopback();
+}
+
+bool set_ip(std::string_view v, wire::Ipv4Cidr& out, std::string& reason) {
+  // A bare address would silently mean /32 (no on-link neighbours, so
+  // nothing reachable without routes): make the prefix explicit instead.
+  if (v.find('/') == std::string_view::npos) {
+    reason = "needs a prefix length, e.g. 198.18.0.2/24";
+    return false;
+  }
+  auto cidr = wire::Ipv4Cidr::parse(v);
+  if (!cidr || cidr->prefix_len == 0) {
+    reason = "must be an IPv4 address with a prefix length 1 to 32, e.g. 198.18.0.2/24";
+    return false;
+  }
+  if (!is_unicast_host(cidr->addr)) {
+    reason = "must be a unicast address (not 0.0.0.0, 127.x, multicast or broadcast)";
+    return false;
+  }
+  // /31 and /32 have no network or broadcast address (RFC 3021).
+  if (cidr->prefix_len <= 30 &&
+      (cidr->addr == cidr->network() || cidr->addr == cidr->directed_broadcast())) {
+    reason = "is the network or broadcast address of its subnet; use a host address";
+    return false;
+  }
+  out = *cidr;
+  return true;
+}
+
+std::optional<wire::Ipv4Addr> parse_unicast(std::string_view v) {
+  auto a = wire::Ipv4Addr::parse(v);
+  if (!a || !is_unicast_host(*a)) return std::nullopt;
+  return a;
+}
+
+bool set_gateway(std::string_view v, std::optional<wire::Ipv4Addr>& out, std::string& reason) {
+  auto a = parse_unicast(v);
+  if (!a) {
+    reason = "must be a unicast IPv4 address, e.g. 198.18.0.1";
+    return false;
+  }
+  out = a;
+  return true;
+}
+
+constexpr std::string_view kRouteSyntax =
+    "expected \"CIDR via GATEWAY [mtu N]\" or \"CIDR dev [mtu N]\"";
+
+// One route; "" on success, else why not.
+std::string parse_route(std::string_view entry, RouteSpec& route) {
+  const auto w = words(entry);
+  size_t i = 0;
+  if (w[i] == "default") {
+    route.destination = wire::Ipv4Cidr{wire::Ipv4Addr::any(), 0};
+  } else {
+    auto cidr = wire::Ipv4Cidr::parse(w[i]);  // a bare address is a /32, as in `ip route`
+    if (!cidr) return quote(w[i]) + " is not a destination CIDR";
+    // ip(8) refuses 198.18.1.7/24 too: the user meant a network.
+    if (cidr->addr != cidr->network())
+      return quote(w[i]) + " has host bits set (network is " + cidr->network().to_string() + "/" +
+             std::to_string(cidr->prefix_len) + ")";
+    route.destination = *cidr;
+  }
+  ++i;
+  if (i < w.size() && w[i] == "via") {
+    if (++i == w.size()) return "missing gateway after \"via\"";
+    route.gateway = parse_unicast(w[i]);
+    if (!route.gateway) return quote(w[i]) + " is not a unicast gateway address";
+    ++i;
+  } else if (i < w.size() && w[i] == "dev") {
+    ++i;
+  } else {
+    return std::string(kRouteSyntax);
+  }
+  if (i < w.size() && w[i] == "mtu") {
+    if (++i == w.size()) return "missing number after \"mtu\"";
+    auto mtu = parse_number(w[i], 68, 9000);
+    if (!mtu) return "mtu " + quote(w[i]) + " must be a number from 68 to 9000";
+    route.mtu = static_cast<uint32_t>(*mtu);
+    ++i;
+  }
+  if (i != w.size()) return "unexpected " + quote(w[i]) + "; " + std::string(kRouteSyntax);
+  return {};
+}
+
+bool set_routes(std::string_view v, std::vector<RouteSpec>& out, std::string& reason) {
+  std::vector<RouteSpec> routes;
+  for (std::string_view piece : split(v, ';')) {
+    const std::string_view entry = trim(piece);
+    if (entry.empty()) continue;  // "a; b;" is fine
+    RouteSpec route;
+    const std::string why = parse_route(entry, route);
+    const std::string prefix =
+        "route " + std::to_string(routes.size() + 1) + " " + quote(entry) + ": ";
+    if (!why.empty()) {
+      reason = prefix + why;
+      return false;
+    }
+    for (const auto& r : routes) {
+      if (r.destination == route.destination) {
+        reason = prefix + "destination " + route.destination.to_string() + " given twice";
+        return false;
+      }
+    }
+    routes.push_back(route);
+  }
+  out = std::move(routes);
+  return true;
+}
+
+bool set_neighbors(std::string_view v, std::vector<NeighborSpec>& out, std::string& reason) {
+  std::vector<NeighborSpec> neighbors;
+  for (std::string_view piece : split(v, ';')) {
+    const std::string_view entry = trim(piece);
+    if (entry.empty()) continue;
+    const std::string prefix =
+        "neighbor " + std::to_string(neighbors.size() + 1) + " " + quote(entry) + ": ";
+    const size_t eq = entry.find('=');
+    if (eq == std::string_view::npos) {
+      reason = prefix + "expected IP=MAC, e.g. 198.18.0.1=02:00:00:00:00:01";
+      return false;
+    }
+    NeighborSpec n;
+    auto ip = parse_unicast(trim(entry.substr(0, eq)));
+    if (!ip) {
+      reason = prefix + "not a unicast IPv4 address before '='";
+      return false;
+    }
+    auto mac = wire::parse_mac(trim(entry.substr(eq + 1)));
+    // Bit 0 of the first octet marks group (multicast/broadcast) addresses.
+    if (!mac || *mac == wire::kZeroMac || ((*mac)[0] & 1) != 0) {
+      reason = prefix + "not a unicast MAC address (aa:bb:cc:dd:ee:ff) after '='";
+      return false;
+    }
+    n.ip = *ip;
+    n.mac = *mac;
+    for (const auto& other : neighbors) {
+      if (other.ip == n.ip) {
+        reason = prefix + n.ip.to_string() + " given twice";
+        return false;
+      }
+    }
+    neighbors.push_back(n);
+  }
+  out = std::move(neighbors);
+  return true;
+}
+
+// ---------------------------------------------------------------- value printers
+
+template <class Int>
+std::string show(const std::optional<Int>& v) {
+  return v ? std::to_string(*v) : std::string();
+}
+
+std::string show_routes(const std::vector<RouteSpec>& routes) {
+  std::string out;
+  for (const auto& r : routes) {
+    if (!out.empty()) out += "; ";
+    out += r.destination.prefix_len == 0 && r.destination.addr.is_unspecified()
+               ? std::string("default")
+               : r.destination.to_string();
+    out += r.gateway ? " via " + r.gateway->to_string() : std::string(" dev");
+    if (r.mtu != 0) out += " mtu " + std::to_string(r.mtu);
+  }
+  return out;
+}
+
+std::string show_neighbors(const std::vector<NeighborSpec>& neighbors) {
+  std::string out;
+  for (const auto& n : neighbors) {
+    if (!out.empty()) out += "; ";
+    out += n.ip.to_string() + "=" + wire::mac_to_string(n.mac);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- the key table
+// One row per file key: how to parse it and how to print it. describe()
+// compares printed values with a default Config, so it cannot drift.
+
+struct KeyDef {
+  std::string_view name;
+  bool (*parse)(std::string_view value, Config& c, std::string& reason);
+  std::string (*show)(const Config& c);
+};
+
+using V = std::string_view;
+using C = Config;
+using R = std::string;
+
+constexpr KeyDef kKeys[] = {
+    {"DPDKUDP_BACKEND", [](V v, C& c, R& r) { return set_enum(v, kBackendNames, c.backend, r); },
+     [](const C& c) { return R(to_string(c.backend)); }},
+    {"DPDKUDP_MODE", [](V v, C& c, R& r) { return set_enum(v, kModeNames, c.mode, r); },
+     [](const C& c) { return R(to_string(c.mode)); }},
+    {"DPDKUDP_IFACE", [](V v, C& c, R& r) { return set_iface(v, c.iface, r); },
+     [](const C& c) { return c.iface; }},
+    {"DPDKUDP_IP",
+     [](V v, C& c, R& r) {
+       wire::Ipv4Cidr ip;
+       if (!set_ip(v, ip, r)) return false;
+       c.ip = ip;
+       return true;
+     },
+     [](const C& c) { return c.ip ? c.ip->to_string() : R(); }},
+    {"DPDKUDP_GATEWAY", [](V v, C& c, R& r) { return set_gateway(v, c.gateway, r); },
+     [](const C& c) { return c.gateway ? c.gateway->to_string() : R(); }},
+    {"DPDKUDP_MTU", [](V v, C& c, R& r) { return set_number(v, 68, 9000, c.mtu, r); },
+     [](const C& c) { return show(c.mtu); }},
+    {"DPDKUDP_VLAN", [](V v, C& c, R& r) { return set_number(v, 1, 4094, c.vlan, r); },
+     [](const C& c) { return show(c.vlan); }},
+    {"DPDKUDP_ROUTES", [](V v, C& c, R& r) { return set_routes(v, c.routes, r); },
+     [](const C& c) { return show_routes(c.routes); }},
+    {"DPDKUDP_NEIGHBORS", [](V v, C& c, R& r) { return set_neighbors(v, c.neighbors, r); },
+     [](const C& c) { return show_neighbors(c.neighbors); }},
+    {"DPDKUDP_QUEUES", [](V v, C& c, R& r) { return set_number(v, 1, 64, c.queues, r); },
+     [](const C& c) { return std::to_string(c.queues); }},
+    {"DPDKUDP_BUSY_POLL_US",
+     [](V v, C& c, R& r) {
+       return set_number(v, 0, 10'000'000, c.busy_poll_us, r, "microseconds");
+     },
+     [](const C& c) { return std::to_string(c.busy_poll_us); }},
+    {"DPDKUDP_RX_RING", [](V v, C& c, R& r) { return set_ring(v, c.rx_ring, r); },
+     [](const C& c) { return show(c.rx_ring); }},
+    {"DPDKUDP_TX_RING", [](V v, C& c, R& r) { return set_ring(v, c.tx_ring, r); },
+     [](const C& c) { return show(c.tx_ring); }},
+    {"DPDKUDP_RCVBUF_DEFAULT",
+     [](V v, C& c, R& r) { return set_number(v, 2304, 1u << 30, c.rcvbuf_default, r, "bytes"); },
+     [](const C& c) { return std::to_string(c.rcvbuf_default); }},
+    {"DPDKUDP_DPDK_PORT", [](V v, C& c, R& r) { return set_number(v, 0, 1023, c.dpdk_port, r); },
+     [](const C& c) { return std::to_string(c.dpdk_port); }},
+    {"DPDKUDP_EAL_ARGS",
+     [](V v, C& c, R&) {
+       c.eal_args = R(v);
+       return true;
+     },
+     [](const C& c) { return c.eal_args; }},
+    {"DPDKUDP_XDP_MODE", [](V v, C& c, R& r) { return set_enum(v, kXdpModeNames, c.xdp_mode, r); },
+     [](const C& c) { return R(to_string(c.xdp_mode)); }},
+    {"DPDKUDP_LOG", [](V v, C& c, R& r) { return set_enum(v, kLogNames, c.log, r); },
+     [](const C& c) { return R(to_string(c.log)); }},
+    {"DPDKUDP_REQUIRE", [](V v, C& c, R& r) { return set_bool(v, c.require, r); },
+     [](const C& c) { return R(c.require ? "1" : "0"); }},
+    {"DPDKUDP_STATS", [](V v, C& c, R& r) { return set_bool(v, c.stats, r); },
+     [](const C& c) { return R(c.stats ? "1" : "0"); }},
+    {"DPDKUDP_PERF_INTERVAL",
+     [](V v, C& c, R& r) { return set_number(v, 0, 3600, c.perf_interval_s, r, "seconds"); },
+     [](const C& c) { return std::to_string(c.perf_interval_s); }},
+};
+
+const KeyDef* find_key(std::string_view name) {
+  for (const auto& k : kKeys)
+    if (k.name == name) return &k;
+  return nullptr;
+}
+
+// "unknown key (did you mean DPDKUDP_MTU?)": the closest known name within
+// two edits, ignoring case and a forgotten DPDKUDP_ prefix.
+std::string unknown_key_reason(std::string_view key) {
+  const std::string u = upper(key);
+  const std::string prefixed = std::string(kPrefix) + u;
+  std::string_view best;
+  size_t best_distance = 3;
+  auto consider = [&](std::string_view candidate) {
+    size_t d = std::min(edit_distance(u, candidate), edit_distance(prefixed, candidate));
+    if (d < best_distance) {
+      best_distance = d;
+      best = candidate;
+    }
+  };
+  for (const auto& k : kKeys) consider(k.name);
+  consider(kConfigVar);
+  std::string reason = "unknown key";
+  if (!best.empty()) reason += " (did you mean " + std::string(best) + "?)";
+  return reason;
+}
+
+// ---------------------------------------------------------------- gathering
+// First every KEY=VALUE is collected (file, then environment on top); only
+// then are values parsed, so an environment variable can also repair a bad
+// value in a file the user cannot edit.
+
+struct Setting {
+  std::string value;
+  std::string where;
+  size_t line = 0;   // file line, 0 for the environment
+  size_t order = 0;  // values are checked in the order they were written
+};
+using Settings = std::map<std::string, Setting, std::less<>>;
+
+ConfigError make_error(std::string_view key, std::string_view value, std::string reason,
+                       std::string where) {
+  return ConfigError{std::string(key), std::string(value), std::move(reason), std::move(where)};
+}
+
+struct Line {
+  std::string key;  // empty: blank or comment
+  std::string value;
+};
+
+// Lexes one line of the file. On a syntax error fills `reason` (and what
+// is known of key/value) and returns false.
+bool lex_line(std::string_view text, Line& out, std::string& reason) {
+  std::string_view s = trim(text);  // also drops the \r of CRLF files
+  if (s.empty() || s.front() == '#') return true;
+  if (s.size() > 7 && s.substr(0, 6) == "export" && (s[6] == ' ' || s[6] == '\t'))
+    s = trim(s.substr(7));
+  const size_t eq = s.find('=');
+  if (eq == std::string_view::npos) {
+    out.value = std::string(s);
+    reason = "expected KEY=VALUE";
+    return false;
+  }
+  out.key = std::string(trim(s.substr(0, eq)));
+  std::string_view rest = trim(s.substr(eq + 1));
+  if (out.key.empty()) {
+    out.value = std::string(rest);
+    reason = "missing key before '='";
+    return false;
+  }
+  if (!rest.empty() && (rest.front() == '"' || rest.front() == '\'')) {
+    const size_t close = rest.find(rest.front(), 1);
+    if (close == std::string_view::npos) {
+      out.value = std::string(rest);
+      reason = "unterminated quote";
+      return false;
+    }
+    out.value = std::string(rest.substr(1, close - 1));  // verbatim: no escapes
+    const std::string_view after = trim(rest.substr(close + 1));
+    if (!after.empty() && after.front() != '#') {
+      reason = "unexpected text after the closing quote";
+      return false;
+    }
+    return true;
+  }
+  // As in the shell, '#' starts a comment only at the start of a word, so
+  // "iface=veth#1" keeps its '#'.
+  for (size_t i = 0; i < rest.size(); ++i) {
+    if (rest[i] == '#' && (i == 0 || is_space(rest[i - 1]))) {
+      rest = trim(rest.substr(0, i));
+      break;
+    }
+  }
+  out.value = std::string(rest);
+  return true;
+}
+
+// Calls f(line_number, line) for each line, after a UTF-8 byte-order mark.
+template <class F>
+void for_each_line(std::string_view text, F&& f) {
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+  size_t number = 0;
+  for (std::string_view line : split(text, '\n')) f(++number, line);
+}
+
+std::optional<ConfigError> gather_file(std::string_view text, std::string_view file_name,
+                                       Settings& settings) {
+  std::optional<ConfigError> error;
+  for_each_line(text, [&](size_t number, std::string_view raw) {
+    if (error) return;
+    const std::string where = std::string(file_name) + ":" + std::to_string(number);
+    Line line;
+    std::string reason;
+    if (!lex_line(raw, line, reason)) {
+      error = make_error(line.key, line.value, reason, where);
+    } else if (line.key.empty()) {
+      return;
+    } else if (line.key == kConfigVar) {
+      error = make_error(line.key, line.value,
+                         "only works as an environment variable (it names this file)", where);
+    } else if (!find_key(line.key)) {
+      error = make_error(line.key, line.value, unknown_key_reason(line.key), where);
+    } else if (auto it = settings.find(line.key); it != settings.end()) {
+      error = make_error(
+          line.key, line.value,
+          "duplicate key (first set at line " + std::to_string(it->second.line) + ")", where);
+    } else {
+      settings[line.key] = Setting{line.value, where, number, number};
+    }
+  });
+  return error;
+}
+
+std::optional<ConfigError> gather_environment(const Environment& env, Settings& settings) {
+  size_t order = kMaxFileBytes;  // after every file line
+  for (const auto& [name, value] : env) {
+    if (name.compare(0, kPrefix.size(), kPrefix) != 0 || name == kConfigVar) continue;
+    // An unknown DPDKUDP_ variable is almost always a typo of a known one.
+    if (!find_key(name))
+      return make_error(name, value, unknown_key_reason(name), std::string(kEnvironment));
+    settings[name] = Setting{std::string(trim(value)), std::string(kEnvironment), 0, ++order};
+  }
+  return std::nullopt;
+}
+
+std::optional<ConfigError> apply_settings(const Settings& settings, Config& c) {
+  std::vector<const Settings::value_type*> ordered;
+  for (const auto& entry : settings) ordered.push_back(&entry);
+  std::sort(ordered.begin(), ordered.end(),
+            [](auto* a, auto* b) { return a->second.order < b->second.order; });
+  for (const auto* entry : ordered) {
+    const auto& [name, setting] = *entry;
+    if (setting.value.empty()) continue;  // KEY= means "the default"
+    std::string reason;
+    if (!find_key(name)->parse(setting.value, c, reason))
+      return make_error(name, setting.value, std::move(reason), setting.where);
+  }
+  return std::nullopt;
+}
+
+// Checks between keys, after each value is valid on its own. A gateway the
+// stack cannot ARP for would make every off-link send fail silently.
+std::optional<ConfigError> check_consistency(const Settings& settings, const Config& c) {
+  auto on_link = [&](wire::Ipv4Addr a) {
+    if (c.ip && c.ip->contains(a)) return true;
+    return std::any_of(c.routes.begin(), c.routes.end(),
+                       [&](const RouteSpec& r) { return !r.gateway && r.destination.contains(a); });
+  };
+  auto where = [&](std::string_view key) {
+    auto it = settings.find(key);
+    return it == settings.end() ? std::string() : it->second.where;
+  };
+  auto written = [&](std::string_view key) {
+    auto it = settings.find(key);
+    return it == settings.end() ? std::string() : it->second.value;
+  };
+  // Without DPDKUDP_IP the address comes from the interface at start-up,
+  // and the engine checks the gateway against it then.
+  if (!c.ip) return std::nullopt;
+  const std::string not_on_link =
+      " is not on-link: outside DPDKUDP_IP " + c.ip->to_string() + " and every \"dev\" route";
+  if (c.gateway) {
+    const std::string g = c.gateway->to_string();
+    if (*c.gateway == c.ip->addr)
+      return make_error("DPDKUDP_GATEWAY", g, "is this host's own address (DPDKUDP_IP)",
+                        where("DPDKUDP_GATEWAY"));
+    if (!on_link(*c.gateway))
+      return make_error("DPDKUDP_GATEWAY", g, "gateway" + not_on_link, where("DPDKUDP_GATEWAY"));
+  }
+  for (const auto& r : c.routes) {
+    if (r.gateway && (*r.gateway == c.ip->addr || !on_link(*r.gateway))) {
+      const std::string problem =
+          *r.gateway == c.ip->addr ? " is this host's own address" : not_on_link;
+      return make_error("DPDKUDP_ROUTES", written("DPDKUDP_ROUTES"),
+                        "gateway " + r.gateway->to_string() + problem, where("DPDKUDP_ROUTES"));
+    }
+  }
+  return std::nullopt;
+}
+
+// DPDKUDP_REQUIRE as far as it can be read from a configuration that failed:
+// the environment wins, then the file's last readable line. Unreadable
+// counts as 0: fall back to the kernel, having printed the error.
+bool require_hint(std::string_view text, const Environment& env) {
+  if (auto it = env.find(kRequireVar); it != env.end())
+    return parse_bool(trim(it->second)).value_or(false);
+  bool require = false;
+  for_each_line(text, [&](size_t, std::string_view raw) {
+    Line line;
+    std::string reason;
+    if (lex_line(raw, line, reason) && line.key == kRequireVar)
+      require = parse_bool(line.value).value_or(false);
+  });
+  return require;
+}
+
+enum class ReadStatus { kOk, kMissing, kError };
+
+// stdio rather than open()/read(): glibc's fopen reaches the kernel through
+// internal calls the shim's own interposed symbols cannot catch.
+ReadStatus read_file(const std::string& path, std::string& out, std::string& reason) {
+  std::FILE* f = std::fopen(path.c_str(), "re");
+  if (!f) {
+    const int err = errno;
+    reason = std::string("cannot open: ") + std::strerror(err);
+    return err == ENOENT ? ReadStatus::kMissing : ReadStatus::kError;
+  }
+  // fopen() of a directory succeeds on Linux; the read would fail later
+  // with a less helpful EISDIR.
+  struct stat st {};
+  if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+    std::fclose(f);
+    reason = "is a directory, not a file";
+    return ReadStatus::kError;
+  }
+  char buf[4096];
+  size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
+    out.append(buf, n);
+    if (out.size() > kMaxFileBytes) {
+      std::fclose(f);
+      reason = "larger than 1 MiB; is this the right file?";
+      return ReadStatus::kError;
+    }
+  }
+  const bool failed = std::ferror(f) != 0;
+  const int err = errno;
+  std::fclose(f);
+  if (failed) {
+    reason = std::string("cannot read: ") + std::strerror(err);
+    return ReadStatus::kError;
+  }
+  return ReadStatus::kOk;
+}
+
+}  // namespace
+
+std::string_view to_string(BackendKind kind) { return name_of(kBackendNames, kind); }
+std::string_view to_string(LogLevel level) { return name_of(kLogNames, level); }
+std::string_view to_string(DeploymentMode mode) { return name_of(kModeNames, mode); }
+std::string_view to_string(XdpMode mode) { return name_of(kXdpModeNames, mode); }
+
+std::string Config::describe_non_defaults() const {
+  const Config defaults;
+  std::string out;
+  for (const auto& k : kKeys) {
+    const std::string value = k.show(*this);
+    if (value == k.show(defaults)) continue;
+    if (!out.empty()) out += ' ';
+    out += lower(k.name.substr(kPrefix.size())) + "=";
+    const bool needs_quotes = value.empty() || std::any_of(value.begin(), value.end(), is_space);
+    out += needs_quotes ? quote(value) : value;
+  }
+  return out;
+}
+
+std::string ConfigError::message() const {
+  std::string m = "dpdkudp: config: ";
+  if (!where.empty()) m += where + ": ";
+  if (!key.empty())
+    m += key + "=" + quote(value) + ": ";
+  else if (!value.empty())
+    m += quote(value) + ": ";
+  m += reason;
+  // One line whatever a path or strerror() contained.
+  for (char& ch : m)
+    if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) ch = '?';
+  return m;
+}
+
+Result<Config> parse_config_text(std::string_view text, std::string_view file_name,
+                                 const Environment& env) {
+  Settings settings;
+  Config config;
+  std::optional<ConfigError> error = gather_file(text, file_name, settings);
+  if (!error) error = gather_environment(env, settings);
+  if (!error) error = apply_settings(settings, config);
+  if (!error) error = check_consistency(settings, config);
+  if (error) {
+    error->require = require_hint(text, env);
+    return std::move(*error);
+  }
+  config.source = std::string(file_name);
+  return config;
+}
+
+Result<Config> load_config(const Environment& env, const std::string& default_path) {
+  auto fail = [&](std::string key, std::string value, std::string reason, std::string where) {
+    ConfigError e = make_error(key, value, std::move(reason), std::move(where));
+    e.require = require_hint({}, env);
+    return e;
+  };
+  std::string path = default_path;
+  const auto explicit_path = env.find(kConfigVar);
+  if (explicit_path != env.end()) {
+    path = std::string(trim(explicit_path->second));  // "" disables the default file too
+  }
+  if (path.empty()) return parse_config_text({}, {}, env);
+
+  std::string text;
+  std::string reason;
+  switch (read_file(path, text, reason)) {
+    case ReadStatus::kOk:
+      return parse_config_text(text, path, env);
+    case ReadStatus::kMissing:
+      if (explicit_path == env.end()) return parse_config_text({}, {}, env);  // optional default
+      break;
+    case ReadStatus::kError:
+      break;
+  }
+  if (explicit_path != env.end())
+    return fail(std::string(kConfigVar), path, std::move(reason), std::string(kEnvironment));
+  return fail({}, {}, std::move(reason), path);
+}
+
+Environment process_environment() {
+  Environment env;
+  for (char** p = environ; p != nullptr && *p != nullptr; ++p) {
+    const std::string_view entry(*p);
+    if (entry.compare(0, kPrefix.size(), kPrefix) != 0) continue;
+    const size_t eq = entry.find('=');
+    if (eq == std::string_view::npos) continue;
+    env.emplace(entry.substr(0, eq), entry.substr(eq + 1));  // first wins, as getenv()
+  }
+  return env;
+}
+
+Result<Config> load_config_from_process() noexcept {
+  try {
+    return load_config(process_environment());
+  } catch (...) {
+    // Only std::bad_alloc can get here. Short strings fit the small-string
+    // buffer, so building this error does not allocate again.
+    ConfigError e;
+    e.reason = "out of memory";
+    e.where = "startup";
+    return e;
+  }
+}
+
+}  // namespace dpdkudp::engine

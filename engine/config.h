@@ -1,0 +1,152 @@
+// The shim's configuration (design decision 7): an environment file of
+// DPDKUDP_* KEY=VALUE lines, overridden key by key by real environment
+// variables, validated into one Config or exactly one ConfigError.
+//
+// This runs on the LD_PRELOAD start-up path, so it depends only on the
+// standard library and stack/wire/bytes.h, and load_config_from_process()
+// never lets an exception escape.
+#pragma once
+
+#include <cassert>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "stack/wire/bytes.h"
+
+namespace dpdkudp::engine {
+
+inline constexpr const char* kDefaultConfigPath = "/etc/dpdkudp.env";
+
+enum class BackendKind { kAuto, kDpdk, kAfXdp, kAfPacket, kAfPacketMmap, kOff };
+enum class LogLevel { kQuiet, kError, kWarn, kInfo, kDebug };
+enum class DeploymentMode { kDedicated, kShared };
+enum class XdpMode { kAuto, kNative, kGeneric };
+
+// The spellings used in the file ("af_packet_mmap", "debug", ...).
+std::string_view to_string(BackendKind kind);
+std::string_view to_string(LogLevel level);
+std::string_view to_string(DeploymentMode mode);
+std::string_view to_string(XdpMode mode);
+
+// One DPDKUDP_ROUTES entry: "cidr via gw [mtu N]" or "cidr dev [mtu N]".
+struct RouteSpec {
+  wire::Ipv4Cidr destination;             // 0.0.0.0/0 for "default"
+  std::optional<wire::Ipv4Addr> gateway;  // none: on-link ("dev")
+  uint32_t mtu = 0;                       // 0: the interface MTU (as stack::Route)
+  friend bool operator==(const RouteSpec&, const RouteSpec&) = default;
+};
+
+// One DPDKUDP_NEIGHBORS entry: a static ARP entry "ip=mac".
+struct NeighborSpec {
+  wire::Ipv4Addr ip;
+  MacAddr mac{};
+  friend bool operator==(const NeighborSpec&, const NeighborSpec&) = default;
+};
+
+// Every setting with its default. An empty optional / string means "not
+// set": the engine picks (interface MTU, backend's ring size, ...).
+struct Config {
+  BackendKind backend = BackendKind::kAuto;
+  std::string iface;
+  std::optional<wire::Ipv4Cidr> ip;  // none: the interface's address
+  std::optional<wire::Ipv4Addr> gateway;
+  std::optional<uint16_t> mtu;
+  uint32_t busy_poll_us = 50;
+  LogLevel log = LogLevel::kWarn;
+  bool require = false;
+  DeploymentMode mode = DeploymentMode::kDedicated;
+  std::optional<uint16_t> vlan;
+  uint16_t queues = 1;
+  uint16_t dpdk_port = 0;
+  std::string eal_args;  // kept verbatim; the DPDK backend splits it
+  XdpMode xdp_mode = XdpMode::kAuto;
+  std::optional<uint32_t> rx_ring;
+  std::optional<uint32_t> tx_ring;
+  uint32_t perf_interval_s = 0;  // 0: off
+  uint32_t rcvbuf_default = 212992;
+  std::vector<RouteSpec> routes;
+  std::vector<NeighborSpec> neighbors;
+  bool stats = true;
+
+  // The file that was read ("" when none): for the banner, not a setting.
+  std::string source;
+
+  // "backend=af_packet iface=veth1 busy_poll_us=0": only the settings that
+  // differ from the defaults, in key order; "" when everything is default.
+  std::string describe_non_defaults() const;
+};
+
+struct ConfigError {
+  std::string key;     // "DPDKUDP_MTU"; "" for a line that has no key
+  std::string value;   // the value as written (quotes removed)
+  std::string reason;  // "must be a number from 68 to 9000"
+  std::string where;   // "/etc/x.env:12", "environment", or a file path
+  // Best effort DPDKUDP_REQUIRE, read even though the configuration as a
+  // whole failed, so the caller knows whether to fall back to the kernel
+  // or exit non-zero.
+  bool require = false;
+
+  // One line, no trailing newline:
+  // dpdkudp: config: /etc/x.env:12: DPDKUDP_MTU="90000": must be a number from 68 to 9000
+  std::string message() const;
+};
+
+// A value or one error (std::expected is C++23; g++ 12 does not have it).
+// Two members rather than a variant: simpler, and the size does not matter
+// for a result made once per process.
+template <class T>
+class Result {
+ public:
+  Result(T value) : value_(std::move(value)) {}            // implicit on purpose:
+  Result(ConfigError error) : error_(std::move(error)) {}  // `return config;`
+
+  bool ok() const { return value_.has_value(); }
+  explicit operator bool() const { return ok(); }
+
+  T& value() {
+    assert(ok());
+    return *value_;
+  }
+  const T& value() const {
+    assert(ok());
+    return *value_;
+  }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  const ConfigError& error() const {
+    assert(!ok());
+    return error_;
+  }
+
+ private:
+  std::optional<T> value_;
+  ConfigError error_;
+};
+
+// The environment as seen by the parser. Only names starting with
+// "DPDKUDP_" are looked at; others may be present and are ignored.
+using Environment = std::map<std::string, std::string, std::less<>>;
+
+// Parses file text (as read from `file_name`, used in error locations) and
+// applies the environment's overrides. Tests use this directly.
+Result<Config> parse_config_text(std::string_view text, std::string_view file_name,
+                                 const Environment& env);
+
+// Picks the file: DPDKUDP_CONFIG when set (missing/unreadable is an error;
+// set but empty means "no file at all"), else `default_path` if it exists,
+// else none; then parses it as parse_config_text does.
+Result<Config> load_config(const Environment& env,
+                           const std::string& default_path = kDefaultConfigPath);
+
+// The DPDKUDP_* entries of `environ` (first occurrence wins, as getenv).
+Environment process_environment();
+
+// The production entry point: load_config(process_environment()).
+Result<Config> load_config_from_process() noexcept;
+
+}  // namespace dpdkudp::engine

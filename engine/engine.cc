@@ -1,0 +1,157 @@
+#include "engine/engine.h"
+
+#include "backends/af_packet/af_packet.h"
+#include "engine/host.h"
+#include "engine/log.h"
+#include "stack/net/proc_net.h"
+
+namespace dpdkudp::engine {
+namespace {
+
+constexpr const char* kProcRoute = "/proc/net/route";
+constexpr const char* kProcArp = "/proc/net/arp";
+constexpr const char* kPortRange = "/proc/sys/net/ipv4/ip_local_port_range";
+
+std::unique_ptr<Backend> open_packet_socket(const Config& config, wire::Ipv4Cidr address, bool mmap,
+                                            std::string* error) {
+  AfPacketConfig c;
+  c.iface = config.iface;
+  c.mmap = mmap;
+  c.filter_ipv4 = {address.addr.value, address.directed_broadcast().value};
+  if (config.rx_ring) c.rx_block_count = std::max<uint32_t>(8, *config.rx_ring / 16);
+  if (config.tx_ring) c.tx_frame_count = *config.tx_ring;
+  return open_af_packet(c, error);
+}
+
+}  // namespace
+
+OpenedBackend open_backend(const Config& config, wire::Ipv4Cidr address, std::string* error) {
+  switch (config.backend) {
+    case BackendKind::kAfPacket:
+      return {open_packet_socket(config, address, false, error), BackendKind::kAfPacket};
+    case BackendKind::kAfPacketMmap:
+      return {open_packet_socket(config, address, true, error), BackendKind::kAfPacketMmap};
+    case BackendKind::kDpdk:
+    case BackendKind::kAfXdp:
+      *error = "DPDKUDP_BACKEND=" + std::string(to_string(config.backend)) + ": not built into this library";
+      return {};
+    case BackendKind::kAuto: {
+      // Fastest first; each failure is remembered for the final message.
+      std::string why;
+      if (auto b = open_packet_socket(config, address, true, &why)) return {std::move(b), BackendKind::kAfPacketMmap};
+      std::string why_plain;
+      if (auto b = open_packet_socket(config, address, false, &why_plain)) {
+        log(LogLevel::kInfo, "af_packet_mmap unavailable (%s); using af_packet", why.c_str());
+        return {std::move(b), BackendKind::kAfPacket};
+      }
+      *error = "no backend could start: " + why_plain;
+      return {};
+    }
+    case BackendKind::kOff:
+      *error = "DPDKUDP_BACKEND=off";
+      return {};
+  }
+  return {};
+}
+
+std::unique_ptr<Engine> Engine::start(const Config& config, std::string* error) {
+  set_log_level(config.log);
+  if (config.backend == BackendKind::kOff) {
+    *error = "DPDKUDP_BACKEND=off: using the kernel";
+    return nullptr;
+  }
+  if (config.iface.empty()) {
+    *error = "DPDKUDP_IFACE is not set: no interface to drive";
+    return nullptr;
+  }
+  auto iface = query_interface(config.iface, error);
+  if (!iface) return nullptr;
+  if (!iface->up) {
+    *error = "interface " + config.iface + ": is down";
+    return nullptr;
+  }
+
+  // Our address: configuration first, else the kernel's on the interface.
+  std::optional<wire::Ipv4Cidr> address = config.ip;
+  if (!address) address = iface->ipv4;
+  if (!address) {
+    *error = "DPDKUDP_IP is not set and interface " + config.iface + " has no IPv4 address";
+    return nullptr;
+  }
+  if (config.mode == DeploymentMode::kDedicated && iface->ipv4 && iface->ipv4->addr == address->addr) {
+    log(LogLevel::kWarn, "interface %s holds %s in the kernel too, but DPDKUDP_MODE=dedicated: both will answer ARP",
+        config.iface.c_str(), address->addr.to_string().c_str());
+  }
+
+  std::unique_ptr<Engine> e(new Engine());
+  e->config_ = config;
+  OpenedBackend opened = open_backend(config, *address, error);
+  if (!opened.backend) return nullptr;
+  e->backend_ = std::move(opened.backend);
+  e->kind_ = opened.kind;
+
+  stack::StackConfig sc;
+  sc.address = *address;
+  sc.gateway = config.gateway;
+  sc.dedicated = config.mode == DeploymentMode::kDedicated;
+  sc.vlan_id = config.vlan;
+  if (config.mtu) sc.mtu = *config.mtu;
+  sc.default_rcvbuf = config.rcvbuf_default;
+  if (auto range = stack::read_port_range(kPortRange)) {
+    sc.ephemeral_low = range->first;
+    sc.ephemeral_high = range->second;
+  }
+  // The kernel's routes through this interface (shared mode has them;
+  // dedicated mode with no kernel address has none), then configured ones.
+  if (auto routes = stack::read_proc_net_route(kProcRoute, config.iface)) {
+    for (const stack::Route& r : *routes) {
+      if (r.destination.prefix_len == 0 && r.gateway && !sc.gateway) sc.gateway = r.gateway;
+      if (r.destination.prefix_len != 0 && r.gateway) sc.routes.push_back(r);
+    }
+  }
+  for (const RouteSpec& r : config.routes) sc.routes.push_back(stack::Route{r.destination, r.gateway, r.mtu, 0});
+  e->stack_ = std::make_unique<stack::Stack>(*e->backend_, sc, e->clock_);
+
+  uint64_t now = e->clock_.monotonic_ns();
+  for (const NeighborSpec& n : config.neighbors) e->stack_->neighbors().insert(n.ip, n.mac, now, true);
+  if (auto arp = stack::read_proc_net_arp(kProcArp, config.iface)) {
+    for (const auto& entry : *arp) e->stack_->neighbors().insert(entry.ip, entry.mac, now, false);
+  }
+  if (config.mode == DeploymentMode::kShared) e->stack_->set_port_reserver(&e->reserver_);
+
+  PollerConfig pc;
+  pc.busy_poll_ns = uint64_t{config.busy_poll_us} * 1000;
+  uint16_t queues = std::max<uint16_t>(e->backend_->capabilities().rx_queues, 1);
+  for (uint16_t q = 0; q < queues; ++q) {
+    e->pollers_.push_back(std::make_unique<Poller>(*e->stack_, *e->backend_, q, pc));
+  }
+  e->stack_->set_poller_waker(e->pollers_[0].get());
+  for (auto& p : e->pollers_) p->start();
+  e->stack_->start();
+  log(LogLevel::kInfo, "started: %s", e->banner().c_str());
+  return e;
+}
+
+Engine::~Engine() {
+  stop();
+  stack_.reset();
+  backend_.reset();
+}
+
+void Engine::stop() {
+  if (stack_) stack_->set_poller_waker(nullptr);
+  for (auto& p : pollers_) p->stop();
+}
+
+std::string Engine::banner() const {
+  std::string s = "backend=" + std::string(to_string(kind_)) + " iface=" + config_.iface +
+                  " ip=" + stack_->config().address.to_string() +
+                  " mac=" + wire::mac_to_string(stack_->mac()) + " mtu=" + std::to_string(stack_->mtu()) +
+                  " mode=" + std::string(to_string(config_.mode)) + " queues=" + std::to_string(pollers_.size());
+  if (stack_->config().gateway) s += " gateway=" + stack_->config().gateway->to_string();
+  std::string extra = config_.describe_non_defaults();
+  if (!extra.empty()) s += " (settings: " + extra + ")";
+  return s;
+}
+
+}  // namespace dpdkudp::engine

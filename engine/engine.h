@@ -1,0 +1,59 @@
+// The engine: one per process (design decision 4). It turns a Config into
+// a running stack: picks and opens the backend, works out the address,
+// routes and neighbours (configuration first, then the interface and
+// /proc), builds the Stack, and starts a poller per RX queue.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backends/api/backend.h"
+#include "engine/config.h"
+#include "engine/port_reserver.h"
+#include "engine/poller.h"
+#include "stack/net/clock.h"
+#include "stack/net/stack.h"
+
+namespace dpdkudp::engine {
+
+// Opens the backend a config asks for ("auto" tries each available one in
+// order of speed). On failure: nullptr and one line in *error.
+struct OpenedBackend {
+  std::unique_ptr<Backend> backend;
+  BackendKind kind = BackendKind::kOff;
+};
+OpenedBackend open_backend(const Config& config, wire::Ipv4Cidr address, std::string* error);
+
+class Engine {
+ public:
+  // Starts everything, or returns nullptr with one line in *error naming
+  // what failed (key, value, interface, reason).
+  static std::unique_ptr<Engine> start(const Config& config, std::string* error);
+  ~Engine();  // stops the pollers, then frees the stack and backend
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  stack::Stack& stack() { return *stack_; }
+  Backend& backend() { return *backend_; }
+  const Config& config() const { return config_; }
+  BackendKind backend_kind() const { return kind_; }
+  // "backend=af_packet_mmap iface=veth1 ip=198.18.0.2/24 mode=dedicated ..."
+  std::string banner() const;
+  // Stops the pollers (idempotent); the stack stays usable but nothing
+  // drives it any more.
+  void stop();
+
+ private:
+  Engine() = default;
+
+  Config config_;
+  BackendKind kind_ = BackendKind::kOff;
+  stack::SystemClock clock_;
+  std::unique_ptr<Backend> backend_;
+  KernelPortReserver reserver_;
+  std::unique_ptr<stack::Stack> stack_;
+  std::vector<std::unique_ptr<Poller>> pollers_;
+};
+
+}  // namespace dpdkudp::engine

@@ -1,0 +1,127 @@
+#include "engine/poller.h"
+
+#include <poll.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <string>
+
+#include "engine/log.h"
+#include "stack/net/cpu.h"
+
+namespace dpdkudp::engine {
+namespace {
+
+thread_local bool t_engine_thread = false;
+
+uint64_t now_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+}  // namespace
+
+bool this_thread_is_engine() { return t_engine_thread; }
+void mark_this_thread_engine() { t_engine_thread = true; }
+
+Poller::Poller(stack::Stack& stack, Backend& backend, uint16_t queue, PollerConfig config)
+    : stack_(stack), backend_(backend), queue_(queue), config_(config) {
+  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+}
+
+Poller::~Poller() {
+  stop();
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+}
+
+void Poller::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void Poller::stop() {
+  if (!thread_.joinable()) return;
+  stop_.store(true, std::memory_order_release);
+  wake();
+  thread_.join();
+}
+
+void Poller::wake() {
+  // Only a sleeping poller needs the syscall.
+  if (wake_fd_ >= 0 && sleeping_.load(std::memory_order_acquire)) {
+    uint64_t one = 1;
+    ssize_t ignored = ::write(wake_fd_, &one, sizeof one);
+    (void)ignored;
+  }
+}
+
+void Poller::run() {
+  mark_this_thread_engine();
+  std::string name = "dpdkudp-poll" + std::to_string(queue_);
+  pthread_setname_np(pthread_self(), name.c_str());
+  uint64_t last_work = now_ns();
+  uint64_t next_timer = last_work;
+  while (!stop_.load(std::memory_order_acquire)) {
+    size_t n = stack_.poll(queue_);
+    uint64_t now = (n != 0 || queue_ == 0) ? now_ns() : 0;
+    if (n != 0) {
+      last_work = now;
+    }
+    if (queue_ == 0 && now >= next_timer) {
+      stack_.on_timer();
+      next_timer = now + config_.timer_period_ns;
+    }
+    if (n != 0) continue;
+    if (now == 0) now = now_ns();
+    if (now - last_work < config_.busy_poll_ns) {
+      stack::cpu_relax();
+      continue;
+    }
+    sleep_until_work(queue_ == 0 ? next_timer : now + config_.timer_period_ns);
+    last_work = now_ns();  // spin a while after waking: more is likely coming
+  }
+}
+
+void Poller::sleep_until_work(uint64_t deadline_ns) {
+  sleeping_.store(true, std::memory_order_seq_cst);
+  backend_.arm_wait(queue_);
+  // Look once more after arming: a frame that raced the arming is either
+  // seen here or wakes the fd.
+  if (stack_.poll(queue_) != 0 || stop_.load(std::memory_order_acquire)) {
+    sleeping_.store(false, std::memory_order_release);
+    return;
+  }
+  uint64_t now = now_ns();
+  int timeout_ms = deadline_ns > now ? static_cast<int>((deadline_ns - now + 999'999) / 1'000'000) : 0;
+  pollfd fds[2];
+  nfds_t nfds = 0;
+  fds[nfds++] = {wake_fd_, POLLIN, 0};
+  int backend_fd = backend_.wait_fd(queue_);
+  if (backend_fd >= 0) {
+    fds[nfds++] = {backend_fd, POLLIN, 0};
+  } else {
+    // No fd to sleep on (a PMD without interrupts): nap briefly instead.
+    timeout_ms = 0;
+    timespec nap{0, static_cast<long>(config_.nap_ns)};
+    nanosleep(&nap, nullptr);
+  }
+  sleeps_.fetch_add(1, std::memory_order_relaxed);
+  int rc = ::poll(fds, nfds, timeout_ms);
+  sleeping_.store(false, std::memory_order_release);
+  if (rc > 0) {
+    wakeups_.fetch_add(1, std::memory_order_relaxed);
+    if (fds[0].revents & POLLIN) {
+      uint64_t v;
+      ssize_t ignored = ::read(wake_fd_, &v, sizeof v);
+      (void)ignored;
+    }
+  } else if (rc < 0 && errno != EINTR) {
+    log(LogLevel::kError, "poller %u: poll failed: %s", queue_, std::strerror(errno));
+  }
+}
+
+}  // namespace dpdkudp::engine

@@ -1,0 +1,59 @@
+// The poller: one thread per RX queue drives the stack (design decision 4).
+//
+// Adaptive polling: it spins on the backend while traffic flows and for
+// busy_poll after the last frame, then sleeps in poll(2) on the backend's
+// wait fd (or, for a backend without one, in short naps) and on a wake
+// eventfd, waking at least every timer period to run the stack's timers
+// (queue 0 only). An idle process costs a wake-up per timer period.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <thread>
+
+#include "stack/net/stack.h"
+
+namespace dpdkudp::engine {
+
+struct PollerConfig {
+  uint64_t busy_poll_ns = 50'000;
+  uint64_t timer_period_ns = 50'000'000;  // ARP retries are 1 s; 50 ms is plenty
+  uint64_t nap_ns = 100'000;              // sleep step without a wait fd
+};
+
+class Poller final : public stack::PollerWaker {
+ public:
+  Poller(stack::Stack& stack, Backend& backend, uint16_t queue, PollerConfig config);
+  ~Poller() override;  // stops and joins
+  Poller(const Poller&) = delete;
+  Poller& operator=(const Poller&) = delete;
+
+  void start();
+  void stop();
+  void wake() override;  // any thread
+
+  uint64_t sleeps() const { return sleeps_.load(std::memory_order_relaxed); }
+  uint64_t wakeups() const { return wakeups_.load(std::memory_order_relaxed); }
+
+ private:
+  void run();
+  void sleep_until_work(uint64_t deadline_ns);
+
+  stack::Stack& stack_;
+  Backend& backend_;
+  const uint16_t queue_;
+  const PollerConfig config_;
+  int wake_fd_ = -1;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> sleeping_{false};
+  std::atomic<uint64_t> sleeps_{0};
+  std::atomic<uint64_t> wakeups_{0};
+  std::thread thread_;
+};
+
+// True on the engine's own threads: the shim passes their calls straight to
+// libc (design decision 6).
+bool this_thread_is_engine();
+void mark_this_thread_engine();
+
+}  // namespace dpdkudp::engine

@@ -1,0 +1,18 @@
+// Shared mode's port reservation (design decision 2): for each port the
+// stack binds, a kernel UDP socket bound to the same address and port, with
+// a drop-all socket filter and the smallest receive buffer. The kernel then
+// gives the port to no other process and answers no port-unreachable for
+// it, while every datagram still goes to the userspace stack.
+#pragma once
+
+#include "stack/net/udp_socket.h"
+
+namespace dpdkudp::engine {
+
+class KernelPortReserver final : public stack::PortReserver {
+ public:
+  int reserve(wire::Ipv4Addr addr, uint16_t port, bool reuse_addr, bool reuse_port, uintptr_t* token) override;
+  void release(uintptr_t token) override;
+};
+
+}  // namespace dpdkudp::engine

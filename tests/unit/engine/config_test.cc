@@ -1,0 +1,703 @@
+// The configuration layer: file syntax, every key's accepted range, where
+// values come from (file, environment, defaults) and the one-line errors.
+#include "engine/config.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace dpdkudp::engine {
+namespace {
+
+using ::testing::HasSubstr;
+using wire::Ipv4Addr;
+using wire::Ipv4Cidr;
+
+Result<Config> parse(std::string_view text, const Environment& env = {}) {
+  return parse_config_text(text, "t.env", env);
+}
+
+// The parsed Config, failing the test (with the error line) if it did not parse.
+Config parse_ok(std::string_view text, const Environment& env = {}) {
+  auto r = parse(text, env);
+  EXPECT_TRUE(r.ok()) << "for " << text << ": " << (r.ok() ? "" : r.error().message());
+  return r.ok() ? r.value() : Config{};
+}
+
+ConfigError parse_error(std::string_view text, const Environment& env = {}) {
+  auto r = parse(text, env);
+  EXPECT_FALSE(r.ok()) << "for " << text << " expected an error";
+  return r.ok() ? ConfigError{} : r.error();
+}
+
+// ------------------------------------------------------------------ defaults
+
+TEST(ConfigDefaults, EmptyTextGivesDefaults) {
+  Config c = parse_ok("");
+  EXPECT_EQ(c.backend, BackendKind::kAuto);
+  EXPECT_EQ(c.iface, "");
+  EXPECT_FALSE(c.ip);  // taken from the interface at start-up
+  EXPECT_FALSE(c.gateway);
+  EXPECT_FALSE(c.mtu);
+  EXPECT_EQ(c.busy_poll_us, 50u);
+  EXPECT_EQ(c.log, LogLevel::kWarn);
+  EXPECT_FALSE(c.require);
+  EXPECT_EQ(c.mode, DeploymentMode::kDedicated);
+  EXPECT_FALSE(c.vlan);
+  EXPECT_EQ(c.queues, 1);
+  EXPECT_EQ(c.dpdk_port, 0);
+  EXPECT_EQ(c.eal_args, "");
+  EXPECT_EQ(c.xdp_mode, XdpMode::kAuto);
+  EXPECT_FALSE(c.rx_ring);
+  EXPECT_FALSE(c.tx_ring);
+  EXPECT_EQ(c.perf_interval_s, 0u);
+  EXPECT_EQ(c.rcvbuf_default, 212992u);
+  EXPECT_TRUE(c.routes.empty());
+  EXPECT_TRUE(c.neighbors.empty());
+  EXPECT_TRUE(c.stats);
+  EXPECT_EQ(c.source, "t.env");
+  EXPECT_EQ(c.describe_non_defaults(), "");
+}
+
+TEST(ConfigDefaults, EveryKeySetsItsField) {
+  Config c = parse_ok(
+      "DPDKUDP_BACKEND=af_packet_mmap\n"
+      "DPDKUDP_IFACE=veth1\n"
+      "DPDKUDP_IP=198.18.1.10/16\n"
+      "DPDKUDP_GATEWAY=198.18.0.1\n"
+      "DPDKUDP_MTU=1400\n"
+      "DPDKUDP_BUSY_POLL_US=0\n"
+      "DPDKUDP_LOG=debug\n"
+      "DPDKUDP_REQUIRE=1\n"
+      "DPDKUDP_MODE=shared\n"
+      "DPDKUDP_VLAN=100\n"
+      "DPDKUDP_QUEUES=4\n"
+      "DPDKUDP_DPDK_PORT=2\n"
+      "DPDKUDP_EAL_ARGS=--no-huge -m 256 --no-pci\n"
+      "DPDKUDP_XDP_MODE=native\n"
+      "DPDKUDP_RX_RING=1024\n"
+      "DPDKUDP_TX_RING=2048\n"
+      "DPDKUDP_PERF_INTERVAL=10\n"
+      "DPDKUDP_RCVBUF_DEFAULT=4194304\n"
+      "DPDKUDP_ROUTES=198.19.0.0/16 via 198.18.0.1 mtu 1300\n"
+      "DPDKUDP_NEIGHBORS=198.18.0.1=02:00:00:00:00:01\n"
+      "DPDKUDP_STATS=0\n");
+  EXPECT_EQ(c.backend, BackendKind::kAfPacketMmap);
+  EXPECT_EQ(c.iface, "veth1");
+  EXPECT_EQ(c.ip, (Ipv4Cidr{Ipv4Addr(198, 18, 1, 10), 16}));
+  EXPECT_EQ(c.gateway, Ipv4Addr(198, 18, 0, 1));
+  EXPECT_EQ(c.mtu, 1400);
+  EXPECT_EQ(c.busy_poll_us, 0u);
+  EXPECT_EQ(c.log, LogLevel::kDebug);
+  EXPECT_TRUE(c.require);
+  EXPECT_EQ(c.mode, DeploymentMode::kShared);
+  EXPECT_EQ(c.vlan, 100);
+  EXPECT_EQ(c.queues, 4);
+  EXPECT_EQ(c.dpdk_port, 2);
+  EXPECT_EQ(c.eal_args, "--no-huge -m 256 --no-pci");
+  EXPECT_EQ(c.xdp_mode, XdpMode::kNative);
+  EXPECT_EQ(c.rx_ring, 1024u);
+  EXPECT_EQ(c.tx_ring, 2048u);
+  EXPECT_EQ(c.perf_interval_s, 10u);
+  EXPECT_EQ(c.rcvbuf_default, 4194304u);
+  ASSERT_EQ(c.routes.size(), 1u);
+  EXPECT_EQ(c.routes[0],
+            (RouteSpec{Ipv4Cidr{Ipv4Addr(198, 19, 0, 0), 16}, Ipv4Addr(198, 18, 0, 1), 1300}));
+  ASSERT_EQ(c.neighbors.size(), 1u);
+  EXPECT_EQ(c.neighbors[0], (NeighborSpec{Ipv4Addr(198, 18, 0, 1), {2, 0, 0, 0, 0, 1}}));
+  EXPECT_FALSE(c.stats);
+}
+
+// ------------------------------------------------------------------ every key, boundaries
+
+struct KeyCase {
+  std::string key;
+  std::vector<std::string> good;
+  std::vector<std::string> bad;
+  std::string reason;  // a substring of the error's reason
+};
+
+void PrintTo(const KeyCase& k, std::ostream* os) { *os << k.key; }
+
+class KeyValues : public ::testing::TestWithParam<KeyCase> {};
+
+TEST_P(KeyValues, AcceptsGoodAndRejectsBadWithTheKeyNamed) {
+  const KeyCase& k = GetParam();
+  for (const auto& v : k.good) parse_ok(k.key + "=" + v + "\n");
+  for (const auto& v : k.bad) {
+    ConfigError e = parse_error(k.key + "=" + v + "\n");
+    EXPECT_EQ(e.key, k.key) << v;
+    EXPECT_EQ(e.value, v);
+    EXPECT_EQ(e.where, "t.env:1") << v;
+    EXPECT_THAT(e.reason, HasSubstr(k.reason)) << v;
+  }
+}
+
+const std::vector<std::string> kNotNumbers = {
+    "-1", "+1", "0x10", "1.0", "1e3", "12abc", "abc", "1 2", "99999999999999999999999"};
+
+std::vector<std::string> with_non_numbers(std::vector<std::string> bad) {
+  bad.insert(bad.end(), kNotNumbers.begin(), kNotNumbers.end());
+  return bad;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AllKeys, KeyValues,
+    ::testing::Values(
+        KeyCase{"DPDKUDP_BACKEND",
+                {"auto", "dpdk", "af_xdp", "af_packet", "af_packet_mmap", "off", "AF_XDP"},
+                {"xdp", "af-xdp", "kernel", "au to"},
+                "must be one of auto, dpdk, af_xdp, af_packet, af_packet_mmap, off"},
+        KeyCase{"DPDKUDP_MTU",
+                {"68", "1500", "9000"},
+                with_non_numbers({"67", "9001", "0"}),
+                "must be a number from 68 to 9000"},
+        KeyCase{"DPDKUDP_BUSY_POLL_US",
+                {"0", "50", "10000000"},
+                with_non_numbers({"10000001"}),
+                "must be a number of microseconds from 0 to 10000000"},
+        KeyCase{"DPDKUDP_LOG",
+                {"quiet", "error", "warn", "info", "debug", "DEBUG"},
+                {"warning", "trace", "3"},
+                "must be one of quiet, error, warn, info, debug"},
+        KeyCase{"DPDKUDP_REQUIRE",
+                {"0", "1", "true", "FALSE", "Yes", "no", "on", "off"},
+                {"2", "y", "enabled", "-1"},
+                "must be 0 or 1"},
+        KeyCase{"DPDKUDP_STATS", {"0", "1", "true", "no"}, {"2", "maybe"}, "must be 0 or 1"},
+        KeyCase{"DPDKUDP_MODE",
+                {"dedicated", "shared", "Shared"},
+                {"exclusive", "share"},
+                "must be one of dedicated, shared"},
+        KeyCase{"DPDKUDP_VLAN",
+                {"1", "4094"},
+                with_non_numbers({"0", "4095"}),
+                "must be a number from 1 to 4094"},
+        KeyCase{"DPDKUDP_QUEUES",
+                {"1", "64"},
+                with_non_numbers({"0", "65"}),
+                "must be a number from 1 to 64"},
+        KeyCase{"DPDKUDP_DPDK_PORT",
+                {"0", "1023"},
+                with_non_numbers({"1024"}),
+                "must be a number from 0 to 1023"},
+        KeyCase{"DPDKUDP_XDP_MODE",
+                {"auto", "native", "generic"},
+                {"skb", "drv"},
+                "must be one of auto, native, generic"},
+        KeyCase{"DPDKUDP_RX_RING",
+                {"64", "128", "4096", "16384"},
+                with_non_numbers({"32", "63", "65", "100", "32768", "0"}),
+                "must be a power of two from 64 to 16384"},
+        KeyCase{"DPDKUDP_TX_RING",
+                {"64", "16384"},
+                {"96", "16385", "abc"},
+                "must be a power of two from 64 to 16384"},
+        KeyCase{"DPDKUDP_PERF_INTERVAL",
+                {"0", "3600"},
+                with_non_numbers({"3601"}),
+                "must be a number of seconds from 0 to 3600"},
+        KeyCase{"DPDKUDP_RCVBUF_DEFAULT",
+                {"2304", "212992", "1073741824"},
+                with_non_numbers({"2303", "1073741825", "0"}),
+                "must be a number of bytes from 2304 to 1073741824"},
+        KeyCase{"DPDKUDP_IFACE",
+                {"eth0", "veth1", "a", "enp0s31f6.100", "abcdefghijklmno", "veth#1"},
+                {"abcdefghijklmnop", "a/b", "eth0:1", ".", "..", "a\x01", "a b"},
+                "must be an interface name of 1 to 15 characters"},
+        KeyCase{"DPDKUDP_IP",
+                {"198.18.0.2/24", "10.0.0.1/8", "198.18.0.0/31", "198.18.0.1/31", "198.18.0.7/32"},
+                {"198.18.0.2/33", "198.18.0.2/", "198.18.0/24", "foo/24", "198.18.0.2/0",
+                 "198.18.0.256/24"},
+                "must be an IPv4 address with a prefix length 1 to 32"},
+        KeyCase{"DPDKUDP_GATEWAY",
+                {"198.18.0.1", "198.18.0.254"},
+                {"198.18.0.1/24", "0.0.0.0", "255.255.255.255", "224.0.0.1", "127.0.0.1", "x"},
+                "must be a unicast IPv4 address"}),
+    [](const auto& p) { return p.param.key; });
+
+TEST(ConfigKeys, EmptyValueMeansDefault) {
+  Config c = parse_ok("DPDKUDP_MTU=\nDPDKUDP_BACKEND=\nDPDKUDP_IP=''\n");
+  EXPECT_FALSE(c.mtu);
+  EXPECT_EQ(c.backend, BackendKind::kAuto);
+  EXPECT_FALSE(c.ip);
+}
+
+TEST(ConfigKeys, NumbersAreDecimalWithLeadingZerosAllowed) {
+  EXPECT_EQ(parse_ok("DPDKUDP_MTU=01500").mtu, 1500);
+}
+
+TEST(ConfigKeys, EalArgsAreKeptVerbatim) {
+  EXPECT_EQ(
+      parse_ok("DPDKUDP_EAL_ARGS=\"--no-huge  -m 256 --vdev=net_af_packet0,iface=v#1\"").eal_args,
+      "--no-huge  -m 256 --vdev=net_af_packet0,iface=v#1");
+}
+
+TEST(ConfigKeys, IpNeedsAPrefixAndSaysSo) {
+  ConfigError e = parse_error("DPDKUDP_IP=198.18.0.2");
+  EXPECT_EQ(e.reason, "needs a prefix length, e.g. 198.18.0.2/24");
+}
+
+TEST(ConfigKeys, IpMustBeAUnicastHostAddress) {
+  EXPECT_THAT(parse_error("DPDKUDP_IP=127.0.0.1/8").reason, HasSubstr("must be a unicast address"));
+  EXPECT_THAT(parse_error("DPDKUDP_IP=224.0.0.1/4").reason, HasSubstr("must be a unicast address"));
+  EXPECT_THAT(parse_error("DPDKUDP_IP=198.18.0.0/24").reason, HasSubstr("network or broadcast"));
+  EXPECT_THAT(parse_error("DPDKUDP_IP=198.18.0.255/24").reason, HasSubstr("network or broadcast"));
+}
+
+TEST(ConfigKeys, GatewayMustBeOnLink) {
+  ConfigError e = parse_error("DPDKUDP_IP=198.18.0.2/24\nDPDKUDP_GATEWAY=198.19.0.1\n");
+  EXPECT_EQ(e.key, "DPDKUDP_GATEWAY");
+  EXPECT_EQ(e.value, "198.19.0.1");
+  EXPECT_EQ(e.where, "t.env:2");
+  EXPECT_THAT(e.reason, HasSubstr("not on-link: outside DPDKUDP_IP 198.18.0.2/24"));
+  // The default IP counts too, and a "dev" route makes another subnet on-link.
+  EXPECT_FALSE(parse("DPDKUDP_GATEWAY=198.19.0.1").ok());
+  parse_ok("DPDKUDP_GATEWAY=198.19.0.1\nDPDKUDP_ROUTES=198.19.0.0/24 dev\n");
+}
+
+TEST(ConfigKeys, GatewayIsNotOurOwnAddress) {
+  EXPECT_THAT(parse_error("DPDKUDP_GATEWAY=198.18.0.2").reason, HasSubstr("own address"));
+}
+
+// ------------------------------------------------------------------ routes
+
+TEST(ConfigRoutes, ParsesBothFormsWithOptionalMtu) {
+  Config c = parse_ok(
+      "DPDKUDP_ROUTES= 10.0.0.0/8 via 198.18.0.1 ; 198.19.0.0/16 dev mtu 1400;"
+      "default via 198.18.0.254 mtu 9000; 198.20.0.5 dev ;\n");
+  ASSERT_EQ(c.routes.size(), 4u);
+  EXPECT_EQ(c.routes[0],
+            (RouteSpec{Ipv4Cidr{Ipv4Addr(10, 0, 0, 0), 8}, Ipv4Addr(198, 18, 0, 1), 0}));
+  EXPECT_EQ(c.routes[1], (RouteSpec{Ipv4Cidr{Ipv4Addr(198, 19, 0, 0), 16}, std::nullopt, 1400}));
+  EXPECT_EQ(c.routes[2],
+            (RouteSpec{Ipv4Cidr{Ipv4Addr::any(), 0}, Ipv4Addr(198, 18, 0, 254), 9000}));
+  EXPECT_EQ(c.routes[3], (RouteSpec{Ipv4Cidr{Ipv4Addr(198, 20, 0, 5), 32}, std::nullopt, 0}));
+}
+
+TEST(ConfigRoutes, GatewayMayBeReachedThroughADevRoute) {
+  Config c = parse_ok("DPDKUDP_ROUTES=198.19.0.0/24 dev; 10.0.0.0/8 via 198.19.0.1");
+  EXPECT_EQ(c.routes.size(), 2u);
+}
+
+TEST(ConfigRoutes, OnlySeparatorsIsNoRoutes) {
+  EXPECT_TRUE(parse_ok("DPDKUDP_ROUTES=' ; ;'").routes.empty());
+}
+
+TEST(ConfigRoutes, Errors) {
+  struct Case {
+    const char* value;
+    const char* reason;
+  };
+  const Case cases[] = {
+      {"10.0.0.0/8",
+       "route 1 \"10.0.0.0/8\": expected \"CIDR via GATEWAY [mtu N]\" or \"CIDR dev [mtu N]\""},
+      {"10.0.0.0/8 via", "route 1 \"10.0.0.0/8 via\": missing gateway after \"via\""},
+      {"10.0.0.0/8 via 198.18.0.1 dev", "unexpected \"dev\""},
+      {"10.0.0.0/8 via 224.0.0.1", "\"224.0.0.1\" is not a unicast gateway address"},
+      {"10.0.0.0/8 via gw", "\"gw\" is not a unicast gateway address"},
+      {"10.0.0.1/8 dev", "has host bits set (network is 10.0.0.0/8)"},
+      {"10.0.0/8 dev", "\"10.0.0/8\" is not a destination CIDR"},
+      {"10.0.0.0/8 dev mtu", "missing number after \"mtu\""},
+      {"10.0.0.0/8 dev mtu 67", "mtu \"67\" must be a number from 68 to 9000"},
+      {"10.0.0.0/8 dev mtu 9001", "must be a number from 68 to 9000"},
+      {"10.0.0.0/8 dev mtu 1400 extra", "unexpected \"extra\""},
+      {"10.0.0.0/8 through 198.18.0.1", "expected \"CIDR via GATEWAY"},
+      {"10.0.0.0/8 dev; 198.19.0.0/16 dev; 10.0.0.0/8 via 198.18.0.1",
+       "route 3 \"10.0.0.0/8 via 198.18.0.1\": destination 10.0.0.0/8 given twice"},
+      {"10.0.0.0/8 via 198.19.0.1", "gateway 198.19.0.1 is not on-link"},
+      {"10.0.0.0/8 via 198.18.0.2", "gateway 198.18.0.2 is this host's own address"},
+  };
+  for (const Case& c : cases) {
+    ConfigError e = parse_error(std::string("DPDKUDP_ROUTES=") + c.value);
+    EXPECT_EQ(e.key, "DPDKUDP_ROUTES") << c.value;
+    EXPECT_EQ(e.value, c.value);
+    EXPECT_THAT(e.reason, HasSubstr(c.reason)) << c.value;
+  }
+}
+
+// ------------------------------------------------------------------ neighbors
+
+TEST(ConfigNeighbors, ParsesEntries) {
+  Config c =
+      parse_ok("DPDKUDP_NEIGHBORS=198.18.0.1=02:00:00:00:00:01; 198.18.0.3 = AA:BB:CC:DD:EE:F0 ;");
+  ASSERT_EQ(c.neighbors.size(), 2u);
+  EXPECT_EQ(c.neighbors[0], (NeighborSpec{Ipv4Addr(198, 18, 0, 1), {2, 0, 0, 0, 0, 1}}));
+  EXPECT_EQ(c.neighbors[1],
+            (NeighborSpec{Ipv4Addr(198, 18, 0, 3), {0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xf0}}));
+}
+
+TEST(ConfigNeighbors, Errors) {
+  struct Case {
+    const char* value;
+    const char* reason;
+  };
+  const Case cases[] = {
+      {"198.18.0.1", "neighbor 1 \"198.18.0.1\": expected IP=MAC"},
+      {"198.18.0.1=02:00:00:00:00", "not a unicast MAC address"},
+      {"198.18.0.1=02-00-00-00-00-01", "not a unicast MAC address"},
+      {"198.18.0.1=00:00:00:00:00:00", "not a unicast MAC address"},
+      {"198.18.0.1=ff:ff:ff:ff:ff:ff", "not a unicast MAC address"},
+      {"198.18.0.1=01:00:5e:00:00:01", "not a unicast MAC address"},
+      {"198.18.0=02:00:00:00:00:01", "not a unicast IPv4 address"},
+      {"224.0.0.1=02:00:00:00:00:01", "not a unicast IPv4 address"},
+      {"198.18.0.1=02:00:00:00:00:01;198.18.0.1=02:00:00:00:00:02",
+       "neighbor 2 \"198.18.0.1=02:00:00:00:00:02\": 198.18.0.1 given twice"},
+  };
+  for (const Case& c : cases) {
+    ConfigError e = parse_error(std::string("DPDKUDP_NEIGHBORS=") + c.value);
+    EXPECT_EQ(e.key, "DPDKUDP_NEIGHBORS") << c.value;
+    EXPECT_THAT(e.reason, HasSubstr(c.reason)) << c.value;
+  }
+}
+
+// ------------------------------------------------------------------ file syntax
+
+TEST(ConfigSyntax, CommentsBlankLinesAndWhitespace) {
+  Config c = parse_ok(
+      "# a comment\n"
+      "\n"
+      "   \t\n"
+      "   # an indented comment\n"
+      "  DPDKUDP_MTU =  1400   \n"
+      "\tDPDKUDP_IFACE=veth1 # the server side\n"
+      "DPDKUDP_BACKEND=#only a comment: the default\n");
+  EXPECT_EQ(c.mtu, 1400);
+  EXPECT_EQ(c.iface, "veth1");
+  EXPECT_EQ(c.backend, BackendKind::kAuto);
+}
+
+TEST(ConfigSyntax, HashInsideAWordIsKept) {
+  EXPECT_EQ(parse_ok("DPDKUDP_IFACE=veth#1").iface, "veth#1");
+  EXPECT_EQ(parse_error("DPDKUDP_LOG=info#x").value, "info#x");
+}
+
+TEST(ConfigSyntax, Quotes) {
+  EXPECT_EQ(parse_ok("DPDKUDP_EAL_ARGS=\"-m 256 # not a comment\"").eal_args,
+            "-m 256 # not a comment");
+  EXPECT_EQ(parse_ok("DPDKUDP_EAL_ARGS='-m \"256\"'  # comment").eal_args, "-m \"256\"");
+  EXPECT_EQ(parse_ok("DPDKUDP_EAL_ARGS=\"a'b\"#comment").eal_args, "a'b");
+  EXPECT_EQ(parse_ok("DPDKUDP_IFACE=  \"veth1\"  ").iface, "veth1");
+  EXPECT_EQ(parse_ok("DPDKUDP_EAL_ARGS=\"\"").eal_args, "");
+  // Quotes inside an unquoted value are ordinary characters.
+  EXPECT_EQ(parse_ok("DPDKUDP_EAL_ARGS=a\"b").eal_args, "a\"b");
+}
+
+TEST(ConfigSyntax, QuoteErrors) {
+  ConfigError e = parse_error("DPDKUDP_EAL_ARGS=\"-m 256\n");
+  EXPECT_EQ(e.key, "DPDKUDP_EAL_ARGS");
+  EXPECT_EQ(e.reason, "unterminated quote");
+  EXPECT_EQ(e.where, "t.env:1");
+  EXPECT_EQ(parse_error("DPDKUDP_IFACE='veth1").reason, "unterminated quote");
+  EXPECT_EQ(parse_error("DPDKUDP_IFACE=\"veth\"1").reason,
+            "unexpected text after the closing quote");
+}
+
+TEST(ConfigSyntax, ExportPrefix) {
+  Config c = parse_ok("export DPDKUDP_MTU=1400\nexport\tDPDKUDP_IFACE=veth1\n");
+  EXPECT_EQ(c.mtu, 1400);
+  EXPECT_EQ(c.iface, "veth1");
+  EXPECT_EQ(parse_error("exportDPDKUDP_MTU=1400").reason, "unknown key");
+}
+
+TEST(ConfigSyntax, CrlfLineEndingsAndByteOrderMark) {
+  Config c = parse_ok("\xEF\xBB\xBF# windows\r\nDPDKUDP_MTU=1400\r\nDPDKUDP_IFACE='veth1'\r\n\r\n");
+  EXPECT_EQ(c.mtu, 1400);
+  EXPECT_EQ(c.iface, "veth1");
+}
+
+TEST(ConfigSyntax, NoTrailingNewline) { EXPECT_EQ(parse_ok("DPDKUDP_MTU=1400").mtu, 1400); }
+
+TEST(ConfigSyntax, LineWithoutEquals) {
+  ConfigError e = parse_error("DPDKUDP_MTU=1400\nDPDKUDP_IFACE veth1\n");
+  EXPECT_EQ(e.key, "");
+  EXPECT_EQ(e.value, "DPDKUDP_IFACE veth1");
+  EXPECT_EQ(e.where, "t.env:2");
+  EXPECT_EQ(e.message(), "dpdkudp: config: t.env:2: \"DPDKUDP_IFACE veth1\": expected KEY=VALUE");
+}
+
+TEST(ConfigSyntax, MissingKey) {
+  EXPECT_EQ(parse_error("  =1400").reason, "missing key before '='");
+}
+
+TEST(ConfigSyntax, DuplicateKeyNamesBothLines) {
+  ConfigError e = parse_error("DPDKUDP_MTU=1400\n# x\nexport DPDKUDP_MTU=1500\n");
+  EXPECT_EQ(e.key, "DPDKUDP_MTU");
+  EXPECT_EQ(e.value, "1500");
+  EXPECT_EQ(e.where, "t.env:3");
+  EXPECT_EQ(e.reason, "duplicate key (first set at line 1)");
+}
+
+TEST(ConfigSyntax, UnknownKeyWithSuggestion) {
+  ConfigError e = parse_error("DPDKUDP_MTU=1400\nDPDKUDP_BUSYPOLL_US=5\n");
+  EXPECT_EQ(e.key, "DPDKUDP_BUSYPOLL_US");
+  EXPECT_EQ(e.where, "t.env:2");
+  EXPECT_EQ(e.reason, "unknown key (did you mean DPDKUDP_BUSY_POLL_US?)");
+  EXPECT_EQ(parse_error("DPDKUDP_IFAEC=x").reason, "unknown key (did you mean DPDKUDP_IFACE?)");
+  EXPECT_EQ(parse_error("dpdkudp_mtu=1400").reason, "unknown key (did you mean DPDKUDP_MTU?)");
+  EXPECT_EQ(parse_error("MTU=1400").reason, "unknown key (did you mean DPDKUDP_MTU?)");
+  EXPECT_EQ(parse_error("BACKEND=dpdk").reason, "unknown key (did you mean DPDKUDP_BACKEND?)");
+}
+
+TEST(ConfigSyntax, UnknownKeyWithoutSuggestion) {
+  ConfigError e = parse_error("DPDKUDP_FROBNICATE=1");
+  EXPECT_EQ(e.reason, "unknown key");
+  EXPECT_EQ(e.message(), "dpdkudp: config: t.env:1: DPDKUDP_FROBNICATE=\"1\": unknown key");
+  EXPECT_EQ(parse_error("PATH=/bin").reason, "unknown key");
+}
+
+TEST(ConfigSyntax, ConfigKeyIsEnvironmentOnly) {
+  EXPECT_THAT(parse_error("DPDKUDP_CONFIG=/x.env").reason,
+              HasSubstr("only works as an environment variable"));
+}
+
+TEST(ConfigSyntax, FirstErrorInFileOrderIsReported) {
+  ConfigError e = parse_error("DPDKUDP_QUEUES=0\nDPDKUDP_BACKEND=nope\n");
+  EXPECT_EQ(e.key, "DPDKUDP_QUEUES");
+  e = parse_error("DPDKUDP_BACKEND=nope\nDPDKUDP_QUEUES=0\n");
+  EXPECT_EQ(e.key, "DPDKUDP_BACKEND");
+}
+
+// ------------------------------------------------------------------ environment
+
+TEST(ConfigEnvironment, OverridesTheFile) {
+  Config c = parse_ok("DPDKUDP_MTU=1400\nDPDKUDP_IFACE=veth1\n",
+                      {{"DPDKUDP_MTU", "9000"}, {"HOME", "/root"}});
+  EXPECT_EQ(c.mtu, 9000);
+  EXPECT_EQ(c.iface, "veth1");
+}
+
+TEST(ConfigEnvironment, EnvironmentOnly) {
+  auto r = load_config({{"DPDKUDP_BACKEND", "af_packet"}, {"DPDKUDP_IFACE", " veth2 "}}, "");
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->backend, BackendKind::kAfPacket);
+  EXPECT_EQ(r->iface, "veth2");  // surrounding whitespace trimmed
+  EXPECT_EQ(r->source, "");
+}
+
+TEST(ConfigEnvironment, RepairsABadFileValue) {
+  EXPECT_EQ(parse_ok("DPDKUDP_MTU=huge\n", {{"DPDKUDP_MTU", "1500"}}).mtu, 1500);
+}
+
+TEST(ConfigEnvironment, EmptyVariableRestoresTheDefault) {
+  EXPECT_EQ(parse_ok("DPDKUDP_BACKEND=off\n", {{"DPDKUDP_BACKEND", ""}}).backend,
+            BackendKind::kAuto);
+}
+
+TEST(ConfigEnvironment, BadValueIsReportedAsEnvironment) {
+  ConfigError e = parse_error("", {{"DPDKUDP_MTU", "90000"}});
+  EXPECT_EQ(e.where, "environment");
+  EXPECT_EQ(
+      e.message(),
+      "dpdkudp: config: environment: DPDKUDP_MTU=\"90000\": must be a number from 68 to 9000");
+}
+
+TEST(ConfigEnvironment, UnknownDpdkudpVariableIsAnError) {
+  ConfigError e = parse_error("", {{"DPDKUDP_BAKCEND", "dpdk"}});
+  EXPECT_EQ(e.key, "DPDKUDP_BAKCEND");
+  EXPECT_EQ(e.where, "environment");
+  EXPECT_EQ(e.reason, "unknown key (did you mean DPDKUDP_BACKEND?)");
+  EXPECT_EQ(parse_error("", {{"DPDKUDP_CONFG", "/x"}}).reason,
+            "unknown key (did you mean DPDKUDP_CONFIG?)");
+}
+
+TEST(ConfigEnvironment, OtherVariablesAreIgnored) {
+  parse_ok("", {{"MTU", "x"}, {"dpdkudp_mtu", "x"}, {"DPDKUDPX", "x"}, {"DPDKUDP_CONFIG", "/x"}});
+}
+
+TEST(ConfigEnvironment, FileGatewayCheckedAgainstEnvironmentIp) {
+  parse_ok("DPDKUDP_GATEWAY=10.1.2.1\n", {{"DPDKUDP_IP", "10.1.2.3/24"}});
+  EXPECT_EQ(parse_error("DPDKUDP_GATEWAY=198.18.0.1\n", {{"DPDKUDP_IP", "10.1.2.3/24"}}).where,
+            "t.env:1");
+}
+
+// ------------------------------------------------------------------ require hint on failure
+
+TEST(ConfigRequireHint, ReadEvenWhenTheConfigFails) {
+  EXPECT_FALSE(parse_error("DPDKUDP_MTU=x").require);
+  EXPECT_TRUE(parse_error("DPDKUDP_MTU=x\nDPDKUDP_REQUIRE=yes\n").require);
+  EXPECT_TRUE(parse_error("garbage line\nexport DPDKUDP_REQUIRE='1'\n").require);
+  EXPECT_TRUE(parse_error("DPDKUDP_MTU=x", {{"DPDKUDP_REQUIRE", "1"}}).require);
+  EXPECT_FALSE(parse_error("DPDKUDP_REQUIRE=1\nDPDKUDP_MTU=x", {{"DPDKUDP_REQUIRE", "0"}}).require);
+  EXPECT_FALSE(parse_error("DPDKUDP_REQUIRE=sure").require);  // unreadable: fall back
+  EXPECT_TRUE(parse_error("", {{"DPDKUDP_REQUIRE", "1"}, {"DPDKUDP_TYPO", "1"}}).require);
+}
+
+// ------------------------------------------------------------------ messages
+
+TEST(ConfigMessage, ExactFormat) {
+  ConfigError e{"DPDKUDP_MTU", "90000", "must be a number from 68 to 9000", "/etc/x.env:12"};
+  EXPECT_EQ(
+      e.message(),
+      "dpdkudp: config: /etc/x.env:12: DPDKUDP_MTU=\"90000\": must be a number from 68 to 9000");
+}
+
+TEST(ConfigMessage, StaysOneLine) {
+  ConfigError e{"DPDKUDP_IFACE", "a\nb\"c\\", "bad", "x\ny.env:1"};
+  EXPECT_EQ(e.message(), "dpdkudp: config: x?y.env:1: DPDKUDP_IFACE=\"a\\x0ab\\\"c\\\\\": bad");
+}
+
+TEST(ConfigMessage, LongValuesAreCut) {
+  ConfigError e{"DPDKUDP_EAL_ARGS", std::string(1000, 'x'), "bad", "environment"};
+  EXPECT_LT(e.message().size(), 300u);
+  EXPECT_THAT(e.message(), HasSubstr("x...\": bad"));
+}
+
+TEST(ConfigMessage, WithoutKeyOrValue) {
+  ConfigError e{"", "", "cannot open: Permission denied", "/etc/dpdkudp.env"};
+  EXPECT_EQ(e.message(), "dpdkudp: config: /etc/dpdkudp.env: cannot open: Permission denied");
+}
+
+// ------------------------------------------------------------------ describe_non_defaults
+
+TEST(ConfigDescribe, ListsOnlyNonDefaultsInKeyOrder) {
+  Config c = parse_ok(
+      "DPDKUDP_BUSY_POLL_US=0\nDPDKUDP_IFACE=veth1\nDPDKUDP_BACKEND=af_packet\n"
+      "DPDKUDP_IP=198.18.0.9/24\nDPDKUDP_LOG=warn\nDPDKUDP_QUEUES=1\n");
+  EXPECT_EQ(c.describe_non_defaults(),
+            "backend=af_packet iface=veth1 ip=198.18.0.9/24 busy_poll_us=0");
+}
+
+TEST(ConfigDescribe, QuotesValuesWithSpaces) {
+  Config c = parse_ok(
+      "DPDKUDP_EAL_ARGS='--no-huge -m 256'\n"
+      "DPDKUDP_ROUTES=default via 198.18.0.1;198.19.0.0/16 dev mtu 1400\n"
+      "DPDKUDP_NEIGHBORS=198.18.0.1=02:00:00:00:00:01\n"
+      "DPDKUDP_STATS=0\nDPDKUDP_REQUIRE=yes\nDPDKUDP_RX_RING=512\nDPDKUDP_MODE=shared\n");
+  EXPECT_EQ(c.describe_non_defaults(),
+            "mode=shared routes=\"default via 198.18.0.1; 198.19.0.0/16 dev mtu 1400\" "
+            "neighbors=198.18.0.1=02:00:00:00:00:01 rx_ring=512 eal_args=\"--no-huge -m 256\" "
+            "require=1 stats=0");
+}
+
+TEST(ConfigDescribe, EnumNames) {
+  EXPECT_EQ(to_string(BackendKind::kAfPacketMmap), "af_packet_mmap");
+  EXPECT_EQ(to_string(LogLevel::kQuiet), "quiet");
+  EXPECT_EQ(to_string(DeploymentMode::kShared), "shared");
+  EXPECT_EQ(to_string(XdpMode::kGeneric), "generic");
+}
+
+// ------------------------------------------------------------------ files on disk
+
+class ConfigFiles : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/dpdkudp_config_test.XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string write(const std::string& name, const std::string& text) {
+    std::string path = dir_ + "/" + name;
+    std::ofstream(path, std::ios::binary) << text;
+    return path;
+  }
+
+  std::string dir_;
+};
+
+TEST_F(ConfigFiles, ExplicitFile) {
+  std::string path = write("a.env", "DPDKUDP_MTU=1400\n");
+  auto r = load_config({{"DPDKUDP_CONFIG", path}}, dir_ + "/absent.env");
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->mtu, 1400);
+  EXPECT_EQ(r->source, path);
+}
+
+TEST_F(ConfigFiles, ExplicitFileWinsOverDefault) {
+  std::string path = write("a.env", "DPDKUDP_MTU=1400\n");
+  std::string def = write("default.env", "DPDKUDP_MTU=1500\n");
+  auto r = load_config({{"DPDKUDP_CONFIG", path}}, def);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->mtu, 1400);
+}
+
+TEST_F(ConfigFiles, ErrorsNameTheFileAndLine) {
+  std::string path = write("a.env", "# x\nDPDKUDP_MTU=90000\n");
+  auto r = load_config({{"DPDKUDP_CONFIG", path}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message(), "dpdkudp: config: " + path +
+                                     ":2: DPDKUDP_MTU=\"90000\": must be a number from 68 to 9000");
+}
+
+TEST_F(ConfigFiles, MissingExplicitFileIsAnError) {
+  std::string path = dir_ + "/nope.env";
+  auto r = load_config({{"DPDKUDP_CONFIG", path}, {"DPDKUDP_REQUIRE", "1"}}, "");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().key, "DPDKUDP_CONFIG");
+  EXPECT_EQ(r.error().where, "environment");
+  EXPECT_TRUE(r.error().require);
+  EXPECT_EQ(r.error().message(), "dpdkudp: config: environment: DPDKUDP_CONFIG=\"" + path +
+                                     "\": cannot open: No such file or directory");
+}
+
+TEST_F(ConfigFiles, DirectoryIsUnreadable) {
+  // Tests run as root, where chmod 000 still reads: a directory cannot be.
+  auto r = load_config({{"DPDKUDP_CONFIG", dir_}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().reason, "is a directory, not a file");
+  auto d = load_config({}, dir_);  // an unreadable default is an error too
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.error().message(), "dpdkudp: config: " + dir_ + ": is a directory, not a file");
+}
+
+TEST_F(ConfigFiles, FileUnderANonDirectoryIsAnError) {
+  std::string file = write("a.env", "");
+  auto r = load_config({{"DPDKUDP_CONFIG", file + "/x.env"}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.error().reason, HasSubstr("Not a directory"));
+}
+
+TEST_F(ConfigFiles, AbsentDefaultIsFine) {
+  auto r = load_config({{"DPDKUDP_LOG", "info"}}, dir_ + "/absent.env");
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->log, LogLevel::kInfo);
+  EXPECT_EQ(r->source, "");
+}
+
+TEST_F(ConfigFiles, PresentDefaultIsRead) {
+  std::string def = write("dpdkudp.env", "DPDKUDP_BACKEND=off\n");
+  auto r = load_config({}, def);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->backend, BackendKind::kOff);
+  EXPECT_EQ(r->source, def);
+}
+
+TEST_F(ConfigFiles, EmptyConfigVariableSkipsTheDefault) {
+  std::string def = write("dpdkudp.env", "DPDKUDP_BACKEND=nonsense\n");
+  auto r = load_config({{"DPDKUDP_CONFIG", ""}}, def);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->backend, BackendKind::kAuto);
+}
+
+TEST_F(ConfigFiles, HugeFileIsRefused) {
+  std::string path = write("big.env", std::string((1 << 20) + 1, '#'));
+  auto r = load_config({{"DPDKUDP_CONFIG", path}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.error().reason, HasSubstr("larger than 1 MiB"));
+}
+
+TEST_F(ConfigFiles, FromTheProcessEnvironment) {
+  std::string path = write("p.env", "DPDKUDP_MTU=1400\nDPDKUDP_IFACE=veth1\n");
+  ASSERT_EQ(setenv("DPDKUDP_CONFIG", path.c_str(), 1), 0);
+  ASSERT_EQ(setenv("DPDKUDP_IFACE", "veth9", 1), 0);
+  Environment env = process_environment();
+  auto r = load_config_from_process();
+  unsetenv("DPDKUDP_CONFIG");
+  unsetenv("DPDKUDP_IFACE");
+  EXPECT_EQ(env.count("DPDKUDP_IFACE"), 1u);
+  EXPECT_EQ(env.count("PATH"), 0u);  // only DPDKUDP_* names are collected
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->mtu, 1400);
+  EXPECT_EQ(r->iface, "veth9");
+}
+
+}  // namespace
+}  // namespace dpdkudp::engine
