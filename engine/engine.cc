@@ -1,5 +1,7 @@
 #include "engine/engine.h"
 
+#include <algorithm>
+
 #include "backends/af_packet/af_packet.h"
 #include "engine/host.h"
 #include "engine/log.h"
@@ -81,6 +83,17 @@ std::unique_ptr<Engine> Engine::start(const Config& config, std::string* error) 
   if (config.mode == DeploymentMode::kDedicated && iface->ipv4 && iface->ipv4->addr == address->addr) {
     log(LogLevel::kWarn, "interface %s holds %s in the kernel too, but DPDKUDP_MODE=dedicated: both will answer ARP",
         config.iface.c_str(), address->addr.to_string().c_str());
+  }
+
+  if (!config.ip && config.gateway && !address->contains(*config.gateway)) {
+    bool via_dev_route = std::any_of(config.routes.begin(), config.routes.end(), [&](const RouteSpec& r) {
+      return !r.gateway && r.destination.contains(*config.gateway);
+    });
+    if (!via_dev_route) {
+      *error = "DPDKUDP_GATEWAY=" + config.gateway->to_string() + ": not on-link for " + config.iface + "'s address " +
+               address->to_string();
+      return nullptr;
+    }
   }
 
   std::unique_ptr<Engine> e(new Engine());
