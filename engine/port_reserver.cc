@@ -10,8 +10,8 @@
 
 namespace dpdkudp::engine {
 
-int KernelPortReserver::reserve(wire::Ipv4Addr addr, uint16_t port, bool reuse_addr, bool reuse_port,
-                                uintptr_t* token) {
+int KernelPortReserver::reserve(const stack::UdpSocket& socket, wire::Ipv4Addr addr, uint16_t port, bool reuse_addr,
+                                bool reuse_port, uintptr_t* token) {
   int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return -errno;
   int one = 1;
@@ -36,7 +36,7 @@ int KernelPortReserver::reserve(wire::Ipv4Addr addr, uint16_t port, bool reuse_a
     ::close(fd);
     // The kernel does not have our address in dedicated setups that still
     // reserve: treat "not a local address" as "reserve the port on any".
-    if (e == EADDRNOTAVAIL && !addr.is_unspecified()) return reserve(wire::Ipv4Addr::any(), port, reuse_addr, reuse_port, token);
+    if (e == EADDRNOTAVAIL && !addr.is_unspecified()) return reserve(socket, wire::Ipv4Addr::any(), port, reuse_addr, reuse_port, token);
     return -e;
   }
   socklen_t len = sizeof sin;

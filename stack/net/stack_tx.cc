@@ -39,7 +39,7 @@ int Stack::bind_port(UdpSocket& s, Ipv4Addr addr, uint16_t port) {
   // reserver was set) is given back and another asked for, a few times.
   for (int attempt = 0; attempt < 8; ++attempt) {
     uintptr_t token = 0;
-    int got = port_reserver_->reserve(addr, port, s.reuse_addr_, s.reuse_port_, &token);
+    int got = port_reserver_->reserve(s, addr, port, s.reuse_addr_, s.reuse_port_, &token);
     if (got < 0) return got;
     int bound = table_.bind(&s, addr, static_cast<uint16_t>(got), s.reuse_addr_, s.reuse_port_);
     if (bound >= 0) {

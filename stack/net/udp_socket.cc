@@ -129,6 +129,12 @@ int64_t UdpSocket::recv_batch(std::span<RecvSlot> msgs, int flags) {
   return static_cast<int64_t>(received);
 }
 
+int64_t UdpSocket::next_datagram_size() {
+  std::lock_guard lock(read_lock_);
+  Packet* p = queue_.front();
+  return p == nullptr ? -1 : int64_t{p->meta.payload_len};
+}
+
 void UdpSocket::report_error(const SocketError& err, bool fatal) {
   bool connected = remote().has_value();
   if (recv_err()) {

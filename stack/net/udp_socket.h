@@ -30,6 +30,7 @@ namespace dpdkudp::stack {
 using wire::Ipv4Addr;
 
 class Stack;
+class UdpSocket;
 
 struct Endpoint {
   Ipv4Addr addr;
@@ -46,7 +47,8 @@ class PortReserver {
   virtual ~PortReserver() = default;
   // Reserves (addr, port); port 0 asks for any free port. Returns the port
   // and sets *token, or -errno (EADDRINUSE, EACCES, ...).
-  virtual int reserve(Ipv4Addr addr, uint16_t port, bool reuse_addr, bool reuse_port, uintptr_t* token) = 0;
+  virtual int reserve(const UdpSocket& socket, Ipv4Addr addr, uint16_t port, bool reuse_addr, bool reuse_port,
+                      uintptr_t* token) = 0;
   virtual void release(uintptr_t token) = 0;
 };
 
@@ -136,6 +138,8 @@ class UdpSocket {
     int64_t result = 0;  // bytes (or full length with kRecvRealLength)
   };
   int64_t recv_batch(std::span<RecvSlot> msgs, int flags);
+  // FIONREAD: the payload size of the next datagram, or -1 when none.
+  int64_t next_datagram_size();
   void close();  // unbinds; the stack frees the object when safe
 
   // ---- state ----
@@ -169,6 +173,10 @@ class UdpSocket {
 
   SocketStats stats() const;
   uint64_t id() const { return id_; }
+  // The owner's pointer (the shim's per-fd object), for hooks such as the
+  // PortReserver that get the socket back.
+  void set_user_data(void* p) { user_data_ = p; }
+  void* user_data() const { return user_data_; }
 
  private:
   friend class Stack;
@@ -191,6 +199,7 @@ class UdpSocket {
 
   Stack& stack_;
   const uint64_t id_;
+  void* user_data_ = nullptr;
 
   // Receive queue. queued_ packs the datagram count (high 24 bits) and the
   // charged bytes (low 40 bits) so both move with one atomic add. It is

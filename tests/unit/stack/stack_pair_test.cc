@@ -398,7 +398,7 @@ TEST_F(TwoStacks, SendBatchSendsAllInOrderAndStopsAtTheFirstError) {
 
 class FakeReserver : public stack::PortReserver {
  public:
-  int reserve(Ipv4Addr, uint16_t port, bool, bool, uintptr_t* token) override {
+  int reserve(const UdpSocket&, Ipv4Addr, uint16_t port, bool, bool, uintptr_t* token) override {
     if (port == taken_by_host) return -EADDRINUSE;
     uint16_t got = port != 0 ? port : next_ephemeral++;
     *token = ++tokens;

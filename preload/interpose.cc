@@ -1,0 +1,319 @@
+// The interposed libc entry points. Each one checks, in this order: a call
+// from the shim or the engine itself (straight to libc), an fd that is not
+// an offloaded socket (straight to libc), then maps the call onto the
+// ShimSocket. Nothing here holds protocol logic.
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstring>
+
+#include "preload/real.h"
+#include "preload/runtime.h"
+#include "preload/shim_socket.h"
+
+using namespace dpdkudp::preload;
+
+namespace {
+
+// What arrives on the bypass interface is the stack's: the kernel fd drops
+// it (shared mode would otherwise see every datagram twice).
+void attach_bypass_filter(int fd) {
+  sock_filter prog[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, static_cast<uint32_t>(SKF_AD_OFF + SKF_AD_IFINDEX)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<uint32_t>(bypass_ifindex()), 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, 0),
+      BPF_STMT(BPF_RET | BPF_K, 0xffffffffu),
+  };
+  sock_fprog fprog{static_cast<unsigned short>(sizeof prog / sizeof prog[0]), prog};
+  real().setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog);
+}
+
+bool offloadable(int domain, int type, int protocol) {
+  int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+  return domain == AF_INET && base == SOCK_DGRAM && (protocol == 0 || protocol == IPPROTO_UDP);
+}
+
+void install_dup(int oldfd, int newfd) {
+  if (newfd < 0) return;
+  if (ShimRef s = lookup(oldfd)) {
+    s->add_fd(newfd);
+    install(newfd, s.get());
+  }
+}
+
+msghdr one_buffer(void* buf, size_t len, iovec* iov, sockaddr* addr, socklen_t addrlen) {
+  *iov = {buf, len};
+  msghdr m{};
+  m.msg_name = addr;
+  m.msg_namelen = addrlen;
+  m.msg_iov = iov;
+  m.msg_iovlen = 1;
+  return m;
+}
+
+}  // namespace
+
+// The library is built with hidden visibility; these are its interface.
+#pragma GCC visibility push(default)
+extern "C" {
+
+int socket(int domain, int type, int protocol) {
+  if (ShimGuard::active() || !offloadable(domain, type, protocol)) return real().socket(domain, type, protocol);
+  dpdkudp::engine::Engine* engine = engine_for_new_socket();
+  int fd = real().socket(domain, type, protocol);
+  if (engine == nullptr || fd < 0 || fd >= kMaxFds) return fd;
+  ShimGuard guard;
+  attach_bypass_filter(fd);
+  auto* s = new ShimSocket(*engine, engine->stack().open_udp(), fd);
+  install(fd, s);
+  return fd;
+}
+
+int close(int fd) {
+  if (!ShimGuard::active() && is_shim_fd(fd)) uninstall(fd);
+  return real().close(fd);
+}
+
+int dup(int oldfd) {
+  int fd = real().dup(oldfd);
+  if (!ShimGuard::active()) install_dup(oldfd, fd);
+  return fd;
+}
+
+int dup2(int oldfd, int newfd) {
+  if (ShimGuard::active() || oldfd == newfd) return real().dup2(oldfd, newfd);
+  ShimRef keep = lookup(oldfd);  // newfd may be the last name of oldfd's socket... no: oldfd stays
+  int fd = real().dup2(oldfd, newfd);
+  if (fd >= 0) {
+    if (is_shim_fd(newfd)) uninstall(newfd);  // dup2 closed what newfd named
+    install_dup(oldfd, fd);
+  }
+  return fd;
+}
+
+int dup3(int oldfd, int newfd, int flags) {
+  if (ShimGuard::active()) return real().dup3(oldfd, newfd, flags);
+  int fd = real().dup3(oldfd, newfd, flags);
+  if (fd >= 0) {
+    if (is_shim_fd(newfd)) uninstall(newfd);
+    install_dup(oldfd, fd);
+  }
+  return fd;
+}
+
+// fcntl and fcntl64 (what _FILE_OFFSET_BITS=64 programs call) share one
+// body; the asm labels give both names regardless of the header's redirect.
+int dpdkudp_fcntl(int fd, int cmd, ...) __asm__("fcntl");
+int dpdkudp_fcntl64(int fd, int cmd, ...) __asm__("fcntl64");
+
+static int fcntl_impl(int fd, int cmd, void* arg) {
+  int rc = real().fcntl(fd, cmd, arg);
+  if (!ShimGuard::active() && rc >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)) install_dup(fd, rc);
+  return rc;
+}
+
+int dpdkudp_fcntl(int fd, int cmd, ...) {
+  va_list ap;
+  va_start(ap, cmd);
+  void* arg = va_arg(ap, void*);  // int or pointer: passed on as it came
+  va_end(ap);
+  return fcntl_impl(fd, cmd, arg);
+}
+
+int dpdkudp_fcntl64(int fd, int cmd, ...) {
+  va_list ap;
+  va_start(ap, cmd);
+  void* arg = va_arg(ap, void*);
+  va_end(ap);
+  return fcntl_impl(fd, cmd, arg);
+}
+
+int ioctl(int fd, unsigned long request, ...) {
+  va_list ap;
+  va_start(ap, request);
+  void* arg = va_arg(ap, void*);
+  va_end(ap);
+  if (!ShimGuard::active() && request == FIONREAD) {
+    if (ShimRef s = lookup(fd); s && !s->kernel_only()) {
+      int n;
+      if (s->fionread(fd, &n)) {
+        if (arg == nullptr) {
+          errno = EFAULT;
+          return -1;
+        }
+        std::memcpy(arg, &n, sizeof n);
+        return 0;
+      }
+    }
+  }
+  return real().ioctl(fd, request, arg);
+}
+
+int bind(int fd, const sockaddr* addr, socklen_t len) {
+  if (ShimGuard::active()) return real().bind(fd, addr, len);
+  if (ShimRef s = lookup(fd); s && !s->kernel_only()) return s->bind(fd, addr, len);
+  return real().bind(fd, addr, len);
+}
+
+int connect(int fd, const sockaddr* addr, socklen_t len) {
+  if (ShimGuard::active()) return real().connect(fd, addr, len);
+  if (ShimRef s = lookup(fd)) return s->connect(fd, addr, len);
+  return real().connect(fd, addr, len);
+}
+
+int getsockname(int fd, sockaddr* addr, socklen_t* len) {
+  if (ShimGuard::active()) return real().getsockname(fd, addr, len);
+  if (ShimRef s = lookup(fd)) return s->getsockname(fd, addr, len);
+  return real().getsockname(fd, addr, len);
+}
+
+int getpeername(int fd, sockaddr* addr, socklen_t* len) {
+  if (ShimGuard::active()) return real().getpeername(fd, addr, len);
+  if (ShimRef s = lookup(fd)) return s->getpeername(fd, addr, len);
+  return real().getpeername(fd, addr, len);
+}
+
+int setsockopt(int fd, int level, int name, const void* value, socklen_t len) {
+  int rc = real().setsockopt(fd, level, name, value, len);
+  if (rc == 0 && !ShimGuard::active()) {
+    if (ShimRef s = lookup(fd)) s->mirror_setsockopt(fd, level, name, value, len);
+  }
+  return rc;
+}
+
+int getsockopt(int fd, int level, int name, void* value, socklen_t* len) {
+  if (!ShimGuard::active() && level == SOL_SOCKET && name == SO_ERROR) {
+    if (ShimRef s = lookup(fd); s && !s->kernel_only()) {
+      int err;
+      if (value != nullptr && len != nullptr && *len >= static_cast<socklen_t>(sizeof err) && s->take_so_error(&err)) {
+        std::memcpy(value, &err, sizeof err);
+        *len = sizeof err;
+        return 0;
+      }
+    }
+  }
+  return real().getsockopt(fd, level, name, value, len);
+}
+
+ssize_t sendmsg(int fd, const msghdr* msg, int flags) {
+  if (ShimGuard::active()) return real().sendmsg(fd, msg, flags);
+  if (ShimRef s = lookup(fd)) return s->sendmsg(fd, msg, flags);
+  return real().sendmsg(fd, msg, flags);
+}
+
+ssize_t sendto(int fd, const void* buf, size_t len, int flags, const sockaddr* addr, socklen_t addrlen) {
+  if (ShimGuard::active()) return real().sendto(fd, buf, len, flags, addr, addrlen);
+  if (ShimRef s = lookup(fd)) {
+    iovec iov;
+    msghdr m = one_buffer(const_cast<void*>(buf), len, &iov, const_cast<sockaddr*>(addr), addr ? addrlen : 0);
+    return s->sendmsg(fd, &m, flags);
+  }
+  return real().sendto(fd, buf, len, flags, addr, addrlen);
+}
+
+ssize_t send(int fd, const void* buf, size_t len, int flags) { return sendto(fd, buf, len, flags, nullptr, 0); }
+
+int sendmmsg(int fd, mmsghdr* msgs, unsigned int n, int flags) {
+  if (ShimGuard::active()) return real().sendmmsg(fd, msgs, n, flags);
+  if (ShimRef s = lookup(fd)) return s->sendmmsg(fd, msgs, n, flags);
+  return real().sendmmsg(fd, msgs, n, flags);
+}
+
+ssize_t write(int fd, const void* buf, size_t len) {
+  if (!ShimGuard::active()) {
+    if (ShimRef s = lookup(fd)) {
+      iovec iov;
+      msghdr m = one_buffer(const_cast<void*>(buf), len, &iov, nullptr, 0);
+      return s->sendmsg(fd, &m, 0);
+    }
+  }
+  return real().write(fd, buf, len);
+}
+
+ssize_t writev(int fd, const iovec* iov, int iovcnt) {
+  if (!ShimGuard::active() && iovcnt >= 0) {
+    if (ShimRef s = lookup(fd)) {
+      msghdr m{};
+      m.msg_iov = const_cast<iovec*>(iov);
+      m.msg_iovlen = static_cast<size_t>(iovcnt);
+      return s->sendmsg(fd, &m, 0);
+    }
+  }
+  return real().writev(fd, iov, iovcnt);
+}
+
+ssize_t recvmsg(int fd, msghdr* msg, int flags) {
+  if (ShimGuard::active()) return real().recvmsg(fd, msg, flags);
+  if (ShimRef s = lookup(fd)) return s->recvmsg(fd, msg, flags);
+  return real().recvmsg(fd, msg, flags);
+}
+
+ssize_t recvfrom(int fd, void* buf, size_t len, int flags, sockaddr* addr, socklen_t* addrlen) {
+  if (ShimGuard::active()) return real().recvfrom(fd, buf, len, flags, addr, addrlen);
+  if (ShimRef s = lookup(fd)) {
+    iovec iov;
+    msghdr m = one_buffer(buf, len, &iov, addr, (addr && addrlen) ? *addrlen : 0);
+    ssize_t n = s->recvmsg(fd, &m, flags);
+    if (n >= 0 && addr && addrlen) *addrlen = m.msg_namelen;
+    return n;
+  }
+  return real().recvfrom(fd, buf, len, flags, addr, addrlen);
+}
+
+ssize_t recv(int fd, void* buf, size_t len, int flags) { return recvfrom(fd, buf, len, flags, nullptr, nullptr); }
+
+int recvmmsg(int fd, mmsghdr* msgs, unsigned int n, int flags, timespec* timeout) {
+  if (ShimGuard::active()) return real().recvmmsg(fd, msgs, n, flags, timeout);
+  if (ShimRef s = lookup(fd)) return s->recvmmsg(fd, msgs, n, flags, timeout);
+  return real().recvmmsg(fd, msgs, n, flags, timeout);
+}
+
+ssize_t read(int fd, void* buf, size_t len) {
+  if (!ShimGuard::active()) {
+    if (ShimRef s = lookup(fd)) {
+      iovec iov;
+      msghdr m = one_buffer(buf, len, &iov, nullptr, 0);
+      return s->recvmsg(fd, &m, 0);
+    }
+  }
+  return real().read(fd, buf, len);
+}
+
+ssize_t readv(int fd, const iovec* iov, int iovcnt) {
+  if (!ShimGuard::active() && iovcnt >= 0) {
+    if (ShimRef s = lookup(fd)) {
+      msghdr m{};
+      m.msg_iov = const_cast<iovec*>(iov);
+      m.msg_iovlen = static_cast<size_t>(iovcnt);
+      return s->recvmsg(fd, &m, 0);
+    }
+  }
+  return real().readv(fd, iov, iovcnt);
+}
+
+// _FORTIFY_SOURCE entry points: glibc's own versions call the internal
+// functions, past our interposers, so they are interposed too.
+[[noreturn]] void __chk_fail(void);
+
+ssize_t __recv_chk(int fd, void* buf, size_t len, size_t buflen, int flags) {
+  if (len > buflen) __chk_fail();
+  return recv(fd, buf, len, flags);
+}
+
+ssize_t __recvfrom_chk(int fd, void* buf, size_t len, size_t buflen, int flags, sockaddr* addr, socklen_t* addrlen) {
+  if (len > buflen) __chk_fail();
+  return recvfrom(fd, buf, len, flags, addr, addrlen);
+}
+
+ssize_t __read_chk(int fd, void* buf, size_t len, size_t buflen) {
+  if (len > buflen) __chk_fail();
+  return read(fd, buf, len);
+}
+
+}  // extern "C"
+#pragma GCC visibility pop

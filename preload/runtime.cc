@@ -1,0 +1,188 @@
+#include "preload/runtime.h"
+
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <cstdlib>
+#include <mutex>
+
+#include "engine/log.h"
+#include "preload/real.h"
+#include "preload/shim_socket.h"
+
+namespace dpdkudp::preload {
+
+thread_local int ShimGuard::depth_ = 0;
+
+namespace {
+
+// Engine state. g_state moves kUnstarted -> kRunning | kOff once; a forked
+// child goes to kOff (its parent's engine threads do not exist there).
+enum class State { kUnstarted, kRunning, kOff };
+std::atomic<State> g_state{State::kUnstarted};
+std::mutex g_start_lock;
+engine::Engine* g_engine = nullptr;  // never freed: threads may use it until exit
+ShimPortReserver g_reserver;
+int g_doorbell_fd = -1;
+sockaddr_in g_doorbell_src{};
+int g_ifindex = 0;
+uint64_t g_busy_poll_ns = 0;
+
+void after_fork_in_child() { g_state.store(State::kOff, std::memory_order_release); }
+
+void stop_engine_at_exit() {
+  // Join the pollers so none is mid-burst while the process tears down;
+  // the stack and backend stay allocated (other atexit handlers or
+  // threads may still hold sockets).
+  if (g_engine == nullptr || g_state.load() != State::kRunning) return;
+  g_engine->stop();
+  auto c = g_engine->stack().counters();
+  uint64_t drops = 0;
+  for (uint64_t d : c.drops) drops += d;
+  engine::log(engine::LogLevel::kInfo,
+              "exit: rx_frames=%llu tx_frames=%llu udp_delivered=%llu udp_sent=%llu arp_replies=%llu "
+              "icmp_echo_replies=%llu drops=%llu",
+              static_cast<unsigned long long>(c.rx_frames), static_cast<unsigned long long>(c.tx_frames),
+              static_cast<unsigned long long>(c.udp_delivered), static_cast<unsigned long long>(c.tx_udp_datagrams),
+              static_cast<unsigned long long>(c.arp_replies_sent), static_cast<unsigned long long>(c.icmp_echo_replies),
+              static_cast<unsigned long long>(drops));
+}
+
+// Opens the loopback socket doorbells are sent from.
+bool open_doorbell() {
+  int fd = real().socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return false;
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof sin;
+  if (real().bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof sin) != 0 ||
+      real().getsockname(fd, reinterpret_cast<sockaddr*>(&sin), &len) != 0) {
+    real().close(fd);
+    return false;
+  }
+  g_doorbell_fd = fd;
+  g_doorbell_src = sin;
+  return true;
+}
+
+engine::Engine* start_engine() {
+  ShimGuard guard;  // everything below goes straight to libc
+  auto config = engine::load_config_from_process();
+  if (!config) {
+    const engine::ConfigError& e = config.error();
+    std::string line = e.message() + "; using the kernel\n";
+    ssize_t ignored = real().write(STDERR_FILENO, line.data(), line.size());
+    (void)ignored;
+    if (e.require) _exit(1);
+    return nullptr;
+  }
+  engine::set_log_level(config->log);
+  std::string error;
+  std::unique_ptr<engine::Engine> e;
+  if (!open_doorbell()) {
+    error = "cannot open the loopback doorbell socket";
+  } else {
+    e = engine::Engine::start(config.value(), &error);
+  }
+  if (!e) {
+    engine::log(engine::LogLevel::kError, "%s; using the kernel", error.c_str());
+    if (config->require) {
+      engine::log(engine::LogLevel::kError, "DPDKUDP_REQUIRE=1: exiting");
+      _exit(1);
+    }
+    return nullptr;
+  }
+  g_ifindex = static_cast<int>(if_nametoindex(config->iface.c_str()));
+  g_busy_poll_ns = uint64_t{config->busy_poll_us} * 1000;
+  e->stack().set_port_reserver(&g_reserver);
+  g_engine = e.release();
+  pthread_atfork(nullptr, nullptr, after_fork_in_child);
+  std::atexit(stop_engine_at_exit);
+  return g_engine;
+}
+
+// ---- fd table
+
+struct alignas(64) Stripe {
+  std::mutex lock;
+};
+std::array<std::atomic<ShimSocket*>, kMaxFds> g_table{};
+std::array<Stripe, 64> g_stripes;
+
+}  // namespace
+
+engine::Engine* engine_for_new_socket() {
+  State s = g_state.load(std::memory_order_acquire);
+  if (s == State::kRunning) return g_engine;
+  if (s == State::kOff) return nullptr;
+  std::lock_guard lock(g_start_lock);
+  if (g_state.load() == State::kUnstarted) {
+    engine::Engine* e = start_engine();
+    g_state.store(e ? State::kRunning : State::kOff, std::memory_order_release);
+  }
+  return g_state.load() == State::kRunning ? g_engine : nullptr;
+}
+
+engine::Engine* running_engine() {
+  return g_state.load(std::memory_order_acquire) == State::kRunning ? g_engine : nullptr;
+}
+
+int bypass_ifindex() { return g_ifindex; }
+const sockaddr_in& doorbell_source() { return g_doorbell_src; }
+int doorbell_fd() { return g_doorbell_fd; }
+uint64_t busy_poll_ns() { return g_busy_poll_ns; }
+
+ShimRef& ShimRef::operator=(ShimRef&& o) noexcept {
+  if (this != &o) {
+    if (s_) s_->unref();
+    s_ = o.s_;
+    o.s_ = nullptr;
+  }
+  return *this;
+}
+
+ShimRef::~ShimRef() {
+  if (s_) s_->unref();
+}
+
+bool is_shim_fd(int fd) {
+  return fd >= 0 && fd < kMaxFds && g_table[static_cast<size_t>(fd)].load(std::memory_order_acquire) != nullptr;
+}
+
+ShimRef lookup(int fd) {
+  // The common case for a shim process: not one of ours, no lock. In a
+  // forked child everything is the kernel's.
+  if (!is_shim_fd(fd) || g_state.load(std::memory_order_acquire) != State::kRunning) return {};
+  std::lock_guard lock(g_stripes[static_cast<size_t>(fd) % g_stripes.size()].lock);
+  ShimSocket* s = g_table[static_cast<size_t>(fd)].load(std::memory_order_acquire);
+  if (s == nullptr) return {};
+  s->ref();
+  return ShimRef(s);
+}
+
+void install(int fd, ShimSocket* s) {
+  if (fd < 0 || fd >= kMaxFds) return;
+  std::lock_guard lock(g_stripes[static_cast<size_t>(fd) % g_stripes.size()].lock);
+  s->ref();
+  g_table[static_cast<size_t>(fd)].store(s, std::memory_order_release);
+}
+
+void uninstall(int fd) {
+  if (fd < 0 || fd >= kMaxFds) return;
+  ShimSocket* s;
+  {
+    std::lock_guard lock(g_stripes[static_cast<size_t>(fd) % g_stripes.size()].lock);
+    s = g_table[static_cast<size_t>(fd)].exchange(nullptr, std::memory_order_acq_rel);
+  }
+  if (s != nullptr) {
+    s->remove_fd(fd);
+    s->unref();
+  }
+}
+
+}  // namespace dpdkudp::preload

@@ -1,0 +1,72 @@
+// The shim's process-wide state: whether offload is on, the engine (started
+// on the first offloaded socket()), the fd table, and the guard that keeps
+// the shim from intercepting itself (design decision 6).
+#pragma once
+
+#include <netinet/in.h>
+
+#include <atomic>
+#include <cstdint>
+
+#include "engine/engine.h"
+
+namespace dpdkudp::preload {
+
+class ShimSocket;
+
+// Calls made while a guard is alive on this thread (the shim's own work,
+// the engine's start-up) and calls from the engine's threads go straight
+// to libc.
+class ShimGuard {
+ public:
+  ShimGuard() { ++depth_; }
+  ~ShimGuard() { --depth_; }
+  ShimGuard(const ShimGuard&) = delete;
+  ShimGuard& operator=(const ShimGuard&) = delete;
+  static bool active() { return depth_ != 0 || engine::this_thread_is_engine(); }
+
+ private:
+  static thread_local int depth_;
+};
+
+// The engine, started on first use. nullptr when offload is off (no backend
+// started, configuration error, forked child): then everything is libc.
+engine::Engine* engine_for_new_socket();
+// The running engine, without starting one.
+engine::Engine* running_engine();
+
+// Interface index of the bypass interface (for IP_PKTINFO and the kernel
+// fd's filter), and the doorbell sender's address.
+int bypass_ifindex();
+const sockaddr_in& doorbell_source();
+int doorbell_fd();
+uint64_t busy_poll_ns();
+
+// fd -> ShimSocket. A lookup takes a reference the caller drops with
+// ShimRef's destructor, so a concurrent close() cannot free the object
+// under a call in progress.
+constexpr int kMaxFds = 1 << 16;
+class ShimRef {
+ public:
+  ShimRef() = default;
+  explicit ShimRef(ShimSocket* s) : s_(s) {}
+  ShimRef(ShimRef&& o) noexcept : s_(o.s_) { o.s_ = nullptr; }
+  ShimRef& operator=(ShimRef&& o) noexcept;
+  ~ShimRef();
+  ShimSocket* operator->() const { return s_; }
+  ShimSocket* get() const { return s_; }
+  explicit operator bool() const { return s_ != nullptr; }
+
+ private:
+  ShimSocket* s_ = nullptr;
+};
+ShimRef lookup(int fd);
+// Installs s at fd (taking a reference); replaces nothing (fd must be free
+// in the table).
+void install(int fd, ShimSocket* s);
+// Removes fd from the table; the ShimSocket goes when its last reference
+// does.
+void uninstall(int fd);
+bool is_shim_fd(int fd);
+
+}  // namespace dpdkudp::preload

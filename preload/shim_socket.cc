@@ -1,0 +1,553 @@
+#include "preload/shim_socket.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/errqueue.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+#include "engine/poller.h"
+#include "preload/real.h"
+#include "preload/runtime.h"
+
+namespace dpdkudp::preload {
+namespace {
+
+using stack::Endpoint;
+using stack::Ipv4Addr;
+
+int fail(int err) {
+  errno = err;
+  return -1;
+}
+
+uint64_t pack_target(const sockaddr_in& sin) {
+  return (uint64_t{ntohl(sin.sin_addr.s_addr)} << 16) | ntohs(sin.sin_port);
+}
+
+sockaddr_in to_sockaddr(const Endpoint& e) {
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_port = htons(e.port);
+  sin.sin_addr.s_addr = htonl(e.addr.value);
+  return sin;
+}
+
+// Copies sin into a caller's (addr, *len) as the kernel does: truncated to
+// the buffer, *len set to the full size.
+void copy_out(const sockaddr_in& sin, sockaddr* addr, socklen_t* len) {
+  if (addr != nullptr && len != nullptr) std::memcpy(addr, &sin, std::min<size_t>(*len, sizeof sin));
+  if (len != nullptr) *len = sizeof sin;
+}
+
+// Parses an AF_INET destination; 0 on success, else an errno.
+int parse_dest(const void* name, socklen_t len, Endpoint* out) {
+  if (len < static_cast<socklen_t>(sizeof(sockaddr_in))) return EINVAL;
+  sockaddr_in sin;
+  std::memcpy(&sin, name, sizeof sin);
+  if (sin.sin_family != AF_INET) return EAFNOSUPPORT;
+  *out = Endpoint{Ipv4Addr(ntohl(sin.sin_addr.s_addr)), ntohs(sin.sin_port)};
+  return 0;
+}
+
+uint64_t mono_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+bool is_doorbell(const sockaddr_in& from) {
+  const sockaddr_in& d = doorbell_source();
+  return from.sin_family == AF_INET && from.sin_port == d.sin_port && from.sin_addr.s_addr == d.sin_addr.s_addr;
+}
+
+// Appends one control message if it fits; sets MSG_CTRUNC otherwise.
+class CmsgWriter {
+ public:
+  explicit CmsgWriter(msghdr* msg) : msg_(msg) {}
+  void add(int level, int type, const void* data, size_t len) {
+    size_t space = CMSG_SPACE(len);
+    if (msg_->msg_control == nullptr || used_ + space > msg_->msg_controllen) {
+      msg_->msg_flags |= MSG_CTRUNC;
+      return;
+    }
+    auto* c = reinterpret_cast<cmsghdr*>(static_cast<char*>(msg_->msg_control) + used_);
+    c->cmsg_level = level;
+    c->cmsg_type = type;
+    c->cmsg_len = CMSG_LEN(len);
+    std::memcpy(CMSG_DATA(c), data, len);
+    used_ += space;
+  }
+  size_t used() const { return used_; }
+
+ private:
+  msghdr* msg_;
+  size_t used_ = 0;
+};
+
+}  // namespace
+
+ShimSocket::ShimSocket(engine::Engine& engine, stack::UdpSocket* socket, int fd)
+    : engine_(engine), socket_(socket), any_fd_(fd) {
+  fds_.push_back(fd);
+  socket_->set_user_data(this);
+  socket_->set_notifier(this);
+}
+
+ShimSocket::~ShimSocket() {
+  closing_.store(true, std::memory_order_release);
+  socket_->set_notifier(nullptr);
+  socket_->close();  // the stack frees it once no poller can see it
+}
+
+void ShimSocket::add_fd(int fd) {
+  std::lock_guard lock(fds_lock_);
+  fds_.push_back(fd);
+}
+
+void ShimSocket::remove_fd(int fd) {
+  std::lock_guard lock(fds_lock_);
+  fds_.erase(std::remove(fds_.begin(), fds_.end(), fd), fds_.end());
+  any_fd_.store(fds_.empty() ? -1 : fds_.front(), std::memory_order_release);
+  if (fds_.empty()) closing_.store(true, std::memory_order_release);
+}
+
+// ---------------------------------------------------------------- doorbell
+
+void ShimSocket::ring() {
+  uint64_t t = doorbell_target_.load(std::memory_order_acquire);
+  if (t == 0 || closing_.load(std::memory_order_acquire)) return;
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(static_cast<uint16_t>(t));
+  to.sin_addr.s_addr = htonl(static_cast<uint32_t>(t >> 16));
+  real().sendto(doorbell_fd(), "", 0, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&to), sizeof to);
+}
+
+void ShimSocket::clear() {
+  int fd = any_fd_.load(std::memory_order_acquire);
+  if (fd >= 0 && !closing_.load(std::memory_order_acquire)) drain_doorbells(fd);
+}
+
+void ShimSocket::drain_doorbells(int fd) {
+  // Only doorbells at the head of the kernel queue go: a real datagram
+  // there keeps the fd readable, as it should.
+  for (int i = 0; i < 64; ++i) {
+    sockaddr_in from{};
+    socklen_t len = sizeof from;
+    char byte;
+    ssize_t n = real().recvfrom(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &len);
+    if (n < 0 || !is_doorbell(from)) return;
+    real().recv(fd, &byte, 1, MSG_DONTWAIT);
+  }
+}
+
+// ---------------------------------------------------------------- ports
+
+int ShimSocket::reserve_port(Ipv4Addr addr, uint16_t port) {
+  int fd = any_fd_.load(std::memory_order_acquire);
+  if (fd < 0) return -EBADF;
+  sockaddr_in cur{};
+  socklen_t len = sizeof cur;
+  if (real().getsockname(fd, reinterpret_cast<sockaddr*>(&cur), &len) != 0) return -errno;
+  if (cur.sin_port == 0) {
+    // The stack's own address in dedicated mode is unknown to the kernel:
+    // the kernel side then holds the port on the wildcard address.
+    sockaddr_in want = to_sockaddr(Endpoint{addr, port});
+    int rc = real().bind(fd, reinterpret_cast<sockaddr*>(&want), sizeof want);
+    if (rc != 0 && errno == EADDRNOTAVAIL && !addr.is_unspecified()) {
+      want.sin_addr.s_addr = htonl(INADDR_ANY);
+      rc = real().bind(fd, reinterpret_cast<sockaddr*>(&want), sizeof want);
+    }
+    if (rc != 0) return -errno;
+    len = sizeof cur;
+    real().getsockname(fd, reinterpret_cast<sockaddr*>(&cur), &len);
+  } else if (port != 0 && ntohs(cur.sin_port) != port) {
+    return -EINVAL;  // the kernel side is bound elsewhere already
+  }
+  sockaddr_in target = cur;
+  if (target.sin_addr.s_addr == htonl(INADDR_ANY)) target.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  doorbell_target_.store(pack_target(target), std::memory_order_release);
+  return ntohs(cur.sin_port);
+}
+
+void ShimSocket::release_port() {
+  // A disconnect gives an autobound port back (udp_disconnect); the kernel
+  // side does the same on connect(AF_UNSPEC). On close the fd is going.
+  if (closing_.load(std::memory_order_acquire)) return;
+  int fd = any_fd_.load(std::memory_order_acquire);
+  if (fd < 0) return;
+  sockaddr unspec{};
+  unspec.sa_family = AF_UNSPEC;
+  real().connect(fd, &unspec, sizeof unspec);
+  doorbell_target_.store(0, std::memory_order_release);
+}
+
+int ShimPortReserver::reserve(const stack::UdpSocket& socket, Ipv4Addr addr, uint16_t port, bool, bool,
+                              uintptr_t* token) {
+  auto* s = static_cast<ShimSocket*>(socket.user_data());
+  if (s == nullptr) return -EINVAL;
+  int rc = s->reserve_port(addr, port);
+  if (rc >= 0) *token = reinterpret_cast<uintptr_t>(s);
+  return rc;
+}
+
+void ShimPortReserver::release(uintptr_t token) { reinterpret_cast<ShimSocket*>(token)->release_port(); }
+
+// ---------------------------------------------------------------- addressing
+
+ShimSocket::Path ShimSocket::path_for(Ipv4Addr dst) const {
+  if (dst.is_loopback() || dst.is_unspecified()) return Path::kKernel;
+  const stack::Stack& st = engine_.stack();
+  if (st.is_local_address(dst)) {
+    // Dedicated: the address is the stack's alone, it loops inside.
+    // Shared: the kernel delivers locally to whoever holds the port.
+    return st.config().dedicated ? Path::kStack : Path::kKernel;
+  }
+  if (dst.is_multicast() || dst.is_broadcast()) return Path::kStack;
+  stack::RouteResult r;
+  return const_cast<stack::Stack&>(st).routes().lookup_into(dst, r) ? Path::kStack : Path::kKernel;
+}
+
+int ShimSocket::bind(int fd, const sockaddr* addr, socklen_t len) {
+  Endpoint local;
+  if (addr == nullptr) return fail(EFAULT);
+  if (len >= static_cast<socklen_t>(sizeof(sa_family_t)) && addr->sa_family == AF_UNSPEC &&
+      len >= static_cast<socklen_t>(sizeof(sockaddr_in))) {
+    // Linux takes AF_UNSPEC with INADDR_ANY as AF_INET (compat).
+    sockaddr_in sin;
+    std::memcpy(&sin, addr, sizeof sin);
+    if (sin.sin_addr.s_addr != htonl(INADDR_ANY)) return fail(EAFNOSUPPORT);
+    local = Endpoint{Ipv4Addr::any(), ntohs(sin.sin_port)};
+  } else if (int err = parse_dest(addr, len, &local); err != 0) {
+    return fail(err);
+  }
+  const stack::Stack& st = engine_.stack();
+  bool ours = local.addr.is_unspecified() || st.is_local_address(local.addr) || local.addr.is_broadcast() ||
+              local.addr.is_multicast() || local.addr == st.config().address.directed_broadcast();
+  if (!ours) {
+    // 127.0.0.1, another interface's address: only the kernel reaches it.
+    int rc = real().bind(fd, addr, len);
+    if (rc == 0) kernel_only_.store(true, std::memory_order_release);
+    return rc;
+  }
+  int rc = socket_->bind(local);
+  return rc < 0 ? fail(-rc) : 0;
+}
+
+int ShimSocket::connect(int fd, const sockaddr* addr, socklen_t len) {
+  if (addr == nullptr) return fail(EFAULT);
+  if (len >= static_cast<socklen_t>(sizeof(sa_family_t)) && addr->sa_family == AF_UNSPEC) {
+    socket_->disconnect();
+    if (kernel_only_.exchange(false)) return real().connect(fd, addr, len);
+    return 0;
+  }
+  Endpoint dst;
+  if (int err = parse_dest(addr, len, &dst); err != 0) return fail(err);
+  if (path_for(dst.addr) == Path::kKernel) {
+    int rc = real().connect(fd, addr, len);
+    if (rc == 0) kernel_only_.store(true, std::memory_order_release);
+    return rc;
+  }
+  // The kernel fd stays unconnected: it must still take doorbells and
+  // kernel-path datagrams (filtered to the peer on receive).
+  int rc = socket_->connect(dst);
+  return rc < 0 ? fail(-rc) : 0;
+}
+
+int ShimSocket::getsockname(int fd, sockaddr* addr, socklen_t* len) {
+  if (kernel_only()) return real().getsockname(fd, addr, len);
+  if (len == nullptr) return fail(EFAULT);
+  auto local = socket_->local();
+  if (!local) return real().getsockname(fd, addr, len);  // unbound, or kernel-autobound
+  copy_out(to_sockaddr(*local), addr, len);
+  return 0;
+}
+
+int ShimSocket::getpeername(int fd, sockaddr* addr, socklen_t* len) {
+  if (kernel_only()) return real().getpeername(fd, addr, len);
+  if (len == nullptr) return fail(EFAULT);
+  auto remote = socket_->remote();
+  if (!remote) return fail(ENOTCONN);
+  copy_out(to_sockaddr(*remote), addr, len);
+  return 0;
+}
+
+// ---------------------------------------------------------------- options
+
+void ShimSocket::mirror_setsockopt(int fd, int level, int name, const void* value, socklen_t len) {
+  int v = 0;
+  if (value != nullptr && len >= static_cast<socklen_t>(sizeof(int))) std::memcpy(&v, value, sizeof v);
+  else if (value != nullptr && len >= 1) v = *static_cast<const unsigned char*>(value);
+  if (level == SOL_SOCKET) {
+    switch (name) {
+      case SO_RCVBUF:
+      case SO_RCVBUFFORCE: {
+        // The kernel's effective value (doubled, capped): the stack's too.
+        int eff = 0;
+        socklen_t l = sizeof eff;
+        if (real().getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &eff, &l) == 0 && eff > 0) {
+          socket_->set_rcvbuf(static_cast<uint32_t>(eff));
+        }
+        break;
+      }
+      case SO_BROADCAST: socket_->set_broadcast(v != 0); break;
+      case SO_REUSEADDR: socket_->set_reuse_addr(v != 0); break;
+      case SO_REUSEPORT: socket_->set_reuse_port(v != 0); break;
+      case SO_TIMESTAMP: want_timestamp_.store(v != 0); break;
+      case SO_TIMESTAMPNS: want_timestampns_.store(v != 0); break;
+      default: break;
+    }
+  } else if (level == IPPROTO_IP) {
+    switch (name) {
+      case IP_TTL: socket_->set_ttl(static_cast<uint8_t>(v == -1 ? engine_.stack().config().default_ttl : v)); break;
+      case IP_TOS: socket_->set_tos(static_cast<uint8_t>(v)); break;
+      case IP_PKTINFO: want_pktinfo_.store(v != 0); break;
+      case IP_RECVTOS: want_tos_.store(v != 0); break;
+      case IP_RECVTTL: want_ttl_.store(v != 0); break;
+      case IP_RECVERR: socket_->set_recv_err(v != 0); break;
+      default: break;
+    }
+  }
+}
+
+bool ShimSocket::take_so_error(int* out) {
+  int err = socket_->take_error();
+  if (err == 0) return false;
+  *out = err;
+  return true;
+}
+
+bool ShimSocket::fionread(int fd, int* out) {
+  int64_t n = socket_->next_datagram_size();
+  if (n < 0) {
+    drain_doorbells(fd);  // so the kernel answers about a real datagram
+    return false;
+  }
+  *out = static_cast<int>(n);
+  return true;
+}
+
+// ---------------------------------------------------------------- send
+
+ssize_t ShimSocket::sendmsg(int fd, const msghdr* msg, int flags) {
+  if (kernel_only()) return real().sendmsg(fd, msg, flags);
+  if (msg == nullptr) return fail(EFAULT);
+  Endpoint dst;
+  const Endpoint* dstp = nullptr;
+  if (msg->msg_name != nullptr && msg->msg_namelen != 0) {
+    if (int err = parse_dest(msg->msg_name, msg->msg_namelen, &dst); err != 0) return fail(err);
+    dstp = &dst;
+  } else if (auto remote = socket_->remote()) {
+    dst = *remote;
+  } else {
+    return fail(EDESTADDRREQ);
+  }
+  if (path_for(dst.addr) == Path::kKernel) {
+    // The kernel path uses the same port: bind the stack first if the
+    // socket is unbound, so both sides agree on it.
+    if (!socket_->local()) socket_->bind(Endpoint{Ipv4Addr::any(), 0});
+    if (dstp == nullptr) {
+      msghdr m = *msg;
+      sockaddr_in sin = to_sockaddr(dst);
+      m.msg_name = &sin;
+      m.msg_namelen = sizeof sin;
+      return real().sendmsg(fd, &m, flags);
+    }
+    return real().sendmsg(fd, msg, flags);
+  }
+  if (flags & MSG_MORE) return fail(EOPNOTSUPP);  // no corking on the bypass path
+  if (msg->msg_iovlen > IOV_MAX) return fail(EMSGSIZE);
+  int64_t rc = socket_->send({msg->msg_iov, msg->msg_iovlen}, dstp);
+  return rc < 0 ? fail(static_cast<int>(-rc)) : static_cast<ssize_t>(rc);
+}
+
+int ShimSocket::sendmmsg(int fd, mmsghdr* msgs, unsigned int n, int flags) {
+  if (kernel_only()) return real().sendmmsg(fd, msgs, n, flags);
+  unsigned int sent = 0;
+  for (; sent < n; ++sent) {
+    ssize_t rc = sendmsg(fd, &msgs[sent].msg_hdr, flags);
+    if (rc < 0) {
+      if (sent == 0) return -1;
+      break;  // as Linux: the count so far; the error shows on the next call
+    }
+    msgs[sent].msg_len = static_cast<unsigned int>(rc);
+  }
+  return static_cast<int>(sent);
+}
+
+// ---------------------------------------------------------------- receive
+
+ssize_t ShimSocket::fill_from_stack(msghdr* msg, int flags, int64_t n, const stack::RecvInfo& info) {
+  msg->msg_flags = 0;
+  if (msg->msg_name != nullptr) {
+    sockaddr_in from = to_sockaddr(info.source);
+    std::memcpy(msg->msg_name, &from, std::min<size_t>(msg->msg_namelen, sizeof from));
+    msg->msg_namelen = sizeof from;
+  }
+  if (info.truncated) msg->msg_flags |= MSG_TRUNC;
+  CmsgWriter cw(msg);
+  if (want_pktinfo_.load(std::memory_order_relaxed)) {
+    in_pktinfo pi{};
+    pi.ipi_ifindex = bypass_ifindex();
+    pi.ipi_spec_dst.s_addr = htonl(engine_.stack().config().address.addr.value);
+    pi.ipi_addr.s_addr = htonl(info.destination.value);
+    cw.add(IPPROTO_IP, IP_PKTINFO, &pi, sizeof pi);
+  }
+  if (want_ttl_.load(std::memory_order_relaxed)) {
+    int ttl = info.ttl;
+    cw.add(IPPROTO_IP, IP_TTL, &ttl, sizeof ttl);
+  }
+  if (want_tos_.load(std::memory_order_relaxed)) {
+    unsigned char tos = info.tos;
+    cw.add(IPPROTO_IP, IP_TOS, &tos, sizeof tos);
+  }
+  if (want_timestampns_.load(std::memory_order_relaxed)) {
+    timespec ts{static_cast<time_t>(info.timestamp_ns / 1'000'000'000),
+                static_cast<long>(info.timestamp_ns % 1'000'000'000)};
+    cw.add(SOL_SOCKET, SO_TIMESTAMPNS, &ts, sizeof ts);
+  } else if (want_timestamp_.load(std::memory_order_relaxed)) {
+    timeval tv{static_cast<time_t>(info.timestamp_ns / 1'000'000'000),
+               static_cast<suseconds_t>((info.timestamp_ns % 1'000'000'000) / 1000)};
+    cw.add(SOL_SOCKET, SO_TIMESTAMP, &tv, sizeof tv);
+  }
+  msg->msg_controllen = cw.used();
+  (void)flags;
+  return static_cast<ssize_t>(n);
+}
+
+// One non-blocking attempt: the stack's queue, then the kernel fd. -1 with
+// errno EAGAIN when neither has a datagram.
+ssize_t ShimSocket::recv_once(int fd, msghdr* msg, int flags) {
+  if (flags & MSG_ERRQUEUE) {
+    auto err = socket_->pop_error();
+    if (!err) return real().recvmsg(fd, msg, flags | MSG_DONTWAIT);
+    struct {
+      sock_extended_err ee;
+      sockaddr_in offender;
+    } payload{};
+    payload.ee.ee_errno = static_cast<uint32_t>(err->error);
+    payload.ee.ee_origin = SO_EE_ORIGIN_ICMP;
+    payload.ee.ee_type = err->icmp_type;
+    payload.ee.ee_code = err->icmp_code;
+    payload.ee.ee_info = err->info;
+    payload.offender = to_sockaddr(Endpoint{err->offender, 0});
+    msg->msg_flags = MSG_ERRQUEUE;
+    if (msg->msg_name != nullptr) {
+      sockaddr_in to = to_sockaddr(err->destination);
+      std::memcpy(msg->msg_name, &to, std::min<size_t>(msg->msg_namelen, sizeof to));
+      msg->msg_namelen = sizeof to;
+    }
+    CmsgWriter cw(msg);
+    cw.add(IPPROTO_IP, IP_RECVERR, &payload, sizeof payload);
+    msg->msg_controllen = cw.used();
+    return 0;
+  }
+
+  stack::RecvInfo info;
+  int sflags = ((flags & MSG_PEEK) ? stack::kRecvPeek : 0) | ((flags & MSG_TRUNC) ? stack::kRecvRealLength : 0);
+  int64_t n = socket_->recv({msg->msg_iov, msg->msg_iovlen}, &info, sflags);
+  if (n >= 0) return fill_from_stack(msg, flags, n, info);
+  if (n != -EAGAIN) return fail(static_cast<int>(-n));
+
+  // The kernel side: loopback and other-interface traffic, and doorbells.
+  auto remote = socket_->remote();
+  for (int i = 0; i < 64; ++i) {
+    sockaddr_in from{};
+    msghdr m = *msg;
+    m.msg_name = &from;
+    m.msg_namelen = sizeof from;
+    ssize_t k = real().recvmsg(fd, &m, flags | MSG_DONTWAIT);
+    if (k < 0) return -1;
+    bool unwanted = is_doorbell(from) ||
+                    (remote && (from.sin_addr.s_addr != htonl(remote->addr.value) || from.sin_port != htons(remote->port)));
+    if (unwanted) {
+      if (flags & MSG_PEEK) {  // peeked: take it off for real
+        char byte;
+        real().recv(fd, &byte, 1, MSG_DONTWAIT);
+      }
+      continue;
+    }
+    if (msg->msg_name != nullptr) {
+      std::memcpy(msg->msg_name, &from, std::min<size_t>(msg->msg_namelen, sizeof from));
+    }
+    msg->msg_namelen = m.msg_namelen;
+    msg->msg_controllen = m.msg_controllen;
+    msg->msg_flags = m.msg_flags;
+    return k;
+  }
+  return fail(EAGAIN);
+}
+
+bool ShimSocket::wait_readable(int fd, int flags) {
+  int fl = real().fcntl(fd, F_GETFL);
+  if ((flags & MSG_DONTWAIT) || (fl >= 0 && (fl & O_NONBLOCK))) {
+    errno = EAGAIN;
+    return false;
+  }
+  // The app waits here: spin for the busy-poll time first (cheap, no
+  // syscall), then sleep on the fd, which the doorbell makes readable.
+  uint64_t spin_until = mono_ns() + busy_poll_ns();
+  while (mono_ns() < spin_until) {
+    if (socket_->readable()) return true;
+    stack::cpu_relax();
+  }
+  timeval tv{};
+  socklen_t len = sizeof tv;
+  int timeout_ms = -1;
+  if (real().getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &len) == 0 && (tv.tv_sec != 0 || tv.tv_usec != 0)) {
+    timeout_ms = static_cast<int>(tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000);
+  }
+  pollfd p{fd, POLLIN, 0};
+  int rc = real().poll(&p, 1, timeout_ms);
+  if (rc < 0) return false;  // EINTR: a signal handler ran (no restart, as poll)
+  if (rc == 0) {  // SO_RCVTIMEO expired: EAGAIN, as Linux
+    errno = EAGAIN;
+    return false;
+  }
+  return true;
+}
+
+ssize_t ShimSocket::recvmsg(int fd, msghdr* msg, int flags) {
+  if (kernel_only()) return real().recvmsg(fd, msg, flags);
+  if (msg == nullptr) return fail(EFAULT);
+  if (msg->msg_iovlen > IOV_MAX) return fail(EMSGSIZE);
+  // With SO_RCVTIMEO the whole wait is bounded by one timeout; a doorbell
+  // with nothing behind it (already drained) just loops.
+  for (;;) {
+    ssize_t n = recv_once(fd, msg, flags);
+    if (n >= 0 || errno != EAGAIN) return n;
+    if (!wait_readable(fd, flags)) return -1;
+  }
+}
+
+int ShimSocket::recvmmsg(int fd, mmsghdr* msgs, unsigned int n, int flags, timespec* timeout) {
+  if (kernel_only()) return real().recvmmsg(fd, msgs, n, flags, timeout);
+  uint64_t deadline = timeout ? mono_ns() + static_cast<uint64_t>(timeout->tv_sec) * 1'000'000'000u +
+                                    static_cast<uint64_t>(timeout->tv_nsec)
+                              : 0;
+  unsigned int got = 0;
+  int f = flags & ~MSG_WAITFORONE;
+  for (; got < n; ++got) {
+    ssize_t rc = recvmsg(fd, &msgs[got].msg_hdr, f);
+    if (rc < 0) {
+      if (got == 0) return -1;
+      break;
+    }
+    msgs[got].msg_len = static_cast<unsigned int>(rc);
+    if (flags & MSG_WAITFORONE) f |= MSG_DONTWAIT;
+    // Linux checks the timeout only between datagrams, as here.
+    if (timeout && mono_ns() >= deadline) {
+      ++got;
+      break;
+    }
+  }
+  return static_cast<int>(got);
+}
+
+}  // namespace dpdkudp::preload

@@ -1,0 +1,107 @@
+// One offloaded UDP socket as the application sees it.
+//
+// The application's fd is a real kernel UDP socket (so fstat, SO_TYPE,
+// SO_DOMAIN and every option the shim does not handle answer natively). It
+// plays three parts (design decisions 1 and 2):
+//  - it reserves the port on the host: the stack's binds go through it;
+//  - it carries what the bypass path cannot: loopback, the host's own
+//    addresses, destinations routed through other interfaces. A socket
+//    filter drops what arrives on the bypass interface, so nothing comes in
+//    twice;
+//  - it is the doorbell: when the stack's receive queue goes from empty to
+//    non-empty, the engine sends it an empty datagram from a private
+//    loopback address, which makes it readable for unmodified
+//    poll/select/epoll. The receive path discards doorbells and, when the
+//    stack's queue drains, removes those still queued.
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <mutex>
+#include <vector>
+
+#include "engine/engine.h"
+#include "stack/net/udp_socket.h"
+
+namespace dpdkudp::preload {
+
+class ShimSocket final : public stack::SocketNotifier {
+ public:
+  ShimSocket(engine::Engine& engine, stack::UdpSocket* socket, int fd);
+  ~ShimSocket() override;
+
+  void ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void unref() {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+  // The fds that name this socket (dup), for the doorbell's clear().
+  void add_fd(int fd);
+  void remove_fd(int fd);  // the last one: the stack socket closes
+
+  // SocketNotifier (ring: a poller thread; clear: an app thread).
+  void ring() override;
+  void clear() override;
+
+  // The POSIX calls, with libc's conventions (-1 and errno).
+  int bind(int fd, const sockaddr* addr, socklen_t len);
+  int connect(int fd, const sockaddr* addr, socklen_t len);
+  ssize_t sendmsg(int fd, const msghdr* msg, int flags);
+  int sendmmsg(int fd, mmsghdr* msgs, unsigned int n, int flags);
+  ssize_t recvmsg(int fd, msghdr* msg, int flags);
+  int recvmmsg(int fd, mmsghdr* msgs, unsigned int n, int flags, timespec* timeout);
+  int getsockname(int fd, sockaddr* addr, socklen_t* len);
+  int getpeername(int fd, sockaddr* addr, socklen_t* len);
+  // After the kernel accepted the option: mirror what the stack needs.
+  void mirror_setsockopt(int fd, int level, int name, const void* value, socklen_t len);
+  // SO_ERROR: the stack's pending error first. True when answered.
+  bool take_so_error(int* out);
+  // FIONREAD: true when the stack had a datagram (size in *out).
+  bool fionread(int fd, int* out);
+
+  // Called by the port reserver from inside the stack's bind.
+  int reserve_port(stack::Ipv4Addr addr, uint16_t port);
+  void release_port();
+
+  // Every call on this socket goes to the kernel (connected to, or bound
+  // on, something only the kernel reaches).
+  bool kernel_only() const { return kernel_only_.load(std::memory_order_acquire); }
+
+ private:
+  enum class Path { kStack, kKernel };
+  Path path_for(stack::Ipv4Addr dst) const;
+  ssize_t recv_once(int fd, msghdr* msg, int flags);
+  ssize_t fill_from_stack(msghdr* msg, int flags, int64_t n, const stack::RecvInfo& info);
+  void drain_doorbells(int fd);
+  bool wait_readable(int fd, int flags);  // false: errno set (EAGAIN/EINTR)
+
+  engine::Engine& engine_;
+  stack::UdpSocket* const socket_;
+  std::atomic<int> refs_{0};
+  std::mutex fds_lock_;
+  std::vector<int> fds_;
+  std::atomic<int> any_fd_;
+  std::atomic<bool> kernel_only_{false};
+  std::atomic<bool> closing_{false};
+  // Where doorbells go: the kernel fd's bound address (127.0.0.1 when it
+  // is bound to the wildcard). Set when the port is reserved.
+  std::atomic<uint64_t> doorbell_target_{0};  // addr << 16 | port, 0: none
+
+  // Options the receive path needs (the kernel keeps its own copy).
+  std::atomic<bool> want_pktinfo_{false};
+  std::atomic<bool> want_timestamp_{false};
+  std::atomic<bool> want_timestampns_{false};
+  std::atomic<bool> want_tos_{false};
+  std::atomic<bool> want_ttl_{false};
+};
+
+// The stack's PortReserver for the shim: binds the socket's own kernel fd.
+class ShimPortReserver final : public stack::PortReserver {
+ public:
+  int reserve(const stack::UdpSocket& socket, stack::Ipv4Addr addr, uint16_t port, bool reuse_addr, bool reuse_port,
+              uintptr_t* token) override;
+  void release(uintptr_t token) override;
+};
+
+}  // namespace dpdkudp::preload
