@@ -90,7 +90,6 @@ size_t AfPacketBackend::rx_burst(uint16_t queue, std::span<Packet*> out) {
     hdr.msg_namelen = sizeof(sockaddr_ll);
     hdr.msg_control = rx_aux_[i].bytes;
     hdr.msg_controllen = sizeof(rx_aux_[i].bytes);
-    hdr.msg_flags = 0;
   }
   const int received = ::recvmmsg(fd_.get(), rx_msgs_.data(), static_cast<unsigned>(n),
                                   MSG_DONTWAIT, nullptr);
@@ -105,7 +104,7 @@ size_t AfPacketBackend::rx_burst(uint16_t queue, std::span<Packet*> out) {
   uint64_t errors = 0;
   const uint32_t headroom = pool_->headroom();
   for (size_t i = 0; i < static_cast<size_t>(received); ++i) {
-    const msghdr& hdr = rx_msgs_[i].msg_hdr;
+    msghdr& hdr = rx_msgs_[i].msg_hdr;
     // Only on kernels without PACKET_IGNORE_OUTGOING (the filter drops
     // these too): another local sender's frame, not one for us.
     if (rx_addrs_[i].sll_pkttype == PACKET_OUTGOING) {
@@ -118,8 +117,7 @@ size_t AfPacketBackend::rx_burst(uint16_t queue, std::span<Packet*> out) {
     Packet* pkt = rx_cache_[i];
     pkt->len = rx_msgs_[i].msg_len;
     tpacket_auxdata aux{};
-    for (const cmsghdr* c = CMSG_FIRSTHDR(&hdr); c != nullptr;
-         c = CMSG_NXTHDR(const_cast<msghdr*>(&hdr), const_cast<cmsghdr*>(c))) {
+    for (cmsghdr* c = CMSG_FIRSTHDR(&hdr); c != nullptr; c = CMSG_NXTHDR(&hdr, c)) {
       if (c->cmsg_level == SOL_PACKET && c->cmsg_type == PACKET_AUXDATA &&
           c->cmsg_len >= CMSG_LEN(sizeof(aux))) {
         std::memcpy(&aux, CMSG_DATA(c), sizeof(aux));

@@ -21,7 +21,9 @@
 //
 // Counters: rx_missed is the kernel's tp_drops (socket buffer full),
 // accumulated across PACKET_STATISTICS reads (each read resets it);
-// rx_errors counts frames larger than a buffer (truncated); tx_errors
+// rx_errors counts frames larger than a buffer (truncated: AF_PACKET taps
+// after GRO, so keep GRO off on the interface, and open the backend again
+// after raising the MTU); tx_errors
 // counts frames dropped as malformed (shorter than an Ethernet header,
 // longer than max_frame, asking for an offload we do not have) or refused
 // by the kernel.
