@@ -138,6 +138,24 @@ std::unique_ptr<Engine> Engine::start(const Config& config, std::string* error) 
   e->stack_->set_poller_waker(e->pollers_[0].get());
   for (auto& p : e->pollers_) p->start();
   e->stack_->start();
+  // Settings this build accepts but the chosen backend cannot honour are
+  // said once, never silently dropped.
+  if (config.queues > queues) {
+    log(LogLevel::kWarn, "DPDKUDP_QUEUES=%u: backend %s has %u queue(s); using %u", config.queues,
+        std::string(to_string(e->kind_)).c_str(), queues, queues);
+  }
+  if (config.perf_interval_s != 0) {
+    log(LogLevel::kWarn, "DPDKUDP_PERF_INTERVAL=%u: periodic [PERF] lines are not implemented yet; ignored",
+        config.perf_interval_s);
+  }
+  if (!config.eal_args.empty() || config.dpdk_port != 0) {
+    log(LogLevel::kWarn, "DPDKUDP_EAL_ARGS/DPDKUDP_DPDK_PORT: only used by the dpdk backend; ignored with %s",
+        std::string(to_string(e->kind_)).c_str());
+  }
+  if (config.xdp_mode != XdpMode::kAuto) {
+    log(LogLevel::kWarn, "DPDKUDP_XDP_MODE: only used by the af_xdp backend; ignored with %s",
+        std::string(to_string(e->kind_)).c_str());
+  }
   log(LogLevel::kInfo, "started: %s", e->banner().c_str());
   return e;
 }

@@ -4,8 +4,11 @@
 // ShimSocket. Nothing here holds protocol logic.
 #include <fcntl.h>
 #include <linux/filter.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -154,6 +157,16 @@ int ioctl(int fd, unsigned long request, ...) {
   return real().ioctl(fd, request, arg);
 }
 
+int epoll_ctl(int epfd, int op, int fd, epoll_event* event) {
+  // Readiness needs nothing from us; an edge-triggered waiter does expect
+  // an event per arrival, which the doorbell then gives.
+  if (!ShimGuard::active() && event != nullptr && (op == EPOLL_CTL_ADD || op == EPOLL_CTL_MOD) &&
+      (event->events & EPOLLET)) {
+    if (ShimRef s = lookup(fd)) s->set_edge_triggered();
+  }
+  return real().epoll_ctl(epfd, op, fd, event);
+}
+
 int bind(int fd, const sockaddr* addr, socklen_t len) {
   if (ShimGuard::active()) return real().bind(fd, addr, len);
   if (ShimRef s = lookup(fd); s && !s->kernel_only()) return s->bind(fd, addr, len);
@@ -164,6 +177,12 @@ int connect(int fd, const sockaddr* addr, socklen_t len) {
   if (ShimGuard::active()) return real().connect(fd, addr, len);
   if (ShimRef s = lookup(fd)) return s->connect(fd, addr, len);
   return real().connect(fd, addr, len);
+}
+
+int shutdown(int fd, int how) {
+  if (ShimGuard::active()) return real().shutdown(fd, how);
+  if (ShimRef s = lookup(fd)) return s->shutdown(fd, how);
+  return real().shutdown(fd, how);
 }
 
 int getsockname(int fd, sockaddr* addr, socklen_t* len) {
@@ -197,6 +216,16 @@ int getsockopt(int fd, int level, int name, void* value, socklen_t* len) {
       }
     }
   }
+  if (!ShimGuard::active() && level == IPPROTO_IP && name == IP_MTU) {
+    if (ShimRef s = lookup(fd); s && !s->kernel_only()) {
+      int mtu;
+      if (value != nullptr && len != nullptr && *len >= static_cast<socklen_t>(sizeof mtu) && s->ip_mtu(&mtu)) {
+        std::memcpy(value, &mtu, sizeof mtu);
+        *len = sizeof mtu;
+        return 0;
+      }
+    }
+  }
   return real().getsockopt(fd, level, name, value, len);
 }
 
@@ -209,6 +238,10 @@ ssize_t sendmsg(int fd, const msghdr* msg, int flags) {
 ssize_t sendto(int fd, const void* buf, size_t len, int flags, const sockaddr* addr, socklen_t addrlen) {
   if (ShimGuard::active()) return real().sendto(fd, buf, len, flags, addr, addrlen);
   if (ShimRef s = lookup(fd)) {
+    if (addr != nullptr && !s->kernel_only() && addrlen < static_cast<socklen_t>(sizeof(sockaddr_in))) {
+      errno = EINVAL;  // udp_sendmsg: a name too short for sockaddr_in
+      return -1;
+    }
     iovec iov;
     msghdr m = one_buffer(const_cast<void*>(buf), len, &iov, const_cast<sockaddr*>(addr), addr ? addrlen : 0);
     return s->sendmsg(fd, &m, flags);
@@ -294,6 +327,28 @@ ssize_t readv(int fd, const iovec* iov, int iovcnt) {
     }
   }
   return real().readv(fd, iov, iovcnt);
+}
+
+// libuv (Node.js, BIND 9's netmgr) calls sendmmsg/recvmmsg through
+// syscall(2) rather than the libc wrappers; those two are caught here, the
+// rest goes on untouched.
+long syscall(long number, ...) {
+  va_list ap;
+  va_start(ap, number);
+  long a[6];
+  for (long& x : a) x = va_arg(ap, long);
+  va_end(ap);
+  if (!ShimGuard::active() && (number == SYS_sendmmsg || number == SYS_recvmmsg)) {
+    int fd = static_cast<int>(a[0]);
+    if (ShimRef s = lookup(fd)) {
+      auto* msgs = reinterpret_cast<mmsghdr*>(a[1]);
+      auto n = static_cast<unsigned int>(a[2]);
+      int flags = static_cast<int>(a[3]);
+      if (number == SYS_sendmmsg) return s->sendmmsg(fd, msgs, n, flags);
+      return s->recvmmsg(fd, msgs, n, flags, reinterpret_cast<timespec*>(a[4]));
+    }
+  }
+  return real().syscall(number, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
 // _FORTIFY_SOURCE entry points: glibc's own versions call the internal

@@ -58,6 +58,8 @@ void resolve_all() {
   resolve(r.dup2, "dup2");
   resolve(r.dup3, "dup3");
   resolve(r.poll, "poll");
+  resolve(r.epoll_ctl, "epoll_ctl");
+  resolve(r.syscall, "syscall");
   g_real = r;
 }
 

@@ -40,6 +40,8 @@ struct RealCalls {
   int (*dup2)(int, int);
   int (*dup3)(int, int, int);
   int (*poll)(pollfd*, nfds_t, int);
+  int (*epoll_ctl)(int, int, int, epoll_event*);
+  long (*syscall)(long, ...);
 };
 
 // Never null members once returned; aborts with a message if libc lacks

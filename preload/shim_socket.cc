@@ -260,6 +260,23 @@ int ShimSocket::connect(int fd, const sockaddr* addr, socklen_t len) {
   return rc < 0 ? fail(-rc) : 0;
 }
 
+int ShimSocket::shutdown(int fd, int how) {
+  if (kernel_only()) return real().shutdown(fd, how);
+  // The kernel fd takes the shutdown too: Linux marks the socket even when
+  // it then says ENOTCONN (unconnected UDP), which gives poll() its
+  // POLLIN|POLLRDHUP and wakes a reader blocked on the kernel fd.
+  int rc = real().shutdown(fd, how);
+  int err = errno;
+  if (rc != 0 && err != ENOTCONN) return rc;
+  if (how != SHUT_WR) shut_rd_.store(true, std::memory_order_release);
+  if (how != SHUT_RD) shut_wr_.store(true, std::memory_order_release);
+  // Connected in the stack is connected for Linux: success. Unconnected:
+  // the kernel's ENOTCONN, as Linux.
+  if (socket_->remote()) return 0;
+  errno = err;
+  return rc;
+}
+
 int ShimSocket::getsockname(int fd, sockaddr* addr, socklen_t* len) {
   if (kernel_only()) return real().getsockname(fd, addr, len);
   if (len == nullptr) return fail(EFAULT);
@@ -320,6 +337,16 @@ bool ShimSocket::take_so_error(int* out) {
   int err = socket_->take_error();
   if (err == 0) return false;
   *out = err;
+  if (!socket_->readable()) clear();  // the error's doorbell goes with it
+  return true;
+}
+
+bool ShimSocket::ip_mtu(int* out) {
+  auto remote = socket_->remote();
+  if (!remote) return false;  // the kernel says ENOTCONN, as Linux
+  stack::RouteResult r;
+  if (!engine_.stack().routes().lookup_into(remote->addr, r)) return false;
+  *out = static_cast<int>(r.mtu);
   return true;
 }
 
@@ -361,6 +388,7 @@ ssize_t ShimSocket::sendmsg(int fd, const msghdr* msg, int flags) {
     }
     return real().sendmsg(fd, msg, flags);
   }
+  if (shut_wr_.load(std::memory_order_acquire)) return fail(EPIPE);
   if (flags & MSG_MORE) return fail(EOPNOTSUPP);  // no corking on the bypass path
   if (msg->msg_iovlen > IOV_MAX) return fail(EMSGSIZE);
   int64_t rc = socket_->send({msg->msg_iov, msg->msg_iovlen}, dstp);
@@ -491,26 +519,19 @@ bool ShimSocket::wait_readable(int fd, int flags) {
     return false;
   }
   // The app waits here: spin for the busy-poll time first (cheap, no
-  // syscall), then sleep on the fd, which the doorbell makes readable.
+  // syscall), then sleep on the kernel fd, which the doorbell wakes.
   uint64_t spin_until = mono_ns() + busy_poll_ns();
   while (mono_ns() < spin_until) {
     if (socket_->readable()) return true;
     stack::cpu_relax();
   }
-  timeval tv{};
-  socklen_t len = sizeof tv;
-  int timeout_ms = -1;
-  if (real().getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &len) == 0 && (tv.tv_sec != 0 || tv.tv_usec != 0)) {
-    timeout_ms = static_cast<int>(tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000);
-  }
-  pollfd p{fd, POLLIN, 0};
-  int rc = real().poll(&p, 1, timeout_ms);
-  if (rc < 0) return false;  // EINTR: a signal handler ran (no restart, as poll)
-  if (rc == 0) {  // SO_RCVTIMEO expired: EAGAIN, as Linux
-    errno = EAGAIN;
-    return false;
-  }
-  return true;
+  // A blocking peek on the kernel fd sleeps exactly as the app's own recv
+  // would have: SO_RCVTIMEO (EAGAIN), signals with or without SA_RESTART
+  // (EINTR or a transparent restart) and shutdown (returns 0) are the
+  // kernel's own behaviour.
+  char byte;
+  ssize_t n = real().recv(fd, &byte, 1, MSG_PEEK);
+  return n >= 0;
 }
 
 ssize_t ShimSocket::recvmsg(int fd, msghdr* msg, int flags) {
@@ -522,6 +543,13 @@ ssize_t ShimSocket::recvmsg(int fd, msghdr* msg, int flags) {
   for (;;) {
     ssize_t n = recv_once(fd, msg, flags);
     if (n >= 0 || errno != EAGAIN) return n;
+    bool blocking = !(flags & MSG_DONTWAIT) && !(real().fcntl(fd, F_GETFL) & O_NONBLOCK);
+    if (blocking && shut_rd_.load(std::memory_order_acquire)) {
+      // As Linux after SHUT_RD: a blocking receive returns 0 instead of
+      // sleeping; a non-blocking one still says EAGAIN.
+      msg->msg_flags = 0;
+      return 0;
+    }
     if (!wait_readable(fd, flags)) return -1;
   }
 }

@@ -51,12 +51,15 @@ class ShimSocket final : public stack::SocketNotifier {
   int sendmmsg(int fd, mmsghdr* msgs, unsigned int n, int flags);
   ssize_t recvmsg(int fd, msghdr* msg, int flags);
   int recvmmsg(int fd, mmsghdr* msgs, unsigned int n, int flags, timespec* timeout);
+  int shutdown(int fd, int how);
   int getsockname(int fd, sockaddr* addr, socklen_t* len);
   int getpeername(int fd, sockaddr* addr, socklen_t* len);
   // After the kernel accepted the option: mirror what the stack needs.
   void mirror_setsockopt(int fd, int level, int name, const void* value, socklen_t len);
   // SO_ERROR: the stack's pending error first. True when answered.
   bool take_so_error(int* out);
+  // IP_MTU: the path MTU to the stack-connected peer. True when answered.
+  bool ip_mtu(int* out);
   // FIONREAD: true when the stack had a datagram (size in *out).
   bool fionread(int fd, int* out);
 
@@ -67,6 +70,8 @@ class ShimSocket final : public stack::SocketNotifier {
   // Every call on this socket goes to the kernel (connected to, or bound
   // on, something only the kernel reaches).
   bool kernel_only() const { return kernel_only_.load(std::memory_order_acquire); }
+  // The fd was added to an epoll set with EPOLLET.
+  void set_edge_triggered() { socket_->set_notify_every_arrival(true); }
 
  private:
   enum class Path { kStack, kKernel };
@@ -84,6 +89,8 @@ class ShimSocket final : public stack::SocketNotifier {
   std::atomic<int> any_fd_;
   std::atomic<bool> kernel_only_{false};
   std::atomic<bool> closing_{false};
+  std::atomic<bool> shut_rd_{false};  // recv returns 0 once the queue is empty
+  std::atomic<bool> shut_wr_{false};  // send fails with EPIPE
   // Where doorbells go: the kernel fd's bound address (127.0.0.1 when it
   // is bound to the wildcard). Set when the port is reserved.
   std::atomic<uint64_t> doorbell_target_{0};  // addr << 16 | port, 0: none

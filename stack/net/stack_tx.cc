@@ -70,7 +70,7 @@ int Stack::socket_bind(UdpSocket& s, Endpoint local) {
   if (port < 0) return port;
   s.local_ = Endpoint{local.addr, static_cast<uint16_t>(port)};
   s.explicit_addr_ = !local.addr.is_unspecified();
-  s.explicit_port_ = true;
+  s.explicit_port_ = local.port != 0;  // Linux: SOCK_BINDPORT_LOCK only for a named port
   s.publish_addresses();
   return 0;
 }

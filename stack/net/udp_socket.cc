@@ -46,7 +46,7 @@ void UdpSocket::publish_addresses() {
 void UdpSocket::deliver_chain(Packet* first, Packet* last, uint32_t count, uint64_t bytes) {
   uint64_t prev = queued_.fetch_add(queued_pack(count, bytes), std::memory_order_acq_rel);
   queue_.push_chain(first, last);
-  if (queued_count(prev) == 0) notify_ring();
+  if (queued_count(prev) == 0 || notify_every_arrival_.load(std::memory_order_relaxed)) notify_ring();
 }
 
 void UdpSocket::notify_ring() {

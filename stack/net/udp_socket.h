@@ -154,6 +154,9 @@ class UdpSocket {
   // IP_RECVERR's queue (MSG_ERRQUEUE): oldest first.
   std::optional<SocketError> pop_error();
   void set_notifier(SocketNotifier* n) { notifier_.store(n, std::memory_order_release); }
+  // Ring on every delivery, not only on empty -> non-empty: an edge-
+  // triggered epoll waiter expects an event per arrival, as Linux gives.
+  void set_notify_every_arrival(bool on) { notify_every_arrival_.store(on, std::memory_order_relaxed); }
 
   // ---- options ----
   void set_rcvbuf(uint32_t bytes) { rcvbuf_.store(bytes < kMinRcvbuf ? kMinRcvbuf : bytes, std::memory_order_relaxed); }
@@ -216,6 +219,7 @@ class UdpSocket {
   std::mutex read_lock_;
 
   std::atomic<SocketNotifier*> notifier_{nullptr};
+  std::atomic<bool> notify_every_arrival_{false};
   std::atomic<int> pending_error_{0};
   mutable std::mutex error_lock_;
   SocketError errors_[kMaxErrorQueue];
