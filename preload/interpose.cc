@@ -9,6 +9,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <linux/close_range.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -80,6 +81,25 @@ int socket(int domain, int type, int protocol) {
 int close(int fd) {
   if (!ShimGuard::active() && is_shim_fd(fd)) uninstall(fd);
   return real().close(fd);
+}
+
+// Ranged closes (daemons closing inherited fds) must forget our sockets
+// too, or a reused fd number would still look like one of them.
+static void forget_range(unsigned int first, unsigned int last) {
+  for (unsigned int fd = first; fd <= last && fd < static_cast<unsigned int>(kMaxFds); ++fd) {
+    if (is_shim_fd(static_cast<int>(fd))) uninstall(static_cast<int>(fd));
+  }
+}
+
+int close_range(unsigned int first, unsigned int last, int flags) {
+  int rc = real().close_range(first, last, flags);
+  if (rc == 0 && !ShimGuard::active() && !(flags & CLOSE_RANGE_CLOEXEC)) forget_range(first, last);
+  return rc;
+}
+
+void closefrom(int lowfd) {
+  if (!ShimGuard::active() && lowfd >= 0) forget_range(static_cast<unsigned int>(lowfd), kMaxFds - 1);
+  real().closefrom(lowfd);
 }
 
 int dup(int oldfd) {

@@ -60,6 +60,8 @@ void resolve_all() {
   resolve(r.poll, "poll");
   resolve(r.epoll_ctl, "epoll_ctl");
   resolve(r.syscall, "syscall");
+  resolve(r.close_range, "close_range");
+  resolve(r.closefrom, "closefrom");
   g_real = r;
 }
 

@@ -42,6 +42,8 @@ struct RealCalls {
   int (*poll)(pollfd*, nfds_t, int);
   int (*epoll_ctl)(int, int, int, epoll_event*);
   long (*syscall)(long, ...);
+  int (*close_range)(unsigned int, unsigned int, int);
+  void (*closefrom)(int);
 };
 
 // Never null members once returned; aborts with a message if libc lacks

@@ -75,7 +75,7 @@ engine::Engine* start_engine() {
   auto config = engine::load_config_from_process();
   if (!config) {
     const engine::ConfigError& e = config.error();
-    std::string line = e.message() + "; using the kernel\n";
+    std::string line = e.message() + (e.require ? "; DPDKUDP_REQUIRE=1: exiting\n" : "; using the kernel\n");
     ssize_t ignored = real().write(STDERR_FILENO, line.data(), line.size());
     (void)ignored;
     if (e.require) _exit(1);
@@ -90,11 +90,11 @@ engine::Engine* start_engine() {
     e = engine::Engine::start(config.value(), &error);
   }
   if (!e) {
-    engine::log(engine::LogLevel::kError, "%s; using the kernel", error.c_str());
     if (config->require) {
-      engine::log(engine::LogLevel::kError, "DPDKUDP_REQUIRE=1: exiting");
+      engine::log(engine::LogLevel::kError, "%s; DPDKUDP_REQUIRE=1: exiting", error.c_str());
       _exit(1);
     }
+    engine::log(engine::LogLevel::kError, "%s; using the kernel", error.c_str());
     return nullptr;
   }
   g_ifindex = static_cast<int>(if_nametoindex(config->iface.c_str()));
@@ -174,6 +174,9 @@ void install(int fd, ShimSocket* s) {
 
 void uninstall(int fd) {
   if (fd < 0 || fd >= kMaxFds) return;
+  // A forked child leaves the table alone: freeing a socket would touch the
+  // stack, whose locks the parent's threads may have held at fork time.
+  if (g_state.load(std::memory_order_acquire) != State::kRunning) return;
   ShimSocket* s;
   {
     std::lock_guard lock(g_stripes[static_cast<size_t>(fd) % g_stripes.size()].lock);

@@ -86,6 +86,12 @@ start_server() {  # name ready_regex cmd...
   fail "$name not ready within 10 s"
 }
 
+# Kills the server outright (no output check), quietly.
+kill_server() {
+  kill -9 "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+}
+
 # Stops the server with SIGTERM (bounded); its stdout is then in
 # $LOGDIR/<name>.out. Not in a subshell: wait needs our own child.
 stop_server() {  # name

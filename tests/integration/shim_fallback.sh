@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The shim when no backend can start: exactly one stderr line naming the
+# reason, then the program runs on the kernel as if the shim were absent;
+# with DPDKUDP_REQUIRE=1 it exits with status 1 instead. Also: a program
+# that never opens a UDP socket starts no engine and prints nothing.
+#   shim_fallback.sh BUILD_DIR
+set -euo pipefail
+BUILD=$1
+HERE=$(cd "$(dirname "$0")" && pwd)
+source "$HERE/lib.sh"
+LIB="$BUILD/preload/libdpdkudp.so"
+[ -f "$LIB" ] || fail "$LIB is missing"
+
+netns_pair
+ip -n "$NS_SRV" addr add "$IP_SRV/$PREFIX" dev "$VETH_SRV"
+ip netns exec "$NS_SRV" ethtool -K "$VETH_SRV" tx off >/dev/null
+LOGDIR=$(mktemp -d)
+on_exit "rm -rf $LOGDIR"
+cat >"$LOGDIR/server.py" <<'PY'
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 7777))
+print("ready", flush=True)
+while True:
+    d, a = s.recvfrom(2048)
+    s.sendto(d, a)
+PY
+
+# 1. Missing interface: one line, then the kernel serves.
+start_server missing '^ready' env LD_PRELOAD="$LIB" DPDKUDP_CONFIG= DPDKUDP_BACKEND=af_packet DPDKUDP_IFACE=nope0 \
+  python3 "$LOGDIR/server.py"
+in_cli python3 "$HERE/udp_echo_client.py" "$IP_SRV" 7777 --count 500 >/dev/null || fail "kernel fallback did not serve"
+[ "$(wc -l <"$LOGDIR/missing.err")" -eq 1 ] || fail "expected one stderr line, got: $(cat "$LOGDIR/missing.err")"
+grep -q "interface nope0: no such interface; using the kernel" "$LOGDIR/missing.err" ||
+  fail "unclear message: $(cat "$LOGDIR/missing.err")"
+kill_server
+pass "missing interface: '$(cat "$LOGDIR/missing.err")', the kernel served"
+
+# 2. Bad value: one line naming key and value, then the kernel serves.
+start_server badvalue '^ready' env LD_PRELOAD="$LIB" DPDKUDP_CONFIG= DPDKUDP_BUSY_POLL_US=lots python3 "$LOGDIR/server.py"
+in_cli python3 "$HERE/udp_echo_client.py" "$IP_SRV" 7777 --count 100 >/dev/null || fail "kernel fallback did not serve"
+[ "$(wc -l <"$LOGDIR/badvalue.err")" -eq 1 ] && grep -q 'DPDKUDP_BUSY_POLL_US="lots"' "$LOGDIR/badvalue.err" ||
+  fail "unclear message: $(cat "$LOGDIR/badvalue.err")"
+kill_server
+pass "bad value: '$(cat "$LOGDIR/badvalue.err")', the kernel served"
+
+# 3. DPDKUDP_REQUIRE=1: exit status 1 at the first UDP socket.
+rc=0
+in_srv env LD_PRELOAD="$LIB" DPDKUDP_CONFIG= DPDKUDP_BACKEND=af_packet DPDKUDP_IFACE=nope0 DPDKUDP_REQUIRE=1 \
+  python3 -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM); print("not reached")' \
+  >"$LOGDIR/req.out" 2>"$LOGDIR/req.err" || rc=$?
+[ $rc -eq 1 ] || fail "DPDKUDP_REQUIRE=1 exit status $rc, want 1"
+grep -q "not reached" "$LOGDIR/req.out" && fail "the program went on"
+pass "DPDKUDP_REQUIRE=1 exits with status 1: $(tr '\n' ' ' <"$LOGDIR/req.err")"
+
+# 4. DPDKUDP_BACKEND=off: silent at the default level, the kernel serves.
+start_server off '^ready' env LD_PRELOAD="$LIB" DPDKUDP_CONFIG= DPDKUDP_BACKEND=off DPDKUDP_LOG=quiet python3 "$LOGDIR/server.py"
+in_cli python3 "$HERE/udp_echo_client.py" "$IP_SRV" 7777 --count 100 >/dev/null || fail "kernel did not serve"
+[ ! -s "$LOGDIR/off.err" ] || fail "DPDKUDP_LOG=quiet still printed: $(cat "$LOGDIR/off.err")"
+kill_server
+pass "DPDKUDP_BACKEND=off with DPDKUDP_LOG=quiet: silent, the kernel served"
+
+# 5. No UDP socket: no engine, no output, byte-identical behaviour.
+out=$(in_srv env LD_PRELOAD="$LIB" DPDKUDP_CONFIG= DPDKUDP_BACKEND=af_packet DPDKUDP_IFACE=nope0 sh -c 'echo hello | cat' 2>&1)
+[ "$out" = "hello" ] || fail "a program without UDP sockets was disturbed: $out"
+pass "a program without UDP sockets runs untouched"
