@@ -159,14 +159,19 @@ Packet* Stack::alloc_tx_buffer() {
 }
 
 void Stack::emit_link_header(Packet* pkt, const MacAddr& dst, uint16_t ethertype) const {
+  if (!config_.vlan_id) {  // the common case, written directly
+    wire::store_mac(pkt->data + wire::EthernetFrame::kDstOffset, dst);
+    wire::store_mac(pkt->data + wire::EthernetFrame::kSrcOffset, mac_);
+    wire::store_be16(pkt->data + wire::EthernetFrame::kEtherTypeOffset, ethertype);
+    pkt->l2_len = wire::EthernetFrame::kHeaderLen;
+    return;
+  }
   wire::EthernetRepr eth{dst, mac_, ethertype, std::nullopt};
-  if (config_.vlan_id) {
-    if (caps_.tx_vlan_insert) {
-      pkt->tx_flags |= kTxVlanInsert;
-      pkt->vlan_tci = *config_.vlan_id;
-    } else {
-      eth.vlan_tci = *config_.vlan_id;
-    }
+  if (caps_.tx_vlan_insert) {
+    pkt->tx_flags |= kTxVlanInsert;
+    pkt->vlan_tci = *config_.vlan_id;
+  } else {
+    eth.vlan_tci = *config_.vlan_id;
   }
   eth.emit({pkt->data, eth.header_len()});
   pkt->l2_len = static_cast<uint16_t>(eth.header_len());
@@ -327,6 +332,9 @@ void Stack::dispatch(std::span<OutFrame> frames) {
   uint64_t looped = 0;
   const uint16_t queue = tx_queue_for_thread();
   const uint64_t now = coarse_now_ns();
+  // A batch usually goes to one next hop: resolve it once.
+  Ipv4Addr last_hop;
+  uint64_t last_mac = 0;
   for (OutFrame& f : frames) {
     Packet* pkt = f.pkt;
     switch (f.kind) {
@@ -346,7 +354,9 @@ void Stack::dispatch(std::span<OutFrame> frames) {
         emit_link_header(pkt, f.mac, wire::ethertype::kIpv4);
         break;
       case OutFrame::kToNextHop: {
-        uint64_t mac = neighbors_.lookup_packed(f.next_hop, now);
+        uint64_t mac = (last_mac != 0 && f.next_hop == last_hop) ? last_mac : neighbors_.lookup_packed(f.next_hop, now);
+        last_hop = f.next_hop;
+        last_mac = mac;
         emit_link_header(pkt, wire::kZeroMac, wire::ethertype::kIpv4);
         if (mac == 0) {
           // Held until ARP answers (or fails, and is counted then).

@@ -4,22 +4,6 @@
 
 namespace dpdkudp::wire {
 
-std::optional<Ipv4Packet> Ipv4Packet::parse(std::span<const uint8_t> bytes, Error* error) {
-  auto fail = [error](Error e) {
-    if (error) *error = e;
-    return std::nullopt;
-  };
-  if (bytes.size() < kMinHeaderLen) return fail(Error::kTruncated);
-  const uint8_t* p = bytes.data();
-  if ((p[kVerIhlOffset] >> 4) != 4) return fail(Error::kBadVersion);
-  size_t header_len = size_t{p[kVerIhlOffset] & 0x0fu} * 4;
-  if (header_len < kMinHeaderLen) return fail(Error::kBadHeaderLen);
-  size_t total_len = load_be16(p + kTotalLenOffset);
-  if (total_len < header_len) return fail(Error::kBadTotalLen);
-  if (total_len > bytes.size()) return fail(Error::kTruncated);
-  return Ipv4Packet(p);
-}
-
 bool Ipv4Packet::verify_checksum() const { return checksum_fold(p_, header_len()) == 0xffff; }
 
 Ipv4Repr Ipv4Repr::parse(const Ipv4Packet& packet) {

@@ -39,7 +39,23 @@ class Ipv4Packet {
   // Checks version 4, IHL >= 5, IHL*4 <= total length <= bytes.size().
   // Bytes past the total length (Ethernet padding) are excluded from
   // payload(). On failure `error` (when given) says why.
-  static std::optional<Ipv4Packet> parse(std::span<const uint8_t> bytes, Error* error = nullptr);
+  // Inline: it runs per frame and an out-of-line optional<> return goes
+  // through memory.
+  static std::optional<Ipv4Packet> parse(std::span<const uint8_t> bytes, Error* error = nullptr) {
+    auto fail = [error](Error e) -> std::optional<Ipv4Packet> {
+      if (error) *error = e;
+      return std::nullopt;
+    };
+    if (bytes.size() < kMinHeaderLen) return fail(Error::kTruncated);
+    const uint8_t* p = bytes.data();
+    if ((p[kVerIhlOffset] >> 4) != 4) return fail(Error::kBadVersion);
+    size_t header_len = size_t{p[kVerIhlOffset] & 0x0fu} * 4;
+    if (header_len < kMinHeaderLen) return fail(Error::kBadHeaderLen);
+    size_t total_len = load_be16(p + kTotalLenOffset);
+    if (total_len < header_len) return fail(Error::kBadTotalLen);
+    if (total_len > bytes.size()) return fail(Error::kTruncated);
+    return Ipv4Packet(p);
+  }
 
   size_t header_len() const { return size_t{p_[kVerIhlOffset] & 0x0fu} * 4; }
   uint16_t total_len() const { return load_be16(p_ + kTotalLenOffset); }

@@ -4,13 +4,6 @@
 
 namespace dpdkudp::wire {
 
-std::optional<UdpDatagram> UdpDatagram::parse(std::span<const uint8_t> bytes) {
-  if (bytes.size() < kHeaderLen) return std::nullopt;
-  uint16_t length = load_be16(bytes.data() + kLengthOffset);
-  if (length < kHeaderLen || length > bytes.size()) return std::nullopt;
-  return UdpDatagram(bytes.data());
-}
-
 bool UdpDatagram::verify_checksum(Ipv4Addr src, Ipv4Addr dst) const {
   if (checksum() == 0) return true;  // RFC 768: no checksum was computed
   uint32_t pseudo = ipv4_pseudo_header_sum(src, dst, ip_proto::kUdp, length());

@@ -20,7 +20,12 @@ class UdpDatagram {
   static constexpr size_t kChecksumOffset = 6;
 
   // Checks 8 <= length field <= bytes.size(); payload() ends at length.
-  static std::optional<UdpDatagram> parse(std::span<const uint8_t> bytes);
+  static std::optional<UdpDatagram> parse(std::span<const uint8_t> bytes) {
+    if (bytes.size() < kHeaderLen) return std::nullopt;
+    uint16_t length = load_be16(bytes.data() + kLengthOffset);
+    if (length < kHeaderLen || length > bytes.size()) return std::nullopt;
+    return UdpDatagram(bytes.data());
+  }
 
   uint16_t src_port() const { return load_be16(p_ + kSrcPortOffset); }
   uint16_t dst_port() const { return load_be16(p_ + kDstPortOffset); }
