@@ -1,5 +1,7 @@
 #include "stack/net/neighbor.h"
 
+#include "stack/net/cpu.h"
+
 #include <algorithm>
 #include <bit>
 #include <cstring>
@@ -69,13 +71,6 @@ void drop_chain(NeighborHooks& hooks, Packet* pkt, Ipv4Addr target) {
   }
 }
 
-inline void cpu_relax() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield");
-#endif
-}
 
 }  // namespace
 
