@@ -43,7 +43,7 @@ bool offloadable(int domain, int type, int protocol) {
 }
 
 void install_dup(int oldfd, int newfd) {
-  if (newfd < 0) return;
+  if (newfd < 0 || !is_shim_fd(oldfd) || !in_owner_process()) return;
   if (ShimRef s = lookup(oldfd)) {
     s->add_fd(newfd);
     install(newfd, s.get());
@@ -79,13 +79,14 @@ int socket(int domain, int type, int protocol) {
 }
 
 int close(int fd) {
-  if (!ShimGuard::active() && is_shim_fd(fd)) uninstall(fd);
+  if (!ShimGuard::active() && is_shim_fd(fd) && in_owner_process()) uninstall(fd);
   return real().close(fd);
 }
 
 // Ranged closes (daemons closing inherited fds) must forget our sockets
 // too, or a reused fd number would still look like one of them.
 static void forget_range(unsigned int first, unsigned int last) {
+  if (!in_owner_process()) return;
   for (unsigned int fd = first; fd <= last && fd < static_cast<unsigned int>(kMaxFds); ++fd) {
     if (is_shim_fd(static_cast<int>(fd))) uninstall(static_cast<int>(fd));
   }
@@ -110,9 +111,8 @@ int dup(int oldfd) {
 
 int dup2(int oldfd, int newfd) {
   if (ShimGuard::active() || oldfd == newfd) return real().dup2(oldfd, newfd);
-  ShimRef keep = lookup(oldfd);  // newfd may be the last name of oldfd's socket... no: oldfd stays
   int fd = real().dup2(oldfd, newfd);
-  if (fd >= 0) {
+  if (fd >= 0 && in_owner_process()) {
     if (is_shim_fd(newfd)) uninstall(newfd);  // dup2 closed what newfd named
     install_dup(oldfd, fd);
   }
@@ -122,7 +122,7 @@ int dup2(int oldfd, int newfd) {
 int dup3(int oldfd, int newfd, int flags) {
   if (ShimGuard::active()) return real().dup3(oldfd, newfd, flags);
   int fd = real().dup3(oldfd, newfd, flags);
-  if (fd >= 0) {
+  if (fd >= 0 && in_owner_process()) {
     if (is_shim_fd(newfd)) uninstall(newfd);
     install_dup(oldfd, fd);
   }

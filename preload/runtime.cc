@@ -30,6 +30,7 @@ ShimPortReserver g_reserver;
 int g_doorbell_fd = -1;
 sockaddr_in g_doorbell_src{};
 int g_ifindex = 0;
+pid_t g_owner_pid = 0;
 uint64_t g_busy_poll_ns = 0;
 
 void after_fork_in_child() { g_state.store(State::kOff, std::memory_order_release); }
@@ -100,6 +101,7 @@ engine::Engine* start_engine() {
   g_ifindex = static_cast<int>(if_nametoindex(config->iface.c_str()));
   g_busy_poll_ns = uint64_t{config->busy_poll_us} * 1000;
   e->stack().set_port_reserver(&g_reserver);
+  g_owner_pid = getpid();
   g_engine = e.release();
   pthread_atfork(nullptr, nullptr, after_fork_in_child);
   std::atexit(stop_engine_at_exit);
@@ -165,11 +167,22 @@ ShimRef lookup(int fd) {
   return ShimRef(s);
 }
 
+bool in_owner_process() { return getpid() == g_owner_pid; }
+
 void install(int fd, ShimSocket* s) {
   if (fd < 0 || fd >= kMaxFds) return;
-  std::lock_guard lock(g_stripes[static_cast<size_t>(fd) % g_stripes.size()].lock);
-  s->ref();
-  g_table[static_cast<size_t>(fd)].store(s, std::memory_order_release);
+  ShimSocket* old;
+  {
+    std::lock_guard lock(g_stripes[static_cast<size_t>(fd) % g_stripes.size()].lock);
+    s->ref();
+    old = g_table[static_cast<size_t>(fd)].exchange(s, std::memory_order_acq_rel);
+  }
+  // The fd was closed behind our back (a raw syscall) and its number
+  // reused: forget the old socket's claim on it.
+  if (old != nullptr) {
+    old->remove_fd(fd);
+    old->unref();
+  }
 }
 
 void uninstall(int fd) {

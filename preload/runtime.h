@@ -68,5 +68,8 @@ void install(int fd, ShimSocket* s);
 // does.
 void uninstall(int fd);
 bool is_shim_fd(int fd);
+// False in a vfork()ed child (posix_spawn, Python's subprocess), which
+// shares our memory: its close/dup calls must not edit the parent's table.
+bool in_owner_process();
 
 }  // namespace dpdkudp::preload

@@ -1,13 +1,13 @@
 #include "stack/net/neighbor.h"
 
-#include "stack/net/cpu.h"
-
 #include <algorithm>
 #include <bit>
 #include <cstring>
 #include <limits>
 #include <tuple>
 #include <utility>
+
+#include "stack/net/cpu.h"
 
 namespace dpdkudp::stack {
 namespace {
