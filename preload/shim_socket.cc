@@ -50,7 +50,8 @@ int parse_dest(const void* name, socklen_t len, Endpoint* out) {
   if (len < static_cast<socklen_t>(sizeof(sockaddr_in))) return EINVAL;
   sockaddr_in sin;
   std::memcpy(&sin, name, sizeof sin);
-  if (sin.sin_family != AF_INET) return EAFNOSUPPORT;
+  // udp_sendmsg takes AF_UNSPEC as AF_INET (connect/bind handle it first).
+  if (sin.sin_family != AF_INET && sin.sin_family != AF_UNSPEC) return EAFNOSUPPORT;
   *out = Endpoint{Ipv4Addr(ntohl(sin.sin_addr.s_addr)), ntohs(sin.sin_port)};
   return 0;
 }
@@ -233,7 +234,7 @@ int ShimSocket::bind(int fd, const sockaddr* addr, socklen_t len) {
   if (!ours) {
     // 127.0.0.1, another interface's address: only the kernel reaches it.
     int rc = real().bind(fd, addr, len);
-    if (rc == 0) kernel_only_.store(true, std::memory_order_release);
+    if (rc == 0) kernel_bound_.store(true, std::memory_order_release);
     return rc;
   }
   int rc = socket_->bind(local);
@@ -242,20 +243,26 @@ int ShimSocket::bind(int fd, const sockaddr* addr, socklen_t len) {
 
 int ShimSocket::connect(int fd, const sockaddr* addr, socklen_t len) {
   if (addr == nullptr) return fail(EFAULT);
+  if (kernel_bound_.load(std::memory_order_acquire)) return real().connect(fd, addr, len);
   if (len >= static_cast<socklen_t>(sizeof(sa_family_t)) && addr->sa_family == AF_UNSPEC) {
     socket_->disconnect();
-    if (kernel_only_.exchange(false)) return real().connect(fd, addr, len);
+    if (kernel_connected_.exchange(false)) return real().connect(fd, addr, len);
     return 0;
   }
   Endpoint dst;
   if (int err = parse_dest(addr, len, &dst); err != 0) return fail(err);
   if (path_for(dst.addr) == Path::kKernel) {
     int rc = real().connect(fd, addr, len);
-    if (rc == 0) kernel_only_.store(true, std::memory_order_release);
+    if (rc == 0) kernel_connected_.store(true, std::memory_order_release);
     return rc;
   }
   // The kernel fd stays unconnected: it must still take doorbells and
   // kernel-path datagrams (filtered to the peer on receive).
+  if (kernel_connected_.exchange(false)) {  // re-connect from a kernel-path peer
+    sockaddr unspec{};
+    unspec.sa_family = AF_UNSPEC;
+    real().connect(fd, &unspec, sizeof unspec);
+  }
   int rc = socket_->connect(dst);
   return rc < 0 ? fail(-rc) : 0;
 }

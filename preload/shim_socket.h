@@ -69,7 +69,9 @@ class ShimSocket final : public stack::SocketNotifier {
 
   // Every call on this socket goes to the kernel (connected to, or bound
   // on, something only the kernel reaches).
-  bool kernel_only() const { return kernel_only_.load(std::memory_order_acquire); }
+  bool kernel_only() const {
+    return kernel_bound_.load(std::memory_order_acquire) || kernel_connected_.load(std::memory_order_acquire);
+  }
   // The fd was added to an epoll set with EPOLLET.
   void set_edge_triggered() { socket_->set_notify_every_arrival(true); }
 
@@ -87,7 +89,8 @@ class ShimSocket final : public stack::SocketNotifier {
   std::mutex fds_lock_;
   std::vector<int> fds_;
   std::atomic<int> any_fd_;
-  std::atomic<bool> kernel_only_{false};
+  std::atomic<bool> kernel_bound_{false};      // bound where only the kernel reaches (127.0.0.1, ...)
+  std::atomic<bool> kernel_connected_{false};  // connected to such a destination
   std::atomic<bool> closing_{false};
   std::atomic<bool> shut_rd_{false};  // recv returns 0 once the queue is empty
   std::atomic<bool> shut_wr_{false};  // send fails with EPIPE
