@@ -3,6 +3,9 @@
 #include <algorithm>
 
 #include "backends/af_packet/af_packet.h"
+#ifdef DPDKUDP_HAVE_DPDK
+#include "backends/dpdk/dpdk.h"
+#endif
 #include "engine/host.h"
 #include "engine/log.h"
 #include "stack/net/proc_net.h"
@@ -25,6 +28,27 @@ std::unique_ptr<Backend> open_packet_socket(const Config& config, wire::Ipv4Cidr
   return open_af_packet(c, error);
 }
 
+#ifdef DPDKUDP_HAVE_DPDK
+std::unique_ptr<Backend> open_dpdk_backend(const Config& config, std::string* error) {
+  DpdkConfig c;
+  c.eal_args = config.eal_args;
+  c.port = config.dpdk_port;
+  c.queues = config.queues;
+  if (config.rx_ring) c.rx_ring = *config.rx_ring;
+  if (config.tx_ring) c.tx_ring = *config.tx_ring;
+  if (config.mtu) c.mtu = *config.mtu;
+  // EAL's start-up calls (socket, ioctl, ...) must reach libc directly.
+  c.eal_thread_init = mark_this_thread_engine;
+  c.log = [](DpdkLogLevel level, const std::string& line) {
+    log(level == DpdkLogLevel::kError ? LogLevel::kError
+        : level == DpdkLogLevel::kWarn ? LogLevel::kWarn
+                                       : LogLevel::kInfo,
+        "%s", line.c_str());
+  };
+  return open_dpdk(c, error);
+}
+#endif
+
 }  // namespace
 
 OpenedBackend open_backend(const Config& config, wire::Ipv4Cidr address, std::string* error) {
@@ -34,14 +58,32 @@ OpenedBackend open_backend(const Config& config, wire::Ipv4Cidr address, std::st
     case BackendKind::kAfPacketMmap:
       return {open_packet_socket(config, address, true, error), BackendKind::kAfPacketMmap};
     case BackendKind::kDpdk:
+#ifdef DPDKUDP_HAVE_DPDK
+      return {open_dpdk_backend(config, error), BackendKind::kDpdk};
+#else
+      *error = "DPDKUDP_BACKEND=dpdk: not built into this library (libdpdk-dev missing at build time)";
+      return {};
+#endif
     case BackendKind::kAfXdp:
-      *error = "DPDKUDP_BACKEND=" + std::string(to_string(config.backend)) + ": not built into this library";
+      *error = "DPDKUDP_BACKEND=af_xdp: not built into this library";
       return {};
     case BackendKind::kAuto: {
       // DPDK and AF_XDP come first once built in. Between the AF_PACKET
       // variants the plain socket wins: TPACKET_V3 holds a lone datagram
       // until its block times out (~1 ms), and measured no faster here.
       std::string why;
+#ifdef DPDKUDP_HAVE_DPDK
+      // EAL cannot be undone and probes every PCI device: only when the
+      // configuration asks for DPDK (EAL arguments or a port) is it tried.
+      if (!config.eal_args.empty() || config.dpdk_port != 0) {
+        if (auto b = open_dpdk_backend(config, &why)) return {std::move(b), BackendKind::kDpdk};
+        log(LogLevel::kInfo, "%s; trying af_packet", why.c_str());
+      }
+#endif
+      if (config.iface.empty()) {
+        *error = "DPDKUDP_IFACE is not set: no interface to drive";
+        return {};
+      }
       if (auto b = open_packet_socket(config, address, false, &why)) return {std::move(b), BackendKind::kAfPacket};
       *error = "no backend could start: " + why;
       return {};
@@ -59,29 +101,35 @@ std::unique_ptr<Engine> Engine::start(const Config& config, std::string* error) 
     *error = "DPDKUDP_BACKEND=off: using the kernel";
     return nullptr;
   }
-  if (config.iface.empty()) {
+  // DPDK drives a NIC the kernel may no longer see: the interface is
+  // optional there, and the address must then be configured.
+  const bool dpdk = config.backend == BackendKind::kDpdk;
+  if (config.iface.empty() && !dpdk && !(config.backend == BackendKind::kAuto && !config.eal_args.empty())) {
     *error = "DPDKUDP_IFACE is not set: no interface to drive";
     return nullptr;
   }
-  auto iface = query_interface(config.iface, error);
-  if (!iface) return nullptr;
-  if (!iface->up) {
-    *error = "interface " + config.iface + ": is down";
-    return nullptr;
+  std::optional<InterfaceInfo> iface;
+  if (!config.iface.empty()) {
+    iface = query_interface(config.iface, error);
+    if (!iface && !dpdk) return nullptr;
+    if (iface && !iface->up && !dpdk) {
+      *error = "interface " + config.iface + ": is down";
+      return nullptr;
+    }
   }
 
   // Our address: configuration first, else the kernel's on the interface.
   std::optional<wire::Ipv4Cidr> address = config.ip;
-  if (!address) address = iface->ipv4;
+  if (!address && iface) address = iface->ipv4;
   if (!address) {
-    *error = "DPDKUDP_IP is not set and interface " + config.iface + " has no IPv4 address";
+    *error = config.iface.empty() ? "DPDKUDP_IP is not set"
+                                  : "DPDKUDP_IP is not set and interface " + config.iface + " has no IPv4 address";
     return nullptr;
   }
-  if (config.mode == DeploymentMode::kDedicated && iface->ipv4 && iface->ipv4->addr == address->addr) {
+  if (config.mode == DeploymentMode::kDedicated && iface && iface->ipv4 && iface->ipv4->addr == address->addr) {
     log(LogLevel::kWarn, "interface %s holds %s in the kernel too, but DPDKUDP_MODE=dedicated: both will answer ARP",
         config.iface.c_str(), address->addr.to_string().c_str());
   }
-
   if (!config.ip && config.gateway && !address->contains(*config.gateway)) {
     bool via_dev_route = std::any_of(config.routes.begin(), config.routes.end(), [&](const RouteSpec& r) {
       return !r.gateway && r.destination.contains(*config.gateway);
@@ -113,7 +161,7 @@ std::unique_ptr<Engine> Engine::start(const Config& config, std::string* error) 
   }
   // The kernel's routes through this interface (shared mode has them;
   // dedicated mode with no kernel address has none), then configured ones.
-  if (auto routes = stack::read_proc_net_route(kProcRoute, config.iface)) {
+  if (auto routes = config.iface.empty() ? std::nullopt : stack::read_proc_net_route(kProcRoute, config.iface)) {
     for (const stack::Route& r : *routes) {
       if (r.destination.prefix_len == 0 && r.gateway && !sc.gateway) sc.gateway = r.gateway;
       if (r.destination.prefix_len != 0 && r.gateway) sc.routes.push_back(r);
@@ -124,7 +172,7 @@ std::unique_ptr<Engine> Engine::start(const Config& config, std::string* error) 
 
   uint64_t now = e->clock_.monotonic_ns();
   for (const NeighborSpec& n : config.neighbors) e->stack_->neighbors().insert(n.ip, n.mac, now, true);
-  if (auto arp = stack::read_proc_net_arp(kProcArp, config.iface)) {
+  if (auto arp = config.iface.empty() ? std::nullopt : stack::read_proc_net_arp(kProcArp, config.iface)) {
     for (const auto& entry : *arp) e->stack_->neighbors().insert(entry.ip, entry.mac, now, false);
   }
   if (config.mode == DeploymentMode::kShared) e->stack_->set_port_reserver(&e->reserver_);
@@ -148,7 +196,7 @@ std::unique_ptr<Engine> Engine::start(const Config& config, std::string* error) 
     log(LogLevel::kWarn, "DPDKUDP_PERF_INTERVAL=%u: periodic [PERF] lines are not implemented yet; ignored",
         config.perf_interval_s);
   }
-  if (!config.eal_args.empty() || config.dpdk_port != 0) {
+  if ((!config.eal_args.empty() || config.dpdk_port != 0) && e->kind_ != BackendKind::kDpdk) {
     log(LogLevel::kWarn, "DPDKUDP_EAL_ARGS/DPDKUDP_DPDK_PORT: only used by the dpdk backend; ignored with %s",
         std::string(to_string(e->kind_)).c_str());
   }

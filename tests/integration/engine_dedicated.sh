@@ -19,6 +19,8 @@ DPDKUDP_IP=$IP_SRV/$PREFIX
 DPDKUDP_MODE=dedicated
 DPDKUDP_LOG=info
 CONF
+# DPDK drives the veth through its AF_PACKET PMD; no PCI, no hugepages.
+[ "$BACKEND" = dpdk ] && echo "DPDKUDP_EAL_ARGS=--no-pci --vdev=net_af_packet0,iface=$VETH_SRV" >>"$LOGDIR/dpdkudp.env"
 PORT=7777
 start_server echo '^ready' env DPDKUDP_CONFIG="$LOGDIR/dpdkudp.env" "$BUILD/tests/integration/engine_echo" $PORT
 grep -q "backend=$BACKEND " "$LOGDIR/echo.out" || fail "banner does not name backend $BACKEND: $(cat "$LOGDIR/echo.out")"

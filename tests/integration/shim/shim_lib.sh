@@ -53,6 +53,10 @@ DPDKUDP_MODE=dedicated
 DPDKUDP_REQUIRE=1
 DPDKUDP_LOG=warn
 CONF
+    # DPDK drives the veth through its AF_PACKET PMD: no PCI, no hugepages.
+    if [ "${SHIM_BACKEND:-}" = dpdk ]; then
+      echo "DPDKUDP_EAL_ARGS=--no-pci --vdev=net_af_packet0,iface=$VETH_SRV" >>"$SHIM_CONF"
+    fi
     UNDER=(env UDP_TEST_MODE=shim LD_PRELOAD="$SHIM_SO" DPDKUDP_CONFIG="$SHIM_CONF")
   fi
   echo "mode=$MODE ns_srv=$NS_SRV ns_cli=$NS_CLI srv=$IP_SRV cli=$IP_CLI veth_srv=$VETH_SRV"
