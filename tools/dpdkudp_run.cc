@@ -12,6 +12,10 @@
 #include <string>
 #include <vector>
 
+#ifdef DPDKUDP_HAVE_DPDK
+#include "backends/dpdk/dpdk.h"
+#endif
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -48,9 +52,37 @@ int main(int argc, char** argv) {
   app.add_option("--log", log, "quiet | error | warn | info | debug (DPDKUDP_LOG)");
   app.add_flag("--require", require, "exit instead of falling back to the kernel (DPDKUDP_REQUIRE=1)");
   app.add_option("--lib", lib, "path of libdpdkudp.so (default: found next to this program or installed)");
-  app.add_option("command", command, "the program and its arguments (after --)")->required();
+  bool list_ports = false;
+  std::string eal_args;
+  app.add_flag("--list-ports", list_ports, "list the ports DPDK sees (driver, MAC, link, offloads) and exit");
+  app.add_option("--eal-args", eal_args, "EAL arguments (DPDKUDP_EAL_ARGS), e.g. \"--vdev=net_af_packet0,iface=eth1\"");
+  app.add_option("command", command, "the program and its arguments (after --)");
   app.positionals_at_end();
   CLI11_PARSE(app, argc, argv);
+
+  if (eal_args.empty()) {
+    if (const char* e = std::getenv("DPDKUDP_EAL_ARGS")) eal_args = e;
+  }
+  if (list_ports) {
+#ifdef DPDKUDP_HAVE_DPDK
+    std::string error;
+    auto ports = dpdkudp::list_dpdk_ports(eal_args, &error);
+    if (!error.empty()) {
+      std::fprintf(stderr, "dpdkudp-run: %s\n", error.c_str());
+      return 1;
+    }
+    if (ports.empty()) std::printf("no DPDK ports (pass --eal-args \"--vdev=...\" or bind a NIC: docs/dpdk.md)\n");
+    for (const auto& p : ports) std::printf("%s\n", dpdkudp::to_string(p).c_str());
+    return 0;
+#else
+    std::fprintf(stderr, "dpdkudp-run: built without DPDK\n");
+    return 1;
+#endif
+  }
+  if (command.empty()) {
+    std::fprintf(stderr, "dpdkudp-run: no program given (dpdkudp-run [options] -- program args...)\n");
+    return 2;
+  }
 
   auto set = [](const char* key, const std::string& value) {
     if (!value.empty()) setenv(key, value.c_str(), 1);
@@ -62,6 +94,7 @@ int main(int argc, char** argv) {
   set("DPDKUDP_GATEWAY", gateway);
   set("DPDKUDP_MODE", mode);
   set("DPDKUDP_LOG", log);
+  set("DPDKUDP_EAL_ARGS", eal_args);
   if (busy_poll_us >= 0) set("DPDKUDP_BUSY_POLL_US", std::to_string(busy_poll_us));
   if (require) set("DPDKUDP_REQUIRE", "1");
 

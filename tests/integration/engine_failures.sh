@@ -2,7 +2,7 @@
 # Bad configuration and a missing interface: exactly one clear line on
 # stderr naming the key / value / interface, and a non-zero exit from the
 # engine-only test server (the shim falls back to the kernel instead).
-#   engine_failures.sh BUILD_DIR
+#   engine_failures.sh BUILD_DIR [dpdk]   (dpdk: also the DPDK backend's failures)
 set -euo pipefail
 BUILD=$1
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -31,3 +31,10 @@ expect_one_line "bad value in a file" "bad.env:2: DPDKUDP_BUSY_POLL_US=\"-3\"" D
 expect_one_line "missing config file" 'nothere.env' DPDKUDP_CONFIG="$DIR/nothere.env"
 expect_one_line "backend off" 'DPDKUDP_BACKEND=off' DPDKUDP_BACKEND=off
 expect_one_line "no interface" 'DPDKUDP_IFACE is not set' DPDKUDP_BACKEND=af_packet
+
+if [ "${2:-}" = dpdk ]; then
+expect_one_line "dpdk: bad EAL arguments" '^dpdkudp: dpdk: .*(EAL|eal)' \
+  DPDKUDP_BACKEND=dpdk DPDKUDP_IP=198.18.0.2/24 DPDKUDP_EAL_ARGS=--no-such-eal-option
+expect_one_line "dpdk: no ports" 'no DPDK ports' \
+  DPDKUDP_BACKEND=dpdk DPDKUDP_IP=198.18.0.2/24 DPDKUDP_EAL_ARGS=--no-pci
+fi
