@@ -225,6 +225,9 @@ std::string Engine::banner() const {
                   " mac=" + wire::mac_to_string(stack_->mac()) + " mtu=" + std::to_string(stack_->mtu()) +
                   " mode=" + std::string(to_string(config_.mode)) + " queues=" + std::to_string(pollers_.size());
   if (stack_->config().gateway) s += " gateway=" + stack_->config().gateway->to_string();
+#ifdef DPDKUDP_HAVE_DPDK
+  if (kind_ == BackendKind::kDpdk) s += " " + describe_dpdk_backend(*backend_) + " offloads: " + describe_dpdk_offloads(*backend_);
+#endif
   std::string extra = config_.describe_non_defaults();
   if (!extra.empty()) s += " (settings: " + extra + ")";
   return s;

@@ -5,6 +5,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -70,6 +71,7 @@ void Poller::run() {
     uint64_t now = (n != 0 || queue_ == 0) ? now_ns() : 0;
     if (n != 0) {
       last_work = now;
+      nap_ns_ = config_.nap_min_ns;
     }
     if (queue_ == 0 && now >= next_timer) {
       stack_.on_timer();
@@ -81,19 +83,21 @@ void Poller::run() {
       stack::cpu_relax();
       continue;
     }
-    sleep_until_work(queue_ == 0 ? next_timer : now + config_.timer_period_ns);
-    last_work = now_ns();  // spin a while after waking: more is likely coming
+    if (sleep_until_work(queue_ == 0 ? next_timer : now + config_.timer_period_ns)) {
+      last_work = now_ns();  // spin a while after an event: more is likely coming
+    }
   }
 }
 
-void Poller::sleep_until_work(uint64_t deadline_ns) {
+bool Poller::sleep_until_work(uint64_t deadline_ns) {
   sleeping_.store(true, std::memory_order_seq_cst);
   backend_.arm_wait(queue_);
   // Look once more after arming: a frame that raced the arming is either
   // seen here or wakes the fd.
   if (stack_.poll(queue_) != 0 || stop_.load(std::memory_order_acquire)) {
     sleeping_.store(false, std::memory_order_release);
-    return;
+    nap_ns_ = config_.nap_min_ns;
+    return true;
   }
   uint64_t now = now_ns();
   int timeout_ms = deadline_ns > now ? static_cast<int>((deadline_ns - now + 999'999) / 1'000'000) : 0;
@@ -104,10 +108,13 @@ void Poller::sleep_until_work(uint64_t deadline_ns) {
   if (backend_fd >= 0) {
     fds[nfds++] = {backend_fd, POLLIN, 0};
   } else {
-    // No fd to sleep on (a PMD without interrupts): nap briefly instead.
+    // No fd to sleep on (a PMD without interrupts): nap, longer each time
+    // nothing came.
     timeout_ms = 0;
-    timespec nap{0, static_cast<long>(config_.nap_ns)};
+    if (nap_ns_ == 0) nap_ns_ = config_.nap_min_ns;
+    timespec nap{0, static_cast<long>(nap_ns_)};
     nanosleep(&nap, nullptr);
+    nap_ns_ = std::min(nap_ns_ * 2, config_.nap_max_ns);
   }
   sleeps_.fetch_add(1, std::memory_order_relaxed);
   int rc = ::poll(fds, nfds, timeout_ms);
@@ -119,9 +126,13 @@ void Poller::sleep_until_work(uint64_t deadline_ns) {
       ssize_t ignored = ::read(wake_fd_, &v, sizeof v);
       (void)ignored;
     }
-  } else if (rc < 0 && errno != EINTR) {
+    nap_ns_ = config_.nap_min_ns;
+    return true;
+  }
+  if (rc < 0 && errno != EINTR) {
     log(LogLevel::kError, "poller %u: poll failed: %s", queue_, std::strerror(errno));
   }
+  return false;
 }
 
 }  // namespace dpdkudp::engine
