@@ -6,6 +6,9 @@
 #ifdef DPDKUDP_HAVE_DPDK
 #include "backends/dpdk/dpdk.h"
 #endif
+#ifdef DPDKUDP_HAVE_AF_XDP
+#include "backends/af_xdp/af_xdp.h"
+#endif
 #include "engine/host.h"
 #include "engine/log.h"
 #include "stack/net/proc_net.h"
@@ -27,6 +30,38 @@ std::unique_ptr<Backend> open_packet_socket(const Config& config, wire::Ipv4Cidr
   if (config.tx_ring) c.tx_frame_count = *config.tx_ring;
   return open_af_packet(c, error);
 }
+
+#ifdef DPDKUDP_HAVE_AF_XDP
+// The XDP program's port map, as the stack's steering hook.
+class XdpSteering final : public stack::PortSteeringHook {
+ public:
+  explicit XdpSteering(PortSteering* s) : s_(s) {}
+  int steer(wire::Ipv4Addr addr, uint16_t port, bool on) override { return s_->steer(addr.value, port, on); }
+
+ private:
+  PortSteering* s_;
+};
+
+OpenedBackend open_af_xdp_backend(const Config& config, wire::Ipv4Cidr address, std::string* error) {
+  AfXdpConfig c;
+  c.iface = config.iface;
+  c.mode = config.xdp_mode == XdpMode::kNative    ? dpdkudp::XdpMode::kNative
+           : config.xdp_mode == XdpMode::kGeneric ? dpdkudp::XdpMode::kGeneric
+                                                  : dpdkudp::XdpMode::kAuto;
+  c.queues = config.queues;
+  if (config.rx_ring) c.ring_size = *config.rx_ring;
+  c.dedicated = config.mode == DeploymentMode::kDedicated;
+  c.ipv4 = address.addr.value;
+  AfXdpOpened opened = open_af_xdp(c, error);
+  OpenedBackend out;
+  if (!opened.backend) return out;
+  out.backend = std::move(opened.backend);
+  out.kind = BackendKind::kAfXdp;
+  out.steering = std::make_unique<XdpSteering>(opened.steering);
+  out.description = opened.mode_description;
+  return out;
+}
+#endif
 
 #ifdef DPDKUDP_HAVE_DPDK
 std::unique_ptr<Backend> open_dpdk_backend(const Config& config, std::string* error) {
@@ -54,19 +89,23 @@ std::unique_ptr<Backend> open_dpdk_backend(const Config& config, std::string* er
 OpenedBackend open_backend(const Config& config, wire::Ipv4Cidr address, std::string* error) {
   switch (config.backend) {
     case BackendKind::kAfPacket:
-      return {open_packet_socket(config, address, false, error), BackendKind::kAfPacket};
+      return {open_packet_socket(config, address, false, error), BackendKind::kAfPacket, nullptr, {}};
     case BackendKind::kAfPacketMmap:
-      return {open_packet_socket(config, address, true, error), BackendKind::kAfPacketMmap};
+      return {open_packet_socket(config, address, true, error), BackendKind::kAfPacketMmap, nullptr, {}};
     case BackendKind::kDpdk:
 #ifdef DPDKUDP_HAVE_DPDK
-      return {open_dpdk_backend(config, error), BackendKind::kDpdk};
+      return {open_dpdk_backend(config, error), BackendKind::kDpdk, nullptr, {}};
 #else
       *error = "DPDKUDP_BACKEND=dpdk: not built into this library (libdpdk-dev missing at build time)";
       return {};
 #endif
     case BackendKind::kAfXdp:
-      *error = "DPDKUDP_BACKEND=af_xdp: not built into this library";
+#ifdef DPDKUDP_HAVE_AF_XDP
+      return open_af_xdp_backend(config, address, error);
+#else
+      *error = "DPDKUDP_BACKEND=af_xdp: not built into this library (libbpf-dev/libxdp-dev/clang missing at build time)";
       return {};
+#endif
     case BackendKind::kAuto: {
       // DPDK and AF_XDP come first once built in. Between the AF_PACKET
       // variants the plain socket wins: TPACKET_V3 holds a lone datagram
@@ -76,7 +115,7 @@ OpenedBackend open_backend(const Config& config, wire::Ipv4Cidr address, std::st
       // EAL cannot be undone and probes every PCI device: only when the
       // configuration asks for DPDK (EAL arguments or a port) is it tried.
       if (!config.eal_args.empty() || config.dpdk_port != 0) {
-        if (auto b = open_dpdk_backend(config, &why)) return {std::move(b), BackendKind::kDpdk};
+        if (auto b = open_dpdk_backend(config, &why)) return {std::move(b), BackendKind::kDpdk, nullptr, {}};
         log(LogLevel::kInfo, "%s; trying af_packet", why.c_str());
       }
 #endif
@@ -84,7 +123,11 @@ OpenedBackend open_backend(const Config& config, wire::Ipv4Cidr address, std::st
         *error = "DPDKUDP_IFACE is not set: no interface to drive";
         return {};
       }
-      if (auto b = open_packet_socket(config, address, false, &why)) return {std::move(b), BackendKind::kAfPacket};
+#ifdef DPDKUDP_HAVE_AF_XDP
+      if (auto x = open_af_xdp_backend(config, address, &why); x.backend) return x;
+      log(LogLevel::kInfo, "%s; trying af_packet", why.c_str());
+#endif
+      if (auto b = open_packet_socket(config, address, false, &why)) return {std::move(b), BackendKind::kAfPacket, nullptr, {}};
       *error = "no backend could start: " + why;
       return {};
     }
@@ -147,6 +190,8 @@ std::unique_ptr<Engine> Engine::start(const Config& config, std::string* error) 
   if (!opened.backend) return nullptr;
   e->backend_ = std::move(opened.backend);
   e->kind_ = opened.kind;
+  e->steering_ = std::move(opened.steering);
+  e->backend_description_ = opened.description;
 
   stack::StackConfig sc;
   sc.address = *address;
@@ -169,6 +214,7 @@ std::unique_ptr<Engine> Engine::start(const Config& config, std::string* error) 
   }
   for (const RouteSpec& r : config.routes) sc.routes.push_back(stack::Route{r.destination, r.gateway, r.mtu, 0});
   e->stack_ = std::make_unique<stack::Stack>(*e->backend_, sc, e->clock_);
+  if (e->steering_) e->stack_->set_port_steering(e->steering_.get());
 
   uint64_t now = e->clock_.monotonic_ns();
   for (const NeighborSpec& n : config.neighbors) e->stack_->neighbors().insert(n.ip, n.mac, now, true);
@@ -184,6 +230,22 @@ std::unique_ptr<Engine> Engine::start(const Config& config, std::string* error) 
     e->pollers_.push_back(std::make_unique<Poller>(*e->stack_, *e->backend_, q, pc));
   }
   e->stack_->set_poller_waker(e->pollers_[0].get());
+  if (config.mode == DeploymentMode::kShared && e->kind_ == BackendKind::kAfXdp && !config.iface.empty()) {
+    // Shared AF_XDP leaves ARP to the kernel, so the stack never sees the
+    // answers: while an address is being resolved, take it from the
+    // kernel's table (which learns it from the peer's own ARP).
+    stack::Stack* st = e->stack_.get();
+    std::string ifname = config.iface;
+    const stack::Clock* clock = &e->clock_;
+    e->pollers_[0]->set_timer_hook([st, ifname, clock] {
+      bool resolving = false;
+      for (const auto& n : st->neighbors().snapshot()) resolving |= n.state == stack::NeighborState::kIncomplete;
+      if (!resolving) return;
+      if (auto arp = stack::read_proc_net_arp(kProcArp, ifname)) {
+        for (const auto& entry : *arp) st->neighbors().insert(entry.ip, entry.mac, clock->monotonic_ns(), false);
+      }
+    });
+  }
   for (auto& p : e->pollers_) p->start();
   e->stack_->start();
   // Settings this build accepts but the chosen backend cannot honour are
@@ -200,7 +262,7 @@ std::unique_ptr<Engine> Engine::start(const Config& config, std::string* error) 
     log(LogLevel::kWarn, "DPDKUDP_EAL_ARGS/DPDKUDP_DPDK_PORT: only used by the dpdk backend; ignored with %s",
         std::string(to_string(e->kind_)).c_str());
   }
-  if (config.xdp_mode != XdpMode::kAuto) {
+  if (config.xdp_mode != XdpMode::kAuto && e->kind_ != BackendKind::kAfXdp) {
     log(LogLevel::kWarn, "DPDKUDP_XDP_MODE: only used by the af_xdp backend; ignored with %s",
         std::string(to_string(e->kind_)).c_str());
   }
@@ -225,6 +287,7 @@ std::string Engine::banner() const {
                   " mac=" + wire::mac_to_string(stack_->mac()) + " mtu=" + std::to_string(stack_->mtu()) +
                   " mode=" + std::string(to_string(config_.mode)) + " queues=" + std::to_string(pollers_.size());
   if (stack_->config().gateway) s += " gateway=" + stack_->config().gateway->to_string();
+  if (!backend_description_.empty()) s += " (" + backend_description_ + ")";
 #ifdef DPDKUDP_HAVE_DPDK
   if (kind_ == BackendKind::kDpdk) s += " " + describe_dpdk_backend(*backend_) + " offloads: " + describe_dpdk_offloads(*backend_);
 #endif

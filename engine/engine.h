@@ -22,6 +22,8 @@ namespace dpdkudp::engine {
 struct OpenedBackend {
   std::unique_ptr<Backend> backend;
   BackendKind kind = BackendKind::kOff;
+  std::unique_ptr<stack::PortSteeringHook> steering;  // AF_XDP: which ports are ours
+  std::string description;                            // e.g. "native copy"
 };
 OpenedBackend open_backend(const Config& config, wire::Ipv4Cidr address, std::string* error);
 
@@ -51,6 +53,8 @@ class Engine {
   BackendKind kind_ = BackendKind::kOff;
   stack::SystemClock clock_;
   std::unique_ptr<Backend> backend_;
+  std::unique_ptr<stack::PortSteeringHook> steering_;
+  std::string backend_description_;
   KernelPortReserver reserver_;
   std::unique_ptr<stack::Stack> stack_;
   std::vector<std::unique_ptr<Poller>> pollers_;

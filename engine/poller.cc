@@ -75,6 +75,7 @@ void Poller::run() {
     }
     if (queue_ == 0 && now >= next_timer) {
       stack_.on_timer();
+      if (timer_hook_) timer_hook_();
       next_timer = now + config_.timer_period_ns;
     }
     if (n != 0) continue;

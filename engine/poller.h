@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <thread>
 
 #include "stack/net/stack.h"
@@ -32,6 +33,9 @@ class Poller final : public stack::PollerWaker {
   Poller(const Poller&) = delete;
   Poller& operator=(const Poller&) = delete;
 
+  // Runs on queue 0's thread after the stack's timers (set before start()).
+  void set_timer_hook(std::function<void()> hook) { timer_hook_ = std::move(hook); }
+
   void start();
   void stop();
   void wake() override;  // any thread
@@ -51,6 +55,7 @@ class Poller final : public stack::PollerWaker {
   int wake_fd_ = -1;
   std::atomic<bool> stop_{false};
   uint64_t nap_ns_ = 0;
+  std::function<void()> timer_hook_;
   std::atomic<bool> sleeping_{false};
   std::atomic<uint64_t> sleeps_{0};
   std::atomic<uint64_t> wakeups_{0};

@@ -99,6 +99,8 @@ class Stack final : private NeighborHooks {
   // are opened; the reserver must outlive the stack.
   void set_port_reserver(PortReserver* r) { port_reserver_ = r; }
   void set_poller_waker(PollerWaker* w) { poller_waker_.store(w, std::memory_order_release); }
+  // Set before sockets are opened; must outlive the stack's sockets.
+  void set_port_steering(PortSteeringHook* h) { port_steering_ = h; }
 
   // Is addr one of ours (unicast), so datagrams to it loop inside?
   bool is_local_address(Ipv4Addr addr) const { return addr == config_.address.addr; }
@@ -112,6 +114,7 @@ class Stack final : private NeighborHooks {
   // Takes (addr, port) in the table and, when a reserver is set, on the
   // host; with s.addr_lock_ held. Returns the port or -errno.
   int bind_port(UdpSocket& s, Ipv4Addr addr, uint16_t port);
+  int reserve_and_bind(UdpSocket& s, Ipv4Addr addr, uint16_t port);
   void unbind_port(UdpSocket& s);
   int socket_connect(UdpSocket& s, Endpoint remote);
   int socket_disconnect(UdpSocket& s);
@@ -176,6 +179,7 @@ class Stack final : private NeighborHooks {
   std::atomic<uint64_t> coarse_now_ns_{0};
 
   PortReserver* port_reserver_ = nullptr;
+  PortSteeringHook* port_steering_ = nullptr;
   std::atomic<PollerWaker*> poller_waker_{nullptr};
   Reclaimer reclaimer_;
   RouteTable routes_;

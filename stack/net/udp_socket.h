@@ -52,6 +52,15 @@ class PortReserver {
   virtual void release(uintptr_t token) = 0;
 };
 
+// Tells the device which local ports the stack owns (AF_XDP: the XDP
+// program's port map), so their datagrams are steered to the stack and
+// everything else stays with the kernel. addr 0: any of our addresses.
+class PortSteeringHook {
+ public:
+  virtual ~PortSteeringHook() = default;
+  virtual int steer(Ipv4Addr addr, uint16_t port, bool on) = 0;  // 0 or a positive errno
+};
+
 // How the socket tells its owner that readiness changed. Both calls come
 // from stack threads and must not block.
 class SocketNotifier {
@@ -242,6 +251,8 @@ class UdpSocket {
   bool explicit_port_ = false;  // bind() named or asked for a port (kept on disconnect)
   bool closed_ = false;
   uintptr_t reservation_ = 0;  // PortReserver token, 0: none
+  bool steered_ = false;       // told the PortSteeringHook about our port
+  Ipv4Addr steered_addr_;
   std::atomic<uint64_t> local_packed_{0};
   std::atomic<uint64_t> remote_packed_{0};
 

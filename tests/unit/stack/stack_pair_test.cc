@@ -4,6 +4,7 @@
 
 #include <map>
 #include <set>
+#include <vector>
 #include <string>
 
 #include "tests/unit/stack/stack_fixture.h"
@@ -426,6 +427,32 @@ TEST_F(TwoStacks, PortReserverChoosesEphemeralPortsAndVetoesTakenOnes) {
   any->close();
   ASSERT_EQ(autobound->disconnect(), 0);  // an autobound port is given back
   EXPECT_TRUE(host.held.empty());
+}
+
+class FakeSteering : public stack::PortSteeringHook {
+ public:
+  int steer(Ipv4Addr addr, uint16_t port, bool on) override {
+    if (on && port == refused) return EADDRINUSE;
+    log.push_back((on ? "+" : "-") + addr.to_string() + ":" + std::to_string(port));
+    return 0;
+  }
+  uint16_t refused = 5300;
+  std::vector<std::string> log;
+};
+
+TEST_F(TwoStacks, PortSteeringFollowsBindAndClose) {
+  FakeSteering steering;
+  a_->set_port_steering(&steering);
+  UdpSocket* any = a_->open_udp();
+  ASSERT_EQ(any->bind({Ipv4Addr::any(), 5200}), 0);
+  UdpSocket* specific = a_->open_udp();
+  ASSERT_EQ(specific->bind({kIpA, 5201}), 0);
+  EXPECT_EQ(a_->open_udp()->bind({Ipv4Addr::any(), 5300}), -EADDRINUSE);  // the device said no
+  EXPECT_EQ(a_->open_udp()->bind({Ipv4Addr::any(), 5300}), -EADDRINUSE);  // and nothing was left bound
+  any->close();
+  specific->close();
+  EXPECT_EQ(steering.log, (std::vector<std::string>{"+0.0.0.0:5200", "+198.18.0.1:5201", "-0.0.0.0:5200",
+                                                    "-198.18.0.1:5201"}));
 }
 
 class RecordingNotifier : public stack::SocketNotifier {
