@@ -433,7 +433,9 @@ class FakeSteering : public stack::PortSteeringHook {
  public:
   int steer(Ipv4Addr addr, uint16_t port, bool on) override {
     if (on && port == refused) return EADDRINUSE;
-    log.push_back((on ? "+" : "-") + addr.to_string() + ":" + std::to_string(port));
+    std::string entry(1, on ? '+' : '-');
+    entry.append(addr.to_string()).append(1, ':').append(std::to_string(port));
+    log.push_back(std::move(entry));
     return 0;
   }
   uint16_t refused = 5300;
