@@ -230,19 +230,46 @@ std::unique_ptr<Engine> Engine::start(const Config& config, std::string* error) 
     e->pollers_.push_back(std::make_unique<Poller>(*e->stack_, *e->backend_, q, pc));
   }
   e->stack_->set_poller_waker(e->pollers_[0].get());
-  if (config.mode == DeploymentMode::kShared && e->kind_ == BackendKind::kAfXdp && !config.iface.empty()) {
-    // Shared AF_XDP leaves ARP to the kernel, so the stack never sees the
-    // answers: while an address is being resolved, take it from the
-    // kernel's table (which learns it from the peer's own ARP).
+  std::vector<Poller*> pollers;
+  for (auto& p : e->pollers_) pollers.push_back(p.get());
+  e->live_stats_ = std::make_unique<LiveStats>(*e->stack_, *e->backend_, pollers, e->kernel_path_,
+                                               config.perf_interval_s);
+  if (config.stats) {
+    StatsIdentity id;
+    id.backend = std::string(to_string(e->kind_));
+    id.mode = std::string(to_string(config.mode));
+    id.iface = config.iface;
+    id.address = e->stack_->config().address.to_string();
+    id.description = e->backend_description_;
+#ifdef DPDKUDP_HAVE_DPDK
+    if (e->kind_ == BackendKind::kDpdk) {
+      id.description = describe_dpdk_backend(*e->backend_) + " offloads: " + describe_dpdk_offloads(*e->backend_);
+    }
+#endif
+    id.mtu = e->stack_->mtu();
+    std::string stats_error;
+    if (!e->live_stats_->open_region(id, &stats_error)) {
+      log(LogLevel::kWarn, "DPDKUDP_STATS: %s; dpdkudp-stat will not see this process", stats_error.c_str());
+    }
+  }
+  // Shared AF_XDP leaves ARP to the kernel, so the stack never sees the
+  // answers: while an address is being resolved, take it from the
+  // kernel's table (which learns it from the peer's own ARP).
+  bool import_arp = config.mode == DeploymentMode::kShared && e->kind_ == BackendKind::kAfXdp && !config.iface.empty();
+  {
     stack::Stack* st = e->stack_.get();
-    std::string ifname = config.iface;
+    LiveStats* live = e->live_stats_.get();
+    std::string ifname = import_arp ? config.iface : std::string();
     const stack::Clock* clock = &e->clock_;
-    e->pollers_[0]->set_timer_hook([st, ifname, clock] {
+    e->pollers_[0]->set_timer_hook([st, live, ifname, clock] {
+      uint64_t tick = clock->monotonic_ns();
+      live->on_tick(tick);
+      if (ifname.empty()) return;
       bool resolving = false;
       for (const auto& n : st->neighbors().snapshot()) resolving |= n.state == stack::NeighborState::kIncomplete;
       if (!resolving) return;
       if (auto arp = stack::read_proc_net_arp(kProcArp, ifname)) {
-        for (const auto& entry : *arp) st->neighbors().insert(entry.ip, entry.mac, clock->monotonic_ns(), false);
+        for (const auto& entry : *arp) st->neighbors().insert(entry.ip, entry.mac, tick, false);
       }
     });
   }
@@ -253,10 +280,6 @@ std::unique_ptr<Engine> Engine::start(const Config& config, std::string* error) 
   if (config.queues > queues) {
     log(LogLevel::kWarn, "DPDKUDP_QUEUES=%u: backend %s has %u queue(s); using %u", config.queues,
         std::string(to_string(e->kind_)).c_str(), queues, queues);
-  }
-  if (config.perf_interval_s != 0) {
-    log(LogLevel::kWarn, "DPDKUDP_PERF_INTERVAL=%u: periodic [PERF] lines are not implemented yet; ignored",
-        config.perf_interval_s);
   }
   if ((!config.eal_args.empty() || config.dpdk_port != 0) && e->kind_ != BackendKind::kDpdk) {
     log(LogLevel::kWarn, "DPDKUDP_EAL_ARGS/DPDKUDP_DPDK_PORT: only used by the dpdk backend; ignored with %s",
@@ -279,6 +302,13 @@ Engine::~Engine() {
 void Engine::stop() {
   if (stack_) stack_->set_poller_waker(nullptr);
   for (auto& p : pollers_) p->stop();
+  if (live_stats_) live_stats_->close_region();  // after the pollers: nothing publishes any more
+}
+
+stats::Totals Engine::totals() const {
+  stats::Totals t{};
+  if (live_stats_) live_stats_->collect(&t);
+  return t;
 }
 
 std::string Engine::banner() const {

@@ -12,6 +12,7 @@
 #include "engine/config.h"
 #include "engine/port_reserver.h"
 #include "engine/poller.h"
+#include "engine/stats.h"
 #include "stack/net/clock.h"
 #include "stack/net/stack.h"
 
@@ -42,9 +43,13 @@ class Engine {
   BackendKind backend_kind() const { return kind_; }
   // "backend=af_packet_mmap iface=veth1 ip=198.18.0.2/24 mode=dedicated ..."
   std::string banner() const;
-  // Stops the pollers (idempotent); the stack stays usable but nothing
-  // drives it any more.
+  // Stops the pollers and removes the live-stats region (idempotent); the
+  // stack stays usable but nothing drives it any more.
   void stop();
+  // The shim counts datagrams its bypass sockets move through the kernel.
+  KernelPathCounters& kernel_path() { return kernel_path_; }
+  // Current totals (stack, backend, kernel path, pollers).
+  stats::Totals totals() const;
 
  private:
   Engine() = default;
@@ -58,6 +63,8 @@ class Engine {
   KernelPortReserver reserver_;
   std::unique_ptr<stack::Stack> stack_;
   std::vector<std::unique_ptr<Poller>> pollers_;
+  KernelPathCounters kernel_path_;
+  std::unique_ptr<LiveStats> live_stats_;
 };
 
 }  // namespace dpdkudp::engine

@@ -386,14 +386,18 @@ ssize_t ShimSocket::sendmsg(int fd, const msghdr* msg, int flags) {
     // The kernel path uses the same port: bind the stack first if the
     // socket is unbound, so both sides agree on it.
     if (!socket_->local()) socket_->bind(Endpoint{Ipv4Addr::any(), 0});
+    ssize_t rc;
     if (dstp == nullptr) {
       msghdr m = *msg;
       sockaddr_in sin = to_sockaddr(dst);
       m.msg_name = &sin;
       m.msg_namelen = sizeof sin;
-      return real().sendmsg(fd, &m, flags);
+      rc = real().sendmsg(fd, &m, flags);
+    } else {
+      rc = real().sendmsg(fd, msg, flags);
     }
-    return real().sendmsg(fd, msg, flags);
+    if (rc >= 0) engine_.kernel_path().tx.add();
+    return rc;
   }
   if (shut_wr_.load(std::memory_order_acquire)) return fail(EPIPE);
   if (flags & MSG_MORE) return fail(EOPNOTSUPP);  // no corking on the bypass path
@@ -514,6 +518,7 @@ ssize_t ShimSocket::recv_once(int fd, msghdr* msg, int flags) {
     msg->msg_namelen = m.msg_namelen;
     msg->msg_controllen = m.msg_controllen;
     msg->msg_flags = m.msg_flags;
+    if (!(flags & MSG_PEEK)) engine_.kernel_path().rx.add();
     return k;
   }
   return fail(EAGAIN);

@@ -94,6 +94,13 @@ class Stack final : private NeighborHooks {
   Reclaimer& reclaimer() { return reclaimer_; }
   const Clock& clock() const { return clock_; }
   size_t open_sockets() const { return table_.socket_count(); }
+  // Calls f(const UdpSocket&) for every open socket, under the socket-set
+  // lock (opens and closes wait): for the stats publisher, not a fast path.
+  template <typename F>
+  void for_each_socket(F&& f) {
+    std::lock_guard lock(sockets_lock_);
+    for (const UdpSocket* s : sockets_) f(*s);
+  }
 
   // Shared mode: reserve each bound port on the host. Set before sockets
   // are opened; the reserver must outlive the stack.

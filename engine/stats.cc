@@ -1,0 +1,205 @@
+#include "engine/stats.h"
+
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+
+#include "engine/poller.h"
+
+namespace dpdkudp::engine {
+namespace {
+
+template <size_t N>
+void put(char (&dst)[N], const std::string& s) {
+  size_t n = std::min(s.size(), N - 1);
+  std::memcpy(dst, s.data(), n);
+  dst[n] = '\0';
+}
+
+uint64_t realtime_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+uint64_t sum_drops(const stats::Totals& t) {
+  uint64_t n = 0;
+  for (uint64_t d : t.drops) n += d;
+  return n;
+}
+
+double rate(uint64_t now, uint64_t prev, uint64_t interval_ns) {
+  return interval_ns == 0 ? 0.0 : static_cast<double>(now - prev) * 1e9 / static_cast<double>(interval_ns);
+}
+
+}  // namespace
+
+LiveStats::LiveStats(stack::Stack& stack, Backend& backend, const std::vector<Poller*>& pollers,
+                     const KernelPathCounters& kernel_path, uint32_t perf_interval_s)
+    : stack_(stack),
+      backend_(backend),
+      pollers_(pollers),
+      kernel_path_(kernel_path),
+      perf_interval_ns_(uint64_t{perf_interval_s} * 1'000'000'000u) {}
+
+bool LiveStats::open_region(const StatsIdentity& id, std::string* error) {
+  if (!writer_.open(error)) return false;
+  stats::Region* r = writer_.region();
+  writer_.begin_update();
+  char comm[17] = {};
+  prctl(PR_GET_NAME, comm);
+  put(r->comm, comm);
+  put(r->backend, id.backend);
+  put(r->mode, id.mode);
+  put(r->iface, id.iface);
+  put(r->address, id.address);
+  put(r->description, id.description);
+  r->mtu = id.mtu;
+  r->queues = static_cast<uint32_t>(pollers_.size());
+  r->started_unix_ns = realtime_ns();
+  static_assert(stack::kDropReasonCount <= stats::kMaxDropReasons);
+  r->drop_reason_count = static_cast<uint32_t>(stack::kDropReasonCount);
+  for (size_t i = 0; i < stack::kDropReasonCount; ++i) {
+    put(r->drop_names[i], std::string(stack::drop_reason_name(static_cast<stack::DropReason>(i))));
+  }
+  writer_.end_update();
+  return true;
+}
+
+void LiveStats::collect(stats::Totals* t) const {
+  stack::CounterSnapshot c = stack_.counters();
+  BackendStats b = backend_.stats();
+  *t = stats::Totals{};
+  t->rx_frames = c.rx_frames;
+  t->rx_bytes = c.rx_bytes;
+  t->tx_frames = c.tx_frames;
+  t->tx_bytes = c.tx_bytes;
+  t->udp_delivered = c.udp_delivered;
+  t->udp_sent = c.tx_udp_datagrams;
+  t->loopback = c.loopback;
+  t->arp_received = c.arp_received;
+  t->arp_replies_sent = c.arp_replies_sent;
+  t->arp_requests_sent = c.arp_requests_sent;
+  t->icmp_echo_replies = c.icmp_echo_replies;
+  t->icmp_errors_received = c.icmp_errors_received;
+  t->icmp_unreach_sent = c.icmp_unreach_sent;
+  t->icmp_rate_limited = c.icmp_rate_limited;
+  t->nic_rx_packets = b.rx_packets;
+  t->nic_tx_packets = b.tx_packets;
+  t->nic_rx_missed = b.rx_missed;
+  t->nic_rx_no_buffer = b.rx_no_buffer;
+  t->nic_rx_errors = b.rx_errors;
+  t->nic_tx_errors = b.tx_errors;
+  t->kernel_rx_datagrams = kernel_path_.rx.get();
+  t->kernel_tx_datagrams = kernel_path_.tx.get();
+  for (const Poller* p : pollers_) {
+    t->poller_sleeps += p->sleeps();
+    t->poller_wakeups += p->wakeups();
+  }
+  for (size_t i = 0; i < stack::kDropReasonCount; ++i) t->drops[i] = c.drops[i];
+}
+
+void LiveStats::publish(uint64_t mono_ns) {
+  stats::Totals totals;
+  collect(&totals);
+  stats::Region* r = writer_.region();
+  writer_.begin_update();
+  r->totals = totals;
+  uint32_t count = 0;
+  uint32_t shown = 0;
+  stack_.for_each_socket([&](const stack::UdpSocket& s) {
+    ++count;
+    if (shown == stats::kMaxSockets) return;
+    stats::SocketSlot& slot = r->sockets[shown++];
+    slot = stats::SocketSlot{};
+    slot.id = s.id();
+    if (auto l = s.local()) {
+      slot.local_addr = l->addr.value;
+      slot.local_port = l->port;
+    }
+    if (auto rem = s.remote()) {
+      slot.remote_addr = rem->addr.value;
+      slot.remote_port = rem->port;
+    }
+    slot.rcvbuf = s.rcvbuf();
+    stack::SocketStats st = s.stats();
+    slot.rx_datagrams = st.rx_datagrams;
+    slot.rx_bytes = st.rx_bytes;
+    slot.rx_drops = st.rx_drops;
+    slot.tx_datagrams = st.tx_datagrams;
+    slot.tx_bytes = st.tx_bytes;
+    slot.tx_drops = st.tx_drops;
+    slot.queued_bytes = st.queued_bytes;
+    slot.queued_datagrams = st.queued_datagrams;
+  });
+  r->socket_count = count;
+  r->sockets_shown = shown;
+  r->updated_unix_ns = realtime_ns();
+  r->updated_mono_ns = mono_ns;
+  writer_.end_update();
+}
+
+void LiveStats::on_tick(uint64_t mono_ns) {
+  if (writer_.is_open()) publish(mono_ns);
+  if (perf_interval_ns_ == 0) return;
+  if (next_perf_ns_ == 0) {
+    collect(&last_perf_);
+    last_perf_ns_ = mono_ns;
+    next_perf_ns_ = mono_ns + perf_interval_ns_;
+    return;
+  }
+  if (mono_ns < next_perf_ns_) return;
+  stats::Totals now;
+  collect(&now);
+  std::string line = perf_line(now, last_perf_, mono_ns - last_perf_ns_, stack_.open_sockets()) + "\n";
+  // The poller is an engine thread: this write goes straight to libc.
+  ssize_t ignored = ::write(STDERR_FILENO, line.data(), line.size());
+  (void)ignored;
+  last_perf_ = now;
+  last_perf_ns_ = mono_ns;
+  next_perf_ns_ = mono_ns + perf_interval_ns_;
+}
+
+std::string LiveStats::perf_line(const stats::Totals& now, const stats::Totals& prev, uint64_t interval_ns,
+                                 size_t sockets) {
+  auto d = [&](uint64_t stats::Totals::*f) { return now.*f - prev.*f; };
+  auto drop = [&](stack::DropReason r) {
+    size_t i = static_cast<size_t>(r);
+    return now.drops[i] - prev.drops[i];
+  };
+  uint64_t checksum = drop(stack::DropReason::kIpChecksum) + drop(stack::DropReason::kUdpChecksum) +
+                      drop(stack::DropReason::kIcmpChecksum);
+  uint64_t malformed = drop(stack::DropReason::kEthTruncated) + drop(stack::DropReason::kArpMalformed) +
+                       drop(stack::DropReason::kIpMalformed) + drop(stack::DropReason::kUdpMalformed) +
+                       drop(stack::DropReason::kIcmpMalformed);
+  uint64_t sockbuf = drop(stack::DropReason::kSocketBufferFull);
+  uint64_t arp = drop(stack::DropReason::kArpUnresolved);
+  uint64_t all = sum_drops(now) - sum_drops(prev);
+  char buf[512];
+  std::snprintf(buf, sizeof buf,
+                "[PERF] dpdkudp pid=%d interval=%.1fs rx=%.0f pps (%.1f Mbit/s) tx=%.0f pps (%.1f Mbit/s) "
+                "delivered=%.0f/s sent=%.0f/s kernel_path=%.0f/s drops: nic=%llu sockbuf=%llu checksum=%llu "
+                "malformed=%llu arp=%llu other=%llu sockets=%zu poller_wakeups=%.0f/s",
+                static_cast<int>(getpid()), static_cast<double>(interval_ns) / 1e9,
+                rate(now.rx_frames, prev.rx_frames, interval_ns),
+                rate(now.rx_bytes, prev.rx_bytes, interval_ns) * 8 / 1e6,
+                rate(now.tx_frames, prev.tx_frames, interval_ns),
+                rate(now.tx_bytes, prev.tx_bytes, interval_ns) * 8 / 1e6,
+                rate(now.udp_delivered, prev.udp_delivered, interval_ns),
+                rate(now.udp_sent, prev.udp_sent, interval_ns),
+                rate(now.kernel_rx_datagrams + now.kernel_tx_datagrams,
+                     prev.kernel_rx_datagrams + prev.kernel_tx_datagrams, interval_ns),
+                static_cast<unsigned long long>(d(&stats::Totals::nic_rx_missed) +
+                                                d(&stats::Totals::nic_rx_no_buffer)),
+                static_cast<unsigned long long>(sockbuf), static_cast<unsigned long long>(checksum),
+                static_cast<unsigned long long>(malformed), static_cast<unsigned long long>(arp),
+                static_cast<unsigned long long>(all - sockbuf - checksum - malformed - arp), sockets,
+                rate(now.poller_wakeups, prev.poller_wakeups, interval_ns));
+  return buf;
+}
+
+}  // namespace dpdkudp::engine

@@ -1,0 +1,213 @@
+#include "engine/stats_shm.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace dpdkudp::engine::stats {
+
+namespace {
+
+std::string shm_name(pid_t pid) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "/%s%d", kShmPrefix, static_cast<int>(pid));
+  return buf;
+}
+
+uint64_t& seq_of(Region* r) { return r->seq; }
+
+// "/dev/shm/dpdkudp.<pid>: <what>" (snprintf: GCC 12 misreports chains of
+// std::string operator+ under -Werror=restrict).
+std::string path_error(const std::string& name, const std::string& what) {
+  char buf[512];
+  std::snprintf(buf, sizeof buf, "%s%s: %s", kShmDir, name.c_str(), what.c_str());
+  return buf;
+}
+
+}  // namespace
+
+uint64_t process_start_ticks(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(in, line)) return 0;
+  // comm (field 2) may hold spaces and parentheses: fields restart after
+  // the last ')'. starttime is field 22, the 20th after it.
+  size_t close = line.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(line.substr(close + 1));
+  std::string field;
+  for (int i = 3; i <= 22; ++i) {
+    if (!(rest >> field)) return 0;
+  }
+  return std::strtoull(field.c_str(), nullptr, 10);
+}
+
+Writer::~Writer() { close(); }
+
+bool Writer::open(std::string* error) {
+  for (pid_t pid : list_regions()) remove_if_stale(pid);
+  owner_ = getpid();
+  name_ = shm_name(owner_);
+  // A region left by an earlier process with this pid (it died without
+  // cleaning up) is replaced.
+  shm_unlink(name_.c_str());
+  int fd = shm_open(name_.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    *error = path_error(name_, std::strerror(errno));
+    return false;
+  }
+  if (ftruncate(fd, sizeof(Region)) != 0) {
+    *error = path_error(name_, std::string("ftruncate: ") + std::strerror(errno));
+    ::close(fd);
+    shm_unlink(name_.c_str());
+    return false;
+  }
+  void* p = mmap(nullptr, sizeof(Region), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  ::close(fd);
+  if (p == MAP_FAILED) {
+    *error = path_error(name_, std::string("mmap: ") + std::strerror(errno));
+    shm_unlink(name_.c_str());
+    return false;
+  }
+  region_ = static_cast<Region*>(p);
+  // ftruncate gave zeroes; the magic goes last, so a reader never accepts
+  // a half-made header.
+  region_->version = kVersion;
+  region_->size = sizeof(Region);
+  region_->pid = owner_;
+  region_->start_ticks = process_start_ticks(owner_);
+  std::atomic_ref<uint64_t>(region_->magic).store(kMagic, std::memory_order_release);
+  return true;
+}
+
+void Writer::begin_update() {
+  std::atomic_ref<uint64_t> seq(seq_of(region_));
+  seq.store(seq.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
+}
+
+void Writer::end_update() {
+  std::atomic_ref<uint64_t> seq(seq_of(region_));
+  seq.store(seq.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+}
+
+void Writer::close() {
+  if (region_ == nullptr) return;
+  munmap(region_, sizeof(Region));
+  region_ = nullptr;
+  // A forked child inherits the mapping, not the region: only the process
+  // that made it removes it.
+  if (getpid() == owner_) shm_unlink(name_.c_str());
+}
+
+Snapshot read_region(pid_t pid) {
+  Snapshot snap;
+  std::string name = shm_name(pid);
+  int fd = shm_open(name.c_str(), O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0) {
+    snap.status = errno == ENOENT ? ReadStatus::kMissing : ReadStatus::kError;
+    snap.error = path_error(name, std::strerror(errno));
+    return snap;
+  }
+  struct stat st {};
+  if (fstat(fd, &st) != 0 || static_cast<size_t>(st.st_size) < offsetof(Region, seq) + sizeof(uint64_t)) {
+    ::close(fd);
+    snap.status = ReadStatus::kBadVersion;
+    snap.error = path_error(name, "too small to be a dpdkudp stats region");
+    return snap;
+  }
+  size_t map_len = static_cast<size_t>(st.st_size);
+  void* p = mmap(nullptr, map_len, PROT_READ, MAP_SHARED, fd, 0);
+  ::close(fd);
+  if (p == MAP_FAILED) {
+    snap.status = ReadStatus::kError;
+    snap.error = path_error(name, std::string("mmap: ") + std::strerror(errno));
+    return snap;
+  }
+  auto* shared = static_cast<Region*>(p);
+  uint64_t magic = std::atomic_ref<uint64_t>(shared->magic).load(std::memory_order_acquire);
+  uint32_t version = magic == kMagic ? shared->version : 0;
+  if (magic != kMagic || version != kVersion || map_len < sizeof(Region) || shared->size != sizeof(Region)) {
+    munmap(p, map_len);
+    snap.status = ReadStatus::kBadVersion;
+    snap.error = path_error(name, "written by another version of dpdkudp (region version " +
+                                      std::to_string(version) + ", this tool reads " +
+                                      std::to_string(kVersion) + ")");
+    return snap;
+  }
+  auto copy = std::make_unique<Region>();
+  bool consistent = false;
+  for (int attempt = 0; attempt < 1000 && !consistent; ++attempt) {
+    std::atomic_ref<uint64_t> seq(shared->seq);
+    uint64_t before = seq.load(std::memory_order_acquire);
+    if (before & 1) {
+      std::this_thread::yield();
+      continue;
+    }
+    std::memcpy(static_cast<void*>(copy.get()), shared, sizeof(Region));
+    std::atomic_thread_fence(std::memory_order_acquire);
+    consistent = seq.load(std::memory_order_relaxed) == before;
+  }
+  munmap(p, map_len);
+  if (!consistent) {
+    snap.status = ReadStatus::kBusy;
+    snap.error = path_error(name, "the writer never paused long enough to take a consistent copy");
+    return snap;
+  }
+  uint64_t ticks = process_start_ticks(pid);
+  snap.status = (ticks == 0 || ticks != copy->start_ticks) ? ReadStatus::kStale : ReadStatus::kOk;
+  if (snap.status == ReadStatus::kStale) snap.error = "the process is gone";
+  snap.region = std::move(copy);
+  return snap;
+}
+
+std::vector<pid_t> list_regions() {
+  std::vector<pid_t> out;
+  DIR* d = opendir(kShmDir);
+  if (d == nullptr) return out;
+  const size_t prefix = std::strlen(kShmPrefix);
+  while (dirent* e = readdir(d)) {
+    if (std::strncmp(e->d_name, kShmPrefix, prefix) != 0) continue;
+    char* end = nullptr;
+    long v = std::strtol(e->d_name + prefix, &end, 10);
+    if (end == e->d_name + prefix || *end != '\0' || v <= 0) continue;
+    out.push_back(static_cast<pid_t>(v));
+  }
+  closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+bool remove_if_stale(pid_t pid) {
+  std::string name = shm_name(pid);
+  int fd = shm_open(name.c_str(), O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0) return false;
+  uint64_t recorded = 0;
+  struct stat st {};
+  if (fstat(fd, &st) == 0 && static_cast<size_t>(st.st_size) >= sizeof(Region)) {
+    void* p = mmap(nullptr, sizeof(Region), PROT_READ, MAP_SHARED, fd, 0);
+    if (p != MAP_FAILED) {
+      recorded = static_cast<Region*>(p)->start_ticks;
+      munmap(p, sizeof(Region));
+    }
+  }
+  ::close(fd);
+  uint64_t now = process_start_ticks(pid);
+  // Alive and the same process: keep. A region too new to have its start
+  // time yet (recorded 0) belongs to a live process if the pid exists.
+  if (now != 0 && (recorded == 0 || recorded == now)) return false;
+  return shm_unlink(name.c_str()) == 0;
+}
+
+}  // namespace dpdkudp::engine::stats

@@ -1,0 +1,145 @@
+// The live-stats region: one POSIX shared-memory object per shim process,
+// /dev/shm/dpdkudp.<pid>, that the engine rewrites a few times a second
+// from its poller and dpdkudp-stat reads from outside.
+//
+// The region is self-describing (drop-reason names travel with their
+// counters) and versioned, so a tool and a library from different builds
+// either agree or say so. Consistency is a sequence lock: the writer makes
+// seq odd, writes, makes it even; a reader copies the region and keeps the
+// copy only if seq was even and unchanged across the copy. The fast path
+// never touches the region: the poller copies the stack's own counters into
+// it on its timer tick.
+//
+// Standard library and POSIX only: the tool links this, not the engine.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace dpdkudp::engine::stats {
+
+inline constexpr uint64_t kMagic = 0x3154415453445544ULL;  // "DUDSTAT1" little-endian
+inline constexpr uint32_t kVersion = 1;
+inline constexpr size_t kMaxSockets = 1024;
+inline constexpr size_t kMaxDropReasons = 40;
+inline constexpr size_t kDropNameLen = 24;
+inline constexpr char kShmPrefix[] = "dpdkudp.";  // /dev/shm/dpdkudp.<pid>
+inline constexpr char kShmDir[] = "/dev/shm";
+
+struct SocketSlot {
+  uint64_t id;
+  uint32_t local_addr;   // host byte order; 0 with local_port 0: unbound
+  uint32_t remote_addr;  // 0 with remote_port 0: not connected
+  uint16_t local_port;
+  uint16_t remote_port;
+  uint32_t rcvbuf;
+  uint64_t rx_datagrams;
+  uint64_t rx_bytes;
+  uint64_t rx_drops;  // receive buffer full
+  uint64_t tx_datagrams;
+  uint64_t tx_bytes;
+  uint64_t tx_drops;
+  uint64_t queued_bytes;
+  uint64_t queued_datagrams;
+};
+
+// Counters, each a running total since the engine started.
+struct Totals {
+  // The stack.
+  uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes;
+  uint64_t udp_delivered, udp_sent, loopback;
+  uint64_t arp_received, arp_replies_sent, arp_requests_sent;
+  uint64_t icmp_echo_replies, icmp_errors_received, icmp_unreach_sent, icmp_rate_limited;
+  // The backend (NIC level).
+  uint64_t nic_rx_packets, nic_tx_packets, nic_rx_missed, nic_rx_no_buffer, nic_rx_errors, nic_tx_errors;
+  // Datagrams bypass sockets moved through their kernel fd (loopback,
+  // other interfaces), which the stack never sees.
+  uint64_t kernel_rx_datagrams, kernel_tx_datagrams;
+  // The pollers.
+  uint64_t poller_sleeps, poller_wakeups;
+  uint64_t drops[kMaxDropReasons];
+};
+
+struct Region {
+  uint64_t magic;
+  uint32_t version;
+  uint32_t size;  // sizeof(Region) of the writer
+  uint64_t seq;  // accessed through std::atomic_ref
+  int32_t pid;
+  uint32_t mtu;
+  uint64_t start_ticks;  // /proc/<pid>/stat field 22: tells a reused pid apart
+  uint64_t started_unix_ns;
+  uint64_t updated_unix_ns;
+  uint64_t updated_mono_ns;
+  uint32_t queues;
+  uint32_t drop_reason_count;
+  char comm[32];
+  char backend[32];
+  char mode[16];
+  char iface[32];
+  char address[48];
+  char description[160];  // backend details: XDP mode, DPDK driver, offloads
+  char drop_names[kMaxDropReasons][kDropNameLen];
+  Totals totals;
+  uint32_t socket_count;  // open sockets (may exceed kMaxSockets)
+  uint32_t sockets_shown;
+  SocketSlot sockets[kMaxSockets];
+};
+
+static_assert(std::atomic_ref<uint64_t>::is_always_lock_free, "the sequence lock must work across processes");
+static_assert(std::is_trivially_copyable_v<Region>);
+
+// ---- writer side (the engine) ----
+
+class Writer {
+ public:
+  Writer() = default;
+  ~Writer();  // unlinks the object if this process created it
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  // Creates /dev/shm/dpdkudp.<getpid()>, removing stale objects of dead
+  // processes first. False with *error on failure.
+  bool open(std::string* error);
+  bool is_open() const { return region_ != nullptr; }
+  Region* region() { return region_; }
+  void begin_update();
+  void end_update();
+  void close();
+
+ private:
+  Region* region_ = nullptr;
+  pid_t owner_ = 0;
+  std::string name_;
+};
+
+// ---- reader side (dpdkudp-stat) ----
+
+// /proc/<pid>/stat's start time, or 0 when the process does not exist.
+uint64_t process_start_ticks(pid_t pid);
+
+enum class ReadStatus { kOk, kMissing, kStale, kBadVersion, kBusy, kError };
+
+struct Snapshot {
+  ReadStatus status = ReadStatus::kError;
+  std::string error;
+  std::unique_ptr<Region> region;  // set when kOk (or kStale: last values)
+};
+
+// Reads the region of pid. kStale: the object exists but its process is
+// gone (SIGKILL); the last published values are still returned.
+Snapshot read_region(pid_t pid);
+// Every pid with a region in /dev/shm, ascending.
+std::vector<pid_t> list_regions();
+// Removes the region of pid if its process is gone. True if removed.
+bool remove_if_stale(pid_t pid);
+
+}  // namespace dpdkudp::engine::stats
