@@ -408,14 +408,53 @@ ssize_t ShimSocket::sendmsg(int fd, const msghdr* msg, int flags) {
 
 int ShimSocket::sendmmsg(int fd, mmsghdr* msgs, unsigned int n, int flags) {
   if (kernel_only()) return real().sendmmsg(fd, msgs, n, flags);
+  if (msgs == nullptr && n != 0) return fail(EFAULT);
+  if (n > UIO_MAXIOV) n = UIO_MAXIOV;  // as Linux
   unsigned int sent = 0;
-  for (; sent < n; ++sent) {
-    ssize_t rc = sendmsg(fd, &msgs[sent].msg_hdr, flags);
-    if (rc < 0) {
-      if (sent == 0) return -1;
-      break;  // as Linux: the count so far; the error shows on the next call
+  while (sent < n) {
+    // A run of plain datagrams for the bypass path goes to the stack as one
+    // burst (one backend hand-off); anything else (kernel path, errors to
+    // report, MSG_MORE) takes sendmsg one at a time.
+    stack::UdpSocket::SendSlot slots[stack::Stack::kBurst];
+    Endpoint dsts[stack::Stack::kBurst];
+    size_t k = 0;
+    bool plain = !(flags & MSG_MORE) && !shut_wr_.load(std::memory_order_acquire);
+    auto remote = socket_->remote();
+    for (; plain && k < stack::Stack::kBurst && sent + k < n; ++k) {
+      const msghdr& m = msgs[sent + k].msg_hdr;
+      if (m.msg_iovlen > IOV_MAX) break;
+      const Endpoint* dstp = nullptr;
+      Endpoint dst;
+      if (m.msg_name != nullptr && m.msg_namelen != 0) {
+        if (parse_dest(m.msg_name, m.msg_namelen, &dsts[k]) != 0) break;
+        dst = dsts[k];
+        dstp = &dsts[k];
+      } else if (remote) {
+        dst = *remote;
+      } else {
+        break;
+      }
+      if (path_for(dst.addr) != Path::kStack) break;
+      slots[k] = stack::UdpSocket::SendSlot{{m.msg_iov, m.msg_iovlen}, dstp, 0};
     }
-    msgs[sent].msg_len = static_cast<unsigned int>(rc);
+    if (k == 0) {
+      ssize_t rc = sendmsg(fd, &msgs[sent].msg_hdr, flags);
+      if (rc < 0) {
+        if (sent == 0) return -1;
+        break;  // as Linux: the count so far; the error shows on the next call
+      }
+      msgs[sent].msg_len = static_cast<unsigned int>(rc);
+      ++sent;
+      continue;
+    }
+    int64_t rc = socket_->send_batch({slots, k});
+    if (rc < 0) {
+      if (sent == 0) return fail(static_cast<int>(-rc));
+      break;
+    }
+    for (int64_t i = 0; i < rc; ++i) msgs[sent + i].msg_len = static_cast<unsigned int>(slots[i].result);
+    sent += static_cast<unsigned int>(rc);
+    if (static_cast<size_t>(rc) < k) break;  // the failed one reports on the next call
   }
   return static_cast<int>(sent);
 }

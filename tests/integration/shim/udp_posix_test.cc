@@ -591,6 +591,39 @@ TEST(SendRecv, SendmmsgRecvmmsgBatchOf16) {
   }
 }
 
+// A batch longer than the shim's 32-frame burst, with an impossible datagram
+// in it: Linux sends the ones before it, returns their count, and reports
+// the error on the next call, which starts at the bad one.
+TEST(SendRecv, SendmmsgStopsAtTheFirstFailureAndReportsItNext) {
+  constexpr unsigned kBatch = 40;
+  constexpr unsigned kBad = 35;
+  Fd s = udp_socket();
+  std::array<std::string, kBatch> out;
+  std::array<iovec, kBatch> ov{};
+  std::array<mmsghdr, kBatch> om{};
+  sockaddr_in to = env().peer;
+  std::string huge(65508, 'h');  // one byte over the largest UDP payload
+  for (unsigned i = 0; i < kBatch; ++i) {
+    out[i] = i == kBad ? huge : pattern(20 + i, i);
+    ov[i] = {out[i].data(), out[i].size()};
+    om[i].msg_hdr.msg_name = &to;
+    om[i].msg_hdr.msg_namelen = sizeof to;
+    om[i].msg_hdr.msg_iov = &ov[i];
+    om[i].msg_hdr.msg_iovlen = 1;
+  }
+  ASSERT_EQ(::sendmmsg(s.get(), om.data(), kBatch, 0), static_cast<int>(kBad)) << std::strerror(errno);
+  errno = 0;
+  EXPECT_EQ(::sendmmsg(s.get(), &om[kBad], kBatch - kBad, 0), -1);
+  EXPECT_EQ(errno, EMSGSIZE);
+  for (unsigned i = 0; i < kBad; ++i) {
+    SCOPED_TRACE("message " + std::to_string(i));
+    EXPECT_EQ(om[i].msg_len, out[i].size());
+    ASSERT_EQ(recv_one(s.get()), out[i]);  // the echo keeps the order
+  }
+  EXPECT_EQ(::sendmmsg(s.get(), &om[kBad + 1], kBatch - kBad - 1, 0), static_cast<int>(kBatch - kBad - 1));
+  for (unsigned i = kBad + 1; i < kBatch; ++i) EXPECT_EQ(recv_one(s.get()), out[i]);
+}
+
 // 65,507 = 65,535 - 20 (IP) - 8 (UDP) is the largest UDP payload. The kernel
 // fragments anything above the MTU (DF is not set on UDP by default), so
 // 1473..65507 succeed here; a shim that does not fragment would answer
