@@ -51,7 +51,9 @@ struct AfPacketConfig {
 
   // Plain socket: SO_RCVBUF/SO_SNDBUF in bytes (SO_*BUFFORCE first, so
   // root is not capped by net.core.rmem_max). 0 keeps the kernel default.
-  uint32_t socket_buffer_bytes = 4u << 20;
+  // 32 MiB: ~8,000 veth-sized frames, tens of milliseconds of a poller
+  // kept off its CPU at line rate (scripts/bench, receive capacity).
+  uint32_t socket_buffer_bytes = 32u << 20;
 
   // Packet buffers handed to the stack (shared by RX and TX).
   uint32_t pool_size = 8192;

@@ -180,7 +180,7 @@ AfXdpBackend::AfXdpBackend(const AfXdpConfig& config, const af_xdp::InterfaceInf
   caps_.max_frame = std::min(info.mtu + kMaxFrameOverMtu, kFrameSize - kTxHeadroom);
 
   tx_count_ = 2 * ring_size_;
-  tx_first_frame_ = uint64_t{queue_count_} * ring_size_;
+  tx_first_frame_ = uint64_t{queue_count_} * kRxFramesPerRingSlot * ring_size_;
   tx_pkts_ = std::make_unique<Packet[]>(tx_count_);
   tx_free_ = std::make_unique<pair::BoundedMpmcRing<uint32_t>>(size_t{tx_count_} * 2);
   for (uint32_t i = 0; i < tx_count_; ++i) {
@@ -188,7 +188,8 @@ AfXdpBackend::AfXdpBackend(const AfXdpConfig& config, const af_xdp::InterfaceInf
   }
   queues_ = std::make_unique<Queue[]>(queue_count_);
   for (uint16_t q = 0; q < queue_count_; ++q) {
-    queues_[q].rx_first_frame = uint64_t{q} * ring_size_;
+    queues_[q].rx_first_frame = uint64_t{q} * kRxFramesPerRingSlot * ring_size_;
+    queues_[q].fill_pending.reserve(size_t{kRxFramesPerRingSlot} * ring_size_);
   }
   const uint32_t buffer = (kPoolHeadroom + caps_.max_frame + 63) / 64 * 64;
   pool_ = std::make_unique<PacketPool>(PacketPoolConfig{
@@ -272,12 +273,33 @@ void AfXdpBackend::destroy_sockets() {
 }
 
 void AfXdpBackend::fill_rx_frames(Queue& q) {
+  // Twice as many frames as the fill ring holds: the ring starts full and
+  // the rest wait, so the ring is topped up as fast as the kernel frees it.
+  q.fill_pending.clear();
+  for (uint64_t i = 0; i < uint64_t{kRxFramesPerRingSlot} * ring_size_; ++i) {
+    q.fill_pending.push_back(frame_addr(q.rx_first_frame + i));
+  }
+  refill(q);
+}
+
+void AfXdpBackend::refill(Queue& q) {
+  const size_t pending = q.fill_pending.size();
+  if (pending == 0) {
+    return;
+  }
+  const uint32_t n = std::min<uint32_t>(xsk_prod_nb_free(&q.fill, static_cast<uint32_t>(pending)),
+                                        static_cast<uint32_t>(pending));
+  if (n == 0) {
+    return;
+  }
   uint32_t idx = 0;
-  const uint32_t n = xsk_ring_prod__reserve(&q.fill, ring_size_, &idx);
+  xsk_ring_prod__reserve(&q.fill, n, &idx);  // cannot fail: n are free
+  // The newest frames go back first (they are warm in the cache).
   for (uint32_t i = 0; i < n; ++i) {
-    *xsk_ring_prod__fill_addr(&q.fill, idx + i) = frame_addr(q.rx_first_frame + i);
+    *xsk_ring_prod__fill_addr(&q.fill, idx + i) = q.fill_pending[pending - 1 - i];
   }
   xsk_ring_prod__submit(&q.fill, n);
+  q.fill_pending.resize(pending - n);
 }
 
 AfXdpBackend::~AfXdpBackend() {
@@ -305,6 +327,7 @@ size_t AfXdpBackend::rx_burst(uint16_t queue, std::span<Packet*> out) {
   const uint32_t n =
       xsk_ring_cons__peek(&q.rx, static_cast<uint32_t>(std::min(out.size(), kBurst)), &idx);
   if (n == 0) {
+    refill(q);
     if (xsk_ring_prod__needs_wakeup(&q.fill)) {
       ::recvfrom(q.fd, nullptr, 0, MSG_DONTWAIT, nullptr, nullptr);
     }
@@ -334,14 +357,11 @@ size_t AfXdpBackend::rx_burst(uint16_t queue, std::span<Packet*> out) {
   }
   xsk_ring_cons__release(&q.rx, n);
 
-  // The frames go straight back: the fill ring has room for every RX frame
-  // of this queue, so the reservation cannot fail.
-  uint32_t fill_idx = 0;
-  const uint32_t reserved = xsk_ring_prod__reserve(&q.fill, n, &fill_idx);
-  for (uint32_t i = 0; i < reserved; ++i) {
-    *xsk_ring_prod__fill_addr(&q.fill, fill_idx + i) = frames[i];
+  // The frames go back (the copies are in pool buffers now).
+  for (uint32_t i = 0; i < n; ++i) {
+    q.fill_pending.push_back(frames[i]);
   }
-  xsk_ring_prod__submit(&q.fill, reserved);
+  refill(q);
   if (xsk_ring_prod__needs_wakeup(&q.fill)) {
     ::recvfrom(q.fd, nullptr, 0, MSG_DONTWAIT, nullptr, nullptr);
   }
@@ -569,8 +589,11 @@ BackendStats AfXdpBackend::stats() const {
     xdp_statistics kernel{};
     socklen_t len = sizeof(kernel);
     if (q.fd >= 0 && ::getsockopt(q.fd, SOL_XDP, XDP_STATISTICS, &kernel, &len) == 0) {
-      s.rx_missed += kernel.rx_dropped + kernel.rx_ring_full;
-      s.rx_no_buffer += kernel.rx_fill_ring_empty_descs;
+      // rx_dropped also counts the fill-ring-empty drops: count those once,
+      // as no buffer.
+      const uint64_t empty = kernel.rx_fill_ring_empty_descs;
+      s.rx_missed += kernel.rx_ring_full + (kernel.rx_dropped > empty ? kernel.rx_dropped - empty : 0);
+      s.rx_no_buffer += empty;
       s.rx_errors += kernel.rx_invalid_descs;
       s.tx_errors += kernel.tx_invalid_descs;
     }

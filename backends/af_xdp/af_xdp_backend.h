@@ -67,6 +67,8 @@ namespace dpdkudp {
 class AfXdpBackend final : public Backend, public PortSteering {
  public:
   static constexpr uint32_t kFrameSize = 4096;
+  // UMEM frames per queue for RX, per fill-ring slot (see Queue::fill_pending).
+  static constexpr uint32_t kRxFramesPerRingSlot = 2;
   static constexpr uint32_t kTxHeadroom = 128;  // in front of data in a TX frame
   // XDP_PACKET_HEADROOM: the kernel keeps it in front of a received frame.
   static constexpr uint32_t kRxKernelHeadroom = 256;
@@ -105,6 +107,10 @@ class AfXdpBackend final : public Backend, public PortSteering {
     xsk_ring_prod fill{};
     xsk_ring_cons comp{};
     uint64_t rx_first_frame = 0;  // index of its first RX frame in the UMEM
+    // RX frames not on the fill ring (the poller's only). The kernel
+    // publishes how far it has consumed the fill ring lazily, so a frame
+    // may not fit back at once: it waits here instead of being lost.
+    std::vector<uint64_t> fill_pending;
     // Whoever holds it consumes the completion ring (tx_burst, or alloc
     // when the free list is empty).
     std::atomic_flag comp_lock = ATOMIC_FLAG_INIT;
@@ -123,6 +129,8 @@ class AfXdpBackend final : public Backend, public PortSteering {
   // failure tears all of it down and returns the (positive) errno.
   int create_sockets(uint16_t bind_flags, std::string* what);
   void destroy_sockets();
+  // Moves as many pending frames as fit onto the fill ring.
+  void refill(Queue& q);
   void fill_rx_frames(Queue& q);
 
   bool is_tx_frame(const Packet* pkt) const {

@@ -162,6 +162,47 @@ TEST_P(AfXdpDatapath, TenThousandFrameRoundTripEveryByteChecked) {
   EXPECT_EQ(stats.rx_errors, 0u);
 }
 
+// Every RX frame goes back to the kernel: forty ring-fulls through a 64-slot
+// ring in windows of 3/4 of it. A frame lost on its way back to the fill
+// ring (which the kernel may report as consumed late, so it can be full
+// for a moment) would starve the ring within a few windows.
+TEST_P(AfXdpDatapath, FillRingKeepsEveryFrameOverManyRingfuls) {
+  AfXdpConfig config = shared_config(GetParam());
+  config.ring_size = 64;
+  AfXdpOpened opened = open_or_fail(config);
+  ASSERT_NE(opened.backend, nullptr);
+  Backend& backend = *opened.backend;
+  ASSERT_EQ(opened.steering->steer(net_.server_ip.value, kServerPort, true), 0);
+  const int client = client_udp();
+  ASSERT_GE(client, 0);
+  constexpr uint32_t kWindowFrames = 48;
+  constexpr uint32_t kWindows = 40 * 64 / kWindowFrames;
+  std::array<Packet*, 64> burst{};
+  uint32_t received = 0;
+  for (uint32_t w = 0; w < kWindows; ++w) {
+    for (uint32_t i = 0; i < kWindowFrames; ++i) {
+      send_udp(client, net_.server_ip, kServerPort, patterned_payload(w * kWindowFrames + i, 32));
+    }
+    uint32_t got = 0;
+    const auto deadline = Clock::now() + 2s;
+    while (got < kWindowFrames && Clock::now() < deadline) {
+      const size_t n = backend.rx_burst(0, burst);
+      got += static_cast<uint32_t>(n);
+      backend.release(std::span<Packet* const>(burst.data(), n));
+      if (n == 0) {
+        pollfd pfd{backend.wait_fd(0), POLLIN, 0};
+        ::poll(&pfd, 1, 1);
+      }
+    }
+    received += got;
+    ASSERT_EQ(got, kWindowFrames) << "window " << w << ": the fill ring ran dry";
+  }
+  const BackendStats stats = backend.stats();
+  EXPECT_EQ(received, kWindows * kWindowFrames);
+  EXPECT_EQ(stats.rx_no_buffer, 0u);
+  EXPECT_EQ(stats.rx_missed, 0u);
+}
+
 TEST_P(AfXdpDatapath, ReceivedBufferSentBackIsCopiedIntoAUmemFrame) {
   // The stack may transmit a buffer it received (not a UMEM TX frame).
   AfXdpOpened opened = open_or_fail(shared_config(GetParam()));
