@@ -127,7 +127,10 @@ void ShimSocket::ring() {
   to.sin_family = AF_INET;
   to.sin_port = htons(static_cast<uint16_t>(t));
   to.sin_addr.s_addr = htonl(static_cast<uint32_t>(t >> 16));
-  real().sendto(doorbell_fd(), "", 0, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&to), sizeof to);
+  doorbells_.fetch_add(1, std::memory_order_acq_rel);
+  if (real().sendto(doorbell_fd(), "", 0, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&to), sizeof to) < 0) {
+    doorbells_.fetch_sub(1, std::memory_order_acq_rel);
+  }
 }
 
 void ShimSocket::clear() {
@@ -138,13 +141,21 @@ void ShimSocket::clear() {
 void ShimSocket::drain_doorbells(int fd) {
   // Only doorbells at the head of the kernel queue go: a real datagram
   // there keeps the fd readable, as it should.
-  for (int i = 0; i < 64; ++i) {
+  for (int i = 0; i < 64 && doorbells_.load(std::memory_order_acquire) > 0; ++i) {
     sockaddr_in from{};
     socklen_t len = sizeof from;
     char byte;
     ssize_t n = real().recvfrom(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &len);
     if (n < 0 || !is_doorbell(from)) return;
-    real().recv(fd, &byte, 1, MSG_DONTWAIT);
+    if (real().recv(fd, &byte, 1, MSG_DONTWAIT) >= 0) note_doorbell_taken();
+  }
+}
+
+void ShimSocket::note_doorbell_taken() {
+  // Never below zero: a doorbell of an earlier life of the port (before a
+  // rebind) may still be queued.
+  int n = doorbells_.load(std::memory_order_acquire);
+  while (n > 0 && !doorbells_.compare_exchange_weak(n, n - 1, std::memory_order_acq_rel)) {
   }
 }
 
@@ -501,7 +512,7 @@ ssize_t ShimSocket::fill_from_stack(msghdr* msg, int flags, int64_t n, const sta
 
 // One non-blocking attempt: the stack's queue, then the kernel fd. -1 with
 // errno EAGAIN when neither has a datagram.
-ssize_t ShimSocket::recv_once(int fd, msghdr* msg, int flags) {
+ssize_t ShimSocket::recv_once(int fd, msghdr* msg, int flags, bool stack_only) {
   if (flags & MSG_ERRQUEUE) {
     auto err = socket_->pop_error();
     if (!err) return real().recvmsg(fd, msg, flags | MSG_DONTWAIT);
@@ -532,6 +543,7 @@ ssize_t ShimSocket::recv_once(int fd, msghdr* msg, int flags) {
   int64_t n = socket_->recv({msg->msg_iov, msg->msg_iovlen}, &info, sflags);
   if (n >= 0) return fill_from_stack(msg, flags, n, info);
   if (n != -EAGAIN) return fail(static_cast<int>(-n));
+  if (stack_only) return fail(EAGAIN);
 
   // The kernel side: loopback and other-interface traffic, and doorbells.
   auto remote = socket_->remote();
@@ -549,6 +561,7 @@ ssize_t ShimSocket::recv_once(int fd, msghdr* msg, int flags) {
         char byte;
         real().recv(fd, &byte, 1, MSG_DONTWAIT);
       }
+      if (is_doorbell(from)) note_doorbell_taken();
       continue;
     }
     if (msg->msg_name != nullptr) {
@@ -564,8 +577,12 @@ ssize_t ShimSocket::recv_once(int fd, msghdr* msg, int flags) {
 }
 
 bool ShimSocket::wait_readable(int fd, int flags) {
+  if (flags & MSG_DONTWAIT) {
+    errno = EAGAIN;
+    return false;
+  }
   int fl = real().fcntl(fd, F_GETFL);
-  if ((flags & MSG_DONTWAIT) || (fl >= 0 && (fl & O_NONBLOCK))) {
+  if (fl >= 0 && (fl & O_NONBLOCK)) {
     errno = EAGAIN;
     return false;
   }
@@ -613,7 +630,11 @@ int ShimSocket::recvmmsg(int fd, mmsghdr* msgs, unsigned int n, int flags, times
   unsigned int got = 0;
   int f = flags & ~MSG_WAITFORONE;
   for (; got < n; ++got) {
-    ssize_t rc = recvmsg(fd, &msgs[got].msg_hdr, f);
+    // A non-blocking batch, once it has a datagram, takes what the stack
+    // has queued and returns: the kernel fd (kernel-path datagrams,
+    // doorbells) is looked at again on the next call, saving a syscall.
+    ssize_t rc = got != 0 && (f & MSG_DONTWAIT) ? recv_once(fd, &msgs[got].msg_hdr, f, /*stack_only=*/true)
+                                                : recvmsg(fd, &msgs[got].msg_hdr, f);
     if (rc < 0) {
       if (got == 0) return -1;
       break;

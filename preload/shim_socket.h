@@ -78,7 +78,10 @@ class ShimSocket final : public stack::SocketNotifier {
  private:
   enum class Path { kStack, kKernel };
   Path path_for(stack::Ipv4Addr dst) const;
-  ssize_t recv_once(int fd, msghdr* msg, int flags);
+  // stack_only: a later datagram of a recvmmsg batch, which takes only what
+  // the stack has queued (no kernel-fd probe).
+  ssize_t recv_once(int fd, msghdr* msg, int flags, bool stack_only = false);
+  void note_doorbell_taken();
   ssize_t fill_from_stack(msghdr* msg, int flags, int64_t n, const stack::RecvInfo& info);
   void drain_doorbells(int fd);
   bool wait_readable(int fd, int flags);  // false: errno set (EAGAIN/EINTR)
@@ -97,6 +100,9 @@ class ShimSocket final : public stack::SocketNotifier {
   // Where doorbells go: the kernel fd's bound address (127.0.0.1 when it
   // is bound to the wildcard). Set when the port is reserved.
   std::atomic<uint64_t> doorbell_target_{0};  // addr << 16 | port, 0: none
+  // Doorbells sent and not yet drained (counted before the send, so never
+  // fewer than are queued): draining stops at zero without a probe.
+  std::atomic<int> doorbells_{0};
 
   // Options the receive path needs (the kernel keeps its own copy).
   std::atomic<bool> want_pktinfo_{false};
