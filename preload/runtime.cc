@@ -44,13 +44,15 @@ void stop_engine_at_exit() {
   auto c = g_engine->stack().counters();
   uint64_t drops = 0;
   for (uint64_t d : c.drops) drops += d;
+  uint64_t tx_drops = c.drop(stack::DropReason::kTxNoBuffer) + c.drop(stack::DropReason::kTxRingFull) +
+                      c.drop(stack::DropReason::kTxNoRoute) + c.drop(stack::DropReason::kArpUnresolved);
   engine::log(engine::LogLevel::kInfo,
               "exit: rx_frames=%llu tx_frames=%llu udp_delivered=%llu udp_sent=%llu arp_replies=%llu "
-              "icmp_echo_replies=%llu drops=%llu",
+              "icmp_echo_replies=%llu drops=%llu tx_drops=%llu",
               static_cast<unsigned long long>(c.rx_frames), static_cast<unsigned long long>(c.tx_frames),
               static_cast<unsigned long long>(c.udp_delivered), static_cast<unsigned long long>(c.tx_udp_datagrams),
               static_cast<unsigned long long>(c.arp_replies_sent), static_cast<unsigned long long>(c.icmp_echo_replies),
-              static_cast<unsigned long long>(drops));
+              static_cast<unsigned long long>(drops), static_cast<unsigned long long>(tx_drops));
 }
 
 // Opens the loopback socket doorbells are sent from.
