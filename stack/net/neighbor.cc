@@ -286,37 +286,55 @@ bool NeighborCache::enqueue_pending(Ipv4Addr ip, Packet* pkt, uint64_t now_ns) {
 }
 
 void NeighborCache::update(Ipv4Addr ip, const MacAddr& mac, uint64_t now_ns, bool create) {
-  Pending ready;
-  {
-    std::lock_guard lock(mutex_);
-    Slot* slot = create ? claim_slot(ip, now_ns) : find_slot(ip);
-    if (slot == nullptr || slot->load().state == code(NeighborState::kPermanent)) {
-      return;  // configuration wins over the wire, as in Linux
-    }
-    ready = settle(*slot, ip, mac, NeighborState::kReachable, now_ns);
-  }
-  transmit_chain(hooks_, ready.head, mac);
+  learn(ip, mac, NeighborState::kReachable, now_ns, create, [](Slot::View v) {
+    return v.state != code(NeighborState::kPermanent);  // configuration wins over the wire, as in Linux
+  });
 }
 
 void NeighborCache::insert(Ipv4Addr ip, const MacAddr& mac, uint64_t now_ns, bool permanent) {
-  Pending ready;
-  {
-    std::lock_guard lock(mutex_);
-    Slot* slot = claim_slot(ip, now_ns);
-    if (slot == nullptr) {
+  // Seeding must not undo what we know better: a configured entry, or one
+  // we confirmed ourselves with the same address.
+  const uint64_t packed = pack_mac(mac);
+  learn(ip, mac, permanent ? NeighborState::kPermanent : NeighborState::kStale, now_ns, true,
+        [permanent, packed](Slot::View v) {
+          return permanent || !(v.state == code(NeighborState::kPermanent) ||
+                                (v.state == code(NeighborState::kReachable) && v.mac == packed));
+        });
+}
+
+// The frames held while resolving go out before the address is published:
+// until then a new send still sees the entry unresolved and queues behind
+// them, so nothing sent after the answer overtakes a frame sent before it.
+// Frames queued during a round go in the next; the last round publishes
+// under the lock with the queue empty (bounded: a sender that never stops
+// gets the address after kMaxFlushRounds).
+template <typename Accept>
+void NeighborCache::learn(Ipv4Addr ip, const MacAddr& mac, NeighborState state, uint64_t now_ns, bool create,
+                          Accept accept) {
+  constexpr int kMaxFlushRounds = 8;
+  for (int round = 0;; ++round) {
+    Pending ready;
+    bool published = false;
+    {
+      std::lock_guard lock(mutex_);
+      Slot* slot = create ? claim_slot(ip, now_ns) : find_slot(ip);
+      if (slot == nullptr || !accept(slot->load())) {
+        return;
+      }
+      if (slot->load().state == code(NeighborState::kIncomplete) && slot->pending.count != 0 &&
+          round < kMaxFlushRounds) {
+        ready = slot->pending.take();
+        pending_total_ -= ready.count;
+      } else {
+        ready = settle(*slot, ip, mac, state, now_ns);
+        published = true;
+      }
+    }
+    transmit_chain(hooks_, ready.head, mac);
+    if (published) {
       return;
     }
-    Slot::View v = slot->load();
-    // Seeding must not undo what we know better: a configured entry, or one
-    // we confirmed ourselves with the same address.
-    if (!permanent && (v.state == code(NeighborState::kPermanent) ||
-                       (v.state == code(NeighborState::kReachable) && v.mac == pack_mac(mac)))) {
-      return;
-    }
-    ready = settle(*slot, ip, mac, permanent ? NeighborState::kPermanent : NeighborState::kStale,
-                   now_ns);
   }
-  transmit_chain(hooks_, ready.head, mac);
 }
 
 // The address is known now: publish it and hand back the frames held for it.

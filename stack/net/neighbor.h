@@ -30,8 +30,10 @@ struct NeighborConfig {
   uint64_t retrans_ns = 1'000'000'000;           // between requests while resolving
   unsigned max_probes = 3;                       // requests before resolution fails
   uint64_t gc_ns = 60'000'000'000;               // unused stale/failed entries freed after
-  size_t max_pending_per_neighbor = 16;          // frames held while resolving one address
-  size_t max_pending_total = 256;                // frames held while resolving, all addresses
+  // Frames held while resolving one address: Linux's unres_qlen default
+  // (101), so a sendmmsg burst to a new neighbour is held whole, as there.
+  size_t max_pending_per_neighbor = 101;
+  size_t max_pending_total = 1024;               // frames held while resolving, all addresses
 };
 
 // What the cache asks of its owner. Called without the cache's lock held,
@@ -120,6 +122,9 @@ class NeighborCache {
   struct Deferred;  // hook calls collected under mutex_, made after it is released
   Slot* find_slot(Ipv4Addr ip) const;
   Slot* claim_slot(Ipv4Addr ip, uint64_t now_ns);  // with mutex_ held
+  // update() and insert(): ip is at mac, if accept(current view) says so.
+  template <typename Accept>
+  void learn(Ipv4Addr ip, const MacAddr& mac, NeighborState state, uint64_t now_ns, bool create, Accept accept);
   // Seqlock writes, with mutex_ held. The first keeps the confirmation time.
   void publish(Slot& slot, Ipv4Addr ip, const MacAddr& mac, NeighborState state);
   void publish(Slot& slot, Ipv4Addr ip, const MacAddr& mac, NeighborState state,

@@ -62,6 +62,10 @@ class RecordingHooks : public NeighborHooks {
     check_unlocked();
     EXPECT_EQ(pkt->next, nullptr);
     events_.push_back({Event::kTransmit, Ipv4Addr(), mac, pkt});
+    if (on_transmit) {
+      auto f = std::exchange(on_transmit, nullptr);
+      f();
+    }
   }
   void drop_unresolved(Packet* pkt, Ipv4Addr target) override {
     check_unlocked();
@@ -73,6 +77,9 @@ class RecordingHooks : public NeighborHooks {
   // Set once the cache exists: every hook then re-enters it, which would
   // deadlock if the cache still held its mutex.
   NeighborCache* reenter = nullptr;
+  // Runs once, inside the next transmit: another thread's send racing the
+  // flush of held frames.
+  std::function<void()> on_transmit;
 
  private:
   void check_unlocked() {
@@ -178,6 +185,28 @@ TEST_F(NeighborTest, ReplyFlushesPendingInFifoOrder) {
   EXPECT_EQ(cache().stats().resolved, 1u);
   cache().on_timer(5 * kSec);  // resolved: no more retries
   EXPECT_EQ(hooks_.take(), Events{});
+}
+
+// A send that comes while the held frames are going out (another thread,
+// here the transmit hook) must not overtake them: until they are all out the
+// entry still looks unresolved, so the new frame queues behind them.
+TEST_F(NeighborTest, SendDuringTheFlushQueuesBehindTheHeldFrames) {
+  for (int i = 0; i < 3; ++i) {
+    cache().enqueue_pending(kPeer, &pkts_[i], 0);
+  }
+  hooks_.take();
+  std::optional<MacAddr> seen_during_flush = mac_for(kOther);
+  hooks_.on_transmit = [&] {
+    seen_during_flush = cache().lookup(kPeer, 500);
+    EXPECT_TRUE(cache().enqueue_pending(kPeer, &pkts_[3], 500));
+  };
+  cache().update(kPeer, mac_for(kPeer), 500, /*create=*/false);
+  EXPECT_EQ(seen_during_flush, std::nullopt) << "the address was published before the held frames left";
+  EXPECT_EQ(hooks_.take(), (Events{transmit(&pkts_[0], kPeer), transmit(&pkts_[1], kPeer),
+                                   transmit(&pkts_[2], kPeer), transmit(&pkts_[3], kPeer)}));
+  EXPECT_EQ(cache().lookup(kPeer, 600), mac_for(kPeer));
+  EXPECT_EQ(entry(kPeer)->pending, 0u);
+  EXPECT_EQ(cache().stats().resolved, 1u);
 }
 
 TEST_F(NeighborTest, UpdateCreatesOnlyWhenAsked) {
