@@ -305,11 +305,6 @@ void Engine::stop() {
   if (live_stats_) live_stats_->close_region();  // after the pollers: nothing publishes any more
 }
 
-stats::Totals Engine::totals() const {
-  stats::Totals t{};
-  if (live_stats_) live_stats_->collect(&t);
-  return t;
-}
 
 std::string Engine::banner() const {
   std::string s = "backend=" + std::string(to_string(kind_)) + " iface=" + config_.iface +

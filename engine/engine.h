@@ -48,8 +48,6 @@ class Engine {
   void stop();
   // The shim counts datagrams its bypass sockets move through the kernel.
   KernelPathCounters& kernel_path() { return kernel_path_; }
-  // Current totals (stack, backend, kernel path, pollers).
-  stats::Totals totals() const;
 
  private:
   Engine() = default;
