@@ -249,7 +249,8 @@ std::unique_ptr<Engine> Engine::start(const Config& config, std::string* error) 
     id.mtu = e->stack_->mtu();
     std::string stats_error;
     if (!e->live_stats_->open_region(id, &stats_error)) {
-      log(LogLevel::kWarn, "DPDKUDP_STATS: %s; dpdkudp-stat will not see this process", stats_error.c_str());
+      log(LogLevel::kWarn, "DPDKUDP_STATS: %s; dpdkudp-stat will not see this process (DPDKUDP_STATS=0 turns this off)",
+          stats_error.c_str());
     }
   }
   // Shared AF_XDP leaves ARP to the kernel, so the stack never sees the

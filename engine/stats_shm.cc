@@ -137,6 +137,12 @@ Snapshot read_region(pid_t pid) {
   }
   auto* shared = static_cast<Region*>(p);
   uint64_t magic = std::atomic_ref<uint64_t>(shared->magic).load(std::memory_order_acquire);
+  if (magic == 0) {  // created a moment ago: the header is not written yet
+    munmap(p, map_len);
+    snap.status = ReadStatus::kBusy;
+    snap.error = path_error(name, "being created; try again");
+    return snap;
+  }
   uint32_t version = magic == kMagic ? shared->version : 0;
   if (magic != kMagic || version != kVersion || map_len < sizeof(Region) || shared->size != sizeof(Region)) {
     munmap(p, map_len);
