@@ -1,6 +1,5 @@
 #include "engine/stats.h"
 
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -50,8 +49,14 @@ bool LiveStats::open_region(const StatsIdentity& id, std::string* error) {
   if (!writer_.open(error)) return false;
   stats::Region* r = writer_.region();
   writer_.begin_update();
-  char comm[17] = {};
-  prctl(PR_GET_NAME, comm);
+  // The process's name (its main thread's), whichever thread starts us.
+  std::string comm;
+  if (FILE* f = std::fopen("/proc/self/comm", "re")) {
+    char buf[64] = {};
+    if (std::fgets(buf, sizeof buf, f) != nullptr) comm = buf;
+    std::fclose(f);
+  }
+  while (!comm.empty() && (comm.back() == '\n' || comm.back() == '\r')) comm.pop_back();
   put(r->comm, comm);
   put(r->backend, id.backend);
   put(r->mode, id.mode);
