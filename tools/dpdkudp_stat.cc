@@ -122,10 +122,21 @@ Rates rates(const st::Region& now, const st::Region* prev) {
   return out;
 }
 
+// The poller publishes at every timer tick (50 ms), busy or idle: a live
+// process whose region is older than this has a poller that is not running
+// (the process is stopped, the poller is stuck, or the program exec'd).
+constexpr double kStalledAfterS = 1.0;
+
+bool stalled(const st::Region& r, bool stale) {
+  return !stale && r.updated_unix_ns != 0 && seconds_since(r.updated_unix_ns) > kStalledAfterS;
+}
+
 void print_text(const st::Region& r, bool stale, const Rates& rt) {
   const st::Totals& t = r.totals;
-  std::printf("pid %d (%s)%s  backend=%s mode=%s iface=%s ip=%s mtu=%u queues=%u\n", r.pid, r.comm,
-              stale ? " [gone: last values]" : "", r.backend, r.mode, r.iface, r.address, r.mtu, r.queues);
+  std::printf("pid %d (%s)%s%s  backend=%s mode=%s iface=%s ip=%s mtu=%u queues=%u\n", r.pid, r.comm,
+              stale ? " [gone: last values]" : "",
+              stalled(r, stale) ? " [not updating: process stopped, poller stuck, or exec'd]" : "", r.backend,
+              r.mode, r.iface, r.address, r.mtu, r.queues);
   if (r.description[0] != '\0') std::printf("  device     %s\n", r.description);
   std::printf("  up %.1fs, updated %.2fs ago\n",
               r.started_unix_ns ? static_cast<double>(r.updated_unix_ns - r.started_unix_ns) / 1e9 : 0.0,
@@ -175,9 +186,10 @@ void print_text(const st::Region& r, bool stale, const Rates& rt) {
 void print_json(const st::Region& r, bool stale, const Rates& rt) {
   const st::Totals& t = r.totals;
   Hierarchy h = hierarchy(r);
-  std::printf("{\"pid\":%d,\"comm\":\"%s\",\"alive\":%s,\"backend\":\"%s\",\"mode\":\"%s\",\"iface\":\"%s\","
-              "\"address\":\"%s\",\"mtu\":%u,\"queues\":%u,\"device\":\"%s\",\"updated_age_s\":%.3f,",
-              r.pid, json_escape(r.comm).c_str(), stale ? "false" : "true", json_escape(r.backend).c_str(),
+  std::printf("{\"pid\":%d,\"comm\":\"%s\",\"alive\":%s,\"updating\":%s,\"backend\":\"%s\",\"mode\":\"%s\","
+              "\"iface\":\"%s\",\"address\":\"%s\",\"mtu\":%u,\"queues\":%u,\"device\":\"%s\",\"updated_age_s\":%.3f,",
+              r.pid, json_escape(r.comm).c_str(), stale ? "false" : "true",
+              stale || stalled(r, stale) ? "false" : "true", json_escape(r.backend).c_str(),
               json_escape(r.mode).c_str(), json_escape(r.iface).c_str(), json_escape(r.address).c_str(), r.mtu,
               r.queues, json_escape(r.description).c_str(), seconds_since(r.updated_unix_ns));
   if (rt.valid) {

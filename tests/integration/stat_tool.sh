@@ -27,7 +27,7 @@ echo "$json"
 import json, sys
 d = json.loads(sys.argv[1])
 pid = int(sys.argv[2])
-assert d["pid"] == pid and d["alive"] is True, d
+assert d["pid"] == pid and d["alive"] is True and d["updating"] is True, d
 assert d["backend"] == "af_packet" and d["mode"] == "dedicated", d
 t = d["totals"]
 assert t["udp_delivered"] >= 500 and t["udp_sent"] >= 500, t
@@ -64,6 +64,16 @@ pass "dpdkudp-stat --watch shows the live rate ($rates pps rx at 5000/s offered)
 grep -q '^\[PERF\] dpdkudp pid=[0-9]* interval=' "$LOGDIR/echo.err" || fail "no [PERF] line with DPDKUDP_PERF_INTERVAL=1: $(cat "$LOGDIR/echo.err")"
 perf=$(grep '^\[PERF\]' "$LOGDIR/echo.err" | sort -t= -k4 | tail -1)
 pass "DPDKUDP_PERF_INTERVAL=1 prints [PERF] lines: $perf"
+
+# A stopped process (its poller not running) is flagged, and recovers.
+kill -STOP "$PID"
+sleep 1.5
+stopped=$("$STAT" "$PID")
+kill -CONT "$PID"
+echo "$stopped" | grep -q "^pid $PID (dpdkudp-bench) \[not updating" || fail "a stopped process is not flagged: $stopped"
+sleep 0.5
+"$STAT" "$PID" --json | grep -q '"alive":true,"updating":true' || fail "not updating again after SIGCONT"
+pass "a stopped process shows as not updating, and as updating again after SIGCONT"
 
 # SIGKILL: the region outlives the process, is shown as gone, --clean removes it.
 kill_server
