@@ -172,17 +172,15 @@ void LiveStats::on_tick(uint64_t mono_ns) {
 std::string LiveStats::perf_line(const stats::Totals& now, const stats::Totals& prev, uint64_t interval_ns,
                                  size_t sockets) {
   auto d = [&](uint64_t stats::Totals::*f) { return now.*f - prev.*f; };
-  auto drop = [&](stack::DropReason r) {
-    size_t i = static_cast<size_t>(r);
-    return now.drops[i] - prev.drops[i];
-  };
-  uint64_t checksum = drop(stack::DropReason::kIpChecksum) + drop(stack::DropReason::kUdpChecksum) +
-                      drop(stack::DropReason::kIcmpChecksum);
-  uint64_t malformed = drop(stack::DropReason::kEthTruncated) + drop(stack::DropReason::kArpMalformed) +
-                       drop(stack::DropReason::kIpMalformed) + drop(stack::DropReason::kUdpMalformed) +
-                       drop(stack::DropReason::kIcmpMalformed);
-  uint64_t sockbuf = drop(stack::DropReason::kSocketBufferFull);
-  uint64_t arp = drop(stack::DropReason::kArpUnresolved);
+  uint64_t delta[stack::kDropReasonCount];
+  for (size_t i = 0; i < stack::kDropReasonCount; ++i) delta[i] = now.drops[i] - prev.drops[i];
+  const stats::DropClassTotals c = stats::drops_by_class(delta, stack::kDropReasonCount, [](size_t i) {
+    return stack::drop_reason_name(static_cast<stack::DropReason>(i));
+  });
+  uint64_t checksum = c[stats::DropClass::kChecksum];
+  uint64_t malformed = c[stats::DropClass::kMalformed];
+  uint64_t sockbuf = c[stats::DropClass::kSocketBufferFull];
+  uint64_t arp = c[stats::DropClass::kArpUnresolved];
   uint64_t all = sum_drops(now) - sum_drops(prev);
   char buf[512];
   std::snprintf(buf, sizeof buf,

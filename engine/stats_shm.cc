@@ -37,6 +37,30 @@ std::string path_error(const std::string& name, const std::string& what) {
 
 }  // namespace
 
+DropClass drop_class(std::string_view reason) {
+  struct Entry {
+    std::string_view name;
+    DropClass cls;
+  };
+  static constexpr Entry kTable[] = {
+      {"eth_truncated", DropClass::kMalformed},        {"arp_malformed", DropClass::kMalformed},
+      {"ip_malformed", DropClass::kMalformed},         {"udp_malformed", DropClass::kMalformed},
+      {"icmp_malformed", DropClass::kMalformed},       {"ip_martian_source", DropClass::kMalformed},
+      {"ip_checksum", DropClass::kChecksum},           {"udp_checksum", DropClass::kChecksum},
+      {"icmp_checksum", DropClass::kChecksum},         {"eth_not_for_us", DropClass::kNotForUs},
+      {"ip_not_ours", DropClass::kNotForUs},           {"vlan_mismatch", DropClass::kNotForUs},
+      {"eth_unsupported", DropClass::kUnsupported},    {"ip_unknown_protocol", DropClass::kUnsupported},
+      {"icmp_unhandled", DropClass::kUnsupported},     {"ip_fragment", DropClass::kFragment},
+      {"udp_no_socket", DropClass::kNoSocket},         {"socket_buffer_full", DropClass::kSocketBufferFull},
+      {"arp_unresolved", DropClass::kArpUnresolved},   {"tx_no_buffer", DropClass::kTxFailed},
+      {"tx_ring_full", DropClass::kTxFailed},          {"tx_no_route", DropClass::kTxFailed},
+  };
+  for (const Entry& e : kTable) {
+    if (e.name == reason) return e.cls;
+  }
+  return DropClass::kUnclassified;
+}
+
 uint64_t process_start_ticks(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string line;

@@ -15,12 +15,14 @@
 
 #include <sys/types.h>
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
@@ -96,6 +98,39 @@ struct Region {
 
 static_assert(std::atomic_ref<uint64_t>::is_always_lock_free, "the sequence lock must work across processes");
 static_assert(std::is_trivially_copyable_v<Region>);
+
+// ---- the drop hierarchy ----
+
+// Where a drop reason sits on a datagram's way from the wire to the
+// application. One table, by reason name, for dpdkudp-stat (which reads the
+// names a region carries), the [PERF] line and the shim's exit line.
+enum class DropClass : uint8_t {
+  kMalformed,
+  kChecksum,
+  kNotForUs,
+  kUnsupported,
+  kFragment,
+  kNoSocket,
+  kSocketBufferFull,
+  kArpUnresolved,
+  kTxFailed,
+  kUnclassified,  // a name this build does not know
+  kCount,
+};
+inline constexpr size_t kDropClassCount = static_cast<size_t>(DropClass::kCount);
+DropClass drop_class(std::string_view reason);
+
+struct DropClassTotals {
+  std::array<uint64_t, kDropClassCount> n{};
+  uint64_t operator[](DropClass c) const { return n[static_cast<size_t>(c)]; }
+};
+// Sums counts[0..count) by the class of name_of(i).
+template <typename NameOf>
+DropClassTotals drops_by_class(const uint64_t* counts, size_t count, NameOf&& name_of) {
+  DropClassTotals t;
+  for (size_t i = 0; i < count; ++i) t.n[static_cast<size_t>(drop_class(name_of(i)))] += counts[i];
+  return t;
+}
 
 // ---- writer side (the engine) ----
 

@@ -11,6 +11,7 @@
 #include <mutex>
 
 #include "engine/log.h"
+#include "engine/stats_shm.h"
 #include "preload/real.h"
 #include "preload/shim_socket.h"
 
@@ -44,8 +45,11 @@ void stop_engine_at_exit() {
   auto c = g_engine->stack().counters();
   uint64_t drops = 0;
   for (uint64_t d : c.drops) drops += d;
-  uint64_t tx_drops = c.drop(stack::DropReason::kTxNoBuffer) + c.drop(stack::DropReason::kTxRingFull) +
-                      c.drop(stack::DropReason::kTxNoRoute) + c.drop(stack::DropReason::kArpUnresolved);
+  const engine::stats::DropClassTotals classes = engine::stats::drops_by_class(
+      c.drops.data(), c.drops.size(),
+      [](size_t i) { return stack::drop_reason_name(static_cast<stack::DropReason>(i)); });
+  uint64_t tx_drops =
+      classes[engine::stats::DropClass::kTxFailed] + classes[engine::stats::DropClass::kArpUnresolved];
   engine::log(engine::LogLevel::kInfo,
               "exit: rx_frames=%llu tx_frames=%llu udp_delivered=%llu udp_sent=%llu arp_replies=%llu "
               "icmp_echo_replies=%llu drops=%llu tx_drops=%llu",

@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
@@ -18,6 +19,7 @@
 #include <ctime>
 #include <map>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -57,13 +59,6 @@ std::string json_escape(const char* s) {
   return out;
 }
 
-uint64_t drop(const st::Region& r, const char* name) {
-  for (uint32_t i = 0; i < r.drop_reason_count && i < st::kMaxDropReasons; ++i) {
-    if (std::strncmp(r.drop_names[i], name, st::kDropNameLen) == 0) return r.totals.drops[i];
-  }
-  return 0;
-}
-
 // The drop hierarchy, outermost first: where a datagram can be lost on its
 // way from the wire to the application.
 struct Hierarchy {
@@ -78,16 +73,19 @@ Hierarchy hierarchy(const st::Region& r) {
   h.nic_missed = t.nic_rx_missed;
   h.nic_no_buffer = t.nic_rx_no_buffer;
   h.nic_errors = t.nic_rx_errors;
-  h.malformed = drop(r, "eth_truncated") + drop(r, "arp_malformed") + drop(r, "ip_malformed") +
-                drop(r, "udp_malformed") + drop(r, "icmp_malformed") + drop(r, "ip_martian_source");
-  h.checksum = drop(r, "ip_checksum") + drop(r, "udp_checksum") + drop(r, "icmp_checksum");
-  h.not_for_us = drop(r, "eth_not_for_us") + drop(r, "ip_not_ours") + drop(r, "vlan_mismatch");
-  h.unsupported = drop(r, "eth_unsupported") + drop(r, "ip_unknown_protocol") + drop(r, "icmp_unhandled");
-  h.fragments = drop(r, "ip_fragment");
-  h.no_socket = drop(r, "udp_no_socket");
-  h.socket_buffer_full = drop(r, "socket_buffer_full");
-  h.arp_unresolved = drop(r, "arp_unresolved");
-  h.tx_failed = drop(r, "tx_no_buffer") + drop(r, "tx_ring_full") + drop(r, "tx_no_route");
+  const uint32_t reasons = std::min<uint32_t>(r.drop_reason_count, st::kMaxDropReasons);
+  const st::DropClassTotals c = st::drops_by_class(t.drops, reasons, [&](size_t i) {
+    return std::string_view(r.drop_names[i], strnlen(r.drop_names[i], st::kDropNameLen));
+  });
+  h.malformed = c[st::DropClass::kMalformed];
+  h.checksum = c[st::DropClass::kChecksum];
+  h.not_for_us = c[st::DropClass::kNotForUs];
+  h.unsupported = c[st::DropClass::kUnsupported];
+  h.fragments = c[st::DropClass::kFragment];
+  h.no_socket = c[st::DropClass::kNoSocket];
+  h.socket_buffer_full = c[st::DropClass::kSocketBufferFull];
+  h.arp_unresolved = c[st::DropClass::kArpUnresolved];
+  h.tx_failed = c[st::DropClass::kTxFailed];
   return h;
 }
 

@@ -153,6 +153,18 @@ TEST(StatsRegion, ForeignOrTruncatedObjectsAreRefusedWithAReason) {
   EXPECT_EQ(stats::read_region(getpid()).status, stats::ReadStatus::kMissing);
 }
 
+// The tool, the [PERF] line and the exit line classify drops by name: a
+// reason renamed or added without a class would fall out of the hierarchy.
+TEST(StatsRegion, EveryDropReasonHasAClass) {
+  for (size_t i = 0; i < stack::kDropReasonCount; ++i) {
+    std::string_view name = stack::drop_reason_name(static_cast<stack::DropReason>(i));
+    EXPECT_NE(stats::drop_class(name), stats::DropClass::kUnclassified) << name;
+  }
+  EXPECT_EQ(stats::drop_class("no_such_reason"), stats::DropClass::kUnclassified);
+  EXPECT_EQ(stats::drop_class("ip_martian_source"), stats::DropClass::kMalformed);
+  EXPECT_EQ(stats::drop_class("arp_unresolved"), stats::DropClass::kArpUnresolved);
+}
+
 TEST(StatsRegion, PerfLineGivesRatesOverTheIntervalAndTheDropBreakdown) {
   stats::Totals prev{}, now{};
   now.rx_frames = 20'000;
