@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
-#include <ctime>
 
 #include "engine/poller.h"
 
@@ -17,12 +16,6 @@ void put(char (&dst)[N], const std::string& s) {
   size_t n = std::min(s.size(), N - 1);
   std::memcpy(dst, s.data(), n);
   dst[n] = '\0';
-}
-
-uint64_t realtime_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
 }
 
 uint64_t sum_drops(const stats::Totals& t) {
@@ -65,7 +58,7 @@ bool LiveStats::open_region(const StatsIdentity& id, std::string* error) {
   put(r->description, id.description);
   r->mtu = id.mtu;
   r->queues = static_cast<uint32_t>(pollers_.size());
-  r->started_unix_ns = realtime_ns();
+  r->started_unix_ns = stack_.clock().realtime_ns();
   static_assert(stack::kDropReasonCount <= stats::kMaxDropReasons);
   r->drop_reason_count = static_cast<uint32_t>(stack::kDropReasonCount);
   for (size_t i = 0; i < stack::kDropReasonCount; ++i) {
@@ -108,9 +101,7 @@ void LiveStats::collect(stats::Totals* t) const {
   for (size_t i = 0; i < stack::kDropReasonCount; ++i) t->drops[i] = c.drops[i];
 }
 
-void LiveStats::publish(uint64_t mono_ns) {
-  stats::Totals totals;
-  collect(&totals);
+void LiveStats::publish(const stats::Totals& totals, uint64_t mono_ns) {
   stats::Region* r = writer_.region();
   writer_.begin_update();
   r->totals = totals;
@@ -143,23 +134,24 @@ void LiveStats::publish(uint64_t mono_ns) {
   });
   r->socket_count = count;
   r->sockets_shown = shown;
-  r->updated_unix_ns = realtime_ns();
+  r->updated_unix_ns = stack_.clock().realtime_ns();
   r->updated_mono_ns = mono_ns;
   writer_.end_update();
 }
 
 void LiveStats::on_tick(uint64_t mono_ns) {
-  if (writer_.is_open()) publish(mono_ns);
-  if (perf_interval_ns_ == 0) return;
-  if (next_perf_ns_ == 0) {
-    collect(&last_perf_);
+  const bool perf_due = perf_interval_ns_ != 0 && mono_ns >= next_perf_ns_;
+  if (!writer_.is_open() && !perf_due) return;
+  stats::Totals now;
+  collect(&now);  // once a tick, for both
+  if (writer_.is_open()) publish(now, mono_ns);
+  if (!perf_due) return;
+  if (next_perf_ns_ == 0) {  // the first tick starts the first interval
+    last_perf_ = now;
     last_perf_ns_ = mono_ns;
     next_perf_ns_ = mono_ns + perf_interval_ns_;
     return;
   }
-  if (mono_ns < next_perf_ns_) return;
-  stats::Totals now;
-  collect(&now);
   std::string line = perf_line(now, last_perf_, mono_ns - last_perf_ns_, stack_.open_sockets()) + "\n";
   // The poller is an engine thread: this write goes straight to libc.
   ssize_t ignored = ::write(STDERR_FILENO, line.data(), line.size());

@@ -49,15 +49,15 @@ class LiveStats {
   void close_region() { writer_.close(); }
   // Queue 0's timer tick.
   void on_tick(uint64_t mono_ns);
-  // Fills t with the current totals (also for the exit line).
-  void collect(stats::Totals* t) const;
   // One [PERF] line: rates over the interval since `prev` (taken
   // interval_ns earlier).
   static std::string perf_line(const stats::Totals& now, const stats::Totals& prev, uint64_t interval_ns,
                                size_t sockets);
 
  private:
-  void publish(uint64_t mono_ns);
+  // The stack's, the backend's, the kernel path's and the pollers' counters.
+  void collect(stats::Totals* t) const;
+  void publish(const stats::Totals& totals, uint64_t mono_ns);
 
   stack::Stack& stack_;
   Backend& backend_;

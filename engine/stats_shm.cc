@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -24,8 +23,6 @@ std::string shm_name(pid_t pid) {
   std::snprintf(buf, sizeof buf, "/%s%d", kShmPrefix, static_cast<int>(pid));
   return buf;
 }
-
-uint64_t& seq_of(Region* r) { return r->seq; }
 
 // "/dev/shm/dpdkudp.<pid>: <what>" (snprintf: GCC 12 misreports chains of
 // std::string operator+ under -Werror=restrict).
@@ -116,13 +113,13 @@ bool Writer::open(std::string* error) {
 }
 
 void Writer::begin_update() {
-  std::atomic_ref<uint64_t> seq(seq_of(region_));
+  std::atomic_ref<uint64_t> seq(region_->seq);
   seq.store(seq.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   std::atomic_thread_fence(std::memory_order_release);
 }
 
 void Writer::end_update() {
-  std::atomic_ref<uint64_t> seq(seq_of(region_));
+  std::atomic_ref<uint64_t> seq(region_->seq);
   seq.store(seq.load(std::memory_order_relaxed) + 1, std::memory_order_release);
 }
 
