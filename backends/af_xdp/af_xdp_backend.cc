@@ -1,7 +1,6 @@
 #include "backends/af_xdp/af_xdp_backend.h"
 
 #include <arpa/inet.h>
-#include <linux/if_xdp.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -19,6 +18,7 @@
 namespace dpdkudp {
 
 using af_xdp::ErrorSink;
+using af_xdp::UniqueFd;
 
 namespace {
 
@@ -26,8 +26,47 @@ constexpr uint32_t kTxOffloadFlags = kTxIpv4Csum | kTxUdpCsum | kTxVlanInsert;
 constexpr uint32_t kDefaultPoolSize = 8192;
 constexpr uint32_t kPoolHeadroom = 128;
 constexpr uint32_t kEthernetHeaderLen = 14;
+constexpr int kJoinAttemptsWhileHubMoves = 100;  // x 20 ms
 
 uint64_t steer_key(uint32_t addr, uint16_t port) { return (uint64_t{addr} << 16) | port; }
+
+std::string ipv4_text(uint32_t network_order) {
+  char buf[INET_ADDRSTRLEN] = {};
+  ::inet_ntop(AF_INET, &network_order, buf, sizeof(buf));
+  return buf;
+}
+
+// Maps one ring of an XSK and fills libxdp's ring view of it (the view's
+// inline helpers then work as on a ring libxdp made itself).
+template <typename Ring>
+bool map_ring(int fd, uint64_t pgoff, const xdp_ring_offset& off, uint32_t entries,
+              size_t entry_size, bool producer, Ring* ring, std::pair<void*, size_t>* map) {
+  const size_t len = off.desc + entries * entry_size;
+  void* mem = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
+                     static_cast<off_t>(pgoff));
+  if (mem == MAP_FAILED) {
+    return false;
+  }
+  *map = {mem, len};
+  auto* base = static_cast<uint8_t*>(mem);
+  ring->mask = entries - 1;
+  ring->size = entries;
+  ring->producer = reinterpret_cast<uint32_t*>(base + off.producer);
+  ring->consumer = reinterpret_cast<uint32_t*>(base + off.consumer);
+  ring->ring = base + off.desc;
+  ring->flags = reinterpret_cast<uint32_t*>(base + off.flags);
+  ring->cached_prod = __atomic_load_n(ring->producer, __ATOMIC_ACQUIRE);
+  ring->cached_cons = __atomic_load_n(ring->consumer, __ATOMIC_ACQUIRE);
+  if (producer) {
+    ring->cached_cons += entries;  // libxdp's convention for producer rings
+  }
+  return true;
+}
+
+bool set_ring_size(int fd, int opt, uint32_t entries) {
+  const int n = static_cast<int>(entries);
+  return ::setsockopt(fd, SOL_XDP, opt, &n, sizeof(n)) == 0;
+}
 
 }  // namespace
 
@@ -70,30 +109,87 @@ std::unique_ptr<AfXdpBackend> AfXdpBackend::open(const AfXdpConfig& config, std:
     return nullptr;
   }
 
-  auto lock = af_xdp::InterfaceLock::acquire(config.iface, err);
-  if (!lock) {
-    return nullptr;
+  for (int attempt = 0;; ++attempt) {
+    std::unique_ptr<AfXdpBackend> backend;
+    try {
+      backend.reset(new AfXdpBackend(config, *info));
+    } catch (const std::bad_alloc&) {
+      err.fail("out of memory for the packet buffers");
+      return nullptr;
+    } catch (const std::exception& e) {
+      err.fail(std::string("packet pool: ") + e.what());
+      return nullptr;
+    }
+    // From here on the destructor undoes whatever part was done.
+    af_xdp::GroupHandles handles;
+    switch (af_xdp::GroupHub::join(config.iface, &backend->hub_, &handles, err)) {
+      case af_xdp::GroupHub::Join::kFailed: return nullptr;
+      case af_xdp::GroupHub::Join::kMember:
+        if (!backend->join(config, std::move(handles), err)) {
+          return nullptr;
+        }
+        break;
+      case af_xdp::GroupHub::Join::kFounder: {
+        bool retry = false;
+        if (!backend->found(config, err, log, &retry)) {
+          // Our program held by a bpf_link of live processes: a group
+          // whose hub is moving to another member. Join it once it has.
+          if (retry && attempt < kJoinAttemptsWhileHubMoves) {
+            backend.reset();
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            continue;
+          }
+          return nullptr;
+        }
+        break;
+      }
+    }
+    if (!backend->publish(config, err)) {
+      return nullptr;
+    }
+    return backend;
   }
-  auto program = af_xdp::XdpProgram::attach(config.iface, info->ifindex, config.mode,
-                                            config.attach, err, log);
-  if (!program) {
-    return nullptr;
-  }
+}
 
-  std::unique_ptr<AfXdpBackend> backend;
-  try {
-    backend.reset(new AfXdpBackend(config, *info, std::move(*lock), std::move(program)));
-  } catch (const std::bad_alloc&) {
-    err.fail("out of memory for the packet buffers");
-    return nullptr;
-  } catch (const std::exception& e) {
-    err.fail(std::string("packet pool: ") + e.what());
-    return nullptr;
+AfXdpBackend::AfXdpBackend(const AfXdpConfig& config, const af_xdp::InterfaceInfo& info)
+    : info_(info),
+      iface_(config.iface),
+      owner_pid_(static_cast<uint32_t>(::getpid())),
+      ring_size_(config.ring_size),
+      queue_count_(config.queues) {
+  caps_.mtu = info.mtu;
+  caps_.rx_queues = config.queues;
+  caps_.tx_queues = config.queues;
+  caps_.max_frame = std::min(info.mtu + kMaxFrameOverMtu, kFrameSize - kTxHeadroom);
+  queues_ = std::make_unique<Queue[]>(queue_count_);
+  const uint32_t buffer = (kPoolHeadroom + caps_.max_frame + 63) / 64 * 64;
+  pool_ = std::make_unique<PacketPool>(PacketPoolConfig{
+      config.pool_size != 0 ? config.pool_size : kDefaultPoolSize,
+      std::max<uint32_t>(2048, buffer), kPoolHeadroom});
+}
+
+bool AfXdpBackend::found(const AfXdpConfig& config, const ErrorSink& err,
+                         const af_xdp::LibLogCapture& log, bool* retry_as_member) {
+  program_ = af_xdp::XdpProgram::attach(config.iface, info_.ifindex, config.mode, config.attach,
+                                        err, log, retry_as_member);
+  if (!program_) {
+    return false;
   }
-  // From here on the destructor undoes everything.
-  if (!backend->map_umem(err)) {
-    return nullptr;
+  native_ = program_->native();
+  region_ = af_xdp::GroupRegion::create(queue_count_, ring_size_, err);
+  if (!region_) {
+    return false;
   }
+  const int slot = region_->claim_slot();
+  if (slot < 0) {
+    return err.fail("no member slot in a fresh AF_XDP group");
+  }
+  slot_ = static_cast<uint32_t>(slot);
+  has_slot_ = true;
+  area_ = region_->umem();
+  tx_first_frame_ = region_->tx_first_frame();
+  tx_count_ = region_->tx_frames();
+  tx_pkts_ = std::make_unique<Packet[]>(tx_count_);
 
   // Zero-copy needs driver support and native mode; copy mode works on
   // every interface. The first socket's bind decides for all.
@@ -107,147 +203,219 @@ std::unique_ptr<AfXdpBackend> AfXdpBackend::open(const AfXdpConfig& config, std:
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     e = EOPNOTSUPP;
-    if (backend->native_ && config.zero_copy) {
-      e = backend->create_sockets(XDP_ZEROCOPY | XDP_USE_NEED_WAKEUP, &what);
-      backend->zero_copy_ = e == 0;
+    if (native_ && config.zero_copy) {
+      e = create_sockets(XDP_ZEROCOPY | XDP_USE_NEED_WAKEUP, {}, &what);
+      zero_copy_ = e == 0;
     }
     if (e != 0 && e != EBUSY) {
-      e = backend->create_sockets(XDP_COPY | XDP_USE_NEED_WAKEUP, &what);
+      e = create_sockets(XDP_COPY | XDP_USE_NEED_WAKEUP, {}, &what);
     }
   }
   if (e != 0) {
     if (e == EBUSY) {
-      err.fail(what + ": busy (another AF_XDP socket is bound to that queue)");
-    } else if (e == EPERM || e == EACCES) {
-      err.fail("permission denied creating AF_XDP sockets (needs CAP_NET_RAW and CAP_IPC_LOCK)");
-    } else if (e == EINVAL && what.find("bind") != std::string::npos) {
-      err.fail_errno(what + " (queue out of range, or the driver refuses AF_XDP)", e);
-    } else {
-      err.fail_errno(what, e);
+      return err.fail(what + ": busy (another AF_XDP socket is bound to that queue)");
     }
-    return nullptr;
+    if (e == EPERM || e == EACCES) {
+      return err.fail(
+          "permission denied creating AF_XDP sockets (needs CAP_NET_RAW and CAP_IPC_LOCK)");
+    }
+    if (e == EINVAL && what.find("bind") != std::string::npos) {
+      return err.fail_errno(what + " (queue out of range, or the driver refuses AF_XDP)", e);
+    }
+    return err.fail_errno(what, e);
   }
 
-  // Publish: sockets into the XSKMAP, then the configuration.
-  const int xsks_fd = backend->program_->xsks_fd();
-  for (uint32_t q = 0; q < backend->queue_count_; ++q) {
-    const int fd = backend->queues_[q].fd;
-    const int r = bpf_map_update_elem(xsks_fd, &q, &fd, BPF_ANY);
-    if (r != 0) {
-      err.fail_errno("putting the XSK of queue " + std::to_string(q) + " in the XSKMAP", r);
-      return nullptr;
-    }
-  }
-  af_xdp::SteerConfig steer{};
-  steer.owner_pid = backend->owner_pid_;
-  steer.dedicated = config.dedicated ? 1 : 0;
-  steer.ipv4 = htonl(config.ipv4);
-  const uint32_t zero = 0;
-  if (const int r = bpf_map_update_elem(backend->program_->config_fd(), &zero, &steer, BPF_ANY);
-      r != 0) {
-    err.fail_errno("writing the XDP program's configuration", r);
-    return nullptr;
-  }
-  if (config.pin_maps) {
-    backend->program_->pin_maps(af_xdp::pin_dir_for(config.iface));
-  }
-
-  std::string& desc = backend->mode_description_;
-  desc = backend->native_ ? "native" : "generic";
-  desc += backend->zero_copy_ ? " zero-copy" : " copy";
-  switch (backend->program_->way()) {
+  std::string& desc = mode_description_;
+  desc = native_ ? "native" : "generic";
+  desc += zero_copy_ ? " zero-copy" : " copy";
+  switch (program_->way()) {
     case af_xdp::XdpProgram::Way::kLink: break;
     case af_xdp::XdpProgram::Way::kLibxdpDispatcher: desc += ", libxdp dispatcher"; break;
     case af_xdp::XdpProgram::Way::kLibxdpLegacy: desc += ", libxdp legacy"; break;
   }
-  return backend;
-}
-
-AfXdpBackend::AfXdpBackend(const AfXdpConfig& config, const af_xdp::InterfaceInfo& info,
-                           af_xdp::InterfaceLock lock,
-                           std::unique_ptr<af_xdp::XdpProgram> program)
-    : info_(info),
-      iface_(config.iface),
-      owner_pid_(static_cast<uint32_t>(::getpid())),
-      ring_size_(config.ring_size),
-      native_(program->native()),
-      lock_(std::move(lock)),
-      program_(std::move(program)),
-      queue_count_(config.queues) {
-  caps_.mtu = info.mtu;
-  caps_.rx_queues = config.queues;
-  caps_.tx_queues = config.queues;
-  caps_.max_frame = std::min(info.mtu + kMaxFrameOverMtu, kFrameSize - kTxHeadroom);
-
-  tx_count_ = 2 * ring_size_;
-  tx_first_frame_ = uint64_t{queue_count_} * kRxFramesPerRingSlot * ring_size_;
-  tx_pkts_ = std::make_unique<Packet[]>(tx_count_);
-  tx_free_ = std::make_unique<pair::BoundedMpmcRing<uint32_t>>(size_t{tx_count_} * 2);
-  for (uint32_t i = 0; i < tx_count_; ++i) {
-    tx_free_->try_push(i);
+  af_xdp::GroupHeader& h = region_->header();
+  h.native = native_ ? 1 : 0;
+  h.zero_copy = zero_copy_ ? 1 : 0;
+  std::snprintf(h.mode_description, sizeof(h.mode_description), "%s", desc.c_str());
+  if (config.pin_maps && program_->pin_maps(af_xdp::pin_dir_for(config.iface))) {
+    pin_dir_ = program_->pin_dir();
+    std::snprintf(h.pin_dir, sizeof(h.pin_dir), "%s", pin_dir_.c_str());
   }
-  queues_ = std::make_unique<Queue[]>(queue_count_);
-  for (uint16_t q = 0; q < queue_count_; ++q) {
-    queues_[q].rx_first_frame = uint64_t{q} * kRxFramesPerRingSlot * ring_size_;
-    queues_[q].fill_pending.reserve(size_t{kRxFramesPerRingSlot} * ring_size_);
+  for (uint32_t q = 0; q < queue_count_; ++q) {
+    lock_queue(q);
+    refill_locked(q);
+    region_->unlock_queue(q);
   }
-  const uint32_t buffer = (kPoolHeadroom + caps_.max_frame + 63) / 64 * 64;
-  pool_ = std::make_unique<PacketPool>(PacketPoolConfig{
-      config.pool_size != 0 ? config.pool_size : kDefaultPoolSize,
-      std::max<uint32_t>(2048, buffer), kPoolHeadroom});
-}
-
-bool AfXdpBackend::map_umem(const ErrorSink& err) {
-  area_size_ = (tx_first_frame_ + tx_count_) * kFrameSize;
-  void* area = ::mmap(nullptr, area_size_, PROT_READ | PROT_WRITE,
-                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-  if (area == MAP_FAILED) {
-    const int e = errno;
-    const size_t mib = area_size_ >> 20;
-    area_size_ = 0;
-    return err.fail_errno("mapping " + std::to_string(mib) + " MiB of UMEM", e);
-  }
-  area_ = static_cast<uint8_t*>(area);
-  // A fork child must not share (or copy) the frames the kernel writes.
-  ::madvise(area_, area_size_, MADV_DONTFORK);
   return true;
 }
 
-int AfXdpBackend::create_sockets(uint16_t bind_flags, std::string* what) {
-  xsk_umem_config umem_config{};
-  umem_config.fill_size = ring_size_;
-  umem_config.comp_size = ring_size_;
-  umem_config.frame_size = kFrameSize;
-  umem_config.frame_headroom = 0;
-  umem_config.flags = 0;
-  Queue& first = queues_[0];
-  int r = xsk_umem__create(&umem_, area_, area_size_, &first.fill, &first.comp, &umem_config);
-  if (r != 0) {
-    umem_ = nullptr;
-    *what = "registering the UMEM";
-    return -r;
+bool AfXdpBackend::join(const AfXdpConfig& config, af_xdp::GroupHandles handles,
+                        const ErrorSink& err) {
+  handles_ = std::move(handles);
+  region_ = af_xdp::GroupRegion::attach(std::move(handles_.memfd), err);
+  if (!region_) {
+    return false;
   }
-  xsk_socket_config socket_config{};
-  socket_config.rx_size = ring_size_;
-  socket_config.tx_size = ring_size_;
-  socket_config.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD;
-  socket_config.xdp_flags = 0;
-  socket_config.bind_flags = bind_flags;
+  const af_xdp::GroupHeader& h = region_->header();
+  const std::string founder = "pid " + std::to_string(h.founder_pid);
+  if (h.queues != queue_count_ || handles_.queue_xsks.size() != queue_count_) {
+    return err.fail("shares AF_XDP with " + founder + ", which uses " +
+                    std::to_string(h.queues) + " queue(s); DPDKUDP_QUEUES=" +
+                    std::to_string(queue_count_) + " must match");
+  }
+  native_ = h.native != 0;
+  if ((config.mode == XdpMode::kNative && !native_) ||
+      (config.mode == XdpMode::kGeneric && native_)) {
+    return err.fail("shares AF_XDP with " + founder + ", which runs in " +
+                    (native_ ? "native" : "generic") + " mode; DPDKUDP_XDP_MODE=" +
+                    std::string(to_string(config.mode)) + " cannot join it");
+  }
+  zero_copy_ = h.zero_copy != 0;
+  ring_size_ = h.ring_size;  // the group's rings: one fill ring per queue for all
+  region_->reclaim_dead(af_xdp::monotonic_ns());
+  const int slot = region_->claim_slot();
+  if (slot < 0) {
+    return err.fail("AF_XDP: " + std::to_string(af_xdp::kMaxMembers) +
+                    " processes already share this interface");
+  }
+  slot_ = static_cast<uint32_t>(slot);
+  has_slot_ = true;
+  area_ = region_->umem();
+  tx_first_frame_ = region_->tx_first_frame();
+  tx_count_ = region_->tx_frames();
+  tx_pkts_ = std::make_unique<Packet[]>(tx_count_);
+
+  std::string what;
+  int e = create_sockets(XDP_SHARED_UMEM, handles_.queue_xsks, &what);
+  if (e != 0) {
+    if (e == EPERM || e == EACCES) {
+      return err.fail("permission denied creating AF_XDP sockets (needs CAP_NET_RAW)");
+    }
+    return err.fail_errno(what, e);
+  }
+  // Only needed for the bind: holding another process's socket would keep
+  // it (and its XSKMAP slot) alive after that process dies.
+  handles_.queue_xsks.clear();
+  pin_dir_ = h.pin_dir;
+  mode_description_ = std::string(h.mode_description) + ", shared with " + founder + "'s group";
+  return true;
+}
+
+bool AfXdpBackend::publish(const AfXdpConfig& config, const ErrorSink& err) {
+  // Dedicated mode: the address is ours (ARP, ICMP, unbound ports), unless
+  // a live process of the group already serves it.
+  if (config.dedicated && config.ipv4 != 0) {
+    const uint32_t addr = htonl(config.ipv4);
+    af_xdp::Owner owner{};
+    if (bpf_map_lookup_elem(addrs_fd(), &addr, &owner) == 0 && owner.pid != owner_pid_ &&
+        af_xdp::pid_alive(owner.pid)) {
+      return err.fail("address " + ipv4_text(addr) + " is already served in dedicated mode by pid " +
+                      std::to_string(owner.pid) + " (one process per dedicated address)");
+    }
+    owner = {owner_pid_, slot_};
+    if (const int r = bpf_map_update_elem(addrs_fd(), &addr, &owner, BPF_ANY); r != 0) {
+      return err.fail_errno("registering the dedicated address", r);
+    }
+    dedicated_ipv4_ = addr;
+  }
+  for (uint32_t q = 0; q < queue_count_; ++q) {
+    const uint32_t index = slot_ * af_xdp::kMaxQueues + q;
+    const int fd = queues_[q].fd;
+    if (const int r = bpf_map_update_elem(xsks_fd(), &index, &fd, BPF_ANY); r != 0) {
+      return err.fail_errno("putting the XSK of queue " + std::to_string(q) + " in the XSKMAP", r);
+    }
+  }
+  std::vector<int> give = {region_->memfd(), ports_fd(), xsks_fd(), addrs_fd()};
+  for (uint32_t q = 0; q < queue_count_; ++q) {
+    give.push_back(queues_[q].fd);
+  }
+  hub_->start(region_.get(), std::move(give), link_fd(),
+              [this](uint32_t pid) { forget_pid(pid); });
+  return true;
+}
+
+int AfXdpBackend::create_sockets(uint16_t bind_flags, const std::vector<UniqueFd>& share_fds,
+                                 std::string* what) {
+  const bool member = !share_fds.empty();
   for (uint16_t q = 0; q < queue_count_; ++q) {
     Queue& queue = queues_[q];
-    r = xsk_socket__create_shared(&queue.xsk, iface_.c_str(), q, umem_, &queue.rx, &queue.tx,
-                                  &queue.fill, &queue.comp, &socket_config);
-    if (r != 0) {
-      queue.xsk = nullptr;
-      *what = "binding an AF_XDP socket to queue " + std::to_string(q);
+    const std::string where = " of queue " + std::to_string(q);
+    queue.fd = ::socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
+    if (queue.fd < 0) {
+      const int e = errno;
+      *what = "creating the AF_XDP socket" + where;
       destroy_sockets();
-      return -r;
+      return e;
     }
-    queue.fd = xsk_socket__fd(queue.xsk);
-    ++sockets_made_;
-  }
-  for (uint16_t q = 0; q < queue_count_; ++q) {
-    fill_rx_frames(queues_[q]);
+    const int fd = queue.fd;
+    auto fail = [&](const std::string& step) {
+      const int e = errno != 0 ? errno : EINVAL;
+      *what = step + where;
+      destroy_sockets();
+      return e;
+    };
+    if (!member && q == 0) {
+      xdp_umem_reg reg{};
+      reg.addr = reinterpret_cast<uintptr_t>(area_);
+      reg.len = region_->umem_size();
+      reg.chunk_size = kFrameSize;
+      reg.headroom = 0;
+      if (::setsockopt(fd, SOL_XDP, XDP_UMEM_REG, &reg, sizeof(reg)) != 0) {
+        return fail("registering the UMEM");
+      }
+    }
+    // A member's socket on a queue the group already serves shares that
+    // queue's fill and completion rings; the founder makes them.
+    if (!member && (!set_ring_size(fd, XDP_UMEM_FILL_RING, ring_size_) ||
+                    !set_ring_size(fd, XDP_UMEM_COMPLETION_RING, ring_size_))) {
+      return fail("sizing the fill/completion rings");
+    }
+    if (!set_ring_size(fd, XDP_RX_RING, ring_size_) || !set_ring_size(fd, XDP_TX_RING, ring_size_)) {
+      return fail("sizing the RX/TX rings");
+    }
+    xdp_mmap_offsets off{};
+    socklen_t off_len = sizeof(off);
+    if (::getsockopt(fd, SOL_XDP, XDP_MMAP_OFFSETS, &off, &off_len) != 0) {
+      return fail("reading the ring offsets");
+    }
+    auto map_umem_rings = [&] {
+      return map_ring(fd, XDP_UMEM_PGOFF_FILL_RING, off.fr, ring_size_, sizeof(uint64_t), true,
+                      &queue.fill, &queue.maps[2]) &&
+             map_ring(fd, XDP_UMEM_PGOFF_COMPLETION_RING, off.cr, ring_size_, sizeof(uint64_t),
+                      false, &queue.comp, &queue.maps[3]);
+    };
+    if (!member && !map_umem_rings()) {
+      return fail("mapping the fill/completion rings");
+    }
+    sockaddr_xdp addr{};
+    addr.sxdp_family = AF_XDP;
+    addr.sxdp_ifindex = static_cast<uint32_t>(info_.ifindex);
+    addr.sxdp_queue_id = q;
+    if (member) {
+      addr.sxdp_flags = XDP_SHARED_UMEM;
+      addr.sxdp_shared_umem_fd = static_cast<uint32_t>(share_fds[q].get());
+    } else if (q == 0) {
+      addr.sxdp_flags = bind_flags;
+    } else {
+      // The founder's other queues: the same UMEM, a buffer pool each.
+      addr.sxdp_flags = XDP_SHARED_UMEM;
+      addr.sxdp_shared_umem_fd = static_cast<uint32_t>(queues_[0].fd);
+    }
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {
+      return fail("binding an AF_XDP socket to queue " + std::to_string(q) + ",");
+    }
+    // A member maps the queue's shared fill/completion rings through its
+    // own bound socket (Linux 6.x: older kernels refuse it).
+    if (member && !map_umem_rings()) {
+      return fail("mapping the group's shared fill/completion rings (this kernel does not map "
+                  "them for a socket bound with XDP_SHARED_UMEM)");
+    }
+    if (!map_ring(fd, XDP_PGOFF_RX_RING, off.rx, ring_size_, sizeof(xdp_desc), false, &queue.rx,
+                  &queue.maps[0]) ||
+        !map_ring(fd, XDP_PGOFF_TX_RING, off.tx, ring_size_, sizeof(xdp_desc), true, &queue.tx,
+                  &queue.maps[1])) {
+      return fail("mapping the RX/TX rings");
+    }
   }
   return 0;
 }
@@ -255,9 +423,14 @@ int AfXdpBackend::create_sockets(uint16_t bind_flags, std::string* what) {
 void AfXdpBackend::destroy_sockets() {
   for (uint16_t q = 0; q < queue_count_; ++q) {
     Queue& queue = queues_[q];
-    if (queue.xsk != nullptr) {
-      xsk_socket__delete(queue.xsk);
-      queue.xsk = nullptr;
+    for (auto& [mem, len] : queue.maps) {
+      if (mem != nullptr) {
+        ::munmap(mem, len);
+        mem = nullptr;
+      }
+    }
+    if (queue.fd >= 0) {
+      ::close(queue.fd);
       queue.fd = -1;
     }
     queue.rx = {};
@@ -265,55 +438,130 @@ void AfXdpBackend::destroy_sockets() {
     queue.fill = {};
     queue.comp = {};
   }
-  sockets_made_ = 0;
-  if (umem_ != nullptr) {
-    xsk_umem__delete(umem_);
-    umem_ = nullptr;
-  }
 }
 
-void AfXdpBackend::fill_rx_frames(Queue& q) {
-  // Twice as many frames as the fill ring holds: the ring starts full and
-  // the rest wait, so the ring is topped up as fast as the kernel frees it.
-  q.fill_pending.clear();
-  for (uint64_t i = 0; i < uint64_t{kRxFramesPerRingSlot} * ring_size_; ++i) {
-    q.fill_pending.push_back(frame_addr(q.rx_first_frame + i));
-  }
-  refill(q);
+void AfXdpBackend::lock_queue(uint32_t queue) {
+  // Nothing to repair when the last holder died inside: every change to
+  // the stash or the rings is published by one store, ordered so that a
+  // death in between loses frames rather than handing one out twice.
+  region_->lock_queue(queue);
+  // Another process may have produced on the shared fill ring since we
+  // last did: our cached producer index is only a guess.
+  Queue& q = queues_[queue];
+  q.fill.cached_prod = __atomic_load_n(q.fill.producer, __ATOMIC_RELAXED);
+  q.comp.cached_cons = __atomic_load_n(q.comp.consumer, __ATOMIC_RELAXED);
 }
 
-void AfXdpBackend::refill(Queue& q) {
-  const size_t pending = q.fill_pending.size();
-  if (pending == 0) {
+void AfXdpBackend::refill_locked(uint32_t queue) {
+  Queue& q = queues_[queue];
+  uint32_t& count = region_->stash_count(queue);
+  if (count == 0) {
     return;
   }
-  const uint32_t n = std::min<uint32_t>(xsk_prod_nb_free(&q.fill, static_cast<uint32_t>(pending)),
-                                        static_cast<uint32_t>(pending));
+  const uint32_t n = std::min(xsk_prod_nb_free(&q.fill, count), count);
   if (n == 0) {
     return;
   }
   uint32_t idx = 0;
   xsk_ring_prod__reserve(&q.fill, n, &idx);  // cannot fail: n are free
+  const uint64_t* stash = region_->stash(queue);
   // The newest frames go back first (they are warm in the cache).
   for (uint32_t i = 0; i < n; ++i) {
-    *xsk_ring_prod__fill_addr(&q.fill, idx + i) = q.fill_pending[pending - 1 - i];
+    *xsk_ring_prod__fill_addr(&q.fill, idx + i) = stash[count - 1 - i];
   }
+  // Off the stash before the kernel can see them on the ring.
+  __atomic_store_n(&count, count - n, __ATOMIC_RELEASE);
   xsk_ring_prod__submit(&q.fill, n);
-  q.fill_pending.resize(pending - n);
+}
+
+void AfXdpBackend::forget_pid(uint32_t pid) {
+  // A member died: its ports and its dedicated address are nobody's now
+  // (the redirects already pass, as its XSKs left the XSKMAP with it).
+  for (const int fd : {ports_fd(), addrs_fd()}) {
+    const bool ports = fd == ports_fd();
+    af_xdp::PortKey pkey{};
+    uint32_t akey = 0;
+    void* key = ports ? static_cast<void*>(&pkey) : static_cast<void*>(&akey);
+    std::vector<std::vector<uint8_t>> doomed;
+    const size_t key_size = ports ? sizeof(pkey) : sizeof(akey);
+    std::vector<uint8_t> cur(key_size);
+    std::vector<uint8_t> next(key_size);
+    bool first = true;
+    while (bpf_map_get_next_key(fd, first ? nullptr : cur.data(), next.data()) == 0) {
+      first = false;
+      cur = next;
+      af_xdp::Owner owner{};
+      std::memcpy(key, cur.data(), key_size);
+      if (bpf_map_lookup_elem(fd, key, &owner) == 0 && owner.pid == pid) {
+        doomed.push_back(cur);
+      }
+    }
+    for (const auto& k : doomed) {
+      bpf_map_delete_elem(fd, k.data());
+    }
+  }
 }
 
 AfXdpBackend::~AfXdpBackend() {
   const af_xdp::LibLogCapture log;
   if (static_cast<uint32_t>(::getpid()) != owner_pid_) {
-    program_->disown();  // a fork child: the parent still runs on it
+    // A fork child: the parent still runs on all of it. Close our copies
+    // of the fds and mappings, change nothing shared.
+    if (hub_) {
+      hub_->abandon();
+    }
+    if (program_) {
+      program_->disown();
+    }
+    program_.reset();
+    destroy_sockets();
+    return;
   }
-  // Stop steering first (the kernel gets everything again), then the
-  // sockets, the memory, and last the interface lock.
-  program_.reset();
+  if (hub_) {
+    hub_->stop();  // another member takes the name over
+  }
+  // Stop steering first (the kernel gets our ports again), then the
+  // sockets; then give our frames back to the group.
+  if (region_ && has_slot_) {
+    {
+      const std::lock_guard<std::mutex> guard(steer_mutex_);
+      for (const auto& [key, count] : steered_) {
+        af_xdp::PortKey pkey{};
+        pkey.addr = htonl(static_cast<uint32_t>(key >> 16));
+        pkey.port = htons(static_cast<uint16_t>(key & 0xffff));
+        af_xdp::Owner owner{};
+        if (bpf_map_lookup_elem(ports_fd(), &pkey, &owner) == 0 && owner.pid == owner_pid_) {
+          bpf_map_delete_elem(ports_fd(), &pkey);
+        }
+      }
+      steered_.clear();
+    }
+    if (dedicated_ipv4_ != 0) {
+      af_xdp::Owner owner{};
+      if (bpf_map_lookup_elem(addrs_fd(), &dedicated_ipv4_, &owner) == 0 &&
+          owner.pid == owner_pid_) {
+        bpf_map_delete_elem(addrs_fd(), &dedicated_ipv4_);
+      }
+    }
+    for (uint32_t q = 0; q < queue_count_; ++q) {
+      const uint32_t index = slot_ * af_xdp::kMaxQueues + q;
+      bpf_map_delete_elem(xsks_fd(), &index);
+    }
+  }
   destroy_sockets();
-  if (area_ != nullptr) {
-    ::munmap(area_, area_size_);
+  if (region_ && has_slot_) {
+    const bool last = region_->others_alive(slot_) == 0;
+    region_->leave(slot_);
+    if (!last) {
+      // The others keep the program (their own link fds) and the pins.
+      if (program_) {
+        program_->disown();
+      }
+    } else if (!program_ && !pin_dir_.empty()) {
+      af_xdp::unpin_maps(pin_dir_);
+    }
   }
+  program_.reset();  // the founder's, when last: unpin, detach
 }
 
 // ---- RX ----
@@ -327,7 +575,13 @@ size_t AfXdpBackend::rx_burst(uint16_t queue, std::span<Packet*> out) {
   const uint32_t n =
       xsk_ring_cons__peek(&q.rx, static_cast<uint32_t>(std::min(out.size(), kBurst)), &idx);
   if (n == 0) {
-    refill(q);
+    // Frames another member (or an earlier burst) stashed may fit now.
+    if (__atomic_load_n(&region_->stash_count(queue), __ATOMIC_RELAXED) != 0 &&
+        xsk_prod_nb_free(&q.fill, 1) != 0) {
+      lock_queue(queue);
+      refill_locked(queue);
+      region_->unlock_queue(queue);
+    }
     if (xsk_ring_prod__needs_wakeup(&q.fill)) {
       ::recvfrom(q.fd, nullptr, 0, MSG_DONTWAIT, nullptr, nullptr);
     }
@@ -345,7 +599,7 @@ size_t AfXdpBackend::rx_burst(uint16_t queue, std::span<Packet*> out) {
       continue;  // no buffer: dropped (counted below)
     }
     Packet* pkt = out[i];
-    if (desc->len > pkt->room) {
+    if (desc->len > pkt->room || addr + desc->len > region_->umem_size()) {
       ++too_long;
       pool_->free_one(pkt);
       continue;
@@ -355,13 +609,21 @@ size_t AfXdpBackend::rx_burst(uint16_t queue, std::span<Packet*> out) {
     pkt->queue = queue;
     out[got++] = pkt;
   }
-  xsk_ring_cons__release(&q.rx, n);
 
-  // The frames go back (the copies are in pool buffers now).
+  // The frames go back (the copies are in pool buffers now): onto the
+  // queue's stash, then as many as fit onto the fill ring. Only then do
+  // they leave our RX ring: if we die in between, they are lost, never
+  // handed out twice.
+  lock_queue(queue);
+  uint32_t& count = region_->stash_count(queue);
+  uint64_t* stash = region_->stash(queue);
   for (uint32_t i = 0; i < n; ++i) {
-    q.fill_pending.push_back(frames[i]);
+    stash[count + i] = frames[i];
   }
-  refill(q);
+  __atomic_store_n(&count, count + n, __ATOMIC_RELEASE);
+  refill_locked(queue);
+  region_->unlock_queue(queue);
+  xsk_ring_cons__release(&q.rx, n);
   if (xsk_ring_prod__needs_wakeup(&q.fill)) {
     ::recvfrom(q.fd, nullptr, 0, MSG_DONTWAIT, nullptr, nullptr);
   }
@@ -389,28 +651,20 @@ void AfXdpBackend::reset_tx_packet(Packet& pkt, uint32_t tx_index) const {
   pkt.backend_cookie = tx_index;
 }
 
-size_t AfXdpBackend::pop_tx_frames(std::span<uint32_t> out) {
-  size_t n = 0;
-  while (n < out.size() && tx_free_->try_pop(out[n])) {
-    ++n;
-  }
-  return n;
-}
-
 size_t AfXdpBackend::alloc(std::span<Packet*> out) {
   std::array<uint32_t, kBurst> frames{};
   size_t n = 0;
   bool reaped = false;
   while (n < out.size()) {
     const size_t want = std::min(out.size() - n, kBurst);
-    size_t got = pop_tx_frames(std::span<uint32_t>(frames.data(), want));
+    size_t got = region_->tx_take(slot_, std::span<uint32_t>(frames.data(), want));
     if (got < want && !reaped) {
       // Frames may be waiting on completion rings nobody reaped yet.
       reaped = true;
       for (uint16_t q = 0; q < queue_count_; ++q) {
-        reap_completions(queues_[q]);
+        reap_completions(q);
       }
-      got += pop_tx_frames(std::span<uint32_t>(frames.data() + got, want - got));
+      got += region_->tx_take(slot_, std::span<uint32_t>(frames.data() + got, want - got));
     }
     for (size_t i = 0; i < got; ++i) {
       Packet& pkt = tx_pkts_[frames[i]];
@@ -427,10 +681,16 @@ size_t AfXdpBackend::alloc(std::span<Packet*> out) {
 
 void AfXdpBackend::release(std::span<Packet* const> pkts) {
   std::array<Packet*, kBurst> pooled{};
+  std::array<uint32_t, kBurst> frames{};
   size_t n = 0;
+  size_t n_frames = 0;
   for (Packet* pkt : pkts) {
     if (is_tx_frame(pkt)) {
-      tx_free_->try_push(static_cast<uint32_t>(pkt - tx_pkts_.get()));
+      frames[n_frames++] = static_cast<uint32_t>(pkt - tx_pkts_.get());
+      if (n_frames == frames.size()) {
+        region_->tx_give(std::span<const uint32_t>(frames.data(), n_frames));
+        n_frames = 0;
+      }
       continue;
     }
     pooled[n++] = pkt;
@@ -442,32 +702,41 @@ void AfXdpBackend::release(std::span<Packet* const> pkts) {
   if (n != 0) {
     pool_->free(std::span<Packet* const>(pooled.data(), n));
   }
+  if (n_frames != 0) {
+    region_->tx_give(std::span<const uint32_t>(frames.data(), n_frames));
+  }
 }
 
-void AfXdpBackend::reap_completions(Queue& q) {
-  if (q.comp_lock.test_and_set(std::memory_order_acquire)) {
-    return;  // someone else is reaping this queue
+void AfXdpBackend::reap_completions(uint32_t queue) {
+  Queue& q = queues_[queue];
+  // A cheap look first: the shared completion ring is often empty.
+  if (__atomic_load_n(q.comp.producer, __ATOMIC_ACQUIRE) ==
+      __atomic_load_n(q.comp.consumer, __ATOMIC_RELAXED)) {
+    return;
   }
-  for (;;) {
-    uint32_t idx = 0;
-    const uint32_t n = xsk_ring_cons__peek(&q.comp, 256, &idx);
-    if (n == 0) {
-      break;
+  std::array<uint32_t, 256> done{};
+  lock_queue(queue);
+  uint32_t idx = 0;
+  const uint32_t n = xsk_ring_cons__peek(&q.comp, static_cast<uint32_t>(done.size()), &idx);
+  size_t count = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    const uint64_t addr = xsk_umem__add_offset_to_addr(*xsk_ring_cons__comp_addr(&q.comp, idx + i));
+    const uint64_t frame = addr / kFrameSize;
+    if (frame >= tx_first_frame_ && frame < tx_first_frame_ + tx_count_) {
+      done[count++] = static_cast<uint32_t>(frame - tx_first_frame_);
     }
-    for (uint32_t i = 0; i < n; ++i) {
-      const uint64_t addr =
-          xsk_umem__add_offset_to_addr(*xsk_ring_cons__comp_addr(&q.comp, idx + i));
-      const uint64_t frame = addr / kFrameSize;
-      if (frame >= tx_first_frame_ && frame < tx_first_frame_ + tx_count_) {
-        tx_free_->try_push(static_cast<uint32_t>(frame - tx_first_frame_));
-      }
-    }
-    xsk_ring_cons__release(&q.comp, n);
   }
-  q.comp_lock.clear(std::memory_order_release);
+  // Off the ring first: a death before the frames are free loses them
+  // (their states stay "submitted"), it never frees one twice.
+  xsk_ring_cons__release(&q.comp, n);
+  region_->unlock_queue(queue);
+  if (count != 0) {
+    region_->tx_complete(std::span<const uint32_t>(done.data(), count));
+  }
 }
 
-void AfXdpBackend::kick_tx(Queue& q) {
+void AfXdpBackend::kick_tx(uint32_t queue) {
+  Queue& q = queues_[queue];
   // Copy mode sends at most 32 frames per call (the kernel's TX batch) and
   // says EAGAIN when more wait; reaping between calls frees the completion
   // ring it needs.
@@ -482,7 +751,7 @@ void AfXdpBackend::kick_tx(Queue& q) {
     if (e != EAGAIN && e != EINTR) {
       return;  // EBUSY, ENOBUFS, ENETDOWN: try again on the next burst
     }
-    reap_completions(q);
+    reap_completions(queue);
   }
 }
 
@@ -504,7 +773,7 @@ size_t AfXdpBackend::tx_burst(uint16_t queue, std::span<Packet* const> pkts) {
     return 0;
   }
   Queue& q = queues_[queue];
-  reap_completions(q);
+  reap_completions(queue);
   size_t done = 0;
   uint64_t sent = 0;
   uint64_t errors = 0;
@@ -515,12 +784,21 @@ size_t AfXdpBackend::tx_burst(uint16_t queue, std::span<Packet* const> pkts) {
   };
   std::array<Staged, kBurst> staged{};
   std::array<Packet*, kBurst> copied{};
+  std::array<uint32_t, kBurst> spare{};  // TX frames taken for copies
   while (done < pkts.size() && !stalled) {
     const uint32_t room = xsk_prod_nb_free(&q.tx, static_cast<uint32_t>(kBurst));
     const size_t limit = std::min<size_t>({room, kBurst, pkts.size() - done});
     if (limit == 0) {
       break;  // TX ring full: the caller keeps the rest
     }
+    // Packets that are not UMEM frames are copied into one: take the
+    // frames for them in one go.
+    size_t want = 0;
+    for (size_t i = done; i < done + limit; ++i) {
+      want += is_tx_frame(pkts[i]) ? 0 : 1;
+    }
+    size_t n_spare = want == 0 ? 0 : region_->tx_take(slot_, std::span<uint32_t>(spare.data(), want));
+    size_t used_spare = 0;
     size_t n = 0;
     size_t n_copied = 0;
     while (n < limit && done < pkts.size()) {
@@ -532,19 +810,25 @@ size_t AfXdpBackend::tx_burst(uint16_t queue, std::span<Packet* const> pkts) {
         continue;
       }
       if (is_tx_frame(pkt)) {
+        const auto frame = static_cast<uint32_t>(pkt - tx_pkts_.get());
+        region_->tx_mark_submitted(frame, slot_);
         staged[n++] = {static_cast<uint64_t>(pkt->data - area_), pkt->len};
       } else {
-        uint32_t frame = 0;
-        if (!tx_free_->try_pop(frame)) {
+        if (used_spare == n_spare) {
           stalled = true;  // no TX frame to copy into: the caller keeps it
           break;
         }
+        const uint32_t frame = spare[used_spare++];
         uint8_t* dst = frame_data(tx_first_frame_ + frame) + kTxHeadroom;
         std::memcpy(dst, pkt->data, pkt->len);
+        region_->tx_mark_submitted(frame, slot_);
         staged[n++] = {static_cast<uint64_t>(dst - area_), pkt->len};
         copied[n_copied++] = pkt;
       }
       ++done;
+    }
+    if (used_spare < n_spare) {
+      region_->tx_give(std::span<const uint32_t>(spare.data() + used_spare, n_spare - used_spare));
     }
     if (n == 0) {
       continue;
@@ -565,8 +849,8 @@ size_t AfXdpBackend::tx_burst(uint16_t queue, std::span<Packet* const> pkts) {
     }
   }
   if (sent != 0) {
-    kick_tx(q);
-    reap_completions(q);
+    kick_tx(queue);
+    reap_completions(queue);
   }
   q.tx_packets.fetch_add(sent, std::memory_order_relaxed);
   if (errors != 0) {
@@ -605,8 +889,7 @@ BackendStats AfXdpBackend::stats() const {
 
 int AfXdpBackend::steer(uint32_t addr, uint16_t port, bool on) {
   const std::lock_guard<std::mutex> guard(steer_mutex_);
-  lock_.drain_probes();
-  const int fd = program_->ports_fd();
+  const int fd = ports_fd();
   af_xdp::PortKey key{};
   key.addr = htonl(addr);
   key.port = htons(port);
@@ -617,13 +900,14 @@ int AfXdpBackend::steer(uint32_t addr, uint16_t port, bool on) {
       ++it->second;
       return 0;
     }
-    uint32_t owner = 0;
-    if (bpf_map_lookup_elem(fd, &key, &owner) == 0 && owner != owner_pid_ &&
-        af_xdp::pid_alive(owner)) {
-      return EADDRINUSE;
+    af_xdp::Owner owner{};
+    if (bpf_map_lookup_elem(fd, &key, &owner) == 0 && owner.pid != owner_pid_ &&
+        af_xdp::pid_alive(owner.pid)) {
+      return EADDRINUSE;  // another process of the group serves it
     }
     // Absent, or left by a dead process: ours now.
-    const int r = bpf_map_update_elem(fd, &key, &owner_pid_, BPF_ANY);
+    owner = {owner_pid_, slot_};
+    const int r = bpf_map_update_elem(fd, &key, &owner, BPF_ANY);
     if (r != 0) {
       return r == -E2BIG ? ENOSPC : -r;
     }
@@ -637,8 +921,8 @@ int AfXdpBackend::steer(uint32_t addr, uint16_t port, bool on) {
     return 0;
   }
   steered_.erase(it);
-  uint32_t owner = 0;
-  if (bpf_map_lookup_elem(fd, &key, &owner) == 0 && owner == owner_pid_) {
+  af_xdp::Owner owner{};
+  if (bpf_map_lookup_elem(fd, &key, &owner) == 0 && owner.pid == owner_pid_) {
     const int r = bpf_map_delete_elem(fd, &key);
     if (r != 0 && r != -ENOENT) {
       return -r;

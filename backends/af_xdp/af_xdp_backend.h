@@ -1,30 +1,30 @@
-// AfXdpBackend: one AF_XDP socket (XSK) per queue over one shared UMEM,
-// behind our XDP program (xdp_program.h), plus the port steering hook.
+// AfXdpBackend: one AF_XDP socket (XSK) per queue over the UMEM of the
+// interface's AF_XDP group (group.h: the first process founds it and
+// attaches our XDP program, xdp_program.h; later ones join it and share
+// the UMEM, each serving its own ports), plus the port steering hook.
 //
-// UMEM: 4 KiB frames (what native XDP on veth and most drivers need), in
-// one anonymous mapping kept out of fork children (MADV_DONTFORK):
+// UMEM (in the group's memfd): 4 KiB frames (what native XDP on veth and
+// most drivers need):
 //   [queue 0 RX frames][queue 1 RX frames]...[TX frames]
-// Each queue owns ring_size RX frames, all of them either in its fill ring,
-// with the kernel, or in its RX ring: the fill ring never runs dry because
-// of us. TX frames (2 * ring_size) are shared by all queues through a
-// lock-free free list.
+// Each queue has 2 * ring_size RX frames, all of them either in its fill
+// ring, with the kernel, in a member's RX ring, or in the queue's shared
+// stash: the fill ring never runs dry because of an application. TX frames
+// (2 * ring_size) are shared by all queues and members.
 //
 // RX copies. rx_burst() copies each received frame into a PacketPool
-// buffer and gives the UMEM frame straight back to the fill ring. The stack
-// keeps received datagrams on socket queues for as long as the application
-// takes to read them; handing out UMEM frames instead would let one slow
-// socket drain the fill ring and stall the whole queue (every other
-// socket's traffic dropped at the NIC). One memcpy of the frame, into a
-// buffer that then travels by reference, keeps the fill ring full under
-// any socket backlog. (Zero-copy RX with a bounded number of frames lent
-// out is a possible later step; see README.md here.)
+// buffer and gives the UMEM frame straight back (stash, then fill ring).
+// The stack keeps received datagrams on socket queues for as long as the
+// application takes to read them; handing out UMEM frames instead would let
+// one slow socket drain the fill ring and stall the whole queue, for every
+// process of the group. One memcpy of the frame keeps the fill ring full
+// under any socket backlog.
 //
 // TX is zero-copy. alloc() hands out UMEM TX frames; tx_burst() puts their
-// descriptors on the TX ring and kicks the kernel (sendto) when it asks for
-// it (XDP_USE_NEED_WAKEUP); the completion ring gives frames back to the
-// free list, reaped by tx_burst() and, when the free list runs dry, by
-// alloc(). A packet that is not a UMEM frame (a received buffer the stack
-// sends back) is copied into one.
+// descriptors on this process's TX ring and kicks the kernel (sendto) when
+// it asks for it (XDP_USE_NEED_WAKEUP); the shared completion ring gives
+// frames back, reaped by whichever member gets there first. A packet that is
+// not a UMEM frame (a received buffer the stack sends back) is copied into
+// one.
 //
 // wait_fd(q) is the XSK: POLLIN when its RX ring has frames, and polling
 // it also wakes a zero-copy driver that asked for it.
@@ -40,6 +40,7 @@
 // long, an offload we lack) plus tx_invalid_descs.
 #pragma once
 
+#include <linux/if_xdp.h>
 #include <xdp/xsk.h>
 
 #include <array>
@@ -56,7 +57,7 @@
 
 #include "backends/af_xdp/af_xdp.h"
 #include "backends/af_xdp/af_xdp_util.h"
-#include "backends/af_xdp/interface_lock.h"
+#include "backends/af_xdp/group.h"
 #include "backends/af_xdp/xdp_program.h"
 #include "backends/api/backend.h"
 #include "backends/pair/mpmc_ring.h"
@@ -67,8 +68,6 @@ namespace dpdkudp {
 class AfXdpBackend final : public Backend, public PortSteering {
  public:
   static constexpr uint32_t kFrameSize = 4096;
-  // UMEM frames per queue for RX, per fill-ring slot (see Queue::fill_pending).
-  static constexpr uint32_t kRxFramesPerRingSlot = 2;
   static constexpr uint32_t kTxHeadroom = 128;  // in front of data in a TX frame
   // XDP_PACKET_HEADROOM: the kernel keeps it in front of a received frame.
   static constexpr uint32_t kRxKernelHeadroom = 256;
@@ -76,6 +75,8 @@ class AfXdpBackend final : public Backend, public PortSteering {
 
   // nullptr and *error on failure (see open_af_xdp()).
   static std::unique_ptr<AfXdpBackend> open(const AfXdpConfig& config, std::string* error);
+  // Every process of the group maps the same frames: the max is per group.
+  static constexpr uint32_t kMaxMembers = af_xdp::kMaxMembers;
   ~AfXdpBackend() override;
 
   std::string_view name() const override { return "af_xdp"; }
@@ -94,26 +95,21 @@ class AfXdpBackend final : public Backend, public PortSteering {
   // "native copy", "native zero-copy", "generic copy" (+ ", libxdp ...").
   const std::string& mode_description() const { return mode_description_; }
   bool zero_copy() const { return zero_copy_; }
-  const std::string& pin_dir() const { return program_->pin_dir(); }
+  const std::string& pin_dir() const { return pin_dir_; }
+  // This process's member slot in the interface's group (0: the founder).
+  uint32_t member_slot() const { return slot_; }
 
  private:
   static constexpr size_t kBurst = 64;
 
   struct Queue {
-    xsk_socket* xsk = nullptr;
     int fd = -1;
     xsk_ring_cons rx{};
     xsk_ring_prod tx{};
-    xsk_ring_prod fill{};
-    xsk_ring_cons comp{};
-    uint64_t rx_first_frame = 0;  // index of its first RX frame in the UMEM
-    // RX frames not on the fill ring (the poller's only). The kernel
-    // publishes how far it has consumed the fill ring lazily, so a frame
-    // may not fit back at once: it waits here instead of being lost.
-    std::vector<uint64_t> fill_pending;
-    // Whoever holds it consumes the completion ring (tx_burst, or alloc
-    // when the free list is empty).
-    std::atomic_flag comp_lock = ATOMIC_FLAG_INIT;
+    xsk_ring_prod fill{};  // the group's, shared: written under the queue lock
+    xsk_ring_cons comp{};  // the group's, shared: read under the queue lock
+    // The ring mappings, for munmap.
+    std::array<std::pair<void*, size_t>, 4> maps{};
     std::atomic<uint64_t> rx_packets{0};
     std::atomic<uint64_t> rx_no_buffer{0};
     std::atomic<uint64_t> rx_errors{0};
@@ -121,17 +117,28 @@ class AfXdpBackend final : public Backend, public PortSteering {
     std::atomic<uint64_t> tx_errors{0};
   };
 
-  AfXdpBackend(const AfXdpConfig& config, const af_xdp::InterfaceInfo& info,
-               af_xdp::InterfaceLock lock, std::unique_ptr<af_xdp::XdpProgram> program);
+  AfXdpBackend(const AfXdpConfig& config, const af_xdp::InterfaceInfo& info);
 
-  bool map_umem(const af_xdp::ErrorSink& err);
-  // Creates the UMEM and every queue's XSK with these bind flags; on
-  // failure tears all of it down and returns the (positive) errno.
-  int create_sockets(uint16_t bind_flags, std::string* what);
+  // Founder: attach the program, create the region and the sockets.
+  bool found(const AfXdpConfig& config, const af_xdp::ErrorSink& err,
+             const af_xdp::LibLogCapture& log, bool* retry_as_member);
+  // Member: join the group from the handles its hub gave.
+  bool join(const AfXdpConfig& config, af_xdp::GroupHandles handles,
+            const af_xdp::ErrorSink& err);
+  // Everything both do once the sockets exist: XSKMAP, dedicated address,
+  // the hub thread.
+  bool publish(const AfXdpConfig& config, const af_xdp::ErrorSink& err);
+  // Creates the queues' XSKs. Founder: registers the UMEM on queue 0
+  // (share_fds empty). Member: binds to the group's socket of each queue.
+  // Returns 0 or the (positive) errno, with what failed in *what.
+  int create_sockets(uint16_t bind_flags, const std::vector<af_xdp::UniqueFd>& share_fds,
+                     std::string* what);
   void destroy_sockets();
-  // Moves as many pending frames as fit onto the fill ring.
-  void refill(Queue& q);
-  void fill_rx_frames(Queue& q);
+  // Drops the map entries of a member that died (the hub thread).
+  void forget_pid(uint32_t pid);
+  // Under the queue lock: moves stashed frames onto the fill ring.
+  void refill_locked(uint32_t queue);
+  void lock_queue(uint32_t queue);
 
   bool is_tx_frame(const Packet* pkt) const {
     return pkt >= tx_pkts_.get() && pkt < tx_pkts_.get() + tx_count_;
@@ -139,34 +146,40 @@ class AfXdpBackend final : public Backend, public PortSteering {
   uint64_t frame_addr(uint64_t frame) const { return frame * kFrameSize; }
   uint8_t* frame_data(uint64_t frame) const { return area_ + frame * kFrameSize; }
   void reset_tx_packet(Packet& pkt, uint32_t tx_index) const;
-  size_t pop_tx_frames(std::span<uint32_t> out);
-  void reap_completions(Queue& q);
-  void kick_tx(Queue& q);
+  void reap_completions(uint32_t queue);
+  void kick_tx(uint32_t queue);
   bool tx_frame_ok(const Packet& pkt) const;
+  int ports_fd() const { return program_ ? program_->ports_fd() : handles_.ports_map.get(); }
+  int xsks_fd() const { return program_ ? program_->xsks_fd() : handles_.xsks_map.get(); }
+  int addrs_fd() const { return program_ ? program_->addrs_fd() : handles_.addrs_map.get(); }
+  int link_fd() const { return program_ ? program_->link_fd() : handles_.link.get(); }
 
   af_xdp::InterfaceInfo info_;
   std::string iface_;
   Capabilities caps_;
   uint32_t owner_pid_;
   uint32_t ring_size_;
-  bool native_;
+  bool native_ = false;
   bool zero_copy_ = false;
+  uint32_t dedicated_ipv4_ = 0;  // network order, registered in the addrs map
   std::string mode_description_;
+  std::string pin_dir_;
 
-  af_xdp::InterfaceLock lock_;
+  // The group: the hub (name, thread), the shared region, our slot; the
+  // program (founder) or the handles the hub gave (member).
+  std::unique_ptr<af_xdp::GroupHub> hub_;
+  std::unique_ptr<af_xdp::GroupRegion> region_;
+  uint32_t slot_ = 0;
+  bool has_slot_ = false;
   std::unique_ptr<af_xdp::XdpProgram> program_;
+  af_xdp::GroupHandles handles_;
 
-  // UMEM.
-  uint8_t* area_ = nullptr;
-  size_t area_size_ = 0;
-  xsk_umem* umem_ = nullptr;
+  uint8_t* area_ = nullptr;  // the UMEM, inside region_
   uint64_t tx_first_frame_ = 0;
   uint32_t tx_count_ = 0;
   std::unique_ptr<Packet[]> tx_pkts_;
-  std::unique_ptr<pair::BoundedMpmcRing<uint32_t>> tx_free_;
   std::unique_ptr<Queue[]> queues_;
   uint16_t queue_count_ = 0;
-  uint16_t sockets_made_ = 0;
 
   std::unique_ptr<PacketPool> pool_;
 

@@ -27,8 +27,8 @@ constexpr const char* kBpffs = "/sys/fs/bpf";
 constexpr const char* kDispatcherName = "xdp_dispatcher";
 constexpr const char* kPortsMap = "dpdkudp_ports";
 constexpr const char* kXsksMap = "dpdkudp_xsks";
-constexpr const char* kConfigMap = "dpdkudp_config";
-constexpr const char* kPinNames[] = {"ports", "xsks", "config"};
+constexpr const char* kAddrsMap = "dpdkudp_addrs";
+constexpr const char* kPinNames[] = {"ports", "xsks", "addrs"};
 
 struct AttachedProgram {
   uint32_t id = 0;
@@ -81,7 +81,8 @@ bool attached_programs(int ifindex, std::vector<AttachedProgram>* out, int* erro
 }
 
 // Detaches a stale xdp_udp_steer attached by netlink (libxdp legacy).
-bool detach_stale_single(int ifindex, const AttachedProgram& prog, const ErrorSink& err) {
+bool detach_stale_single(int ifindex, const AttachedProgram& prog, const ErrorSink& err,
+                         bool* held_by_link) {
   const int fd = bpf_prog_get_fd_by_id(prog.id);
   if (fd < 0) {
     return true;  // gone meanwhile
@@ -95,6 +96,7 @@ bool detach_stale_single(int ifindex, const AttachedProgram& prog, const ErrorSi
     return true;
   }
   if (r == -EBUSY) {
+    *held_by_link = true;
     return err.fail("a dpdkudp XDP program (id " + std::to_string(prog.id) +
                     ") is attached through a bpf_link another process still holds (a child "
                     "forked by a previous owner?)");
@@ -171,7 +173,9 @@ std::string pin_dir_for(const std::string& iface) {
 
 std::unique_ptr<XdpProgram> XdpProgram::attach(const std::string& iface, int ifindex,
                                                XdpMode mode, XdpAttach attach,
-                                               const ErrorSink& err, const LibLogCapture& log) {
+                                               const ErrorSink& err, const LibLogCapture& log,
+                                               bool* held_by_link) {
+  *held_by_link = false;
   std::unique_ptr<XdpProgram> prog(new XdpProgram(iface, ifindex));
   prog->owner_pid_ = static_cast<uint32_t>(::getpid());
 
@@ -187,7 +191,7 @@ std::unique_ptr<XdpProgram> XdpProgram::attach(const std::string& iface, int ifi
   bool dispatcher = false;
   for (const AttachedProgram& p : present) {
     if (p.name == kProgramName) {
-      if (!detach_stale_single(ifindex, p, err)) {
+      if (!detach_stale_single(ifindex, p, err, held_by_link)) {
         return nullptr;
       }
     } else if (p.name == kDispatcherName && p.flags != XDP_FLAGS_HW_MODE) {
@@ -247,14 +251,14 @@ void XdpProgram::close_object() {
     bpf_object__close(obj_);
     obj_ = nullptr;
   }
-  ports_fd_ = xsks_fd_ = config_fd_ = -1;
+  ports_fd_ = xsks_fd_ = addrs_fd_ = -1;
 }
 
 bool XdpProgram::find_maps(const ErrorSink& err) {
   ports_fd_ = bpf_object__find_map_fd_by_name(obj_, kPortsMap);
   xsks_fd_ = bpf_object__find_map_fd_by_name(obj_, kXsksMap);
-  config_fd_ = bpf_object__find_map_fd_by_name(obj_, kConfigMap);
-  if (ports_fd_ < 0 || xsks_fd_ < 0 || config_fd_ < 0) {
+  addrs_fd_ = bpf_object__find_map_fd_by_name(obj_, kAddrsMap);
+  if (ports_fd_ < 0 || xsks_fd_ < 0 || addrs_fd_ < 0) {
     return err.fail("the XDP object lacks its maps");
   }
   return true;
@@ -369,13 +373,12 @@ bool XdpProgram::pin_maps(const std::string& dir) {
   if (!ensure_bpffs() || !make_dirs(dir)) {
     return false;
   }
-  const int fds[] = {ports_fd_, xsks_fd_, config_fd_};
+  const int fds[] = {ports_fd_, xsks_fd_, addrs_fd_};
   for (size_t i = 0; i < 3; ++i) {
     const std::string path = dir + "/" + kPinNames[i];
     ::unlink(path.c_str());  // a dead owner's
     if (bpf_obj_pin(fds[i], path.c_str()) != 0) {
-      pin_dir_ = dir;
-      unpin();
+      unpin_maps(dir);
       return false;
     }
   }
@@ -383,20 +386,19 @@ bool XdpProgram::pin_maps(const std::string& dir) {
   return true;
 }
 
-void XdpProgram::unpin() {
-  if (pin_dir_.empty()) {
+void unpin_maps(const std::string& pin_dir) {
+  if (pin_dir.empty()) {
     return;
   }
   for (const char* name : kPinNames) {
-    ::unlink((pin_dir_ + "/" + name).c_str());
+    ::unlink((pin_dir + "/" + name).c_str());
   }
   // The interface's directory, then its namespace's and ours when empty.
-  std::string dir = pin_dir_;
+  std::string dir = pin_dir;
   const std::string top = std::string(kBpffs) + "/dpdkudp";
   while (dir.size() >= top.size() && ::rmdir(dir.c_str()) == 0) {
     dir.erase(dir.rfind('/'));
   }
-  pin_dir_.clear();
 }
 
 void XdpProgram::detach_libxdp() {
@@ -422,7 +424,7 @@ void XdpProgram::detach_libxdp() {
 XdpProgram::~XdpProgram() {
   const bool owner = owner_pid_ == static_cast<uint32_t>(::getpid());
   if (owner) {
-    unpin();
+    unpin_maps(pin_dir_);
     if (xdp_prog_ != nullptr && (way_ != Way::kLink)) {
       detach_libxdp();
     }

@@ -13,8 +13,10 @@
 //    open removes our stale program (found by name, its owner being gone
 //    since the caller holds the interface lock).
 //
-// Only the caller holding the InterfaceLock may construct one: everything
-// named xdp_udp_steer on the interface is then stale and gets removed.
+// Only the founder of an interface's AF_XDP group (group.h) constructs one:
+// everything named xdp_udp_steer on the interface is then stale and gets
+// removed, unless a bpf_link still holds it (a group whose hub is being
+// taken over: attach() says so with *held_by_link).
 #pragma once
 
 #include <cstdint>
@@ -30,7 +32,7 @@ struct xdp_program;
 namespace dpdkudp::af_xdp {
 
 inline constexpr const char* kProgramName = "xdp_udp_steer";
-inline constexpr uint32_t kMaxQueues = 64;  // dpdkudp_xsks max_entries
+inline constexpr uint32_t kMaxQueues = 64;  // DPDKUDP_MAX_QUEUES in the program
 
 // Layouts shared with xdp_udp_steer.bpf.c.
 struct PortKey {
@@ -38,11 +40,9 @@ struct PortKey {
   uint16_t port;  // network order
   uint16_t pad;
 };
-struct SteerConfig {
-  uint32_t owner_pid;
-  uint32_t dedicated;
-  uint32_t ipv4;  // network order
-  uint32_t reserved;
+struct Owner {
+  uint32_t pid;
+  uint32_t slot;  // member slot: its XSKs are at xsks[slot * kMaxQueues + queue]
 };
 
 class XdpProgram {
@@ -51,7 +51,7 @@ class XdpProgram {
 
   static std::unique_ptr<XdpProgram> attach(const std::string& iface, int ifindex, XdpMode mode,
                                             XdpAttach attach, const ErrorSink& err,
-                                            const LibLogCapture& log);
+                                            const LibLogCapture& log, bool* held_by_link);
   ~XdpProgram();
   XdpProgram(const XdpProgram&) = delete;
   XdpProgram& operator=(const XdpProgram&) = delete;
@@ -60,15 +60,17 @@ class XdpProgram {
   Way way() const { return way_; }
   int ports_fd() const { return ports_fd_; }
   int xsks_fd() const { return xsks_fd_; }
-  int config_fd() const { return config_fd_; }
+  int addrs_fd() const { return addrs_fd_; }
+  int link_fd() const { return link_fd_; }
 
   // Pins the three maps in dir (created; stale pins there replaced).
   // Best effort: returns false and leaves them unpinned on failure.
   bool pin_maps(const std::string& dir);
   const std::string& pin_dir() const { return pin_dir_; }
 
-  // When the process forked and a child destroys its copy, nothing may be
-  // detached or unpinned: the parent still runs.
+  // When the process forked and a child destroys its copy, or other
+  // members of the group still run on it, nothing may be detached or
+  // unpinned (a bpf_link's fd is still closed: the others hold theirs).
   void disown() { owner_pid_ = 0; }
 
  private:
@@ -79,7 +81,6 @@ class XdpProgram {
   bool open_object(const ErrorSink& err, const LibLogCapture& log);
   bool find_maps(const ErrorSink& err);
   void close_object();
-  void unpin();
   void detach_libxdp();
 
   std::string iface_;
@@ -92,7 +93,7 @@ class XdpProgram {
   Way way_ = Way::kLink;
   int ports_fd_ = -1;
   int xsks_fd_ = -1;
-  int config_fd_ = -1;
+  int addrs_fd_ = -1;
   std::string pin_dir_;
   // libxdp ways: the network namespace we attached in (for the detach).
   UniqueFd netns_;
@@ -103,6 +104,9 @@ class XdpProgram {
 // 1's network namespace, /sys/fs/bpf/dpdkudp/netns-<inode>/<iface> in any
 // other (interface names repeat across namespaces).
 std::string pin_dir_for(const std::string& iface);
+
+// Removes the pins pin_maps() made in dir, and the directories left empty.
+void unpin_maps(const std::string& dir);
 
 // Mounts bpffs at /sys/fs/bpf unless one is there. True when one is.
 bool ensure_bpffs();

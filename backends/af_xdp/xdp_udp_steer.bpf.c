@@ -1,23 +1,23 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 //
-// dpdkudp's XDP program: hands the AF_XDP socket (XSK) of the receiving
-// queue only the traffic the shim owns, and XDP_PASSes everything else to
-// the kernel.
+// dpdkudp's XDP program: hands an AF_XDP socket (XSK) only the traffic a
+// shim process owns, and XDP_PASSes everything else to the kernel. Several
+// processes share one interface (see group.h): each has its member slot,
+// and its XSK for RX queue q sits at dpdkudp_xsks[slot * 64 + q].
 //
-//   UDP to an offloaded (IPv4 destination, UDP destination port)
-//     -> redirect. The port map is looked up with (dst, port) and then with
-//        (0.0.0.0, port), the entry of a socket bound to INADDR_ANY.
-//   dedicated mode (config.dedicated != 0, config.ipv4 != 0):
-//     ARP whose target protocol address is config.ipv4   -> redirect
-//     any IPv4 whose destination is config.ipv4 (ICMP echo, UDP to an
-//     unbound port so the stack can answer port-unreachable, fragments)
-//                                                        -> redirect
-//   everything else (shared mode: ARP, ICMP, TCP, other ports) -> XDP_PASS
+//   UDP to a steered (IPv4 destination, UDP destination port)
+//     -> the owner's XSK. The port map is looked up with (dst, port) and
+//        then with (0.0.0.0, port), the entry of a socket bound to
+//        INADDR_ANY.
+//   an address served in dedicated mode (dpdkudp_addrs):
+//     ARP whose target protocol address is it             -> its member
+//     any other IPv4 to it (ICMP echo, UDP to an unbound port so the stack
+//     can answer port-unreachable, fragments)             -> its member
+//   everything else (ARP, ICMP, TCP, other ports)          -> XDP_PASS
 //
-// A redirect names the XSK at xsks[rx_queue_index]; when that slot is empty
-// (no socket yet, or its process died and the kernel removed the socket
-// from the map) bpf_redirect_map's fallback action makes it XDP_PASS, so a
-// dead owner never black-holes traffic.
+// When the slot is empty (no socket yet, or its process died and the
+// kernel removed the socket from the map) bpf_redirect_map's fallback
+// action makes it XDP_PASS, so a dead owner never black-holes traffic.
 //
 // Frames: Ethernet II with at most one 802.1Q / 802.1ad tag, IPv4 with any
 // IHL (options skipped). Every read is bounds-checked against data_end.
@@ -39,43 +39,45 @@
 #define ETH_P_8021AD 0x88A8
 #endif
 
-// Shared with af_xdp_maps.h (C++ side): keep the layouts identical.
+#define DPDKUDP_MAX_QUEUES 64
+#define DPDKUDP_MAX_MEMBERS 16
+
+// Shared with xdp_program.h (C++ side): keep the layouts identical.
 struct dpdkudp_port_key {
   __u32 addr;  // IPv4 destination, network order; 0 = any of ours
   __u16 port;  // UDP destination port, network order
   __u16 pad;   // always 0
 };
 
-struct dpdkudp_config {
-  __u32 owner_pid;  // process whose XSKs are in dpdkudp_xsks
-  __u32 dedicated;  // 1: ARP and IPv4 for ipv4 go to the XSK too
-  __u32 ipv4;       // our address, network order (0: none)
-  __u32 reserved;
+struct dpdkudp_owner {
+  __u32 pid;   // the owning process (checked for life by the C++ side)
+  __u32 slot;  // its member slot, < DPDKUDP_MAX_MEMBERS
 };
 
-// (addr, port) -> pid of the process that owns the port.
+// (addr, port) -> owner.
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
   __uint(max_entries, 65536);
   __uint(map_flags, BPF_F_NO_PREALLOC);
   __type(key, struct dpdkudp_port_key);
-  __type(value, __u32);
+  __type(value, struct dpdkudp_owner);
 } dpdkudp_ports SEC(".maps");
 
-// RX queue index -> XSK.
+// IPv4 address (network order) served in dedicated mode -> owner.
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 256);
+  __type(key, __u32);
+  __type(value, struct dpdkudp_owner);
+} dpdkudp_addrs SEC(".maps");
+
+// slot * 64 + RX queue index -> XSK.
 struct {
   __uint(type, BPF_MAP_TYPE_XSKMAP);
-  __uint(max_entries, 64);
+  __uint(max_entries, DPDKUDP_MAX_QUEUES * DPDKUDP_MAX_MEMBERS);
   __type(key, __u32);
   __type(value, __u32);
 } dpdkudp_xsks SEC(".maps");
-
-struct {
-  __uint(type, BPF_MAP_TYPE_ARRAY);
-  __uint(max_entries, 1);
-  __type(key, __u32);
-  __type(value, struct dpdkudp_config);
-} dpdkudp_config SEC(".maps");
 
 struct vlan_tag {
   __be16 tci;
@@ -95,8 +97,12 @@ struct arp_ipv4 {
   __u8 tpa[4];
 };
 
-static __always_inline int to_xsk(struct xdp_md *ctx) {
-  return (int)bpf_redirect_map(&dpdkudp_xsks, ctx->rx_queue_index, XDP_PASS);
+static __always_inline int to_owner(struct xdp_md *ctx, const struct dpdkudp_owner *owner) {
+  __u32 queue = ctx->rx_queue_index;
+  if (owner->slot >= DPDKUDP_MAX_MEMBERS || queue >= DPDKUDP_MAX_QUEUES) {
+    return XDP_PASS;
+  }
+  return (int)bpf_redirect_map(&dpdkudp_xsks, owner->slot * DPDKUDP_MAX_QUEUES + queue, XDP_PASS);
 }
 
 SEC("xdp")
@@ -119,17 +125,7 @@ int xdp_udp_steer(struct xdp_md *ctx) {
     l3 = tag + 1;
   }
 
-  __u32 zero = 0;
-  const struct dpdkudp_config *cfg = bpf_map_lookup_elem(&dpdkudp_config, &zero);
-  __u32 dedicated_addr = 0;
-  if (cfg && cfg->dedicated) {
-    dedicated_addr = cfg->ipv4;
-  }
-
   if (proto == bpf_htons(ETH_P_ARP)) {
-    if (dedicated_addr == 0) {
-      return XDP_PASS;
-    }
     struct arp_ipv4 *arp = l3;
     if ((void *)(arp + 1) > data_end) {
       return XDP_PASS;
@@ -140,7 +136,8 @@ int xdp_udp_steer(struct xdp_md *ctx) {
     }
     __u32 target;
     __builtin_memcpy(&target, arp->tpa, sizeof(target));
-    return target == dedicated_addr ? to_xsk(ctx) : XDP_PASS;
+    const struct dpdkudp_owner *owner = bpf_map_lookup_elem(&dpdkudp_addrs, &target);
+    return owner ? to_owner(ctx, owner) : XDP_PASS;
   }
 
   if (proto != bpf_htons(ETH_P_IP)) {
@@ -153,31 +150,27 @@ int xdp_udp_steer(struct xdp_md *ctx) {
   if (ip->version != 4 || ip->ihl < 5) {
     return XDP_PASS;
   }
-  if (dedicated_addr != 0 && ip->daddr == dedicated_addr) {
-    return to_xsk(ctx);
+  __u32 daddr = ip->daddr;
+  // Fragments (MF set or a non-zero offset) are not looked up by port: the
+  // kernel reassembles them, or the dedicated address's stack does.
+  if (ip->protocol == IPPROTO_UDP && (ip->frag_off & bpf_htons(0x3fff)) == 0) {
+    struct udphdr *udp = (void *)((__u8 *)ip + ip->ihl * 4);
+    if ((void *)(udp + 1) > data_end) {
+      return XDP_PASS;
+    }
+    struct dpdkudp_port_key key = {.addr = daddr, .port = udp->dest, .pad = 0};
+    const struct dpdkudp_owner *owner = bpf_map_lookup_elem(&dpdkudp_ports, &key);
+    if (owner) {
+      return to_owner(ctx, owner);
+    }
+    key.addr = 0;
+    owner = bpf_map_lookup_elem(&dpdkudp_ports, &key);
+    if (owner) {
+      return to_owner(ctx, owner);
+    }
   }
-  if (ip->protocol != IPPROTO_UDP) {
-    return XDP_PASS;
-  }
-  // Fragments (MF set or a non-zero offset) go to the kernel, which
-  // reassembles them.
-  if ((ip->frag_off & bpf_htons(0x3fff)) != 0) {
-    return XDP_PASS;
-  }
-  struct udphdr *udp = (void *)((__u8 *)ip + ip->ihl * 4);
-  if ((void *)(udp + 1) > data_end) {
-    return XDP_PASS;
-  }
-
-  struct dpdkudp_port_key key = {.addr = ip->daddr, .port = udp->dest, .pad = 0};
-  if (bpf_map_lookup_elem(&dpdkudp_ports, &key)) {
-    return to_xsk(ctx);
-  }
-  key.addr = 0;
-  if (bpf_map_lookup_elem(&dpdkudp_ports, &key)) {
-    return to_xsk(ctx);
-  }
-  return XDP_PASS;
+  const struct dpdkudp_owner *owner = bpf_map_lookup_elem(&dpdkudp_addrs, &daddr);
+  return owner ? to_owner(ctx, owner) : XDP_PASS;
 }
 
 char _license[] SEC("license") = "Dual BSD/GPL";

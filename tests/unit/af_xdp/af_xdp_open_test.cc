@@ -88,7 +88,7 @@ TEST_F(AfXdpTest, DestructionDetachesAndUnpins) {
     EXPECT_TRUE(xdp_attached());
     EXPECT_TRUE(exists(dir + "/ports"));
     EXPECT_TRUE(exists(dir + "/xsks"));
-    EXPECT_TRUE(exists(dir + "/config"));
+    EXPECT_TRUE(exists(dir + "/addrs"));
   }
   EXPECT_FALSE(xdp_attached()) << server_link();
   EXPECT_THAT(server_link(), ::testing::Not(HasSubstr("xdp ")));
