@@ -297,7 +297,8 @@ bool AfXdpBackend::join(const AfXdpConfig& config, af_xdp::GroupHandles handles,
   // it (and its XSKMAP slot) alive after that process dies.
   handles_.queue_xsks.clear();
   pin_dir_ = h.pin_dir;
-  mode_description_ = std::string(h.mode_description) + ", shared with " + founder + "'s group";
+  mode_description_ = std::string(h.mode_description) + ", group member (slot " +
+                      std::to_string(slot_) + ")";
   return true;
 }
 

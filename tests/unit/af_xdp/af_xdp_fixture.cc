@@ -6,7 +6,10 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
@@ -269,6 +272,69 @@ Bytes patterned_payload(uint32_t seq, size_t len) {
     payload[i] = static_cast<uint8_t>(seq >> (8 * (3 - i)));
   }
   return payload;
+}
+
+OwnerProcess::OwnerProcess(const VethPair& net, const AfXdpConfig& config, uint16_t port,
+                           uint32_t hold_tx) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) {
+    error_ = "pipe2 failed";
+    return;
+  }
+  in_netns(net.server_ns, [&] {
+    pid_ = ::fork();
+    if (pid_ != 0) {
+      return;
+    }
+    // Child: only _exit from here, no gtest.
+    ::close(fds[0]);
+    std::string error;
+    AfXdpOpened opened = open_af_xdp(config, &error);
+    if (!opened.backend) {
+      ::write(fds[1], error.data(), error.size());
+      ::_exit(1);
+    }
+    if (opened.steering->steer(0, port, true) != 0) {
+      const std::string why = "steering the port failed";
+      ::write(fds[1], why.data(), why.size());
+      ::_exit(2);
+    }
+    std::vector<Packet*> held(hold_tx);
+    if (opened.backend->alloc(held) != hold_tx) {
+      const std::string why = "could not take the TX frames to hold";
+      ::write(fds[1], why.data(), why.size());
+      ::_exit(3);
+    }
+    const std::string ready = "R" + opened.mode_description;
+    ::write(fds[1], ready.data(), ready.size());
+    for (;;) {
+      ::pause();
+    }
+  });
+  ::close(fds[1]);
+  pollfd pfd{fds[0], POLLIN, 0};
+  if (::poll(&pfd, 1, 5000) == 1) {
+    char buf[512];
+    const ssize_t n = ::read(fds[0], buf, sizeof buf);
+    if (n >= 1 && buf[0] == 'R') {
+      ready_ = true;
+      description_.assign(buf + 1, static_cast<size_t>(n - 1));
+    } else if (n > 0) {
+      error_.assign(buf, static_cast<size_t>(n));
+    }
+  }
+  ::close(fds[0]);
+  if (!ready_ && error_.empty()) {
+    error_ = "the owner process did not get ready";
+  }
+}
+
+void OwnerProcess::kill() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
 }
 
 }  // namespace dpdkudp::test

@@ -83,6 +83,32 @@ class AfXdpTest : public ::testing::Test {
   int raw_fd_ = -1;
 };
 
+// A child process (forked in the server namespace) that opens the backend,
+// steers `port` on any address, takes `hold_tx` TX frames and keeps them,
+// then waits to be killed. Killed (SIGKILL) and reaped in the destructor at
+// the latest.
+class OwnerProcess {
+ public:
+  OwnerProcess(const VethPair& net, const AfXdpConfig& config, uint16_t port,
+               uint32_t hold_tx = 0);
+  ~OwnerProcess() { kill(); }
+  OwnerProcess(const OwnerProcess&) = delete;
+  OwnerProcess& operator=(const OwnerProcess&) = delete;
+
+  bool ready() const { return ready_; }
+  const std::string& error() const { return error_; }
+  // The child's mode_description once ready.
+  const std::string& description() const { return description_; }
+  pid_t pid() const { return pid_; }
+  void kill();
+
+ private:
+  pid_t pid_ = -1;
+  bool ready_ = false;
+  std::string error_;
+  std::string description_;
+};
+
 // Data-path tests run in both XDP modes.
 class AfXdpModeTest : public AfXdpTest, public ::testing::WithParamInterface<XdpMode> {};
 std::string mode_name(const ::testing::TestParamInfo<XdpMode>& info);

@@ -100,20 +100,6 @@ TEST_F(AfXdpTest, DestructionDetachesAndUnpins) {
   EXPECT_NE(again.backend, nullptr);
 }
 
-TEST_F(AfXdpTest, SecondBackendOnTheInterfaceFailsClearly) {
-  AfXdpOpened first = open_or_fail(shared_config(XdpMode::kNative));
-  ASSERT_NE(first.backend, nullptr);
-  std::string error;
-  AfXdpOpened second = open(shared_config(XdpMode::kNative), &error);
-  EXPECT_EQ(second.backend, nullptr);
-  EXPECT_EQ(second.steering, nullptr);
-  EXPECT_EQ(error, "af_xdp: interface \"xdp0\": AF_XDP already used by pid " +
-                       std::to_string(::getpid()) + " (one process per interface)");
-  // The first is untouched.
-  EXPECT_TRUE(xdp_attached());
-  EXPECT_EQ(first.steering->steer(0, 9, true), 0);
-}
-
 TEST_F(AfXdpTest, MissingInterface) {
   AfXdpConfig config = shared_config(XdpMode::kAuto);
   config.iface = "nosuch0";

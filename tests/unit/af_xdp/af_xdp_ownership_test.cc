@@ -26,72 +26,6 @@ using ::testing::HasSubstr;
 
 constexpr uint16_t kPort = 6000;
 
-// A child process that opens the backend, steers kPort and waits to be
-// killed. Killed (SIGKILL) and reaped in the destructor at the latest.
-class OwnerProcess {
- public:
-  OwnerProcess(const VethPair& net, const AfXdpConfig& config) {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) {
-      error_ = "pipe2 failed";
-      return;
-    }
-    in_netns(net.server_ns, [&] {
-      pid_ = ::fork();
-      if (pid_ != 0) {
-        return;
-      }
-      // Child: only async-signal-safe exits from here (_exit), no gtest.
-      ::close(fds[0]);
-      std::string error;
-      AfXdpOpened opened = open_af_xdp(config, &error);
-      if (!opened.backend) {
-        ::write(fds[1], error.data(), error.size());
-        ::_exit(1);
-      }
-      if (opened.steering->steer(0, kPort, true) != 0) {
-        ::_exit(2);
-      }
-      ::write(fds[1], "R", 1);
-      for (;;) {
-        ::pause();
-      }
-    });
-    ::close(fds[1]);
-    pollfd pfd{fds[0], POLLIN, 0};
-    if (::poll(&pfd, 1, 5000) == 1) {
-      char buf[512];
-      const ssize_t n = ::read(fds[0], buf, sizeof buf);
-      if (n == 1 && buf[0] == 'R') {
-        ready_ = true;
-      } else if (n > 0) {
-        error_.assign(buf, static_cast<size_t>(n));
-      }
-    }
-    ::close(fds[0]);
-    if (!ready_ && error_.empty()) {
-      error_ = "the owner process did not get ready";
-    }
-  }
-  ~OwnerProcess() { kill(); }
-
-  bool ready() const { return ready_; }
-  const std::string& error() const { return error_; }
-  pid_t pid() const { return pid_; }
-  void kill() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-      pid_ = -1;
-    }
-  }
-
- private:
-  pid_t pid_ = -1;
-  bool ready_ = false;
-  std::string error_;
-};
-
 class AfXdpOwnership : public AfXdpTest {
  protected:
   // The kernel socket on kPort (the port the owner steers) receives.
@@ -117,21 +51,22 @@ class PinnedPorts {
   bool valid() const { return fd_ >= 0; }
   bool set(wire::Ipv4Addr addr, uint16_t port, uint32_t pid) {
     Key key = make_key(addr, port);
+    Owner owner{pid, 0};
     bpf_attr attr{};
     attr.map_fd = static_cast<uint32_t>(fd_);
     attr.key = reinterpret_cast<uintptr_t>(&key);
-    attr.value = reinterpret_cast<uintptr_t>(&pid);
+    attr.value = reinterpret_cast<uintptr_t>(&owner);
     attr.flags = BPF_ANY;
     return ::syscall(SYS_bpf, BPF_MAP_UPDATE_ELEM, &attr, sizeof(attr)) == 0;
   }
   uint32_t get(wire::Ipv4Addr addr, uint16_t port) {
     Key key = make_key(addr, port);
-    uint32_t pid = 0;
+    Owner owner{};
     bpf_attr attr{};
     attr.map_fd = static_cast<uint32_t>(fd_);
     attr.key = reinterpret_cast<uintptr_t>(&key);
-    attr.value = reinterpret_cast<uintptr_t>(&pid);
-    return ::syscall(SYS_bpf, BPF_MAP_LOOKUP_ELEM, &attr, sizeof(attr)) == 0 ? pid : 0;
+    attr.value = reinterpret_cast<uintptr_t>(&owner);
+    return ::syscall(SYS_bpf, BPF_MAP_LOOKUP_ELEM, &attr, sizeof(attr)) == 0 ? owner.pid : 0;
   }
 
  private:
@@ -139,6 +74,10 @@ class PinnedPorts {
     uint32_t addr;
     uint16_t port;
     uint16_t pad;
+  };
+  struct Owner {  // the value: the owner's pid and member slot
+    uint32_t pid;
+    uint32_t slot;
   };
   static Key make_key(wire::Ipv4Addr addr, uint16_t port) {
     return {htonl(addr.value), htons(port), 0};
@@ -176,20 +115,6 @@ TEST_F(AfXdpOwnership, PortOfALivePidIsRefusedPortOfADeadPidTakenOver) {
   EXPECT_EQ(receive(*opened.backend, 1).size(), 1u);
 }
 
-TEST_F(AfXdpOwnership, SecondProcessIsToldTheOwnersPid) {
-  OwnerProcess owner(net_, shared_config(XdpMode::kNative));
-  ASSERT_TRUE(owner.ready()) << owner.error();
-  std::string error;
-  EXPECT_EQ(open(shared_config(XdpMode::kNative), &error).backend, nullptr);
-  EXPECT_EQ(error, "af_xdp: interface \"xdp0\": AF_XDP already used by pid " +
-                       std::to_string(owner.pid()) + " (one process per interface)");
-  // Asking again works the same (the probe connections do not pile up).
-  for (int i = 0; i < 80; ++i) {
-    open(shared_config(XdpMode::kNative), &error);
-  }
-  EXPECT_THAT(error, HasSubstr("already used by pid " + std::to_string(owner.pid())));
-}
-
 TEST_F(AfXdpOwnership, SigkilledOwnerLeavesNothingAndItsPortIsTakenOver) {
   add_server_address();
   const int kernel = server_udp(kPort);
@@ -197,7 +122,7 @@ TEST_F(AfXdpOwnership, SigkilledOwnerLeavesNothingAndItsPortIsTakenOver) {
   ASSERT_GE(kernel, 0);
   ASSERT_GE(client, 0);
   {
-    OwnerProcess owner(net_, shared_config(XdpMode::kNative));
+    OwnerProcess owner(net_, shared_config(XdpMode::kNative), kPort);
     ASSERT_TRUE(owner.ready()) << owner.error();
     EXPECT_TRUE(xdp_attached());
     EXPECT_FALSE(kernel_gets_port(kernel, client, "owned")) << "the port was not steered";
@@ -226,7 +151,7 @@ TEST_F(AfXdpOwnership, SigkilledLibxdpOwnerPassesEverythingUntilReplaced) {
   AfXdpConfig libxdp = shared_config(XdpMode::kNative);
   libxdp.attach = XdpAttach::kLibxdp;
   {
-    OwnerProcess owner(net_, libxdp);
+    OwnerProcess owner(net_, libxdp, kPort);
     ASSERT_TRUE(owner.ready()) << owner.error();
     EXPECT_FALSE(kernel_gets_port(kernel, client, "owned"));
     owner.kill();
