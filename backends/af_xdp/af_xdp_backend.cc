@@ -48,6 +48,9 @@ bool map_ring(int fd, uint64_t pgoff, const xdp_ring_offset& off, uint32_t entri
     return false;
   }
   *map = {mem, len};
+  // A fork child must not keep the mapping: it holds the socket open (and
+  // with it the queue's buffer pool) for as long as the child lives.
+  ::madvise(mem, len, MADV_DONTFORK);
   auto* base = static_cast<uint8_t*>(mem);
   ring->mask = entries - 1;
   ring->size = entries;
@@ -349,9 +352,10 @@ int AfXdpBackend::create_sockets(uint16_t bind_flags, const std::vector<UniqueFd
       return e;
     }
     const int fd = queue.fd;
+    af_xdp::close_in_fork_children(fd);
     auto fail = [&](const std::string& step) {
       const int e = errno != 0 ? errno : EINVAL;
-      *what = step + where;
+      *what = step.find("queue") == std::string::npos ? step + where : step;
       destroy_sockets();
       return e;
     };
@@ -403,7 +407,7 @@ int AfXdpBackend::create_sockets(uint16_t bind_flags, const std::vector<UniqueFd
       addr.sxdp_shared_umem_fd = static_cast<uint32_t>(queues_[0].fd);
     }
     if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {
-      return fail("binding an AF_XDP socket to queue " + std::to_string(q) + ",");
+      return fail("binding an AF_XDP socket to queue " + std::to_string(q));
     }
     // A member maps the queue's shared fill/completion rings through its
     // own bound socket (Linux 6.x: older kernels refuse it).
@@ -431,6 +435,7 @@ void AfXdpBackend::destroy_sockets() {
       }
     }
     if (queue.fd >= 0) {
+      af_xdp::keep_in_fork_children(queue.fd);
       ::close(queue.fd);
       queue.fd = -1;
     }
@@ -506,13 +511,18 @@ void AfXdpBackend::forget_pid(uint32_t pid) {
 AfXdpBackend::~AfXdpBackend() {
   const af_xdp::LibLogCapture log;
   if (static_cast<uint32_t>(::getpid()) != owner_pid_) {
-    // A fork child: the parent still runs on all of it. Close our copies
-    // of the fds and mappings, change nothing shared.
+    // A fork child: the parent still runs on all of it. Change nothing
+    // shared. The XSKs, the link and the hub name were closed right after
+    // fork (close_in_fork_children): forget their numbers.
     if (hub_) {
       hub_->abandon();
     }
     if (program_) {
-      program_->disown();
+      program_->abandon_in_child();
+    }
+    (void)handles_.link.release();
+    for (uint16_t q = 0; q < queue_count_; ++q) {
+      queues_[q].fd = -1;
     }
     program_.reset();
     destroy_sockets();
@@ -563,6 +573,8 @@ AfXdpBackend::~AfXdpBackend() {
     }
   }
   program_.reset();  // the founder's, when last: unpin, detach
+  af_xdp::keep_in_fork_children(handles_.link.get());
+  handles_.link.reset();
 }
 
 // ---- RX ----

@@ -13,7 +13,10 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
+#include <pthread.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
@@ -121,6 +124,56 @@ bool in_pid1_netns() {
   struct stat init {};
   return ::stat("/proc/thread-self/ns/net", &ours) == 0 && ::stat("/proc/1/ns/net", &init) == 0 &&
          ours.st_ino == init.st_ino && ours.st_dev == init.st_dev;
+}
+
+namespace {
+
+constexpr size_t kForkFds = 512;
+std::atomic<int> g_fork_fds[kForkFds];
+std::once_flag g_fork_once;
+
+void close_registered_fds_in_child() {
+  // Only async-signal-safe calls here: the child of a threaded process.
+  for (auto& slot : g_fork_fds) {
+    const int fd = slot.load(std::memory_order_relaxed);
+    if (fd >= 0) {
+      ::close(fd);
+      slot.store(-1, std::memory_order_relaxed);
+    }
+  }
+}
+
+}  // namespace
+
+void close_in_fork_children(int fd) {
+  if (fd < 0) {
+    return;
+  }
+  std::call_once(g_fork_once, [] {
+    for (auto& slot : g_fork_fds) {
+      slot.store(-1, std::memory_order_relaxed);
+    }
+    ::pthread_atfork(nullptr, nullptr, close_registered_fds_in_child);
+  });
+  for (auto& slot : g_fork_fds) {
+    int expected = -1;
+    if (slot.compare_exchange_strong(expected, fd, std::memory_order_acq_rel)) {
+      return;
+    }
+  }
+  // Full (hundreds of queues): that fd stays in children, as any fd would.
+}
+
+void keep_in_fork_children(int fd) {
+  if (fd < 0) {
+    return;
+  }
+  for (auto& slot : g_fork_fds) {
+    int expected = fd;
+    if (slot.compare_exchange_strong(expected, -1, std::memory_order_acq_rel)) {
+      return;
+    }
+  }
 }
 
 bool pid_alive(uint32_t pid) {

@@ -85,4 +85,14 @@ class LibLogCapture {
 // True when pid names a live process (kill(pid, 0) is not ESRCH).
 bool pid_alive(uint32_t pid);
 
+// Fds a fork child must not keep: an XSK (it would keep the socket, and
+// its XSKMAP slot, alive after the parent dies: a black hole for the
+// parent's ports), the bpf_link (the program would stay attached), the
+// group's hub name (newcomers would wait on a child that never answers).
+// A registered fd is closed in every child right after fork()
+// (pthread_atfork); the child's copy of the owning object must then not
+// close it again (it checks fork_child_of()). Unregister before closing.
+void close_in_fork_children(int fd);
+void keep_in_fork_children(int fd);
+
 }  // namespace dpdkudp::af_xdp

@@ -452,6 +452,7 @@ GroupHub::Join GroupHub::join(const std::string& iface, std::unique_ptr<GroupHub
         return Join::kFailed;
       }
       hub->reset(new GroupHub(iface));
+      close_in_fork_children(fd.get());
       (*hub)->listen_ = std::move(fd);
       return Join::kFounder;
     }
@@ -491,6 +492,7 @@ GroupHub::Join GroupHub::join(const std::string& iface, std::unique_ptr<GroupHub
         handles->addrs_map = std::move(fds[i++]);
         if (welcome.has_link != 0) {
           handles->link = std::move(fds[i++]);
+          close_in_fork_children(handles->link.get());
         }
         while (i < fds.size()) {
           handles->queue_xsks.push_back(std::move(fds[i++]));
@@ -530,15 +532,17 @@ void GroupHub::stop() {
     thread_->join();
     thread_.reset();
   }
+  keep_in_fork_children(listen_.get());
   listen_.reset();  // another member takes the name over
 }
 
 void GroupHub::abandon() {
   // The thread was not copied into this fork child: never join it, never
-  // let std::thread's destructor see it. The listening fd is the parent's
-  // too; closing our copy leaves the parent's.
+  // let std::thread's destructor see it. Our copy of the listening fd was
+  // closed right after fork (close_in_fork_children): its number may name
+  // another file now.
   (void)thread_.release();
-  listen_.reset();
+  (void)listen_.release();
 }
 
 GroupHub::~GroupHub() { stop(); }
@@ -559,6 +563,7 @@ void GroupHub::run() {
       UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
       if (fd.valid() && ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), len) == 0 &&
           ::listen(fd.get(), SOMAXCONN) == 0) {
+        close_in_fork_children(fd.get());
         listen_ = std::move(fd);
       }
       continue;

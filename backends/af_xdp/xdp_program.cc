@@ -301,6 +301,7 @@ bool XdpProgram::attach_with_link(XdpMode mode, const ErrorSink& err, const LibL
     const int fd = bpf_link_create(bpf_program__fd(bpf_prog), ifindex_, BPF_XDP, &opts);
     if (fd >= 0) {
       link_fd_ = fd;
+      close_in_fork_children(fd);
       native_ = native;
       way_ = Way::kLink;
       return true;
@@ -430,6 +431,7 @@ XdpProgram::~XdpProgram() {
     }
   }
   if (link_fd_ >= 0) {
+    keep_in_fork_children(link_fd_);
     ::close(link_fd_);  // the last fd of the link: the kernel detaches
   }
   close_object();

@@ -72,6 +72,12 @@ class XdpProgram {
   // members of the group still run on it, nothing may be detached or
   // unpinned (a bpf_link's fd is still closed: the others hold theirs).
   void disown() { owner_pid_ = 0; }
+  // In a fork child: the link fd was closed right after fork (see
+  // close_in_fork_children); forget its number.
+  void abandon_in_child() {
+    owner_pid_ = 0;
+    link_fd_ = -1;
+  }
 
  private:
   XdpProgram(std::string iface, int ifindex) : iface_(std::move(iface)), ifindex_(ifindex) {}

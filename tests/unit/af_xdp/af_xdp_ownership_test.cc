@@ -211,5 +211,68 @@ TEST_F(AfXdpOwnership, ForkChildDestroyingItsCopyDetachesNothing) {
   EXPECT_TRUE(check_udp_frame(frames[0].bytes, {Payload("still ours")}));
 }
 
+TEST_F(AfXdpOwnership, ForkChildOutlivingAKilledOwnerHoldsNothing) {
+  // A pre-fork server: the owner forks a worker that lives on (no exec)
+  // and is then killed itself. Had the worker kept its copies of the XSK,
+  // the bpf_link and the group's name, the port would stay black-holed
+  // into the dead owner's socket and nobody could open the interface.
+  add_server_address();
+  const int kernel = server_udp(kPort);
+  const int client = client_udp(6001);
+  ASSERT_GE(kernel, 0);
+  ASSERT_GE(client, 0);
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+  pid_t owner = -1;
+  in_netns(net_.server_ns, [&] {
+    owner = ::fork();
+    if (owner != 0) {
+      return;
+    }
+    ::close(fds[0]);
+    AfXdpOpened opened = open_af_xdp(shared_config(XdpMode::kNative), nullptr);
+    if (!opened.backend || opened.steering->steer(0, kPort, true) != 0) {
+      ::_exit(1);
+    }
+    const pid_t worker = ::fork();
+    if (worker == 0) {
+      for (;;) {
+        ::pause();
+      }
+    }
+    ::write(fds[1], &worker, sizeof(worker));
+    for (;;) {
+      ::pause();
+    }
+  });
+  ::close(fds[1]);
+  ASSERT_GT(owner, 0);
+  pid_t worker = -1;
+  pollfd pfd{fds[0], POLLIN, 0};
+  const bool ready = ::poll(&pfd, 1, 5000) == 1 &&
+                     ::read(fds[0], &worker, sizeof(worker)) == sizeof(worker) && worker > 0;
+  ::close(fds[0]);
+  if (!ready) {
+    ::kill(owner, SIGKILL);
+    ::waitpid(owner, nullptr, 0);
+    FAIL() << "the owner did not get ready";
+  }
+  EXPECT_FALSE(kernel_gets_port(kernel, client, "owned"));
+  ::kill(owner, SIGKILL);
+  ::waitpid(owner, nullptr, 0);
+
+  EXPECT_FALSE(xdp_attached()) << server_link();
+  EXPECT_TRUE(kernel_gets_port(kernel, client, "after the kill"));
+  {
+    AfXdpOpened next = open_or_fail(shared_config(XdpMode::kNative));
+    ASSERT_NE(next.backend, nullptr);
+    EXPECT_EQ(next.mode_description, "native copy");  // a founder, not a member
+    ASSERT_EQ(next.steering->steer(0, kPort, true), 0);
+    send_udp(client, net_.server_ip, kPort, to_bytes("new owner"));
+    EXPECT_EQ(receive(*next.backend, 1).size(), 1u);
+  }
+  ::kill(worker, SIGKILL);  // reparented: not ours to reap
+}
+
 }  // namespace
 }  // namespace dpdkudp::test
