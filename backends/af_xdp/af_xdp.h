@@ -16,12 +16,14 @@
 //   if (!opened.backend) { fprintf(stderr, "%s\n", error.c_str()); }
 //   opened.steering->steer(0, 5353, true);   // 0.0.0.0:5353 -> us
 //
-// One process per interface: the first process to open an interface owns
-// its XDP program and XSKs until it closes the backend or dies (a lock the
-// kernel drops with the process, see backends/af_xdp/README.md); a second process gets
-// "AF_XDP already used by pid N" and the shim falls back to the kernel. The
-// program is attached with a bpf_link owned by the process, so even SIGKILL
-// detaches it: a dead process never black-holes its ports.
+// Several processes per interface: the first to open an interface founds
+// its group (the UMEM in a memfd, the XDP program); later ones join it,
+// each with its own sockets and its own ports (see backends/af_xdp/group.h
+// and docs/af_xdp.md). The group outlives whichever member exits first; a
+// killed member's ports pass to the kernel at once and its frames come
+// back. The program is attached with a bpf_link every member holds, so
+// when the last one dies, even by SIGKILL, nothing is left on the
+// interface.
 //
 // Needs CAP_NET_ADMIN, CAP_BPF (or CAP_SYS_ADMIN), CAP_NET_RAW and
 // CAP_IPC_LOCK (root has them all). This header includes no libbpf/libxdp
@@ -60,17 +62,21 @@ struct AfXdpConfig {
   std::string iface;                    // interface name, e.g. "eth1"
   XdpMode mode = XdpMode::kAuto;
   XdpAttach attach = XdpAttach::kAuto;
-  uint16_t queues = 1;                  // RX/TX queue pairs, 1..64, one XSK each
+  // RX/TX queue pairs, 1..64, one XSK each. A member of an existing group
+  // must ask for the group's count.
+  uint16_t queues = 1;
   // Entries in each XSK ring (fill, completion, RX, TX), a power of two in
-  // 64..16384. UMEM: queues * ring_size RX frames + 2 * ring_size TX
-  // frames, 4 KiB each (default, one queue: 24 MiB, locked in memory).
+  // 64..16384. UMEM: queues * 2 * ring_size RX frames + 2 * ring_size TX
+  // frames, 4 KiB each (default, one queue: 32 MiB, locked in memory). A
+  // member of an existing group gets the group's size (one fill ring per
+  // queue for all).
   uint32_t ring_size = 2048;
   // Received frames are copied out of the UMEM into these buffers (see
   // af_xdp_backend.h); they wait in socket queues. 0: 8192.
   uint32_t pool_size = 0;
   // Dedicated: ARP whose target is ipv4 and every IPv4 packet to ipv4 come
-  // to us too (the stack answers ARP/ping, sends port-unreachable).
-  // Shared: only the steered UDP ports.
+  // to us too (the stack answers ARP/ping, sends port-unreachable); one
+  // process per dedicated address. Shared: only the steered UDP ports.
   bool dedicated = true;
   uint32_t ipv4 = 0;                    // our address, host order (0: none)
   // Try XDP_ZEROCOPY before XDP_COPY in native mode.
@@ -89,7 +95,7 @@ class PortSteering {
   // addr: IPv4 destination in host order, 0 = any of our addresses
   // (INADDR_ANY). port in host order. Calls nest: after n steer(on) of
   // one (addr, port), the n-th steer(off) removes it. Returns 0, or an
-  // errno value: EADDRINUSE (another live process owns it), ENOSPC (map
+  // errno value: EADDRINUSE (another live process of the group owns it), ENOSPC (map
   // full), ENOENT (off for a pair not steered), or the bpf() error.
   virtual int steer(uint32_t addr, uint16_t port, bool on) = 0;
 };
@@ -106,8 +112,9 @@ struct AfXdpOpened {
 // Opens the AF_XDP backend. On failure: backend == nullptr, nothing left
 // attached or pinned, and *error (when given) is one line
 // `af_xdp: interface "X": reason` (no such interface, interface down,
-// permission, unsupported driver/mode, foreign XDP program attached,
-// AF_XDP already used by pid N, bad configuration).
+// permission, unsupported driver/mode, foreign XDP program attached, a
+// group that differs (queues, XDP mode) or is full, a dedicated address
+// another process serves, bad configuration).
 AfXdpOpened open_af_xdp(const AfXdpConfig& config, std::string* error);
 
 std::string_view to_string(XdpMode mode);
