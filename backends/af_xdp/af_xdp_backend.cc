@@ -275,7 +275,9 @@ bool AfXdpBackend::join(const AfXdpConfig& config, af_xdp::GroupHandles handles,
   }
   zero_copy_ = h.zero_copy != 0;
   ring_size_ = h.ring_size;  // the group's rings: one fill ring per queue for all
-  region_->reclaim_dead(af_xdp::monotonic_ns());
+  for (const uint32_t pid : region_->reclaim_dead(af_xdp::monotonic_ns())) {
+    forget_pid(pid);  // a member that died while nobody held the hub
+  }
   const int slot = region_->claim_slot();
   if (slot < 0) {
     return err.fail("AF_XDP: " + std::to_string(af_xdp::kMaxMembers) +
@@ -503,7 +505,13 @@ void AfXdpBackend::forget_pid(uint32_t pid) {
       }
     }
     for (const auto& k : doomed) {
-      bpf_map_delete_elem(fd, k.data());
+      // Unless a new process took the entry over meanwhile (there is no
+      // compare-and-delete: the window is this lookup).
+      af_xdp::Owner owner{};
+      std::memcpy(key, k.data(), key_size);
+      if (bpf_map_lookup_elem(fd, key, &owner) == 0 && owner.pid == pid) {
+        bpf_map_delete_elem(fd, key);
+      }
     }
   }
 }
@@ -589,8 +597,12 @@ size_t AfXdpBackend::rx_burst(uint16_t queue, std::span<Packet*> out) {
       xsk_ring_cons__peek(&q.rx, static_cast<uint32_t>(std::min(out.size(), kBurst)), &idx);
   if (n == 0) {
     // Frames another member (or an earlier burst) stashed may fit now.
+    // (The shared ring's indices, not our cached ones: other threads and
+    // processes move them under the queue lock.)
+    const uint32_t in_fill = __atomic_load_n(q.fill.producer, __ATOMIC_RELAXED) -
+                             __atomic_load_n(q.fill.consumer, __ATOMIC_ACQUIRE);
     if (__atomic_load_n(&region_->stash_count(queue), __ATOMIC_RELAXED) != 0 &&
-        xsk_prod_nb_free(&q.fill, 1) != 0) {
+        in_fill < q.fill.size) {
       lock_queue(queue);
       refill_locked(queue);
       region_->unlock_queue(queue);
@@ -630,10 +642,14 @@ size_t AfXdpBackend::rx_burst(uint16_t queue, std::span<Packet*> out) {
   lock_queue(queue);
   uint32_t& count = region_->stash_count(queue);
   uint64_t* stash = region_->stash(queue);
-  for (uint32_t i = 0; i < n; ++i) {
+  // Every frame of the queue fits in its stash; a count past that would
+  // mean a frame was handed out twice: never write past the stash.
+  const uint32_t room = region_->rx_frames_per_queue() - std::min(count, region_->rx_frames_per_queue());
+  const uint32_t keep = std::min(n, room);
+  for (uint32_t i = 0; i < keep; ++i) {
     stash[count + i] = frames[i];
   }
-  __atomic_store_n(&count, count + n, __ATOMIC_RELEASE);
+  __atomic_store_n(&count, count + keep, __ATOMIC_RELEASE);
   refill_locked(queue);
   region_->unlock_queue(queue);
   xsk_ring_cons__release(&q.rx, n);

@@ -292,9 +292,7 @@ int GroupRegion::claim_slot() {
 }
 
 void GroupRegion::leave(uint32_t slot) {
-  if (lock_tx()) {
-    // rebuilt
-  }
+  lock_tx();
   reclaim_tx_locked(slot, false);
   header_->tx_lock.unlock();
   GroupHeader& h = *header_;

@@ -163,6 +163,7 @@ class GroupRegion {
            uint64_t{q} * header_->rx_frames_per_queue;
   }
   uint32_t& stash_count(uint32_t q) const { return header_->queue[q].stash_count; }
+  uint32_t rx_frames_per_queue() const { return header_->rx_frames_per_queue; }
 
   // ---- TX frames (indices 0..tx_frames-1), thread- and process-safe ----
   size_t tx_take(uint32_t slot, std::span<uint32_t> out);
