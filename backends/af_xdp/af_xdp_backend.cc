@@ -183,16 +183,9 @@ bool AfXdpBackend::found(const AfXdpConfig& config, const ErrorSink& err,
   if (!region_) {
     return false;
   }
-  const int slot = region_->claim_slot();
-  if (slot < 0) {
-    return err.fail("no member slot in a fresh AF_XDP group");
+  if (!take_slot(err)) {
+    return false;
   }
-  slot_ = static_cast<uint32_t>(slot);
-  has_slot_ = true;
-  area_ = region_->umem();
-  tx_first_frame_ = region_->tx_first_frame();
-  tx_count_ = region_->tx_frames();
-  tx_pkts_ = std::make_unique<Packet[]>(tx_count_);
 
   // Zero-copy needs driver support and native mode; copy mode works on
   // every interface. The first socket's bind decides for all.
@@ -278,17 +271,9 @@ bool AfXdpBackend::join(const AfXdpConfig& config, af_xdp::GroupHandles handles,
   for (const uint32_t pid : region_->reclaim_dead(af_xdp::monotonic_ns())) {
     forget_pid(pid);  // a member that died while nobody held the hub
   }
-  const int slot = region_->claim_slot();
-  if (slot < 0) {
-    return err.fail("AF_XDP: " + std::to_string(af_xdp::kMaxMembers) +
-                    " processes already share this interface");
+  if (!take_slot(err)) {
+    return false;
   }
-  slot_ = static_cast<uint32_t>(slot);
-  has_slot_ = true;
-  area_ = region_->umem();
-  tx_first_frame_ = region_->tx_first_frame();
-  tx_count_ = region_->tx_frames();
-  tx_pkts_ = std::make_unique<Packet[]>(tx_count_);
 
   std::string what;
   int e = create_sockets(XDP_SHARED_UMEM, handles_.queue_xsks, &what);
@@ -304,6 +289,21 @@ bool AfXdpBackend::join(const AfXdpConfig& config, af_xdp::GroupHandles handles,
   pin_dir_ = h.pin_dir;
   mode_description_ = std::string(h.mode_description) + ", group member (slot " +
                       std::to_string(slot_) + ")";
+  return true;
+}
+
+bool AfXdpBackend::take_slot(const ErrorSink& err) {
+  const int slot = region_->claim_slot();
+  if (slot < 0) {
+    return err.fail(std::to_string(af_xdp::kMaxMembers) +
+                    " processes already share AF_XDP on this interface (the most a group takes)");
+  }
+  slot_ = static_cast<uint32_t>(slot);
+  has_slot_ = true;
+  area_ = region_->umem();
+  tx_first_frame_ = region_->tx_first_frame();
+  tx_count_ = region_->tx_frames();
+  tx_pkts_ = std::make_unique<Packet[]>(tx_count_);
   return true;
 }
 

@@ -125,6 +125,8 @@ class AfXdpBackend final : public Backend, public PortSteering {
   // Member: join the group from the handles its hub gave.
   bool join(const AfXdpConfig& config, af_xdp::GroupHandles handles,
             const af_xdp::ErrorSink& err);
+  // Both: a member slot in the region, and the UMEM's frames.
+  bool take_slot(const af_xdp::ErrorSink& err);
   // Everything both do once the sockets exist: XSKMAP, dedicated address,
   // the hub thread.
   bool publish(const AfXdpConfig& config, const af_xdp::ErrorSink& err);

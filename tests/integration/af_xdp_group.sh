@@ -52,6 +52,16 @@ assert d["totals"]["udp_delivered"] >= 1, d["totals"]
 EOF
 }
 
+# echo_both COUNT WHAT: COUNT datagrams through each port at once.
+echo_both() {
+  in_cli "$PYTHON" "$CLIENT" "$IP_SRV" $P1 --count "$1" --max-size 1472 &
+  local c1=$!
+  in_cli "$PYTHON" "$CLIENT" "$IP_SRV" $P2 --count "$1" --max-size 1472 &
+  local c2=$!
+  wait $c1 || fail "echo on port $P1 ($2)"
+  wait $c2 || fail "echo on port $P2 ($2)"
+}
+
 start_server first '^ready' "${SHIM[@]}" "$PYTHON" "$ECHO" $P1
 FIRST=$SERVER_PID
 start_server second '^ready' "${SHIM[@]}" "$PYTHON" "$ECHO" $P2
@@ -61,12 +71,7 @@ grep -q "af_xdp" "$LOGDIR/second.err" || fail "second: no af_xdp banner: $(cat "
 xdp_attached || fail "no XDP program on $VETH_SRV"
 
 # Both at once, every byte checked.
-in_cli "$PYTHON" "$CLIENT" "$IP_SRV" $P1 --count 1500 --max-size 1472 &
-C1=$!
-in_cli "$PYTHON" "$CLIENT" "$IP_SRV" $P2 --count 1500 --max-size 1472 &
-C2=$!
-wait $C1 || fail "echo through the first program (port $P1)"
-wait $C2 || fail "echo through the second program (port $P2)"
+echo_both 1500 "two programs"
 stat_check "$FIRST" $P1 0
 stat_check "$SECOND" $P2 1
 pass "two programs on $VETH_SRV, both on AF_XDP (the second a group member), 1500 datagrams each at once"
@@ -100,12 +105,7 @@ pass "founder SIGKILLed: the member keeps serving $P2, port $P1 is the kernel's 
 start_server third '^ready' "${SHIM[@]}" "$PYTHON" "$ECHO" $P1
 THIRD=$SERVER_PID
 on_exit "kill -9 $THIRD 2>/dev/null"
-in_cli "$PYTHON" "$CLIENT" "$IP_SRV" $P1 --count 1000 --max-size 1472 &
-C1=$!
-in_cli "$PYTHON" "$CLIENT" "$IP_SRV" $P2 --count 1000 --max-size 1472 &
-C2=$!
-wait $C1 || fail "echo through the new program on $P1"
-wait $C2 || fail "echo on $P2 beside the new program"
+echo_both 1000 "the new program on $P1 beside the member"
 stat_check "$THIRD" $P1 1
 pass "a new program took port $P1 over in the same group; both echo"
 

@@ -275,7 +275,7 @@ Bytes patterned_payload(uint32_t seq, size_t len) {
 }
 
 OwnerProcess::OwnerProcess(const VethPair& net, const AfXdpConfig& config, uint16_t port,
-                           uint32_t hold_tx) {
+                           uint32_t hold_tx, bool busy) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) {
     error_ = "pipe2 failed";
@@ -307,6 +307,16 @@ OwnerProcess::OwnerProcess(const VethPair& net, const AfXdpConfig& config, uint1
     }
     const std::string ready = "R" + opened.mode_description;
     ::write(fds[1], ready.data(), ready.size());
+    std::array<Packet*, 32> burst{};
+    while (busy) {
+      Backend& b = *opened.backend;
+      for (uint16_t q = 0; q < b.capabilities().rx_queues; ++q) {
+        const size_t n = b.rx_burst(q, burst);
+        b.release(std::span<Packet* const>(burst.data(), n));
+      }
+      const size_t n = b.alloc(std::span<Packet*>(burst.data(), 8));
+      b.release(std::span<Packet* const>(burst.data(), n));
+    }
     for (;;) {
       ::pause();
     }

@@ -85,12 +85,14 @@ class AfXdpTest : public ::testing::Test {
 
 // A child process (forked in the server namespace) that opens the backend,
 // steers `port` on any address, takes `hold_tx` TX frames and keeps them,
-// then waits to be killed. Killed (SIGKILL) and reaped in the destructor at
+// then waits to be killed: asleep, or (busy) receiving, taking and giving
+// back TX frames without pause, so that a SIGKILL likely lands inside one
+// of the group's locks. Killed (SIGKILL) and reaped in the destructor at
 // the latest.
 class OwnerProcess {
  public:
   OwnerProcess(const VethPair& net, const AfXdpConfig& config, uint16_t port,
-               uint32_t hold_tx = 0);
+               uint32_t hold_tx = 0, bool busy = false);
   ~OwnerProcess() { kill(); }
   OwnerProcess(const OwnerProcess&) = delete;
   OwnerProcess& operator=(const OwnerProcess&) = delete;
