@@ -36,7 +36,9 @@ std::unique_ptr<Backend> open_packet_socket(const Config& config, wire::Ipv4Cidr
 class XdpSteering final : public stack::PortSteeringHook {
  public:
   explicit XdpSteering(PortSteering* s) : s_(s) {}
-  int steer(wire::Ipv4Addr addr, uint16_t port, bool on) override { return s_->steer(addr.value, port, on); }
+  int steer(wire::Ipv4Addr addr, uint16_t port, bool on, bool reuse_port) override {
+    return s_->steer(addr.value, port, on, reuse_port);
+  }
 
  private:
   PortSteering* s_;

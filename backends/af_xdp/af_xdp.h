@@ -94,10 +94,15 @@ class PortSteering {
   virtual ~PortSteering() = default;
   // addr: IPv4 destination in host order, 0 = any of our addresses
   // (INADDR_ANY). port in host order. Calls nest: after n steer(on) of
-  // one (addr, port), the n-th steer(off) removes it. Returns 0, or an
-  // errno value: EADDRINUSE (another live process of the group owns it), ENOSPC (map
-  // full), ENOENT (off for a pair not steered), or the bpf() error.
-  virtual int steer(uint32_t addr, uint16_t port, bool on) = 0;
+  // one (addr, port), the n-th steer(off) removes it. reuse_port: our
+  // socket has SO_REUSEPORT; when every process steering the pair says so
+  // (up to 8 processes), they share it and the program spreads flows over
+  // them by a hash of the source address and port, as Linux does. Returns
+  // 0, or an errno value: EADDRINUSE (another live process of the group
+  // owns it, not both with SO_REUSEPORT, or 8 share it already), ENOSPC
+  // (map full), ENOENT (off for a pair not steered), or the bpf() error.
+  virtual int steer(uint32_t addr, uint16_t port, bool on, bool reuse_port) = 0;
+  int steer(uint32_t addr, uint16_t port, bool on) { return steer(addr, port, on, false); }
 };
 
 struct AfXdpOpened {

@@ -485,35 +485,33 @@ void AfXdpBackend::refill_locked(uint32_t queue) {
 void AfXdpBackend::forget_pid(uint32_t pid) {
   // A member died: its ports and its dedicated address are nobody's now
   // (the redirects already pass, as its XSKs left the XSKMAP with it).
-  for (const int fd : {ports_fd(), addrs_fd()}) {
-    const bool ports = fd == ports_fd();
-    af_xdp::PortKey pkey{};
-    uint32_t akey = 0;
-    void* key = ports ? static_cast<void*>(&pkey) : static_cast<void*>(&akey);
-    std::vector<std::vector<uint8_t>> doomed;
-    const size_t key_size = ports ? sizeof(pkey) : sizeof(akey);
-    std::vector<uint8_t> cur(key_size);
-    std::vector<uint8_t> next(key_size);
-    bool first = true;
-    while (bpf_map_get_next_key(fd, first ? nullptr : cur.data(), next.data()) == 0) {
-      first = false;
-      cur = next;
-      af_xdp::Owner owner{};
-      std::memcpy(key, cur.data(), key_size);
-      if (bpf_map_lookup_elem(fd, key, &owner) == 0 && owner.pid == pid) {
-        doomed.push_back(cur);
-      }
-    }
-    for (const auto& k : doomed) {
-      // Unless a new process took the entry over meanwhile (there is no
-      // compare-and-delete: the window is this lookup).
-      af_xdp::Owner owner{};
-      std::memcpy(key, k.data(), key_size);
-      if (bpf_map_lookup_elem(fd, key, &owner) == 0 && owner.pid == pid) {
-        bpf_map_delete_elem(fd, key);
-      }
+  region_->lock_steer();
+  std::vector<af_xdp::PortKey> ports;
+  af_xdp::PortKey pkey{};
+  af_xdp::PortKey pnext{};
+  for (bool first = true; bpf_map_get_next_key(ports_fd(), first ? nullptr : &pkey, &pnext) == 0;
+       first = false) {
+    pkey = pnext;
+    ports.push_back(pkey);
+  }
+  for (const af_xdp::PortKey& key : ports) {
+    drop_port_owner_locked(key, pid);
+  }
+  std::vector<uint32_t> addrs;
+  uint32_t akey = 0;
+  uint32_t anext = 0;
+  for (bool first = true; bpf_map_get_next_key(addrs_fd(), first ? nullptr : &akey, &anext) == 0;
+       first = false) {
+    akey = anext;
+    addrs.push_back(akey);
+  }
+  for (const uint32_t addr : addrs) {
+    af_xdp::Owner owner{};
+    if (bpf_map_lookup_elem(addrs_fd(), &addr, &owner) == 0 && owner.pid == pid) {
+      bpf_map_delete_elem(addrs_fd(), &addr);
     }
   }
+  region_->unlock_steer();
 }
 
 AfXdpBackend::~AfXdpBackend() {
@@ -544,15 +542,14 @@ AfXdpBackend::~AfXdpBackend() {
   if (region_ && has_slot_) {
     {
       const std::lock_guard<std::mutex> guard(steer_mutex_);
+      region_->lock_steer();
       for (const auto& [key, count] : steered_) {
         af_xdp::PortKey pkey{};
         pkey.addr = htonl(static_cast<uint32_t>(key >> 16));
         pkey.port = htons(static_cast<uint16_t>(key & 0xffff));
-        af_xdp::Owner owner{};
-        if (bpf_map_lookup_elem(ports_fd(), &pkey, &owner) == 0 && owner.pid == owner_pid_) {
-          bpf_map_delete_elem(ports_fd(), &pkey);
-        }
+        drop_port_owner_locked(pkey, owner_pid_);
       }
+      region_->unlock_steer();
       steered_.clear();
     }
     if (dedicated_ipv4_ != 0) {
@@ -916,7 +913,7 @@ BackendStats AfXdpBackend::stats() const {
 
 // ---- steering ----
 
-int AfXdpBackend::steer(uint32_t addr, uint16_t port, bool on) {
+int AfXdpBackend::steer(uint32_t addr, uint16_t port, bool on, bool reuse_port) {
   const std::lock_guard<std::mutex> guard(steer_mutex_);
   const int fd = ports_fd();
   af_xdp::PortKey key{};
@@ -926,22 +923,40 @@ int AfXdpBackend::steer(uint32_t addr, uint16_t port, bool on) {
   auto it = steered_.find(local);
   if (on) {
     if (it != steered_.end()) {
-      ++it->second;
+      ++it->second;  // another socket of ours on the pair
       return 0;
     }
-    af_xdp::Owner owner{};
-    if (bpf_map_lookup_elem(fd, &key, &owner) == 0 && owner.pid != owner_pid_ &&
-        af_xdp::pid_alive(owner.pid)) {
-      return EADDRINUSE;  // another process of the group serves it
+    region_->lock_steer();
+    af_xdp::PortOwners owners{};
+    if (bpf_map_lookup_elem(fd, &key, &owners) != 0 || owners.count > af_xdp::kMaxSharers) {
+      owners = {};
     }
-    // Absent, or left by a dead process: ours now.
-    owner = {owner_pid_, slot_};
-    const int r = bpf_map_update_elem(fd, &key, &owner, BPF_ANY);
-    if (r != 0) {
-      return r == -E2BIG ? ENOSPC : -r;
+    // Keep the live owners of other processes (a dead one's port, or one
+    // left by an earlier backend of this process, is free).
+    uint32_t live = 0;
+    for (uint32_t i = 0; i < owners.count; ++i) {
+      const af_xdp::Owner& o = owners.owner[i];
+      if (o.pid != owner_pid_ && af_xdp::pid_alive(o.pid)) {
+        owners.owner[live++] = o;
+      }
     }
-    steered_.emplace(local, 1);
-    return 0;
+    int result = 0;
+    if (live != 0 && (!reuse_port || owners.reuseport == 0 || live == af_xdp::kMaxSharers)) {
+      result = EADDRINUSE;  // another process of the group serves it
+    } else {
+      owners.owner[live] = {owner_pid_, slot_};
+      owners.count = live + 1;
+      owners.reuseport = (live == 0 ? reuse_port : owners.reuseport != 0) ? 1 : 0;
+      const int r = bpf_map_update_elem(fd, &key, &owners, BPF_ANY);
+      if (r != 0) {
+        result = r == -E2BIG ? ENOSPC : -r;
+      }
+    }
+    region_->unlock_steer();
+    if (result == 0) {
+      steered_.emplace(local, 1);
+    }
+    return result;
   }
   if (it == steered_.end()) {
     return ENOENT;
@@ -950,14 +965,34 @@ int AfXdpBackend::steer(uint32_t addr, uint16_t port, bool on) {
     return 0;
   }
   steered_.erase(it);
-  af_xdp::Owner owner{};
-  if (bpf_map_lookup_elem(fd, &key, &owner) == 0 && owner.pid == owner_pid_) {
-    const int r = bpf_map_delete_elem(fd, &key);
-    if (r != 0 && r != -ENOENT) {
-      return -r;
+  region_->lock_steer();
+  drop_port_owner_locked(key, owner_pid_);
+  region_->unlock_steer();
+  return 0;
+}
+
+void AfXdpBackend::drop_port_owner_locked(const af_xdp::PortKey& key, uint32_t pid) {
+  const int fd = ports_fd();
+  af_xdp::PortOwners owners{};
+  if (bpf_map_lookup_elem(fd, &key, &owners) != 0) {
+    return;
+  }
+  uint32_t left = 0;
+  for (uint32_t i = 0; i < std::min(owners.count, af_xdp::kMaxSharers); ++i) {
+    const af_xdp::Owner& o = owners.owner[i];
+    if (o.pid != pid && af_xdp::pid_alive(o.pid)) {
+      owners.owner[left++] = o;
     }
   }
-  return 0;
+  if (left == owners.count) {
+    return;
+  }
+  if (left == 0) {
+    bpf_map_delete_elem(fd, &key);
+    return;
+  }
+  owners.count = left;
+  bpf_map_update_elem(fd, &key, &owners, BPF_EXIST);
 }
 
 }  // namespace dpdkudp

@@ -90,7 +90,8 @@ class AfXdpBackend final : public Backend, public PortSteering {
   int wait_fd(uint16_t queue) const override;
   BackendStats stats() const override;
 
-  int steer(uint32_t addr, uint16_t port, bool on) override;
+  int steer(uint32_t addr, uint16_t port, bool on, bool reuse_port) override;
+  using PortSteering::steer;
 
   // "native copy", "native zero-copy", "generic copy" (+ ", libxdp ...").
   const std::string& mode_description() const { return mode_description_; }
@@ -138,6 +139,9 @@ class AfXdpBackend final : public Backend, public PortSteering {
   void destroy_sockets();
   // Drops the map entries of a member that died (the hub thread).
   void forget_pid(uint32_t pid);
+  // Under the region's steer lock: takes pid (and any dead process) out of
+  // the owners of key; deletes the entry when none is left.
+  void drop_port_owner_locked(const af_xdp::PortKey& key, uint32_t pid);
   // Under the queue lock: moves stashed frames onto the fill ring.
   void refill_locked(uint32_t queue);
   void lock_queue(uint32_t queue);

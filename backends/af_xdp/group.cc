@@ -20,7 +20,7 @@ namespace dpdkudp::af_xdp {
 namespace {
 
 constexpr uint32_t kMagic = 0x64785047;  // "GPxd"
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;
 constexpr uint32_t kHelloMagic = 0x6f6c6548;
 constexpr int kJoinWaitMs = 2000;
 constexpr int kWelcomeTimeoutMs = 5000;  // the holder may still be opening (EBUSY retries)
@@ -209,6 +209,7 @@ std::unique_ptr<GroupRegion> GroupRegion::create(uint32_t queues, uint32_t ring_
   h.umem_size = umem_size;
   h.founder_pid = static_cast<uint32_t>(::getpid());
   h.members_lock.init();
+  h.steer_lock.init();
   h.tx_lock.init();
   for (uint32_t q = 0; q < 64; ++q) {
     h.queue[q].lock.init();

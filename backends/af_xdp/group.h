@@ -27,6 +27,8 @@
 //     has a state word (free, held by slot S, submitted by slot S); the
 //     stack is rebuilt from the states when the lock's last holder died.
 //   - members lock: the member table.
+//   - steer lock: changes to a port's owner list in the program's map
+//     (several processes sharing a port with SO_REUSEPORT).
 // TX frames of a dead member are given back: held ones at once, submitted
 // ones after kReclaimGraceNs (by then the kernel has completed or dropped
 // them). RX frames a member had received but not yet read when it died
@@ -115,6 +117,7 @@ struct GroupHeader {
   char mode_description[64];
   char pin_dir[256];
   SharedMutex members_lock;
+  SharedMutex steer_lock;  // read-modify-write of a port's owner list
   MemberSlot members[kMaxMembers];
   SharedMutex tx_lock;
   uint32_t tx_free_count;
@@ -154,6 +157,12 @@ class GroupRegion {
   // Finds members that died without leaving and reclaims their frames.
   // Returns the pids of newly found dead members (to clean maps for).
   std::vector<uint32_t> reclaim_dead(uint64_t now_ns);
+
+  // Around a read-modify-write of the program's port map (one entry
+  // holds the owners of a port; nothing to repair after a dead holder:
+  // each map update is one syscall).
+  void lock_steer() { header_->steer_lock.lock(); }
+  void unlock_steer() { header_->steer_lock.unlock(); }
 
   // ---- queues: the caller holds the queue lock around these ----
   bool lock_queue(uint32_t q) { return header_->queue[q].lock.lock(); }

@@ -44,6 +44,12 @@ struct Owner {
   uint32_t pid;
   uint32_t slot;  // member slot: its XSKs are at xsks[slot * kMaxQueues + queue]
 };
+inline constexpr uint32_t kMaxSharers = 8;  // DPDKUDP_MAX_SHARERS
+struct PortOwners {
+  uint32_t count;      // 1..kMaxSharers
+  uint32_t reuseport;  // 1: every owner bound with SO_REUSEPORT
+  Owner owner[kMaxSharers];
+};
 
 class XdpProgram {
  public:

@@ -8,7 +8,9 @@
 //   UDP to a steered (IPv4 destination, UDP destination port)
 //     -> the owner's XSK. The port map is looked up with (dst, port) and
 //        then with (0.0.0.0, port), the entry of a socket bound to
-//        INADDR_ANY.
+//        INADDR_ANY. Processes that share a port with SO_REUSEPORT are
+//        its owners together: a hash of the source address and port picks
+//        one, so a flow always reaches the same process.
 //   an address served in dedicated mode (dpdkudp_addrs):
 //     ARP whose target protocol address is it             -> its member
 //     any other IPv4 to it (ICMP echo, UDP to an unbound port so the stack
@@ -41,6 +43,7 @@
 
 #define DPDKUDP_MAX_QUEUES 64
 #define DPDKUDP_MAX_MEMBERS 16
+#define DPDKUDP_MAX_SHARERS 8
 
 // Shared with xdp_program.h (C++ side): keep the layouts identical.
 struct dpdkudp_port_key {
@@ -54,13 +57,19 @@ struct dpdkudp_owner {
   __u32 slot;  // its member slot, < DPDKUDP_MAX_MEMBERS
 };
 
-// (addr, port) -> owner.
+struct dpdkudp_port_owners {
+  __u32 count;      // owners in use, 1..DPDKUDP_MAX_SHARERS
+  __u32 reuseport;  // 1: every owner bound with SO_REUSEPORT
+  struct dpdkudp_owner owner[DPDKUDP_MAX_SHARERS];
+};
+
+// (addr, port) -> its owners.
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
   __uint(max_entries, 65536);
   __uint(map_flags, BPF_F_NO_PREALLOC);
   __type(key, struct dpdkudp_port_key);
-  __type(value, struct dpdkudp_owner);
+  __type(value, struct dpdkudp_port_owners);
 } dpdkudp_ports SEC(".maps");
 
 // IPv4 address (network order) served in dedicated mode -> owner.
@@ -103,6 +112,29 @@ static __always_inline int to_owner(struct xdp_md *ctx, const struct dpdkudp_own
     return XDP_PASS;
   }
   return (int)bpf_redirect_map(&dpdkudp_xsks, owner->slot * DPDKUDP_MAX_QUEUES + queue, XDP_PASS);
+}
+
+// One owner of a port; with several (SO_REUSEPORT), by a hash of the
+// source address and port.
+static __always_inline int to_port_owner(struct xdp_md *ctx,
+                                         const struct dpdkudp_port_owners *owners, __u32 saddr,
+                                         __u16 sport) {
+  __u32 count = owners->count;
+  if (count == 0 || count > DPDKUDP_MAX_SHARERS) {
+    return XDP_PASS;
+  }
+  __u32 pick = 0;
+  if (count > 1) {
+    __u32 h = (saddr ^ ((__u32)sport << 16) ^ (__u32)sport) * 0x9E3779B1u;
+    pick = (h >> 16) % count;
+  }
+  // The verifier cannot bound a modulo: check explicitly, where the
+  // compiler (which can) does not drop the check.
+  asm volatile("" : "+r"(pick));
+  if (pick >= DPDKUDP_MAX_SHARERS) {
+    return XDP_PASS;
+  }
+  return to_owner(ctx, &owners->owner[pick]);
 }
 
 SEC("xdp")
@@ -159,14 +191,14 @@ int xdp_udp_steer(struct xdp_md *ctx) {
       return XDP_PASS;
     }
     struct dpdkudp_port_key key = {.addr = daddr, .port = udp->dest, .pad = 0};
-    const struct dpdkudp_owner *owner = bpf_map_lookup_elem(&dpdkudp_ports, &key);
-    if (owner) {
-      return to_owner(ctx, owner);
+    const struct dpdkudp_port_owners *owners = bpf_map_lookup_elem(&dpdkudp_ports, &key);
+    if (owners) {
+      return to_port_owner(ctx, owners, ip->saddr, udp->source);
     }
     key.addr = 0;
-    owner = bpf_map_lookup_elem(&dpdkudp_ports, &key);
-    if (owner) {
-      return to_owner(ctx, owner);
+    owners = bpf_map_lookup_elem(&dpdkudp_ports, &key);
+    if (owners) {
+      return to_port_owner(ctx, owners, ip->saddr, udp->source);
     }
   }
   const struct dpdkudp_owner *owner = bpf_map_lookup_elem(&dpdkudp_addrs, &daddr);

@@ -37,7 +37,8 @@ int Stack::bind_port(UdpSocket& s, Ipv4Addr addr, uint16_t port) {
   if (bound < 0 || port_steering_ == nullptr) return bound;
   // Steered by the socket's own address, or 0 for any of ours.
   Ipv4Addr steer_addr = is_local_address(addr) ? addr : Ipv4Addr::any();
-  if (int err = port_steering_->steer(steer_addr, static_cast<uint16_t>(bound), true); err != 0) {
+  if (int err = port_steering_->steer(steer_addr, static_cast<uint16_t>(bound), true, s.reuse_port_);
+      err != 0) {
     table_.unbind(&s, static_cast<uint16_t>(bound));
     if (s.reservation_ != 0 && port_reserver_ != nullptr) port_reserver_->release(s.reservation_);
     s.reservation_ = 0;
@@ -70,7 +71,7 @@ int Stack::reserve_and_bind(UdpSocket& s, Ipv4Addr addr, uint16_t port) {
 
 void Stack::unbind_port(UdpSocket& s) {
   table_.unbind(&s, s.local_->port);
-  if (s.steered_ && port_steering_ != nullptr) port_steering_->steer(s.steered_addr_, s.local_->port, false);
+  if (s.steered_ && port_steering_ != nullptr) port_steering_->steer(s.steered_addr_, s.local_->port, false, s.reuse_port_);
   s.steered_ = false;
   if (s.reservation_ != 0 && port_reserver_ != nullptr) port_reserver_->release(s.reservation_);
   s.reservation_ = 0;

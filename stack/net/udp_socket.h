@@ -58,7 +58,9 @@ class PortReserver {
 class PortSteeringHook {
  public:
   virtual ~PortSteeringHook() = default;
-  virtual int steer(Ipv4Addr addr, uint16_t port, bool on) = 0;  // 0 or a positive errno
+  // 0 or a positive errno. reuse_port: the socket has SO_REUSEPORT (another
+  // process's sockets with it may share the port).
+  virtual int steer(Ipv4Addr addr, uint16_t port, bool on, bool reuse_port) = 0;
 };
 
 // How the socket tells its owner that readiness changed. Both calls come

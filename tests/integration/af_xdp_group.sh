@@ -5,8 +5,10 @@
 # first's group), both echoing at once. The first (the group's founder) is
 # killed with SIGKILL: the second keeps serving, the dead one's port goes
 # back to the kernel (port unreachable), and a new program takes that port
-# over through the same group. When the last one exits, no XDP program is
-# left on the interface.
+# over through the same group. Two more serve one port together with
+# SO_REUSEPORT (flows spread over both, each flow sticking to one, all to
+# the survivor once one is killed). When the last one exits, no XDP program
+# is left on the interface.
 #   af_xdp_group.sh BUILD_DIR
 set -euo pipefail
 BUILD=$(cd "$1" && pwd)
@@ -108,6 +110,56 @@ on_exit "kill -9 $THIRD 2>/dev/null"
 echo_both 1000 "the new program on $P1 beside the member"
 stat_check "$THIRD" $P1 1
 pass "a new program took port $P1 over in the same group; both echo"
+
+# SO_REUSEPORT across processes: two tagged echo servers on one port.
+P3=9103
+start_server ra '^ready' "${SHIM[@]}" "$PYTHON" "$ECHO" $P3 --reuseport --tag A:
+RA=$SERVER_PID
+start_server rb '^ready' "${SHIM[@]}" "$PYTHON" "$ECHO" $P3 --reuseport --tag B:
+RB=$SERVER_PID
+on_exit "kill -9 $RA $RB 2>/dev/null"
+# reuse_probe ROUNDS: from 32 source ports, ROUNDS datagrams each; prints
+# the tags that answered; fails when a flow changed server or a reply was
+# not the datagram echoed.
+reuse_probe() {
+  in_cli "$PYTHON" - "$IP_SRV" $P3 "$1" <<'EOF'
+import socket, sys
+host, port, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+socks = []
+for i in range(32):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("0.0.0.0", 43000 + i))
+    s.settimeout(2)
+    socks.append(s)
+first = {}
+tags = set()
+for r in range(rounds):
+    for i, s in enumerate(socks):
+        msg = b"flow %d round %d" % (i, r)
+        s.sendto(msg, (host, port))
+        data = s.recv(2048)
+        tag, _, body = data.partition(b":")
+        if body != msg:
+            sys.exit("flow %d: reply %r" % (i, data))
+        if first.setdefault(i, tag) != tag:
+            sys.exit("flow %d moved from %r to %r" % (i, first[i], tag))
+        tags.add(tag.decode())
+print(" ".join(sorted(tags)))
+EOF
+}
+tags=$(reuse_probe 3) || fail "SO_REUSEPORT pair: $tags"
+[ "$tags" = "A B" ] || fail "SO_REUSEPORT pair: flows reached only '$tags'"
+stat_check "$RA" $P3 1
+stat_check "$RB" $P3 1
+pass "two programs share port $P3 with SO_REUSEPORT: 32 flows spread over both, each flow stays with one"
+kill -9 "$RA"
+wait "$RA" 2>/dev/null || true
+sleep 0.5  # the hub drops the dead process from the port's owners
+tags=$(reuse_probe 2) || fail "SO_REUSEPORT after a kill: $tags"
+[ "$tags" = "B" ] || fail "SO_REUSEPORT after the kill: answered by '$tags'"
+pass "one of them SIGKILLed: every flow goes to the survivor"
+kill -TERM "$RB"
+wait "$RB" 2>/dev/null || true
 
 for pid in $THIRD $SECOND; do
   kill -TERM "$pid"

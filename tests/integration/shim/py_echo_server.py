@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """A plain blocking UDP echo server, the way most Python programs are written:
 socket.recvfrom / socket.sendto in a loop. Prints "ready" once bound and
-"echoed N" when it stops (SIGTERM, or --lifetime seconds, default 120)."""
+"echoed N" when it stops (SIGTERM, or --lifetime seconds, default 120).
+--reuseport sets SO_REUSEPORT before bind; --tag T puts T in front of every
+reply (to tell which of several servers answered)."""
 import argparse
 import signal
 import socket
@@ -22,11 +24,16 @@ def main():
     ap.add_argument("port", type=int)
     ap.add_argument("--bind", default="0.0.0.0")
     ap.add_argument("--lifetime", type=float, default=120.0)
+    ap.add_argument("--reuseport", action="store_true")
+    ap.add_argument("--tag", default="")
     args = ap.parse_args()
 
     signal.signal(signal.SIGTERM, on_term)
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    if args.reuseport:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     s.bind((args.bind, args.port))
+    tag = args.tag.encode()
     s.settimeout(0.5)  # wake up now and then to honour the lifetime
     print(f"ready {s.getsockname()[0]}:{s.getsockname()[1]}", flush=True)
     deadline = time.monotonic() + args.lifetime
@@ -37,7 +44,7 @@ def main():
                 data, addr = s.recvfrom(65535)
             except socket.timeout:
                 continue
-            s.sendto(data, addr)
+            s.sendto(tag + data, addr)
             echoed += 1
     except Stop:
         pass

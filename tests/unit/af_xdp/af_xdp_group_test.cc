@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 
 #include <array>
+#include <set>
 #include <thread>
 
 #include "tests/unit/af_xdp/af_xdp_fixture.h"
@@ -185,6 +186,49 @@ TEST_P(GroupTest, MembersKilledMidTrafficCorruptNothingAndWedgeNothing) {
     std::this_thread::sleep_for(50ms);
   }
   EXPECT_EQ(free, all_tx);
+}
+
+TEST_P(GroupTest, ReusePortSharesAPortAcrossProcessesFlowByFlow) {
+  AfXdpOpened founder = open_or_fail(shared_config(GetParam()));
+  ASSERT_NE(founder.backend, nullptr);
+  OwnerProcess other(net_, shared_config(GetParam()), kChildPort, 0, false, /*reuse_port=*/true);
+  ASSERT_TRUE(other.ready()) << other.error();
+  // Not without SO_REUSEPORT on our side too.
+  EXPECT_EQ(founder.steering->steer(0, kChildPort, true, false), EADDRINUSE);
+  ASSERT_EQ(founder.steering->steer(0, kChildPort, true, true), 0);
+
+  // 64 flows (source ports): some reach us, the rest the other process,
+  // and each flow keeps going where it went.
+  constexpr uint16_t kFlows = 64;
+  std::vector<int> clients;
+  for (uint16_t i = 0; i < kFlows; ++i) {
+    clients.push_back(client_udp(static_cast<uint16_t>(42000 + i)));
+    ASSERT_GE(clients.back(), 0);
+  }
+  auto ours = [&](const std::string& text) {
+    for (int fd : clients) {
+      send_udp(fd, net_.server_ip, kChildPort, to_bytes(text));
+      std::this_thread::sleep_for(200us);  // under the RX ring, whatever the split
+    }
+    std::set<uint16_t> sources;
+    for (const RxFrame& f : receive(*founder.backend, kFlows, 500ms, 200ms)) {
+      sources.insert(static_cast<uint16_t>(f.bytes[34] << 8 | f.bytes[35]));  // UDP source port
+    }
+    return sources;
+  };
+  const std::set<uint16_t> first = ours("first");
+  EXPECT_GT(first.size(), 0u);
+  EXPECT_LT(first.size(), kFlows);
+  EXPECT_EQ(ours("again"), first);
+
+  // The other process dies: after the hub's next look, every flow is ours.
+  other.kill();
+  std::set<uint16_t> all;
+  const auto deadline = std::chrono::steady_clock::now() + 3s;
+  while ((all = ours("after")).size() != kFlows && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(all.size(), kFlows);
 }
 
 TEST_P(GroupTest, InProcessSecondBackendJoinsAndOutlivesTheFirst) {

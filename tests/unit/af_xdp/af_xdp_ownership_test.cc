@@ -51,7 +51,9 @@ class PinnedPorts {
   bool valid() const { return fd_ >= 0; }
   bool set(wire::Ipv4Addr addr, uint16_t port, uint32_t pid) {
     Key key = make_key(addr, port);
-    Owner owner{pid, 0};
+    Owners owner{};
+    owner.count = 1;
+    owner.owner[0] = {pid, 0};
     bpf_attr attr{};
     attr.map_fd = static_cast<uint32_t>(fd_);
     attr.key = reinterpret_cast<uintptr_t>(&key);
@@ -61,12 +63,12 @@ class PinnedPorts {
   }
   uint32_t get(wire::Ipv4Addr addr, uint16_t port) {
     Key key = make_key(addr, port);
-    Owner owner{};
+    Owners owner{};
     bpf_attr attr{};
     attr.map_fd = static_cast<uint32_t>(fd_);
     attr.key = reinterpret_cast<uintptr_t>(&key);
     attr.value = reinterpret_cast<uintptr_t>(&owner);
-    return ::syscall(SYS_bpf, BPF_MAP_LOOKUP_ELEM, &attr, sizeof(attr)) == 0 ? owner.pid : 0;
+    return ::syscall(SYS_bpf, BPF_MAP_LOOKUP_ELEM, &attr, sizeof(attr)) == 0 ? owner.owner[0].pid : 0;
   }
 
  private:
@@ -75,9 +77,14 @@ class PinnedPorts {
     uint16_t port;
     uint16_t pad;
   };
-  struct Owner {  // the value: the owner's pid and member slot
+  struct Owner {
     uint32_t pid;
     uint32_t slot;
+  };
+  struct Owners {  // the value: up to 8 owners (SO_REUSEPORT), pid and member slot each
+    uint32_t count;
+    uint32_t reuseport;
+    Owner owner[8];
   };
   static Key make_key(wire::Ipv4Addr addr, uint16_t port) {
     return {htonl(addr.value), htons(port), 0};

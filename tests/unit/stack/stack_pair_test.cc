@@ -431,7 +431,7 @@ TEST_F(TwoStacks, PortReserverChoosesEphemeralPortsAndVetoesTakenOnes) {
 
 class FakeSteering : public stack::PortSteeringHook {
  public:
-  int steer(Ipv4Addr addr, uint16_t port, bool on) override {
+  int steer(Ipv4Addr addr, uint16_t port, bool on, bool /*reuse_port*/) override {
     if (on && port == refused) return EADDRINUSE;
     std::string entry(1, on ? '+' : '-');
     entry.append(addr.to_string()).append(1, ':').append(std::to_string(port));
