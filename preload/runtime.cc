@@ -28,8 +28,7 @@ std::atomic<State> g_state{State::kUnstarted};
 std::mutex g_start_lock;
 engine::Engine* g_engine = nullptr;  // never freed: threads may use it until exit
 ShimPortReserver g_reserver;
-int g_doorbell_fd = -1;
-sockaddr_in g_doorbell_src{};
+int g_doorbell_fds[kDoorbellSenders] = {-1, -1, -1, -1, -1, -1, -1, -1};
 int g_ifindex = 0;
 pid_t g_owner_pid = 0;
 uint64_t g_busy_poll_ns = 0;
@@ -59,21 +58,20 @@ void stop_engine_at_exit() {
               static_cast<unsigned long long>(drops), static_cast<unsigned long long>(tx_drops));
 }
 
-// Opens the loopback socket doorbells are sent from.
+// Opens the loopback sockets doorbells are sent from (one port each).
 bool open_doorbell() {
-  int fd = real().socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) return false;
-  sockaddr_in sin{};
-  sin.sin_family = AF_INET;
-  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof sin;
-  if (real().bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof sin) != 0 ||
-      real().getsockname(fd, reinterpret_cast<sockaddr*>(&sin), &len) != 0) {
-    real().close(fd);
-    return false;
+  for (int& slot : g_doorbell_fds) {
+    int fd = real().socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) return false;
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (real().bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof sin) != 0) {
+      real().close(fd);
+      return false;
+    }
+    slot = fd;
   }
-  g_doorbell_fd = fd;
-  g_doorbell_src = sin;
   return true;
 }
 
@@ -141,8 +139,7 @@ engine::Engine* running_engine() {
 }
 
 int bypass_ifindex() { return g_ifindex; }
-const sockaddr_in& doorbell_source() { return g_doorbell_src; }
-int doorbell_fd() { return g_doorbell_fd; }
+int doorbell_fd(unsigned sender) { return g_doorbell_fds[sender % kDoorbellSenders]; }
 uint64_t busy_poll_ns() { return g_busy_poll_ns; }
 
 ShimRef& ShimRef::operator=(ShimRef&& o) noexcept {

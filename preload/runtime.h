@@ -36,10 +36,15 @@ engine::Engine* engine_for_new_socket();
 engine::Engine* running_engine();
 
 // Interface index of the bypass interface (for IP_PKTINFO and the kernel
-// fd's filter), and the doorbell sender's address.
+// fd's filter).
 int bypass_ifindex();
-const sockaddr_in& doorbell_source();
-int doorbell_fd();
+// Doorbells leave from one of kDoorbellSenders loopback sockets, each with
+// its own source port: in an SO_REUSEPORT group the kernel picks the
+// socket a datagram goes to by a hash that includes the source port, so a
+// socket whose doorbells land on a sibling tries another sender (see
+// ShimSocket::take_doorbell).
+constexpr unsigned kDoorbellSenders = 8;
+int doorbell_fd(unsigned sender);
 uint64_t busy_poll_ns();
 
 // fd -> ShimSocket. A lookup takes a reference the caller drops with

@@ -62,9 +62,40 @@ uint64_t mono_ns() {
   return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
 }
 
-bool is_doorbell(const sockaddr_in& from) {
-  const sockaddr_in& d = doorbell_source();
-  return from.sin_family == AF_INET && from.sin_port == d.sin_port && from.sin_addr.s_addr == d.sin_addr.s_addr;
+// A doorbell on the wire: 16 bytes from a loopback address.
+struct DoorbellMsg {
+  uint32_t magic;
+  uint16_t hops;  // times a sibling passed it on
+  uint16_t reserved;
+  uint64_t token;  // the socket it is for
+};
+constexpr uint32_t kDoorbellMagic = 0x42445544;  // "DUDB"
+constexpr uint16_t kDoorbellMaxHops = 8;
+
+std::atomic<uint32_t> g_socket_serial{0};
+
+// True when (from, data[0..n)) is a doorbell; *out gets it.
+bool parse_doorbell(const sockaddr_in& from, const void* data, ssize_t n, DoorbellMsg* out) {
+  if (from.sin_family != AF_INET || from.sin_addr.s_addr != htonl(INADDR_LOOPBACK) ||
+      n != static_cast<ssize_t>(sizeof(DoorbellMsg))) {
+    return false;
+  }
+  std::memcpy(out, data, sizeof *out);
+  return out->magic == kDoorbellMagic;
+}
+
+// The first sizeof(DoorbellMsg) bytes of a received message, gathered from
+// its iovec; false when they are not all there.
+bool gather_head(const msghdr& m, size_t n, DoorbellMsg* out) {
+  if (n != sizeof(DoorbellMsg)) return false;
+  auto* dst = reinterpret_cast<char*>(out);
+  size_t got = 0;
+  for (size_t i = 0; i < m.msg_iovlen && got < n; ++i) {
+    size_t take = std::min(n - got, m.msg_iov[i].iov_len);
+    std::memcpy(dst + got, m.msg_iov[i].iov_base, take);
+    got += take;
+  }
+  return got == n;
 }
 
 // Appends one control message if it fits; sets MSG_CTRUNC otherwise.
@@ -94,7 +125,11 @@ class CmsgWriter {
 }  // namespace
 
 ShimSocket::ShimSocket(engine::Engine& engine, stack::UdpSocket* socket, int fd)
-    : engine_(engine), socket_(socket), any_fd_(fd) {
+    : engine_(engine),
+      socket_(socket),
+      any_fd_(fd),
+      token_((uint64_t{static_cast<uint32_t>(getpid())} << 32) |
+             g_socket_serial.fetch_add(1, std::memory_order_relaxed)) {
   fds_.push_back(fd);
   socket_->set_user_data(this);
   socket_->set_notifier(this);
@@ -121,16 +156,42 @@ void ShimSocket::remove_fd(int fd) {
 // ---------------------------------------------------------------- doorbell
 
 void ShimSocket::ring() {
+  if (doorbell_target_.load(std::memory_order_acquire) == 0 || closing_.load(std::memory_order_acquire)) return;
+  const DoorbellMsg m{kDoorbellMagic, 0, 0, token_};
+  doorbells_.fetch_add(1, std::memory_order_acq_rel);
+  send_doorbell(&m, sender_.load(std::memory_order_relaxed));
+}
+
+void ShimSocket::send_doorbell(const void* msg, unsigned sender) {
   uint64_t t = doorbell_target_.load(std::memory_order_acquire);
-  if (t == 0 || closing_.load(std::memory_order_acquire)) return;
   sockaddr_in to{};
   to.sin_family = AF_INET;
   to.sin_port = htons(static_cast<uint16_t>(t));
   to.sin_addr.s_addr = htonl(static_cast<uint32_t>(t >> 16));
-  doorbells_.fetch_add(1, std::memory_order_acq_rel);
-  if (real().sendto(doorbell_fd(), "", 0, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&to), sizeof to) < 0) {
-    doorbells_.fetch_sub(1, std::memory_order_acq_rel);
+  const auto* m = static_cast<const DoorbellMsg*>(msg);
+  if (t == 0 || real().sendto(doorbell_fd(sender), m, sizeof *m, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&to),
+                              sizeof to) < 0) {
+    if (m->token == token_) note_doorbell_taken();  // never sent: not pending
   }
+}
+
+void ShimSocket::take_doorbell(const void* msg) {
+  const auto* m = static_cast<const DoorbellMsg*>(msg);
+  if (m->token == token_) {
+    note_doorbell_taken();
+    // It came the long way: the kernel hashes our sender's port to a
+    // sibling now (the group changed). Try the next one from here on.
+    if (m->hops > 0) sender_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  // A sibling's (an SO_REUSEPORT group shares the port, and the kernel
+  // chose us): send it on from another source port, which the kernel
+  // hashes elsewhere. Without SO_REUSEPORT the port is ours alone and the
+  // doorbell is a stale one of an earlier socket: dropped.
+  if (!socket_->reuse_port() || m->hops >= kDoorbellMaxHops) return;
+  DoorbellMsg next = *m;
+  ++next.hops;
+  send_doorbell(&next, static_cast<unsigned>(m->token) + next.hops + (static_cast<unsigned>(m->token >> 32) * 3));
 }
 
 void ShimSocket::clear() {
@@ -141,13 +202,15 @@ void ShimSocket::clear() {
 void ShimSocket::drain_doorbells(int fd) {
   // Only doorbells at the head of the kernel queue go: a real datagram
   // there keeps the fd readable, as it should.
-  for (int i = 0; i < 64 && doorbells_.load(std::memory_order_acquire) > 0; ++i) {
+  // A sibling's doorbell (SO_REUSEPORT) may be queued here too: then look
+  // even with none of ours pending.
+  for (int i = 0; i < 64 && (doorbells_.load(std::memory_order_acquire) > 0 || socket_->reuse_port()); ++i) {
     sockaddr_in from{};
     socklen_t len = sizeof from;
-    char byte;
-    ssize_t n = real().recvfrom(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &len);
-    if (n < 0 || !is_doorbell(from)) return;
-    if (real().recv(fd, &byte, 1, MSG_DONTWAIT) >= 0) note_doorbell_taken();
+    DoorbellMsg m{};
+    ssize_t n = real().recvfrom(fd, &m, sizeof m, MSG_PEEK | MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &len);
+    if (n < 0 || !parse_doorbell(from, &m, n, &m)) return;
+    if (real().recv(fd, &m, sizeof m, MSG_DONTWAIT) >= 0) take_doorbell(&m);
   }
 }
 
@@ -547,21 +610,38 @@ ssize_t ShimSocket::recv_once(int fd, msghdr* msg, int flags, bool stack_only) {
 
   // The kernel side: loopback and other-interface traffic, and doorbells.
   auto remote = socket_->remote();
+  size_t capacity = 0;
+  for (size_t i = 0; i < msg->msg_iovlen; ++i) capacity += msg->msg_iov[i].iov_len;
   for (int i = 0; i < 64; ++i) {
     sockaddr_in from{};
     msghdr m = *msg;
     m.msg_name = &from;
     m.msg_namelen = sizeof from;
+    // Doorbells (16 bytes from loopback) are told apart by their bytes: a
+    // buffer too small to hold one looks at the queue's head first.
+    DoorbellMsg bell{};
+    if (capacity < sizeof bell) {
+      sockaddr_in pf{};
+      socklen_t pl = sizeof pf;
+      ssize_t p = real().recvfrom(fd, &bell, sizeof bell, MSG_PEEK | MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&pf), &pl);
+      if (p < 0) return -1;
+      if (parse_doorbell(pf, &bell, p, &bell)) {
+        if (real().recv(fd, &bell, sizeof bell, MSG_DONTWAIT) >= 0) take_doorbell(&bell);
+        continue;
+      }
+    }
     ssize_t k = real().recvmsg(fd, &m, flags | MSG_DONTWAIT);
     if (k < 0) return -1;
-    bool unwanted = is_doorbell(from) ||
+    bool doorbell = capacity >= sizeof bell && from.sin_addr.s_addr == htonl(INADDR_LOOPBACK) &&
+                    gather_head(m, static_cast<size_t>(k), &bell) && parse_doorbell(from, &bell, k, &bell);
+    bool unwanted = doorbell ||
                     (remote && (from.sin_addr.s_addr != htonl(remote->addr.value) || from.sin_port != htons(remote->port)));
     if (unwanted) {
       if (flags & MSG_PEEK) {  // peeked: take it off for real
         char byte;
         real().recv(fd, &byte, 1, MSG_DONTWAIT);
       }
-      if (is_doorbell(from)) note_doorbell_taken();
+      if (doorbell) take_doorbell(&bell);
       continue;
     }
     if (msg->msg_name != nullptr) {

@@ -9,10 +9,13 @@
 //    filter drops what arrives on the bypass interface, so nothing comes in
 //    twice;
 //  - it is the doorbell: when the stack's receive queue goes from empty to
-//    non-empty, the engine sends it an empty datagram from a private
+//    non-empty, the engine sends it a small datagram from a private
 //    loopback address, which makes it readable for unmodified
 //    poll/select/epoll. The receive path discards doorbells and, when the
-//    stack's queue drains, removes those still queued.
+//    stack's queue drains, removes those still queued. A doorbell names
+//    the socket it is for: in an SO_REUSEPORT group (of this process or
+//    of several) the kernel may queue it on a sibling, which passes it on
+//    from another source port until it lands (take_doorbell).
 #pragma once
 
 #include <netinet/in.h>
@@ -82,6 +85,10 @@ class ShimSocket final : public stack::SocketNotifier {
   // the stack has queued (no kernel-fd probe).
   ssize_t recv_once(int fd, msghdr* msg, int flags, bool stack_only = false);
   void note_doorbell_taken();
+  // A doorbell read from our kernel fd: ours (counted), or a sibling's in
+  // an SO_REUSEPORT group, passed on.
+  void take_doorbell(const void* msg);
+  void send_doorbell(const void* msg, unsigned sender);
   ssize_t fill_from_stack(msghdr* msg, int flags, int64_t n, const stack::RecvInfo& info);
   void drain_doorbells(int fd);
   bool wait_readable(int fd, int flags);  // false: errno set (EAGAIN/EINTR)
@@ -103,6 +110,11 @@ class ShimSocket final : public stack::SocketNotifier {
   // Doorbells sent and not yet drained (counted before the send, so never
   // fewer than are queued): draining stops at zero without a probe.
   std::atomic<int> doorbells_{0};
+  // Names our doorbells (pid << 32 | serial); which doorbell sender's
+  // source port the kernel hashes to us (moved on when ours arrive only
+  // after a detour through a sibling).
+  const uint64_t token_;
+  std::atomic<unsigned> sender_{0};
 
   // Options the receive path needs (the kernel keeps its own copy).
   std::atomic<bool> want_pktinfo_{false};
