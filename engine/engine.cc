@@ -264,9 +264,14 @@ std::unique_ptr<Engine> Engine::start(const Config& config, std::string* error) 
     LiveStats* live = e->live_stats_.get();
     std::string ifname = import_arp ? config.iface : std::string();
     const stack::Clock* clock = &e->clock_;
-    e->pollers_[0]->set_timer_hook([st, live, ifname, clock] {
+    Engine* self = e.get();
+    e->pollers_[0]->set_timer_hook([st, live, ifname, clock, self] {
       uint64_t tick = clock->monotonic_ns();
       live->on_tick(tick);
+      {
+        std::lock_guard lock(self->tick_hooks_lock_);
+        for (auto& hook : self->tick_hooks_) hook(tick);
+      }
       if (ifname.empty()) return;
       bool resolving = false;
       for (const auto& n : st->neighbors().snapshot()) resolving |= n.state == stack::NeighborState::kIncomplete;
@@ -308,6 +313,11 @@ void Engine::stop() {
   if (live_stats_) live_stats_->close_region();  // after the pollers: nothing publishes any more
 }
 
+
+void Engine::add_tick_hook(std::function<void(uint64_t)> hook) {
+  std::lock_guard lock(tick_hooks_lock_);
+  tick_hooks_.push_back(std::move(hook));
+}
 
 std::string Engine::banner() const {
   std::string s = "backend=" + std::string(to_string(kind_)) + " iface=" + config_.iface +

@@ -4,7 +4,9 @@
 // /proc), builds the Stack, and starts a poller per RX queue.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -48,6 +50,9 @@ class Engine {
   void stop();
   // The shim counts datagrams its bypass sockets move through the kernel.
   KernelPathCounters& kernel_path() { return kernel_path_; }
+  // Runs hook(now_ns) on queue 0's poller at every timer tick (50 ms),
+  // after the stack's timers. Any thread, any time; hooks are never removed.
+  void add_tick_hook(std::function<void(uint64_t)> hook);
 
  private:
   Engine() = default;
@@ -63,6 +68,8 @@ class Engine {
   std::vector<std::unique_ptr<Poller>> pollers_;
   KernelPathCounters kernel_path_;
   std::unique_ptr<LiveStats> live_stats_;
+  std::mutex tick_hooks_lock_;
+  std::vector<std::function<void(uint64_t)>> tick_hooks_;
 };
 
 }  // namespace dpdkudp::engine

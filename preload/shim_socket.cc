@@ -73,6 +73,33 @@ constexpr uint32_t kDoorbellMagic = 0x42445544;  // "DUDB"
 constexpr uint16_t kDoorbellMaxHops = 8;
 
 std::atomic<uint32_t> g_socket_serial{0};
+constexpr uint64_t kDoorbellRetryNs = 100'000'000;
+
+// SO_REUSEPORT sockets whose doorbells the engine tick watches (each holds
+// a reference, dropped when the socket closes).
+std::mutex g_watched_lock;
+std::vector<ShimSocket*> g_watched;
+std::once_flag g_watch_once;
+
+void watch_doorbells(engine::Engine& engine, ShimSocket* s) {
+  std::call_once(g_watch_once, [&engine] {
+    engine.add_tick_hook([](uint64_t now) {
+      std::lock_guard lock(g_watched_lock);
+      for (size_t i = 0; i < g_watched.size();) {
+        if (g_watched[i]->check_doorbell(now)) {
+          ++i;
+          continue;
+        }
+        g_watched[i]->unref();
+        g_watched[i] = g_watched.back();
+        g_watched.pop_back();
+      }
+    });
+  });
+  s->ref();
+  std::lock_guard lock(g_watched_lock);
+  g_watched.push_back(s);
+}
 
 // True when (from, data[0..n)) is a doorbell; *out gets it.
 bool parse_doorbell(const sockaddr_in& from, const void* data, ssize_t n, DoorbellMsg* out) {
@@ -158,8 +185,26 @@ void ShimSocket::remove_fd(int fd) {
 void ShimSocket::ring() {
   if (doorbell_target_.load(std::memory_order_acquire) == 0 || closing_.load(std::memory_order_acquire)) return;
   const DoorbellMsg m{kDoorbellMagic, 0, 0, token_};
+  if (socket_->reuse_port()) {
+    last_ring_ns_.store(mono_ns(), std::memory_order_relaxed);
+    if (!watched_.exchange(true, std::memory_order_acq_rel)) watch_doorbells(engine_, this);
+  }
   doorbells_.fetch_add(1, std::memory_order_acq_rel);
   send_doorbell(&m, sender_.load(std::memory_order_relaxed));
+}
+
+bool ShimSocket::check_doorbell(uint64_t now_ns) {
+  if (closing_.load(std::memory_order_acquire)) return false;
+  uint64_t last = last_ring_ns_.load(std::memory_order_relaxed);
+  if (doorbells_.load(std::memory_order_acquire) <= 0 || now_ns < last + kDoorbellRetryNs || !socket_->readable()) {
+    return true;
+  }
+  sender_.fetch_add(1, std::memory_order_relaxed);
+  last_ring_ns_.store(now_ns, std::memory_order_relaxed);
+  const DoorbellMsg m{kDoorbellMagic, 0, 0, token_};
+  doorbells_.fetch_add(1, std::memory_order_acq_rel);
+  send_doorbell(&m, sender_.load(std::memory_order_relaxed));
+  return true;
 }
 
 void ShimSocket::send_doorbell(const void* msg, unsigned sender) {

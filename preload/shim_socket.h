@@ -89,6 +89,13 @@ class ShimSocket final : public stack::SocketNotifier {
   // an SO_REUSEPORT group, passed on.
   void take_doorbell(const void* msg);
   void send_doorbell(const void* msg, unsigned sender);
+ public:
+  // Engine tick (SO_REUSEPORT sockets only): when our doorbell has been
+  // pending for over 100 ms and our queue still holds data, it was lost on
+  // the way through the siblings: ring again from the next sender.
+  // Returns false once the socket is closing (the caller drops its ref).
+  bool check_doorbell(uint64_t now_ns);
+ private:
   ssize_t fill_from_stack(msghdr* msg, int flags, int64_t n, const stack::RecvInfo& info);
   void drain_doorbells(int fd);
   bool wait_readable(int fd, int flags);  // false: errno set (EAGAIN/EINTR)
@@ -115,6 +122,8 @@ class ShimSocket final : public stack::SocketNotifier {
   // after a detour through a sibling).
   const uint64_t token_;
   std::atomic<unsigned> sender_{0};
+  std::atomic<uint64_t> last_ring_ns_{0};
+  std::atomic<bool> watched_{false};  // in the engine tick's list
 
   // Options the receive path needs (the kernel keeps its own copy).
   std::atomic<bool> want_pktinfo_{false};

@@ -39,11 +39,14 @@ P2=9102
 xdp_attached() { ip -n "$NS_SRV" link show dev "$VETH_SRV" | grep -q "prog/xdp"; }
 
 # stat_check PID PORT WANT_MEMBER: the process runs on af_xdp, with its
-# socket on PORT; WANT_MEMBER=1: its device line says it joined a group.
+# socket on PORT and datagrams delivered; WANT_MEMBER=1: its device line
+# says it joined a group. The region is published every 50 ms: a read
+# right after traffic is retried for up to 2 s.
 stat_check() {
-  local json
-  json=$("$STAT" "$1" --json) || fail "dpdkudp-stat $1 --json failed"
-  "$PYTHON" - "$json" "$2" "$3" <<'EOF' || fail "dpdkudp-stat $1: $json"
+  local json i
+  for i in $(seq 20); do
+    json=$("$STAT" "$1" --json) || fail "dpdkudp-stat $1 --json failed"
+    "$PYTHON" - "$json" "$2" "$3" 2>/dev/null <<'EOF' && return 0
 import json, sys
 d = json.loads(sys.argv[1])
 port, member = sys.argv[2], sys.argv[3] == "1"
@@ -52,6 +55,9 @@ assert ("group member" in d["device"]) == member, d["device"]
 assert any(s["local"].endswith(":" + port) for s in d["sockets"]), d["sockets"]
 assert d["totals"]["udp_delivered"] >= 1, d["totals"]
 EOF
+    sleep 0.1
+  done
+  fail "dpdkudp-stat $1: $json"
 }
 
 # echo_both COUNT WHAT: COUNT datagrams through each port at once.
