@@ -75,8 +75,10 @@ constexpr uint16_t kDoorbellMaxHops = 8;
 std::atomic<uint32_t> g_socket_serial{0};
 constexpr uint64_t kDoorbellRetryNs = 100'000'000;
 
-// SO_REUSEPORT sockets whose doorbells the engine tick watches (each holds
-// a reference, dropped when the socket closes).
+// SO_REUSEPORT sockets whose doorbells the engine tick watches. No
+// reference is held (that would keep a closed socket, and its place in the
+// port's reuseport group, alive until the next tick): a socket leaves the
+// list in its destructor, under the lock the tick holds while it looks.
 std::mutex g_watched_lock;
 std::vector<ShimSocket*> g_watched;
 std::once_flag g_watch_once;
@@ -85,20 +87,16 @@ void watch_doorbells(engine::Engine& engine, ShimSocket* s) {
   std::call_once(g_watch_once, [&engine] {
     engine.add_tick_hook([](uint64_t now) {
       std::lock_guard lock(g_watched_lock);
-      for (size_t i = 0; i < g_watched.size();) {
-        if (g_watched[i]->check_doorbell(now)) {
-          ++i;
-          continue;
-        }
-        g_watched[i]->unref();
-        g_watched[i] = g_watched.back();
-        g_watched.pop_back();
-      }
+      for (ShimSocket* w : g_watched) w->check_doorbell(now);
     });
   });
-  s->ref();
   std::lock_guard lock(g_watched_lock);
   g_watched.push_back(s);
+}
+
+void unwatch_doorbells(ShimSocket* s) {
+  std::lock_guard lock(g_watched_lock);
+  g_watched.erase(std::remove(g_watched.begin(), g_watched.end(), s), g_watched.end());
 }
 
 // True when (from, data[0..n)) is a doorbell; *out gets it.
@@ -164,6 +162,7 @@ ShimSocket::ShimSocket(engine::Engine& engine, stack::UdpSocket* socket, int fd)
 
 ShimSocket::~ShimSocket() {
   closing_.store(true, std::memory_order_release);
+  if (watched_.load(std::memory_order_acquire)) unwatch_doorbells(this);
   socket_->set_notifier(nullptr);
   socket_->close();  // the stack frees it once no poller can see it
 }
@@ -185,26 +184,22 @@ void ShimSocket::remove_fd(int fd) {
 void ShimSocket::ring() {
   if (doorbell_target_.load(std::memory_order_acquire) == 0 || closing_.load(std::memory_order_acquire)) return;
   const DoorbellMsg m{kDoorbellMagic, 0, 0, token_};
-  if (socket_->reuse_port()) {
-    last_ring_ns_.store(mono_ns(), std::memory_order_relaxed);
-    if (!watched_.exchange(true, std::memory_order_acq_rel)) watch_doorbells(engine_, this);
-  }
+  if (watched_.load(std::memory_order_acquire)) last_ring_ns_.store(mono_ns(), std::memory_order_relaxed);
   doorbells_.fetch_add(1, std::memory_order_acq_rel);
   send_doorbell(&m, sender_.load(std::memory_order_relaxed));
 }
 
-bool ShimSocket::check_doorbell(uint64_t now_ns) {
-  if (closing_.load(std::memory_order_acquire)) return false;
+void ShimSocket::check_doorbell(uint64_t now_ns) {
+  if (closing_.load(std::memory_order_acquire)) return;
   uint64_t last = last_ring_ns_.load(std::memory_order_relaxed);
   if (doorbells_.load(std::memory_order_acquire) <= 0 || now_ns < last + kDoorbellRetryNs || !socket_->readable()) {
-    return true;
+    return;
   }
   sender_.fetch_add(1, std::memory_order_relaxed);
   last_ring_ns_.store(now_ns, std::memory_order_relaxed);
   const DoorbellMsg m{kDoorbellMagic, 0, 0, token_};
   doorbells_.fetch_add(1, std::memory_order_acq_rel);
   send_doorbell(&m, sender_.load(std::memory_order_relaxed));
-  return true;
 }
 
 void ShimSocket::send_doorbell(const void* msg, unsigned sender) {
@@ -441,7 +436,12 @@ void ShimSocket::mirror_setsockopt(int fd, int level, int name, const void* valu
       }
       case SO_BROADCAST: socket_->set_broadcast(v != 0); break;
       case SO_REUSEADDR: socket_->set_reuse_addr(v != 0); break;
-      case SO_REUSEPORT: socket_->set_reuse_port(v != 0); break;
+      case SO_REUSEPORT:
+        socket_->set_reuse_port(v != 0);
+        // Watched from here on (registered by the app's thread, which holds
+        // a reference: never concurrently with the destructor).
+        if (v != 0 && !watched_.exchange(true, std::memory_order_acq_rel)) watch_doorbells(engine_, this);
+        break;
       case SO_TIMESTAMP: want_timestamp_.store(v != 0); break;
       case SO_TIMESTAMPNS: want_timestampns_.store(v != 0); break;
       default: break;

@@ -93,8 +93,7 @@ class ShimSocket final : public stack::SocketNotifier {
   // Engine tick (SO_REUSEPORT sockets only): when our doorbell has been
   // pending for over 100 ms and our queue still holds data, it was lost on
   // the way through the siblings: ring again from the next sender.
-  // Returns false once the socket is closing (the caller drops its ref).
-  bool check_doorbell(uint64_t now_ns);
+  void check_doorbell(uint64_t now_ns);
  private:
   ssize_t fill_from_stack(msghdr* msg, int flags, int64_t n, const stack::RecvInfo& info);
   void drain_doorbells(int fd);
