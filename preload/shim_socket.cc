@@ -196,10 +196,7 @@ void ShimSocket::check_doorbell(uint64_t now_ns) {
     return;
   }
   sender_.fetch_add(1, std::memory_order_relaxed);
-  last_ring_ns_.store(now_ns, std::memory_order_relaxed);
-  const DoorbellMsg m{kDoorbellMagic, 0, 0, token_};
-  doorbells_.fetch_add(1, std::memory_order_acq_rel);
-  send_doorbell(&m, sender_.load(std::memory_order_relaxed));
+  ring();
 }
 
 void ShimSocket::send_doorbell(const void* msg, unsigned sender) {
@@ -245,13 +242,19 @@ void ShimSocket::drain_doorbells(int fd) {
   // A sibling's doorbell (SO_REUSEPORT) may be queued here too: then look
   // even with none of ours pending.
   for (int i = 0; i < 64 && (doorbells_.load(std::memory_order_acquire) > 0 || socket_->reuse_port()); ++i) {
-    sockaddr_in from{};
-    socklen_t len = sizeof from;
-    DoorbellMsg m{};
-    ssize_t n = real().recvfrom(fd, &m, sizeof m, MSG_PEEK | MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &len);
-    if (n < 0 || !parse_doorbell(from, &m, n, &m)) return;
-    if (real().recv(fd, &m, sizeof m, MSG_DONTWAIT) >= 0) take_doorbell(&m);
+    if (take_queued_doorbell(fd) != 1) return;
   }
+}
+
+int ShimSocket::take_queued_doorbell(int fd) {
+  sockaddr_in from{};
+  socklen_t len = sizeof from;
+  DoorbellMsg m{};
+  ssize_t n = real().recvfrom(fd, &m, sizeof m, MSG_PEEK | MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &len);
+  if (n < 0) return -1;
+  if (!parse_doorbell(from, &m, n, &m)) return 0;
+  if (real().recv(fd, &m, sizeof m, MSG_DONTWAIT) >= 0) take_doorbell(&m);
+  return 1;
 }
 
 void ShimSocket::note_doorbell_taken() {
@@ -666,14 +669,9 @@ ssize_t ShimSocket::recv_once(int fd, msghdr* msg, int flags, bool stack_only) {
     // buffer too small to hold one looks at the queue's head first.
     DoorbellMsg bell{};
     if (capacity < sizeof bell) {
-      sockaddr_in pf{};
-      socklen_t pl = sizeof pf;
-      ssize_t p = real().recvfrom(fd, &bell, sizeof bell, MSG_PEEK | MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&pf), &pl);
-      if (p < 0) return -1;
-      if (parse_doorbell(pf, &bell, p, &bell)) {
-        if (real().recv(fd, &bell, sizeof bell, MSG_DONTWAIT) >= 0) take_doorbell(&bell);
-        continue;
-      }
+      int taken = take_queued_doorbell(fd);
+      if (taken < 0) return -1;
+      if (taken == 1) continue;
     }
     ssize_t k = real().recvmsg(fd, &m, flags | MSG_DONTWAIT);
     if (k < 0) return -1;

@@ -88,6 +88,9 @@ class ShimSocket final : public stack::SocketNotifier {
   // A doorbell read from our kernel fd: ours (counted), or a sibling's in
   // an SO_REUSEPORT group, passed on.
   void take_doorbell(const void* msg);
+  // Takes the doorbell at the head of fd's queue: 1 when one was there, 0
+  // when the head is something else, -1 (errno set) when nothing is queued.
+  int take_queued_doorbell(int fd);
   void send_doorbell(const void* msg, unsigned sender);
  public:
   // Engine tick (SO_REUSEPORT sockets only): when our doorbell has been

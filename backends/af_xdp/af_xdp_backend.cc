@@ -30,6 +30,33 @@ constexpr int kJoinAttemptsWhileHubMoves = 100;  // x 20 ms
 
 uint64_t steer_key(uint32_t addr, uint16_t port) { return (uint64_t{addr} << 16) | port; }
 
+// Moves the owners whose process lives, other than `except`, to the front
+// of the list; returns how many (owners->count is left as it was).
+uint32_t keep_live_owners(af_xdp::PortOwners* owners, uint32_t except) {
+  uint32_t kept = 0;
+  for (uint32_t i = 0; i < std::min(owners->count, af_xdp::kMaxSharers); ++i) {
+    const af_xdp::Owner o = owners->owner[i];
+    if (o.pid != except && af_xdp::pid_alive(o.pid)) {
+      owners->owner[kept++] = o;
+    }
+  }
+  return kept;
+}
+
+// Every key of a BPF hash map, read before any is changed.
+template <typename Key>
+std::vector<Key> map_keys(int fd) {
+  std::vector<Key> keys;
+  Key cur{};
+  Key next{};
+  for (bool first = true; bpf_map_get_next_key(fd, first ? nullptr : &cur, &next) == 0;
+       first = false) {
+    cur = next;
+    keys.push_back(cur);
+  }
+  return keys;
+}
+
 std::string ipv4_text(uint32_t network_order) {
   char buf[INET_ADDRSTRLEN] = {};
   ::inet_ntop(AF_INET, &network_order, buf, sizeof(buf));
@@ -486,30 +513,11 @@ void AfXdpBackend::forget_pid(uint32_t pid) {
   // A member died: its ports and its dedicated address are nobody's now
   // (the redirects already pass, as its XSKs left the XSKMAP with it).
   region_->lock_steer();
-  std::vector<af_xdp::PortKey> ports;
-  af_xdp::PortKey pkey{};
-  af_xdp::PortKey pnext{};
-  for (bool first = true; bpf_map_get_next_key(ports_fd(), first ? nullptr : &pkey, &pnext) == 0;
-       first = false) {
-    pkey = pnext;
-    ports.push_back(pkey);
-  }
-  for (const af_xdp::PortKey& key : ports) {
+  for (const af_xdp::PortKey& key : map_keys<af_xdp::PortKey>(ports_fd())) {
     drop_port_owner_locked(key, pid);
   }
-  std::vector<uint32_t> addrs;
-  uint32_t akey = 0;
-  uint32_t anext = 0;
-  for (bool first = true; bpf_map_get_next_key(addrs_fd(), first ? nullptr : &akey, &anext) == 0;
-       first = false) {
-    akey = anext;
-    addrs.push_back(akey);
-  }
-  for (const uint32_t addr : addrs) {
-    af_xdp::Owner owner{};
-    if (bpf_map_lookup_elem(addrs_fd(), &addr, &owner) == 0 && owner.pid == pid) {
-      bpf_map_delete_elem(addrs_fd(), &addr);
-    }
+  for (const uint32_t addr : map_keys<uint32_t>(addrs_fd())) {
+    drop_addr_owner_locked(addr, pid);
   }
   region_->unlock_steer();
 }
@@ -549,15 +557,11 @@ AfXdpBackend::~AfXdpBackend() {
         pkey.port = htons(static_cast<uint16_t>(key & 0xffff));
         drop_port_owner_locked(pkey, owner_pid_);
       }
+      if (dedicated_ipv4_ != 0) {
+        drop_addr_owner_locked(dedicated_ipv4_, owner_pid_);
+      }
       region_->unlock_steer();
       steered_.clear();
-    }
-    if (dedicated_ipv4_ != 0) {
-      af_xdp::Owner owner{};
-      if (bpf_map_lookup_elem(addrs_fd(), &dedicated_ipv4_, &owner) == 0 &&
-          owner.pid == owner_pid_) {
-        bpf_map_delete_elem(addrs_fd(), &dedicated_ipv4_);
-      }
     }
     for (uint32_t q = 0; q < queue_count_; ++q) {
       const uint32_t index = slot_ * af_xdp::kMaxQueues + q;
@@ -933,13 +937,7 @@ int AfXdpBackend::steer(uint32_t addr, uint16_t port, bool on, bool reuse_port) 
     }
     // Keep the live owners of other processes (a dead one's port, or one
     // left by an earlier backend of this process, is free).
-    uint32_t live = 0;
-    for (uint32_t i = 0; i < owners.count; ++i) {
-      const af_xdp::Owner& o = owners.owner[i];
-      if (o.pid != owner_pid_ && af_xdp::pid_alive(o.pid)) {
-        owners.owner[live++] = o;
-      }
-    }
+    const uint32_t live = keep_live_owners(&owners, owner_pid_);
     int result = 0;
     if (live != 0 && (!reuse_port || owners.reuseport == 0 || live == af_xdp::kMaxSharers)) {
       result = EADDRINUSE;  // another process of the group serves it
@@ -971,19 +969,20 @@ int AfXdpBackend::steer(uint32_t addr, uint16_t port, bool on, bool reuse_port) 
   return 0;
 }
 
+void AfXdpBackend::drop_addr_owner_locked(uint32_t addr, uint32_t pid) {
+  af_xdp::Owner owner{};
+  if (bpf_map_lookup_elem(addrs_fd(), &addr, &owner) == 0 && owner.pid == pid) {
+    bpf_map_delete_elem(addrs_fd(), &addr);
+  }
+}
+
 void AfXdpBackend::drop_port_owner_locked(const af_xdp::PortKey& key, uint32_t pid) {
   const int fd = ports_fd();
   af_xdp::PortOwners owners{};
   if (bpf_map_lookup_elem(fd, &key, &owners) != 0) {
     return;
   }
-  uint32_t left = 0;
-  for (uint32_t i = 0; i < std::min(owners.count, af_xdp::kMaxSharers); ++i) {
-    const af_xdp::Owner& o = owners.owner[i];
-    if (o.pid != pid && af_xdp::pid_alive(o.pid)) {
-      owners.owner[left++] = o;
-    }
-  }
+  const uint32_t left = keep_live_owners(&owners, pid);
   if (left == owners.count) {
     return;
   }

@@ -142,6 +142,8 @@ class AfXdpBackend final : public Backend, public PortSteering {
   // Under the region's steer lock: takes pid (and any dead process) out of
   // the owners of key; deletes the entry when none is left.
   void drop_port_owner_locked(const af_xdp::PortKey& key, uint32_t pid);
+  // Under the steer lock: removes addr's dedicated-mode entry if pid owns it.
+  void drop_addr_owner_locked(uint32_t addr, uint32_t pid);
   // Under the queue lock: moves stashed frames onto the fill ring.
   void refill_locked(uint32_t queue);
   void lock_queue(uint32_t queue);

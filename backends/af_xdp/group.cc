@@ -20,7 +20,7 @@ namespace dpdkudp::af_xdp {
 namespace {
 
 constexpr uint32_t kMagic = 0x64785047;  // "GPxd"
-constexpr uint32_t kVersion = 2;
+constexpr uint32_t kVersion = 3;
 constexpr uint32_t kHelloMagic = 0x6f6c6548;
 constexpr int kJoinWaitMs = 2000;
 constexpr int kWelcomeTimeoutMs = 5000;  // the holder may still be opening (EBUSY retries)
@@ -211,7 +211,7 @@ std::unique_ptr<GroupRegion> GroupRegion::create(uint32_t queues, uint32_t ring_
   h.members_lock.init();
   h.steer_lock.init();
   h.tx_lock.init();
-  for (uint32_t q = 0; q < 64; ++q) {
+  for (uint32_t q = 0; q < kMaxQueues; ++q) {
     h.queue[q].lock.init();
   }
   // Every RX frame starts in its queue's stash (the founder moves them to
@@ -252,7 +252,7 @@ std::unique_ptr<GroupRegion> GroupRegion::attach(UniqueFd memfd, const ErrorSink
       new GroupRegion(std::move(memfd), static_cast<uint8_t*>(base), size));
   const GroupHeader& h = region->header();
   if (__atomic_load_n(&h.magic, __ATOMIC_ACQUIRE) != kMagic || h.version != kVersion ||
-      h.umem_offset + h.umem_size != size || h.queues == 0 || h.queues > 64) {
+      h.umem_offset + h.umem_size != size || h.queues == 0 || h.queues > kMaxQueues) {
     err.fail("the AF_XDP group on this interface was made by another dpdkudp version");
     return nullptr;
   }
@@ -281,7 +281,6 @@ int GroupRegion::claim_slot() {
     if (m.state.load(std::memory_order_relaxed) == static_cast<uint32_t>(MemberState::kFree)) {
       m.pid.store(pid, std::memory_order_relaxed);
       m.start_time.store(start, std::memory_order_relaxed);
-      m.dedicated_ipv4.store(0, std::memory_order_relaxed);
       m.reclaim_at.store(0, std::memory_order_relaxed);
       m.state.store(static_cast<uint32_t>(MemberState::kActive), std::memory_order_release);
       got = static_cast<int>(s);
@@ -295,7 +294,7 @@ int GroupRegion::claim_slot() {
 void GroupRegion::leave(uint32_t slot) {
   lock_tx();
   reclaim_tx_locked(slot, false);
-  header_->tx_lock.unlock();
+  unlock_tx();
   GroupHeader& h = *header_;
   h.members_lock.lock();
   MemberSlot& m = h.members[slot];
@@ -330,7 +329,7 @@ std::vector<uint32_t> GroupRegion::reclaim_dead(uint64_t now_ns) {
     if (state == MemberState::kActive && !slot_alive(m)) {
       lock_tx();
       reclaim_tx_locked(s, false);
-      h.tx_lock.unlock();
+      unlock_tx();
       m.reclaim_at.store(now_ns + kReclaimGraceNs, std::memory_order_relaxed);
       m.state.store(static_cast<uint32_t>(MemberState::kGone), std::memory_order_relaxed);
       dead.push_back(m.pid.load(std::memory_order_relaxed));
@@ -339,7 +338,7 @@ std::vector<uint32_t> GroupRegion::reclaim_dead(uint64_t now_ns) {
       // By now the kernel has sent or dropped whatever it had submitted.
       lock_tx();
       reclaim_tx_locked(s, true);
-      h.tx_lock.unlock();
+      unlock_tx();
       m.pid.store(0, std::memory_order_relaxed);
       m.state.store(static_cast<uint32_t>(MemberState::kFree), std::memory_order_release);
     }
@@ -350,10 +349,10 @@ std::vector<uint32_t> GroupRegion::reclaim_dead(uint64_t now_ns) {
 
 // ---- TX frames ----
 
-bool GroupRegion::lock_tx() {
+void GroupRegion::lock_tx() {
   GroupHeader& h = *header_;
   if (!h.tx_lock.lock()) {
-    return false;
+    return;
   }
   // The last holder died inside: the states are the truth, the stack is
   // rebuilt from them (a frame whose state was already changed is where
@@ -366,7 +365,6 @@ bool GroupRegion::lock_tx() {
     }
   }
   h.tx_free_count = n;
-  return true;
 }
 
 size_t GroupRegion::tx_take(uint32_t slot, std::span<uint32_t> out) {
@@ -381,7 +379,7 @@ size_t GroupRegion::tx_take(uint32_t slot, std::span<uint32_t> out) {
     out[i] = f;
   }
   h.tx_free_count -= n;
-  h.tx_lock.unlock();
+  unlock_tx();
   return n;
 }
 
@@ -396,7 +394,7 @@ void GroupRegion::tx_give(std::span<const uint32_t> frames) {
     tx_state()[f].store(kTxFree, std::memory_order_relaxed);
     stack[h.tx_free_count++] = f;
   }
-  h.tx_lock.unlock();
+  unlock_tx();
 }
 
 void GroupRegion::tx_complete(std::span<const uint32_t> frames) {
@@ -413,7 +411,7 @@ void GroupRegion::tx_complete(std::span<const uint32_t> frames) {
     tx_state()[f].store(kTxFree, std::memory_order_relaxed);
     stack[h.tx_free_count++] = f;
   }
-  h.tx_lock.unlock();
+  unlock_tx();
 }
 
 void GroupRegion::reclaim_tx_locked(uint32_t slot, bool submitted_too) {

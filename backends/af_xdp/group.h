@@ -60,6 +60,7 @@
 #include <vector>
 
 #include "backends/af_xdp/af_xdp_util.h"
+#include "backends/af_xdp/xdp_program.h"
 
 namespace dpdkudp::af_xdp {
 
@@ -87,7 +88,6 @@ struct MemberSlot {
   std::atomic<uint32_t> pid;
   std::atomic<uint64_t> start_time;   // /proc/<pid>/stat field 22: tells pid reuse apart
   std::atomic<uint64_t> reclaim_at;   // CLOCK_MONOTONIC ns: submitted TX frames come back
-  std::atomic<uint32_t> dedicated_ipv4;  // network order, 0: none
 };
 
 struct QueueShared {
@@ -121,7 +121,7 @@ struct GroupHeader {
   MemberSlot members[kMaxMembers];
   SharedMutex tx_lock;
   uint32_t tx_free_count;
-  QueueShared queue[64];
+  QueueShared queue[kMaxQueues];
 };
 
 // The mapped region. Thread-safe where it says so; all methods that take
@@ -193,7 +193,8 @@ class GroupRegion {
     return reinterpret_cast<std::atomic<uint32_t>*>(base_ + header_->tx_state_offset);
   }
   uint32_t* tx_stack() const { return reinterpret_cast<uint32_t*>(base_ + header_->tx_stack_offset); }
-  bool lock_tx();  // rebuilds the stack when the last holder died
+  void lock_tx();  // rebuilds the stack when the last holder died
+  void unlock_tx() { header_->tx_lock.unlock(); }
   void reclaim_tx_locked(uint32_t slot, bool submitted_too);
   bool slot_alive(const MemberSlot& m) const;
 
