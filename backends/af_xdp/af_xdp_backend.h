@@ -49,7 +49,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -60,7 +59,6 @@
 #include "backends/af_xdp/group.h"
 #include "backends/af_xdp/xdp_program.h"
 #include "backends/api/backend.h"
-#include "backends/pair/mpmc_ring.h"
 #include "backends/pair/packet_pool.h"
 
 namespace dpdkudp {
@@ -75,8 +73,6 @@ class AfXdpBackend final : public Backend, public PortSteering {
 
   // nullptr and *error on failure (see open_af_xdp()).
   static std::unique_ptr<AfXdpBackend> open(const AfXdpConfig& config, std::string* error);
-  // Every process of the group maps the same frames: the max is per group.
-  static constexpr uint32_t kMaxMembers = af_xdp::kMaxMembers;
   ~AfXdpBackend() override;
 
   std::string_view name() const override { return "af_xdp"; }
