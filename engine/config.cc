@@ -202,6 +202,7 @@ constexpr EnumName<DeploymentMode> kModeNames[] = {{"dedicated", DeploymentMode:
                                                    {"shared", DeploymentMode::kShared}};
 constexpr EnumName<XdpMode> kXdpModeNames[] = {
     {"auto", XdpMode::kAuto}, {"native", XdpMode::kNative}, {"generic", XdpMode::kGeneric}};
+constexpr EnumName<WaitModel> kWaitNames[] = {{"inline", WaitModel::kInline}, {"thread", WaitModel::kThread}};
 
 template <class E, size_t N>
 std::string_view name_of(const EnumName<E> (&names)[N], E value) {
@@ -465,6 +466,8 @@ constexpr KeyDef kKeys[] = {
        return set_number(v, 0, 10'000'000, c.busy_poll_us, r, "microseconds");
      },
      [](const C& c) { return std::to_string(c.busy_poll_us); }},
+    {"DPDKUDP_WAIT", [](V v, C& c, R& r) { return set_enum(v, kWaitNames, c.wait, r); },
+     [](const C& c) { return R(to_string(c.wait)); }},
     {"DPDKUDP_RX_RING", [](V v, C& c, R& r) { return set_ring(v, c.rx_ring, r); },
      [](const C& c) { return show(c.rx_ring); }},
     {"DPDKUDP_TX_RING", [](V v, C& c, R& r) { return set_ring(v, c.tx_ring, r); },
@@ -754,6 +757,7 @@ std::string_view to_string(BackendKind kind) { return name_of(kBackendNames, kin
 std::string_view to_string(LogLevel level) { return name_of(kLogNames, level); }
 std::string_view to_string(DeploymentMode mode) { return name_of(kModeNames, mode); }
 std::string_view to_string(XdpMode mode) { return name_of(kXdpModeNames, mode); }
+std::string_view to_string(WaitModel model) { return name_of(kWaitNames, model); }
 
 std::string Config::describe_non_defaults() const {
   const Config defaults;

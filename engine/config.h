@@ -26,12 +26,17 @@ enum class BackendKind { kAuto, kDpdk, kAfXdp, kAfPacket, kAfPacketMmap, kOff };
 enum class LogLevel { kQuiet, kError, kWarn, kInfo, kDebug };
 enum class DeploymentMode { kDedicated, kShared };
 enum class XdpMode { kAuto, kNative, kGeneric };
+// Who drives the stack while the application waits (docs/architecture.md):
+// kInline, the waiting application thread (run to completion); kThread,
+// the poller thread, which rings the socket's fd (the doorbell).
+enum class WaitModel { kInline, kThread };
 
 // The spellings used in the file ("af_packet_mmap", "debug", ...).
 std::string_view to_string(BackendKind kind);
 std::string_view to_string(LogLevel level);
 std::string_view to_string(DeploymentMode mode);
 std::string_view to_string(XdpMode mode);
+std::string_view to_string(WaitModel model);
 
 // One DPDKUDP_ROUTES entry: "cidr via gw [mtu N]" or "cidr dev [mtu N]".
 struct RouteSpec {
@@ -57,6 +62,7 @@ struct Config {
   std::optional<wire::Ipv4Addr> gateway;
   std::optional<uint16_t> mtu;
   uint32_t busy_poll_us = 50;
+  WaitModel wait = WaitModel::kInline;
   LogLevel log = LogLevel::kWarn;
   bool require = false;
   DeploymentMode mode = DeploymentMode::kDedicated;

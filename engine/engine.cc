@@ -227,11 +227,17 @@ std::unique_ptr<Engine> Engine::start(const Config& config, std::string* error) 
 
   PollerConfig pc;
   pc.busy_poll_ns = uint64_t{config.busy_poll_us} * 1000;
+  pc.yield_to_app = config.wait == WaitModel::kInline;
   uint16_t queues = std::max<uint16_t>(e->backend_->capabilities().rx_queues, 1);
+  e->drivers_ = std::make_unique<Drivers>(*e->stack_, *e->backend_, queues);
   for (uint16_t q = 0; q < queues; ++q) {
-    e->pollers_.push_back(std::make_unique<Poller>(*e->stack_, *e->backend_, q, pc));
+    e->pollers_.push_back(std::make_unique<Poller>(*e->stack_, *e->backend_, *e->drivers_, q, pc));
   }
   e->stack_->set_poller_waker(e->pollers_[0].get());
+  {
+    Engine* self = e.get();
+    e->drivers_->set_poller_kick([self](uint16_t q) { self->pollers_[q]->kick(); });
+  }
   std::vector<Poller*> pollers;
   for (auto& p : e->pollers_) pollers.push_back(p.get());
   e->live_stats_ = std::make_unique<LiveStats>(*e->stack_, *e->backend_, pollers, e->kernel_path_,

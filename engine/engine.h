@@ -12,6 +12,7 @@
 
 #include "backends/api/backend.h"
 #include "engine/config.h"
+#include "engine/driver.h"
 #include "engine/port_reserver.h"
 #include "engine/poller.h"
 #include "engine/stats.h"
@@ -50,6 +51,10 @@ class Engine {
   void stop();
   // The shim counts datagrams its bypass sockets move through the kernel.
   KernelPathCounters& kernel_path() { return kernel_path_; }
+  // Who drives each queue (run to completion: application threads while
+  // they wait, the pollers otherwise).
+  Drivers& drivers() { return *drivers_; }
+  bool inline_waits() const { return config_.wait == WaitModel::kInline; }
   // Runs hook(now_ns) on queue 0's poller at every timer tick (50 ms),
   // after the stack's timers. Any thread, any time; hooks are never removed.
   void add_tick_hook(std::function<void(uint64_t)> hook);
@@ -65,6 +70,7 @@ class Engine {
   std::string backend_description_;
   KernelPortReserver reserver_;
   std::unique_ptr<stack::Stack> stack_;
+  std::unique_ptr<Drivers> drivers_;
   std::vector<std::unique_ptr<Poller>> pollers_;
   KernelPathCounters kernel_path_;
   std::unique_ptr<LiveStats> live_stats_;

@@ -30,8 +30,8 @@ uint64_t now_ns() {
 bool this_thread_is_engine() { return t_engine_thread; }
 void mark_this_thread_engine() { t_engine_thread = true; }
 
-Poller::Poller(stack::Stack& stack, Backend& backend, uint16_t queue, PollerConfig config)
-    : stack_(stack), backend_(backend), queue_(queue), config_(config) {
+Poller::Poller(stack::Stack& stack, Backend& backend, Drivers& drivers, uint16_t queue, PollerConfig config)
+    : stack_(stack), backend_(backend), drivers_(drivers), queue_(queue), config_(config) {
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 }
 
@@ -52,8 +52,19 @@ void Poller::stop() {
 }
 
 void Poller::wake() {
+  // Work queued for queue 0 (a looped-back datagram): whoever drives it
+  // now may be an application thread asleep in a wait.
+  if (drivers_.has_sleepers()) drivers_.wake_sleepers();
   // Only a sleeping poller needs the syscall.
-  if (wake_fd_ >= 0 && sleeping_.load(std::memory_order_acquire)) {
+  if (wake_fd_ >= 0 && sleeping_.load(std::memory_order_seq_cst)) {
+    uint64_t one = 1;
+    ssize_t ignored = ::write(wake_fd_, &one, sizeof one);
+    (void)ignored;
+  }
+}
+
+void Poller::kick() {
+  if (wake_fd_ >= 0 && sleeping_.load(std::memory_order_seq_cst)) {
     uint64_t one = 1;
     ssize_t ignored = ::write(wake_fd_, &one, sizeof one);
     (void)ignored;
@@ -67,14 +78,27 @@ void Poller::run() {
   uint64_t last_work = now_ns();
   uint64_t next_timer = last_work;
   while (!stop_.load(std::memory_order_acquire)) {
-    size_t n = stack_.poll(queue_);
+    if (config_.yield_to_app && drivers_.app_covers(queue_, now_ns())) {
+      // An application thread drives the queue: only the timers are ours.
+      uint64_t now = now_ns();
+      if (queue_ == 0 && now >= next_timer) {
+        drivers_.with_queue(queue_, [this] { stack_.on_timer(); });
+        if (timer_hook_) timer_hook_();
+        next_timer = now + config_.timer_period_ns;
+      }
+      yields_.fetch_add(1, std::memory_order_relaxed);
+      sleep_while_app_drives(queue_ == 0 ? std::min(next_timer, now + config_.app_check_ns) : now + config_.app_check_ns);
+      last_work = 0;
+      continue;
+    }
+    size_t n = drivers_.try_drive(queue_);
     uint64_t now = (n != 0 || queue_ == 0) ? now_ns() : 0;
     if (n != 0) {
       last_work = now;
       nap_ns_ = config_.nap_min_ns;
     }
     if (queue_ == 0 && now >= next_timer) {
-      stack_.on_timer();
+      drivers_.with_queue(queue_, [this] { stack_.on_timer(); });
       if (timer_hook_) timer_hook_();
       next_timer = now + config_.timer_period_ns;
     }
@@ -95,7 +119,8 @@ bool Poller::sleep_until_work(uint64_t deadline_ns) {
   backend_.arm_wait(queue_);
   // Look once more after arming: a frame that raced the arming is either
   // seen here or wakes the fd.
-  if (stack_.poll(queue_) != 0 || stop_.load(std::memory_order_acquire)) {
+  if (drivers_.try_drive(queue_) != 0 || stop_.load(std::memory_order_acquire) ||
+      (config_.yield_to_app && drivers_.app_covers(queue_, now_ns()))) {
     sleeping_.store(false, std::memory_order_release);
     nap_ns_ = config_.nap_min_ns;
     return true;
@@ -134,6 +159,28 @@ bool Poller::sleep_until_work(uint64_t deadline_ns) {
     log(LogLevel::kError, "poller %u: poll failed: %s", queue_, std::strerror(errno));
   }
   return false;
+}
+
+void Poller::sleep_while_app_drives(uint64_t deadline_ns) {
+  uint64_t now = now_ns();
+  if (deadline_ns <= now) return;
+  sleeping_.store(true, std::memory_order_seq_cst);
+  if (stop_.load(std::memory_order_acquire)) {
+    sleeping_.store(false, std::memory_order_release);
+    return;
+  }
+  timespec ts{0, 0};
+  ts.tv_sec = static_cast<time_t>((deadline_ns - now) / 1'000'000'000u);
+  ts.tv_nsec = static_cast<long>((deadline_ns - now) % 1'000'000'000u);
+  pollfd p{wake_fd_, POLLIN, 0};
+  sleeps_.fetch_add(1, std::memory_order_relaxed);
+  int rc = ::ppoll(&p, 1, &ts, nullptr);
+  sleeping_.store(false, std::memory_order_release);
+  if (rc > 0) {
+    uint64_t v;
+    ssize_t ignored = ::read(wake_fd_, &v, sizeof v);
+    (void)ignored;
+  }
 }
 
 }  // namespace dpdkudp::engine

@@ -1,4 +1,5 @@
-// The poller: one thread per RX queue drives the stack (design decision 4).
+// The poller: one thread per RX queue, the backstop driver of its queue
+// (design decision 4; engine/driver.h says who drives when).
 //
 // Adaptive polling: it spins on the backend while traffic flows and for
 // busy_poll after the last frame, then sleeps in poll(2) on the backend's
@@ -12,6 +13,7 @@
 #include <functional>
 #include <thread>
 
+#include "engine/driver.h"
 #include "stack/net/stack.h"
 
 namespace dpdkudp::engine {
@@ -24,11 +26,17 @@ struct PollerConfig {
   // a frame waits at most nap_max_ns.
   uint64_t nap_min_ns = 50'000;
   uint64_t nap_max_ns = 1'000'000;
+  // Run to completion: application threads drive the queue while they
+  // wait; the poller steps back while one covers it and looks again every
+  // app_check_ns (a frame waits at most that long if the application
+  // stops waiting without saying so). false: the poller always drives.
+  bool yield_to_app = false;
+  uint64_t app_check_ns = 1'000'000;
 };
 
 class Poller final : public stack::PollerWaker {
  public:
-  Poller(stack::Stack& stack, Backend& backend, uint16_t queue, PollerConfig config);
+  Poller(stack::Stack& stack, Backend& backend, Drivers& drivers, uint16_t queue, PollerConfig config);
   ~Poller() override;  // stops and joins
   Poller(const Poller&) = delete;
   Poller& operator=(const Poller&) = delete;
@@ -38,18 +46,24 @@ class Poller final : public stack::PollerWaker {
 
   void start();
   void stop();
-  void wake() override;  // any thread
+  void wake() override;  // any thread (also wakes application threads asleep in a wait)
+  // Wakes this poller alone if it sleeps (the application hands the queue back).
+  void kick();
 
   uint64_t sleeps() const { return sleeps_.load(std::memory_order_relaxed); }
   uint64_t wakeups() const { return wakeups_.load(std::memory_order_relaxed); }
+  uint64_t yields() const { return yields_.load(std::memory_order_relaxed); }
 
  private:
   void run();
   // True when woken by an event (frames, a wake()), false on a timeout/nap.
   bool sleep_until_work(uint64_t deadline_ns);
+  // The application covers the queue: sleep on the wake fd alone.
+  void sleep_while_app_drives(uint64_t deadline_ns);
 
   stack::Stack& stack_;
   Backend& backend_;
+  Drivers& drivers_;
   const uint16_t queue_;
   const PollerConfig config_;
   int wake_fd_ = -1;
@@ -59,6 +73,7 @@ class Poller final : public stack::PollerWaker {
   std::atomic<bool> sleeping_{false};
   std::atomic<uint64_t> sleeps_{0};
   std::atomic<uint64_t> wakeups_{0};
+  std::atomic<uint64_t> yields_{0};
   std::thread thread_;
 };
 

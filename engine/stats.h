@@ -25,6 +25,9 @@ class Poller;
 struct KernelPathCounters {
   stack::SharedCounter rx;
   stack::SharedCounter tx;
+  // Doorbells the shim's watchdog rang for data nothing had looked at for
+  // 100 ms (a wait it cannot see; in the thread model, a lost edge).
+  stack::SharedCounter watchdog_rings;
 };
 
 // What the engine is, for the region's header.

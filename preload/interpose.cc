@@ -16,6 +16,7 @@
 #include <cstdarg>
 #include <cstring>
 
+#include "preload/epoll_set.h"
 #include "preload/real.h"
 #include "preload/runtime.h"
 #include "preload/shim_socket.h"
@@ -43,6 +44,7 @@ bool offloadable(int domain, int type, int protocol) {
 }
 
 void install_dup(int oldfd, int newfd) {
+  if (newfd >= 0 && in_owner_process()) dup_epoll_set(oldfd, newfd);
   if (newfd < 0 || !is_shim_fd(oldfd) || !in_owner_process()) return;
   if (ShimRef s = lookup(oldfd)) {
     s->add_fd(newfd);
@@ -79,7 +81,10 @@ int socket(int domain, int type, int protocol) {
 }
 
 int close(int fd) {
-  if (!ShimGuard::active() && is_shim_fd(fd) && in_owner_process()) uninstall(fd);
+  if (!ShimGuard::active() && in_owner_process()) {
+    if (is_shim_fd(fd)) uninstall(fd);
+    forget_epoll_set(fd);
+  }
   return real().close(fd);
 }
 
@@ -89,6 +94,7 @@ static void forget_range(unsigned int first, unsigned int last) {
   if (!in_owner_process()) return;
   for (unsigned int fd = first; fd <= last && fd < static_cast<unsigned int>(kMaxFds); ++fd) {
     if (is_shim_fd(static_cast<int>(fd))) uninstall(static_cast<int>(fd));
+    forget_epoll_set(static_cast<int>(fd));
   }
 }
 
@@ -175,16 +181,6 @@ int ioctl(int fd, unsigned long request, ...) {
     }
   }
   return real().ioctl(fd, request, arg);
-}
-
-int epoll_ctl(int epfd, int op, int fd, epoll_event* event) {
-  // Readiness needs nothing from us; an edge-triggered waiter does expect
-  // an event per arrival, which the doorbell then gives.
-  if (!ShimGuard::active() && event != nullptr && (op == EPOLL_CTL_ADD || op == EPOLL_CTL_MOD) &&
-      (event->events & EPOLLET)) {
-    if (ShimRef s = lookup(fd)) s->set_edge_triggered();
-  }
-  return real().epoll_ctl(epfd, op, fd, event);
 }
 
 int bind(int fd, const sockaddr* addr, socklen_t len) {

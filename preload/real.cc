@@ -58,7 +58,13 @@ void resolve_all() {
   resolve(r.dup2, "dup2");
   resolve(r.dup3, "dup3");
   resolve(r.poll, "poll");
+  resolve(r.ppoll, "ppoll");
+  resolve(r.select, "select");
+  resolve(r.pselect, "pselect");
   resolve(r.epoll_ctl, "epoll_ctl");
+  resolve(r.epoll_wait, "epoll_wait");
+  resolve(r.epoll_pwait, "epoll_pwait");
+  r.epoll_pwait2 = reinterpret_cast<decltype(r.epoll_pwait2)>(dlsym(RTLD_NEXT, "epoll_pwait2"));
   resolve(r.syscall, "syscall");
   resolve(r.close_range, "close_range");
   resolve(r.closefrom, "closefrom");

@@ -40,7 +40,14 @@ struct RealCalls {
   int (*dup2)(int, int);
   int (*dup3)(int, int, int);
   int (*poll)(pollfd*, nfds_t, int);
+  int (*ppoll)(pollfd*, nfds_t, const timespec*, const sigset_t*);
+  int (*select)(int, fd_set*, fd_set*, fd_set*, timeval*);
+  int (*pselect)(int, fd_set*, fd_set*, fd_set*, const timespec*, const sigset_t*);
   int (*epoll_ctl)(int, int, int, epoll_event*);
+  int (*epoll_wait)(int, epoll_event*, int, int);
+  int (*epoll_pwait)(int, epoll_event*, int, int, const sigset_t*);
+  // Absent from an older glibc (2.35+ has it): nullptr then.
+  int (*epoll_pwait2)(int, epoll_event*, int, const timespec*, const sigset_t*);
   long (*syscall)(long, ...);
   int (*close_range)(unsigned int, unsigned int, int);
   void (*closefrom)(int);

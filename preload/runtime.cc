@@ -12,6 +12,7 @@
 
 #include "engine/log.h"
 #include "engine/stats_shm.h"
+#include "preload/epoll_set.h"
 #include "preload/real.h"
 #include "preload/shim_socket.h"
 
@@ -51,11 +52,14 @@ void stop_engine_at_exit() {
       classes[engine::stats::DropClass::kTxFailed] + classes[engine::stats::DropClass::kArpUnresolved];
   engine::log(engine::LogLevel::kInfo,
               "exit: rx_frames=%llu tx_frames=%llu udp_delivered=%llu udp_sent=%llu arp_replies=%llu "
-              "icmp_echo_replies=%llu drops=%llu tx_drops=%llu",
+              "icmp_echo_replies=%llu drops=%llu tx_drops=%llu app_bursts=%llu sleeper_wakes=%llu watchdog_rings=%llu",
               static_cast<unsigned long long>(c.rx_frames), static_cast<unsigned long long>(c.tx_frames),
               static_cast<unsigned long long>(c.udp_delivered), static_cast<unsigned long long>(c.tx_udp_datagrams),
               static_cast<unsigned long long>(c.arp_replies_sent), static_cast<unsigned long long>(c.icmp_echo_replies),
-              static_cast<unsigned long long>(drops), static_cast<unsigned long long>(tx_drops));
+              static_cast<unsigned long long>(drops), static_cast<unsigned long long>(tx_drops),
+              static_cast<unsigned long long>(g_engine->drivers().app_bursts()),
+              static_cast<unsigned long long>(g_engine->drivers().sleeper_wakes()),
+              static_cast<unsigned long long>(g_engine->kernel_path().watchdog_rings.get()));
 }
 
 // Opens the loopback sockets doorbells are sent from (one port each).
@@ -200,6 +204,7 @@ void uninstall(int fd) {
   }
   if (s != nullptr) {
     s->remove_fd(fd);
+    if (s->closed()) forget_socket_in_epoll_sets(s);  // as Linux: the last close leaves every epoll set
     s->unref();
   }
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <netinet/in.h>
+#include <time.h>
 
 #include <atomic>
 #include <cstdint>
@@ -46,6 +47,15 @@ int bypass_ifindex();
 constexpr unsigned kDoorbellSenders = 8;
 int doorbell_fd(unsigned sender);
 uint64_t busy_poll_ns();
+// How long a waiting application thread spins (driving the queues in the
+// inline model) before it sleeps: DPDKUDP_BUSY_POLL_US.
+inline uint64_t spin_ns() { return busy_poll_ns(); }
+
+inline uint64_t mono_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
+}
 
 // fd -> ShimSocket. A lookup takes a reference the caller drops with
 // ShimRef's destructor, so a concurrent close() cannot free the object

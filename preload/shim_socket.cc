@@ -56,11 +56,6 @@ int parse_dest(const void* name, socklen_t len, Endpoint* out) {
   return 0;
 }
 
-uint64_t mono_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 // A doorbell on the wire: 16 bytes from a loopback address.
 struct DoorbellMsg {
@@ -75,10 +70,10 @@ constexpr uint16_t kDoorbellMaxHops = 8;
 std::atomic<uint32_t> g_socket_serial{0};
 constexpr uint64_t kDoorbellRetryNs = 100'000'000;
 
-// SO_REUSEPORT sockets whose doorbells the engine tick watches. No
-// reference is held (that would keep a closed socket, and its place in the
-// port's reuseport group, alive until the next tick): a socket leaves the
-// list in its destructor, under the lock the tick holds while it looks.
+// Every socket, for the watchdog at the engine tick. No reference is held
+// (that would keep a closed socket, and its place in the port's reuseport
+// group, alive until the next tick): a socket leaves the list in its
+// destructor, under the lock the tick holds while it looks.
 std::mutex g_watched_lock;
 std::vector<ShimSocket*> g_watched;
 std::once_flag g_watch_once;
@@ -158,11 +153,13 @@ ShimSocket::ShimSocket(engine::Engine& engine, stack::UdpSocket* socket, int fd)
   fds_.push_back(fd);
   socket_->set_user_data(this);
   socket_->set_notifier(this);
+  last_service_ns_.store(mono_ns(), std::memory_order_relaxed);
+  watch_doorbells(engine_, this);
 }
 
 ShimSocket::~ShimSocket() {
   closing_.store(true, std::memory_order_release);
-  if (watched_.load(std::memory_order_acquire)) unwatch_doorbells(this);
+  unwatch_doorbells(this);
   socket_->set_notifier(nullptr);
   socket_->close();  // the stack frees it once no poller can see it
 }
@@ -182,21 +179,47 @@ void ShimSocket::remove_fd(int fd) {
 // ---------------------------------------------------------------- doorbell
 
 void ShimSocket::ring() {
+  // Run to completion: interposed waits read the stack's readiness
+  // themselves; only a thread asleep in a blocking recv on the kernel fd
+  // needs the doorbell.
+  if (engine_.inline_waits() && blocked_readers_.load(std::memory_order_seq_cst) == 0) return;
+  send_own_doorbell();
+}
+
+void ShimSocket::send_own_doorbell() {
   if (doorbell_target_.load(std::memory_order_acquire) == 0 || closing_.load(std::memory_order_acquire)) return;
   const DoorbellMsg m{kDoorbellMagic, 0, 0, token_};
-  if (watched_.load(std::memory_order_acquire)) last_ring_ns_.store(mono_ns(), std::memory_order_relaxed);
+  last_ring_ns_.store(mono_ns(), std::memory_order_relaxed);
   doorbells_.fetch_add(1, std::memory_order_acq_rel);
   send_doorbell(&m, sender_.load(std::memory_order_relaxed));
 }
 
 void ShimSocket::check_doorbell(uint64_t now_ns) {
-  if (closing_.load(std::memory_order_acquire)) return;
-  uint64_t last = last_ring_ns_.load(std::memory_order_relaxed);
-  if (doorbells_.load(std::memory_order_acquire) <= 0 || now_ns < last + kDoorbellRetryNs || !socket_->readable()) {
-    return;
+  if (closing_.load(std::memory_order_acquire) || !socket_->readable()) return;
+  if (now_ns < last_service_ns_.load(std::memory_order_relaxed) + kDoorbellRetryNs) return;
+  if (socket_->arrivals() == serviced_arrivals_.load(std::memory_order_relaxed)) return;
+  if (doorbells_.load(std::memory_order_acquire) > 0) {
+    // One is queued already. Only among SO_REUSEPORT siblings can it have
+    // gone astray (to a sibling that passes it on): after 100 ms, ring
+    // again from the next sender.
+    if (!socket_->reuse_port() || now_ns < last_ring_ns_.load(std::memory_order_relaxed) + kDoorbellRetryNs) return;
+    sender_.fetch_add(1, std::memory_order_relaxed);
   }
-  sender_.fetch_add(1, std::memory_order_relaxed);
-  ring();
+  engine_.kernel_path().watchdog_rings.add();
+  send_own_doorbell();
+}
+
+short ShimSocket::stack_events(short requested) const {
+  short ev = 0;
+  if (socket_->has_data()) ev |= POLLIN;
+  if (socket_->has_error()) ev |= POLLERR;
+  if (shut_rd_.load(std::memory_order_acquire)) ev |= POLLIN | POLLRDHUP;
+  if ((requested & POLLOUT) && !shut_wr_.load(std::memory_order_acquire)) ev |= POLLOUT;
+  return static_cast<short>(ev & (requested | POLLERR | POLLHUP));
+}
+
+void ShimSocket::drop_stale_doorbells(int fd) {
+  if (doorbells_.load(std::memory_order_acquire) > 0 && !socket_->readable()) drain_doorbells(fd);
 }
 
 void ShimSocket::send_doorbell(const void* msg, unsigned sender) {
@@ -439,12 +462,7 @@ void ShimSocket::mirror_setsockopt(int fd, int level, int name, const void* valu
       }
       case SO_BROADCAST: socket_->set_broadcast(v != 0); break;
       case SO_REUSEADDR: socket_->set_reuse_addr(v != 0); break;
-      case SO_REUSEPORT:
-        socket_->set_reuse_port(v != 0);
-        // Watched from here on (registered by the app's thread, which holds
-        // a reference: never concurrently with the destructor).
-        if (v != 0 && !watched_.exchange(true, std::memory_order_acq_rel)) watch_doorbells(engine_, this);
-        break;
+      case SO_REUSEPORT: socket_->set_reuse_port(v != 0); break;
       case SO_TIMESTAMP: want_timestamp_.store(v != 0); break;
       case SO_TIMESTAMPNS: want_timestampns_.store(v != 0); break;
       default: break;
@@ -684,7 +702,15 @@ ssize_t ShimSocket::recv_once(int fd, msghdr* msg, int flags, bool stack_only) {
         char byte;
         real().recv(fd, &byte, 1, MSG_DONTWAIT);
       }
-      if (doorbell) take_doorbell(&bell);
+      if (doorbell) {
+        take_doorbell(&bell);
+        // It may announce what the stack queued after we looked: look again
+        // before saying EAGAIN, or that datagram would sit there with no
+        // doorbell left to say so (the wedge).
+        int64_t again = socket_->recv({msg->msg_iov, msg->msg_iovlen}, &info, sflags);
+        if (again >= 0) return fill_from_stack(msg, flags, again, info);
+        if (again != -EAGAIN) return fail(static_cast<int>(-again));
+      }
       continue;
     }
     if (msg->msg_name != nullptr) {
@@ -709,12 +735,25 @@ bool ShimSocket::wait_readable(int fd, int flags) {
     errno = EAGAIN;
     return false;
   }
-  // The app waits here: spin for the busy-poll time first (cheap, no
-  // syscall), then sleep on the kernel fd, which the doorbell wakes.
-  uint64_t spin_until = mono_ns() + busy_poll_ns();
-  while (mono_ns() < spin_until) {
+  // The app waits here: for the busy-poll time it drives the queues itself
+  // (run to completion; the thread model only watches the queue), then
+  // sleeps on the kernel fd, which the doorbell wakes.
+  const bool drive = engine_.inline_waits();
+  const uint64_t spin_until = mono_ns() + spin_ns();
+  for (;;) {
+    uint64_t now = mono_ns();
+    if (drive) engine_.drivers().drive_all_from_app(now);
     if (socket_->readable()) return true;
+    if (now >= spin_until) break;
     stack::cpu_relax();
+  }
+  // Say we sleep before the last look: a driver that delivers after it
+  // sees us and rings.
+  blocked_readers_.fetch_add(1, std::memory_order_seq_cst);
+  if (drive) engine_.drivers().hand_back();  // the pollers take over now
+  if (socket_->readable()) {
+    blocked_readers_.fetch_sub(1, std::memory_order_seq_cst);
+    return true;
   }
   // A blocking peek on the kernel fd sleeps exactly as the app's own recv
   // would have: SO_RCVTIMEO (EAGAIN), signals with or without SA_RESTART
@@ -722,11 +761,15 @@ bool ShimSocket::wait_readable(int fd, int flags) {
   // kernel's own behaviour.
   char byte;
   ssize_t n = real().recv(fd, &byte, 1, MSG_PEEK);
+  int saved = errno;
+  blocked_readers_.fetch_sub(1, std::memory_order_seq_cst);
+  errno = saved;
   return n >= 0;
 }
 
 ssize_t ShimSocket::recvmsg(int fd, msghdr* msg, int flags) {
   if (kernel_only()) return real().recvmsg(fd, msg, flags);
+  note_serviced(mono_ns());
   if (msg == nullptr) return fail(EFAULT);
   if (msg->msg_iovlen > IOV_MAX) return fail(EMSGSIZE);
   // With SO_RCVTIMEO the whole wait is bounded by one timeout; a doorbell

@@ -75,8 +75,30 @@ class ShimSocket final : public stack::SocketNotifier {
   bool kernel_only() const {
     return kernel_bound_.load(std::memory_order_acquire) || kernel_connected_.load(std::memory_order_acquire);
   }
-  // The fd was added to an epoll set with EPOLLET.
+  // The fd was added to an epoll set with EPOLLET (thread model: the
+  // doorbell rings per arrival).
   void set_edge_triggered() { socket_->set_notify_every_arrival(true); }
+
+  // ---- for interposed waits (run to completion) ----
+  // poll(2) events the stack gives: POLLIN when a datagram is queued,
+  // POLLERR when an ICMP error is pending, POLLOUT when asked (the bypass
+  // path never blocks a send), POLLRDHUP|POLLIN after SHUT_RD.
+  short stack_events(short requested) const;
+  // All of the socket's fds are closed.
+  bool closed() const { return closing_.load(std::memory_order_acquire); }
+  uint64_t arrivals() const { return socket_->arrivals(); }
+  // Someone looked at the socket's readiness or read it (the watchdog
+  // leaves such a socket alone).
+  void note_serviced(uint64_t now_ns) {
+    uint64_t a = socket_->arrivals();
+    if (serviced_arrivals_.load(std::memory_order_relaxed) != a) serviced_arrivals_.store(a, std::memory_order_relaxed);
+    if (last_service_ns_.load(std::memory_order_relaxed) != now_ns) {
+      last_service_ns_.store(now_ns, std::memory_order_relaxed);
+    }
+  }
+  // Before asking the kernel about fd: doorbells left in it with nothing
+  // queued in the stack would read as data; drop them.
+  void drop_stale_doorbells(int fd);
 
  private:
   enum class Path { kStack, kKernel };
@@ -93,11 +115,15 @@ class ShimSocket final : public stack::SocketNotifier {
   int take_queued_doorbell(int fd);
   void send_doorbell(const void* msg, unsigned sender);
  public:
-  // Engine tick (SO_REUSEPORT sockets only): when our doorbell has been
-  // pending for over 100 ms and our queue still holds data, it was lost on
-  // the way through the siblings: ring again from the next sender.
+  // The watchdog, at the engine tick (every socket): the stack holds data
+  // that nothing has looked at for 100 ms, so whatever should have said so
+  // was lost or is invisible to us (a wait the shim does not see, an edge
+  // lost in the thread model, a doorbell lost among SO_REUSEPORT
+  // siblings): ring the doorbell, from the next sender when one is already
+  // pending. Readiness is level-triggered by construction.
   void check_doorbell(uint64_t now_ns);
  private:
+  void send_own_doorbell();
   ssize_t fill_from_stack(msghdr* msg, int flags, int64_t n, const stack::RecvInfo& info);
   void drain_doorbells(int fd);
   bool wait_readable(int fd, int flags);  // false: errno set (EAGAIN/EINTR)
@@ -125,7 +151,14 @@ class ShimSocket final : public stack::SocketNotifier {
   const uint64_t token_;
   std::atomic<unsigned> sender_{0};
   std::atomic<uint64_t> last_ring_ns_{0};
-  std::atomic<bool> watched_{false};  // in the engine tick's list
+  std::atomic<uint64_t> last_service_ns_{0};
+  // arrivals() when last serviced: what the application has been shown.
+  // The watchdog rings only for arrivals since (an edge-triggered or
+  // one-shot waiter that was told and chose not to read is left alone).
+  std::atomic<uint64_t> serviced_arrivals_{0};
+  // Threads asleep in a blocking recv on the kernel fd: the driver rings
+  // the doorbell for them (inline model).
+  std::atomic<int> blocked_readers_{0};
 
   // Options the receive path needs (the kernel keeps its own copy).
   std::atomic<bool> want_pktinfo_{false};

@@ -46,6 +46,7 @@ void UdpSocket::publish_addresses() {
 void UdpSocket::deliver_chain(Packet* first, Packet* last, uint32_t count, uint64_t bytes) {
   uint64_t prev = queued_.fetch_add(queued_pack(count, bytes), std::memory_order_acq_rel);
   queue_.push_chain(first, last);
+  arrivals_.fetch_add(count, std::memory_order_acq_rel);
   if (queued_count(prev) == 0 || notify_every_arrival_.load(std::memory_order_relaxed)) notify_ring();
 }
 
@@ -142,11 +143,13 @@ void UdpSocket::report_error(const SocketError& err, bool fatal) {
     if (error_count_ < kMaxErrorQueue) {  // bounded: an ICMP flood cannot grow it
       errors_[(error_head_ + error_count_) % kMaxErrorQueue] = err;
       ++error_count_;
+      error_count_atomic_.store(error_count_, std::memory_order_release);
     }
   } else if (!fatal || !connected) {
     return;  // Linux ignores it (__udp4_lib_err)
   }
   pending_error_.store(err.error, std::memory_order_release);
+  arrivals_.fetch_add(1, std::memory_order_acq_rel);
   notify_ring();
 }
 
@@ -156,6 +159,7 @@ std::optional<SocketError> UdpSocket::pop_error() {
   SocketError e = errors_[error_head_];
   error_head_ = (error_head_ + 1) % kMaxErrorQueue;
   --error_count_;
+  error_count_atomic_.store(error_count_, std::memory_order_release);
   return e;
 }
 

@@ -160,6 +160,15 @@ class UdpSocket {
     return queued_count(queued_.load(std::memory_order_acquire)) > 0 ||
            pending_error_.load(std::memory_order_acquire) != 0;
   }
+  // Split for poll(): data queued (POLLIN), an error pending (POLLERR:
+  // SO_ERROR set, or IP_RECVERR's queue not empty).
+  bool has_data() const { return queued_count(queued_.load(std::memory_order_acquire)) > 0; }
+  bool has_error() const {
+    return pending_error_.load(std::memory_order_acquire) != 0 || error_count_atomic_.load(std::memory_order_acquire) != 0;
+  }
+  // Datagrams (and errors) ever queued: an edge-triggered waiter reports
+  // again only when this moved.
+  uint64_t arrivals() const { return arrivals_.load(std::memory_order_acquire); }
   // SO_ERROR: returns and clears the pending error.
   int take_error() { return pending_error_.exchange(0, std::memory_order_acq_rel); }
   // IP_RECVERR's queue (MSG_ERRQUEUE): oldest first.
@@ -232,6 +241,8 @@ class UdpSocket {
   std::atomic<SocketNotifier*> notifier_{nullptr};
   std::atomic<bool> notify_every_arrival_{false};
   std::atomic<int> pending_error_{0};
+  std::atomic<uint64_t> arrivals_{0};
+  std::atomic<size_t> error_count_atomic_{0};  // error_count_, readable without the lock
   mutable std::mutex error_lock_;
   SocketError errors_[kMaxErrorQueue];
   size_t error_head_ = 0;

@@ -84,6 +84,11 @@ Env load_env() {
 
 }  // namespace
 
+bool thread_model() {
+  const char* w = std::getenv("DPDKUDP_WAIT");
+  return under_shim() && w != nullptr && std::string_view(w) == "thread";
+}
+
 bool under_shim() {
   const char* m = std::getenv("UDP_TEST_MODE");
   return m != nullptr && std::string(m) == "shim";

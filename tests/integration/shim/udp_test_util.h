@@ -47,6 +47,9 @@ const Env& env();
 // difference from Linux; the test then asserts the shim's documented
 // behaviour instead.
 bool under_shim();
+// Under the shim with the thread model (DPDKUDP_WAIT=thread): the waits are
+// the kernel's, woken by the doorbell.
+bool thread_model();
 
 // An owned file descriptor.
 class Fd {

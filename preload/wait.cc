@@ -1,0 +1,126 @@
+#include "preload/wait.h"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "preload/real.h"
+#include "preload/runtime.h"
+
+namespace dpdkudp::preload {
+namespace {
+
+constexpr uint64_t kKernelCheckNs = 200'000;
+thread_local uint64_t t_last_kernel_check = 0;
+
+// The thread's wake eventfd, made on first use, closed when the thread ends.
+struct WakeFd {
+  int fd = -1;
+  ~WakeFd() {
+    if (fd >= 0) real().close(fd);
+  }
+  int get() {
+    if (fd < 0) fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    return fd;
+  }
+};
+thread_local WakeFd t_wake;
+
+constexpr size_t kMaxSleepFds = 256;
+
+}  // namespace
+
+Deadline Deadline::from_ms(int ms, uint64_t now_ns) {
+  Deadline d;
+  if (ms < 0) return d;
+  d.forever_ = false;
+  d.at_ns_ = now_ns + static_cast<uint64_t>(ms) * 1'000'000u;
+  return d;
+}
+
+Deadline Deadline::from_timespec(const timespec* ts, uint64_t now_ns) {
+  Deadline d;
+  if (ts == nullptr) return d;
+  d.forever_ = false;
+  d.at_ns_ = now_ns + static_cast<uint64_t>(std::max<time_t>(ts->tv_sec, 0)) * 1'000'000'000u +
+             static_cast<uint64_t>(std::max<long>(ts->tv_nsec, 0));
+  return d;
+}
+
+const timespec* Deadline::remaining(uint64_t now_ns, timespec* out) const {
+  if (forever_) return nullptr;
+  uint64_t left = at_ns_ > now_ns ? at_ns_ - now_ns : 0;
+  out->tv_sec = static_cast<time_t>(left / 1'000'000'000u);
+  out->tv_nsec = static_cast<long>(left % 1'000'000'000u);
+  return out;
+}
+
+bool kernel_check_due(uint64_t now_ns) { return now_ns - t_last_kernel_check >= kKernelCheckNs; }
+void note_kernel_checked(uint64_t now_ns) { t_last_kernel_check = now_ns; }
+
+int sleep_in_kernel(engine::Engine& engine, pollfd* app_fds, nfds_t n, const Deadline& deadline,
+                    const sigset_t* mask, int (*recheck)(void*), void* ctx) {
+  engine::Drivers& drivers = engine.drivers();
+  Backend& backend = engine.backend();
+  const uint16_t queues = drivers.queues();
+  // The backend's wait fds let this thread drive the queues when frames
+  // come; without them (DPDK poll mode) the pollers keep the queues and
+  // wake us through the eventfd.
+  bool covers = true;
+  for (uint16_t q = 0; q < queues; ++q) covers &= backend.wait_fd(q) >= 0;
+  const int wake_fd = t_wake.get();
+  if (n + queues + 1 > kMaxSleepFds || wake_fd < 0) {
+    // Too many to copy: wait on the application's fds alone, in short
+    // slices, driving between them.
+    uint64_t now = mono_ns();
+    timespec slice{0, 1'000'000}, left;
+    const timespec* rem = deadline.remaining(now, &left);
+    const timespec* t = (rem == nullptr || rem->tv_sec > 0 || rem->tv_nsec > slice.tv_nsec) ? &slice : rem;
+    return real().ppoll(app_fds, n, t, mask);
+  }
+  int slot = drivers.register_sleeper(wake_fd, covers);
+  if (!covers) drivers.hand_back();
+  // Registered: from here a driver that delivers wakes us. Look once more.
+  drivers.drive_all_from_app(mono_ns());
+  if (int r = recheck(ctx); r != 0) {
+    drivers.unregister_sleeper(slot);
+    return r > 0 ? 0 : r;  // the caller looks again
+  }
+  pollfd fds[kMaxSleepFds];
+  std::copy(app_fds, app_fds + n, fds);
+  nfds_t k = n;
+  if (covers) {
+    for (uint16_t q = 0; q < queues; ++q) {
+      backend.arm_wait(q);
+      fds[k++] = {backend.wait_fd(q), POLLIN, 0};
+    }
+  }
+  fds[k++] = {wake_fd, POLLIN, 0};
+  timespec left;
+  const timespec* t = deadline.remaining(mono_ns(), &left);
+  timespec slot_full{0, 1'000'000};
+  if (slot < 0 && (t == nullptr || t->tv_sec > 0 || t->tv_nsec > slot_full.tv_nsec)) t = &slot_full;
+  int rc = real().ppoll(fds, k, t, mask);
+  int saved = errno;
+  drivers.unregister_sleeper(slot);
+  if (rc < 0) {
+    errno = saved;
+    return -1;
+  }
+  if (fds[k - 1].revents & POLLIN) {
+    uint64_t v;
+    ssize_t ignored = real().read(wake_fd, &v, sizeof v);
+    (void)ignored;
+  }
+  int app_ready = 0;
+  for (nfds_t i = 0; i < n; ++i) {
+    app_fds[i].revents = fds[i].revents;
+    if (fds[i].revents != 0) ++app_ready;
+  }
+  if (app_ready != 0) note_kernel_checked(mono_ns());
+  return app_ready;
+}
+
+}  // namespace dpdkudp::preload
