@@ -96,6 +96,7 @@ void Poller::run() {
     if (n != 0) {
       last_work = now;
       nap_ns_ = config_.nap_min_ns;
+      naps_at_max_ = 0;
     }
     if (queue_ == 0 && now >= next_timer) {
       drivers_.with_queue(queue_, [this] { stack_.on_timer(); });
@@ -123,6 +124,7 @@ bool Poller::sleep_until_work(uint64_t deadline_ns) {
       (config_.yield_to_app && drivers_.app_covers(queue_, now_ns()))) {
     sleeping_.store(false, std::memory_order_release);
     nap_ns_ = config_.nap_min_ns;
+    naps_at_max_ = 0;
     return true;
   }
   uint64_t now = now_ns();
@@ -140,7 +142,9 @@ bool Poller::sleep_until_work(uint64_t deadline_ns) {
     if (nap_ns_ == 0) nap_ns_ = config_.nap_min_ns;
     timespec nap{0, static_cast<long>(nap_ns_)};
     nanosleep(&nap, nullptr);
-    nap_ns_ = std::min(nap_ns_ * 2, config_.nap_max_ns);
+    if (nap_ns_ >= config_.nap_max_ns && naps_at_max_ < config_.quiet_naps) ++naps_at_max_;
+    uint64_t cap = naps_at_max_ >= config_.quiet_naps ? config_.quiet_nap_max_ns : config_.nap_max_ns;
+    nap_ns_ = std::min(nap_ns_ * 2, cap);
   }
   sleeps_.fetch_add(1, std::memory_order_relaxed);
   int rc = ::poll(fds, nfds, timeout_ms);
@@ -153,6 +157,7 @@ bool Poller::sleep_until_work(uint64_t deadline_ns) {
       (void)ignored;
     }
     nap_ns_ = config_.nap_min_ns;
+    naps_at_max_ = 0;
     return true;
   }
   if (rc < 0 && errno != EINTR) {

@@ -22,10 +22,14 @@ struct PollerConfig {
   uint64_t busy_poll_ns = 50'000;
   uint64_t timer_period_ns = 50'000'000;  // ARP retries are 1 s; 50 ms is plenty
   // Without a wait fd (DPDK poll mode) the poller naps, doubling the nap
-  // while idle from nap_min_ns to nap_max_ns: ~1000 wake-ups/s at rest,
-  // a frame waits at most nap_max_ns.
+  // while idle from nap_min_ns to nap_max_ns (~1000 wake-ups/s), and after
+  // quiet_naps naps at that length (about a second of quiet) up to
+  // quiet_nap_max_ns (~200 wake-ups/s at rest): the first frame after a
+  // quiet second waits up to 5 ms, the next ones at most 1 ms.
   uint64_t nap_min_ns = 50'000;
   uint64_t nap_max_ns = 1'000'000;
+  uint64_t quiet_nap_max_ns = 5'000'000;
+  uint32_t quiet_naps = 1000;
   // Run to completion: application threads drive the queue while they
   // wait; the poller steps back while one covers it and looks again every
   // app_check_ns (a frame waits at most that long if the application
@@ -69,6 +73,7 @@ class Poller final : public stack::PollerWaker {
   int wake_fd_ = -1;
   std::atomic<bool> stop_{false};
   uint64_t nap_ns_ = 0;
+  uint32_t naps_at_max_ = 0;
   std::function<void()> timer_hook_;
   std::atomic<bool> sleeping_{false};
   std::atomic<uint64_t> sleeps_{0};

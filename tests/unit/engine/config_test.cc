@@ -46,6 +46,7 @@ TEST(ConfigDefaults, EmptyTextGivesDefaults) {
   EXPECT_FALSE(c.gateway);
   EXPECT_FALSE(c.mtu);
   EXPECT_EQ(c.busy_poll_us, 50u);
+  EXPECT_EQ(c.wait, WaitModel::kInline);
   EXPECT_EQ(c.log, LogLevel::kWarn);
   EXPECT_FALSE(c.require);
   EXPECT_EQ(c.mode, DeploymentMode::kDedicated);
@@ -81,6 +82,7 @@ TEST(ConfigDefaults, EveryKeySetsItsField) {
       "DPDKUDP_DPDK_PORT=2\n"
       "DPDKUDP_EAL_ARGS=--no-huge -m 256 --no-pci\n"
       "DPDKUDP_XDP_MODE=native\n"
+      "DPDKUDP_WAIT=thread\n"
       "DPDKUDP_RX_RING=1024\n"
       "DPDKUDP_TX_RING=2048\n"
       "DPDKUDP_PERF_INTERVAL=10\n"
@@ -94,6 +96,7 @@ TEST(ConfigDefaults, EveryKeySetsItsField) {
   EXPECT_EQ(c.gateway, Ipv4Addr(198, 18, 0, 1));
   EXPECT_EQ(c.mtu, 1400);
   EXPECT_EQ(c.busy_poll_us, 0u);
+  EXPECT_EQ(c.wait, WaitModel::kThread);
   EXPECT_EQ(c.log, LogLevel::kDebug);
   EXPECT_TRUE(c.require);
   EXPECT_EQ(c.mode, DeploymentMode::kShared);
@@ -187,6 +190,10 @@ INSTANTIATE_TEST_SUITE_P(
                 {"0", "1023"},
                 with_non_numbers({"1024"}),
                 "must be a number from 0 to 1023"},
+        KeyCase{"DPDKUDP_WAIT",
+                {"inline", "thread"},
+                {"poll", "busy"},
+                "must be one of inline, thread"},
         KeyCase{"DPDKUDP_XDP_MODE",
                 {"auto", "native", "generic"},
                 {"skb", "drv"},
