@@ -60,7 +60,7 @@ int main(int argc, char** argv) {
   if (wait == "epoll" || wait == "epollet") {
     ep = epoll_create1(0);
     epoll_event ev{};
-    ev.events = EPOLLIN | (wait == "epollet" ? EPOLLET : 0);
+    ev.events = EPOLLIN | (wait == "epollet" ? static_cast<uint32_t>(EPOLLET) : 0u);
     ev.data.fd = fd;
     if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
       std::perror("flood_reader: epoll_ctl");
