@@ -196,14 +196,15 @@ void ShimSocket::send_own_doorbell() {
 
 void ShimSocket::check_doorbell(uint64_t now_ns) {
   if (closing_.load(std::memory_order_acquire) || !socket_->readable()) return;
-  if (now_ns < last_service_ns_.load(std::memory_order_relaxed) + kDoorbellRetryNs) return;
-  if (socket_->arrivals() == serviced_arrivals_.load(std::memory_order_relaxed)) return;
   if (doorbells_.load(std::memory_order_acquire) > 0) {
     // One is queued already. Only among SO_REUSEPORT siblings can it have
     // gone astray (to a sibling that passes it on): after 100 ms, ring
     // again from the next sender.
     if (!socket_->reuse_port() || now_ns < last_ring_ns_.load(std::memory_order_relaxed) + kDoorbellRetryNs) return;
     sender_.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    if (now_ns < last_service_ns_.load(std::memory_order_relaxed) + kDoorbellRetryNs) return;
+    if (socket_->arrivals() == serviced_arrivals_.load(std::memory_order_relaxed)) return;
   }
   engine_.kernel_path().watchdog_rings.add();
   send_own_doorbell();
