@@ -11,9 +11,8 @@ thread_local int t_sleeper_slot = -1;
 
 }  // namespace
 
-Drivers::Drivers(stack::Stack& stack, Backend& backend, uint16_t queues)
+Drivers::Drivers(stack::Stack& stack, uint16_t queues)
     : stack_(stack),
-      backend_(backend),
       queues_(static_cast<uint16_t>(std::clamp<uint16_t>(queues, 1, kMaxQueues))),
       queue_(new QueueState[queues_]) {}
 
@@ -61,10 +60,11 @@ int Drivers::register_sleeper(int wake_fd, bool covers_queues) {
   for (size_t i = 0; i < kMaxSleepers; ++i) {
     int expected = -1;
     if (sleeper_[i].fd.compare_exchange_strong(expected, wake_fd, std::memory_order_seq_cst)) {
+      sleeper_[i].covers = covers_queues;
       sleepers_.fetch_add(1, std::memory_order_seq_cst);
       if (covers_queues) covering_sleepers_.fetch_add(1, std::memory_order_seq_cst);
       t_sleeper_slot = static_cast<int>(i);
-      return static_cast<int>(i) | (covers_queues ? 0x100 : 0);
+      return static_cast<int>(i);
     }
   }
   return -1;
@@ -72,8 +72,9 @@ int Drivers::register_sleeper(int wake_fd, bool covers_queues) {
 
 void Drivers::unregister_sleeper(int slot) {
   if (slot < 0) return;
-  if (slot & 0x100) covering_sleepers_.fetch_sub(1, std::memory_order_seq_cst);
-  sleeper_[static_cast<size_t>(slot & 0xff)].fd.store(-1, std::memory_order_seq_cst);
+  SleeperSlot& s = sleeper_[static_cast<size_t>(slot)];
+  if (s.covers) covering_sleepers_.fetch_sub(1, std::memory_order_seq_cst);
+  s.fd.store(-1, std::memory_order_seq_cst);
   sleepers_.fetch_sub(1, std::memory_order_seq_cst);
   t_sleeper_slot = -1;
 }

@@ -27,7 +27,6 @@
 #include <functional>
 #include <memory>
 
-#include "backends/api/backend.h"
 #include "stack/net/stack.h"
 
 namespace dpdkudp::engine {
@@ -37,7 +36,7 @@ class Drivers {
   static constexpr size_t kMaxSleepers = 64;
   static constexpr size_t kMaxQueues = 64;
 
-  Drivers(stack::Stack& stack, Backend& backend, uint16_t queues);
+  Drivers(stack::Stack& stack, uint16_t queues);
   Drivers(const Drivers&) = delete;
   Drivers& operator=(const Drivers&) = delete;
 
@@ -88,10 +87,10 @@ class Drivers {
   };
   struct alignas(64) SleeperSlot {
     std::atomic<int> fd{-1};
+    bool covers = false;  // written by the slot's owner between taking and freeing it
   };
 
   stack::Stack& stack_;
-  Backend& backend_;
   const uint16_t queues_;
   std::unique_ptr<QueueState[]> queue_;
   std::array<SleeperSlot, kMaxSleepers> sleeper_;

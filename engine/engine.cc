@@ -229,7 +229,7 @@ std::unique_ptr<Engine> Engine::start(const Config& config, std::string* error) 
   pc.busy_poll_ns = uint64_t{config.busy_poll_us} * 1000;
   pc.yield_to_app = config.wait == WaitModel::kInline;
   uint16_t queues = std::max<uint16_t>(e->backend_->capabilities().rx_queues, 1);
-  e->drivers_ = std::make_unique<Drivers>(*e->stack_, *e->backend_, queues);
+  e->drivers_ = std::make_unique<Drivers>(*e->stack_, queues);
   for (uint16_t q = 0; q < queues; ++q) {
     e->pollers_.push_back(std::make_unique<Poller>(*e->stack_, *e->backend_, *e->drivers_, q, pc));
   }

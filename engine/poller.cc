@@ -12,18 +12,13 @@
 #include <string>
 
 #include "engine/log.h"
+#include "stack/net/clock.h"
 #include "stack/net/cpu.h"
 
 namespace dpdkudp::engine {
 namespace {
 
 thread_local bool t_engine_thread = false;
-
-uint64_t now_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 }  // namespace
 
@@ -55,15 +50,11 @@ void Poller::wake() {
   // Work queued for queue 0 (a looped-back datagram): whoever drives it
   // now may be an application thread asleep in a wait.
   if (drivers_.has_sleepers()) drivers_.wake_sleepers();
-  // Only a sleeping poller needs the syscall.
-  if (wake_fd_ >= 0 && sleeping_.load(std::memory_order_seq_cst)) {
-    uint64_t one = 1;
-    ssize_t ignored = ::write(wake_fd_, &one, sizeof one);
-    (void)ignored;
-  }
+  kick();
 }
 
 void Poller::kick() {
+  // Only a sleeping poller needs the syscall.
   if (wake_fd_ >= 0 && sleeping_.load(std::memory_order_seq_cst)) {
     uint64_t one = 1;
     ssize_t ignored = ::write(wake_fd_, &one, sizeof one);
@@ -75,12 +66,12 @@ void Poller::run() {
   mark_this_thread_engine();
   std::string name = "dpdkudp-poll" + std::to_string(queue_);
   pthread_setname_np(pthread_self(), name.c_str());
-  uint64_t last_work = now_ns();
+  uint64_t last_work = stack::monotonic_now_ns();
   uint64_t next_timer = last_work;
   while (!stop_.load(std::memory_order_acquire)) {
-    if (config_.yield_to_app && drivers_.app_covers(queue_, now_ns())) {
+    if (config_.yield_to_app && drivers_.app_covers(queue_, stack::monotonic_now_ns())) {
       // An application thread drives the queue: only the timers are ours.
-      uint64_t now = now_ns();
+      uint64_t now = stack::monotonic_now_ns();
       if (queue_ == 0 && now >= next_timer) {
         drivers_.with_queue(queue_, [this] { stack_.on_timer(); });
         if (timer_hook_) timer_hook_();
@@ -92,7 +83,7 @@ void Poller::run() {
       continue;
     }
     size_t n = drivers_.try_drive(queue_);
-    uint64_t now = (n != 0 || queue_ == 0) ? now_ns() : 0;
+    uint64_t now = (n != 0 || queue_ == 0) ? stack::monotonic_now_ns() : 0;
     if (n != 0) {
       last_work = now;
       nap_ns_ = config_.nap_min_ns;
@@ -104,13 +95,13 @@ void Poller::run() {
       next_timer = now + config_.timer_period_ns;
     }
     if (n != 0) continue;
-    if (now == 0) now = now_ns();
+    if (now == 0) now = stack::monotonic_now_ns();
     if (now - last_work < config_.busy_poll_ns) {
       stack::cpu_relax();
       continue;
     }
     if (sleep_until_work(queue_ == 0 ? next_timer : now + config_.timer_period_ns)) {
-      last_work = now_ns();  // spin a while after an event: more is likely coming
+      last_work = stack::monotonic_now_ns();  // spin a while after an event: more is likely coming
     }
   }
 }
@@ -121,13 +112,13 @@ bool Poller::sleep_until_work(uint64_t deadline_ns) {
   // Look once more after arming: a frame that raced the arming is either
   // seen here or wakes the fd.
   if (drivers_.try_drive(queue_) != 0 || stop_.load(std::memory_order_acquire) ||
-      (config_.yield_to_app && drivers_.app_covers(queue_, now_ns()))) {
+      (config_.yield_to_app && drivers_.app_covers(queue_, stack::monotonic_now_ns()))) {
     sleeping_.store(false, std::memory_order_release);
     nap_ns_ = config_.nap_min_ns;
     naps_at_max_ = 0;
     return true;
   }
-  uint64_t now = now_ns();
+  uint64_t now = stack::monotonic_now_ns();
   int timeout_ms = deadline_ns > now ? static_cast<int>((deadline_ns - now + 999'999) / 1'000'000) : 0;
   pollfd fds[2];
   nfds_t nfds = 0;
@@ -167,7 +158,7 @@ bool Poller::sleep_until_work(uint64_t deadline_ns) {
 }
 
 void Poller::sleep_while_app_drives(uint64_t deadline_ns) {
-  uint64_t now = now_ns();
+  uint64_t now = stack::monotonic_now_ns();
   if (deadline_ns <= now) return;
   sleeping_.store(true, std::memory_order_seq_cst);
   if (stop_.load(std::memory_order_acquire)) {

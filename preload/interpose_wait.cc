@@ -21,6 +21,7 @@
 
 using namespace dpdkudp::preload;
 using dpdkudp::engine::Engine;
+using dpdkudp::stack::monotonic_now_ns;
 
 namespace {
 
@@ -100,13 +101,13 @@ int shim_poll(pollfd* fds, nfds_t n, const Deadline& deadline, const sigset_t* m
       w.sets[i] = find_epoll_set(fds[i].fd);
     }
   }
-  uint64_t now = mono_ns();
+  uint64_t now = monotonic_now_ns();
   e->drivers().drive_all_from_app(now);
   if (w.stack_ready() == 0 || kernel_check_due(now)) {
     if (w.ask_kernel(now) < 0) return -1;
   }
   if (int r = w.merge(now); r != 0 || deadline.passed(now)) return r;
-  uint64_t spin_until = now + spin_ns();
+  uint64_t spin_until = now + busy_poll_ns();
   for (;;) {
     // Spin: the stack only (no system call), driving the queues.
     while (now < spin_until && !deadline.passed(now)) {
@@ -116,7 +117,7 @@ int shim_poll(pollfd* fds, nfds_t n, const Deadline& deadline, const sigset_t* m
         return w.merge(now);
       }
       dpdkudp::stack::cpu_relax();
-      now = mono_ns();
+      now = monotonic_now_ns();
     }
     if (deadline.passed(now)) {
       w.have_kernel = false;
@@ -129,10 +130,10 @@ int shim_poll(pollfd* fds, nfds_t n, const Deadline& deadline, const sigset_t* m
     int rc = sleep_in_kernel(*e, w.kernel.data(), n, deadline, mask, recheck_poll, &w);
     if (rc < 0) return -1;
     w.have_kernel = true;
-    now = mono_ns();
+    now = monotonic_now_ns();
     e->drivers().drive_all_from_app(now);
     if (int r = w.merge(now); r != 0) return r;
-    spin_until = now + spin_ns();  // woken: more is likely coming
+    spin_until = now + busy_poll_ns();  // woken: more is likely coming
   }
 }
 
@@ -213,31 +214,31 @@ int shim_epoll_wait(int epfd, epoll_event* out, int max, const Deadline& deadlin
   std::shared_ptr<EpollSet> set = find_epoll_set(epfd);
   if (!set || set->empty()) return 0;
   *handled = true;
-  uint64_t now = mono_ns();
+  uint64_t now = monotonic_now_ns();
   e->drivers().drive_all_from_app(now);
   int k = set->collect(out, max, now);
   if (k == 0 || kernel_check_due(now)) k = add_kernel_events(epfd, *set, out, k, max, now);
   if (k != 0 || deadline.passed(now)) return k;
-  uint64_t spin_until = now + spin_ns();
+  uint64_t spin_until = now + busy_poll_ns();
   EpollWait w{set.get(), out, max, now};
   for (;;) {
     while (now < spin_until && !deadline.passed(now)) {
       e->drivers().drive_all_from_app(now);
       if ((k = set->collect(out, max, now)) != 0) return k;
       dpdkudp::stack::cpu_relax();
-      now = mono_ns();
+      now = monotonic_now_ns();
     }
     if (deadline.passed(now)) return set->collect(out, max, now);
     pollfd p{epfd, POLLIN, 0};
     int rc = sleep_in_kernel(*e, &p, 1, deadline, mask, recheck_epoll, &w);
     if (rc < 0) return -1;
-    now = mono_ns();
+    now = monotonic_now_ns();
     e->drivers().drive_all_from_app(now);
     k = set->collect(out, max, now);
     if (p.revents & POLLIN) k = add_kernel_events(epfd, *set, out, k, max, now);
     if (k < 0) return -1;
     if (k != 0) return k;
-    spin_until = now + spin_ns();
+    spin_until = now + busy_poll_ns();
   }
 }
 
@@ -248,13 +249,13 @@ extern "C" {
 
 int poll(pollfd* fds, nfds_t n, int timeout) {
   bool handled;
-  int rc = shim_poll(fds, n, Deadline::from_ms(timeout, mono_ns()), nullptr, &handled);
+  int rc = shim_poll(fds, n, Deadline::from_ms(timeout, monotonic_now_ns()), nullptr, &handled);
   return handled ? rc : real().poll(fds, n, timeout);
 }
 
 int ppoll(pollfd* fds, nfds_t n, const timespec* timeout, const sigset_t* mask) {
   bool handled;
-  int rc = shim_poll(fds, n, Deadline::from_timespec(timeout, mono_ns()), mask, &handled);
+  int rc = shim_poll(fds, n, Deadline::from_timespec(timeout, monotonic_now_ns()), mask, &handled);
   return handled ? rc : real().ppoll(fds, n, timeout, mask);
 }
 
@@ -273,7 +274,7 @@ int __ppoll_chk(pollfd* fds, nfds_t n, const timespec* timeout, const sigset_t* 
 
 int select(int nfds, fd_set* r, fd_set* w, fd_set* x, timeval* timeout) {
   bool handled;
-  uint64_t now = mono_ns();
+  uint64_t now = monotonic_now_ns();
   Deadline d = Deadline::from_ms(-1, now);
   if (timeout != nullptr) {
     if (timeout->tv_sec < 0 || timeout->tv_usec < 0 || timeout->tv_usec >= 1'000'000) {
@@ -288,7 +289,7 @@ int select(int nfds, fd_set* r, fd_set* w, fd_set* x, timeval* timeout) {
   if (timeout != nullptr) {
     // Linux writes back the time not slept.
     timespec left;
-    d.remaining(mono_ns(), &left);
+    d.remaining(monotonic_now_ns(), &left);
     timeout->tv_sec = left.tv_sec;
     timeout->tv_usec = left.tv_nsec / 1000;
   }
@@ -301,25 +302,25 @@ int pselect(int nfds, fd_set* r, fd_set* w, fd_set* x, const timespec* timeout, 
     return -1;
   }
   bool handled;
-  int rc = shim_select(nfds, r, w, x, Deadline::from_timespec(timeout, mono_ns()), mask, &handled);
+  int rc = shim_select(nfds, r, w, x, Deadline::from_timespec(timeout, monotonic_now_ns()), mask, &handled);
   return handled ? rc : real().pselect(nfds, r, w, x, timeout, mask);
 }
 
 int epoll_wait(int epfd, epoll_event* events, int max, int timeout) {
   bool handled;
-  int rc = shim_epoll_wait(epfd, events, max, Deadline::from_ms(timeout, mono_ns()), nullptr, &handled);
+  int rc = shim_epoll_wait(epfd, events, max, Deadline::from_ms(timeout, monotonic_now_ns()), nullptr, &handled);
   return handled ? rc : real().epoll_wait(epfd, events, max, timeout);
 }
 
 int epoll_pwait(int epfd, epoll_event* events, int max, int timeout, const sigset_t* mask) {
   bool handled;
-  int rc = shim_epoll_wait(epfd, events, max, Deadline::from_ms(timeout, mono_ns()), mask, &handled);
+  int rc = shim_epoll_wait(epfd, events, max, Deadline::from_ms(timeout, monotonic_now_ns()), mask, &handled);
   return handled ? rc : real().epoll_pwait(epfd, events, max, timeout, mask);
 }
 
 int epoll_pwait2(int epfd, epoll_event* events, int max, const timespec* timeout, const sigset_t* mask) {
   bool handled;
-  int rc = shim_epoll_wait(epfd, events, max, Deadline::from_timespec(timeout, mono_ns()), mask, &handled);
+  int rc = shim_epoll_wait(epfd, events, max, Deadline::from_timespec(timeout, monotonic_now_ns()), mask, &handled);
   if (handled) return rc;
   if (real().epoll_pwait2 == nullptr) {
     errno = ENOSYS;

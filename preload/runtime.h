@@ -4,7 +4,6 @@
 #pragma once
 
 #include <netinet/in.h>
-#include <time.h>
 
 #include <atomic>
 #include <cstdint>
@@ -46,16 +45,9 @@ int bypass_ifindex();
 // ShimSocket::take_doorbell).
 constexpr unsigned kDoorbellSenders = 8;
 int doorbell_fd(unsigned sender);
-uint64_t busy_poll_ns();
 // How long a waiting application thread spins (driving the queues in the
 // inline model) before it sleeps: DPDKUDP_BUSY_POLL_US.
-inline uint64_t spin_ns() { return busy_poll_ns(); }
-
-inline uint64_t mono_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
-}
+uint64_t busy_poll_ns();
 
 // fd -> ShimSocket. A lookup takes a reference the caller drops with
 // ShimRef's destructor, so a concurrent close() cannot free the object

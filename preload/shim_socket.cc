@@ -153,7 +153,7 @@ ShimSocket::ShimSocket(engine::Engine& engine, stack::UdpSocket* socket, int fd)
   fds_.push_back(fd);
   socket_->set_user_data(this);
   socket_->set_notifier(this);
-  last_service_ns_.store(mono_ns(), std::memory_order_relaxed);
+  last_service_ns_.store(stack::monotonic_now_ns(), std::memory_order_relaxed);
   watch_doorbells(engine_, this);
 }
 
@@ -189,7 +189,7 @@ void ShimSocket::ring() {
 void ShimSocket::send_own_doorbell() {
   if (doorbell_target_.load(std::memory_order_acquire) == 0 || closing_.load(std::memory_order_acquire)) return;
   const DoorbellMsg m{kDoorbellMagic, 0, 0, token_};
-  last_ring_ns_.store(mono_ns(), std::memory_order_relaxed);
+  last_ring_ns_.store(stack::monotonic_now_ns(), std::memory_order_relaxed);
   doorbells_.fetch_add(1, std::memory_order_acq_rel);
   send_doorbell(&m, sender_.load(std::memory_order_relaxed));
 }
@@ -740,9 +740,9 @@ bool ShimSocket::wait_readable(int fd, int flags) {
   // (run to completion; the thread model only watches the queue), then
   // sleeps on the kernel fd, which the doorbell wakes.
   const bool drive = engine_.inline_waits();
-  const uint64_t spin_until = mono_ns() + spin_ns();
+  const uint64_t spin_until = stack::monotonic_now_ns() + busy_poll_ns();
   for (;;) {
-    uint64_t now = mono_ns();
+    uint64_t now = stack::monotonic_now_ns();
     if (drive) engine_.drivers().drive_all_from_app(now);
     if (socket_->readable()) return true;
     if (now >= spin_until) break;
@@ -770,7 +770,7 @@ bool ShimSocket::wait_readable(int fd, int flags) {
 
 ssize_t ShimSocket::recvmsg(int fd, msghdr* msg, int flags) {
   if (kernel_only()) return real().recvmsg(fd, msg, flags);
-  note_serviced(mono_ns());
+  note_serviced(stack::monotonic_now_ns());
   if (msg == nullptr) return fail(EFAULT);
   if (msg->msg_iovlen > IOV_MAX) return fail(EMSGSIZE);
   // With SO_RCVTIMEO the whole wait is bounded by one timeout; a doorbell
@@ -791,7 +791,7 @@ ssize_t ShimSocket::recvmsg(int fd, msghdr* msg, int flags) {
 
 int ShimSocket::recvmmsg(int fd, mmsghdr* msgs, unsigned int n, int flags, timespec* timeout) {
   if (kernel_only()) return real().recvmmsg(fd, msgs, n, flags, timeout);
-  uint64_t deadline = timeout ? mono_ns() + static_cast<uint64_t>(timeout->tv_sec) * 1'000'000'000u +
+  uint64_t deadline = timeout ? stack::monotonic_now_ns() + static_cast<uint64_t>(timeout->tv_sec) * 1'000'000'000u +
                                     static_cast<uint64_t>(timeout->tv_nsec)
                               : 0;
   unsigned int got = 0;
@@ -809,7 +809,7 @@ int ShimSocket::recvmmsg(int fd, mmsghdr* msgs, unsigned int n, int flags, times
     msgs[got].msg_len = static_cast<unsigned int>(rc);
     if (flags & MSG_WAITFORONE) f |= MSG_DONTWAIT;
     // Linux checks the timeout only between datagrams, as here.
-    if (timeout && mono_ns() >= deadline) {
+    if (timeout && stack::monotonic_now_ns() >= deadline) {
       ++got;
       break;
     }

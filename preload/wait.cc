@@ -74,7 +74,7 @@ int sleep_in_kernel(engine::Engine& engine, pollfd* app_fds, nfds_t n, const Dea
   if (n + queues + 1 > kMaxSleepFds || wake_fd < 0) {
     // Too many to copy: wait on the application's fds alone, in short
     // slices, driving between them.
-    uint64_t now = mono_ns();
+    uint64_t now = stack::monotonic_now_ns();
     timespec slice{0, 1'000'000}, left;
     const timespec* rem = deadline.remaining(now, &left);
     const timespec* t = (rem == nullptr || rem->tv_sec > 0 || rem->tv_nsec > slice.tv_nsec) ? &slice : rem;
@@ -83,7 +83,7 @@ int sleep_in_kernel(engine::Engine& engine, pollfd* app_fds, nfds_t n, const Dea
   int slot = drivers.register_sleeper(wake_fd, covers);
   if (!covers) drivers.hand_back();
   // Registered: from here a driver that delivers wakes us. Look once more.
-  drivers.drive_all_from_app(mono_ns());
+  drivers.drive_all_from_app(stack::monotonic_now_ns());
   if (int r = recheck(ctx); r != 0) {
     drivers.unregister_sleeper(slot);
     return r > 0 ? 0 : r;  // the caller looks again
@@ -99,7 +99,7 @@ int sleep_in_kernel(engine::Engine& engine, pollfd* app_fds, nfds_t n, const Dea
   }
   fds[k++] = {wake_fd, POLLIN, 0};
   timespec left;
-  const timespec* t = deadline.remaining(mono_ns(), &left);
+  const timespec* t = deadline.remaining(stack::monotonic_now_ns(), &left);
   timespec slot_full{0, 1'000'000};
   if (slot < 0 && (t == nullptr || t->tv_sec > 0 || t->tv_nsec > slot_full.tv_nsec)) t = &slot_full;
   int rc = real().ppoll(fds, k, t, mask);
@@ -119,7 +119,7 @@ int sleep_in_kernel(engine::Engine& engine, pollfd* app_fds, nfds_t n, const Dea
     app_fds[i].revents = fds[i].revents;
     if (fds[i].revents != 0) ++app_ready;
   }
-  if (app_ready != 0) note_kernel_checked(mono_ns());
+  if (app_ready != 0) note_kernel_checked(stack::monotonic_now_ns());
   return app_ready;
 }
 

@@ -9,6 +9,15 @@
 
 namespace dpdkudp::stack {
 
+inline uint64_t read_clock_ns(clockid_t id) {
+  timespec ts;
+  clock_gettime(id, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
+}
+// CLOCK_MONOTONIC, for code that needs no injectable Clock (threads' own
+// deadlines and spins).
+inline uint64_t monotonic_now_ns() { return read_clock_ns(CLOCK_MONOTONIC); }
+
 class Clock {
  public:
   virtual ~Clock() = default;
@@ -18,15 +27,8 @@ class Clock {
 
 class SystemClock final : public Clock {
  public:
-  uint64_t monotonic_ns() const override { return read(CLOCK_MONOTONIC); }
-  uint64_t realtime_ns() const override { return read(CLOCK_REALTIME); }
-
- private:
-  static uint64_t read(clockid_t id) {
-    timespec ts;
-    clock_gettime(id, &ts);
-    return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
-  }
+  uint64_t monotonic_ns() const override { return read_clock_ns(CLOCK_MONOTONIC); }
+  uint64_t realtime_ns() const override { return read_clock_ns(CLOCK_REALTIME); }
 };
 
 class ManualClock final : public Clock {

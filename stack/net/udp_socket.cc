@@ -140,10 +140,10 @@ void UdpSocket::report_error(const SocketError& err, bool fatal) {
   bool connected = remote().has_value();
   if (recv_err()) {
     std::lock_guard lock(error_lock_);
-    if (error_count_ < kMaxErrorQueue) {  // bounded: an ICMP flood cannot grow it
-      errors_[(error_head_ + error_count_) % kMaxErrorQueue] = err;
-      ++error_count_;
-      error_count_atomic_.store(error_count_, std::memory_order_release);
+    size_t count = error_count_.load(std::memory_order_relaxed);
+    if (count < kMaxErrorQueue) {  // bounded: an ICMP flood cannot grow it
+      errors_[(error_head_ + count) % kMaxErrorQueue] = err;
+      error_count_.store(count + 1, std::memory_order_release);
     }
   } else if (!fatal || !connected) {
     return;  // Linux ignores it (__udp4_lib_err)
@@ -155,11 +155,11 @@ void UdpSocket::report_error(const SocketError& err, bool fatal) {
 
 std::optional<SocketError> UdpSocket::pop_error() {
   std::lock_guard lock(error_lock_);
-  if (error_count_ == 0) return std::nullopt;
+  size_t count = error_count_.load(std::memory_order_relaxed);
+  if (count == 0) return std::nullopt;
   SocketError e = errors_[error_head_];
   error_head_ = (error_head_ + 1) % kMaxErrorQueue;
-  --error_count_;
-  error_count_atomic_.store(error_count_, std::memory_order_release);
+  error_count_.store(count - 1, std::memory_order_release);
   return e;
 }
 

@@ -156,15 +156,12 @@ class UdpSocket {
   // ---- state ----
   std::optional<Endpoint> local() const { return unpack(local_packed_.load(std::memory_order_acquire)); }
   std::optional<Endpoint> remote() const { return unpack(remote_packed_.load(std::memory_order_acquire)); }
-  bool readable() const {
-    return queued_count(queued_.load(std::memory_order_acquire)) > 0 ||
-           pending_error_.load(std::memory_order_acquire) != 0;
-  }
+  bool readable() const { return has_data() || pending_error_.load(std::memory_order_acquire) != 0; }
   // Split for poll(): data queued (POLLIN), an error pending (POLLERR:
   // SO_ERROR set, or IP_RECVERR's queue not empty).
   bool has_data() const { return queued_count(queued_.load(std::memory_order_acquire)) > 0; }
   bool has_error() const {
-    return pending_error_.load(std::memory_order_acquire) != 0 || error_count_atomic_.load(std::memory_order_acquire) != 0;
+    return pending_error_.load(std::memory_order_acquire) != 0 || error_count_.load(std::memory_order_acquire) != 0;
   }
   // Datagrams (and errors) ever queued: an edge-triggered waiter reports
   // again only when this moved.
@@ -242,11 +239,11 @@ class UdpSocket {
   std::atomic<bool> notify_every_arrival_{false};
   std::atomic<int> pending_error_{0};
   std::atomic<uint64_t> arrivals_{0};
-  std::atomic<size_t> error_count_atomic_{0};  // error_count_, readable without the lock
   mutable std::mutex error_lock_;
   SocketError errors_[kMaxErrorQueue];
   size_t error_head_ = 0;
-  size_t error_count_ = 0;
+  // Written under error_lock_; read without it by has_error().
+  std::atomic<size_t> error_count_{0};
 
   // Addressing. Writers (bind/connect/close) serialise on addr_lock_ and
   // publish packed copies that the send path reads without a lock.

@@ -35,7 +35,7 @@ struct DriverFixture : ::testing::Test {
     b_cfg.address = *wire::Ipv4Cidr::parse("198.18.0.2/24");
     a = std::make_unique<stack::Stack>(*pair.a, a_cfg, clock);
     b = std::make_unique<stack::Stack>(*pair.b, b_cfg, clock);
-    db = std::make_unique<Drivers>(*b, *pair.b, 1);
+    db = std::make_unique<Drivers>(*b, 1);
     // No ARP: only b is driven here, a would never see the answer.
     a->neighbors().insert(Ipv4Addr(198, 18, 0, 2), b->mac(), clock.monotonic_ns(), true);
     server = b->open_udp();

@@ -39,8 +39,8 @@ struct PollerFixture : ::testing::Test {
     // Long: a test that passes must have been woken by the event, never
     // by the timer.
     pc.timer_period_ns = 10'000'000'000;
-    da = std::make_unique<Drivers>(*a, *pair.a, 1);
-    db = std::make_unique<Drivers>(*b, *pair.b, 1);
+    da = std::make_unique<Drivers>(*a, 1);
+    db = std::make_unique<Drivers>(*b, 1);
     pa = std::make_unique<Poller>(*a, *pair.a, *da, 0, pc);
     pb = std::make_unique<Poller>(*b, *pair.b, *db, 0, pc);
     a->set_poller_waker(pa.get());
