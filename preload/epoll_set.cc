@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <iterator>
 #include <unordered_map>
 
 #include "preload/real.h"
@@ -45,30 +46,21 @@ void EpollSet::modify(int fd, const epoll_event& ev) {
   }
 }
 
-void EpollSet::remove(int fd) {
-  std::vector<Reg> gone;  // references dropped outside the lock
+template <typename Pred>
+void EpollSet::erase_if(Pred pred) {
+  std::vector<Reg> gone;  // declared first: destroyed after the lock is released
   std::lock_guard lock(lock_);
-  for (auto it = regs_.begin(); it != regs_.end();) {
-    if (it->fd == fd) {
-      gone.push_back(std::move(*it));
-      it = regs_.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  auto keep = std::stable_partition(regs_.begin(), regs_.end(), [&](const Reg& r) { return !pred(r); });
+  std::move(keep, regs_.end(), std::back_inserter(gone));
+  regs_.erase(keep, regs_.end());
+}
+
+void EpollSet::remove(int fd) {
+  erase_if([fd](const Reg& r) { return r.fd == fd; });
 }
 
 void EpollSet::forget(const ShimSocket* socket) {
-  std::vector<Reg> gone;
-  std::lock_guard lock(lock_);
-  for (auto it = regs_.begin(); it != regs_.end();) {
-    if (it->socket.get() == socket) {
-      gone.push_back(std::move(*it));
-      it = regs_.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  erase_if([socket](const Reg& r) { return r.socket.get() == socket; });
 }
 
 bool EpollSet::empty() {

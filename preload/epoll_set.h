@@ -57,6 +57,10 @@ class EpollSet {
     bool out_pending = true;     // EPOLLET: EPOLLOUT reported once per arming
   };
   uint32_t ready_events(Reg& r);
+  // Removes the registrations pred selects; their references are dropped
+  // after the lock.
+  template <typename Pred>
+  void erase_if(Pred pred);
   void disarm_in_kernel(const Reg& r);
 
   const int epfd_;

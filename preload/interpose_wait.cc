@@ -65,10 +65,13 @@ struct PollWait {
     }
     return 0;
   }
+  // The kernel's view starts as the application's request.
+  void reset_kernel_view() {
+    for (nfds_t i = 0; i < n; ++i) kernel[i] = {fds[i].fd, fds[i].events, 0};
+  }
   int ask_kernel(uint64_t now) {
+    reset_kernel_view();
     for (nfds_t i = 0; i < n; ++i) {
-      kernel[i] = fds[i];
-      kernel[i].revents = 0;
       if (sockets[i]) sockets[i]->drop_stale_doorbells(fds[i].fd);
     }
     int rc = real().poll(kernel.data(), n, 0);
@@ -86,21 +89,24 @@ int shim_poll(pollfd* fds, nfds_t n, const Deadline& deadline, const sigset_t* m
   Engine* e = inline_engine();
   if (e == nullptr || fds == nullptr || n == 0 || n > 4096) return 0;
   PollWait w{fds, n, {}, {}, {}, false};
-  bool any = false;
-  for (nfds_t i = 0; i < n; ++i) any |= is_shim_fd(fds[i].fd) || find_epoll_set(fds[i].fd) != nullptr;
-  if (!any) return 0;
-  *handled = true;
-  w.sockets.resize(n);
-  w.sets.resize(n);
-  w.kernel.resize(n);
+  // One look per fd; the tables are made only when one is ours (a wait on
+  // kernel fds alone, or on sockets only the kernel reaches, is libc's).
   for (nfds_t i = 0; i < n; ++i) {
     if (fds[i].fd < 0) continue;
-    if (ShimRef s = lookup(fds[i].fd); s && !s->kernel_only()) {
-      w.sockets[i] = std::move(s);
-    } else {
-      w.sets[i] = find_epoll_set(fds[i].fd);
+    ShimRef s = is_shim_fd(fds[i].fd) ? lookup(fds[i].fd) : ShimRef();
+    if (s && s->kernel_only()) s = ShimRef();
+    std::shared_ptr<EpollSet> set = s ? nullptr : find_epoll_set(fds[i].fd);
+    if (!s && !set) continue;
+    if (w.sockets.empty()) {
+      w.sockets.resize(n);
+      w.sets.resize(n);
+      w.kernel.resize(n);
     }
+    w.sockets[i] = std::move(s);
+    w.sets[i] = std::move(set);
   }
+  if (w.sockets.empty()) return 0;
+  *handled = true;
   uint64_t now = monotonic_now_ns();
   e->drivers().drive_all_from_app(now);
   if (w.stack_ready() == 0 || kernel_check_due(now)) {
@@ -123,10 +129,7 @@ int shim_poll(pollfd* fds, nfds_t n, const Deadline& deadline, const sigset_t* m
       w.have_kernel = false;
       return w.merge(now);
     }
-    for (nfds_t i = 0; i < n; ++i) {
-      w.kernel[i] = fds[i];
-      w.kernel[i].revents = 0;
-    }
+    w.reset_kernel_view();
     int rc = sleep_in_kernel(*e, w.kernel.data(), n, deadline, mask, recheck_poll, &w);
     if (rc < 0) return -1;
     w.have_kernel = true;
@@ -182,15 +185,7 @@ int shim_select(int nfds, fd_set* r, fd_set* w, fd_set* x, const Deadline& deadl
 
 // ---- epoll -----------------------------------------------------------------
 
-struct EpollWait {
-  EpollSet* set;
-  epoll_event* out;
-  int max;
-  uint64_t now;
-  int recheck() { return set->any_ready() ? 1 : 0; }
-};
-
-int recheck_epoll(void* ctx) { return static_cast<EpollWait*>(ctx)->recheck(); }
+int recheck_epoll(void* set) { return static_cast<EpollSet*>(set)->any_ready() ? 1 : 0; }
 
 // Appends the kernel's events (zero timeout) after out[0..k), merging one
 // that duplicates a stack event.
@@ -220,7 +215,6 @@ int shim_epoll_wait(int epfd, epoll_event* out, int max, const Deadline& deadlin
   if (k == 0 || kernel_check_due(now)) k = add_kernel_events(epfd, *set, out, k, max, now);
   if (k != 0 || deadline.passed(now)) return k;
   uint64_t spin_until = now + busy_poll_ns();
-  EpollWait w{set.get(), out, max, now};
   for (;;) {
     while (now < spin_until && !deadline.passed(now)) {
       e->drivers().drive_all_from_app(now);
@@ -230,7 +224,7 @@ int shim_epoll_wait(int epfd, epoll_event* out, int max, const Deadline& deadlin
     }
     if (deadline.passed(now)) return set->collect(out, max, now);
     pollfd p{epfd, POLLIN, 0};
-    int rc = sleep_in_kernel(*e, &p, 1, deadline, mask, recheck_epoll, &w);
+    int rc = sleep_in_kernel(*e, &p, 1, deadline, mask, recheck_epoll, set.get());
     if (rc < 0) return -1;
     now = monotonic_now_ns();
     e->drivers().drive_all_from_app(now);

@@ -30,6 +30,13 @@ thread_local WakeFd t_wake;
 
 constexpr size_t kMaxSleepFds = 256;
 
+// t, or 1 ms when t is longer (or forever): a sleep that nothing is sure
+// to cut short wakes up to look again.
+const timespec* at_most_1ms(const timespec* t) {
+  static const timespec kSlice{0, 1'000'000};
+  return (t == nullptr || t->tv_sec > 0 || t->tv_nsec > kSlice.tv_nsec) ? &kSlice : t;
+}
+
 }  // namespace
 
 Deadline Deadline::from_ms(int ms, uint64_t now_ns) {
@@ -74,11 +81,8 @@ int sleep_in_kernel(engine::Engine& engine, pollfd* app_fds, nfds_t n, const Dea
   if (n + queues + 1 > kMaxSleepFds || wake_fd < 0) {
     // Too many to copy: wait on the application's fds alone, in short
     // slices, driving between them.
-    uint64_t now = stack::monotonic_now_ns();
-    timespec slice{0, 1'000'000}, left;
-    const timespec* rem = deadline.remaining(now, &left);
-    const timespec* t = (rem == nullptr || rem->tv_sec > 0 || rem->tv_nsec > slice.tv_nsec) ? &slice : rem;
-    return real().ppoll(app_fds, n, t, mask);
+    timespec left;
+    return real().ppoll(app_fds, n, at_most_1ms(deadline.remaining(stack::monotonic_now_ns(), &left)), mask);
   }
   int slot = drivers.register_sleeper(wake_fd, covers);
   if (!covers) drivers.hand_back();
@@ -100,8 +104,7 @@ int sleep_in_kernel(engine::Engine& engine, pollfd* app_fds, nfds_t n, const Dea
   fds[k++] = {wake_fd, POLLIN, 0};
   timespec left;
   const timespec* t = deadline.remaining(stack::monotonic_now_ns(), &left);
-  timespec slot_full{0, 1'000'000};
-  if (slot < 0 && (t == nullptr || t->tv_sec > 0 || t->tv_nsec > slot_full.tv_nsec)) t = &slot_full;
+  if (slot < 0) t = at_most_1ms(t);  // not registered: no driver will wake us
   int rc = real().ppoll(fds, k, t, mask);
   int saved = errno;
   drivers.unregister_sleeper(slot);
