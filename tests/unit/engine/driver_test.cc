@@ -10,8 +10,8 @@
 #include <chrono>
 #include <thread>
 
-#include "backends/pair/pair_backend.h"
 #include "engine/poller.h"
+#include "tests/support/stack_pair.h"
 #include "stack/net/clock.h"
 
 namespace dpdkudp::engine {
@@ -27,17 +27,10 @@ uint64_t now_ns() {
                                    .count());
 }
 
-struct DriverFixture : ::testing::Test {
-  DriverFixture() {
-    pair = make_pair();
-    stack::StackConfig a_cfg, b_cfg;
-    a_cfg.address = *wire::Ipv4Cidr::parse("198.18.0.1/24");
-    b_cfg.address = *wire::Ipv4Cidr::parse("198.18.0.2/24");
-    a = std::make_unique<stack::Stack>(*pair.a, a_cfg, clock);
-    b = std::make_unique<stack::Stack>(*pair.b, b_cfg, clock);
+// Only b is driven here: a knows b's MAC without ARP.
+struct DriverFixture : ::testing::Test, test::TwoStacks {
+  DriverFixture() : TwoStacks(Arp::kAKnowsB) {
     db = std::make_unique<Drivers>(*b, 1);
-    // No ARP: only b is driven here, a would never see the answer.
-    a->neighbors().insert(Ipv4Addr(198, 18, 0, 2), b->mac(), clock.monotonic_ns(), true);
     server = b->open_udp();
     EXPECT_EQ(server->bind({Ipv4Addr::any(), 5000}), 0);
     client = a->open_udp();
@@ -49,9 +42,6 @@ struct DriverFixture : ::testing::Test {
     ASSERT_EQ(client->send({&iov, 1}, &dst), 1);
   }
 
-  stack::SystemClock clock;
-  BackendPair pair;
-  std::unique_ptr<stack::Stack> a, b;
   std::unique_ptr<Drivers> db;
   stack::UdpSocket* server = nullptr;
   stack::UdpSocket* client = nullptr;

@@ -7,6 +7,7 @@
 
 #include "backends/pair/pair_backend.h"
 #include "engine/poller.h"
+#include "tests/support/stack_pair.h"
 
 namespace dpdkudp::engine {
 namespace {
@@ -26,14 +27,8 @@ bool eventually(F cond, std::chrono::milliseconds limit = 5000ms) {
   return cond();
 }
 
-struct PollerFixture : ::testing::Test {
+struct PollerFixture : ::testing::Test, test::TwoStacks {
   PollerFixture() {
-    pair = make_pair();
-    stack::StackConfig a_cfg, b_cfg;
-    a_cfg.address = *wire::Ipv4Cidr::parse("198.18.0.1/24");
-    b_cfg.address = *wire::Ipv4Cidr::parse("198.18.0.2/24");
-    a = std::make_unique<stack::Stack>(*pair.a, a_cfg, clock);
-    b = std::make_unique<stack::Stack>(*pair.b, b_cfg, clock);
     PollerConfig pc;
     pc.busy_poll_ns = 0;            // sleep as soon as idle
     // Long: a test that passes must have been woken by the event, never
@@ -53,9 +48,6 @@ struct PollerFixture : ::testing::Test {
     pb->stop();
   }
 
-  stack::SystemClock clock;
-  BackendPair pair;
-  std::unique_ptr<stack::Stack> a, b;
   std::unique_ptr<Drivers> da, db;
   std::unique_ptr<Poller> pa, pb;
 };

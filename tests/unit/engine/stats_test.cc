@@ -12,6 +12,7 @@
 #include <string>
 
 #include "backends/pair/pair_backend.h"
+#include "tests/support/stack_pair.h"
 #include "engine/stats.h"
 #include "engine/stats_shm.h"
 
@@ -21,16 +22,8 @@ namespace {
 using stack::Endpoint;
 using wire::Ipv4Addr;
 
-struct StatsFixture : ::testing::Test {
-  StatsFixture() {
-    pair = make_pair();
-    stack::StackConfig a_cfg, b_cfg;
-    a_cfg.address = *wire::Ipv4Cidr::parse("198.18.0.1/24");
-    b_cfg.address = *wire::Ipv4Cidr::parse("198.18.0.2/24");
-    a = std::make_unique<stack::Stack>(*pair.a, a_cfg, clock);
-    b = std::make_unique<stack::Stack>(*pair.b, b_cfg, clock);
-    a->neighbors().insert(Ipv4Addr(198, 18, 0, 2), pair.b->mac(), clock.monotonic_ns(), true);
-  }
+struct StatsFixture : ::testing::Test, test::TwoStacks {
+  StatsFixture() : TwoStacks(Arp::kAKnowsB) {}
   // Sends n datagrams a -> b:port and lets b take them.
   void send(uint16_t port, int n) {
     stack::UdpSocket* tx = a->open_udp();
@@ -42,9 +35,6 @@ struct StatsFixture : ::testing::Test {
     tx->close();
   }
 
-  stack::SystemClock clock;
-  BackendPair pair;
-  std::unique_ptr<stack::Stack> a, b;
   KernelPathCounters kernel_path;
 };
 
