@@ -121,13 +121,24 @@ TEST_F(DriverFixture, ThePollerIsTheBackstop) {
   b->set_poller_waker(&poller);
   db->set_poller_kick([&](uint16_t) { poller.kick(); });
   poller.start();
-  // The application drives (every 100 us): the poller leaves the queue alone.
-  auto until = std::chrono::steady_clock::now() + 50ms;
-  while (std::chrono::steady_clock::now() < until) {
+  // The application drives (every 100 us). A frame in the middle wakes the
+  // poller (asleep on the backend's fd since it started), which finds the
+  // queue covered and steps back.
+  auto start = std::chrono::steady_clock::now();
+  bool sent = false;
+  while (std::chrono::steady_clock::now() < start + 50ms) {
+    if (!sent && std::chrono::steady_clock::now() > start + 10ms) {
+      send_one();
+      sent = true;
+    }
     db->drive_all_from_app(now_ns());
     std::this_thread::sleep_for(100us);
   }
   EXPECT_GT(poller.yields(), 0u);
+  char buf[8];
+  iovec iov{buf, sizeof buf};
+  ASSERT_EQ(server->recv({&iov, 1}, nullptr, 0), 1) << "delivered while the application drove";
+  ASSERT_FALSE(server->has_data());
   // It stops and hands back: the next frame is delivered by the poller.
   db->hand_back();
   send_one();
