@@ -8,12 +8,15 @@ namespace dpdkudp::engine {
 namespace {
 
 thread_local int t_sleeper_slot = -1;
+// This thread's last drive took a full burst from some queue: more wait.
+thread_local bool t_last_burst_full = false;
 
 }  // namespace
 
 Drivers::Drivers(stack::Stack& stack, uint16_t queues)
     : stack_(stack),
       queues_(static_cast<uint16_t>(std::clamp<uint16_t>(queues, 1, kMaxQueues))),
+      rx_syscall_(stack.rx_costs_syscall()),
       queue_(new QueueState[queues_]) {}
 
 size_t Drivers::try_drive(uint16_t q, bool* busy) {
@@ -33,12 +36,21 @@ size_t Drivers::try_drive(uint16_t q, bool* busy) {
 
 size_t Drivers::drive_all_from_app(uint64_t now_ns) {
   size_t total = 0;
+  bool full = false;
   for (uint16_t q = 0; q < queues_; ++q) {
     queue_[q].last_app_ns.store(now_ns, std::memory_order_relaxed);
-    total += try_drive(q);
+    size_t n = try_drive(q);
+    full |= n == stack::Stack::kBurst;
+    total += n;
   }
+  t_last_burst_full = full;
   if (total != 0) app_bursts_.fetch_add(1, std::memory_order_relaxed);
   return total;
+}
+
+size_t Drivers::drive_from_app_if_worth(uint64_t now_ns) {
+  if (!rx_syscall_ || t_last_burst_full || stack_.loopback_pending()) return drive_all_from_app(now_ns);
+  return 0;
 }
 
 bool Drivers::app_covers(uint16_t q, uint64_t now_ns) const {

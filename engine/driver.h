@@ -48,6 +48,14 @@ class Drivers {
   // An application thread: one burst of every queue it can take. Marks the
   // queues as driven by the application (the pollers step back).
   size_t drive_all_from_app(uint64_t now_ns);
+  // The same when a look is cheap or likely to find something: always,
+  // unless the backend's RX costs a system call; then only when this
+  // thread's last burst was full or datagrams were looped back. (The
+  // thread then sleeps on the backend's wait fd, which is readable while
+  // frames wait: the kernel tells it, for the one system call of a sleep.)
+  size_t drive_from_app_if_worth(uint64_t now_ns);
+  // Whether spinning on the queues costs no system call.
+  bool spin_is_free() const { return !rx_syscall_; }
   // Runs fn() while holding queue q's driver lock (spinning for it).
   template <typename F>
   void with_queue(uint16_t q, F&& fn) {
@@ -59,6 +67,8 @@ class Drivers {
   // Does an application thread cover queue q now (asleep on it, or drove
   // it within the grace period)? The poller then leaves it alone.
   bool app_covers(uint16_t q, uint64_t now_ns) const;
+  // Is an application thread asleep on the queues' wait fds now?
+  bool app_sleeps_on_queues() const { return covering_sleepers_.load(std::memory_order_acquire) != 0; }
   static constexpr uint64_t kAppGraceNs = 1'000'000;
   // An application thread is about to sleep where it cannot see the
   // queues (a blocking recv on its kernel fd, a backend without a wait
@@ -92,6 +102,7 @@ class Drivers {
 
   stack::Stack& stack_;
   const uint16_t queues_;
+  const bool rx_syscall_;
   std::unique_ptr<QueueState[]> queue_;
   std::array<SleeperSlot, kMaxSleepers> sleeper_;
   std::atomic<int> sleepers_{0};

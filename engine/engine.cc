@@ -226,7 +226,9 @@ std::unique_ptr<Engine> Engine::start(const Config& config, std::string* error) 
   if (config.mode == DeploymentMode::kShared) e->stack_->set_port_reserver(&e->reserver_);
 
   PollerConfig pc;
-  pc.busy_poll_ns = uint64_t{config.busy_poll_us} * 1000;
+  // Spinning on an RX that costs a system call per look burns them: such
+  // a backend's threads sleep on its wait fd at once.
+  pc.busy_poll_ns = e->backend_->capabilities().rx_costs_syscall ? 0 : uint64_t{config.busy_poll_us} * 1000;
   pc.yield_to_app = config.wait == WaitModel::kInline;
   uint16_t queues = std::max<uint16_t>(e->backend_->capabilities().rx_queues, 1);
   e->drivers_ = std::make_unique<Drivers>(*e->stack_, queues);

@@ -78,10 +78,14 @@ void Poller::run() {
         next_timer = now + config_.timer_period_ns;
       }
       yields_.fetch_add(1, std::memory_order_relaxed);
-      sleep_while_app_drives(queue_ == 0 ? std::min(next_timer, now + config_.app_check_ns) : now + config_.app_check_ns);
+      covered_check_ns_ = std::clamp(covered_check_ns_ * 2, config_.app_check_ns,
+                                     std::max(config_.covered_check_max_ns, config_.app_check_ns));
+      uint64_t check_at = now + covered_check_ns_;
+      sleep_while_app_drives(queue_ == 0 ? std::min(next_timer, check_at) : check_at);
       last_work = 0;
       continue;
     }
+    covered_check_ns_ = 0;  // the application stopped covering: look again soon next time
     size_t n = drivers_.try_drive(queue_);
     uint64_t now = (n != 0 || queue_ == 0) ? stack::monotonic_now_ns() : 0;
     if (n != 0) {

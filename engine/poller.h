@@ -31,11 +31,16 @@ struct PollerConfig {
   uint64_t quiet_nap_max_ns = 5'000'000;
   uint32_t quiet_naps = 1000;
   // Run to completion: application threads drive the queue while they
-  // wait; the poller steps back while one covers it and looks again every
-  // app_check_ns (a frame waits at most that long if the application
-  // stops waiting without saying so). false: the poller always drives.
+  // wait; the poller steps back while one covers it and looks again after
+  // app_check_ns, then less often (below). false: the poller always drives.
   bool yield_to_app = false;
   uint64_t app_check_ns = 1'000'000;
+  // While the application keeps covering the queue, the look-again
+  // interval doubles from app_check_ns up to this: a process whose thread
+  // waits in epoll_wait costs the poller ~125 wake-ups/s instead of 1000,
+  // and when the application stops waiting without saying so, a frame
+  // waits at most this long for the poller.
+  uint64_t covered_check_max_ns = 8'000'000;
 };
 
 class Poller final : public stack::PollerWaker {
@@ -74,6 +79,7 @@ class Poller final : public stack::PollerWaker {
   std::atomic<bool> stop_{false};
   uint64_t nap_ns_ = 0;
   uint32_t naps_at_max_ = 0;
+  uint64_t covered_check_ns_ = 0;  // the current look-again interval while covered
   std::function<void()> timer_hook_;
   std::atomic<bool> sleeping_{false};
   std::atomic<uint64_t> sleeps_{0};

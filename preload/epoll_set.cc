@@ -13,6 +13,9 @@
 namespace dpdkudp::preload {
 namespace {
 
+// Per epfd: kernel members added minus removed (see may_have_kernel_members).
+std::atomic<uint32_t> g_kernel_members[kMaxFds];
+
 std::mutex g_sets_lock;
 std::unordered_map<int, std::shared_ptr<EpollSet>> g_sets;
 // Sets in the map: a program that never registers an offloaded socket in
@@ -163,7 +166,24 @@ std::shared_ptr<EpollSet> epoll_set_for(int epfd) {
   return slot;
 }
 
+void note_kernel_member(int epfd, int op) {
+  if (epfd < 0 || epfd >= kMaxFds) return;
+  std::atomic<uint32_t>& n = g_kernel_members[epfd];
+  if (op == EPOLL_CTL_ADD) {
+    n.fetch_add(1, std::memory_order_relaxed);
+  } else if (op == EPOLL_CTL_DEL) {
+    uint32_t v = n.load(std::memory_order_relaxed);
+    while (v != 0 && !n.compare_exchange_weak(v, v - 1, std::memory_order_relaxed)) {
+    }
+  }
+}
+
+bool may_have_kernel_members(int epfd) {
+  return epfd < 0 || epfd >= kMaxFds || g_kernel_members[epfd].load(std::memory_order_relaxed) != 0;
+}
+
 void forget_epoll_set(int epfd) {
+  if (epfd >= 0 && epfd < kMaxFds) g_kernel_members[epfd].store(0, std::memory_order_relaxed);
   std::shared_ptr<EpollSet> gone;
   {
     std::lock_guard lock(g_sets_lock);
@@ -176,6 +196,10 @@ void forget_epoll_set(int epfd) {
 }
 
 void dup_epoll_set(int oldfd, int newfd) {
+  if (oldfd >= 0 && oldfd < kMaxFds && newfd >= 0 && newfd < kMaxFds) {
+    g_kernel_members[newfd].store(g_kernel_members[oldfd].load(std::memory_order_relaxed),
+                                  std::memory_order_relaxed);
+  }
   std::lock_guard lock(g_sets_lock);
   auto it = g_sets.find(oldfd);
   if (it == g_sets.end()) return;

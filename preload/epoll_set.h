@@ -74,6 +74,15 @@ std::shared_ptr<EpollSet> find_epoll_set(int epfd);
 std::shared_ptr<EpollSet> epoll_set_for(int epfd);  // creates it
 void forget_epoll_set(int epfd);                    // close(epfd)
 void dup_epoll_set(int oldfd, int newfd);           // dup(epfd)
+// Whether epfd's kernel set may hold fds other than offloaded sockets (so
+// a wait must ask the kernel before it spins on the stack). Counted from
+// the epoll_ctl calls the shim saw, from the process's start: an fd closed
+// without EPOLL_CTL_DEL stays counted (the safe side); a set inherited
+// across exec, or filled through a dup of epfd, may be under-counted, and
+// its kernel events then come from the rate-limited check or the sleep.
+void note_kernel_member(int epfd, int op);
+bool may_have_kernel_members(int epfd);
+
 // The socket's last fd closed: out of every set.
 void forget_socket_in_epoll_sets(const ShimSocket* socket);
 

@@ -31,6 +31,19 @@ Engine* inline_engine() {
   return (e != nullptr && e->inline_waits()) ? e : nullptr;
 }
 
+// Whether a wait asks the kernel about its fds before it spins on the
+// stack: always when the caller will not wait (a zero timeout); when the
+// stack has events, at most every 200 us (kernel_check_due), so a busy
+// offloaded socket cannot starve the rest; when it has none, only if the
+// wait holds fds other than offloaded sockets. An offloaded socket's own
+// kernel side carries host-local traffic only: a waiting caller hears of
+// it from the spin (which asks every 200 us) or from the sleep (which
+// includes it), and a round trip on the bypass costs no system call for it.
+bool must_ask_kernel(bool kernel_fds, bool stack_ready, const Deadline& deadline, uint64_t now) {
+  if (deadline.passed(now)) return true;
+  return stack_ready ? kernel_check_due(now) : kernel_fds;
+}
+
 // ---- poll ------------------------------------------------------------------
 
 struct PollWait {
@@ -40,6 +53,7 @@ struct PollWait {
   std::vector<std::shared_ptr<EpollSet>> sets;  // [i]: the shadow of an epoll set at fds[i]
   std::vector<pollfd> kernel;                 // the kernel's view, from a zero-timeout poll or the sleep
   bool have_kernel = false;
+  bool kernel_fds = false;  // fds other than offloaded sockets (their kernel sides only carry host-local traffic)
 
   // Stack readiness merged with the kernel's last answer into fds;
   // returns how many fds have events.
@@ -96,6 +110,7 @@ int shim_poll(pollfd* fds, nfds_t n, const Deadline& deadline, const sigset_t* m
     ShimRef s = is_shim_fd(fds[i].fd) ? lookup(fds[i].fd) : ShimRef();
     if (s && s->kernel_only()) s = ShimRef();
     std::shared_ptr<EpollSet> set = s ? nullptr : find_epoll_set(fds[i].fd);
+    if (!s && (!set || may_have_kernel_members(fds[i].fd))) w.kernel_fds = true;
     if (!s && !set) continue;
     if (w.sockets.empty()) {
       w.sockets.resize(n);
@@ -108,19 +123,26 @@ int shim_poll(pollfd* fds, nfds_t n, const Deadline& deadline, const sigset_t* m
   if (w.sockets.empty()) return 0;
   *handled = true;
   uint64_t now = monotonic_now_ns();
-  e->drivers().drive_all_from_app(now);
-  if (w.stack_ready() == 0 || kernel_check_due(now)) {
+  e->drivers().drive_from_app_if_worth(now);
+  if (must_ask_kernel(w.kernel_fds, w.stack_ready() != 0, deadline, now)) {
     if (w.ask_kernel(now) < 0) return -1;
   }
   if (int r = w.merge(now); r != 0 || deadline.passed(now)) return r;
   uint64_t spin_until = now + busy_poll_ns();
+  uint64_t kernel_at = now + kKernelCheckNs;
   for (;;) {
-    // Spin: the stack only (no system call), driving the queues.
+    // Spin: the stack, driving the queues, and the kernel every 200 us.
     while (now < spin_until && !deadline.passed(now)) {
       e->drivers().drive_all_from_app(now);
       if (w.stack_ready() != 0) {
         w.have_kernel = false;
         return w.merge(now);
+      }
+      if (now >= kernel_at) {
+        int rc = w.ask_kernel(now);
+        if (rc < 0) return -1;
+        if (rc > 0) return w.merge(now);
+        kernel_at = now + kKernelCheckNs;
       }
       dpdkudp::stack::cpu_relax();
       now = monotonic_now_ns();
@@ -137,6 +159,7 @@ int shim_poll(pollfd* fds, nfds_t n, const Deadline& deadline, const sigset_t* m
     e->drivers().drive_all_from_app(now);
     if (int r = w.merge(now); r != 0) return r;
     spin_until = now + busy_poll_ns();  // woken: more is likely coming
+    kernel_at = now + kKernelCheckNs;   // and the sleep asked the kernel
   }
 }
 
@@ -210,15 +233,22 @@ int shim_epoll_wait(int epfd, epoll_event* out, int max, const Deadline& deadlin
   if (!set || set->empty()) return 0;
   *handled = true;
   uint64_t now = monotonic_now_ns();
-  e->drivers().drive_all_from_app(now);
+  e->drivers().drive_from_app_if_worth(now);
   int k = set->collect(out, max, now);
-  if (k == 0 || kernel_check_due(now)) k = add_kernel_events(epfd, *set, out, k, max, now);
+  if (must_ask_kernel(may_have_kernel_members(epfd), k != 0, deadline, now)) {
+    k = add_kernel_events(epfd, *set, out, k, max, now);
+  }
   if (k != 0 || deadline.passed(now)) return k;
   uint64_t spin_until = now + busy_poll_ns();
+  uint64_t kernel_at = now + kKernelCheckNs;
   for (;;) {
     while (now < spin_until && !deadline.passed(now)) {
       e->drivers().drive_all_from_app(now);
       if ((k = set->collect(out, max, now)) != 0) return k;
+      if (now >= kernel_at) {
+        if ((k = add_kernel_events(epfd, *set, out, 0, max, now)) != 0) return k;
+        kernel_at = now + kKernelCheckNs;
+      }
       dpdkudp::stack::cpu_relax();
       now = monotonic_now_ns();
     }
@@ -233,6 +263,7 @@ int shim_epoll_wait(int epfd, epoll_event* out, int max, const Deadline& deadlin
     if (k < 0) return -1;
     if (k != 0) return k;
     spin_until = now + busy_poll_ns();
+    kernel_at = now + kKernelCheckNs;
   }
 }
 
@@ -326,9 +357,12 @@ int epoll_pwait2(int epfd, epoll_event* events, int max, const timespec* timeout
 int epoll_ctl(int epfd, int op, int fd, epoll_event* event) {
   int rc = real().epoll_ctl(epfd, op, fd, event);
   if (rc != 0 || ShimGuard::active() || !in_owner_process()) return rc;
+  ShimRef s = is_shim_fd(fd) ? lookup(fd) : ShimRef();
+  // Counted from the first call, engine or not: a loop often registers
+  // its timer and pipe fds before the program opens a UDP socket.
+  if (!s || s->kernel_only()) note_kernel_member(epfd, op);
   Engine* e = running_engine();
   if (e == nullptr) return rc;
-  ShimRef s = lookup(fd);
   if (s && !e->inline_waits() && event != nullptr && (op == EPOLL_CTL_ADD || op == EPOLL_CTL_MOD) &&
       (event->events & EPOLLET)) {
     s->set_edge_triggered();  // the thread model: a doorbell per arrival

@@ -107,7 +107,8 @@ engine::Engine* start_engine() {
     return nullptr;
   }
   g_ifindex = static_cast<int>(if_nametoindex(config->iface.c_str()));
-  g_busy_poll_ns = uint64_t{config->busy_poll_us} * 1000;
+  // No spin where each look is a system call (Capabilities::rx_costs_syscall).
+  g_busy_poll_ns = e->backend().capabilities().rx_costs_syscall ? 0 : uint64_t{config->busy_poll_us} * 1000;
   e->stack().set_port_reserver(&g_reserver);
   g_owner_pid = getpid();
   g_engine = e.release();

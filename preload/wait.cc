@@ -12,7 +12,6 @@
 namespace dpdkudp::preload {
 namespace {
 
-constexpr uint64_t kKernelCheckNs = 200'000;
 thread_local uint64_t t_last_kernel_check = 0;
 
 // The thread's wake eventfd, made on first use, closed when the thread ends.
@@ -86,8 +85,14 @@ int sleep_in_kernel(engine::Engine& engine, pollfd* app_fds, nfds_t n, const Dea
   }
   int slot = drivers.register_sleeper(wake_fd, covers);
   if (!covers) drivers.hand_back();
-  // Registered: from here a driver that delivers wakes us. Look once more.
-  drivers.drive_all_from_app(stack::monotonic_now_ns());
+  // Registered: from here a driver that delivers wakes us. Look once more
+  // (frames still in a backend queue we sleep on make its fd readable, so
+  // that look is only worth its cost when it is cheap).
+  if (covers) {
+    drivers.drive_from_app_if_worth(stack::monotonic_now_ns());
+  } else {
+    drivers.drive_all_from_app(stack::monotonic_now_ns());
+  }
   if (int r = recheck(ctx); r != 0) {
     drivers.unregister_sleeper(slot);
     return r > 0 ? 0 : r;  // the caller looks again
@@ -122,7 +127,8 @@ int sleep_in_kernel(engine::Engine& engine, pollfd* app_fds, nfds_t n, const Dea
     app_fds[i].revents = fds[i].revents;
     if (fds[i].revents != 0) ++app_ready;
   }
-  if (app_ready != 0) note_kernel_checked(stack::monotonic_now_ns());
+  // The sleep asked the kernel about every app fd.
+  note_kernel_checked(stack::monotonic_now_ns());
   return app_ready;
 }
 

@@ -48,6 +48,7 @@ int sleep_in_kernel(engine::Engine& engine, pollfd* app_fds, nfds_t n, const Dea
 // again when the stack alone has events: at most every 200 us, so an
 // offloaded socket under load costs no system call per wait while a busy
 // kernel fd still waits at most that long.
+constexpr uint64_t kKernelCheckNs = 200'000;
 bool kernel_check_due(uint64_t now_ns);
 void note_kernel_checked(uint64_t now_ns);
 

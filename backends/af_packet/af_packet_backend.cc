@@ -61,6 +61,7 @@ AfPacketBackend::AfPacketBackend(UniqueFd fd, const af_packet::InterfaceInfo& in
   caps_.tx_queues = 1;
   caps_.max_frame = info.mtu + af_packet::kMaxFrameOverMtu;
   caps_.rx_vlan_strip = true;  // reported, see the header
+  caps_.rx_costs_syscall = true;  // recvmmsg per burst
   for (size_t i = 0; i < kBurst; ++i) {
     msghdr& hdr = rx_msgs_[i].msg_hdr;
     hdr.msg_iov = &rx_iovs_[i];

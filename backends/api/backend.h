@@ -38,6 +38,10 @@ struct Capabilities {
   bool tx_udp_csum = false;     // honours kTxUdpCsum
   bool rx_vlan_strip = false;   // may set kRxVlanStripped
   bool tx_vlan_insert = false;  // honours kTxVlanInsert
+  // rx_burst costs a system call even when it finds nothing (a plain
+  // packet socket): spinning on it burns system calls, so the engine
+  // sleeps on wait_fd instead of busy-polling.
+  bool rx_costs_syscall = false;
 };
 
 // Counters the backend owns (NIC level of the drop hierarchy).

@@ -77,6 +77,11 @@ class Stack final : private NeighborHooks {
   // One thread per queue. Queue 0 also drains datagrams looped back to our
   // own address.
   size_t poll(uint16_t queue);
+  // Datagrams looped back to our own address wait for poll(0).
+  bool loopback_pending() const { return loopback_count_.load(std::memory_order_acquire) != 0; }
+  // Whether a poll() that finds nothing costs a system call (see
+  // Capabilities::rx_costs_syscall).
+  bool rx_costs_syscall() const { return backend_.capabilities().rx_costs_syscall; }
   // ARP retries and ageing, reclamation of closed sockets. From a poller,
   // a few times a second; costs nothing per packet.
   void on_timer();
