@@ -5,8 +5,11 @@
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <linux/close_range.h>
@@ -20,6 +23,7 @@
 #include "preload/real.h"
 #include "preload/runtime.h"
 #include "preload/shim_socket.h"
+#include "stack/net/clock.h"
 
 using namespace dpdkudp::preload;
 
@@ -345,24 +349,87 @@ ssize_t readv(int fd, const iovec* iov, int iovcnt) {
   return real().readv(fd, iov, iovcnt);
 }
 
-// libuv (Node.js, BIND 9's netmgr) calls sendmmsg/recvmmsg through
-// syscall(2) rather than the libc wrappers; those two are caught here, the
-// rest goes on untouched.
+// The raw ppoll/pselect6/epoll_pwait* take the kernel's sigset (8 bytes on
+// x86_64) and its size; any other size is the kernel's EINVAL.
+static bool kernel_sigset_size_ok(const void* mask, long size) {
+  return mask == nullptr || size == static_cast<long>(_NSIG / 8);
+}
+
+// The raw ppoll and pselect6 write the time not slept back, as the
+// libc wrappers (which pass a copy) do not.
+static void write_back_left(timespec* ts, uint64_t started_ns) {
+  if (ts == nullptr) return;
+  uint64_t total = static_cast<uint64_t>(ts->tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts->tv_nsec);
+  uint64_t spent = dpdkudp::stack::monotonic_now_ns() - started_ns;
+  uint64_t left = total > spent ? total - spent : 0;
+  ts->tv_sec = static_cast<time_t>(left / 1'000'000'000u);
+  ts->tv_nsec = static_cast<long>(left % 1'000'000'000u);
+}
+
+// Some programs skip the libc wrappers: libuv (Node.js, BIND 9's netmgr)
+// calls sendmmsg/recvmmsg through syscall(2), and event loops built on
+// raw system calls do the same for their waits. Those calls are caught
+// here and go where the wrapper would have gone; the rest goes on
+// untouched.
 long syscall(long number, ...) {
   va_list ap;
   va_start(ap, number);
   long a[6];
   for (long& x : a) x = va_arg(ap, long);
   va_end(ap);
-  if (!ShimGuard::active() && (number == SYS_sendmmsg || number == SYS_recvmmsg)) {
-    int fd = static_cast<int>(a[0]);
-    if (ShimRef s = lookup(fd)) {
-      auto* msgs = reinterpret_cast<mmsghdr*>(a[1]);
-      auto n = static_cast<unsigned int>(a[2]);
-      int flags = static_cast<int>(a[3]);
-      if (number == SYS_sendmmsg) return s->sendmmsg(fd, msgs, n, flags);
-      return s->recvmmsg(fd, msgs, n, flags, reinterpret_cast<timespec*>(a[4]));
+  if (ShimGuard::active()) return real().syscall(number, a[0], a[1], a[2], a[3], a[4], a[5]);
+  auto ptr = [&](int i) { return reinterpret_cast<void*>(a[i]); };
+  auto i32 = [&](int i) { return static_cast<int>(a[i]); };
+  switch (number) {
+    case SYS_sendmmsg:
+    case SYS_recvmmsg:
+      if (ShimRef s = lookup(i32(0))) {
+        auto* msgs = static_cast<mmsghdr*>(ptr(1));
+        auto n = static_cast<unsigned int>(a[2]);
+        if (number == SYS_sendmmsg) return s->sendmmsg(i32(0), msgs, n, i32(3));
+        return s->recvmmsg(i32(0), msgs, n, i32(3), static_cast<timespec*>(ptr(4)));
+      }
+      break;
+    case SYS_poll:
+      return poll(static_cast<pollfd*>(ptr(0)), static_cast<nfds_t>(a[1]), i32(2));
+    case SYS_ppoll: {
+      if (!kernel_sigset_size_ok(ptr(3), a[4])) break;
+      auto* ts = static_cast<timespec*>(ptr(2));
+      uint64_t started = dpdkudp::stack::monotonic_now_ns();
+      int rc = ppoll(static_cast<pollfd*>(ptr(0)), static_cast<nfds_t>(a[1]), ts, static_cast<sigset_t*>(ptr(3)));
+      write_back_left(ts, started);
+      return rc;
     }
+    case SYS_select:
+      return select(i32(0), static_cast<fd_set*>(ptr(1)), static_cast<fd_set*>(ptr(2)), static_cast<fd_set*>(ptr(3)),
+                    static_cast<timeval*>(ptr(4)));
+    case SYS_pselect6: {
+      // The sixth argument points at {const sigset_t* mask, size_t size}.
+      const auto* m = static_cast<const unsigned long*>(ptr(5));
+      const auto* mask = m ? reinterpret_cast<const sigset_t*>(m[0]) : nullptr;
+      if (m && !kernel_sigset_size_ok(mask, static_cast<long>(m[1]))) break;
+      auto* ts = static_cast<timespec*>(ptr(4));
+      uint64_t started = dpdkudp::stack::monotonic_now_ns();
+      int rc = pselect(i32(0), static_cast<fd_set*>(ptr(1)), static_cast<fd_set*>(ptr(2)),
+                       static_cast<fd_set*>(ptr(3)), ts, mask);
+      write_back_left(ts, started);
+      return rc;
+    }
+    case SYS_epoll_wait:
+      return epoll_wait(i32(0), static_cast<epoll_event*>(ptr(1)), i32(2), i32(3));
+    case SYS_epoll_pwait:
+      if (!kernel_sigset_size_ok(ptr(4), a[5])) break;
+      return epoll_pwait(i32(0), static_cast<epoll_event*>(ptr(1)), i32(2), i32(3), static_cast<sigset_t*>(ptr(4)));
+#ifdef SYS_epoll_pwait2
+    case SYS_epoll_pwait2:
+      if (!kernel_sigset_size_ok(ptr(4), a[5])) break;
+      return epoll_pwait2(i32(0), static_cast<epoll_event*>(ptr(1)), i32(2), static_cast<timespec*>(ptr(3)),
+                          static_cast<sigset_t*>(ptr(4)));
+#endif
+    case SYS_epoll_ctl:
+      return epoll_ctl(i32(0), i32(1), i32(2), static_cast<epoll_event*>(ptr(3)));
+    default:
+      break;
   }
   return real().syscall(number, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
