@@ -33,15 +33,15 @@ Engine* inline_engine() {
 
 // Whether a wait asks the kernel about its fds before it spins on the
 // stack: always when the caller will not wait (a zero timeout); when the
-// stack has events, at most every 200 us (kernel_check_due), so a busy
+// stack has events, at most every 200 us for the same fds (kernel_check_due), so a busy
 // offloaded socket cannot starve the rest; when it has none, only if the
 // wait holds fds other than offloaded sockets. An offloaded socket's own
 // kernel side carries host-local traffic only: a waiting caller hears of
 // it from the spin (which asks every 200 us) or from the sleep (which
 // includes it), and a round trip on the bypass costs no system call for it.
-bool must_ask_kernel(bool kernel_fds, bool stack_ready, const Deadline& deadline, uint64_t now) {
+bool must_ask_kernel(bool kernel_fds, bool stack_ready, const Deadline& deadline, uint64_t now, uint64_t key) {
   if (deadline.passed(now)) return true;
-  return stack_ready ? kernel_check_due(now) : kernel_fds;
+  return stack_ready ? kernel_check_due(now, key) : kernel_fds;
 }
 
 // ---- poll ------------------------------------------------------------------
@@ -53,6 +53,7 @@ struct PollWait {
   std::vector<std::shared_ptr<EpollSet>> sets;  // [i]: the shadow of an epoll set at fds[i]
   std::vector<pollfd> kernel;                 // the kernel's view, from a zero-timeout poll or the sleep
   bool have_kernel = false;
+  uint64_t key = 0;  // wait_key of fds
   bool kernel_fds = false;  // fds other than offloaded sockets (their kernel sides only carry host-local traffic)
 
   // Stack readiness merged with the kernel's last answer into fds;
@@ -91,7 +92,7 @@ struct PollWait {
     int rc = real().poll(kernel.data(), n, 0);
     if (rc < 0) return -1;
     have_kernel = true;
-    note_kernel_checked(now);
+    note_kernel_checked(now, key);
     return rc;
   }
 };
@@ -124,7 +125,8 @@ int shim_poll(pollfd* fds, nfds_t n, const Deadline& deadline, const sigset_t* m
   *handled = true;
   uint64_t now = monotonic_now_ns();
   e->drivers().drive_from_app_if_worth(now);
-  if (must_ask_kernel(w.kernel_fds, w.stack_ready() != 0, deadline, now)) {
+  w.key = wait_key(fds, n);
+  if (must_ask_kernel(w.kernel_fds, w.stack_ready() != 0, deadline, now, w.key)) {
     if (w.ask_kernel(now) < 0) return -1;
   }
   if (int r = w.merge(now); r != 0 || deadline.passed(now)) return r;
@@ -208,12 +210,18 @@ int shim_select(int nfds, fd_set* r, fd_set* w, fd_set* x, const Deadline& deadl
 
 // ---- epoll -----------------------------------------------------------------
 
+// An epoll wait is named by its epoll fd, as its sleep polls it.
+uint64_t epoll_key(int epfd) {
+  pollfd p{epfd, POLLIN, 0};
+  return wait_key(&p, 1);
+}
+
 int recheck_epoll(void* set) { return static_cast<EpollSet*>(set)->any_ready() ? 1 : 0; }
 
 // Appends the kernel's events (zero timeout) after out[0..k), merging one
 // that duplicates a stack event.
 int add_kernel_events(int epfd, EpollSet& set, epoll_event* out, int k, int max, uint64_t now) {
-  note_kernel_checked(now);
+  note_kernel_checked(now, epoll_key(epfd));
   if (k >= max) return k;
   epoll_event kev[64];
   int m = real().epoll_wait(epfd, kev, std::min(max - k, 64), 0);
@@ -235,7 +243,7 @@ int shim_epoll_wait(int epfd, epoll_event* out, int max, const Deadline& deadlin
   uint64_t now = monotonic_now_ns();
   e->drivers().drive_from_app_if_worth(now);
   int k = set->collect(out, max, now);
-  if (must_ask_kernel(may_have_kernel_members(epfd), k != 0, deadline, now)) {
+  if (must_ask_kernel(may_have_kernel_members(epfd), k != 0, deadline, now, epoll_key(epfd))) {
     k = add_kernel_events(epfd, *set, out, k, max, now);
   }
   if (k != 0 || deadline.passed(now)) return k;

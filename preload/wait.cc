@@ -13,6 +13,7 @@ namespace dpdkudp::preload {
 namespace {
 
 thread_local uint64_t t_last_kernel_check = 0;
+thread_local uint64_t t_last_kernel_key = 0;
 
 // The thread's wake eventfd, made on first use, closed when the thread ends.
 struct WakeFd {
@@ -63,8 +64,23 @@ const timespec* Deadline::remaining(uint64_t now_ns, timespec* out) const {
   return out;
 }
 
-bool kernel_check_due(uint64_t now_ns) { return now_ns - t_last_kernel_check >= kKernelCheckNs; }
-void note_kernel_checked(uint64_t now_ns) { t_last_kernel_check = now_ns; }
+uint64_t wait_key(const pollfd* fds, nfds_t n) {
+  uint64_t h = 1469598103934665603u;  // FNV-1a over (fd, events)
+  for (nfds_t i = 0; i < n; ++i) {
+    h = (h ^ static_cast<uint32_t>(fds[i].fd)) * 1099511628211u;
+    h = (h ^ static_cast<uint16_t>(fds[i].events)) * 1099511628211u;
+  }
+  return h ^ n;
+}
+
+bool kernel_check_due(uint64_t now_ns, uint64_t key) {
+  return key != t_last_kernel_key || now_ns - t_last_kernel_check >= kKernelCheckNs;
+}
+
+void note_kernel_checked(uint64_t now_ns, uint64_t key) {
+  t_last_kernel_check = now_ns;
+  t_last_kernel_key = key;
+}
 
 int sleep_in_kernel(engine::Engine& engine, pollfd* app_fds, nfds_t n, const Deadline& deadline,
                     const sigset_t* mask, int (*recheck)(void*), void* ctx) {
@@ -128,7 +144,7 @@ int sleep_in_kernel(engine::Engine& engine, pollfd* app_fds, nfds_t n, const Dea
     if (fds[i].revents != 0) ++app_ready;
   }
   // The sleep asked the kernel about every app fd.
-  note_kernel_checked(stack::monotonic_now_ns());
+  note_kernel_checked(stack::monotonic_now_ns(), wait_key(app_fds, n));
   return app_ready;
 }
 

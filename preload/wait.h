@@ -45,11 +45,14 @@ int sleep_in_kernel(engine::Engine& engine, pollfd* app_fds, nfds_t n, const Dea
                     const sigset_t* mask, int (*recheck)(void*), void* ctx);
 
 // Whether this call may ask the kernel about the application's kernel fds
-// again when the stack alone has events: at most every 200 us, so an
-// offloaded socket under load costs no system call per wait while a busy
-// kernel fd still waits at most that long.
+// again when the stack alone has events: at once for a set of fds other
+// than the one this thread last asked about, and for the same set at most
+// every 200 us, so an offloaded socket under load costs no system call per
+// wait while a busy kernel fd still waits at most that long. A set is
+// named by wait_key (its fds and events; an epoll set by its fd).
 constexpr uint64_t kKernelCheckNs = 200'000;
-bool kernel_check_due(uint64_t now_ns);
-void note_kernel_checked(uint64_t now_ns);
+uint64_t wait_key(const pollfd* fds, nfds_t n);
+bool kernel_check_due(uint64_t now_ns, uint64_t key);
+void note_kernel_checked(uint64_t now_ns, uint64_t key);
 
 }  // namespace dpdkudp::preload

@@ -1,16 +1,22 @@
-// Readiness and blocking: poll/ppoll/select/pselect, epoll (level, EPOLLET,
-// EPOLLONESHOT, one fd in two sets, nested), receive timeouts, signals,
-// shutdown, many threads on one socket, and fork.
+// Readiness and blocking: poll/ppoll/select/pselect (negative and closed
+// fds, an fd at the top of fd_set), epoll (level, EPOLLET, EPOLLONESHOT,
+// EPOLLEXCLUSIVE, one fd in two sets, dup'd fds, nested), receive
+// timeouts, signals and the masks of ppoll/epoll_pwait, shutdown, many
+// threads on one socket, close under a blocked wait, and fork (an
+// inherited epoll set).
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <atomic>
 #include <cstring>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -136,6 +142,109 @@ TEST(Select, PselectWakesOnArrival) {
   EXPECT_TRUE(FD_ISSET(s.get(), &r));
 }
 
+// A free fd number far above what the test (or the shim's own threads)
+// will open meanwhile, so it stays closed while it is polled.
+int closed_fd_number() {
+  for (int fd = 900; fd < 1000; ++fd) {
+    if (::fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
+      return fd;
+    }
+  }
+  ADD_FAILURE() << "no free fd number in 900..999";
+  return 999;
+}
+
+// poll ignores an entry with a negative fd (revents 0, not counted) and
+// reports POLLNVAL, counted, for a closed one: here a number that named a
+// UDP socket (dup2'd there, then closed) until just before.
+TEST(Poll, NegativeFdIgnoredClosedFdIsPollnval) {
+  Fd s = bound_socket();
+  const int gone = closed_fd_number();
+  {
+    Fd t = udp_socket();
+    ASSERT_EQ(::dup2(t.get(), gone), gone) << std::strerror(errno);
+    ASSERT_EQ(::close(gone), 0);
+  }
+  pollfd p[4] = {{-1, POLLIN, 0}, {s.get(), POLLIN, 0}, {gone, POLLIN, 0}, {-7, POLLIN | POLLOUT, 0}};
+  ASSERT_EQ(::poll(p, 4, kQuietMs), 1);
+  EXPECT_EQ(p[0].revents, 0);
+  EXPECT_EQ(p[1].revents, 0);
+  EXPECT_EQ(p[2].revents, POLLNVAL);
+  EXPECT_EQ(p[3].revents, 0);
+
+  ASSERT_TRUE(send_to(s.get(), "beside a closed fd", env().peer));
+  // readable() just waited on s alone; the set below is another one, so
+  // the shim asks the kernel about it at once although s is ready (its
+  // rate limit is per set of fds, docs/compatibility.md).
+  ASSERT_TRUE(readable(s.get()));
+  for (pollfd& q : p) {
+    q.revents = static_cast<short>(0xffff);  // poll must overwrite every revents
+  }
+  ASSERT_EQ(::poll(p, 4, kWaitMs), 2);
+  EXPECT_EQ(p[0].revents, 0);
+  EXPECT_EQ(p[1].revents, POLLIN);
+  EXPECT_EQ(p[2].revents, POLLNVAL);
+  EXPECT_EQ(p[3].revents, 0);
+  EXPECT_EQ(drain(s.get()), 1);
+
+  // A negative fd alone is a plain sleep to the timeout.
+  pollfd only{-1, POLLIN, 0};
+  EXPECT_EQ(::poll(&only, 1, 50), 0);
+  EXPECT_EQ(only.revents, 0);
+}
+
+// select on a set holding a closed fd fails with EBADF.
+TEST(Select, ClosedFdInTheSetIsEbadf) {
+  Fd s = bound_socket();
+  const int gone = closed_fd_number();
+  fd_set r;
+  FD_ZERO(&r);
+  FD_SET(s.get(), &r);
+  FD_SET(gone, &r);
+  timeval tv{0, 100000};
+  errno = 0;
+  EXPECT_EQ(::select(gone + 1, &r, nullptr, nullptr, &tv), -1);
+  EXPECT_EQ(errno, EBADF);
+}
+
+// An fd at the top of an fd_set (FD_SETSIZE - 1, as in a busy server)
+// works in select as any other.
+TEST(Select, SocketAtTheTopOfTheFdSet) {
+  rlimit lim{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &lim), 0);
+  if (lim.rlim_cur < FD_SETSIZE) {
+    GTEST_SKIP() << "RLIMIT_NOFILE " << lim.rlim_cur << " is below FD_SETSIZE";
+  }
+  constexpr int kHigh = FD_SETSIZE - 1;
+  ASSERT_EQ(::fcntl(kHigh, F_GETFD), -1) << "fd " << kHigh << " is already open";
+  Fd high;
+  {
+    Fd s = bound_socket();
+    ASSERT_EQ(::dup2(s.get(), kHigh), kHigh) << std::strerror(errno);
+    high.reset(kHigh);
+  }  // the original closed: only the high fd names the socket now
+  fd_set r;
+  fd_set w;
+  FD_ZERO(&r);
+  FD_ZERO(&w);
+  FD_SET(kHigh, &r);
+  FD_SET(kHigh, &w);
+  timeval tv{0, 100000};
+  ASSERT_EQ(::select(kHigh + 1, &r, &w, nullptr, &tv), 1);
+  EXPECT_FALSE(FD_ISSET(kHigh, &r));
+  EXPECT_TRUE(FD_ISSET(kHigh, &w));
+
+  arrive_later(kHigh, "at the top", 200);
+  FD_ZERO(&r);
+  FD_SET(kHigh, &r);
+  tv = {2, 0};
+  ASSERT_EQ(::select(kHigh + 1, &r, nullptr, nullptr, &tv), 1);
+  EXPECT_TRUE(FD_ISSET(kHigh, &r));
+  EXPECT_EQ(recv_one(kHigh, 0), "at the top");
+  ASSERT_TRUE(send_to(kHigh, "from the top", env().peer));
+  EXPECT_EQ(recv_one(kHigh), "from the top");
+}
+
 // ---- epoll ----------------------------------------------------------------
 
 Fd epoll_with(int fd, uint32_t events) {
@@ -254,6 +363,114 @@ TEST(Epoll, NestedEpoll) {
   EXPECT_EQ(wait_event(inner.get(), 0, s.get()), static_cast<uint32_t>(EPOLLIN));
   EXPECT_EQ(drain(s.get()), 1);
   EXPECT_EQ(wait_event(outer.get(), 0, inner.get()), 0u);
+}
+
+// EPOLLEXCLUSIVE (one socket in several sets, each with its own waiter, as
+// a pre-forked or multi-threaded server): epoll_ctl accepts it, an arrival
+// wakes at least one waiter, and EPOLL_CTL_MOD of such a registration is
+// EINVAL.
+TEST(Epoll, ExclusiveWakesAtLeastOneWaiter) {
+  Fd s = bound_socket();
+  Fd ep1 = epoll_with(s.get(), EPOLLIN | EPOLLEXCLUSIVE);
+  Fd ep2 = epoll_with(s.get(), EPOLLIN | EPOLLEXCLUSIVE);
+  epoll_event mod{};
+  mod.events = EPOLLIN | EPOLLEXCLUSIVE;
+  mod.data.fd = s.get();
+  errno = 0;
+  EXPECT_EQ(::epoll_ctl(ep1.get(), EPOLL_CTL_MOD, s.get(), &mod), -1);
+  EXPECT_EQ(errno, EINVAL);
+
+  std::atomic<int> woken{0};
+  std::atomic<int> errors{0};
+  std::vector<std::thread> waiters;
+  for (int ep : {ep1.get(), ep2.get()}) {
+    waiters.emplace_back([&, ep] {
+      epoll_event ev[4]{};
+      const int n = ::epoll_wait(ep, ev, 4, 1500);
+      if (n < 0) {
+        ++errors;
+      } else if (n == 1 && ev[0].data.fd == s.get() && (ev[0].events & EPOLLIN)) {
+        ++woken;
+      } else if (n != 0) {
+        ++errors;
+      }
+    });
+  }
+  arrive_later(s.get(), "exclusive", 300);
+  for (auto& t : waiters) {
+    t.join();
+  }
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_GE(woken.load(), 1);
+  EXPECT_EQ(drain(s.get()), 1);
+}
+
+// A dup of the socket is a registration of its own (epoll keys on the fd
+// and the open file): its events carry its own data, the socket and its
+// dup in one set are two registrations, and closing the original fd keeps
+// the dup's registration.
+TEST(Epoll, DupRegisteredWithItsOwnData) {
+  Fd s = bound_socket();
+  Fd d(::dup(s.get()));
+  ASSERT_GE(d.get(), 0);
+  Fd ep(::epoll_create1(EPOLL_CLOEXEC));
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = 0xd0d0;
+  ASSERT_EQ(::epoll_ctl(ep.get(), EPOLL_CTL_ADD, d.get(), &ev), 0) << std::strerror(errno);
+
+  ASSERT_TRUE(send_to(s.get(), "to the dup", env().peer));
+  epoll_event out[4]{};
+  ASSERT_EQ(::epoll_wait(ep.get(), out, 4, kWaitMs), 1);
+  EXPECT_EQ(out[0].data.u64, 0xd0d0u);
+  EXPECT_EQ(out[0].events, static_cast<uint32_t>(EPOLLIN));
+
+  // The original too, with other data: one arrival, two events.
+  ev.data.u64 = 0x0515;
+  ASSERT_EQ(::epoll_ctl(ep.get(), EPOLL_CTL_ADD, s.get(), &ev), 0) << std::strerror(errno);
+  ASSERT_EQ(::epoll_wait(ep.get(), out, 4, kWaitMs), 2);
+  EXPECT_NE(out[0].data.u64, out[1].data.u64);
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_TRUE(out[i].data.u64 == 0xd0d0u || out[i].data.u64 == 0x0515u) << out[i].data.u64;
+  }
+  ASSERT_EQ(::epoll_ctl(ep.get(), EPOLL_CTL_DEL, s.get(), nullptr), 0);
+  EXPECT_EQ(drain(d.get()), 1);
+
+  s.reset();  // the original fd closes; the dup keeps the socket and its registration
+  ASSERT_TRUE(send_to(d.get(), "after the close", env().peer));
+  ASSERT_EQ(::epoll_wait(ep.get(), out, 4, kWaitMs), 1);
+  EXPECT_EQ(out[0].data.u64, 0xd0d0u);
+  EXPECT_EQ(recv_one(d.get(), 0), "after the close");
+  EXPECT_EQ(::epoll_ctl(ep.get(), EPOLL_CTL_DEL, d.get(), nullptr), 0);
+}
+
+// The other side of the same rule (the classic epoll surprise): the fd that
+// was registered is closed while a dup keeps the socket open; the
+// registration stays and goes on reporting under the closed fd's data,
+// and EPOLL_CTL_DEL can no longer name it (EBADF).
+TEST(Epoll, RegisteredFdClosedWhileADupLivesKeepsReporting) {
+  Fd s = bound_socket();
+  Fd d(::dup(s.get()));
+  ASSERT_GE(d.get(), 0);
+  Fd ep(::epoll_create1(EPOLL_CLOEXEC));
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = 0x0515;
+  ASSERT_EQ(::epoll_ctl(ep.get(), EPOLL_CTL_ADD, s.get(), &ev), 0);
+  const int closed = s.get();
+  s.reset();
+  ASSERT_TRUE(send_to(d.get(), "still registered", env().peer));
+  epoll_event out[4]{};
+  ASSERT_EQ(::epoll_wait(ep.get(), out, 4, kWaitMs), 1);
+  EXPECT_EQ(out[0].data.u64, 0x0515u);
+  EXPECT_EQ(out[0].events, static_cast<uint32_t>(EPOLLIN));
+  errno = 0;
+  EXPECT_EQ(::epoll_ctl(ep.get(), EPOLL_CTL_DEL, closed, nullptr), -1);
+  EXPECT_EQ(errno, EBADF);
+  EXPECT_EQ(drain(d.get()), 1);
+  // The last fd closes: the registration goes with the socket.
+  d.reset();
+  EXPECT_EQ(::epoll_wait(ep.get(), out, 4, kQuietMs), 0);
 }
 
 // SO_REUSEPORT siblings (one socket per thread, as unbound and NSD run):
@@ -528,6 +745,102 @@ TEST(Signal, PollIsInterruptedEvenWithSaRestart) {
   EXPECT_EQ(err, EINTR);
 }
 
+// Blocks SIGUSR1 in this thread for the scope; the old mask comes back at
+// the end (a signal still pending then runs its handler).
+class BlockSigusr1 {
+ public:
+  BlockSigusr1() {
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGUSR1);
+    EXPECT_EQ(::pthread_sigmask(SIG_BLOCK, &s, &old_), 0);
+  }
+  ~BlockSigusr1() { ::pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
+  BlockSigusr1(const BlockSigusr1&) = delete;
+  BlockSigusr1& operator=(const BlockSigusr1&) = delete;
+
+ private:
+  sigset_t old_;
+};
+
+bool sigusr1_pending() {
+  sigset_t p;
+  sigemptyset(&p);
+  ::sigpending(&p);
+  return sigismember(&p, SIGUSR1) == 1;
+}
+
+// The mask of ppoll/epoll_pwait replaces the thread's for the wait: a
+// signal it blocks stays pending and does not end the wait; one it
+// unblocks ends it with EINTR, at once when it was already pending.
+// wait(mask, ms) runs the call on a socket that receives nothing.
+void check_wait_mask(const std::function<int(const sigset_t*, int)>& wait, uint16_t rescue_port) {
+  SignalHandler handler(0);
+  BlockSigusr1 block;
+  sigset_t blocked;
+  ASSERT_EQ(::pthread_sigmask(SIG_SETMASK, nullptr, &blocked), 0);
+  ASSERT_EQ(sigismember(&blocked, SIGUSR1), 1);
+  sigset_t unblocked = blocked;
+  sigdelset(&unblocked, SIGUSR1);
+
+  // Blocked by the call's mask: the wait runs to its timeout.
+  int rc = 0;
+  int err = 0;
+  {
+    Interrupter intr(::pthread_self(), 100, rescue_port, 5000);
+    errno = 0;
+    rc = wait(&blocked, 500);
+    err = errno;
+  }
+  EXPECT_EQ(rc, 0) << std::strerror(err);
+  EXPECT_EQ(g_signals.load(), 0) << "the handler ran although the mask blocked the signal";
+  EXPECT_TRUE(sigusr1_pending());
+
+  // Pending, and the call's mask unblocks it: EINTR at once.
+  const double t0 = monotonic_s();
+  errno = 0;
+  rc = wait(&unblocked, kWaitMs);
+  err = errno;
+  EXPECT_EQ(rc, -1);
+  EXPECT_EQ(err, EINTR) << std::strerror(err);
+  EXPECT_LT(monotonic_s() - t0, 1.0);
+  EXPECT_EQ(g_signals.load(), 1);
+  EXPECT_FALSE(sigusr1_pending());
+
+  // Arriving during the wait, unblocked by the call's mask: EINTR.
+  {
+    Interrupter intr(::pthread_self(), 200, rescue_port);
+    errno = 0;
+    rc = wait(&unblocked, kWaitMs);
+    err = errno;
+  }
+  EXPECT_EQ(rc, -1);
+  EXPECT_EQ(err, EINTR) << std::strerror(err);
+  EXPECT_EQ(g_signals.load(), 2);
+}
+
+TEST(Signal, PpollMaskDecidesWhatInterrupts) {
+  Fd s = bound_socket();
+  check_wait_mask(
+      [&](const sigset_t* mask, int ms) {
+        pollfd p{s.get(), POLLIN, 0};
+        timespec t{ms / 1000, (ms % 1000) * 1'000'000L};
+        return ::ppoll(&p, 1, &t, mask);
+      },
+      local_port(s.get()));
+}
+
+TEST(Signal, EpollPwaitMaskDecidesWhatInterrupts) {
+  Fd s = bound_socket();
+  Fd ep = epoll_with(s.get(), EPOLLIN);
+  check_wait_mask(
+      [&](const sigset_t* mask, int ms) {
+        epoll_event ev[4];
+        return ::epoll_pwait(ep.get(), ev, 4, ms, mask);
+      },
+      local_port(s.get()));
+}
+
 // ---- shutdown -------------------------------------------------------------
 // A common way to stop a receiver thread: shutdown() wakes its blocked recv,
 // which returns 0. Linux does it even on an unconnected socket, where
@@ -673,6 +986,49 @@ TEST(Threads, FourSendersTwoReceiversNoDuplicates) {
   std::printf("threads: sent %d received %d\n", sent.load(), received.load());
 }
 
+// close() of a socket while another thread waits on it: Linux does not
+// wake the waiter. A poll ends at its timeout reporting POLLNVAL (the fd
+// is looked up again then); an epoll_wait ends at its timeout with nothing
+// (the last close took the socket out of the set).
+struct BlockedWaitResult {
+  int rc = -2;
+  int err = 0;
+  short revents = 0;
+};
+BlockedWaitResult close_under_a_blocked_wait(bool use_epoll) {
+  Fd s = bound_socket();
+  Fd ep = epoll_with(s.get(), EPOLLIN);
+  BlockedWaitResult r;
+  std::thread waiter([&] {
+    if (use_epoll) {
+      epoll_event ev[4]{};
+      r.rc = ::epoll_wait(ep.get(), ev, 4, 1000);
+    } else {
+      pollfd p{s.get(), POLLIN, 0};
+      r.rc = ::poll(&p, 1, 1000);
+      r.revents = p.revents;
+    }
+    r.err = errno;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const double t0 = monotonic_s();
+  s.reset();
+  waiter.join();  // bounded: the wait's own 1 s timeout
+  EXPECT_LT(monotonic_s() - t0, 3.0);
+  return r;
+}
+
+TEST(Threads, CloseUnderABlockedPoll) {
+  const BlockedWaitResult r = close_under_a_blocked_wait(false);
+  EXPECT_EQ(r.rc, 1) << std::strerror(r.err);
+  EXPECT_EQ(r.revents, POLLNVAL);
+}
+
+TEST(Threads, CloseUnderABlockedEpollWait) {
+  const BlockedWaitResult r = close_under_a_blocked_wait(true);
+  EXPECT_EQ(r.rc, 0) << std::strerror(r.err);
+}
+
 // ---- fork -----------------------------------------------------------------
 
 int wait_child(pid_t pid) {
@@ -717,6 +1073,36 @@ TEST(Fork, ForkExecTrue) {
   }
   EXPECT_EQ(wait_child(pid), 0);
   EXPECT_EQ(echo(s.get(), "after exec"), "after exec");
+}
+
+// The child of a fork waits on the epoll set it inherited and sees the
+// socket become readable. The datagram comes over loopback, which reaches
+// the socket in the child too (under the shim a forked child runs on the
+// kernel; bypass traffic keeps going to the parent, docs/compatibility.md).
+// The parent's own set keeps working afterwards.
+TEST(Fork, ChildWaitsOnTheInheritedEpollSet) {
+  Fd s = bound_socket();
+  const uint16_t port = local_port(s.get());
+  Fd ep = epoll_with(s.get(), EPOLLIN);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    epoll_event ev[4]{};
+    const int n = ::epoll_wait(ep.get(), ev, 4, kWaitMs);
+    if (n != 1) ::_exit(n == 0 ? 10 : 11);
+    if (ev[0].data.fd != s.get() || ev[0].events != static_cast<uint32_t>(EPOLLIN)) ::_exit(12);
+    char buf[32];
+    const ssize_t got = ::recv(s.get(), buf, sizeof buf, MSG_DONTWAIT);
+    ::_exit(got == 9 && std::memcmp(buf, "to child!", 9) == 0 ? 0 : 13);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  Fd t = udp_socket();
+  ASSERT_TRUE(send_to(t.get(), "to child!", loopback_addr(port)));
+  EXPECT_EQ(wait_child(pid), 0) << "10: no event in the child, 11: epoll_wait failed, 12: wrong event, 13: wrong datagram";
+  EXPECT_EQ(wait_event(ep.get(), 0, s.get()), 0u) << "the child took the datagram";
+  ASSERT_TRUE(send_to(s.get(), "parent again", env().peer));
+  EXPECT_EQ(wait_event(ep.get(), kWaitMs, s.get()), static_cast<uint32_t>(EPOLLIN));
+  EXPECT_EQ(recv_one(s.get(), 0), "parent again");
 }
 
 }  // namespace
