@@ -17,7 +17,13 @@ namespace {
 std::atomic<uint32_t> g_kernel_members[kMaxFds];
 
 std::mutex g_sets_lock;
-std::unordered_map<int, std::shared_ptr<EpollSet>> g_sets;
+// Never destroyed: threads still running at exit (the program's, or the
+// engine's own, such as the AF_XDP group hub) close fds after the static
+// destructors have run.
+std::unordered_map<int, std::shared_ptr<EpollSet>>& all_sets() {
+  static auto* map = new std::unordered_map<int, std::shared_ptr<EpollSet>>;
+  return *map;
+}
 // Sets in the map: a program that never registers an offloaded socket in
 // an epoll set pays one load per epoll_wait.
 std::atomic<size_t> g_set_count{0};
@@ -152,16 +158,18 @@ bool EpollSet::merge_kernel_event(const epoll_event& ev, epoll_event* out, int n
 std::shared_ptr<EpollSet> find_epoll_set(int epfd) {
   if (g_set_count.load(std::memory_order_acquire) == 0) return nullptr;
   std::lock_guard lock(g_sets_lock);
-  auto it = g_sets.find(epfd);
-  return it == g_sets.end() ? nullptr : it->second;
+  auto& sets = all_sets();
+  auto it = sets.find(epfd);
+  return it == sets.end() ? nullptr : it->second;
 }
 
 std::shared_ptr<EpollSet> epoll_set_for(int epfd) {
   std::lock_guard lock(g_sets_lock);
-  auto& slot = g_sets[epfd];
+  auto& sets = all_sets();
+  auto& slot = sets[epfd];
   if (!slot) {
     slot = std::make_shared<EpollSet>(epfd);
-    g_set_count.store(g_sets.size(), std::memory_order_release);
+    g_set_count.store(sets.size(), std::memory_order_release);
   }
   return slot;
 }
@@ -187,11 +195,12 @@ void forget_epoll_set(int epfd) {
   std::shared_ptr<EpollSet> gone;
   {
     std::lock_guard lock(g_sets_lock);
-    auto it = g_sets.find(epfd);
-    if (it == g_sets.end()) return;
+    auto& sets = all_sets();
+    auto it = sets.find(epfd);
+    if (it == sets.end()) return;
     gone = std::move(it->second);
-    g_sets.erase(it);
-    g_set_count.store(g_sets.size(), std::memory_order_release);
+    sets.erase(it);
+    g_set_count.store(sets.size(), std::memory_order_release);
   }
 }
 
@@ -201,10 +210,11 @@ void dup_epoll_set(int oldfd, int newfd) {
                                   std::memory_order_relaxed);
   }
   std::lock_guard lock(g_sets_lock);
-  auto it = g_sets.find(oldfd);
-  if (it == g_sets.end()) return;
-  g_sets[newfd] = it->second;
-  g_set_count.store(g_sets.size(), std::memory_order_release);
+  auto& sets = all_sets();
+  auto it = sets.find(oldfd);
+  if (it == sets.end()) return;
+  sets[newfd] = it->second;
+  g_set_count.store(sets.size(), std::memory_order_release);
 }
 
 void forget_socket_in_epoll_sets(const ShimSocket* socket) {
@@ -212,7 +222,7 @@ void forget_socket_in_epoll_sets(const ShimSocket* socket) {
   std::vector<std::shared_ptr<EpollSet>> sets;
   {
     std::lock_guard lock(g_sets_lock);
-    for (auto& [fd, set] : g_sets) sets.push_back(set);
+    for (auto& [fd, set] : all_sets()) sets.push_back(set);
   }
   for (auto& set : sets) set->forget(socket);
 }

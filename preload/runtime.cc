@@ -31,8 +31,11 @@ engine::Engine* g_engine = nullptr;  // never freed: threads may use it until ex
 ShimPortReserver g_reserver;
 int g_doorbell_fds[kDoorbellSenders] = {-1, -1, -1, -1, -1, -1, -1, -1};
 int g_ifindex = 0;
-pid_t g_owner_pid = 0;
+// Read by every thread that closes an fd, engine threads among them (the
+// AF_XDP group hub's run while Engine::start has not returned yet).
+std::atomic<pid_t> g_owner_pid{0};
 uint64_t g_busy_poll_ns = 0;
+uint64_t g_recv_spin_ns = 0;
 
 void after_fork_in_child() { g_state.store(State::kOff, std::memory_order_release); }
 
@@ -107,10 +110,12 @@ engine::Engine* start_engine() {
     return nullptr;
   }
   g_ifindex = static_cast<int>(if_nametoindex(config->iface.c_str()));
-  // No spin where each look is a system call (Capabilities::rx_costs_syscall).
-  g_busy_poll_ns = e->backend().capabilities().rx_costs_syscall ? 0 : uint64_t{config->busy_poll_us} * 1000;
+  // No spin in the waits where each look is a system call
+  // (Capabilities::rx_costs_syscall): they sleep on the backend's fd.
+  g_recv_spin_ns = uint64_t{config->busy_poll_us} * 1000;
+  g_busy_poll_ns = e->backend().capabilities().rx_costs_syscall ? 0 : g_recv_spin_ns;
   e->stack().set_port_reserver(&g_reserver);
-  g_owner_pid = getpid();
+  g_owner_pid.store(getpid(), std::memory_order_relaxed);
   g_engine = e.release();
   pthread_atfork(nullptr, nullptr, after_fork_in_child);
   std::atexit(stop_engine_at_exit);
@@ -146,6 +151,7 @@ engine::Engine* running_engine() {
 int bypass_ifindex() { return g_ifindex; }
 int doorbell_fd(unsigned sender) { return g_doorbell_fds[sender % kDoorbellSenders]; }
 uint64_t busy_poll_ns() { return g_busy_poll_ns; }
+uint64_t recv_spin_ns() { return g_recv_spin_ns; }
 
 ShimRef& ShimRef::operator=(ShimRef&& o) noexcept {
   if (this != &o) {
@@ -175,7 +181,7 @@ ShimRef lookup(int fd) {
   return ShimRef(s);
 }
 
-bool in_owner_process() { return getpid() == g_owner_pid; }
+bool in_owner_process() { return getpid() == g_owner_pid.load(std::memory_order_relaxed); }
 
 void install(int fd, ShimSocket* s) {
   if (fd < 0 || fd >= kMaxFds) return;

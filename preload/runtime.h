@@ -45,9 +45,16 @@ int bypass_ifindex();
 // ShimSocket::take_doorbell).
 constexpr unsigned kDoorbellSenders = 8;
 int doorbell_fd(unsigned sender);
-// How long a waiting application thread spins (driving the queues in the
-// inline model) before it sleeps: DPDKUDP_BUSY_POLL_US.
+// How long a thread waiting in poll/select/epoll spins (driving the
+// queues in the inline model) before it sleeps: DPDKUDP_BUSY_POLL_US, or
+// zero where the backend's every look is a system call (those waits sleep
+// on its wait fd at once).
 uint64_t busy_poll_ns();
+// A blocking recv spins DPDKUDP_BUSY_POLL_US whatever the backend: its
+// sleep (on the socket's kernel fd, for the kernel's own signal, timeout
+// and shutdown semantics) hands the queues to the poller, a slower path
+// than a few system calls.
+uint64_t recv_spin_ns();
 
 // fd -> ShimSocket. A lookup takes a reference the caller drops with
 // ShimRef's destructor, so a concurrent close() cannot free the object

@@ -73,7 +73,7 @@ constexpr uint64_t kDoorbellRetryNs = 100'000'000;
 // Every socket, for the watchdog at the engine tick. No reference is held
 // (that would keep a closed socket, and its place in the port's reuseport
 // group, alive until the next tick): a socket leaves the list in its
-// destructor, under the lock the tick holds while it looks.
+// release(), under the lock the tick holds while it looks.
 std::mutex g_watched_lock;
 std::vector<ShimSocket*> g_watched;
 std::once_flag g_watch_once;
@@ -157,11 +157,14 @@ ShimSocket::ShimSocket(engine::Engine& engine, stack::UdpSocket* socket, int fd)
   watch_doorbells(engine_, this);
 }
 
-ShimSocket::~ShimSocket() {
+void ShimSocket::release() {
   closing_.store(true, std::memory_order_release);
   unwatch_doorbells(this);
   socket_->set_notifier(nullptr);
   socket_->close();  // the stack frees it once no poller can see it
+  // So does this object: a poller that loaded the notifier just before it
+  // was cleared may still be in ring().
+  engine_.stack().reclaimer().retire([this] { delete this; });
 }
 
 void ShimSocket::add_fd(int fd) {
@@ -726,21 +729,12 @@ ssize_t ShimSocket::recv_once(int fd, msghdr* msg, int flags, bool stack_only) {
   return fail(EAGAIN);
 }
 
-bool ShimSocket::wait_readable(int fd, int flags) {
-  if (flags & MSG_DONTWAIT) {
-    errno = EAGAIN;
-    return false;
-  }
-  int fl = real().fcntl(fd, F_GETFL);
-  if (fl >= 0 && (fl & O_NONBLOCK)) {
-    errno = EAGAIN;
-    return false;
-  }
+bool ShimSocket::wait_readable(int fd) {
   // The app waits here: for the busy-poll time it drives the queues itself
   // (run to completion; the thread model only watches the queue), then
   // sleeps on the kernel fd, which the doorbell wakes.
   const bool drive = engine_.inline_waits();
-  const uint64_t spin_until = stack::monotonic_now_ns() + busy_poll_ns();
+  const uint64_t spin_until = stack::monotonic_now_ns() + recv_spin_ns();
   for (;;) {
     uint64_t now = stack::monotonic_now_ns();
     if (drive) engine_.drivers().drive_all_from_app(now);
@@ -775,17 +769,22 @@ ssize_t ShimSocket::recvmsg(int fd, msghdr* msg, int flags) {
   if (msg->msg_iovlen > IOV_MAX) return fail(EMSGSIZE);
   // With SO_RCVTIMEO the whole wait is bounded by one timeout; a doorbell
   // with nothing behind it (already drained) just loops.
+  int blocking = (flags & MSG_DONTWAIT) ? 0 : -1;  // -1: not asked yet (one fcntl per call at most)
   for (;;) {
     ssize_t n = recv_once(fd, msg, flags);
     if (n >= 0 || errno != EAGAIN) return n;
-    bool blocking = !(flags & MSG_DONTWAIT) && !(real().fcntl(fd, F_GETFL) & O_NONBLOCK);
-    if (blocking && shut_rd_.load(std::memory_order_acquire)) {
+    if (blocking < 0) {
+      int fl = real().fcntl(fd, F_GETFL);
+      blocking = (fl >= 0 && (fl & O_NONBLOCK)) ? 0 : 1;
+    }
+    if (blocking == 0) return fail(EAGAIN);
+    if (shut_rd_.load(std::memory_order_acquire)) {
       // As Linux after SHUT_RD: a blocking receive returns 0 instead of
       // sleeping; a non-blocking one still says EAGAIN.
       msg->msg_flags = 0;
       return 0;
     }
-    if (!wait_readable(fd, flags)) return -1;
+    if (!wait_readable(fd)) return -1;
   }
 }
 

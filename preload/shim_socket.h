@@ -33,11 +33,12 @@ namespace dpdkudp::preload {
 class ShimSocket final : public stack::SocketNotifier {
  public:
   ShimSocket(engine::Engine& engine, stack::UdpSocket* socket, int fd);
-  ~ShimSocket() override;
 
   void ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
+  // The last reference closes the stack socket at once and frees this
+  // object later (release()).
   void unref() {
-    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) release();
   }
   // The fds that name this socket (dup), for the doorbell's clear().
   void add_fd(int fd);
@@ -101,6 +102,9 @@ class ShimSocket final : public stack::SocketNotifier {
   void drop_stale_doorbells(int fd);
 
  private:
+  ~ShimSocket() override = default;  // only through release()
+  void release();
+
   enum class Path { kStack, kKernel };
   Path path_for(stack::Ipv4Addr dst) const;
   // stack_only: a later datagram of a recvmmsg batch, which takes only what
@@ -126,7 +130,7 @@ class ShimSocket final : public stack::SocketNotifier {
   void send_own_doorbell();
   ssize_t fill_from_stack(msghdr* msg, int flags, int64_t n, const stack::RecvInfo& info);
   void drain_doorbells(int fd);
-  bool wait_readable(int fd, int flags);  // false: errno set (EAGAIN/EINTR)
+  bool wait_readable(int fd);  // a blocking receive's wait; false: errno set (EAGAIN/EINTR)
 
   engine::Engine& engine_;
   stack::UdpSocket* const socket_;

@@ -57,7 +57,24 @@ CONF
     if [ "${SHIM_BACKEND:-}" = dpdk ]; then
       echo "DPDKUDP_EAL_ARGS=--no-pci --vdev=net_af_packet0,iface=$VETH_SRV" >>"$SHIM_CONF"
     fi
-    UNDER=(env UDP_TEST_MODE=shim LD_PRELOAD="$SHIM_SO" DPDKUDP_CONFIG="$SHIM_CONF")
+    # A shim built with ThreadSanitizer (scripts/test's build-tsan) needs the
+    # TSan runtime in the preload list too, right after the shim. Preloaded
+    # alone into an uninstrumented program (env, python, socat), libtsan.so
+    # comes in only as the shim's dependency, after libc in the symbol
+    # search order: none of its interceptors (malloc, pthread_*) is used,
+    # nothing initialises it, and when a library constructor (libnuma's,
+    # via DPDK) calls our syscall() the instrumented interposer's first TSan
+    # hook reads a null thread state: SIGSEGV. Not before the shim either:
+    # the program's poll() would then enter TSan's interceptor first, which
+    # ignores synchronisation for the length of a blocking call, and every
+    # lock our poll() takes in there would go unseen (false races). Shim,
+    # then TSan, then libc: the program calls the shim, the shim's
+    # dlsym(RTLD_NEXT) calls reach TSan's interceptors, then libc.
+    local preload=$SHIM_SO
+    local tsan_rt
+    tsan_rt=$(ldd "$SHIM_SO" | awk '$1 ~ /^libtsan\.so/ {print $3}')
+    [ -z "$tsan_rt" ] || preload="$SHIM_SO $tsan_rt"
+    UNDER=(env UDP_TEST_MODE=shim LD_PRELOAD="$preload" DPDKUDP_CONFIG="$SHIM_CONF")
   fi
   echo "mode=$MODE ns_srv=$NS_SRV ns_cli=$NS_CLI srv=$IP_SRV cli=$IP_CLI veth_srv=$VETH_SRV"
 }

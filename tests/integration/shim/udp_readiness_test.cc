@@ -999,12 +999,15 @@ BlockedWaitResult close_under_a_blocked_wait(bool use_epoll) {
   Fd s = bound_socket();
   Fd ep = epoll_with(s.get(), EPOLLIN);
   BlockedWaitResult r;
-  std::thread waiter([&] {
+  // The numbers, not the Fd objects: s.reset() below writes s.
+  const int sfd = s.get();
+  const int epfd = ep.get();
+  std::thread waiter([&r, use_epoll, sfd, epfd] {
     if (use_epoll) {
       epoll_event ev[4]{};
-      r.rc = ::epoll_wait(ep.get(), ev, 4, 1000);
+      r.rc = ::epoll_wait(epfd, ev, 4, 1000);
     } else {
-      pollfd p{s.get(), POLLIN, 0};
+      pollfd p{sfd, POLLIN, 0};
       r.rc = ::poll(&p, 1, 1000);
       r.revents = p.revents;
     }
