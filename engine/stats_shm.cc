@@ -10,9 +10,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <thread>
+
+#include "base/process.h"
 
 namespace dpdkudp::engine::stats {
 
@@ -58,22 +58,6 @@ DropClass drop_class(std::string_view reason) {
   return DropClass::kUnclassified;
 }
 
-uint64_t process_start_ticks(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (!std::getline(in, line)) return 0;
-  // comm (field 2) may hold spaces and parentheses: fields restart after
-  // the last ')'. starttime is field 22, the 20th after it.
-  size_t close = line.rfind(')');
-  if (close == std::string::npos) return 0;
-  std::istringstream rest(line.substr(close + 1));
-  std::string field;
-  for (int i = 3; i <= 22; ++i) {
-    if (!(rest >> field)) return 0;
-  }
-  return std::strtoull(field.c_str(), nullptr, 10);
-}
-
 Writer::~Writer() { close(); }
 
 bool Writer::open(std::string* error) {
@@ -107,7 +91,7 @@ bool Writer::open(std::string* error) {
   region_->version = kVersion;
   region_->size = sizeof(Region);
   region_->pid = owner_;
-  region_->start_ticks = process_start_ticks(owner_);
+  region_->start_ticks = base::process_start_time(owner_);
   std::atomic_ref<uint64_t>(region_->magic).store(kMagic, std::memory_order_release);
   return true;
 }
@@ -192,7 +176,7 @@ Snapshot read_region(pid_t pid) {
     snap.error = path_error(name, "the writer never paused long enough to take a consistent copy");
     return snap;
   }
-  uint64_t ticks = process_start_ticks(pid);
+  uint64_t ticks = base::process_start_time(pid);
   snap.status = (ticks == 0 || ticks != copy->start_ticks) ? ReadStatus::kStale : ReadStatus::kOk;
   if (snap.status == ReadStatus::kStale) snap.error = "the process is gone";
   snap.region = std::move(copy);
@@ -230,7 +214,7 @@ bool remove_if_stale(pid_t pid) {
     }
   }
   ::close(fd);
-  uint64_t now = process_start_ticks(pid);
+  uint64_t now = base::process_start_time(pid);
   // Alive and the same process: keep. A region too new to have its start
   // time yet (recorded 0) belongs to a live process if the pid exists.
   if (now != 0 && (recorded == 0 || recorded == now)) return false;

@@ -10,7 +10,7 @@
 // never touches the region: the poller copies the stack's own counters into
 // it on its timer tick.
 //
-// Standard library and POSIX only: the tool links this, not the engine.
+// Standard library, POSIX and base/ only: the tool links this, not the engine.
 #pragma once
 
 #include <sys/types.h>
@@ -156,9 +156,6 @@ class Writer {
 };
 
 // ---- reader side (dpdkudp-stat) ----
-
-// /proc/<pid>/stat's start time, or 0 when the process does not exist.
-uint64_t process_start_ticks(pid_t pid);
 
 enum class ReadStatus { kOk, kMissing, kStale, kBadVersion, kBusy, kError };
 

@@ -21,8 +21,8 @@ constexpr uint32_t kTxOffloadFlags = kTxIpv4Csum | kTxUdpCsum | kTxVlanInsert;
 
 std::unique_ptr<AfPacketBackend> AfPacketBackend::open(const AfPacketConfig& config,
                                                        std::string* error) {
-  const ErrorSink err(config.iface, error);
-  const auto info = af_packet::query_interface(config.iface, err);
+  const ErrorSink err("af_packet", config.iface, error);
+  const auto info = base::query_interface(config.iface, base::InterfaceNeeds::kUsableEthernet, err);
   if (!info) {
     return nullptr;
   }
@@ -48,12 +48,12 @@ std::unique_ptr<AfPacketBackend> AfPacketBackend::open(const AfPacketConfig& con
   return nullptr;
 }
 
-AfPacketBackend::AfPacketBackend(UniqueFd fd, const af_packet::InterfaceInfo& info,
+AfPacketBackend::AfPacketBackend(UniqueFd fd, const base::InterfaceInfo& info,
                                  const AfPacketConfig& config)
     : fd_(std::move(fd)),
       info_(info),
       pool_(std::make_unique<PacketPool>(
-          af_packet::pool_config_for(info.mtu + af_packet::kMaxFrameOverMtu, config.pool_size))),
+          common::pool_config_for(info.mtu + af_packet::kMaxFrameOverMtu, config.pool_size))),
       kernel_stats_(fd_.get(), false),
       rx_cache_(*pool_) {
   caps_.mtu = info.mtu;

@@ -44,9 +44,10 @@
 
 #include "backends/af_packet/af_packet.h"
 #include "backends/af_packet/packet_socket.h"
-#include "backends/af_packet/rx_buffer_cache.h"
+#include "backends/common/rx_buffer_cache.h"
 #include "backends/api/backend.h"
-#include "backends/pair/packet_pool.h"
+#include "base/interface.h"
+#include "backends/common/packet_pool.h"
 
 namespace dpdkudp {
 
@@ -74,13 +75,13 @@ class AfPacketBackend final : public Backend {
   PacketPool& pool() { return *pool_; }
 
  private:
-  static constexpr size_t kBurst = af_packet::RxBufferCache::kCapacity;
+  static constexpr size_t kBurst = common::RxBufferCache::kCapacity;
   // Room for one PACKET_AUXDATA control message, aligned for cmsghdr.
   struct alignas(cmsghdr) AuxBuffer {
     uint8_t bytes[CMSG_SPACE(sizeof(tpacket_auxdata))];
   };
 
-  AfPacketBackend(af_packet::UniqueFd fd, const af_packet::InterfaceInfo& info,
+  AfPacketBackend(af_packet::UniqueFd fd, const base::InterfaceInfo& info,
                   const AfPacketConfig& config);
 
   size_t discard_waiting(size_t max_frames);
@@ -90,13 +91,13 @@ class AfPacketBackend final : public Backend {
   bool tx_frame_ok(const Packet& pkt) const;
 
   af_packet::UniqueFd fd_;
-  af_packet::InterfaceInfo info_;
+  base::InterfaceInfo info_;
   Capabilities caps_;
   std::unique_ptr<PacketPool> pool_;
   af_packet::PacketStatistics kernel_stats_;
 
   // RX scratch, rx_burst's thread only.
-  af_packet::RxBufferCache rx_cache_;
+  common::RxBufferCache rx_cache_;
   std::array<mmsghdr, kBurst> rx_msgs_{};
   std::array<iovec, kBurst> rx_iovs_{};
   std::array<sockaddr_ll, kBurst> rx_addrs_{};

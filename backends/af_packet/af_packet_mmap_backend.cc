@@ -26,8 +26,8 @@ constexpr size_t kV3SockaddrOffset = TPACKET_ALIGN(sizeof(tpacket3_hdr));
 
 std::unique_ptr<AfPacketMmapBackend> AfPacketMmapBackend::open(const AfPacketConfig& config,
                                                                std::string* error) {
-  const ErrorSink err(config.iface, error);
-  const auto info = af_packet::query_interface(config.iface, err);
+  const ErrorSink err("af_packet", config.iface, error);
+  const auto info = base::query_interface(config.iface, base::InterfaceNeeds::kUsableEthernet, err);
   if (!info) {
     return nullptr;
   }
@@ -55,14 +55,14 @@ std::unique_ptr<AfPacketMmapBackend> AfPacketMmapBackend::open(const AfPacketCon
   return backend;
 }
 
-AfPacketMmapBackend::AfPacketMmapBackend(const af_packet::InterfaceInfo& info,
+AfPacketMmapBackend::AfPacketMmapBackend(const base::InterfaceInfo& info,
                                          const AfPacketConfig& config, UniqueFd rx_fd,
                                          UniqueFd tx_fd)
     : info_(info),
       rx_fd_(std::move(rx_fd)),
       tx_fd_(std::move(tx_fd)),
       pool_(std::make_unique<PacketPool>(
-          af_packet::pool_config_for(info.mtu + af_packet::kMaxFrameOverMtu, config.pool_size))),
+          common::pool_config_for(info.mtu + af_packet::kMaxFrameOverMtu, config.pool_size))),
       kernel_stats_(rx_fd_.get(), true),
       rx_cache_(*pool_) {
   caps_.mtu = info.mtu;
@@ -134,7 +134,7 @@ size_t AfPacketMmapBackend::rx_burst(uint16_t queue, std::span<Packet*> out) {
   if (kick_pending_.load(std::memory_order_relaxed)) {
     kick_tx();  // frames a failed kick left behind must not wait for more TX
   }
-  const size_t want = std::min(out.size(), af_packet::RxBufferCache::kCapacity);
+  const size_t want = std::min(out.size(), common::RxBufferCache::kCapacity);
   const uint32_t headroom = pool_->headroom();
   size_t got = 0;
   uint64_t errors = 0;

@@ -37,10 +37,11 @@
 
 #include "backends/af_packet/af_packet.h"
 #include "backends/af_packet/packet_socket.h"
-#include "backends/af_packet/rx_buffer_cache.h"
+#include "backends/common/rx_buffer_cache.h"
 #include "backends/af_packet/tpacket_rings.h"
 #include "backends/api/backend.h"
-#include "backends/pair/packet_pool.h"
+#include "base/interface.h"
+#include "backends/common/packet_pool.h"
 
 namespace dpdkudp {
 
@@ -71,7 +72,7 @@ class AfPacketMmapBackend final : public Backend {
   PacketPool& pool() { return *pool_; }
 
  private:
-  AfPacketMmapBackend(const af_packet::InterfaceInfo& info, const AfPacketConfig& config,
+  AfPacketMmapBackend(const base::InterfaceInfo& info, const AfPacketConfig& config,
                       af_packet::UniqueFd rx_fd, af_packet::UniqueFd tx_fd);
   // Rings, filter, options and binds, in the order packet(7) needs.
   bool init(const AfPacketConfig& config, const af_packet::ErrorSink& err);
@@ -84,7 +85,7 @@ class AfPacketMmapBackend final : public Backend {
   void return_block();
   bool tx_frame_ok(const Packet& pkt) const;
 
-  af_packet::InterfaceInfo info_;
+  base::InterfaceInfo info_;
   Capabilities caps_;
   af_packet::UniqueFd rx_fd_;
   af_packet::UniqueFd tx_fd_;
@@ -95,7 +96,7 @@ class AfPacketMmapBackend final : public Backend {
 
   // RX walk state, rx_burst's thread only. current_ is the block being
   // read (nullptr between blocks), next_frame_ its next unread frame.
-  af_packet::RxBufferCache rx_cache_;
+  common::RxBufferCache rx_cache_;
   uint32_t next_block_ = 0;
   tpacket_block_desc* current_ = nullptr;
   const uint8_t* next_frame_ = nullptr;

@@ -3,9 +3,7 @@
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
-#include <net/if_arp.h>
 #include <netinet/in.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -15,89 +13,6 @@
 #include "backends/af_packet/bpf_filter.h"
 
 namespace dpdkudp::af_packet {
-
-bool ErrorSink::fail(const std::string& reason) const {
-  if (out_ != nullptr) {
-    *out_ = "af_packet: interface \"" + iface_ + "\": " + reason;
-  }
-  return false;
-}
-
-bool ErrorSink::fail_errno(const std::string& what, int err) const {
-  return fail(what + ": " + std::strerror(err));
-}
-
-void UniqueFd::reset() {
-  if (fd_ >= 0) {
-    ::close(fd_);
-    fd_ = -1;
-  }
-}
-
-namespace {
-
-bool interface_ioctl(int fd, unsigned long request, ifreq& ifr, const char* what,
-                     const ErrorSink& err) {
-  if (::ioctl(fd, request, &ifr) == 0) {
-    return true;
-  }
-  const int e = errno;
-  if (e == ENODEV || e == ENXIO) {
-    return err.fail("no such interface");
-  }
-  return err.fail_errno(what, e);
-}
-
-}  // namespace
-
-std::optional<InterfaceInfo> query_interface(const std::string& name, const ErrorSink& err) {
-  if (name.empty()) {
-    err.fail("no interface name given");
-    return std::nullopt;
-  }
-  if (name.size() >= IFNAMSIZ) {
-    err.fail("name longer than " + std::to_string(IFNAMSIZ - 1) + " characters");
-    return std::nullopt;
-  }
-  // Any socket answers interface ioctls; AF_INET needs no privilege.
-  UniqueFd probe(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  if (!probe.valid()) {
-    err.fail_errno("socket(AF_INET) for interface queries", errno);
-    return std::nullopt;
-  }
-  InterfaceInfo info;
-  ifreq ifr{};
-  std::memcpy(ifr.ifr_name, name.data(), name.size());
-
-  if (!interface_ioctl(probe.get(), SIOCGIFINDEX, ifr, "SIOCGIFINDEX", err)) {
-    return std::nullopt;
-  }
-  info.ifindex = ifr.ifr_ifindex;
-
-  if (!interface_ioctl(probe.get(), SIOCGIFHWADDR, ifr, "SIOCGIFHWADDR", err)) {
-    return std::nullopt;
-  }
-  if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER) {
-    err.fail("not an Ethernet interface (link type " +
-             std::to_string(ifr.ifr_hwaddr.sa_family) + ")");
-    return std::nullopt;
-  }
-  std::memcpy(info.mac.data(), ifr.ifr_hwaddr.sa_data, info.mac.size());
-
-  if (!interface_ioctl(probe.get(), SIOCGIFMTU, ifr, "SIOCGIFMTU", err)) {
-    return std::nullopt;
-  }
-  info.mtu = static_cast<uint32_t>(ifr.ifr_mtu);
-
-  if (!interface_ioctl(probe.get(), SIOCGIFFLAGS, ifr, "SIOCGIFFLAGS", err)) {
-    return std::nullopt;
-  }
-  if ((ifr.ifr_flags & IFF_UP) == 0) {
-    err.fail("interface is down (ip link set " + name + " up)");
-    return std::nullopt;
-  }
-  return info;
-}
 
 UniqueFd open_packet_socket(const ErrorSink& err) {
   UniqueFd fd(::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0));

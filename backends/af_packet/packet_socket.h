@@ -1,7 +1,7 @@
-// What both AF_PACKET backends share: the interface lookup, opening and
-// configuring the packet socket (in the one order that queues no unfiltered
-// frame), PACKET_STATISTICS accumulation, and turning the kernel's per-frame
-// status word into RxFlags.
+// What both AF_PACKET backends share: opening and configuring the packet
+// socket (in the one order that queues no unfiltered frame),
+// PACKET_STATISTICS accumulation, and turning the kernel's per-frame status
+// word into RxFlags.
 #pragma once
 
 #include <cstdint>
@@ -13,59 +13,15 @@
 #include "backends/af_packet/af_packet.h"
 #include "backends/api/backend.h"
 #include "backends/api/packet.h"
+#include "base/error_sink.h"
+#include "base/unique_fd.h"
 
 namespace dpdkudp::af_packet {
 
-// Collects the one error line open_af_packet() reports:
-//   af_packet: interface "eth1": <reason>
-// Every fail*() returns false so call sites read `return err.fail(...)`.
-class ErrorSink {
- public:
-  ErrorSink(std::string iface, std::string* out) : iface_(std::move(iface)), out_(out) {}
-  bool fail(const std::string& reason) const;
-  // Appends ": strerror(err)" to what.
-  bool fail_errno(const std::string& what, int err) const;
-
- private:
-  std::string iface_;
-  std::string* out_;
-};
-
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  ~UniqueFd() { reset(); }
-  UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  UniqueFd& operator=(UniqueFd&& other) noexcept {
-    if (this != &other) {
-      reset();
-      fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  void reset();
-
- private:
-  int fd_ = -1;
-};
-
-struct InterfaceInfo {
-  int ifindex = 0;
-  uint32_t mtu = 0;  // L3, from SIOCGIFMTU
-  MacAddr mac{};     // from SIOCGIFHWADDR
-};
-
-// Looks the interface up with an unprivileged AF_INET socket, so "no such
-// interface" and "down" are told apart from "permission denied" (which only
-// the packet socket can hit). Fails on names that are empty or too long,
-// missing interfaces, interfaces that are down, and non-Ethernet link types.
-std::optional<InterfaceInfo> query_interface(const std::string& name, const ErrorSink& err);
+// The backends' error lines read `af_packet: interface "eth1": <reason>`;
+// the interface lookup (base::query_interface) comes first.
+using base::ErrorSink;
+using base::UniqueFd;
 
 // socket(AF_PACKET, SOCK_RAW, 0). Protocol 0 registers no receive hook, so
 // nothing is queued until bind_packet_socket() names a protocol: the filter

@@ -15,6 +15,9 @@
 #include <new>
 #include <thread>
 
+#include "base/clock.h"
+#include "base/interface.h"
+
 namespace dpdkudp {
 
 using af_xdp::ErrorSink;
@@ -101,7 +104,7 @@ bool set_ring_size(int fd, int opt, uint32_t entries) {
 }  // namespace
 
 std::unique_ptr<AfXdpBackend> AfXdpBackend::open(const AfXdpConfig& config, std::string* error) {
-  const ErrorSink err(config.iface, error);
+  const ErrorSink err("af_xdp", config.iface, error);
   if (static_cast<uint8_t>(config.mode) > static_cast<uint8_t>(XdpMode::kGeneric)) {
     err.fail("bad XDP mode " + std::to_string(static_cast<int>(config.mode)) +
              " (auto, native or generic)");
@@ -123,7 +126,7 @@ std::unique_ptr<AfXdpBackend> AfXdpBackend::open(const AfXdpConfig& config, std:
   }
 
   const af_xdp::LibLogCapture log;
-  const auto info = af_xdp::query_interface(config.iface, err);
+  const auto info = base::query_interface(config.iface, base::InterfaceNeeds::kUsableEthernet, err);
   if (!info) {
     return nullptr;
   }
@@ -181,7 +184,7 @@ std::unique_ptr<AfXdpBackend> AfXdpBackend::open(const AfXdpConfig& config, std:
   }
 }
 
-AfXdpBackend::AfXdpBackend(const AfXdpConfig& config, const af_xdp::InterfaceInfo& info)
+AfXdpBackend::AfXdpBackend(const AfXdpConfig& config, const base::InterfaceInfo& info)
     : info_(info),
       iface_(config.iface),
       owner_pid_(static_cast<uint32_t>(::getpid())),
@@ -295,7 +298,7 @@ bool AfXdpBackend::join(const AfXdpConfig& config, af_xdp::GroupHandles handles,
   }
   zero_copy_ = h.zero_copy != 0;
   ring_size_ = h.ring_size;  // the group's rings: one fill ring per queue for all
-  for (const uint32_t pid : region_->reclaim_dead(af_xdp::monotonic_ns())) {
+  for (const uint32_t pid : region_->reclaim_dead(base::monotonic_now_ns())) {
     forget_pid(pid);  // a member that died while nobody held the hub
   }
   if (!take_slot(err)) {

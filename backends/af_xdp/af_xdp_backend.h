@@ -59,7 +59,8 @@
 #include "backends/af_xdp/group.h"
 #include "backends/af_xdp/xdp_program.h"
 #include "backends/api/backend.h"
-#include "backends/pair/packet_pool.h"
+#include "base/interface.h"
+#include "backends/common/packet_pool.h"
 
 namespace dpdkudp {
 
@@ -114,7 +115,7 @@ class AfXdpBackend final : public Backend, public PortSteering {
     std::atomic<uint64_t> tx_errors{0};
   };
 
-  AfXdpBackend(const AfXdpConfig& config, const af_xdp::InterfaceInfo& info);
+  AfXdpBackend(const AfXdpConfig& config, const base::InterfaceInfo& info);
 
   // Founder: attach the program, create the region and the sockets.
   bool found(const AfXdpConfig& config, const af_xdp::ErrorSink& err,
@@ -158,7 +159,7 @@ class AfXdpBackend final : public Backend, public PortSteering {
   int addrs_fd() const { return program_ ? program_->addrs_fd() : handles_.addrs_map.get(); }
   int link_fd() const { return program_ ? program_->link_fd() : handles_.link.get(); }
 
-  af_xdp::InterfaceInfo info_;
+  base::InterfaceInfo info_;
   std::string iface_;
   Capabilities caps_;
   uint32_t owner_pid_;

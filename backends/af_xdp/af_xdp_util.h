@@ -1,6 +1,8 @@
-// Small pieces the AF_XDP backend shares: the one-line error, an owning fd,
-// the interface facts, and capture of libbpf/libxdp log lines (they print
-// to stderr by default; we fold the last warning into our one error line).
+// Small pieces the AF_XDP backend shares: the network namespace it runs in,
+// fds kept out of fork children, and capture of libbpf/libxdp log lines
+// (they print to stderr by default; we fold the last warning into our one
+// error line). The one-line error, the owning fd and the interface facts
+// come from base/.
 #pragma once
 
 #include <cstdint>
@@ -9,58 +11,14 @@
 #include <utility>
 
 #include "backends/api/backend.h"
+#include "base/error_sink.h"
+#include "base/unique_fd.h"
 
 namespace dpdkudp::af_xdp {
 
-// Writes `af_xdp: interface "X": reason` to *out (when given).
-class ErrorSink {
- public:
-  ErrorSink(std::string iface, std::string* out) : iface_(std::move(iface)), out_(out) {}
-  bool fail(const std::string& reason) const;
-  // Appends ": strerror(err)" to what (err positive or negative).
-  bool fail_errno(const std::string& what, int err) const;
-  const std::string& iface() const { return iface_; }
-
- private:
-  std::string iface_;
-  std::string* out_;
-};
-
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  ~UniqueFd() { reset(); }
-  UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  UniqueFd& operator=(UniqueFd&& other) noexcept {
-    if (this != &other) {
-      reset();
-      fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  int release() { return std::exchange(fd_, -1); }
-  void reset();
-
- private:
-  int fd_ = -1;
-};
-
-struct InterfaceInfo {
-  int ifindex = 0;
-  MacAddr mac{};
-  uint32_t mtu = 1500;
-  uint32_t max_queues = 1;  // ETHTOOL_GCHANNELS (1 when the driver has none)
-};
-
-// Interface facts in the calling thread's network namespace. Fails (with
-// the reason in err) when it does not exist, is not Ethernet, or is down.
-std::optional<InterfaceInfo> query_interface(const std::string& name, const ErrorSink& err);
+// The backend's error lines read `af_xdp: interface "X": reason`.
+using base::ErrorSink;
+using base::UniqueFd;
 
 // Inode of the calling thread's network namespace (0 when unknown), and
 // whether it is the one of pid 1 (the host's, or the container's).

@@ -16,6 +16,9 @@
 #include <cstring>
 #include <new>
 
+#include "base/clock.h"
+#include "base/process.h"
+
 namespace dpdkudp::af_xdp {
 namespace {
 
@@ -110,38 +113,6 @@ int recv_welcome(int fd, Welcome* w, std::vector<UniqueFd>* fds) {
 }
 
 }  // namespace
-
-uint64_t monotonic_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
-}
-
-uint64_t process_start_time(uint32_t pid) {
-  char path[64];
-  std::snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return 0;
-  }
-  char buf[1024];
-  const ssize_t n = ::read(fd, buf, sizeof(buf) - 1);
-  ::close(fd);
-  if (n <= 0) {
-    return 0;
-  }
-  buf[n] = '\0';
-  // The command name may hold spaces and parentheses: fields count from
-  // the last ')'. starttime is field 22, the 20th after it.
-  const char* p = std::strrchr(buf, ')');
-  if (p == nullptr) {
-    return 0;
-  }
-  for (int field = 2; field < 22 && p != nullptr; ++field) {
-    p = std::strchr(p + 1, ' ');
-  }
-  return p == nullptr ? 0 : std::strtoull(p + 1, nullptr, 10);
-}
 
 // ---- SharedMutex ----
 
@@ -266,13 +237,13 @@ bool GroupRegion::slot_alive(const MemberSlot& m) const {
   if (!pid_alive(pid)) {
     return false;
   }
-  const uint64_t start = process_start_time(pid);
+  const uint64_t start = base::process_start_time(pid);
   return start == 0 || start == m.start_time.load(std::memory_order_relaxed);
 }
 
 int GroupRegion::claim_slot() {
   const uint32_t pid = static_cast<uint32_t>(::getpid());
-  const uint64_t start = process_start_time(pid);
+  const uint64_t start = base::process_start_time(pid);
   GroupHeader& h = *header_;
   h.members_lock.lock();  // nothing to repair: every field is one store
   int got = -1;
@@ -298,7 +269,7 @@ void GroupRegion::leave(uint32_t slot) {
   GroupHeader& h = *header_;
   h.members_lock.lock();
   MemberSlot& m = h.members[slot];
-  m.reclaim_at.store(monotonic_ns() + kReclaimGraceNs, std::memory_order_relaxed);
+  m.reclaim_at.store(base::monotonic_now_ns() + kReclaimGraceNs, std::memory_order_relaxed);
   m.state.store(static_cast<uint32_t>(MemberState::kGone), std::memory_order_release);
   h.members_lock.unlock();
 }
@@ -434,7 +405,7 @@ GroupHub::Join GroupHub::join(const std::string& iface, std::unique_ptr<GroupHub
                               GroupHandles* handles, const ErrorSink& err) {
   sockaddr_un addr{};
   const socklen_t len = hub_address(iface, addr);
-  const uint64_t deadline = monotonic_ns() + uint64_t{kJoinWaitMs} * 1'000'000;
+  const uint64_t deadline = base::monotonic_now_ns() + uint64_t{kJoinWaitMs} * 1'000'000;
   std::string last = "no answer";
   uint32_t holder = 0;
   for (;;) {
@@ -500,7 +471,7 @@ GroupHub::Join GroupHub::join(const std::string& iface, std::unique_ptr<GroupHub
       // The holder gave up opening, or exited: another takes the name.
       last = e != 0 ? std::string(std::strerror(e)) : std::string("a malformed answer");
     }
-    if (monotonic_ns() >= deadline) {
+    if (base::monotonic_now_ns() >= deadline) {
       err.fail("AF_XDP group on this interface: its holder" +
                (holder != 0 ? " pid " + std::to_string(holder) : std::string()) +
                " did not answer (" + last + ")");
@@ -568,7 +539,7 @@ void GroupHub::run() {
     if (r > 0 && (fds[1].revents & POLLIN) != 0) {
       serve_one();
     }
-    const uint64_t now = monotonic_ns();
+    const uint64_t now = base::monotonic_now_ns();
     if (now >= next_scan) {
       next_scan = now + uint64_t{kWatchPeriodMs} * 1'000'000;
       for (const uint32_t pid : region_->reclaim_dead(now)) {

@@ -251,8 +251,4 @@ class GroupHub {
   std::unique_ptr<std::thread> thread_;
 };
 
-uint64_t monotonic_ns();
-// /proc/<pid>/stat start time, 0 when the process is gone.
-uint64_t process_start_time(uint32_t pid);
-
 }  // namespace dpdkudp::af_xdp

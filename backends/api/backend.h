@@ -20,10 +20,9 @@
 #include <string_view>
 
 #include "backends/api/packet.h"
+#include "base/addr.h"
 
 namespace dpdkudp {
-
-using MacAddr = std::array<uint8_t, 6>;
 
 // What the device does for the stack. The stack reads this; nothing in the
 // stack depends on which backend it runs over.

@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "backends/dpdk/eal.h"
-#include "backends/pair/pair_offloads.h"
+#include "backends/common/soft_offloads.h"
 
 namespace dpdkudp {
 
@@ -472,15 +472,15 @@ bool DpdkBackend::prepare_tx(Packet& pkt) const {
     // flags are cleared, so a frame the device does not take and the
     // caller hands back is not tagged twice).
     const size_t headroom = static_cast<size_t>(pkt.data - buf);
-    if (!pair::tx_offloads_feasible(pkt, flags, headroom)) {
+    if (!common::tx_offloads_feasible(pkt, flags, headroom)) {
       return false;
     }
-    pair::apply_tx_offloads(pkt, flags);
+    common::apply_tx_offloads(pkt, flags);
     pkt.tx_flags &= ~flags;
     flags = 0;
   } else if ((flags & kTxChecksumFlags) != 0 &&
              (pkt.l2_len < RTE_ETHER_HDR_LEN || pkt.l2_len > kMaxL2Len || pkt.l3_len > kMaxL3Len ||
-              !pair::tx_offloads_feasible(pkt, flags & kTxChecksumFlags, 0))) {
+              !common::tx_offloads_feasible(pkt, flags & kTxChecksumFlags, 0))) {
     return false;
   }
   if (pkt.len > caps_.max_frame) {

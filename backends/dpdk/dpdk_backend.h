@@ -17,7 +17,7 @@
 // from data/len) and the offload fields for the TxFlags the device does
 // (RTE_MBUF_F_TX_IPV4 | IP_CKSUM | UDP_CKSUM with l2/l3/l4_len, TX_VLAN
 // with vlan_tci); TxFlags it does not do are done in software before
-// (pair_offloads), then rte_eth_tx_prepare (drivers that need header
+// (soft_offloads), then rte_eth_tx_prepare (drivers that need header
 // fix-ups) and rte_eth_tx_burst. Frames the device does not take stay the
 // caller's (tx_burst's return value); malformed frames (outside their
 // buffer, shorter than an Ethernet header, longer than max_frame, offload

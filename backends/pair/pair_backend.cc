@@ -12,10 +12,14 @@
 #include <system_error>
 #include <vector>
 
-#include "backends/pair/mpmc_ring.h"
+#include "backends/common/mpmc_ring.h"
 
 namespace dpdkudp {
 namespace pair {
+
+using common::BoundedMpmcRing;
+using common::flow_hash;
+using common::kCacheLine;
 
 namespace {
 constexpr uint32_t kMaxFrameOverMtu = 18;  // Ethernet header 14 + 802.1Q tag 4
@@ -186,7 +190,7 @@ size_t PairBackend::rx_burst(uint16_t queue, std::span<Packet*> out) {
     return 0;
   }
   for (size_t i = 0; i < n; ++i) {
-    pair::receive_frame(*out[i], queue, me.offloads, link_->pool.buffer_end(out[i]));
+    common::receive_frame(*out[i], queue, me.offloads, link_->pool.buffer_end(out[i]));
   }
   rxq.packets.fetch_add(n, std::memory_order_relaxed);
   return n;
@@ -216,10 +220,10 @@ size_t PairBackend::tx_burst(uint16_t queue, std::span<Packet* const> pkts) {
       ++errors;
       continue;
     }
-    const uint32_t flags = pair::effective_tx_flags(*pkt, me.offloads);
+    const uint32_t flags = common::effective_tx_flags(*pkt, me.offloads);
     const size_t headroom = static_cast<size_t>(pkt->data - link_->pool.buffer_begin(pkt));
-    const uint32_t tag = (flags & kTxVlanInsert) != 0 ? pair::kVlanTagLen : 0;
-    if (pkt->len + tag > max_frame || !pair::tx_offloads_feasible(*pkt, flags, headroom)) {
+    const uint32_t tag = (flags & kTxVlanInsert) != 0 ? common::kVlanTagLen : 0;
+    if (pkt->len + tag > max_frame || !common::tx_offloads_feasible(*pkt, flags, headroom)) {
       link_->pool.free_one(pkt);
       ++errors;
       continue;
@@ -229,7 +233,7 @@ size_t PairBackend::tx_burst(uint16_t queue, std::span<Packet* const> pkts) {
     // Rewrite the frame only once its cell is claimed, so a frame handed
     // back to the caller on a full ring is untouched and can be retried.
     const bool pushed = rxq.ring.try_push_with([pkt, flags] {
-      pair::apply_tx_offloads(*pkt, flags);
+      common::apply_tx_offloads(*pkt, flags);
       return pkt;
     });
     if (!pushed) {

@@ -20,8 +20,8 @@
 // taken and dropped. Either way the receiver counts it in rx_missed.
 //
 // Offloads: a side advertises config.<side>.offloads in its Capabilities and
-// performs them in software (see pair_offloads.h), so the stack's offload
-// and no-offload paths both meet a truthful device.
+// performs them in software (see backends/common/soft_offloads.h), so the
+// stack's offload and no-offload paths both meet a truthful device.
 //
 // Faults: set_faults() makes tx_burst drop every Nth frame it takes
 // (counted in tx_errors). tx_burst also drops, into tx_errors, a frame
@@ -63,8 +63,8 @@
 #include <string_view>
 
 #include "backends/api/backend.h"
-#include "backends/pair/packet_pool.h"
-#include "backends/pair/pair_offloads.h"
+#include "backends/common/packet_pool.h"
+#include "backends/common/soft_offloads.h"
 
 namespace dpdkudp {
 

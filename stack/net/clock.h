@@ -7,16 +7,12 @@
 #include <cstdint>
 #include <ctime>
 
+#include "base/clock.h"
+
 namespace dpdkudp::stack {
 
-inline uint64_t read_clock_ns(clockid_t id) {
-  timespec ts;
-  clock_gettime(id, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
-}
-// CLOCK_MONOTONIC, for code that needs no injectable Clock (threads' own
-// deadlines and spins).
-inline uint64_t monotonic_now_ns() { return read_clock_ns(CLOCK_MONOTONIC); }
+using base::monotonic_now_ns;
+using base::read_clock_ns;
 
 class Clock {
  public:

@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "backends/api/backend.h"
+#include "base/addr.h"
 
 namespace dpdkudp::wire {
 

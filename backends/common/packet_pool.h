@@ -1,5 +1,6 @@
-// A fixed pool of packet buffers, each with its Packet descriptor, shared by
-// the in-memory backends (and usable by any test that needs real Packets).
+// A fixed pool of packet buffers, each with its Packet descriptor: the
+// buffers of the in-memory, AF_PACKET and AF_XDP backends (and of any test
+// that needs real Packets).
 //
 // Everything is allocated once, in the constructor: one array of buffers
 // (buffer_size bytes each, the first `headroom` bytes kept free so headers
@@ -27,7 +28,7 @@
 #include <span>
 
 #include "backends/api/packet.h"
-#include "backends/pair/mpmc_ring.h"
+#include "backends/common/mpmc_ring.h"
 
 namespace dpdkudp {
 
@@ -89,7 +90,7 @@ class PacketPool {
   // Debug builds: 1 while the buffer is in the pool (double-free check).
   // Always allocated so the layout does not depend on NDEBUG.
   const std::unique_ptr<std::atomic<uint8_t>[]> in_pool_;
-  pair::BoundedMpmcRing<uint32_t> free_ring_;
+  common::BoundedMpmcRing<uint32_t> free_ring_;
 };
 
 }  // namespace dpdkudp

@@ -1,4 +1,4 @@
-#include "backends/pair/packet_pool.h"
+#include "backends/common/packet_pool.h"
 
 #include <cassert>
 #include <new>
@@ -17,7 +17,7 @@ uint8_t* allocate_buffers(const PacketPoolConfig& config) {
     throw std::invalid_argument("PacketPool: headroom must be < buffer_size");
   }
   const size_t bytes = size_t{config.count} * config.buffer_size;
-  return static_cast<uint8_t*>(::operator new(bytes, std::align_val_t{pair::kCacheLine}));
+  return static_cast<uint8_t*>(::operator new(bytes, std::align_val_t{common::kCacheLine}));
 }
 
 }  // namespace
@@ -40,7 +40,7 @@ PacketPool::PacketPool(const PacketPoolConfig& config)
 }
 
 PacketPool::~PacketPool() {
-  ::operator delete(buffers_, std::align_val_t{pair::kCacheLine});
+  ::operator delete(buffers_, std::align_val_t{common::kCacheLine});
 }
 
 void PacketPool::reset(Packet& pkt, size_t index) const {

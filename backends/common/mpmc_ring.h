@@ -19,7 +19,7 @@
 #include <memory>
 #include <span>
 
-namespace dpdkudp::pair {
+namespace dpdkudp::common {
 
 // One cache line; head and tail each get their own so producers and
 // consumers do not bounce a shared line.
@@ -146,4 +146,4 @@ class BoundedMpmcRing {
   alignas(kCacheLine) std::atomic<size_t> tail_{0};
 };
 
-}  // namespace dpdkudp::pair
+}  // namespace dpdkudp::common

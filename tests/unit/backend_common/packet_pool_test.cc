@@ -1,4 +1,4 @@
-#include "backends/pair/packet_pool.h"
+#include "backends/common/packet_pool.h"
 
 #include <gtest/gtest.h>
 

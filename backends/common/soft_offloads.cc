@@ -1,10 +1,10 @@
-#include "backends/pair/pair_offloads.h"
+#include "backends/common/soft_offloads.h"
 
 #include <cstring>
 
-#include "backends/pair/inet_checksum.h"
+#include "backends/common/inet_checksum.h"
 
-namespace dpdkudp::pair {
+namespace dpdkudp::common {
 
 namespace {
 
@@ -264,4 +264,4 @@ uint32_t flow_hash(std::span<const uint8_t> frame) {
   return mix(addrs, ports);
 }
 
-}  // namespace dpdkudp::pair
+}  // namespace dpdkudp::common

@@ -1,6 +1,7 @@
-// The NIC's share of the work, done in software by the in-memory backend so
-// stack tests exercise the offload paths truthfully: what a side advertises
-// in its Capabilities, it really does to the bytes.
+// The NIC's share of the work, done in software. The in-memory backend does
+// all of it so stack tests exercise the offload paths truthfully (what a
+// side advertises in its Capabilities, it really does to the bytes); the
+// DPDK backend does the TX part for frames its port cannot offload.
 //
 // TX (honouring Packet::tx_flags, located by l2_len/l3_len as a NIC does):
 //   kTxIpv4Csum    fill the IPv4 header checksum;
@@ -38,7 +39,7 @@ struct PairOffloads {
   static constexpr PairOffloads all() { return {true, true, true, true, true, true}; }
 };
 
-namespace pair {
+namespace common {
 
 inline constexpr uint16_t kEtherTypeIpv4 = 0x0800;
 inline constexpr uint16_t kEtherTypeIpv6 = 0x86dd;
@@ -70,5 +71,5 @@ void receive_frame(Packet& pkt, uint16_t queue, const PairOffloads& offloads,
 // else, e.g. ARP), for spreading frames over RX queues.
 uint32_t flow_hash(std::span<const uint8_t> frame);
 
-}  // namespace pair
+}  // namespace common
 }  // namespace dpdkudp

@@ -10,17 +10,17 @@
 #include <span>
 
 #include "backends/api/packet.h"
-#include "backends/pair/packet_pool.h"
+#include "backends/common/packet_pool.h"
 
-namespace dpdkudp::af_packet {
+namespace dpdkudp::common {
 
 // Pool geometry for an interface: every buffer holds the largest frame
 // (mtu + Ethernet header + one tag) after a headroom that leaves space to
-// write a tag back in front of a received frame (apply_vlan()).
+// write a tag back in front of a received frame (af_packet's apply_vlan()).
 inline PacketPoolConfig pool_config_for(uint32_t max_frame, uint32_t count) {
   constexpr uint32_t kHeadroom = 128;
-  constexpr uint32_t kCacheLine = 64;
-  const uint32_t needed = (kHeadroom + max_frame + kCacheLine - 1) / kCacheLine * kCacheLine;
+  constexpr uint32_t kLine = kCacheLine;
+  const uint32_t needed = (kHeadroom + max_frame + kLine - 1) / kLine * kLine;
   return {count, std::max<uint32_t>(2048, needed), kHeadroom};
 }
 
@@ -65,4 +65,4 @@ class RxBufferCache {
   size_t count_ = 0;
 };
 
-}  // namespace dpdkudp::af_packet
+}  // namespace dpdkudp::common

@@ -1,4 +1,4 @@
-#include "backends/pair/mpmc_ring.h"
+#include "backends/common/mpmc_ring.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-namespace dpdkudp::pair {
+namespace dpdkudp::common {
 namespace {
 
 TEST(BoundedMpmcRing, CapacityIsAPowerOfTwoOfAtLeastTwo) {
@@ -107,4 +107,4 @@ TEST(BoundedMpmcRing, ManyProducersOneConsumerKeepPerProducerOrder) {
 }
 
 }  // namespace
-}  // namespace dpdkudp::pair
+}  // namespace dpdkudp::common

@@ -2,7 +2,7 @@
 // the debug-only double-free check is exercised in release builds too.
 #include <gtest/gtest.h>
 
-#include "backends/pair/packet_pool.h"
+#include "backends/common/packet_pool.h"
 
 namespace dpdkudp {
 namespace {

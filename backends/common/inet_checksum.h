@@ -1,12 +1,12 @@
 // The Internet checksum (RFC 1071), header-only and independent of stack/:
-// the in-memory backend plays the NIC, and a NIC does not link the stack.
+// the software offloads play the NIC, and a NIC does not link the stack.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <span>
 
-namespace dpdkudp::pair {
+namespace dpdkudp::common {
 
 // Adds data to a running one's-complement sum, as big-endian 16-bit words;
 // an odd last byte is padded with zero (RFC 1071 section 4.1). Chain calls
@@ -37,4 +37,4 @@ inline uint16_t csum_finish(uint64_t sum) {
   return static_cast<uint16_t>(~csum_fold(sum));
 }
 
-}  // namespace dpdkudp::pair
+}  // namespace dpdkudp::common

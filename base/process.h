@@ -1,0 +1,13 @@
+// Telling one process from a later one that reuses its pid: a pid alone is
+// not an identity once the process may have died.
+#pragma once
+
+#include <cstdint>
+
+namespace dpdkudp::base {
+
+// /proc/<pid>/stat field 22 (starttime, clock ticks since boot), 0 when the
+// process is gone.
+uint64_t process_start_time(uint32_t pid);
+
+}  // namespace dpdkudp::base
