@@ -33,12 +33,13 @@ Engine* inline_engine() {
 
 // Whether a wait asks the kernel about its fds before it spins on the
 // stack: always when the caller will not wait (a zero timeout); when the
-// stack has events, at most every 200 us for the same fds (kernel_check_due), so a busy
-// offloaded socket cannot starve the rest; when it has none, only if the
-// wait holds fds other than offloaded sockets. An offloaded socket's own
-// kernel side carries host-local traffic only: a waiting caller hears of
-// it from the spin (which asks every 200 us) or from the sleep (which
-// includes it), and a round trip on the bypass costs no system call for it.
+// stack has events, at most every 200 us for the same fds
+// (kernel_check_due), so a busy offloaded socket cannot starve the rest;
+// when it has none, only if the wait holds fds other than offloaded
+// sockets. An offloaded socket's own kernel side carries host-local
+// traffic only: a waiting caller hears of it from the spin (which asks
+// every 200 us) or from the sleep (which includes it), and a round trip on
+// the bypass costs no system call for it.
 bool must_ask_kernel(bool kernel_fds, bool stack_ready, const Deadline& deadline, uint64_t now, uint64_t key) {
   if (deadline.passed(now)) return true;
   return stack_ready ? kernel_check_due(now, key) : kernel_fds;
@@ -53,8 +54,8 @@ struct PollWait {
   std::vector<std::shared_ptr<EpollSet>> sets;  // [i]: the shadow of an epoll set at fds[i]
   std::vector<pollfd> kernel;                 // the kernel's view, from a zero-timeout poll or the sleep
   bool have_kernel = false;
-  uint64_t key = 0;  // wait_key of fds
-  bool kernel_fds = false;  // fds other than offloaded sockets (their kernel sides only carry host-local traffic)
+  uint64_t key = 0;         // wait_key of fds
+  bool kernel_fds = false;  // fds other than offloaded sockets (whose kernel sides carry host-local traffic only)
 
   // Stack readiness merged with the kernel's last answer into fds;
   // returns how many fds have events.
