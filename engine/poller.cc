@@ -68,6 +68,7 @@ void Poller::run() {
   pthread_setname_np(pthread_self(), name.c_str());
   uint64_t last_work = stack::monotonic_now_ns();
   uint64_t next_timer = last_work;
+  last_frame_ns_ = last_work;
   while (!stop_.load(std::memory_order_acquire)) {
     if (config_.yield_to_app && drivers_.app_covers(queue_, stack::monotonic_now_ns())) {
       // An application thread drives the queue: only the timers are ours.
@@ -90,8 +91,8 @@ void Poller::run() {
     uint64_t now = (n != 0 || queue_ == 0) ? stack::monotonic_now_ns() : 0;
     if (n != 0) {
       last_work = now;
+      last_frame_ns_ = now;
       nap_ns_ = config_.nap_min_ns;
-      naps_at_max_ = 0;
     }
     if (queue_ == 0 && now >= next_timer) {
       drivers_.with_queue(queue_, [this] { stack_.on_timer(); });
@@ -115,11 +116,17 @@ bool Poller::sleep_until_work(uint64_t deadline_ns) {
   backend_.arm_wait(queue_);
   // Look once more after arming: a frame that raced the arming is either
   // seen here or wakes the fd.
-  if (drivers_.try_drive(queue_) != 0 || stop_.load(std::memory_order_acquire) ||
+  // The naps shorten again only for frames (run() resets them when a
+  // burst is not empty): an application that wakes every 100 ms, drives
+  // and hands the queue back must not keep the poller at 1000 naps a
+  // second.
+  if (size_t n = drivers_.try_drive(queue_); n != 0 || stop_.load(std::memory_order_acquire) ||
       (config_.yield_to_app && drivers_.app_covers(queue_, stack::monotonic_now_ns()))) {
     sleeping_.store(false, std::memory_order_release);
-    nap_ns_ = config_.nap_min_ns;
-    naps_at_max_ = 0;
+    if (n != 0) {
+      nap_ns_ = config_.nap_min_ns;
+      last_frame_ns_ = stack::monotonic_now_ns();
+    }
     return true;
   }
   uint64_t now = stack::monotonic_now_ns();
@@ -137,8 +144,7 @@ bool Poller::sleep_until_work(uint64_t deadline_ns) {
     if (nap_ns_ == 0) nap_ns_ = config_.nap_min_ns;
     timespec nap{0, static_cast<long>(nap_ns_)};
     nanosleep(&nap, nullptr);
-    if (nap_ns_ >= config_.nap_max_ns && naps_at_max_ < config_.quiet_naps) ++naps_at_max_;
-    uint64_t cap = naps_at_max_ >= config_.quiet_naps ? config_.quiet_nap_max_ns : config_.nap_max_ns;
+    uint64_t cap = now - last_frame_ns_ >= config_.quiet_after_ns ? config_.quiet_nap_max_ns : config_.nap_max_ns;
     nap_ns_ = std::min(nap_ns_ * 2, cap);
   }
   sleeps_.fetch_add(1, std::memory_order_relaxed);
@@ -151,8 +157,6 @@ bool Poller::sleep_until_work(uint64_t deadline_ns) {
       ssize_t ignored = ::read(wake_fd_, &v, sizeof v);
       (void)ignored;
     }
-    nap_ns_ = config_.nap_min_ns;
-    naps_at_max_ = 0;
     return true;
   }
   if (rc < 0 && errno != EINTR) {
