@@ -155,7 +155,7 @@ int shim_poll(pollfd* fds, nfds_t n, const Deadline& deadline, const sigset_t* m
       return w.merge(now);
     }
     w.reset_kernel_view();
-    int rc = sleep_in_kernel(*e, w.kernel.data(), n, deadline, mask, recheck_poll, &w);
+    int rc = sleep_in_kernel(*e, w.kernel.data(), n, w.key, deadline, mask, recheck_poll, &w);
     if (rc < 0) return -1;
     w.have_kernel = true;
     now = monotonic_now_ns();
@@ -221,8 +221,8 @@ int recheck_epoll(void* set) { return static_cast<EpollSet*>(set)->any_ready() ?
 
 // Appends the kernel's events (zero timeout) after out[0..k), merging one
 // that duplicates a stack event.
-int add_kernel_events(int epfd, EpollSet& set, epoll_event* out, int k, int max, uint64_t now) {
-  note_kernel_checked(now, epoll_key(epfd));
+int add_kernel_events(int epfd, uint64_t key, EpollSet& set, epoll_event* out, int k, int max, uint64_t now) {
+  note_kernel_checked(now, key);
   if (k >= max) return k;
   epoll_event kev[64];
   int m = real().epoll_wait(epfd, kev, std::min(max - k, 64), 0);
@@ -242,10 +242,11 @@ int shim_epoll_wait(int epfd, epoll_event* out, int max, const Deadline& deadlin
   if (!set || set->empty()) return 0;
   *handled = true;
   uint64_t now = monotonic_now_ns();
+  const uint64_t key = epoll_key(epfd);
   e->drivers().drive_from_app_if_worth(now);
   int k = set->collect(out, max, now);
-  if (must_ask_kernel(may_have_kernel_members(epfd), k != 0, deadline, now, epoll_key(epfd))) {
-    k = add_kernel_events(epfd, *set, out, k, max, now);
+  if (must_ask_kernel(may_have_kernel_members(epfd), k != 0, deadline, now, key)) {
+    k = add_kernel_events(epfd, key, *set, out, k, max, now);
   }
   if (k != 0 || deadline.passed(now)) return k;
   uint64_t spin_until = now + busy_poll_ns();
@@ -255,7 +256,7 @@ int shim_epoll_wait(int epfd, epoll_event* out, int max, const Deadline& deadlin
       e->drivers().drive_all_from_app(now);
       if ((k = set->collect(out, max, now)) != 0) return k;
       if (now >= kernel_at) {
-        if ((k = add_kernel_events(epfd, *set, out, 0, max, now)) != 0) return k;
+        if ((k = add_kernel_events(epfd, key, *set, out, 0, max, now)) != 0) return k;
         kernel_at = now + kKernelCheckNs;
       }
       dpdkudp::stack::cpu_relax();
@@ -263,12 +264,12 @@ int shim_epoll_wait(int epfd, epoll_event* out, int max, const Deadline& deadlin
     }
     if (deadline.passed(now)) return set->collect(out, max, now);
     pollfd p{epfd, POLLIN, 0};
-    int rc = sleep_in_kernel(*e, &p, 1, deadline, mask, recheck_epoll, set.get());
+    int rc = sleep_in_kernel(*e, &p, 1, key, deadline, mask, recheck_epoll, set.get());
     if (rc < 0) return -1;
     now = monotonic_now_ns();
     e->drivers().drive_all_from_app(now);
     k = set->collect(out, max, now);
-    if (p.revents & POLLIN) k = add_kernel_events(epfd, *set, out, k, max, now);
+    if (p.revents & POLLIN) k = add_kernel_events(epfd, key, *set, out, k, max, now);
     if (k < 0) return -1;
     if (k != 0) return k;
     spin_until = now + busy_poll_ns();

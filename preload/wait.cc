@@ -82,7 +82,7 @@ void note_kernel_checked(uint64_t now_ns, uint64_t key) {
   t_last_kernel_key = key;
 }
 
-int sleep_in_kernel(engine::Engine& engine, pollfd* app_fds, nfds_t n, const Deadline& deadline,
+int sleep_in_kernel(engine::Engine& engine, pollfd* app_fds, nfds_t n, uint64_t key, const Deadline& deadline,
                     const sigset_t* mask, int (*recheck)(void*), void* ctx) {
   engine::Drivers& drivers = engine.drivers();
   Backend& backend = engine.backend();
@@ -144,7 +144,7 @@ int sleep_in_kernel(engine::Engine& engine, pollfd* app_fds, nfds_t n, const Dea
     if (fds[i].revents != 0) ++app_ready;
   }
   // The sleep asked the kernel about every app fd.
-  note_kernel_checked(stack::monotonic_now_ns(), wait_key(app_fds, n));
+  note_kernel_checked(stack::monotonic_now_ns(), key);
   return app_ready;
 }
 

@@ -40,8 +40,10 @@ class Deadline {
 // driver's wake-up: real ppoll with the caller's timeout and signal mask.
 // Registers the thread as a sleeper and calls recheck() once more before
 // it sleeps: a non-zero recheck() is returned as is without sleeping.
-// Returns ppoll's result for app_fds (>= 0) or -1 with errno (EINTR).
-int sleep_in_kernel(engine::Engine& engine, pollfd* app_fds, nfds_t n, const Deadline& deadline,
+// key names the wait (wait_key): the sleep asks the kernel about app_fds,
+// and notes it. Returns ppoll's result for app_fds (>= 0) or -1 with
+// errno (EINTR).
+int sleep_in_kernel(engine::Engine& engine, pollfd* app_fds, nfds_t n, uint64_t key, const Deadline& deadline,
                     const sigset_t* mask, int (*recheck)(void*), void* ctx);
 
 // Whether this call may ask the kernel about the application's kernel fds
