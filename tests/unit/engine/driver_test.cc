@@ -115,14 +115,19 @@ TEST_F(DriverFixture, TheApplicationCoversAQueueUntilItHandsItBack) {
 TEST_F(DriverFixture, ThePollerIsTheBackstop) {
   PollerConfig pc;
   pc.busy_poll_ns = 0;
-  pc.timer_period_ns = 10'000'000'000;
+  // Its timer wakes it every 20 ms: a frame alone may not. The pair
+  // backend's wait fd is an eventfd that whichever thread runs an empty
+  // rx_burst after a wake-up clears, so the application's next drive can
+  // clear it before the sleeping poller sees it (a kernel wait fd stays
+  // readable while frames wait; the pair's does not).
+  pc.timer_period_ns = 20'000'000;
   pc.yield_to_app = true;
   Poller poller(*b, *pair.b, *db, 0, pc);
   b->set_poller_waker(&poller);
   db->set_poller_kick([&](uint16_t) { poller.kick(); });
   poller.start();
-  // The application drives (every 100 us). A frame in the middle wakes the
-  // poller (asleep on the backend's fd since it started), which finds the
+  // The application drives (every 100 us) for 50 ms, a frame in the
+  // middle: whenever the poller wakes (the frame, its timer), it finds the
   // queue covered and steps back.
   auto start = std::chrono::steady_clock::now();
   bool sent = false;
