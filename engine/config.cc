@@ -483,6 +483,16 @@ constexpr KeyDef kKeys[] = {
        return true;
      },
      [](const C& c) { return c.eal_args; }},
+    {"DPDKUDP_MODULE_DIR",
+     [](V v, C& c, R& r) {
+       if (!v.empty() && v.front() != '/') {
+         r = "must be an absolute directory";
+         return false;
+       }
+       c.module_dir = R(v);
+       return true;
+     },
+     [](const C& c) { return c.module_dir; }},
     {"DPDKUDP_XDP_MODE", [](V v, C& c, R& r) { return set_enum(v, kXdpModeNames, c.xdp_mode, r); },
      [](const C& c) { return R(to_string(c.xdp_mode)); }},
     {"DPDKUDP_LOG", [](V v, C& c, R& r) { return set_enum(v, kLogNames, c.log, r); },
@@ -756,7 +766,6 @@ ReadStatus read_file(const std::string& path, std::string& out, std::string& rea
 std::string_view to_string(BackendKind kind) { return name_of(kBackendNames, kind); }
 std::string_view to_string(LogLevel level) { return name_of(kLogNames, level); }
 std::string_view to_string(DeploymentMode mode) { return name_of(kModeNames, mode); }
-std::string_view to_string(XdpMode mode) { return name_of(kXdpModeNames, mode); }
 std::string_view to_string(WaitModel model) { return name_of(kWaitNames, model); }
 
 std::string Config::describe_non_defaults() const {

@@ -3,7 +3,7 @@
 // variables, validated into one Config or exactly one ConfigError.
 //
 // This runs on the LD_PRELOAD start-up path, so it depends only on the
-// standard library and stack/wire/bytes.h, and load_config_from_process()
+// standard library and header-only types of the layers below, and load_config_from_process()
 // never lets an exception escape.
 #pragma once
 
@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "backends/api/backend_module.h"  // XdpMode
 #include "stack/wire/bytes.h"
 
 namespace dpdkudp::engine {
@@ -25,7 +26,7 @@ inline constexpr const char* kDefaultConfigPath = "/etc/dpdkudp.env";
 enum class BackendKind { kAuto, kDpdk, kAfXdp, kAfPacket, kAfPacketMmap, kOff };
 enum class LogLevel { kQuiet, kError, kWarn, kInfo, kDebug };
 enum class DeploymentMode { kDedicated, kShared };
-enum class XdpMode { kAuto, kNative, kGeneric };
+using dpdkudp::XdpMode;  // the AF_XDP module's own (to_string there too)
 // Who drives the stack while the application waits (docs/architecture.md):
 // kInline, the waiting application thread (run to completion); kThread,
 // the poller thread, which rings the socket's fd (the doorbell).
@@ -35,7 +36,6 @@ enum class WaitModel { kInline, kThread };
 std::string_view to_string(BackendKind kind);
 std::string_view to_string(LogLevel level);
 std::string_view to_string(DeploymentMode mode);
-std::string_view to_string(XdpMode mode);
 std::string_view to_string(WaitModel model);
 
 // One DPDKUDP_ROUTES entry: "cidr via gw [mtu N]" or "cidr dev [mtu N]".
@@ -71,6 +71,9 @@ struct Config {
   uint16_t dpdk_port = 0;
   std::string eal_args;  // kept verbatim; the DPDK backend splits it
   XdpMode xdp_mode = XdpMode::kAuto;
+  // Where the dpdk and af_xdp backend modules are; empty: beside
+  // libdpdkudp.so, then the dynamic linker's search.
+  std::string module_dir;
   std::optional<uint32_t> rx_ring;
   std::optional<uint32_t> tx_ring;
   uint32_t perf_interval_s = 0;  // 0: off

@@ -61,6 +61,11 @@ class Engine {
 
  private:
   Engine() = default;
+  // The steps of start(), in order, once the stack exists.
+  void make_pollers();
+  void open_live_stats();
+  void install_tick_hook();
+  void warn_ignored_settings() const;
 
   Config config_;
   BackendKind kind_ = BackendKind::kOff;

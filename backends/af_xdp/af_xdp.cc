@@ -16,13 +16,4 @@ AfXdpOpened open_af_xdp(const AfXdpConfig& config, std::string* error) {
   return opened;
 }
 
-std::string_view to_string(XdpMode mode) {
-  switch (mode) {
-    case XdpMode::kAuto: return "auto";
-    case XdpMode::kNative: return "native";
-    case XdpMode::kGeneric: return "generic";
-  }
-  return "invalid";
-}
-
 }  // namespace dpdkudp

@@ -35,14 +35,9 @@
 #include <string>
 
 #include "backends/api/backend.h"
+#include "backends/api/backend_module.h"  // XdpMode, PortSteering
 
 namespace dpdkudp {
-
-enum class XdpMode : uint8_t {
-  kAuto,     // native (driver) XDP, else generic (SKB)
-  kNative,   // driver mode only (zero-copy when the driver supports it)
-  kGeneric,  // SKB mode only (works on any interface, always copies)
-};
 
 // How the XDP program is attached.
 enum class XdpAttach : uint8_t {
@@ -87,24 +82,6 @@ struct AfXdpConfig {
   bool pin_maps = true;
 };
 
-// Steers UDP flows to the bypass path. The engine calls it at bind (on)
-// and close (off). Thread-safe; no libbpf header needed to call it.
-class PortSteering {
- public:
-  virtual ~PortSteering() = default;
-  // addr: IPv4 destination in host order, 0 = any of our addresses
-  // (INADDR_ANY). port in host order. Calls nest: after n steer(on) of
-  // one (addr, port), the n-th steer(off) removes it. reuse_port: our
-  // socket has SO_REUSEPORT; when every process steering the pair says so
-  // (up to 8 processes), they share it and the program spreads flows over
-  // them by a hash of the source address and port, as Linux does. Returns
-  // 0, or an errno value: EADDRINUSE (another live process of the group
-  // owns it, not both with SO_REUSEPORT, or 8 share it already), ENOSPC
-  // (map full), ENOENT (off for a pair not steered), or the bpf() error.
-  virtual int steer(uint32_t addr, uint16_t port, bool on, bool reuse_port) = 0;
-  int steer(uint32_t addr, uint16_t port, bool on) { return steer(addr, port, on, false); }
-};
-
 struct AfXdpOpened {
   std::unique_ptr<Backend> backend;  // nullptr on failure
   // Owned by backend, valid while it lives; nullptr on failure.
@@ -121,7 +98,5 @@ struct AfXdpOpened {
 // group that differs (queues, XDP mode) or is full, a dedicated address
 // another process serves, bad configuration).
 AfXdpOpened open_af_xdp(const AfXdpConfig& config, std::string* error);
-
-std::string_view to_string(XdpMode mode);
 
 }  // namespace dpdkudp

@@ -2,7 +2,9 @@
 # The shim when no backend can start: exactly one stderr line naming the
 # reason, then the program runs on the kernel as if the shim were absent;
 # with DPDKUDP_REQUIRE=1 it exits with status 1 instead. Also: a program
-# that never opens a UDP socket starts no engine and prints nothing.
+# that never opens a UDP socket starts no engine and prints nothing; a
+# missing backend module, or one from another build, is one line too; and
+# the shim maps no backend library before its module is loaded.
 #   shim_fallback.sh BUILD_DIR
 set -euo pipefail
 BUILD=$1
@@ -64,3 +66,44 @@ pass "DPDKUDP_BACKEND=off with DPDKUDP_LOG=quiet: silent, the kernel served"
 out=$(in_srv env LD_PRELOAD="$LIB" DPDKUDP_CONFIG= DPDKUDP_BACKEND=af_packet DPDKUDP_IFACE=nope0 sh -c 'echo hello | cat' 2>&1)
 [ "$out" = "hello" ] || fail "a program without UDP sockets was disturbed: $out"
 pass "a program without UDP sockets runs untouched"
+
+# 6. A backend module that is missing, or from another build: one line
+# naming the file and why, then the kernel serves. (DPDKUDP_MODULE_DIR
+# set: only that directory is searched.)
+if [ -f "$BUILD/preload/libdpdkudp-af_xdp.so" ]; then
+  mkdir "$LOGDIR/nomodules"
+  start_server nomodule '^ready' env LD_PRELOAD="$LIB" DPDKUDP_CONFIG= DPDKUDP_BACKEND=af_xdp DPDKUDP_MODE=shared DPDKUDP_IFACE="$VETH_SRV" \
+    DPDKUDP_MODULE_DIR="$LOGDIR/nomodules" python3 "$LOGDIR/server.py"
+  in_cli python3 "$HERE/udp_echo_client.py" "$IP_SRV" 7777 --count 100 >/dev/null || fail "kernel fallback did not serve"
+  [ "$(wc -l <"$LOGDIR/nomodule.err")" -eq 1 ] &&
+    grep -q "backend af_xdp: module libdpdkudp-af_xdp.so not found (.*nomodules/libdpdkudp-af_xdp.so.*); using the kernel" \
+      "$LOGDIR/nomodule.err" || fail "unclear message: $(cat "$LOGDIR/nomodule.err")"
+  kill_server
+  pass "missing module: '$(cat "$LOGDIR/nomodule.err")', the kernel served"
+
+  # A module that says it is from another version (what a module left
+  # over from an older install looks like).
+  mkdir "$LOGDIR/oldmodules"
+  cat >"$LOGDIR/old.c" <<'C'
+struct module { unsigned abi; const char* version; const char* name; void* open; };
+static const struct module m = {1, "0.0.0-old", "af_xdp", (void*)1};
+const struct module* dpdkudp_backend_module(void) { return &m; }
+C
+  cc -shared -fPIC -o "$LOGDIR/oldmodules/libdpdkudp-af_xdp.so" "$LOGDIR/old.c" || fail "cannot build the old module"
+  start_server oldmodule '^ready' env LD_PRELOAD="$LIB" DPDKUDP_CONFIG= DPDKUDP_BACKEND=af_xdp DPDKUDP_MODE=shared DPDKUDP_IFACE="$VETH_SRV" \
+    DPDKUDP_MODULE_DIR="$LOGDIR/oldmodules" python3 "$LOGDIR/server.py"
+  in_cli python3 "$HERE/udp_echo_client.py" "$IP_SRV" 7777 --count 100 >/dev/null || fail "kernel fallback did not serve"
+  [ "$(wc -l <"$LOGDIR/oldmodule.err")" -eq 1 ] &&
+    grep -q "libdpdkudp-af_xdp.so is from dpdkudp 0.0.0-old .*install them together; using the kernel" \
+      "$LOGDIR/oldmodule.err" || fail "unclear message: $(cat "$LOGDIR/oldmodule.err")"
+  kill_server
+  pass "module from another build: '$(cat "$LOGDIR/oldmodule.err")', the kernel served"
+fi
+
+# 7. The shim alone pulls in no backend library: DPDK, libbpf and libxdp
+# load only with their module.
+maps=$(env LD_PRELOAD="$LIB" DPDKUDP_CONFIG= DPDKUDP_BACKEND=af_packet DPDKUDP_IFACE=nope0 cat /proc/self/maps)
+if grep -qE 'librte_|libbpf|libxdp' <<<"$maps"; then
+  fail "a process under the shim mapped backend libraries: $(grep -oE '[^ /]*(librte_|libbpf|libxdp)[^ ]*' <<<"$maps" | sort -u | tr '\n' ' ')"
+fi
+pass "the shim maps no DPDK, libbpf or libxdp until a backend module is loaded"

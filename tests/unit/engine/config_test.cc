@@ -82,6 +82,7 @@ TEST(ConfigDefaults, EveryKeySetsItsField) {
       "DPDKUDP_DPDK_PORT=2\n"
       "DPDKUDP_EAL_ARGS=--no-huge -m 256 --no-pci\n"
       "DPDKUDP_XDP_MODE=native\n"
+      "DPDKUDP_MODULE_DIR=/opt/dpdkudp/lib\n"
       "DPDKUDP_WAIT=thread\n"
       "DPDKUDP_RX_RING=1024\n"
       "DPDKUDP_TX_RING=2048\n"
@@ -105,6 +106,7 @@ TEST(ConfigDefaults, EveryKeySetsItsField) {
   EXPECT_EQ(c.dpdk_port, 2);
   EXPECT_EQ(c.eal_args, "--no-huge -m 256 --no-pci");
   EXPECT_EQ(c.xdp_mode, XdpMode::kNative);
+  EXPECT_EQ(c.module_dir, "/opt/dpdkudp/lib");
   EXPECT_EQ(c.rx_ring, 1024u);
   EXPECT_EQ(c.tx_ring, 2048u);
   EXPECT_EQ(c.perf_interval_s, 10u);
@@ -198,6 +200,10 @@ INSTANTIATE_TEST_SUITE_P(
                 {"auto", "native", "generic"},
                 {"skb", "drv"},
                 "must be one of auto, native, generic"},
+        KeyCase{"DPDKUDP_MODULE_DIR",
+                {"/usr/lib/x86_64-linux-gnu", "/"},
+                {"lib", "./lib", "~/lib"},
+                "must be an absolute directory"},
         KeyCase{"DPDKUDP_RX_RING",
                 {"64", "128", "4096", "16384"},
                 with_non_numbers({"32", "63", "65", "100", "32768", "0"}),

@@ -1,0 +1,112 @@
+// How the engine opens a backend without knowing which one it is: every
+// backend folder provides one BackendModule (a name and an open function).
+//
+// AF_PACKET's modules are linked into libdpdkudp.so (they need nothing but
+// the kernel). DPDK's and AF_XDP's are shared objects of their own,
+// libdpdkudp-dpdk.so and libdpdkudp-af_xdp.so, installed beside
+// libdpdkudp.so and loaded by the engine when it starts with that backend
+// (architecture.md, decision 9): a process that opens no UDP socket, or runs
+// another backend, never loads DPDK, libbpf or libxdp. Such a shared object
+// exports exactly one symbol, kBackendModuleSymbol, a function returning its
+// module.
+//
+// The module and libdpdkudp.so exchange C++ objects (std::string,
+// std::function, Backend), so both must come from the same build: the
+// engine refuses a module whose abi or version differs from its own.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "backends/api/backend.h"
+
+namespace dpdkudp {
+
+// Bump when BackendOpenRequest, BackendOpened, BackendModule, Backend or
+// Packet change layout.
+inline constexpr uint32_t kBackendModuleAbi = 1;
+inline constexpr const char* kBackendModuleSymbol = "dpdkudp_backend_module";
+
+// How the XDP program is attached: driver (native) mode or SKB (generic).
+enum class XdpMode : uint8_t {
+  kAuto,     // native (driver) XDP, else generic (SKB)
+  kNative,   // driver mode only (zero-copy when the driver supports it)
+  kGeneric,  // SKB mode only (works on any interface, always copies)
+};
+
+inline std::string_view to_string(XdpMode mode) {
+  switch (mode) {
+    case XdpMode::kAuto: return "auto";
+    case XdpMode::kNative: return "native";
+    case XdpMode::kGeneric: return "generic";
+  }
+  return "invalid";
+}
+
+// Steers UDP flows to the bypass path, for backends that share the NIC
+// with the kernel and must be told which ports are the stack's (AF_XDP's
+// program). The engine calls it at bind (on) and close (off). Thread-safe.
+class PortSteering {
+ public:
+  virtual ~PortSteering() = default;
+  // addr: IPv4 destination in host order, 0 = any of our addresses
+  // (INADDR_ANY). port in host order. Calls nest: after n steer(on) of
+  // one (addr, port), the n-th steer(off) removes it. reuse_port: our
+  // socket has SO_REUSEPORT; when every process steering the pair says so,
+  // they share it and flows are spread over them by a hash of the source
+  // address and port, as Linux does. Returns 0, or an errno value:
+  // EADDRINUSE (another live process owns it, not both with SO_REUSEPORT,
+  // or too many share it already), ENOSPC (map full), ENOENT (off for a
+  // pair not steered), or the system's error.
+  virtual int steer(uint32_t addr, uint16_t port, bool on, bool reuse_port) = 0;
+  int steer(uint32_t addr, uint16_t port, bool on) { return steer(addr, port, on, false); }
+};
+
+enum class BackendLogLevel { kError, kWarn, kInfo };
+
+// What the engine asks of a backend: the settings every backend may use,
+// each ignored by those it does not concern (the engine says so once).
+struct BackendOpenRequest {
+  std::string iface;             // interface name; may be empty for DPDK
+  uint32_t ipv4 = 0;             // the stack's address, host order
+  uint32_t ipv4_broadcast = 0;   // its directed broadcast, host order
+  bool dedicated = true;         // DPDKUDP_MODE=dedicated
+  uint16_t queues = 1;           // RX/TX queue pairs asked for
+  uint32_t rx_ring = 0;          // 0: the backend's default
+  uint32_t tx_ring = 0;          // 0: the backend's default
+  uint32_t mtu = 0;              // 0: the device's own
+  XdpMode xdp_mode = XdpMode::kAuto;
+  std::string eal_args;          // DPDK only, verbatim
+  uint16_t dpdk_port = 0;        // DPDK only
+  // Runs first on any thread the backend starts in order to open the
+  // device (DPDK's EAL start-up thread): the engine marks it as its own so
+  // the shim passes that thread's calls straight to libc.
+  std::function<void()> thread_init;
+  // One line, no newline; from any thread. Empty: the backend's default.
+  std::function<void(BackendLogLevel, const std::string&)> log;
+};
+
+struct BackendOpened {
+  std::unique_ptr<Backend> backend;  // nullptr on failure
+  PortSteering* steering = nullptr;  // owned by backend; nullptr: none needed
+  // For the banner and dpdkudp-stat, e.g. "native copy" (AF_XDP) or
+  // "port 0 (net_af_packet0, net_af_packet), ... offloads: rx: ...".
+  std::string description;
+};
+
+struct BackendModule {
+  uint32_t abi = kBackendModuleAbi;
+  const char* version = "";  // the project version it was built from
+  const char* name = "";     // "af_xdp": the DPDKUDP_BACKEND spelling
+  // On failure: backend == nullptr and one line in *error naming the
+  // backend, the interface and the reason.
+  BackendOpened (*open)(const BackendOpenRequest& request, std::string* error) = nullptr;
+};
+
+// The signature of kBackendModuleSymbol.
+using BackendModuleEntry = const BackendModule* (*)();
+
+}  // namespace dpdkudp

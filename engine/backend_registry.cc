@@ -1,0 +1,139 @@
+#include "engine/backend_registry.h"
+
+#include <dlfcn.h>
+
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <vector>
+
+#include "backends/af_packet/af_packet_module.h"
+
+namespace dpdkudp::engine {
+namespace {
+
+struct Registered {
+  BackendKind kind;
+  std::string_view name;
+  const BackendModule* (*built_in)();  // nullptr: a loadable module
+  bool built;                          // this build produced it
+};
+
+#ifdef DPDKUDP_BUILT_DPDK_MODULE
+constexpr bool kDpdkBuilt = true;
+#else
+constexpr bool kDpdkBuilt = false;
+#endif
+#ifdef DPDKUDP_BUILT_AF_XDP_MODULE
+constexpr bool kAfXdpBuilt = true;
+#else
+constexpr bool kAfXdpBuilt = false;
+#endif
+
+constexpr Registered kBackends[] = {
+    {BackendKind::kDpdk, "dpdk", nullptr, kDpdkBuilt},
+    {BackendKind::kAfXdp, "af_xdp", nullptr, kAfXdpBuilt},
+    {BackendKind::kAfPacket, "af_packet", af_packet_module, true},
+    {BackendKind::kAfPacketMmap, "af_packet_mmap", af_packet_mmap_module, true},
+};
+
+const Registered* lookup(BackendKind kind) {
+  for (const Registered& r : kBackends) {
+    if (r.kind == kind) return &r;
+  }
+  return nullptr;
+}
+
+// The directory of the object this code was linked into.
+std::string own_directory() {
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(&own_directory), &info) == 0 || info.dli_fname == nullptr) return {};
+  std::string path = info.dli_fname;
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? std::string() : path.substr(0, slash);
+}
+
+// Checks what a loaded object says it is; nullptr and *why otherwise.
+const BackendModule* check_module(void* handle, std::string_view name, std::string* why) {
+  auto entry = reinterpret_cast<BackendModuleEntry>(dlsym(handle, kBackendModuleSymbol));
+  if (entry == nullptr) {
+    *why = std::string("has no ") + kBackendModuleSymbol + " entry";
+    return nullptr;
+  }
+  const BackendModule* m = entry();
+  if (m == nullptr || m->open == nullptr || name != m->name) {
+    *why = "is not the " + std::string(name) + " module";
+    return nullptr;
+  }
+  if (m->abi != kBackendModuleAbi || std::strcmp(m->version, DPDKUDP_VERSION) != 0) {
+    *why = std::string("is from dpdkudp ") + m->version + " (module ABI " + std::to_string(m->abi) +
+           "), libdpdkudp.so from " + DPDKUDP_VERSION + " (ABI " + std::to_string(kBackendModuleAbi) +
+           "): install them together";
+    return nullptr;
+  }
+  return m;
+}
+
+const BackendModule* load(std::string_view name, const std::string& module_dir, std::string* error) {
+  const std::string file = backend_module_file(name);
+  std::vector<std::string> candidates;
+  if (!module_dir.empty()) {
+    candidates.push_back(module_dir + "/" + file);
+  } else {
+    if (std::string own = own_directory(); !own.empty()) candidates.push_back(own + "/" + file);
+    candidates.push_back(file);  // the dynamic linker's search
+  }
+  std::string tried;
+  for (const std::string& path : candidates) {
+    // RTLD_LOCAL: the module's own symbols never interpose anyone's.
+    void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (handle == nullptr) {
+      const char* why = dlerror();
+      if (!tried.empty()) tried += "; ";
+      tried += why != nullptr ? why : path + ": not loadable";
+      continue;
+    }
+    std::string why;
+    if (const BackendModule* m = check_module(handle, name, &why)) return m;
+    dlclose(handle);
+    *error = "backend " + std::string(name) + ": " + path + " " + why;
+    return nullptr;
+  }
+  *error = "backend " + std::string(name) + ": module " + file + " not found (" + tried + ")" +
+           (module_dir.empty() ? "; install it beside libdpdkudp.so or set DPDKUDP_MODULE_DIR" : "");
+  return nullptr;
+}
+
+}  // namespace
+
+std::string backend_module_file(std::string_view name) { return "libdpdkudp-" + std::string(name) + ".so"; }
+
+bool backend_built(BackendKind kind) {
+  const Registered* r = lookup(kind);
+  return r != nullptr && r->built;
+}
+
+const BackendModule* find_backend_module(BackendKind kind, const std::string& module_dir, std::string* error) {
+  const Registered* r = lookup(kind);
+  if (r == nullptr) {
+    *error = "backend " + std::string(to_string(kind)) + ": no module";
+    return nullptr;
+  }
+  if (r->built_in != nullptr) return r->built_in();
+  if (!r->built) {
+    *error = "DPDKUDP_BACKEND=" + std::string(r->name) + ": not built (" +
+             (kind == BackendKind::kDpdk ? "libdpdk-dev" : "libbpf-dev/libxdp-dev/clang") + " missing at build time)";
+    return nullptr;
+  }
+  // One load per module and directory for the life of the process.
+  static std::mutex lock;
+  static auto* loaded = new std::map<std::string, const BackendModule*>();  // never destroyed: pollers run at exit
+  std::lock_guard guard(lock);
+  const std::string key = std::string(r->name) + "\n" + module_dir;
+  if (auto it = loaded->find(key); it != loaded->end()) return it->second;
+  const BackendModule* m = load(r->name, module_dir, error);
+  if (m != nullptr) loaded->emplace(key, m);
+  return m;
+}
+
+}  // namespace dpdkudp::engine
