@@ -36,6 +36,15 @@ enum TxFlags : uint32_t {
 
 // Receive-side metadata the stack fills in while it owns the packet, so a
 // datagram can sit on a socket queue with no side allocation.
+//
+// These are socket facts (ports, the receive-buffer charge) in the device
+// interface, on purpose: the alternative, a per-datagram record the stack
+// allocates or an opaque area it casts, costs an allocation or a cast on
+// every received datagram for no gain in layering (decision 5). The rule
+// that keeps the layers apart instead: no backend reads or writes meta; a
+// backend that recycles descriptors may only reset it to {} (the pool's
+// alloc, DPDK's and the software offloads' RX preparation do). Only stack/
+// gives it meaning.
 struct PacketRxMeta {
   uint64_t timestamp_ns;  // CLOCK_REALTIME when the burst was received
   uint32_t src_addr;      // IPv4, host byte order

@@ -128,7 +128,7 @@ void Stack::start() {
 }
 
 UdpSocket* Stack::open_udp() {
-  auto* s = new UdpSocket(*this, next_socket_id_.fetch_add(1, std::memory_order_relaxed));
+  auto* s = new UdpSocket(*this, next_socket_id_.fetch_add(1, std::memory_order_relaxed), config_.default_ttl);
   s->set_rcvbuf(config_.default_rcvbuf);
   std::lock_guard lock(sockets_lock_);
   sockets_.insert(s);

@@ -24,6 +24,7 @@
 #include "backends/api/backend.h"
 #include "stack/net/clock.h"
 #include "stack/net/counters.h"
+#include "stack/net/hooks.h"
 #include "stack/net/icmp_rate_limit.h"
 #include "stack/net/mpsc_queue.h"
 #include "stack/net/neighbor.h"
@@ -53,15 +54,7 @@ struct StackConfig {
   IcmpRateLimiter::Config icmp_rate;
 };
 
-// Wakes the poller of queue 0 when the stack queued work for it from
-// another thread (a datagram looped back to our own address).
-class PollerWaker {
- public:
-  virtual ~PollerWaker() = default;
-  virtual void wake() = 0;
-};
-
-class Stack final : private NeighborHooks {
+class Stack final : private NeighborHooks, private SocketOwner {
  public:
   static constexpr size_t kBurst = 32;
 
@@ -118,21 +111,21 @@ class Stack final : private NeighborHooks {
   bool is_local_address(Ipv4Addr addr) const { return addr == config_.address.addr; }
 
  private:
-  friend class UdpSocket;
   struct RxBatch;
 
-  // ---- socket plumbing (UdpSocket calls these) ----
-  int socket_bind(UdpSocket& s, Endpoint local);
+  // ---- socket plumbing (SocketOwner: UdpSocket calls these) ----
+  int socket_bind(UdpSocket& s, Endpoint local) override;
   // Takes (addr, port) in the table and, when a reserver is set, on the
   // host; with s.addr_lock_ held. Returns the port or -errno.
   int bind_port(UdpSocket& s, Ipv4Addr addr, uint16_t port);
   int reserve_and_bind(UdpSocket& s, Ipv4Addr addr, uint16_t port);
   void unbind_port(UdpSocket& s);
-  int socket_connect(UdpSocket& s, Endpoint remote);
-  int socket_disconnect(UdpSocket& s);
-  int64_t socket_send(UdpSocket& s, std::span<const iovec> iov, const Endpoint* dst);
-  int64_t socket_send_batch(UdpSocket& s, std::span<UdpSocket::SendSlot> msgs);
-  void socket_close(UdpSocket& s);
+  int socket_connect(UdpSocket& s, Endpoint remote) override;
+  int socket_disconnect(UdpSocket& s) override;
+  int64_t socket_send(UdpSocket& s, std::span<const iovec> iov, const Endpoint* dst) override;
+  int64_t socket_send_batch(UdpSocket& s, std::span<SendSlot> msgs) override;
+  void socket_close(UdpSocket& s) override;
+  void release_packets(std::span<Packet* const> pkts) override { backend_.release(pkts); }
   void release(Packet* pkt) { backend_.release({&pkt, 1}); }
   void release(std::span<Packet* const> pkts) { backend_.release(pkts); }
 

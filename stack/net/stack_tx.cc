@@ -405,7 +405,7 @@ int64_t Stack::socket_send(UdpSocket& s, std::span<const iovec> iov, const Endpo
   return rc;
 }
 
-int64_t Stack::socket_send_batch(UdpSocket& s, std::span<UdpSocket::SendSlot> msgs) {
+int64_t Stack::socket_send_batch(UdpSocket& s, std::span<SendSlot> msgs) {
   OutFrame frames[kBurst];
   size_t built = 0;
   uint64_t bytes = 0;

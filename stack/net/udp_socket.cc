@@ -27,16 +27,16 @@ constexpr int kHalfLinkedSpins = 4096;
 
 }  // namespace
 
-UdpSocket::UdpSocket(Stack& stack, uint64_t id) : stack_(stack), id_(id) { ttl_.store(stack.config().default_ttl); }
+UdpSocket::UdpSocket(SocketOwner& owner, uint64_t id, uint8_t ttl) : owner_(owner), id_(id) { ttl_.store(ttl); }
 
 UdpSocket::~UdpSocket() { purge(); }
 
-int UdpSocket::bind(Endpoint local) { return stack_.socket_bind(*this, local); }
-int UdpSocket::connect(Endpoint remote) { return stack_.socket_connect(*this, remote); }
-int UdpSocket::disconnect() { return stack_.socket_disconnect(*this); }
-int64_t UdpSocket::send(std::span<const iovec> iov, const Endpoint* dst) { return stack_.socket_send(*this, iov, dst); }
-int64_t UdpSocket::send_batch(std::span<SendSlot> msgs) { return stack_.socket_send_batch(*this, msgs); }
-void UdpSocket::close() { stack_.socket_close(*this); }
+int UdpSocket::bind(Endpoint local) { return owner_.socket_bind(*this, local); }
+int UdpSocket::connect(Endpoint remote) { return owner_.socket_connect(*this, remote); }
+int UdpSocket::disconnect() { return owner_.socket_disconnect(*this); }
+int64_t UdpSocket::send(std::span<const iovec> iov, const Endpoint* dst) { return owner_.socket_send(*this, iov, dst); }
+int64_t UdpSocket::send_batch(std::span<SendSlot> msgs) { return owner_.socket_send_batch(*this, msgs); }
+void UdpSocket::close() { owner_.socket_close(*this); }
 
 void UdpSocket::publish_addresses() {
   local_packed_.store(local_ ? pack(*local_) : 0, std::memory_order_release);
@@ -125,7 +125,7 @@ int64_t UdpSocket::recv_batch(std::span<RecvSlot> msgs, int flags) {
   if (received == 0) return -EAGAIN;
   if (!peek) {
     after_dequeue(received, charged);
-    stack_.release(std::span<Packet* const>(done, received));
+    owner_.release_packets(std::span<Packet* const>(done, received));
   }
   return static_cast<int64_t>(received);
 }
@@ -174,11 +174,11 @@ void UdpSocket::purge() {
     ++count;
     batch[n++] = p;
     if (n == Stack::kBurst) {
-      stack_.release(std::span<Packet* const>(batch, n));
+      owner_.release_packets(std::span<Packet* const>(batch, n));
       n = 0;
     }
   }
-  if (n != 0) stack_.release(std::span<Packet* const>(batch, n));
+  if (n != 0) owner_.release_packets(std::span<Packet* const>(batch, n));
   queued_.fetch_sub(queued_pack(count, bytes), std::memory_order_acq_rel);
 }
 

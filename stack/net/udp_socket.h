@@ -22,6 +22,7 @@
 
 #include "backends/api/packet.h"
 #include "stack/net/counters.h"
+#include "stack/net/hooks.h"
 #include "stack/net/mpsc_queue.h"
 #include "stack/wire/bytes.h"
 
@@ -29,7 +30,6 @@ namespace dpdkudp::stack {
 
 using wire::Ipv4Addr;
 
-class Stack;
 class UdpSocket;
 
 struct Endpoint {
@@ -38,38 +38,29 @@ struct Endpoint {
   friend constexpr bool operator==(const Endpoint&, const Endpoint&) = default;
 };
 
-// Takes local ports on the host for the stack's sockets (shared mode: a
-// kernel UDP socket per port keeps other processes off it and stops the
-// kernel answering port-unreachable for it). Called under the socket's
-// address lock, from app threads.
-class PortReserver {
- public:
-  virtual ~PortReserver() = default;
-  // Reserves (addr, port); port 0 asks for any free port. Returns the port
-  // and sets *token, or -errno (EADDRINUSE, EACCES, ...).
-  virtual int reserve(const UdpSocket& socket, Ipv4Addr addr, uint16_t port, bool reuse_addr, bool reuse_port,
-                      uintptr_t* token) = 0;
-  virtual void release(uintptr_t token) = 0;
+// One datagram of a sendmmsg-style batch (UdpSocket::send_batch).
+struct SendSlot {
+  std::span<const iovec> iov;
+  const Endpoint* dst = nullptr;
+  int64_t result = 0;
 };
 
-// Tells the device which local ports the stack owns (AF_XDP: the XDP
-// program's port map), so their datagrams are steered to the stack and
-// everything else stays with the kernel. addr 0: any of our addresses.
-class PortSteeringHook {
+// What a socket's calls need from the stack that owns it: the socket
+// forwards bind/connect/send/close here, and gives received packets back.
+// The Stack implements it; the socket knows nothing else of the Stack.
+// From app threads; release() from any thread.
+class SocketOwner {
  public:
-  virtual ~PortSteeringHook() = default;
-  // 0 or a positive errno. reuse_port: the socket has SO_REUSEPORT (another
-  // process's sockets with it may share the port).
-  virtual int steer(Ipv4Addr addr, uint16_t port, bool on, bool reuse_port) = 0;
-};
+  virtual int socket_bind(UdpSocket& s, Endpoint local) = 0;
+  virtual int socket_connect(UdpSocket& s, Endpoint remote) = 0;
+  virtual int socket_disconnect(UdpSocket& s) = 0;
+  virtual int64_t socket_send(UdpSocket& s, std::span<const iovec> iov, const Endpoint* dst) = 0;
+  virtual int64_t socket_send_batch(UdpSocket& s, std::span<SendSlot> msgs) = 0;
+  virtual void socket_close(UdpSocket& s) = 0;
+  virtual void release_packets(std::span<Packet* const> pkts) = 0;
 
-// How the socket tells its owner that readiness changed. Both calls come
-// from stack threads and must not block.
-class SocketNotifier {
- public:
-  virtual ~SocketNotifier() = default;
-  virtual void ring() = 0;   // the socket became readable (data or error)
-  virtual void clear() = 0;  // the socket is no longer readable
+ protected:
+  ~SocketOwner() = default;
 };
 
 // What recv() learned about the datagram it returned.
@@ -133,11 +124,7 @@ class UdpSocket {
   // sendmmsg: up to 32 datagrams, handed to the backend in one burst.
   // Returns how many were sent (results filled in), or -errno when the
   // first one failed.
-  struct SendSlot {
-    std::span<const iovec> iov;
-    const Endpoint* dst = nullptr;
-    int64_t result = 0;
-  };
+  using SendSlot = stack::SendSlot;
   int64_t send_batch(std::span<SendSlot> msgs);
   // Receives one datagram into iov; -EAGAIN when none is queued.
   int64_t recv(std::span<const iovec> iov, RecvInfo* info, int flags);
@@ -199,9 +186,12 @@ class UdpSocket {
   void* user_data() const { return user_data_; }
 
  private:
+  // The stack and its port table manage a socket's addressing and receive
+  // queue (the poller side below); everything else goes through the
+  // public calls above.
   friend class Stack;
   friend class UdpTable;
-  UdpSocket(Stack& stack, uint64_t id);
+  UdpSocket(SocketOwner& owner, uint64_t id, uint8_t ttl);
 
   // Poller side: queue a chain of datagrams (linked through next, meta
   // filled in) that the caller has already fit into rcvbuf with
@@ -217,7 +207,7 @@ class UdpSocket {
   void purge();
   void notify_ring();
 
-  Stack& stack_;
+  SocketOwner& owner_;
   const uint64_t id_;
   void* user_data_ = nullptr;
 

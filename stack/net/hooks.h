@@ -1,0 +1,60 @@
+// The interfaces through which the stack reaches what lies outside it: the
+// host's port table, the device's steering, a socket's owner and the
+// engine's poller. The engine and the shim implement them; the stack only
+// calls them. Each says from which threads it is called.
+#pragma once
+
+#include <cstdint>
+
+#include "stack/wire/bytes.h"
+
+namespace dpdkudp::stack {
+
+using wire::Ipv4Addr;
+
+class UdpSocket;
+
+// Takes local ports on the host for the stack's sockets (shared mode: a
+// kernel UDP socket per port keeps other processes off it and stops the
+// kernel answering port-unreachable for it). Called under the socket's
+// address lock, from app threads.
+class PortReserver {
+ public:
+  virtual ~PortReserver() = default;
+  // Reserves (addr, port); port 0 asks for any free port. Returns the port
+  // and sets *token, or -errno (EADDRINUSE, EACCES, ...).
+  virtual int reserve(const UdpSocket& socket, Ipv4Addr addr, uint16_t port, bool reuse_addr, bool reuse_port,
+                      uintptr_t* token) = 0;
+  virtual void release(uintptr_t token) = 0;
+};
+
+// Tells the device which local ports the stack owns (AF_XDP: the XDP
+// program's port map), so their datagrams are steered to the stack and
+// everything else stays with the kernel. addr 0: any of our addresses.
+// From app threads (bind, close).
+class PortSteeringHook {
+ public:
+  virtual ~PortSteeringHook() = default;
+  // 0 or a positive errno. reuse_port: the socket has SO_REUSEPORT (another
+  // process's sockets with it may share the port).
+  virtual int steer(Ipv4Addr addr, uint16_t port, bool on, bool reuse_port) = 0;
+};
+
+// How a socket tells its owner that readiness changed. Both calls come
+// from stack threads and must not block.
+class SocketNotifier {
+ public:
+  virtual ~SocketNotifier() = default;
+  virtual void ring() = 0;   // the socket became readable (data or error)
+  virtual void clear() = 0;  // the socket is no longer readable
+};
+
+// Wakes the poller of queue 0 when the stack queued work for it from
+// another thread (a datagram looped back to our own address).
+class PollerWaker {
+ public:
+  virtual ~PollerWaker() = default;
+  virtual void wake() = 0;
+};
+
+}  // namespace dpdkudp::stack
