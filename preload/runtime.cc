@@ -66,18 +66,24 @@ void stop_engine_at_exit() {
 }
 
 // Opens the loopback sockets doorbells are sent from (one port each).
+// A doorbell sender: bound to 127.0.0.1 on an ephemeral port.
+int open_doorbell_sender() {
+  int fd = real().socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return -1;
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (real().bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof sin) != 0) {
+    real().close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 bool open_doorbell() {
   for (int& slot : g_doorbell_fds) {
-    int fd = real().socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0) return false;
-    sockaddr_in sin{};
-    sin.sin_family = AF_INET;
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (real().bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof sin) != 0) {
-      real().close(fd);
-      return false;
-    }
-    slot = fd;
+    slot = open_doorbell_sender();
+    if (slot < 0) return false;
   }
   return true;
 }
@@ -150,6 +156,8 @@ engine::Engine* running_engine() {
 
 int bypass_ifindex() { return g_ifindex; }
 int doorbell_fd(unsigned sender) { return g_doorbell_fds[sender % kDoorbellSenders]; }
+
+int fresh_doorbell_fd() { return open_doorbell_sender(); }
 uint64_t busy_poll_ns() { return g_busy_poll_ns; }
 uint64_t recv_spin_ns() { return g_recv_spin_ns; }
 

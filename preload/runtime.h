@@ -43,8 +43,12 @@ int bypass_ifindex();
 // socket a datagram goes to by a hash that includes the source port, so a
 // socket whose doorbells land on a sibling tries another sender (see
 // ShimSocket::take_doorbell).
+// When all eight hash to siblings (1 in 2^8 for a pair of siblings), a
+// retry leaves from a fresh socket, with a new ephemeral port each time
+// (fresh_doorbell_fd(): the caller closes it).
 constexpr unsigned kDoorbellSenders = 8;
 int doorbell_fd(unsigned sender);
+int fresh_doorbell_fd();
 // How long a thread waiting in poll/select/epoll spins (driving the
 // queues in the inline model) before it sleeps: DPDKUDP_BUSY_POLL_US, or
 // zero where the backend's every look is a system call (those waits sleep

@@ -189,12 +189,18 @@ void ShimSocket::ring() {
   send_own_doorbell();
 }
 
-void ShimSocket::send_own_doorbell() {
+void ShimSocket::send_own_doorbell(bool fresh_sender) {
   if (doorbell_target_.load(std::memory_order_acquire) == 0 || closing_.load(std::memory_order_acquire)) return;
   const DoorbellMsg m{kDoorbellMagic, 0, 0, token_};
   last_ring_ns_.store(stack::monotonic_now_ns(), std::memory_order_relaxed);
   doorbells_.fetch_add(1, std::memory_order_acq_rel);
-  send_doorbell(&m, sender_.load(std::memory_order_relaxed));
+  if (!fresh_sender) {
+    send_doorbell(&m, doorbell_fd(sender_.load(std::memory_order_relaxed)));
+    return;
+  }
+  int fd = fresh_doorbell_fd();
+  send_doorbell(&m, fd);
+  if (fd >= 0) real().close(fd);
 }
 
 void ShimSocket::check_doorbell(uint64_t now_ns) {
@@ -204,6 +210,13 @@ void ShimSocket::check_doorbell(uint64_t now_ns) {
     // gone astray (to a sibling that passes it on): after 100 ms, ring
     // again from the next sender.
     if (!socket_->reuse_port() || now_ns < last_ring_ns_.load(std::memory_order_relaxed) + kDoorbellRetryNs) return;
+    // Every fixed sender may hash to siblings: after trying them all, each
+    // retry leaves from a new port.
+    if (astray_retries_.fetch_add(1, std::memory_order_relaxed) + 1 >= kDoorbellSenders) {
+      engine_.kernel_path().watchdog_rings.add();
+      send_own_doorbell(true);
+      return;
+    }
     sender_.fetch_add(1, std::memory_order_relaxed);
   } else {
     if (now_ns < last_service_ns_.load(std::memory_order_relaxed) + kDoorbellRetryNs) return;
@@ -226,15 +239,15 @@ void ShimSocket::drop_stale_doorbells(int fd) {
   if (doorbells_.load(std::memory_order_acquire) > 0 && !socket_->readable()) drain_doorbells(fd);
 }
 
-void ShimSocket::send_doorbell(const void* msg, unsigned sender) {
+void ShimSocket::send_doorbell(const void* msg, int from_fd) {
   uint64_t t = doorbell_target_.load(std::memory_order_acquire);
   sockaddr_in to{};
   to.sin_family = AF_INET;
   to.sin_port = htons(static_cast<uint16_t>(t));
   to.sin_addr.s_addr = htonl(static_cast<uint32_t>(t >> 16));
   const auto* m = static_cast<const DoorbellMsg*>(msg);
-  if (t == 0 || real().sendto(doorbell_fd(sender), m, sizeof *m, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&to),
-                              sizeof to) < 0) {
+  if (t == 0 || from_fd < 0 ||
+      real().sendto(from_fd, m, sizeof *m, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&to), sizeof to) < 0) {
     if (m->token == token_) note_doorbell_taken();  // never sent: not pending
   }
 }
@@ -243,6 +256,7 @@ void ShimSocket::take_doorbell(const void* msg) {
   const auto* m = static_cast<const DoorbellMsg*>(msg);
   if (m->token == token_) {
     note_doorbell_taken();
+    astray_retries_.store(0, std::memory_order_relaxed);
     // It came the long way: the kernel hashes our sender's port to a
     // sibling now (the group changed). Try the next one from here on.
     if (m->hops > 0) sender_.fetch_add(1, std::memory_order_relaxed);
@@ -255,7 +269,8 @@ void ShimSocket::take_doorbell(const void* msg) {
   if (!socket_->reuse_port() || m->hops >= kDoorbellMaxHops) return;
   DoorbellMsg next = *m;
   ++next.hops;
-  send_doorbell(&next, static_cast<unsigned>(m->token) + next.hops + (static_cast<unsigned>(m->token >> 32) * 3));
+  send_doorbell(&next,
+                doorbell_fd(static_cast<unsigned>(m->token) + next.hops + (static_cast<unsigned>(m->token >> 32) * 3)));
 }
 
 void ShimSocket::clear() {

@@ -117,7 +117,7 @@ class ShimSocket final : public stack::SocketNotifier {
   // Takes the doorbell at the head of fd's queue: 1 when one was there, 0
   // when the head is something else, -1 (errno set) when nothing is queued.
   int take_queued_doorbell(int fd);
-  void send_doorbell(const void* msg, unsigned sender);
+  void send_doorbell(const void* msg, int from_fd);  // from_fd: a doorbell sender
  public:
   // The watchdog, at the engine tick (every socket): the stack holds data
   // that nothing has looked at for 100 ms, so whatever should have said so
@@ -127,7 +127,7 @@ class ShimSocket final : public stack::SocketNotifier {
   // pending. Readiness is level-triggered by construction.
   void check_doorbell(uint64_t now_ns);
  private:
-  void send_own_doorbell();
+  void send_own_doorbell(bool fresh_sender = false);
   ssize_t fill_from_stack(msghdr* msg, int flags, int64_t n, const stack::RecvInfo& info);
   void drain_doorbells(int fd);
   bool wait_readable(int fd);  // a blocking receive's wait; false: errno set (EAGAIN/EINTR)
@@ -154,6 +154,9 @@ class ShimSocket final : public stack::SocketNotifier {
   // after a detour through a sibling).
   const uint64_t token_;
   std::atomic<unsigned> sender_{0};
+  // Watchdog retries since ours last came back to us: past
+  // kDoorbellSenders, each leaves from a fresh port.
+  std::atomic<unsigned> astray_retries_{0};
   std::atomic<uint64_t> last_ring_ns_{0};
   std::atomic<uint64_t> last_service_ns_{0};
   // arrivals() when last serviced: what the application has been shown.
