@@ -12,6 +12,9 @@
 #include <ctime>
 
 #include "engine/poller.h"
+#include "preload/addressing.h"
+#include "preload/cmsg.h"
+#include "preload/doorbell.h"
 #include "preload/real.h"
 #include "preload/runtime.h"
 
@@ -21,126 +24,7 @@ namespace {
 using stack::Endpoint;
 using stack::Ipv4Addr;
 
-int fail(int err) {
-  errno = err;
-  return -1;
-}
-
-uint64_t pack_target(const sockaddr_in& sin) {
-  return (uint64_t{ntohl(sin.sin_addr.s_addr)} << 16) | ntohs(sin.sin_port);
-}
-
-sockaddr_in to_sockaddr(const Endpoint& e) {
-  sockaddr_in sin{};
-  sin.sin_family = AF_INET;
-  sin.sin_port = htons(e.port);
-  sin.sin_addr.s_addr = htonl(e.addr.value);
-  return sin;
-}
-
-// Copies sin into a caller's (addr, *len) as the kernel does: truncated to
-// the buffer, *len set to the full size.
-void copy_out(const sockaddr_in& sin, sockaddr* addr, socklen_t* len) {
-  if (addr != nullptr && len != nullptr) std::memcpy(addr, &sin, std::min<size_t>(*len, sizeof sin));
-  if (len != nullptr) *len = sizeof sin;
-}
-
-// Parses an AF_INET destination; 0 on success, else an errno.
-int parse_dest(const void* name, socklen_t len, Endpoint* out) {
-  if (len < static_cast<socklen_t>(sizeof(sockaddr_in))) return EINVAL;
-  sockaddr_in sin;
-  std::memcpy(&sin, name, sizeof sin);
-  // udp_sendmsg takes AF_UNSPEC as AF_INET (connect/bind handle it first).
-  if (sin.sin_family != AF_INET && sin.sin_family != AF_UNSPEC) return EAFNOSUPPORT;
-  *out = Endpoint{Ipv4Addr(ntohl(sin.sin_addr.s_addr)), ntohs(sin.sin_port)};
-  return 0;
-}
-
-
-// A doorbell on the wire: 16 bytes from a loopback address.
-struct DoorbellMsg {
-  uint32_t magic;
-  uint16_t hops;  // times a sibling passed it on
-  uint16_t reserved;
-  uint64_t token;  // the socket it is for
-};
-constexpr uint32_t kDoorbellMagic = 0x42445544;  // "DUDB"
-constexpr uint16_t kDoorbellMaxHops = 8;
-
 std::atomic<uint32_t> g_socket_serial{0};
-constexpr uint64_t kDoorbellRetryNs = 100'000'000;
-
-// Every socket, for the watchdog at the engine tick. No reference is held
-// (that would keep a closed socket, and its place in the port's reuseport
-// group, alive until the next tick): a socket leaves the list in its
-// release(), under the lock the tick holds while it looks.
-std::mutex g_watched_lock;
-std::vector<ShimSocket*> g_watched;
-std::once_flag g_watch_once;
-
-void watch_doorbells(engine::Engine& engine, ShimSocket* s) {
-  std::call_once(g_watch_once, [&engine] {
-    engine.add_tick_hook([](uint64_t now) {
-      std::lock_guard lock(g_watched_lock);
-      for (ShimSocket* w : g_watched) w->check_doorbell(now);
-    });
-  });
-  std::lock_guard lock(g_watched_lock);
-  g_watched.push_back(s);
-}
-
-void unwatch_doorbells(ShimSocket* s) {
-  std::lock_guard lock(g_watched_lock);
-  g_watched.erase(std::remove(g_watched.begin(), g_watched.end(), s), g_watched.end());
-}
-
-// True when (from, data[0..n)) is a doorbell; *out gets it.
-bool parse_doorbell(const sockaddr_in& from, const void* data, ssize_t n, DoorbellMsg* out) {
-  if (from.sin_family != AF_INET || from.sin_addr.s_addr != htonl(INADDR_LOOPBACK) ||
-      n != static_cast<ssize_t>(sizeof(DoorbellMsg))) {
-    return false;
-  }
-  std::memcpy(out, data, sizeof *out);
-  return out->magic == kDoorbellMagic;
-}
-
-// The first sizeof(DoorbellMsg) bytes of a received message, gathered from
-// its iovec; false when they are not all there.
-bool gather_head(const msghdr& m, size_t n, DoorbellMsg* out) {
-  if (n != sizeof(DoorbellMsg)) return false;
-  auto* dst = reinterpret_cast<char*>(out);
-  size_t got = 0;
-  for (size_t i = 0; i < m.msg_iovlen && got < n; ++i) {
-    size_t take = std::min(n - got, m.msg_iov[i].iov_len);
-    std::memcpy(dst + got, m.msg_iov[i].iov_base, take);
-    got += take;
-  }
-  return got == n;
-}
-
-// Appends one control message if it fits; sets MSG_CTRUNC otherwise.
-class CmsgWriter {
- public:
-  explicit CmsgWriter(msghdr* msg) : msg_(msg) {}
-  void add(int level, int type, const void* data, size_t len) {
-    size_t space = CMSG_SPACE(len);
-    if (msg_->msg_control == nullptr || used_ + space > msg_->msg_controllen) {
-      msg_->msg_flags |= MSG_CTRUNC;
-      return;
-    }
-    auto* c = reinterpret_cast<cmsghdr*>(static_cast<char*>(msg_->msg_control) + used_);
-    c->cmsg_level = level;
-    c->cmsg_type = type;
-    c->cmsg_len = CMSG_LEN(len);
-    std::memcpy(CMSG_DATA(c), data, len);
-    used_ += space;
-  }
-  size_t used() const { return used_; }
-
- private:
-  msghdr* msg_;
-  size_t used_ = 0;
-};
 
 }  // namespace
 
@@ -154,12 +38,12 @@ ShimSocket::ShimSocket(engine::Engine& engine, stack::UdpSocket* socket, int fd)
   socket_->set_user_data(this);
   socket_->set_notifier(this);
   last_service_ns_.store(stack::monotonic_now_ns(), std::memory_order_relaxed);
-  watch_doorbells(engine_, this);
+  start_watchdog();
 }
 
 void ShimSocket::release() {
   closing_.store(true, std::memory_order_release);
-  unwatch_doorbells(this);
+  stop_watchdog();
   socket_->set_notifier(nullptr);
   socket_->close();  // the stack frees it once no poller can see it
   // So does this object: a poller that loaded the notifier just before it
@@ -179,52 +63,7 @@ void ShimSocket::remove_fd(int fd) {
   if (fds_.empty()) closing_.store(true, std::memory_order_release);
 }
 
-// ---------------------------------------------------------------- doorbell
-
-void ShimSocket::ring() {
-  // Run to completion: interposed waits read the stack's readiness
-  // themselves; only a thread asleep in a blocking recv on the kernel fd
-  // needs the doorbell.
-  if (engine_.inline_waits() && blocked_readers_.load(std::memory_order_seq_cst) == 0) return;
-  send_own_doorbell();
-}
-
-void ShimSocket::send_own_doorbell(bool fresh_sender) {
-  if (doorbell_target_.load(std::memory_order_acquire) == 0 || closing_.load(std::memory_order_acquire)) return;
-  const DoorbellMsg m{kDoorbellMagic, 0, 0, token_};
-  last_ring_ns_.store(stack::monotonic_now_ns(), std::memory_order_relaxed);
-  doorbells_.fetch_add(1, std::memory_order_acq_rel);
-  if (!fresh_sender) {
-    send_doorbell(&m, doorbell_fd(sender_.load(std::memory_order_relaxed)));
-    return;
-  }
-  int fd = fresh_doorbell_fd();
-  send_doorbell(&m, fd);
-  if (fd >= 0) real().close(fd);
-}
-
-void ShimSocket::check_doorbell(uint64_t now_ns) {
-  if (closing_.load(std::memory_order_acquire) || !socket_->readable()) return;
-  if (doorbells_.load(std::memory_order_acquire) > 0) {
-    // One is queued already. Only among SO_REUSEPORT siblings can it have
-    // gone astray (to a sibling that passes it on): after 100 ms, ring
-    // again from the next sender.
-    if (!socket_->reuse_port() || now_ns < last_ring_ns_.load(std::memory_order_relaxed) + kDoorbellRetryNs) return;
-    // Every fixed sender may hash to siblings: after trying them all, each
-    // retry leaves from a new port.
-    if (astray_retries_.fetch_add(1, std::memory_order_relaxed) + 1 >= kDoorbellSenders) {
-      engine_.kernel_path().watchdog_rings.add();
-      send_own_doorbell(true);
-      return;
-    }
-    sender_.fetch_add(1, std::memory_order_relaxed);
-  } else {
-    if (now_ns < last_service_ns_.load(std::memory_order_relaxed) + kDoorbellRetryNs) return;
-    if (socket_->arrivals() == serviced_arrivals_.load(std::memory_order_relaxed)) return;
-  }
-  engine_.kernel_path().watchdog_rings.add();
-  send_own_doorbell();
-}
+// ---------------------------------------------------------------- readiness
 
 short ShimSocket::stack_events(short requested) const {
   short ev = 0;
@@ -234,130 +73,6 @@ short ShimSocket::stack_events(short requested) const {
   if ((requested & POLLOUT) && !shut_wr_.load(std::memory_order_acquire)) ev |= POLLOUT;
   return static_cast<short>(ev & (requested | POLLERR | POLLHUP));
 }
-
-void ShimSocket::drop_stale_doorbells(int fd) {
-  if (doorbells_.load(std::memory_order_acquire) > 0 && !socket_->readable()) drain_doorbells(fd);
-}
-
-void ShimSocket::send_doorbell(const void* msg, int from_fd) {
-  uint64_t t = doorbell_target_.load(std::memory_order_acquire);
-  sockaddr_in to{};
-  to.sin_family = AF_INET;
-  to.sin_port = htons(static_cast<uint16_t>(t));
-  to.sin_addr.s_addr = htonl(static_cast<uint32_t>(t >> 16));
-  const auto* m = static_cast<const DoorbellMsg*>(msg);
-  if (t == 0 || from_fd < 0 ||
-      real().sendto(from_fd, m, sizeof *m, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&to), sizeof to) < 0) {
-    if (m->token == token_) note_doorbell_taken();  // never sent: not pending
-  }
-}
-
-void ShimSocket::take_doorbell(const void* msg) {
-  const auto* m = static_cast<const DoorbellMsg*>(msg);
-  if (m->token == token_) {
-    note_doorbell_taken();
-    astray_retries_.store(0, std::memory_order_relaxed);
-    // It came the long way: the kernel hashes our sender's port to a
-    // sibling now (the group changed). Try the next one from here on.
-    if (m->hops > 0) sender_.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
-  // A sibling's (an SO_REUSEPORT group shares the port, and the kernel
-  // chose us): send it on from another source port, which the kernel
-  // hashes elsewhere. Without SO_REUSEPORT the port is ours alone and the
-  // doorbell is a stale one of an earlier socket: dropped.
-  if (!socket_->reuse_port() || m->hops >= kDoorbellMaxHops) return;
-  DoorbellMsg next = *m;
-  ++next.hops;
-  send_doorbell(&next,
-                doorbell_fd(static_cast<unsigned>(m->token) + next.hops + (static_cast<unsigned>(m->token >> 32) * 3)));
-}
-
-void ShimSocket::clear() {
-  int fd = any_fd_.load(std::memory_order_acquire);
-  if (fd >= 0 && !closing_.load(std::memory_order_acquire)) drain_doorbells(fd);
-}
-
-void ShimSocket::drain_doorbells(int fd) {
-  // Only doorbells at the head of the kernel queue go: a real datagram
-  // there keeps the fd readable, as it should.
-  // A sibling's doorbell (SO_REUSEPORT) may be queued here too: then look
-  // even with none of ours pending.
-  for (int i = 0; i < 64 && (doorbells_.load(std::memory_order_acquire) > 0 || socket_->reuse_port()); ++i) {
-    if (take_queued_doorbell(fd) != 1) return;
-  }
-}
-
-int ShimSocket::take_queued_doorbell(int fd) {
-  sockaddr_in from{};
-  socklen_t len = sizeof from;
-  DoorbellMsg m{};
-  ssize_t n = real().recvfrom(fd, &m, sizeof m, MSG_PEEK | MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &len);
-  if (n < 0) return -1;
-  if (!parse_doorbell(from, &m, n, &m)) return 0;
-  if (real().recv(fd, &m, sizeof m, MSG_DONTWAIT) >= 0) take_doorbell(&m);
-  return 1;
-}
-
-void ShimSocket::note_doorbell_taken() {
-  // Never below zero: a doorbell of an earlier life of the port (before a
-  // rebind) may still be queued.
-  int n = doorbells_.load(std::memory_order_acquire);
-  while (n > 0 && !doorbells_.compare_exchange_weak(n, n - 1, std::memory_order_acq_rel)) {
-  }
-}
-
-// ---------------------------------------------------------------- ports
-
-int ShimSocket::reserve_port(Ipv4Addr addr, uint16_t port) {
-  int fd = any_fd_.load(std::memory_order_acquire);
-  if (fd < 0) return -EBADF;
-  sockaddr_in cur{};
-  socklen_t len = sizeof cur;
-  if (real().getsockname(fd, reinterpret_cast<sockaddr*>(&cur), &len) != 0) return -errno;
-  if (cur.sin_port == 0) {
-    // The stack's own address in dedicated mode is unknown to the kernel:
-    // the kernel side then holds the port on the wildcard address.
-    sockaddr_in want = to_sockaddr(Endpoint{addr, port});
-    int rc = real().bind(fd, reinterpret_cast<sockaddr*>(&want), sizeof want);
-    if (rc != 0 && errno == EADDRNOTAVAIL && !addr.is_unspecified()) {
-      want.sin_addr.s_addr = htonl(INADDR_ANY);
-      rc = real().bind(fd, reinterpret_cast<sockaddr*>(&want), sizeof want);
-    }
-    if (rc != 0) return -errno;
-    len = sizeof cur;
-    real().getsockname(fd, reinterpret_cast<sockaddr*>(&cur), &len);
-  } else if (port != 0 && ntohs(cur.sin_port) != port) {
-    return -EINVAL;  // the kernel side is bound elsewhere already
-  }
-  sockaddr_in target = cur;
-  if (target.sin_addr.s_addr == htonl(INADDR_ANY)) target.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  doorbell_target_.store(pack_target(target), std::memory_order_release);
-  return ntohs(cur.sin_port);
-}
-
-void ShimSocket::release_port() {
-  // A disconnect gives an autobound port back (udp_disconnect); the kernel
-  // side does the same on connect(AF_UNSPEC). On close the fd is going.
-  if (closing_.load(std::memory_order_acquire)) return;
-  int fd = any_fd_.load(std::memory_order_acquire);
-  if (fd < 0) return;
-  sockaddr unspec{};
-  unspec.sa_family = AF_UNSPEC;
-  real().connect(fd, &unspec, sizeof unspec);
-  doorbell_target_.store(0, std::memory_order_release);
-}
-
-int ShimPortReserver::reserve(const stack::UdpSocket& socket, Ipv4Addr addr, uint16_t port, bool, bool,
-                              uintptr_t* token) {
-  auto* s = static_cast<ShimSocket*>(socket.user_data());
-  if (s == nullptr) return -EINVAL;
-  int rc = s->reserve_port(addr, port);
-  if (rc >= 0) *token = reinterpret_cast<uintptr_t>(s);
-  return rc;
-}
-
-void ShimPortReserver::release(uintptr_t token) { reinterpret_cast<ShimSocket*>(token)->release_port(); }
 
 // ---------------------------------------------------------------- addressing
 
@@ -628,32 +343,17 @@ ssize_t ShimSocket::fill_from_stack(msghdr* msg, int flags, int64_t n, const sta
     msg->msg_namelen = sizeof from;
   }
   if (info.truncated) msg->msg_flags |= MSG_TRUNC;
-  CmsgWriter cw(msg);
-  if (want_pktinfo_.load(std::memory_order_relaxed)) {
-    in_pktinfo pi{};
-    pi.ipi_ifindex = bypass_ifindex();
-    pi.ipi_spec_dst.s_addr = htonl(engine_.stack().config().address.addr.value);
-    pi.ipi_addr.s_addr = htonl(info.destination.value);
-    cw.add(IPPROTO_IP, IP_PKTINFO, &pi, sizeof pi);
+  RecvCmsgWants wants;
+  wants.pktinfo = want_pktinfo_.load(std::memory_order_relaxed);
+  wants.ttl = want_ttl_.load(std::memory_order_relaxed);
+  wants.tos = want_tos_.load(std::memory_order_relaxed);
+  wants.timestampns = want_timestampns_.load(std::memory_order_relaxed);
+  wants.timestamp = want_timestamp_.load(std::memory_order_relaxed);
+  if (wants.pktinfo) {
+    wants.ifindex = bypass_ifindex();
+    wants.local_addr = engine_.stack().config().address.addr.value;
   }
-  if (want_ttl_.load(std::memory_order_relaxed)) {
-    int ttl = info.ttl;
-    cw.add(IPPROTO_IP, IP_TTL, &ttl, sizeof ttl);
-  }
-  if (want_tos_.load(std::memory_order_relaxed)) {
-    unsigned char tos = info.tos;
-    cw.add(IPPROTO_IP, IP_TOS, &tos, sizeof tos);
-  }
-  if (want_timestampns_.load(std::memory_order_relaxed)) {
-    timespec ts{static_cast<time_t>(info.timestamp_ns / 1'000'000'000),
-                static_cast<long>(info.timestamp_ns % 1'000'000'000)};
-    cw.add(SOL_SOCKET, SO_TIMESTAMPNS, &ts, sizeof ts);
-  } else if (want_timestamp_.load(std::memory_order_relaxed)) {
-    timeval tv{static_cast<time_t>(info.timestamp_ns / 1'000'000'000),
-               static_cast<suseconds_t>((info.timestamp_ns % 1'000'000'000) / 1000)};
-    cw.add(SOL_SOCKET, SO_TIMESTAMP, &tv, sizeof tv);
-  }
-  msg->msg_controllen = cw.used();
+  write_recv_cmsgs(msg, wants, info);
   (void)flags;
   return static_cast<ssize_t>(n);
 }
@@ -664,25 +364,7 @@ ssize_t ShimSocket::recv_once(int fd, msghdr* msg, int flags, bool stack_only) {
   if (flags & MSG_ERRQUEUE) {
     auto err = socket_->pop_error();
     if (!err) return real().recvmsg(fd, msg, flags | MSG_DONTWAIT);
-    struct {
-      sock_extended_err ee;
-      sockaddr_in offender;
-    } payload{};
-    payload.ee.ee_errno = static_cast<uint32_t>(err->error);
-    payload.ee.ee_origin = SO_EE_ORIGIN_ICMP;
-    payload.ee.ee_type = err->icmp_type;
-    payload.ee.ee_code = err->icmp_code;
-    payload.ee.ee_info = err->info;
-    payload.offender = to_sockaddr(Endpoint{err->offender, 0});
-    msg->msg_flags = MSG_ERRQUEUE;
-    if (msg->msg_name != nullptr) {
-      sockaddr_in to = to_sockaddr(err->destination);
-      std::memcpy(msg->msg_name, &to, std::min<size_t>(msg->msg_namelen, sizeof to));
-      msg->msg_namelen = sizeof to;
-    }
-    CmsgWriter cw(msg);
-    cw.add(IPPROTO_IP, IP_RECVERR, &payload, sizeof payload);
-    msg->msg_controllen = cw.used();
+    write_recv_error(msg, *err);
     return 0;
   }
 

@@ -128,6 +128,8 @@ class ShimSocket final : public stack::SocketNotifier {
   void check_doorbell(uint64_t now_ns);
  private:
   void send_own_doorbell(bool fresh_sender = false);
+  void start_watchdog();  // joins the watchdog's list (shim_socket_doorbell.cc)
+  void stop_watchdog();
   ssize_t fill_from_stack(msghdr* msg, int flags, int64_t n, const stack::RecvInfo& info);
   void drain_doorbells(int fd);
   bool wait_readable(int fd);  // a blocking receive's wait; false: errno set (EAGAIN/EINTR)

@@ -1,0 +1,67 @@
+#include "preload/cmsg.h"
+
+#include <arpa/inet.h>
+#include <linux/errqueue.h>
+#include <netinet/in.h>
+#include <sys/time.h>
+
+#include <algorithm>
+#include <cstring>
+#include <ctime>
+
+#include "preload/addressing.h"
+
+namespace dpdkudp::preload {
+
+void write_recv_cmsgs(msghdr* msg, const RecvCmsgWants& wants, const stack::RecvInfo& info) {
+  CmsgWriter cw(msg);
+  if (wants.pktinfo) {
+    in_pktinfo pi{};
+    pi.ipi_ifindex = wants.ifindex;
+    pi.ipi_spec_dst.s_addr = htonl(wants.local_addr);
+    pi.ipi_addr.s_addr = htonl(info.destination.value);
+    cw.add(IPPROTO_IP, IP_PKTINFO, &pi, sizeof pi);
+  }
+  if (wants.ttl) {
+    int ttl = info.ttl;
+    cw.add(IPPROTO_IP, IP_TTL, &ttl, sizeof ttl);
+  }
+  if (wants.tos) {
+    unsigned char tos = info.tos;
+    cw.add(IPPROTO_IP, IP_TOS, &tos, sizeof tos);
+  }
+  if (wants.timestampns) {
+    timespec ts{static_cast<time_t>(info.timestamp_ns / 1'000'000'000),
+                static_cast<long>(info.timestamp_ns % 1'000'000'000)};
+    cw.add(SOL_SOCKET, SO_TIMESTAMPNS, &ts, sizeof ts);
+  } else if (wants.timestamp) {
+    timeval tv{static_cast<time_t>(info.timestamp_ns / 1'000'000'000),
+               static_cast<suseconds_t>((info.timestamp_ns % 1'000'000'000) / 1000)};
+    cw.add(SOL_SOCKET, SO_TIMESTAMP, &tv, sizeof tv);
+  }
+  msg->msg_controllen = cw.used();
+}
+
+void write_recv_error(msghdr* msg, const stack::SocketError& err) {
+  struct {
+    sock_extended_err ee;
+    sockaddr_in offender;
+  } payload{};
+  payload.ee.ee_errno = static_cast<uint32_t>(err.error);
+  payload.ee.ee_origin = SO_EE_ORIGIN_ICMP;
+  payload.ee.ee_type = err.icmp_type;
+  payload.ee.ee_code = err.icmp_code;
+  payload.ee.ee_info = err.info;
+  payload.offender = to_sockaddr(stack::Endpoint{err.offender, 0});
+  msg->msg_flags = MSG_ERRQUEUE;
+  if (msg->msg_name != nullptr) {
+    sockaddr_in to = to_sockaddr(err.destination);
+    std::memcpy(msg->msg_name, &to, std::min<size_t>(msg->msg_namelen, sizeof to));
+    msg->msg_namelen = sizeof to;
+  }
+  CmsgWriter cw(msg);
+  cw.add(IPPROTO_IP, IP_RECVERR, &payload, sizeof payload);
+  msg->msg_controllen = cw.used();
+}
+
+}  // namespace dpdkudp::preload

@@ -1,0 +1,59 @@
+// Control messages of a receive (recvmsg's msg_control), written as Linux
+// writes them: each only if it fits whole, else MSG_CTRUNC and not at all.
+// Pure, any thread.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "stack/net/udp_socket.h"
+
+namespace dpdkudp::preload {
+
+// Appends one control message if it fits; sets MSG_CTRUNC otherwise.
+class CmsgWriter {
+ public:
+  explicit CmsgWriter(msghdr* msg) : msg_(msg) {}
+  void add(int level, int type, const void* data, size_t len) {
+    size_t space = CMSG_SPACE(len);
+    if (msg_->msg_control == nullptr || used_ + space > msg_->msg_controllen) {
+      msg_->msg_flags |= MSG_CTRUNC;
+      return;
+    }
+    auto* c = reinterpret_cast<cmsghdr*>(static_cast<char*>(msg_->msg_control) + used_);
+    c->cmsg_level = level;
+    c->cmsg_type = type;
+    c->cmsg_len = CMSG_LEN(len);
+    std::memcpy(CMSG_DATA(c), data, len);
+    used_ += space;
+  }
+  size_t used() const { return used_; }
+
+ private:
+  msghdr* msg_;
+  size_t used_ = 0;
+};
+
+// What the socket's options ask a receive to report.
+struct RecvCmsgWants {
+  bool pktinfo = false;       // IP_PKTINFO
+  bool ttl = false;           // IP_RECVTTL
+  bool tos = false;           // IP_RECVTOS
+  bool timestampns = false;   // SO_TIMESTAMPNS (wins over SO_TIMESTAMP)
+  bool timestamp = false;     // SO_TIMESTAMP
+  int ifindex = 0;            // in_pktinfo.ipi_ifindex
+  uint32_t local_addr = 0;    // in_pktinfo.ipi_spec_dst, host order
+};
+
+// Writes the control messages info calls for into msg (msg_controllen set
+// to what was used; MSG_CTRUNC added to msg_flags when one did not fit).
+void write_recv_cmsgs(msghdr* msg, const RecvCmsgWants& wants, const stack::RecvInfo& info);
+
+// A MSG_ERRQUEUE receive of err (IP_RECVERR): msg_flags MSG_ERRQUEUE, the
+// original destination in msg_name, one IP_RECVERR control message
+// (sock_extended_err, origin ICMP, then the offender's address).
+void write_recv_error(msghdr* msg, const stack::SocketError& err);
+
+}  // namespace dpdkudp::preload
