@@ -81,6 +81,123 @@ struct Ipv4Cidr {
   friend constexpr bool operator==(const Ipv4Cidr&, const Ipv4Cidr&) = default;
 };
 
+// An IPv6 address (RFC 4291), kept as its 16 octets in network order:
+// IPv6 prefixes are compared octet by octet, never added to.
+struct Ipv6Addr {
+  std::array<uint8_t, 16> octets{};
+
+  static constexpr size_t kLen = 16;
+
+  constexpr Ipv6Addr() = default;
+  constexpr explicit Ipv6Addr(const std::array<uint8_t, 16>& o) : octets(o) {}
+  // From the eight 16-bit groups as written: Ipv6Addr(0x2001, 2, 0, 0, 0, 0, 0, 1).
+  constexpr Ipv6Addr(uint16_t g0, uint16_t g1, uint16_t g2, uint16_t g3, uint16_t g4, uint16_t g5,
+                     uint16_t g6, uint16_t g7) {
+    const uint16_t groups[8] = {g0, g1, g2, g3, g4, g5, g6, g7};
+    for (size_t i = 0; i < 8; ++i) {
+      octets[2 * i] = static_cast<uint8_t>(groups[i] >> 8);
+      octets[2 * i + 1] = static_cast<uint8_t>(groups[i] & 0xff);
+    }
+  }
+
+  static Ipv6Addr load(const uint8_t* p) {
+    Ipv6Addr a;
+    std::memcpy(a.octets.data(), p, kLen);
+    return a;
+  }
+  void store(uint8_t* p) const { std::memcpy(p, octets.data(), kLen); }
+  // Group i (0..7) in host order.
+  constexpr uint16_t group(size_t i) const {
+    return static_cast<uint16_t>((octets[2 * i] << 8) | octets[2 * i + 1]);
+  }
+
+  static constexpr Ipv6Addr unspecified() { return Ipv6Addr(); }
+  static constexpr Ipv6Addr loopback() { return Ipv6Addr(0, 0, 0, 0, 0, 0, 0, 1); }
+  // RFC 4291 §2.7.1: the link-local all-nodes and all-routers groups.
+  static constexpr Ipv6Addr all_nodes() { return Ipv6Addr(0xff02, 0, 0, 0, 0, 0, 0, 1); }
+  static constexpr Ipv6Addr all_routers() { return Ipv6Addr(0xff02, 0, 0, 0, 0, 0, 0, 2); }
+  // RFC 4291 §2.5.5.2: ::ffff:a.b.c.d.
+  static constexpr Ipv6Addr v4_mapped(Ipv4Addr v4) {
+    return Ipv6Addr(0, 0, 0, 0, 0, 0xffff, static_cast<uint16_t>(v4.value >> 16),
+                    static_cast<uint16_t>(v4.value & 0xffff));
+  }
+
+  constexpr bool is_unspecified() const { return *this == Ipv6Addr(); }
+  constexpr bool is_loopback() const { return *this == loopback(); }
+  constexpr bool is_multicast() const { return octets[0] == 0xff; }  // ff00::/8 (§2.7)
+  constexpr bool is_link_local() const {                              // fe80::/10 (§2.5.6)
+    return octets[0] == 0xfe && (octets[1] & 0xc0) == 0x80;
+  }
+  constexpr bool is_v4_mapped() const {  // ::ffff:0:0/96 (§2.5.5.2)
+    for (size_t i = 0; i < 10; ++i) {
+      if (octets[i] != 0) return false;
+    }
+    return octets[10] == 0xff && octets[11] == 0xff;
+  }
+  // The IPv4 address inside a v4-mapped address; nullopt for any other.
+  constexpr std::optional<Ipv4Addr> mapped_v4() const {
+    if (!is_v4_mapped()) return std::nullopt;
+    return Ipv4Addr(octets[12], octets[13], octets[14], octets[15]);
+  }
+  // The scope field of a multicast address (RFC 4291 §2.7: 2 = link-local).
+  constexpr uint8_t multicast_scope() const { return octets[1] & 0x0f; }
+
+  // RFC 4291 §2.7.1: ff02::1:ffXX:XXXX, the low 24 bits of this address.
+  constexpr Ipv6Addr solicited_node() const {
+    Ipv6Addr a(0xff02, 0, 0, 0, 0, 1, 0xff00, 0);
+    a.octets[13] = octets[13];
+    a.octets[14] = octets[14];
+    a.octets[15] = octets[15];
+    return a;
+  }
+  // In ff02::1:ff00:0/104: exactly when it equals the group its own low 24
+  // bits make.
+  constexpr bool is_solicited_node() const { return *this == solicited_node(); }
+  // RFC 2464 §7: a multicast address goes to 33:33 and its low 32 bits.
+  constexpr MacAddr multicast_mac() const {
+    return {0x33, 0x33, octets[12], octets[13], octets[14], octets[15]};
+  }
+
+  // RFC 4291 §2.2 text: hex groups, one "::", an optional dotted quad for
+  // the last 32 bits. No zone ("%eth0"), no brackets. nullopt otherwise.
+  static std::optional<Ipv6Addr> parse(std::string_view text);
+  // RFC 5952: lower case, no leading zeros, the longest (first) run of two
+  // or more zero groups as "::", and ::ffff:a.b.c.d for v4-mapped (§5).
+  std::string to_string() const;
+
+  friend constexpr bool operator==(const Ipv6Addr&, const Ipv6Addr&) = default;
+};
+
+// The mask of octet i (0..15) under a prefix length 0..128.
+constexpr uint8_t prefix_octet_mask(unsigned prefix_len, size_t i) {
+  if (prefix_len >= (i + 1) * 8) return 0xff;
+  if (prefix_len <= i * 8) return 0;
+  return static_cast<uint8_t>(0xff << (8 - (prefix_len - i * 8)));
+}
+
+// An IPv6 address with its prefix ("2001:2::1/48").
+struct Ipv6Cidr {
+  Ipv6Addr addr;
+  uint8_t prefix_len = 128;
+
+  static std::optional<Ipv6Cidr> parse(std::string_view text);
+  constexpr bool contains(const Ipv6Addr& a) const {
+    for (size_t i = 0; i < Ipv6Addr::kLen; ++i) {
+      if (((a.octets[i] ^ addr.octets[i]) & prefix_octet_mask(prefix_len, i)) != 0) return false;
+    }
+    return true;
+  }
+  constexpr Ipv6Addr network() const {
+    Ipv6Addr n = addr;
+    for (size_t i = 0; i < Ipv6Addr::kLen; ++i) {
+      n.octets[i] = static_cast<uint8_t>(n.octets[i] & prefix_octet_mask(prefix_len, i));
+    }
+    return n;
+  }
+  std::string to_string() const;
+  friend constexpr bool operator==(const Ipv6Cidr&, const Ipv6Cidr&) = default;
+};
+
 inline constexpr MacAddr kBroadcastMac = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 inline constexpr MacAddr kZeroMac = {0, 0, 0, 0, 0, 0};
 

@@ -1,5 +1,5 @@
-// The Internet checksum (RFC 1071) and its pseudo-header and incremental
-// forms (RFC 1624).
+// The Internet checksum (RFC 1071), its IPv4 (RFC 768) and IPv6 (RFC 8200
+// §8.1) pseudo-headers and its incremental form (RFC 1624).
 #pragma once
 
 #include <cstddef>
@@ -27,6 +27,17 @@ constexpr uint32_t ipv4_pseudo_header_sum(Ipv4Addr src, Ipv4Addr dst, uint8_t pr
                                           uint16_t length) {
   uint32_t sum = (src.value >> 16) + (src.value & 0xffff) + (dst.value >> 16) +
                  (dst.value & 0xffff) + protocol + length;
+  return sum;
+}
+
+// Partial sum of the IPv6 pseudo-header (RFC 8200 §8.1): src, dst, the
+// upper-layer packet length as 32 bits, three zero octets and the next
+// header (the upper-layer protocol, not an extension header's number).
+// Feed it as `initial` to checksum_fold().
+constexpr uint32_t ipv6_pseudo_header_sum(const Ipv6Addr& src, const Ipv6Addr& dst, uint8_t next_header,
+                                          uint32_t length) {
+  uint32_t sum = (length >> 16) + (length & 0xffff) + next_header;
+  for (size_t i = 0; i < 8; ++i) sum += uint32_t{src.group(i)} + dst.group(i);  // < 2^21: no overflow
   return sum;
 }
 

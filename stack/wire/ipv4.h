@@ -7,15 +7,9 @@
 #include <span>
 
 #include "stack/wire/bytes.h"
+#include "stack/wire/ip_proto.h"
 
 namespace dpdkudp::wire {
-
-namespace ip_proto {
-inline constexpr uint8_t kIcmp = 1;
-inline constexpr uint8_t kTcp = 6;
-inline constexpr uint8_t kUdp = 17;
-inline constexpr uint8_t kIcmpv6 = 58;
-}  // namespace ip_proto
 
 class Ipv4Packet {
  public:

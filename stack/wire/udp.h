@@ -1,4 +1,4 @@
-// UDP (RFC 768).
+// UDP (RFC 768) over IPv4 and over IPv6 (RFC 8200 §8.1).
 #pragma once
 
 #include <cstddef>
@@ -36,6 +36,9 @@ class UdpDatagram {
 
   // RFC 768: a transmitted checksum of zero means the sender computed none.
   bool verify_checksum(Ipv4Addr src, Ipv4Addr dst) const;
+  // RFC 8200 §8.1: over IPv6 the checksum is mandatory and receivers
+  // discard a datagram whose checksum is zero: it verifies false.
+  bool verify_checksum(const Ipv6Addr& src, const Ipv6Addr& dst) const;
 
  private:
   explicit UdpDatagram(const uint8_t* p) : p_(p) {}
@@ -45,7 +48,7 @@ class UdpDatagram {
 enum class ChecksumMode {
   kFull,           // compute the whole checksum in software
   kPseudoHeader,   // write the pseudo-header sum for the device (kTxUdpCsum)
-  kNone,           // leave zero (IPv4 only)
+  kNone,           // leave zero (IPv4 only: over IPv6 it is computed as kFull)
 };
 
 struct UdpRepr {
@@ -61,6 +64,12 @@ struct UdpRepr {
   // sum (taken from the source while copying it): the frame is not read
   // back, which also avoids loads stalling on the stores just made.
   void emit_with_payload_sum(std::span<uint8_t> datagram, Ipv4Addr src, Ipv4Addr dst,
+                             uint16_t payload_sum) const;
+
+  // The same over IPv6. RFC 8200 §8.1 forbids a zero checksum, so kNone is
+  // computed as kFull, and a computed zero is sent as all ones.
+  void emit(std::span<uint8_t> datagram, const Ipv6Addr& src, const Ipv6Addr& dst, ChecksumMode mode) const;
+  void emit_with_payload_sum(std::span<uint8_t> datagram, const Ipv6Addr& src, const Ipv6Addr& dst,
                              uint16_t payload_sum) const;
 };
 

@@ -8,6 +8,7 @@
 #include <span>
 #include <vector>
 
+#include "tests/unit/wire/ipv6_vectors.h"
 #include "tests/unit/wire/vectors.h"
 
 namespace dpdkudp::wire {
@@ -150,6 +151,58 @@ TEST(PseudoHeader, ChainedOverCapturedDatagramVerifies) {
   uint32_t pseudo = ipv4_pseudo_header_sum(Ipv4Addr(198, 18, 0, 1), Ipv4Addr(198, 18, 0, 2), 17,
                                            static_cast<uint16_t>(udp.size()));
   EXPECT_EQ(checksum_fold(udp.data(), udp.size(), pseudo), 0xffff);
+}
+
+// RFC 8200 §8.1 written out: src(16) dst(16) upper-layer length(4)
+// zero(3) next header(1).
+Bytes ipv6_pseudo_header(const Ipv6Addr& src, const Ipv6Addr& dst, uint8_t next_header, uint32_t length) {
+  Bytes header(40, 0);
+  src.store(&header[0]);
+  dst.store(&header[16]);
+  store_be32(&header[32], length);
+  header[39] = next_header;
+  return header;
+}
+
+TEST(Ipv6PseudoHeader, EqualsSumOfTheWrittenOutHeader) {
+  std::mt19937 rng(8200);
+  for (uint32_t length : {0u, 8u, 20u, 0xffffu, 0x10000u, 0x12345u, 0xffffffffu}) {
+    Bytes a = random_bytes(16, rng), b = random_bytes(16, rng);
+    Ipv6Addr src = Ipv6Addr::load(a.data()), dst = Ipv6Addr::load(b.data());
+    for (uint8_t next_header : {uint8_t{17}, uint8_t{58}, uint8_t{255}}) {
+      EXPECT_EQ(fold32(ipv6_pseudo_header_sum(src, dst, next_header, length)),
+                reference_fold(ipv6_pseudo_header(src, dst, next_header, length)))
+          << "length " << length << " next header " << int{next_header};
+    }
+  }
+  Ipv6Addr ones(0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff);  // most carries
+  EXPECT_EQ(fold32(ipv6_pseudo_header_sum(ones, ones, 255, 0xffffffff)),
+            reference_fold(ipv6_pseudo_header(ones, ones, 255, 0xffffffff)));
+}
+
+TEST(Ipv6PseudoHeader, ChainedOverScapyDatagramsVerifies) {
+  // The checksums in these vectors are scapy's (in6_chksum).
+  Ipv6Addr src(0x2001, 2, 0, 0, 0, 0, 0, 1), dst(0x2001, 2, 0, 0, 0, 0, 0, 2);
+  for (auto packet : {std::span<const uint8_t>(vectors::kUdp6Packet), std::span<const uint8_t>(vectors::kUdp6OddPacket),
+                      std::span<const uint8_t>(vectors::kUdp6ComputedZeroPacket)}) {
+    auto udp = packet.subspan(40);
+    uint32_t pseudo = ipv6_pseudo_header_sum(src, dst, 17, static_cast<uint32_t>(udp.size()));
+    EXPECT_EQ(checksum_fold(udp.data(), udp.size(), pseudo), 0xffff) << udp.size();
+  }
+  auto icmp = std::span(vectors::kEcho6RequestPacket).subspan(40);
+  EXPECT_EQ(checksum_fold(icmp.data(), icmp.size(),
+                          ipv6_pseudo_header_sum(src, dst, 58, static_cast<uint32_t>(icmp.size()))),
+            0xffff);
+}
+
+TEST(Ipv6PseudoHeader, RecomputesScapysChecksum) {
+  auto udp = std::span(vectors::kUdp6Packet).subspan(40);
+  Bytes zeroed(udp.begin(), udp.end());
+  store_be16(&zeroed[6], 0);
+  uint32_t pseudo = ipv6_pseudo_header_sum(Ipv6Addr(0x2001, 2, 0, 0, 0, 0, 0, 1), Ipv6Addr(0x2001, 2, 0, 0, 0, 0, 0, 2),
+                                           17, static_cast<uint32_t>(zeroed.size()));
+  EXPECT_EQ(internet_checksum(zeroed.data(), zeroed.size(), pseudo), load_be16(&udp[6]));
+  EXPECT_EQ(load_be16(&udp[6]), 0xbf69);
 }
 
 TEST(IncrementalUpdate, Rfc1624Example) {

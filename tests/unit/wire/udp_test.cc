@@ -1,4 +1,4 @@
-// UDP (stack/wire/udp.h).
+// UDP over IPv4 and IPv6 (stack/wire/udp.h).
 #include "stack/wire/udp.h"
 
 #include <gtest/gtest.h>
@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tests/unit/wire/ipv6_vectors.h"
 #include "tests/unit/wire/vectors.h"
 
 namespace dpdkudp::wire {
@@ -174,6 +175,123 @@ TEST(UdpRepr, NoChecksumModeLeavesZero) {
   Bytes out = with_payload(std::span(bytes).subspan(8));
   kPorts.emit(out, kSrc, kDst, ChecksumMode::kNone);
   EXPECT_EQ(out, udp_part(kUdpZeroChecksumFrame));
+}
+
+TEST(UdpRepr, ConstructWithPayloadSum) {
+  // The payload's sum taken while copying it gives the same header.
+  Bytes bytes = udp_part(kUdpFrame);
+  Bytes out = with_payload(std::span(bytes).subspan(8));
+  kPorts.emit_with_payload_sum(out, kSrc, kDst, checksum_fold(out.data() + 8, out.size() - 8));
+  EXPECT_EQ(out, bytes);
+  Bytes zero = udp_part(kUdpComputedZeroFrame);
+  out = with_payload(std::span(zero).subspan(8));
+  kPorts.emit_with_payload_sum(out, kSrc, kDst, checksum_fold(out.data() + 8, out.size() - 8));
+  EXPECT_EQ(out, zero);  // computed 0 sent as ffff here too
+}
+
+// UDP over IPv6 (RFC 8200 §8.1). The vectors are IPv6 packets; the
+// datagram follows the 40-byte header.
+constexpr Ipv6Addr kSrc6(0x2001, 2, 0, 0, 0, 0, 0, 1);
+constexpr Ipv6Addr kDst6(0x2001, 2, 0, 0, 0, 0, 0, 2);
+constexpr size_t kIp6Len = 40;
+
+Bytes udp6_part(std::span<const uint8_t> packet) {
+  return first_bytes(packet.subspan(kIp6Len), packet.size() - kIp6Len);
+}
+
+TEST(UdpDatagram, DeconstructOverIpv6) {
+  Bytes bytes = udp6_part(kUdp6Packet);
+  auto datagram = UdpDatagram::parse(bytes);
+  ASSERT_TRUE(datagram);
+  EXPECT_EQ(datagram->src_port(), 49152);
+  EXPECT_EQ(datagram->dst_port(), 7);
+  EXPECT_EQ(datagram->length(), 20);
+  EXPECT_EQ(datagram->checksum(), 0xbf69);  // scapy's
+  EXPECT_EQ(as_text(datagram->payload()), "hello, world");
+  EXPECT_TRUE(datagram->verify_checksum(kSrc6, kDst6));
+}
+
+TEST(UdpRepr, ConstructOverIpv6) {
+  for (auto packet : {std::span<const uint8_t>(kUdp6Packet), std::span<const uint8_t>(kUdp6OddPacket)}) {
+    Bytes bytes = udp6_part(packet);
+    Bytes out = with_payload(std::span(bytes).subspan(8));
+    kPorts.emit(out, kSrc6, kDst6, ChecksumMode::kFull);
+    EXPECT_EQ(out, bytes);
+    auto datagram = UdpDatagram::parse(out);
+    ASSERT_TRUE(datagram);
+    EXPECT_TRUE(datagram->verify_checksum(kSrc6, kDst6));
+  }
+}
+
+TEST(UdpRepr, ConstructWithPayloadSumOverIpv6) {
+  for (auto packet : {std::span<const uint8_t>(kUdp6Packet), std::span<const uint8_t>(kUdp6OddPacket),
+                      std::span<const uint8_t>(kUdp6ComputedZeroPacket)}) {
+    Bytes bytes = udp6_part(packet);
+    Bytes out = with_payload(std::span(bytes).subspan(8));
+    kPorts.emit_with_payload_sum(out, kSrc6, kDst6, checksum_fold(out.data() + 8, out.size() - 8));
+    EXPECT_EQ(out, bytes);
+  }
+}
+
+TEST(UdpDatagram, ZeroChecksumRejectedOverIpv6) {
+  // RFC 8200 §8.1: "IPv6 receivers must discard UDP packets containing a
+  // zero checksum". The same datagram over IPv4 means "no checksum".
+  Bytes bytes = udp6_part(kUdp6ZeroChecksumPacket);
+  auto datagram = UdpDatagram::parse(bytes);
+  ASSERT_TRUE(datagram);
+  EXPECT_EQ(datagram->checksum(), 0);
+  EXPECT_FALSE(datagram->verify_checksum(kSrc6, kDst6));
+  EXPECT_TRUE(datagram->verify_checksum(kSrc, kDst));
+}
+
+TEST(UdpRepr, ComputedZeroChecksumSentAsAllOnesOverIpv6) {
+  Bytes bytes = udp6_part(kUdp6ComputedZeroPacket);
+  Bytes out = with_payload(std::span(bytes).subspan(8));
+  kPorts.emit(out, kSrc6, kDst6, ChecksumMode::kFull);
+  EXPECT_EQ(load_be16(&out[UdpDatagram::kChecksumOffset]), 0xffff);
+  EXPECT_EQ(out, bytes);
+  auto datagram = UdpDatagram::parse(out);
+  ASSERT_TRUE(datagram);
+  EXPECT_TRUE(datagram->verify_checksum(kSrc6, kDst6));  // ffff is -0: it verifies
+}
+
+TEST(UdpRepr, NoChecksumModeIsComputedOverIpv6) {
+  // RFC 8200 §8.1: the checksum is not optional over IPv6.
+  Bytes bytes = udp6_part(kUdp6Packet);
+  Bytes out = with_payload(std::span(bytes).subspan(8));
+  kPorts.emit(out, kSrc6, kDst6, ChecksumMode::kNone);
+  EXPECT_EQ(out, bytes);
+}
+
+TEST(UdpRepr, PseudoHeaderModeOverIpv6) {
+  Bytes bytes = udp6_part(kUdp6Packet);
+  Bytes out = with_payload(std::span(bytes).subspan(8));
+  kPorts.emit(out, kSrc6, kDst6, ChecksumMode::kPseudoHeader);
+  // 2001+0002+0001 + 2001+0002+0002 + 0014 (length) + 0011 (UDP) = 402e
+  EXPECT_EQ(load_be16(&out[UdpDatagram::kChecksumOffset]), 0x402e);
+  // A device finishing it must write what scapy wrote.
+  EXPECT_EQ(internet_checksum(out.data(), out.size()), 0xbf69);
+}
+
+TEST(UdpDatagram, BadChecksumRejectedOverIpv6) {
+  for (size_t offset : {0u, 3u, 6u, 7u, 8u, 19u}) {
+    Bytes bytes = udp6_part(kUdp6Packet);
+    bytes[offset] ^= 0x01;
+    auto datagram = UdpDatagram::parse(bytes);
+    ASSERT_TRUE(datagram);
+    EXPECT_FALSE(datagram->verify_checksum(kSrc6, kDst6)) << "offset " << offset;
+  }
+}
+
+TEST(UdpDatagram, Ipv6PseudoHeaderIsCovered) {
+  Bytes bytes = udp6_part(kUdp6Packet);
+  auto datagram = UdpDatagram::parse(bytes);
+  ASSERT_TRUE(datagram);
+  EXPECT_FALSE(datagram->verify_checksum(Ipv6Addr(0x2001, 2, 0, 0, 0, 0, 0, 3), kDst6));
+  EXPECT_FALSE(datagram->verify_checksum(kSrc6, Ipv6Addr(0x2001, 2, 0, 0, 0, 1, 0, 2)));
+  // Swapping src and dst keeps the sum: the checksum cannot tell, which is
+  // why the stack matches addresses too.
+  EXPECT_TRUE(datagram->verify_checksum(kDst6, kSrc6));
 }
 
 }  // namespace
