@@ -38,6 +38,10 @@
 // kernel's rx_fill_ring_empty_descs; rx_errors = frames larger than a pool
 // buffer, plus rx_invalid_descs; tx_errors = frames we refused (too short or
 // long, an offload we lack) plus tx_invalid_descs.
+//
+// The class is defined in three files: af_xdp_backend.cc (set-up, group
+// join, tear-down), af_xdp_datapath.cc (RX, TX, the queue lock, counters)
+// and port_owners.cc (steer() and the cross-process port owners).
 #pragma once
 
 #include <linux/if_xdp.h>

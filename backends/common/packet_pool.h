@@ -61,6 +61,9 @@ class PacketPool {
   // Free buffers right now; exact only when no other thread is using the
   // pool.
   size_t available() const { return free_ring_.size_approx(); }
+  // Buffers handed out and not freed yet (same caveat): 0 once everything
+  // came back, which is how tests find leaks.
+  size_t in_use() const { return count_ - available(); }
   size_t count() const { return count_; }
   uint32_t buffer_size() const { return buffer_size_; }
   uint32_t headroom() const { return headroom_; }

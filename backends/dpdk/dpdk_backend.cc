@@ -7,10 +7,12 @@
 #include <map>
 #include <mutex>
 #include <new>
+#include <optional>
 #include <thread>
 
 #include "backends/dpdk/eal.h"
 #include "backends/common/soft_offloads.h"
+#include "base/error_sink.h"
 
 namespace dpdkudp {
 
@@ -103,185 +105,237 @@ class OpenGuard {
   bool committed_ = false;
 };
 
-}  // namespace
+// ---- open(), one function per step ----
+// A step that fails says why through err ("dpdk: <reason>") and returns
+// false or nothing; warnings go to the configured log.
 
-std::unique_ptr<DpdkBackend> DpdkBackend::open(const DpdkConfig& config, std::string* error) {
-  std::string scratch;
-  std::string& err = error != nullptr ? *error : scratch;
-  auto fail = [&](const std::string& reason) -> std::unique_ptr<DpdkBackend> {
-    err = "dpdk: " + reason;
-    return nullptr;
-  };
-  auto warn = [&](const std::string& line) { dpdk::emit_log(config.log, DpdkLogLevel::kWarn, line); };
+// What every step is given: the configuration, the port, how error lines
+// name it, and where errors go.
+struct OpenContext {
+  const DpdkConfig& config;
+  uint16_t port;
+  std::string where;  // "port 0 (net_ring0)"
+  const base::ErrorSink& err;
 
-  if (!init_dpdk_eal(config.eal_args, config.eal_thread_init, config.log, &err)) {
-    return nullptr;
-  }
+  void warn(const std::string& line) const { dpdk::emit_log(config.log, DpdkLogLevel::kWarn, line); }
+};
+
+// Whether DPDK has the port asked for (EAL is up).
+bool check_port(uint16_t port, const base::ErrorSink& err) {
   const uint16_t count = rte_eth_dev_count_avail();
   if (count == 0) {
-    return fail("no DPDK ports (did you pass --vdev or bind a NIC with dpdk-devbind.py?)");
+    return err.fail("no DPDK ports (did you pass --vdev or bind a NIC with dpdk-devbind.py?)");
   }
-  const uint16_t port = config.port;
   if (rte_eth_dev_is_valid_port(port) == 0) {
     std::string ids;
-    for (uint16_t p : port_ids()) {
+    for (uint16_t p : DpdkBackend::port_ids()) {
       if (!ids.empty()) {
         ids += ' ';
       }
       ids += std::to_string(p);
     }
-    return fail("DPDKUDP_DPDK_PORT=" + std::to_string(port) + ": only " + std::to_string(count) +
-                " port(s) (ids " + ids + ")");
+    return err.fail("DPDKUDP_DPDK_PORT=" + std::to_string(port) + ": only " + std::to_string(count) +
+                    " port(s) (ids " + ids + ")");
   }
+  return true;
+}
 
+std::string device_name_of(uint16_t port) {
   char device_name[RTE_ETH_NAME_MAX_LEN] = {};
   rte_eth_dev_get_name_by_port(port, device_name);
-  const std::string where = "port " + std::to_string(port) + " (" + device_name + ")";
+  return device_name;
+}
 
-  Registry& reg = registry();
-  std::lock_guard lock(reg.mutex);
-  PortSlot& slot = reg.ports[port];
-  if (slot.open) {
-    return fail(where + " is already open in this process");
-  }
-  slot.open = true;
-  OpenGuard guard(slot, port);
-
-  rte_eth_dev_info info{};
-  if (int rc = rte_eth_dev_info_get(port, &info); rc != 0) {
-    return fail(where + ": cannot read device info: " + rte_error(rc));
-  }
-  std::unique_ptr<DpdkBackend> b(new DpdkBackend);
-  b->port_ = port;
-  b->device_ = device_name;
-  b->driver_ = info.driver_name != nullptr ? info.driver_name : "?";
-
-  // Queues.
-  uint16_t queues = std::max<uint16_t>(config.queues, 1);
+// Queues: as many as asked (at least one), at most what the device has.
+std::optional<uint16_t> choose_queues(const OpenContext& ctx, const rte_eth_dev_info& info) {
+  uint16_t queues = std::max<uint16_t>(ctx.config.queues, 1);
   const uint16_t max_queues = std::min(info.max_rx_queues, info.max_tx_queues);
   if (max_queues == 0) {
-    return fail(where + ": the device has no RX/TX queues");
+    ctx.err.fail(ctx.where + ": the device has no RX/TX queues");
+    return std::nullopt;
   }
   if (queues > max_queues) {
-    warn(where + ": " + std::to_string(queues) + " queues asked, the device has " +
-         std::to_string(max_queues) + "; using " + std::to_string(max_queues));
+    ctx.warn(ctx.where + ": " + std::to_string(queues) + " queues asked, the device has " +
+             std::to_string(max_queues) + "; using " + std::to_string(max_queues));
     queues = max_queues;
   }
+  return queues;
+}
 
-  // MTU.
+// MTU: the configured one, else the device's current one; within our
+// limits and the device's.
+std::optional<uint32_t> choose_mtu(const OpenContext& ctx, const rte_eth_dev_info& info) {
   uint16_t current_mtu = RTE_ETHER_MTU;
-  rte_eth_dev_get_mtu(port, &current_mtu);
-  const uint32_t mtu = config.mtu != 0 ? config.mtu : current_mtu;
+  rte_eth_dev_get_mtu(ctx.port, &current_mtu);
+  const uint32_t mtu = ctx.config.mtu != 0 ? ctx.config.mtu : current_mtu;
   if (mtu < kMinMtu || mtu > kMaxMtu) {
-    return fail(where + ": MTU " + std::to_string(mtu) + " outside " + std::to_string(kMinMtu) +
-                ".." + std::to_string(kMaxMtu));
+    ctx.err.fail(ctx.where + ": MTU " + std::to_string(mtu) + " outside " + std::to_string(kMinMtu) +
+                 ".." + std::to_string(kMaxMtu));
+    return std::nullopt;
   }
   if (mtu > info.max_mtu) {
-    return fail(where + ": MTU " + std::to_string(mtu) + " above the device's maximum " +
-                std::to_string(info.max_mtu));
+    ctx.err.fail(ctx.where + ": MTU " + std::to_string(mtu) + " above the device's maximum " +
+                 std::to_string(info.max_mtu));
+    return std::nullopt;
   }
   if (mtu < info.min_mtu) {
-    return fail(where + ": MTU " + std::to_string(mtu) + " below the device's minimum " +
-                std::to_string(info.min_mtu));
+    ctx.err.fail(ctx.where + ": MTU " + std::to_string(mtu) + " below the device's minimum " +
+                 std::to_string(info.min_mtu));
+    return std::nullopt;
   }
+  return mtu;
+}
 
-  // Descriptor rings, as the device allows.
-  uint16_t rx_ring = static_cast<uint16_t>(std::clamp<uint32_t>(config.rx_ring, 1, UINT16_MAX));
-  uint16_t tx_ring = static_cast<uint16_t>(std::clamp<uint32_t>(config.tx_ring, 1, UINT16_MAX));
-  if (int rc = rte_eth_dev_adjust_nb_rx_tx_desc(port, &rx_ring, &tx_ring); rc != 0) {
-    return fail(where + ": ring sizes " + std::to_string(config.rx_ring) + "/" +
-                std::to_string(config.tx_ring) + ": " + rte_error(rc));
+struct Rings {
+  uint16_t rx = 0;
+  uint16_t tx = 0;
+};
+
+// Descriptor rings, as the device allows.
+std::optional<Rings> adjust_rings(const OpenContext& ctx) {
+  Rings rings;
+  rings.rx = static_cast<uint16_t>(std::clamp<uint32_t>(ctx.config.rx_ring, 1, UINT16_MAX));
+  rings.tx = static_cast<uint16_t>(std::clamp<uint32_t>(ctx.config.tx_ring, 1, UINT16_MAX));
+  if (int rc = rte_eth_dev_adjust_nb_rx_tx_desc(ctx.port, &rings.rx, &rings.tx); rc != 0) {
+    ctx.err.fail(ctx.where + ": ring sizes " + std::to_string(ctx.config.rx_ring) + "/" +
+                 std::to_string(ctx.config.tx_ring) + ": " + rte_error(rc));
+    return std::nullopt;
   }
+  return rings;
+}
 
-  // The pool, NUMA-local to the device.
-  const int dev_socket = rte_eth_dev_socket_id(port);
+// The pool's geometry: NUMA-local to the device, mbufs that hold the MTU,
+// as many as the queues and rings need unless configured.
+std::optional<PoolKey> pool_key(const OpenContext& ctx, const rte_eth_dev_info& info, uint32_t mtu,
+                                uint16_t queues, const Rings& rings) {
+  const int dev_socket = rte_eth_dev_socket_id(ctx.port);
   PoolKey key;
   key.socket = dev_socket >= 0 ? dev_socket : SOCKET_ID_ANY;
   uint32_t data_room = dpdk::mbuf_data_room(mtu, RTE_PKTMBUF_HEADROOM);
   data_room = std::max<uint32_t>(data_room, info.min_rx_bufsize + RTE_PKTMBUF_HEADROOM);
   if (data_room > UINT16_MAX) {
-    return fail(where + ": MTU " + std::to_string(mtu) + " needs mbufs larger than 64 KiB");
+    ctx.err.fail(ctx.where + ": MTU " + std::to_string(mtu) + " needs mbufs larger than 64 KiB");
+    return std::nullopt;
   }
   key.data_room = static_cast<uint16_t>(data_room);
-  key.n = config.pool_size != 0
-              ? config.pool_size
-              : dpdk::mbuf_pool_size(queues, rx_ring, tx_ring, rte_lcore_count(), config.socket_mbufs);
-  std::string why;
-  b->pool_ = pool_for(slot, port, key, &why);
-  if (b->pool_ == nullptr) {
-    return fail(where + ": " + why);
-  }
+  key.n = ctx.config.pool_size != 0
+              ? ctx.config.pool_size
+              : dpdk::mbuf_pool_size(queues, rings.rx, rings.tx, rte_lcore_count(), ctx.config.socket_mbufs);
+  return key;
+}
 
-  // Offloads and RSS.
-  b->offloads_ = dpdk::choose_offloads(info.rx_offload_capa, info.tx_offload_capa, config);
-  rte_eth_conf conf{};
+// The port's pool of that geometry: the one it kept, or a new one.
+rte_mempool* take_pool(const OpenContext& ctx, PortSlot& slot, const PoolKey& key) {
+  std::string why;
+  rte_mempool* pool = pool_for(slot, ctx.port, key, &why);
+  if (pool == nullptr) {
+    ctx.err.fail(ctx.where + ": " + why);
+  }
+  return pool;
+}
+
+struct PortConf {
+  rte_eth_conf eth{};
+  bool rss = false;
+};
+
+// Offloads and RSS: the device configuration for the chosen offloads, with
+// RSS over IPv4/UDP when there are several queues and the device can.
+PortConf port_conf(const OpenContext& ctx, const rte_eth_dev_info& info, const dpdk::OffloadSet& offloads,
+                   uint16_t queues, uint32_t mtu) {
+  PortConf pc;
+  rte_eth_conf& conf = pc.eth;
   conf.rxmode.mtu = mtu;
-  conf.rxmode.offloads = dpdk::rx_offload_bits(b->offloads_);
-  conf.txmode.offloads = dpdk::tx_offload_bits(b->offloads_);
+  conf.rxmode.offloads = dpdk::rx_offload_bits(offloads);
+  conf.txmode.offloads = dpdk::tx_offload_bits(offloads);
   if (queues > 1) {
     const uint64_t rss_hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
     if (rss_hf != 0) {
       conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
       conf.rx_adv_conf.rss_conf.rss_key = nullptr;  // the driver's default key
       conf.rx_adv_conf.rss_conf.rss_hf = rss_hf;
-      b->rss_ = true;
+      pc.rss = true;
     } else {
-      warn(where + ": no RSS for IPv4/UDP on this device; frames reach the " +
-           std::to_string(queues) + " queues as the device decides");
+      ctx.warn(ctx.where + ": no RSS for IPv4/UDP on this device; frames reach the " +
+               std::to_string(queues) + " queues as the device decides");
     }
   }
-  if (int rc = rte_eth_dev_configure(port, queues, queues, &conf); rc != 0) {
-    return fail(where + ": configure (" + std::to_string(queues) + " queues, MTU " +
-                std::to_string(mtu) + ", offloads " + dpdk::describe(b->offloads_) +
-                "): " + rte_error(rc));
+  return pc;
+}
+
+// rte_eth_dev_configure, then the configured MTU (when one is).
+bool configure_port(const OpenContext& ctx, const rte_eth_conf& conf, const dpdk::OffloadSet& offloads,
+                    uint16_t queues, uint32_t mtu) {
+  if (int rc = rte_eth_dev_configure(ctx.port, queues, queues, &conf); rc != 0) {
+    return ctx.err.fail(ctx.where + ": configure (" + std::to_string(queues) + " queues, MTU " +
+                        std::to_string(mtu) + ", offloads " + dpdk::describe(offloads) + "): " +
+                        rte_error(rc));
   }
-  if (config.mtu != 0) {
-    const int rc = rte_eth_dev_set_mtu(port, static_cast<uint16_t>(mtu));
+  if (ctx.config.mtu != 0) {
+    const int rc = rte_eth_dev_set_mtu(ctx.port, static_cast<uint16_t>(mtu));
     if (rc != 0 && rc != -ENOTSUP) {
-      return fail(where + ": set MTU " + std::to_string(mtu) + ": " + rte_error(rc));
+      return ctx.err.fail(ctx.where + ": set MTU " + std::to_string(mtu) + ": " + rte_error(rc));
     }
   }
+  return true;
+}
+
+// The RX and TX queues, on the pool's NUMA socket.
+bool setup_queues(const OpenContext& ctx, const rte_eth_dev_info& info, const rte_eth_conf& conf,
+                  uint16_t queues, const Rings& rings, const PoolKey& key, rte_mempool* pool) {
   const unsigned setup_socket = static_cast<unsigned>(key.socket);
   for (uint16_t q = 0; q < queues; ++q) {
     rte_eth_rxconf rxconf = info.default_rxconf;
     rxconf.offloads = conf.rxmode.offloads;
-    if (int rc = rte_eth_rx_queue_setup(port, q, rx_ring, setup_socket, &rxconf, b->pool_); rc != 0) {
-      return fail(where + ": RX queue " + std::to_string(q) + " (" + std::to_string(rx_ring) +
-                  " descriptors): " + rte_error(rc));
+    if (int rc = rte_eth_rx_queue_setup(ctx.port, q, rings.rx, setup_socket, &rxconf, pool); rc != 0) {
+      return ctx.err.fail(ctx.where + ": RX queue " + std::to_string(q) + " (" + std::to_string(rings.rx) +
+                          " descriptors): " + rte_error(rc));
     }
     rte_eth_txconf txconf = info.default_txconf;
     txconf.offloads = conf.txmode.offloads;
-    if (int rc = rte_eth_tx_queue_setup(port, q, tx_ring, setup_socket, &txconf); rc != 0) {
-      return fail(where + ": TX queue " + std::to_string(q) + " (" + std::to_string(tx_ring) +
-                  " descriptors): " + rte_error(rc));
+    if (int rc = rte_eth_tx_queue_setup(ctx.port, q, rings.tx, setup_socket, &txconf); rc != 0) {
+      return ctx.err.fail(ctx.where + ": TX queue " + std::to_string(q) + " (" + std::to_string(rings.tx) +
+                          " descriptors): " + rte_error(rc));
     }
   }
-  if (int rc = rte_eth_dev_start(port); rc != 0) {
-    return fail(where + ": start: " + rte_error(rc));
+  return true;
+}
+
+// Starts the port (guard stops it again if open() gives up later).
+bool start_port(const OpenContext& ctx, OpenGuard& guard) {
+  if (int rc = rte_eth_dev_start(ctx.port); rc != 0) {
+    return ctx.err.fail(ctx.where + ": start: " + rte_error(rc));
   }
   guard.started();
   // Only frames for our MAC (and broadcast). Some virtual devices cannot
   // change it (-ENOTSUP): nothing to do then.
-  if (int rc = rte_eth_promiscuous_disable(port); rc != 0 && rc != -ENOTSUP) {
-    warn(where + ": cannot turn promiscuous mode off: " + rte_error(rc));
+  if (int rc = rte_eth_promiscuous_disable(ctx.port); rc != 0 && rc != -ENOTSUP) {
+    ctx.warn(ctx.where + ": cannot turn promiscuous mode off: " + rte_error(rc));
   }
+  return true;
+}
 
+std::optional<MacAddr> read_mac(const OpenContext& ctx) {
   rte_ether_addr addr{};
-  if (int rc = rte_eth_macaddr_get(port, &addr); rc != 0) {
-    return fail(where + ": cannot read the MAC address: " + rte_error(rc));
+  if (int rc = rte_eth_macaddr_get(ctx.port, &addr); rc != 0) {
+    ctx.err.fail(ctx.where + ": cannot read the MAC address: " + rte_error(rc));
+    return std::nullopt;
   }
-  std::copy(std::begin(addr.addr_bytes), std::end(addr.addr_bytes), b->mac_.begin());
+  MacAddr mac{};
+  std::copy(std::begin(addr.addr_bytes), std::end(addr.addr_bytes), mac.begin());
+  return mac;
+}
 
-  uint16_t actual_mtu = static_cast<uint16_t>(mtu);
-  rte_eth_dev_get_mtu(port, &actual_mtu);
-
-  // The link, bounded. A device that cannot say (-ENOTSUP) is taken as up.
+// The link, bounded. A device that cannot say (-ENOTSUP) is taken as up.
+// Still down: a failure if the link is required, else a warning.
+bool wait_for_link(const OpenContext& ctx) {
   bool link_up = false;
   bool link_unknown = false;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(config.link_wait_ms);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(ctx.config.link_wait_ms);
   for (;;) {
     rte_eth_link link{};
-    if (rte_eth_link_get_nowait(port, &link) != 0) {
+    if (rte_eth_link_get_nowait(ctx.port, &link) != 0) {
       link_unknown = true;
       break;
     }
@@ -295,23 +349,107 @@ std::unique_ptr<DpdkBackend> DpdkBackend::open(const DpdkConfig& config, std::st
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   if (!link_up && !link_unknown) {
-    const std::string msg = where + ": link down after " + std::to_string(config.link_wait_ms) +
+    const std::string msg = ctx.where + ": link down after " + std::to_string(ctx.config.link_wait_ms) +
                             " ms (cable or peer down? for net_af_packet: is the interface up?)";
-    if (config.require_link) {
-      return fail(msg);
+    if (ctx.config.require_link) {
+      return ctx.err.fail(msg);
     }
-    warn(msg + "; going on, frames flow once it comes up");
+    ctx.warn(msg + "; going on, frames flow once it comes up");
+  }
+  return true;
+}
+
+// What the stack is told: the MTU the device took, the queues, the largest
+// frame an mbuf holds, the offloads.
+Capabilities capabilities_for(const dpdk::OffloadSet& offloads, uint16_t actual_mtu, uint16_t queues,
+                              const PoolKey& key) {
+  Capabilities caps;
+  caps.mtu = actual_mtu;
+  caps.rx_queues = queues;
+  caps.tx_queues = queues;
+  caps.max_frame = std::min<uint32_t>(actual_mtu + kMaxFrameOverMtu, key.data_room - RTE_PKTMBUF_HEADROOM);
+  dpdk::apply_to_capabilities(offloads, caps);
+  return caps;
+}
+
+}  // namespace
+
+std::unique_ptr<DpdkBackend> DpdkBackend::open(const DpdkConfig& config, std::string* error) {
+  std::string scratch;
+  std::string& error_line = error != nullptr ? *error : scratch;
+  if (!init_dpdk_eal(config.eal_args, config.eal_thread_init, config.log, &error_line)) {
+    return nullptr;
+  }
+  const base::ErrorSink err = base::ErrorSink::with_prefix("dpdk: ", "", &error_line);
+  const uint16_t port = config.port;
+  if (!check_port(port, err)) {
+    return nullptr;
+  }
+  const std::string device = device_name_of(port);
+  const OpenContext ctx{config, port, "port " + std::to_string(port) + " (" + device + ")", err};
+
+  Registry& reg = registry();
+  std::lock_guard lock(reg.mutex);
+  PortSlot& slot = reg.ports[port];
+  if (slot.open) {
+    err.fail(ctx.where + " is already open in this process");
+    return nullptr;
+  }
+  slot.open = true;
+  OpenGuard guard(slot, port);
+
+  rte_eth_dev_info info{};
+  if (int rc = rte_eth_dev_info_get(port, &info); rc != 0) {
+    err.fail(ctx.where + ": cannot read device info: " + rte_error(rc));
+    return nullptr;
+  }
+  std::unique_ptr<DpdkBackend> b(new DpdkBackend);
+  b->port_ = port;
+  b->device_ = device;
+  b->driver_ = info.driver_name != nullptr ? info.driver_name : "?";
+
+  const std::optional<uint16_t> queues = choose_queues(ctx, info);
+  if (!queues) {
+    return nullptr;
+  }
+  const std::optional<uint32_t> mtu = choose_mtu(ctx, info);
+  if (!mtu) {
+    return nullptr;
+  }
+  const std::optional<Rings> rings = adjust_rings(ctx);
+  if (!rings) {
+    return nullptr;
+  }
+  const std::optional<PoolKey> key = pool_key(ctx, info, *mtu, *queues, *rings);
+  if (!key) {
+    return nullptr;
+  }
+  b->pool_ = take_pool(ctx, slot, *key);
+  if (b->pool_ == nullptr) {
+    return nullptr;
+  }
+  b->offloads_ = dpdk::choose_offloads(info.rx_offload_capa, info.tx_offload_capa, config);
+  const PortConf conf = port_conf(ctx, info, b->offloads_, *queues, *mtu);
+  b->rss_ = conf.rss;
+  if (!configure_port(ctx, conf.eth, b->offloads_, *queues, *mtu) ||
+      !setup_queues(ctx, info, conf.eth, *queues, *rings, *key, b->pool_) || !start_port(ctx, guard)) {
+    return nullptr;
+  }
+  const std::optional<MacAddr> mac = read_mac(ctx);
+  if (!mac) {
+    return nullptr;
+  }
+  b->mac_ = *mac;
+  uint16_t actual_mtu = static_cast<uint16_t>(*mtu);
+  rte_eth_dev_get_mtu(port, &actual_mtu);
+  if (!wait_for_link(ctx)) {
+    return nullptr;
   }
 
-  b->rx_ring_ = rx_ring;
-  b->tx_ring_ = tx_ring;
+  b->rx_ring_ = rings->rx;
+  b->tx_ring_ = rings->tx;
   b->hw_tx_flags_ = dpdk::hardware_tx_flags(b->offloads_);
-  b->caps_.mtu = actual_mtu;
-  b->caps_.rx_queues = queues;
-  b->caps_.tx_queues = queues;
-  b->caps_.max_frame = std::min<uint32_t>(actual_mtu + kMaxFrameOverMtu,
-                                          key.data_room - RTE_PKTMBUF_HEADROOM);
-  dpdk::apply_to_capabilities(b->offloads_, b->caps_);
+  b->caps_ = capabilities_for(b->offloads_, actual_mtu, *queues, *key);
   // Counters from this open on (a port reopened in the same process, or
   // the device's own start-up traffic, does not show).
   rte_eth_stats_reset(port);

@@ -86,6 +86,7 @@ TEST(PacketPool, ExhaustionAndReuse) {
   std::vector<Packet*> first(5);
   ASSERT_EQ(pool.alloc(first), 5u);
   EXPECT_EQ(pool.available(), 3u);
+  EXPECT_EQ(pool.in_use(), 5u);
 
   std::vector<Packet*> more(10, nullptr);
   ASSERT_EQ(pool.alloc(more), 3u);  // a burst larger than what is left
@@ -106,6 +107,7 @@ TEST(PacketPool, ExhaustionAndReuse) {
   pool.free(std::span<Packet* const>(first.data() + 2, 3));
   pool.free(std::span<Packet* const>(more.data(), 3));
   EXPECT_EQ(pool.available(), 8u);
+  EXPECT_EQ(pool.in_use(), 0u);
 }
 
 TEST(PacketPool, RejectsBadConfig) {

@@ -1,5 +1,5 @@
 // The DPDK backend against the real kernel, in network namespaces made by
-// the test (netns.h from the AF_PACKET tests: 198.18.X.0/24 on a veth
+// the test (tests/support/netns.h: 198.18.X.0/24 on a veth
 // pair, removed at exit and on fatal signals). Needs root; without it the
 // Environment fails every test (never skips).
 //
@@ -35,7 +35,7 @@
 #include "backends/dpdk/dpdk.h"
 #include "backends/dpdk/dpdk_backend.h"
 #include "tests/support/packets.h"
-#include "tests/unit/af_packet/netns.h"
+#include "tests/support/netns.h"
 
 namespace dpdkudp::test {
 namespace {

@@ -2,6 +2,7 @@
 // goes to sleep when idle, and a frame or a loopback send wakes it.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -27,17 +28,23 @@ bool eventually(F cond, std::chrono::milliseconds limit = 5000ms) {
   return cond();
 }
 
+// The pollers' timer period, and how long a test waits for an event to be
+// delivered: far apart, so a test that passes was woken by the event, never
+// by the timer.
+constexpr std::chrono::nanoseconds kTimerPeriod = 10s;
+constexpr std::chrono::milliseconds kDeliveryBound = 1000ms;
+static_assert(kDeliveryBound * 5 <= kTimerPeriod);
+
 struct PollerFixture : ::testing::Test, test::TwoStacks {
   PollerFixture() {
     PollerConfig pc;
     pc.busy_poll_ns = 0;            // sleep as soon as idle
-    // Long: a test that passes must have been woken by the event, never
-    // by the timer.
-    pc.timer_period_ns = 10'000'000'000;
+    pc.timer_period_ns = static_cast<uint64_t>(kTimerPeriod.count());
     da = std::make_unique<Drivers>(*a, 1);
     db = std::make_unique<Drivers>(*b, 1);
     pa = std::make_unique<Poller>(*a, *pair.a, *da, 0, pc);
     pb = std::make_unique<Poller>(*b, *pair.b, *db, 0, pc);
+    pa->set_timer_hook([this] { a_timer_runs.fetch_add(1); });
     a->set_poller_waker(pa.get());
     b->set_poller_waker(pb.get());
     pa->start();
@@ -48,6 +55,7 @@ struct PollerFixture : ::testing::Test, test::TwoStacks {
     pb->stop();
   }
 
+  std::atomic<uint64_t> a_timer_runs{0};  // pa's timer: once at start, then every kTimerPeriod
   std::unique_ptr<Drivers> da, db;
   std::unique_ptr<Poller> pa, pb;
 };
@@ -80,15 +88,19 @@ TEST_F(PollerFixture, IdlePollersSleepAndFramesWakeThem) {
 }
 
 TEST_F(PollerFixture, LoopbackSendWakesTheSleepingPoller) {
+  // Asleep after its first timer run, with the next one kTimerPeriod away.
   ASSERT_TRUE(eventually([&] { return pa->sleeps() > 0; }));
+  const uint64_t timer_runs = a_timer_runs.load();
   stack::UdpSocket* server = a->open_udp();
   ASSERT_EQ(server->bind({Ipv4Addr::any(), 6000}), 0);
   stack::UdpSocket* client = a->open_udp();
   ASSERT_EQ(send_str(client, "to myself", {Ipv4Addr(198, 18, 0, 1), 6000}), 9);
   std::string got;
-  // Bounded far below the timer period (10 s): only the wake delivers it.
-  ASSERT_TRUE(eventually([&] { return !(got = recv_str(server)).empty(); }, 1000ms));
+  // Only the wake delivers it within the bound; and the timer did not run
+  // in between (the poller did not wake on its own).
+  ASSERT_TRUE(eventually([&] { return !(got = recv_str(server)).empty(); }, kDeliveryBound));
   EXPECT_EQ(got, "to myself");
+  EXPECT_EQ(a_timer_runs.load(), timer_runs) << "delivered by a timer run, not by the wake-up";
 }
 
 TEST_F(PollerFixture, StopIsIdempotentAndLeavesTheStackUsable) {

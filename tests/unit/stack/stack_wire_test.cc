@@ -2,7 +2,9 @@
 // out, every malformed input dropped under its reason.
 #include <gtest/gtest.h>
 
+#include <iterator>
 #include <random>
+#include <string>
 
 #include "stack/wire/checksum.h"
 #include "tests/unit/stack/stack_fixture.h"
@@ -195,26 +197,68 @@ INSTANTIATE_TEST_SUITE_P(
                       [] { return from_peer().icmp_echo_reply(); }}),
     [](const ::testing::TestParamInfo<MalformedCase>& param) { return std::string(param.param.name); });
 
+// Every frame the stack takes ends in exactly one place: a socket, an
+// answer (ARP, ICMP echo), an ICMP error for a socket, or a drop under its
+// reason; and every buffer goes back to the pool. The mix: datagrams to a
+// bound and to an unbound port, a bad checksum, truncated frames, another
+// MAC, a VLAN tag, ARP and ICMP echo, each fed as is or randomly corrupted.
 TEST_F(StackWire, RandomlyCorruptedFramesNeverCrashAndAreAllAccounted) {
   UdpSocket* s = bound(6000);
   std::mt19937 rng(12345);  // fixed seed: reproducible
-  const Bytes seeds[] = {good_udp(), from_peer().payload("echo").icmp_echo_request(),
-                         from_peer().dst_mac(wire::kBroadcastMac).arp(wire::ArpOp::kRequest),
-                         from_peer().vlan_tci(5).dst_port(6000).udp()};
-  const int kFrames = 20000;
-  for (int i = 0; i < kFrames; ++i) {
-    Bytes f = seeds[rng() % 4];
-    int flips = 1 + static_cast<int>(rng() % 4);
-    for (int k = 0; k < flips; ++k) f[rng() % f.size()] = static_cast<uint8_t>(rng());
-    if (rng() % 8 == 0) f.resize(rng() % f.size());
-    if (f.empty()) f.push_back(0);
-    feed(f);
-    while (recv_string(s).rc > 0) {
+  const Bytes seeds[] = {
+      good_udp(),
+      from_peer().dst_port(6001).payload("nobody home").udp(),
+      [] { Bytes b = good_udp(); b.back() ^= 0xff; return b; }(),  // UDP checksum
+      [] { Bytes b = good_udp(); b.resize(14 + 19); return b; }(),  // IP header cut
+      Bytes(13, 0),                                                // runt
+      from_peer().dst_mac({0x02, 0, 0, 0, 0, 0x55}).dst_port(6000).udp(),
+      from_peer().vlan_tci(5).dst_port(6000).udp(),
+      from_peer().dst_mac(wire::kBroadcastMac).arp(wire::ArpOp::kRequest),
+      from_peer().payload("echo").icmp_echo_request(),
+  };
+  constexpr size_t kSeeds = std::size(seeds);
+  const uint64_t kFrames = 20000;
+  uint64_t read = 0;
+  for (uint64_t i = 0; i < kFrames; ++i) {
+    Bytes f = seeds[rng() % kSeeds];
+    if (rng() % 2 == 0) {
+      int flips = 1 + static_cast<int>(rng() % 4);
+      for (int k = 0; k < flips; ++k) f[rng() % f.size()] = static_cast<uint8_t>(rng());
+      if (rng() % 8 == 0) f.resize(rng() % f.size());
+      if (f.empty()) f.push_back(0);
     }
+    feed(f);
+    while (recv_string(s).rc >= 0) ++read;  // empty datagrams too (rc 0)
     drain_wire();
   }
-  auto c = stack_->counters();
-  EXPECT_EQ(c.rx_frames, static_cast<uint64_t>(kFrames));
+
+  const stack::CounterSnapshot c = stack_->counters();
+  EXPECT_EQ(pair_.a->stats().rx_packets, kFrames);
+  EXPECT_EQ(c.rx_frames, kFrames);
+  uint64_t dropped = 0;
+  std::string breakdown;
+  for (size_t i = 0; i < stack::kDropReasonCount; ++i) {
+    dropped += c.drops[i];
+    if (c.drops[i] != 0) {
+      breakdown += std::string(stack::drop_reason_name(static_cast<DropReason>(i))) + "=" +
+                   std::to_string(c.drops[i]) + " ";
+    }
+  }
+  EXPECT_EQ(c.udp_delivered + c.arp_received + c.icmp_echo_replies + c.icmp_errors_received + dropped,
+            c.rx_frames)
+      << "delivered " << c.udp_delivered << ", arp " << c.arp_received << ", echo " << c.icmp_echo_replies
+      << ", icmp errors " << c.icmp_errors_received << ", drops: " << breakdown;
+  EXPECT_EQ(read, c.udp_delivered);
+  // Every kind of the mix was seen.
+  EXPECT_GT(c.udp_delivered, 0u);
+  EXPECT_GT(c.arp_received, 0u);
+  EXPECT_GT(c.icmp_echo_replies, 0u);
+  for (DropReason r : {DropReason::kUdpNoSocket, DropReason::kUdpChecksum, DropReason::kIpMalformed,
+                       DropReason::kEthTruncated, DropReason::kEthNotForUs, DropReason::kVlanMismatch}) {
+    EXPECT_GT(c.drop(r), 0u) << stack::drop_reason_name(r);
+  }
+  // Nothing held: every datagram read, every frame on the wire drained.
+  EXPECT_EQ(pair_.a->pool().in_use(), 0u);
 }
 
 TEST_F(StackWire, UnresolvedNextHopIsRetriedThenDroppedAndCounted) {

@@ -9,7 +9,7 @@
 #include <set>
 #include <thread>
 
-#include "tests/unit/af_xdp/af_xdp_fixture.h"
+#include "tests/integration/af_xdp/af_xdp_fixture.h"
 
 namespace dpdkudp::test {
 namespace {

@@ -11,7 +11,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "tests/unit/af_packet/af_packet_fixture.h"
+#include "tests/integration/af_packet/af_packet_fixture.h"
 
 namespace dpdkudp::test {
 namespace {

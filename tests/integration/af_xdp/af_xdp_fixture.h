@@ -1,5 +1,5 @@
 // The fixture every AF_XDP test uses: a fresh veth pair between two network
-// namespaces (tests/unit/af_packet/netns.h, 198.18.X.0/24), the backend
+// namespaces (tests/support/netns.h, 198.18.X.0/24), the backend
 // opened in the server namespace, and kernel sockets on both sides.
 //
 //   server ns: veth "xdp0", the backend under test (no kernel IPv4 address
@@ -23,7 +23,7 @@
 
 #include "backends/af_xdp/af_xdp.h"
 #include "tests/support/packets.h"
-#include "tests/unit/af_packet/netns.h"
+#include "tests/support/netns.h"
 
 namespace dpdkudp::test {
 

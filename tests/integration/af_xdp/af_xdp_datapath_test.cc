@@ -18,7 +18,7 @@
 #include <thread>
 
 #include "stack/wire/bytes.h"
-#include "tests/unit/af_xdp/af_xdp_fixture.h"
+#include "tests/integration/af_xdp/af_xdp_fixture.h"
 
 namespace dpdkudp::test {
 namespace {

@@ -1,4 +1,5 @@
-// Network namespaces for the AF_PACKET tests: two namespaces joined by a
+// Network namespaces for the tests of the backends against the kernel
+// (AF_PACKET, AF_XDP, DPDK's net_af_packet): two namespaces joined by a
 // veth pair, made and removed by the test itself.
 //
 //   server ns: "afp0", no IPv4 address (the backend under test owns it)

@@ -14,7 +14,7 @@
 #include <thread>
 
 #include "stack/wire/bytes.h"
-#include "tests/unit/af_packet/af_packet_fixture.h"
+#include "tests/integration/af_packet/af_packet_fixture.h"
 
 namespace dpdkudp::test {
 namespace {

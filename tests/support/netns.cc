@@ -1,4 +1,4 @@
-#include "tests/unit/af_packet/netns.h"
+#include "tests/support/netns.h"
 
 #include <fcntl.h>
 #include <sched.h>

@@ -5,7 +5,7 @@
 
 #include <gmock/gmock.h>
 
-#include "tests/unit/af_xdp/af_xdp_fixture.h"
+#include "tests/integration/af_xdp/af_xdp_fixture.h"
 
 namespace dpdkudp::test {
 namespace {

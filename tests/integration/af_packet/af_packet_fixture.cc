@@ -1,4 +1,4 @@
-#include "tests/unit/af_packet/af_packet_fixture.h"
+#include "tests/integration/af_packet/af_packet_fixture.h"
 
 #include <arpa/inet.h>
 #include <linux/if_packet.h>

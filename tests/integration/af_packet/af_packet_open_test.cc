@@ -7,7 +7,7 @@
 #include <gmock/gmock.h>
 
 #include "backends/af_packet/af_packet_mmap_backend.h"
-#include "tests/unit/af_packet/af_packet_fixture.h"
+#include "tests/integration/af_packet/af_packet_fixture.h"
 
 namespace dpdkudp::test {
 namespace {

@@ -18,7 +18,7 @@
 
 #include "backends/af_packet/af_packet.h"
 #include "tests/support/packets.h"
-#include "tests/unit/af_packet/netns.h"
+#include "tests/support/netns.h"
 
 namespace dpdkudp::test {
 

@@ -16,7 +16,7 @@
 
 #include <cstring>
 
-#include "tests/unit/af_xdp/af_xdp_fixture.h"
+#include "tests/integration/af_xdp/af_xdp_fixture.h"
 
 namespace dpdkudp::test {
 namespace {

@@ -1,0 +1,142 @@
+// AfXdpBackend, the port owners: which process of the group serves an
+// {address, port} (the ports map) or a dedicated address (the addrs map),
+// settled across processes under the region's steer lock. A dead process
+// owns nothing.
+#include "backends/af_xdp/af_xdp_backend.h"
+
+#include <arpa/inet.h>
+
+#include <bpf/bpf.h>
+
+#include <algorithm>
+#include <mutex>
+#include <vector>
+
+namespace dpdkudp {
+
+namespace {
+
+uint64_t steer_key(uint32_t addr, uint16_t port) { return (uint64_t{addr} << 16) | port; }
+
+// Moves the owners whose process lives, other than `except`, to the front
+// of the list; returns how many (owners->count is left as it was).
+uint32_t keep_live_owners(af_xdp::PortOwners* owners, uint32_t except) {
+  uint32_t kept = 0;
+  for (uint32_t i = 0; i < std::min(owners->count, af_xdp::kMaxSharers); ++i) {
+    const af_xdp::Owner o = owners->owner[i];
+    if (o.pid != except && af_xdp::pid_alive(o.pid)) {
+      owners->owner[kept++] = o;
+    }
+  }
+  return kept;
+}
+
+// Every key of a BPF hash map, read before any is changed.
+template <typename Key>
+std::vector<Key> map_keys(int fd) {
+  std::vector<Key> keys;
+  Key cur{};
+  Key next{};
+  for (bool first = true; bpf_map_get_next_key(fd, first ? nullptr : &cur, &next) == 0;
+       first = false) {
+    cur = next;
+    keys.push_back(cur);
+  }
+  return keys;
+}
+
+}  // namespace
+
+void AfXdpBackend::forget_pid(uint32_t pid) {
+  // A member died: its ports and its dedicated address are nobody's now
+  // (the redirects already pass, as its XSKs left the XSKMAP with it).
+  region_->lock_steer();
+  for (const af_xdp::PortKey& key : map_keys<af_xdp::PortKey>(ports_fd())) {
+    drop_port_owner_locked(key, pid);
+  }
+  for (const uint32_t addr : map_keys<uint32_t>(addrs_fd())) {
+    drop_addr_owner_locked(addr, pid);
+  }
+  region_->unlock_steer();
+}
+
+// ---- steering ----
+
+int AfXdpBackend::steer(uint32_t addr, uint16_t port, bool on, bool reuse_port) {
+  const std::lock_guard<std::mutex> guard(steer_mutex_);
+  const int fd = ports_fd();
+  af_xdp::PortKey key{};
+  key.addr = htonl(addr);
+  key.port = htons(port);
+  const uint64_t local = steer_key(addr, port);
+  auto it = steered_.find(local);
+  if (on) {
+    if (it != steered_.end()) {
+      ++it->second;  // another socket of ours on the pair
+      return 0;
+    }
+    region_->lock_steer();
+    af_xdp::PortOwners owners{};
+    if (bpf_map_lookup_elem(fd, &key, &owners) != 0 || owners.count > af_xdp::kMaxSharers) {
+      owners = {};
+    }
+    // Keep the live owners of other processes (a dead one's port, or one
+    // left by an earlier backend of this process, is free).
+    const uint32_t live = keep_live_owners(&owners, owner_pid_);
+    int result = 0;
+    if (live != 0 && (!reuse_port || owners.reuseport == 0 || live == af_xdp::kMaxSharers)) {
+      result = EADDRINUSE;  // another process of the group serves it
+    } else {
+      owners.owner[live] = {owner_pid_, slot_};
+      owners.count = live + 1;
+      owners.reuseport = (live == 0 ? reuse_port : owners.reuseport != 0) ? 1 : 0;
+      const int r = bpf_map_update_elem(fd, &key, &owners, BPF_ANY);
+      if (r != 0) {
+        result = r == -E2BIG ? ENOSPC : -r;
+      }
+    }
+    region_->unlock_steer();
+    if (result == 0) {
+      steered_.emplace(local, 1);
+    }
+    return result;
+  }
+  if (it == steered_.end()) {
+    return ENOENT;
+  }
+  if (--it->second > 0) {
+    return 0;
+  }
+  steered_.erase(it);
+  region_->lock_steer();
+  drop_port_owner_locked(key, owner_pid_);
+  region_->unlock_steer();
+  return 0;
+}
+
+void AfXdpBackend::drop_addr_owner_locked(uint32_t addr, uint32_t pid) {
+  af_xdp::Owner owner{};
+  if (bpf_map_lookup_elem(addrs_fd(), &addr, &owner) == 0 && owner.pid == pid) {
+    bpf_map_delete_elem(addrs_fd(), &addr);
+  }
+}
+
+void AfXdpBackend::drop_port_owner_locked(const af_xdp::PortKey& key, uint32_t pid) {
+  const int fd = ports_fd();
+  af_xdp::PortOwners owners{};
+  if (bpf_map_lookup_elem(fd, &key, &owners) != 0) {
+    return;
+  }
+  const uint32_t left = keep_live_owners(&owners, pid);
+  if (left == owners.count) {
+    return;
+  }
+  if (left == 0) {
+    bpf_map_delete_elem(fd, &key);
+    return;
+  }
+  owners.count = left;
+  bpf_map_update_elem(fd, &key, &owners, BPF_EXIST);
+}
+
+}  // namespace dpdkudp
