@@ -16,8 +16,7 @@
 namespace dpdkudp::base {
 namespace {
 
-bool interface_ioctl(int fd, unsigned long request, ifreq& ifr, const char* what,
-                     const ErrorSink& err) {
+bool interface_ioctl(int fd, unsigned long request, ifreq& ifr, const char* what, const ErrorSink& err) {
   if (::ioctl(fd, request, &ifr) == 0) {
     return true;
   }
@@ -62,8 +61,7 @@ std::optional<InterfaceInfo> query_existing(const std::string& name, const Error
 
 }  // namespace
 
-std::optional<InterfaceInfo> query_interface(const std::string& name, InterfaceNeeds needs,
-                                             const ErrorSink& err) {
+std::optional<InterfaceInfo> query_interface(const std::string& name, InterfaceNeeds needs, const ErrorSink& err) {
   if (needs == InterfaceNeeds::kExists) {
     return query_existing(name, err);
   }
@@ -94,8 +92,7 @@ std::optional<InterfaceInfo> query_interface(const std::string& name, InterfaceN
     return std::nullopt;
   }
   if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER) {
-    err.fail("not an Ethernet interface (link type " +
-             std::to_string(ifr.ifr_hwaddr.sa_family) + ")");
+    err.fail("not an Ethernet interface (link type " + std::to_string(ifr.ifr_hwaddr.sa_family) + ")");
     return std::nullopt;
   }
   std::memcpy(info.mac.data(), ifr.ifr_hwaddr.sa_data, info.mac.size());
@@ -119,8 +116,7 @@ std::optional<InterfaceInfo> query_interface(const std::string& name, InterfaceN
   ifr.ifr_data = reinterpret_cast<char*>(&channels);
   if (::ioctl(probe.get(), SIOCETHTOOL, &ifr) == 0) {
     // The queues in use now (veth reports every possible one as max).
-    info.max_queues = std::max(
-        std::min(channels.rx_count, channels.tx_count) + channels.combined_count, 1u);
+    info.max_queues = std::max(std::min(channels.rx_count, channels.tx_count) + channels.combined_count, 1u);
   }
   return info;
 }

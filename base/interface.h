@@ -33,7 +33,6 @@ enum class InterfaceNeeds {
   kExists,
 };
 
-std::optional<InterfaceInfo> query_interface(const std::string& name, InterfaceNeeds needs,
-                                             const ErrorSink& err);
+std::optional<InterfaceInfo> query_interface(const std::string& name, InterfaceNeeds needs, const ErrorSink& err);
 
 }  // namespace dpdkudp::base

@@ -22,9 +22,7 @@ constexpr size_t kMaxQuotedValue = 200;    // keeps the error line readable
 
 // ---------------------------------------------------------------- text helpers
 
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
-}
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; }
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
@@ -145,8 +143,7 @@ bool set_number(std::string_view v, uint64_t lo, uint64_t hi, Int& out, std::str
 }
 
 template <class Int>
-bool set_number(std::string_view v, uint64_t lo, uint64_t hi, std::optional<Int>& out,
-                std::string& reason) {
+bool set_number(std::string_view v, uint64_t lo, uint64_t hi, std::optional<Int>& out, std::string& reason) {
   Int n{};
   if (!set_number(v, lo, hi, n, reason)) return false;
   out = n;
@@ -206,8 +203,9 @@ constexpr EnumName<WaitModel> kWaitNames[] = {{"inline", WaitModel::kInline}, {"
 
 template <class E, size_t N>
 std::string_view name_of(const EnumName<E> (&names)[N], E value) {
-  for (const auto& n : names)
+  for (const auto& n : names) {
     if (n.value == value) return n.name;
+  }
   return "?";
 }
 
@@ -263,8 +261,7 @@ bool set_ip(std::string_view v, wire::Ipv4Cidr& out, std::string& reason) {
     return false;
   }
   // /31 and /32 have no network or broadcast address (RFC 3021).
-  if (cidr->prefix_len <= 30 &&
-      (cidr->addr == cidr->network() || cidr->addr == cidr->directed_broadcast())) {
+  if (cidr->prefix_len <= 30 && (cidr->addr == cidr->network() || cidr->addr == cidr->directed_broadcast())) {
     reason = "is the network or broadcast address of its subnet; use a host address";
     return false;
   }
@@ -288,8 +285,7 @@ bool set_gateway(std::string_view v, std::optional<wire::Ipv4Addr>& out, std::st
   return true;
 }
 
-constexpr std::string_view kRouteSyntax =
-    "expected \"CIDR via GATEWAY [mtu N]\" or \"CIDR dev [mtu N]\"";
+constexpr std::string_view kRouteSyntax = "expected \"CIDR via GATEWAY [mtu N]\" or \"CIDR dev [mtu N]\"";
 
 // One route; "" on success, else why not.
 std::string parse_route(std::string_view entry, RouteSpec& route) {
@@ -301,9 +297,10 @@ std::string parse_route(std::string_view entry, RouteSpec& route) {
     auto cidr = wire::Ipv4Cidr::parse(w[i]);  // a bare address is a /32, as in `ip route`
     if (!cidr) return quote(w[i]) + " is not a destination CIDR";
     // ip(8) refuses 198.18.1.7/24 too: the user meant a network.
-    if (cidr->addr != cidr->network())
+    if (cidr->addr != cidr->network()) {
       return quote(w[i]) + " has host bits set (network is " + cidr->network().to_string() + "/" +
              std::to_string(cidr->prefix_len) + ")";
+    }
     route.destination = *cidr;
   }
   ++i;
@@ -335,8 +332,7 @@ bool set_routes(std::string_view v, std::vector<RouteSpec>& out, std::string& re
     if (entry.empty()) continue;  // "a; b;" is fine
     RouteSpec route;
     const std::string why = parse_route(entry, route);
-    const std::string prefix =
-        "route " + std::to_string(routes.size() + 1) + " " + quote(entry) + ": ";
+    const std::string prefix = "route " + std::to_string(routes.size() + 1) + " " + quote(entry) + ": ";
     if (!why.empty()) {
       reason = prefix + why;
       return false;
@@ -358,8 +354,7 @@ bool set_neighbors(std::string_view v, std::vector<NeighborSpec>& out, std::stri
   for (std::string_view piece : split(v, ';')) {
     const std::string_view entry = trim(piece);
     if (entry.empty()) continue;
-    const std::string prefix =
-        "neighbor " + std::to_string(neighbors.size() + 1) + " " + quote(entry) + ": ";
+    const std::string prefix = "neighbor " + std::to_string(neighbors.size() + 1) + " " + quote(entry) + ": ";
     const size_t eq = entry.find('=');
     if (eq == std::string_view::npos) {
       reason = prefix + "expected IP=MAC, e.g. 198.18.0.1=02:00:00:00:00:01";
@@ -402,9 +397,8 @@ std::string show_routes(const std::vector<RouteSpec>& routes) {
   std::string out;
   for (const auto& r : routes) {
     if (!out.empty()) out += "; ";
-    out += r.destination.prefix_len == 0 && r.destination.addr.is_unspecified()
-               ? std::string("default")
-               : r.destination.to_string();
+    out += r.destination.prefix_len == 0 && r.destination.addr.is_unspecified() ? std::string("default")
+                                                                                : r.destination.to_string();
     out += r.gateway ? " via " + r.gateway->to_string() : std::string(" dev");
     if (r.mtu != 0) out += " mtu " + std::to_string(r.mtu);
   }
@@ -434,65 +428,63 @@ using V = std::string_view;
 using C = Config;
 using R = std::string;
 
-constexpr KeyDef kKeys[] = {
-    {"DPDKUDP_BACKEND", [](V v, C& c, R& r) { return set_enum(v, kBackendNames, c.backend, r); },
-     [](const C& c) { return R(to_string(c.backend)); }},
-    {"DPDKUDP_MODE", [](V v, C& c, R& r) { return set_enum(v, kModeNames, c.mode, r); },
-     [](const C& c) { return R(to_string(c.mode)); }},
-    {"DPDKUDP_IFACE", [](V v, C& c, R& r) { return set_iface(v, c.iface, r); },
-     [](const C& c) { return c.iface; }},
-    {"DPDKUDP_IP",
-     [](V v, C& c, R& r) {
-       wire::Ipv4Cidr ip;
-       if (!set_ip(v, ip, r)) return false;
-       c.ip = ip;
-       return true;
-     },
-     [](const C& c) { return c.ip ? c.ip->to_string() : R(); }},
-    {"DPDKUDP_GATEWAY", [](V v, C& c, R& r) { return set_gateway(v, c.gateway, r); },
-     [](const C& c) { return c.gateway ? c.gateway->to_string() : R(); }},
-    {"DPDKUDP_MTU", [](V v, C& c, R& r) { return set_number(v, 68, 9000, c.mtu, r); },
-     [](const C& c) { return show(c.mtu); }},
-    {"DPDKUDP_VLAN", [](V v, C& c, R& r) { return set_number(v, 1, 4094, c.vlan, r); },
-     [](const C& c) { return show(c.vlan); }},
-    {"DPDKUDP_ROUTES", [](V v, C& c, R& r) { return set_routes(v, c.routes, r); },
-     [](const C& c) { return show_routes(c.routes); }},
-    {"DPDKUDP_NEIGHBORS", [](V v, C& c, R& r) { return set_neighbors(v, c.neighbors, r); },
-     [](const C& c) { return show_neighbors(c.neighbors); }},
-    {"DPDKUDP_QUEUES", [](V v, C& c, R& r) { return set_number(v, 1, 64, c.queues, r); },
-     [](const C& c) { return std::to_string(c.queues); }},
-    {"DPDKUDP_BUSY_POLL_US",
-     [](V v, C& c, R& r) {
-       return set_number(v, 0, 10'000'000, c.busy_poll_us, r, "microseconds");
-     },
-     [](const C& c) { return std::to_string(c.busy_poll_us); }},
-    {"DPDKUDP_WAIT", [](V v, C& c, R& r) { return set_enum(v, kWaitNames, c.wait, r); },
-     [](const C& c) { return R(to_string(c.wait)); }},
-    {"DPDKUDP_RX_RING", [](V v, C& c, R& r) { return set_ring(v, c.rx_ring, r); },
-     [](const C& c) { return show(c.rx_ring); }},
-    {"DPDKUDP_TX_RING", [](V v, C& c, R& r) { return set_ring(v, c.tx_ring, r); },
-     [](const C& c) { return show(c.tx_ring); }},
-    {"DPDKUDP_RCVBUF_DEFAULT",
-     [](V v, C& c, R& r) { return set_number(v, 2304, 1u << 30, c.rcvbuf_default, r, "bytes"); },
-     [](const C& c) { return std::to_string(c.rcvbuf_default); }},
-    {"DPDKUDP_DPDK_PORT", [](V v, C& c, R& r) { return set_number(v, 0, 1023, c.dpdk_port, r); },
-     [](const C& c) { return std::to_string(c.dpdk_port); }},
-    {"DPDKUDP_EAL_ARGS",
-     [](V v, C& c, R&) {
-       c.eal_args = R(v);
-       return true;
-     },
-     [](const C& c) { return c.eal_args; }},
-    {"DPDKUDP_MODULE_DIR",
-     [](V v, C& c, R& r) {
-       if (!v.empty() && v.front() != '/') {
-         r = "must be an absolute directory";
-         return false;
-       }
-       c.module_dir = R(v);
-       return true;
-     },
-     [](const C& c) { return c.module_dir; }},
+constexpr KeyDef kKeys[] =
+    {
+        {"DPDKUDP_BACKEND", [](V v, C& c, R& r) { return set_enum(v, kBackendNames, c.backend, r); },
+         [](const C& c) { return R(to_string(c.backend)); }},
+        {"DPDKUDP_MODE", [](V v, C& c, R& r) { return set_enum(v, kModeNames, c.mode, r); },
+         [](const C& c) { return R(to_string(c.mode)); }},
+        {"DPDKUDP_IFACE", [](V v, C& c, R& r) { return set_iface(v, c.iface, r); }, [](const C& c) { return c.iface; }},
+        {"DPDKUDP_IP",
+         [](V v, C& c, R& r) {
+  wire::Ipv4Cidr ip;
+  if (!set_ip(v, ip, r)) return false;
+  c.ip = ip;
+  return true;
+         },
+         [](const C& c) { return c.ip ? c.ip->to_string() : R(); }},
+        {"DPDKUDP_GATEWAY", [](V v, C& c, R& r) { return set_gateway(v, c.gateway, r); },
+         [](const C& c) { return c.gateway ? c.gateway->to_string() : R(); }},
+        {"DPDKUDP_MTU", [](V v, C& c, R& r) { return set_number(v, 68, 9000, c.mtu, r); },
+         [](const C& c) { return show(c.mtu); }},
+        {"DPDKUDP_VLAN", [](V v, C& c, R& r) { return set_number(v, 1, 4094, c.vlan, r); },
+         [](const C& c) { return show(c.vlan); }},
+        {"DPDKUDP_ROUTES", [](V v, C& c, R& r) { return set_routes(v, c.routes, r); },
+         [](const C& c) { return show_routes(c.routes); }},
+        {"DPDKUDP_NEIGHBORS", [](V v, C& c, R& r) { return set_neighbors(v, c.neighbors, r); },
+         [](const C& c) { return show_neighbors(c.neighbors); }},
+        {"DPDKUDP_QUEUES", [](V v, C& c, R& r) { return set_number(v, 1, 64, c.queues, r); },
+         [](const C& c) { return std::to_string(c.queues); }},
+        {"DPDKUDP_BUSY_POLL_US",
+         [](V v, C& c, R& r) { return set_number(v, 0, 10'000'000, c.busy_poll_us, r, "microseconds"); },
+         [](const C& c) { return std::to_string(c.busy_poll_us); }},
+        {"DPDKUDP_WAIT", [](V v, C& c, R& r) { return set_enum(v, kWaitNames, c.wait, r); },
+         [](const C& c) { return R(to_string(c.wait)); }},
+        {"DPDKUDP_RX_RING", [](V v, C& c, R& r) { return set_ring(v, c.rx_ring, r); },
+         [](const C& c) { return show(c.rx_ring); }},
+        {"DPDKUDP_TX_RING", [](V v, C& c, R& r) { return set_ring(v, c.tx_ring, r); },
+         [](const C& c) { return show(c.tx_ring); }},
+        {"DPDKUDP_RCVBUF_DEFAULT",
+         [](V v, C& c, R& r) { return set_number(v, 2304, 1u << 30, c.rcvbuf_default, r, "bytes"); },
+         [](const C& c) { return std::to_string(c.rcvbuf_default); }},
+        {"DPDKUDP_DPDK_PORT", [](V v, C& c, R& r) { return set_number(v, 0, 1023, c.dpdk_port, r); },
+         [](const C& c) { return std::to_string(c.dpdk_port); }},
+        {"DPDKUDP_EAL_ARGS",
+         [](V v, C& c, R&) {
+  c.eal_args = R(v);
+  return true;
+         },
+         [](const C& c) { return c.eal_args; }},
+                 {"DPDKUDP_MODULE_DIR",
+                  [](V v, C& c, R& r) {
+  if (!v.empty() && v.front() != '/') {
+    r = "must be an absolute directory";
+    return false;
+  }
+  c.module_dir = R(v);
+  return true;
+                  },
+                  [](const C& c) { return c.module_dir; }},
     {"DPDKUDP_XDP_MODE", [](V v, C& c, R& r) { return set_enum(v, kXdpModeNames, c.xdp_mode, r); },
      [](const C& c) { return R(to_string(c.xdp_mode)); }},
     {"DPDKUDP_LOG", [](V v, C& c, R& r) { return set_enum(v, kLogNames, c.log, r); },
@@ -501,14 +493,14 @@ constexpr KeyDef kKeys[] = {
      [](const C& c) { return R(c.require ? "1" : "0"); }},
     {"DPDKUDP_STATS", [](V v, C& c, R& r) { return set_bool(v, c.stats, r); },
      [](const C& c) { return R(c.stats ? "1" : "0"); }},
-    {"DPDKUDP_PERF_INTERVAL",
-     [](V v, C& c, R& r) { return set_number(v, 0, 3600, c.perf_interval_s, r, "seconds"); },
+    {"DPDKUDP_PERF_INTERVAL", [](V v, C& c, R& r) { return set_number(v, 0, 3600, c.perf_interval_s, r, "seconds"); },
      [](const C& c) { return std::to_string(c.perf_interval_s); }},
-};
+    };
 
 const KeyDef* find_key(std::string_view name) {
-  for (const auto& k : kKeys)
+  for (const auto& k : kKeys) {
     if (k.name == name) return &k;
+  }
   return nullptr;
 }
 
@@ -546,8 +538,7 @@ struct Setting {
 };
 using Settings = std::map<std::string, Setting, std::less<>>;
 
-ConfigError make_error(std::string_view key, std::string_view value, std::string reason,
-                       std::string where) {
+ConfigError make_error(std::string_view key, std::string_view value, std::string reason, std::string where) {
   return ConfigError{std::string(key), std::string(value), std::move(reason), std::move(where)};
 }
 
@@ -561,8 +552,7 @@ struct Line {
 bool lex_line(std::string_view text, Line& out, std::string& reason) {
   std::string_view s = trim(text);  // also drops the \r of CRLF files
   if (s.empty() || s.front() == '#') return true;
-  if (s.size() > 7 && s.substr(0, 6) == "export" && (s[6] == ' ' || s[6] == '\t'))
-    s = trim(s.substr(7));
+  if (s.size() > 7 && s.substr(0, 6) == "export" && (s[6] == ' ' || s[6] == '\t')) s = trim(s.substr(7));
   const size_t eq = s.find('=');
   if (eq == std::string_view::npos) {
     out.value = std::string(s);
@@ -611,8 +601,7 @@ void for_each_line(std::string_view text, F&& f) {
   for (std::string_view line : split(text, '\n')) f(++number, line);
 }
 
-std::optional<ConfigError> gather_file(std::string_view text, std::string_view file_name,
-                                       Settings& settings) {
+std::optional<ConfigError> gather_file(std::string_view text, std::string_view file_name, Settings& settings) {
   std::optional<ConfigError> error;
   for_each_line(text, [&](size_t number, std::string_view raw) {
     if (error) return;
@@ -624,14 +613,12 @@ std::optional<ConfigError> gather_file(std::string_view text, std::string_view f
     } else if (line.key.empty()) {
       return;
     } else if (line.key == kConfigVar) {
-      error = make_error(line.key, line.value,
-                         "only works as an environment variable (it names this file)", where);
+      error = make_error(line.key, line.value, "only works as an environment variable (it names this file)", where);
     } else if (!find_key(line.key)) {
       error = make_error(line.key, line.value, unknown_key_reason(line.key), where);
     } else if (auto it = settings.find(line.key); it != settings.end()) {
-      error = make_error(
-          line.key, line.value,
-          "duplicate key (first set at line " + std::to_string(it->second.line) + ")", where);
+      error = make_error(line.key, line.value,
+                         "duplicate key (first set at line " + std::to_string(it->second.line) + ")", where);
     } else {
       settings[line.key] = Setting{line.value, where, number, number};
     }
@@ -644,8 +631,7 @@ std::optional<ConfigError> gather_environment(const Environment& env, Settings& 
   for (const auto& [name, value] : env) {
     if (name.compare(0, kPrefix.size(), kPrefix) != 0 || name == kConfigVar) continue;
     // An unknown DPDKUDP_ variable is almost always a typo of a known one.
-    if (!find_key(name))
-      return make_error(name, value, unknown_key_reason(name), std::string(kEnvironment));
+    if (!find_key(name)) return make_error(name, value, unknown_key_reason(name), std::string(kEnvironment));
     settings[name] = Setting{std::string(trim(value)), std::string(kEnvironment), 0, ++order};
   }
   return std::nullopt;
@@ -654,14 +640,14 @@ std::optional<ConfigError> gather_environment(const Environment& env, Settings& 
 std::optional<ConfigError> apply_settings(const Settings& settings, Config& c) {
   std::vector<const Settings::value_type*> ordered;
   for (const auto& entry : settings) ordered.push_back(&entry);
-  std::sort(ordered.begin(), ordered.end(),
-            [](auto* a, auto* b) { return a->second.order < b->second.order; });
+  std::sort(ordered.begin(), ordered.end(), [](auto* a, auto* b) { return a->second.order < b->second.order; });
   for (const auto* entry : ordered) {
     const auto& [name, setting] = *entry;
     if (setting.value.empty()) continue;  // KEY= means "the default"
     std::string reason;
-    if (!find_key(name)->parse(setting.value, c, reason))
+    if (!find_key(name)->parse(setting.value, c, reason)) {
       return make_error(name, setting.value, std::move(reason), setting.where);
+    }
   }
   return std::nullopt;
 }
@@ -689,18 +675,18 @@ std::optional<ConfigError> check_consistency(const Settings& settings, const Con
       " is not on-link: outside DPDKUDP_IP " + c.ip->to_string() + " and every \"dev\" route";
   if (c.gateway) {
     const std::string g = c.gateway->to_string();
-    if (*c.gateway == c.ip->addr)
-      return make_error("DPDKUDP_GATEWAY", g, "is this host's own address (DPDKUDP_IP)",
-                        where("DPDKUDP_GATEWAY"));
-    if (!on_link(*c.gateway))
+    if (*c.gateway == c.ip->addr) {
+      return make_error("DPDKUDP_GATEWAY", g, "is this host's own address (DPDKUDP_IP)", where("DPDKUDP_GATEWAY"));
+    }
+    if (!on_link(*c.gateway)) {
       return make_error("DPDKUDP_GATEWAY", g, "gateway" + not_on_link, where("DPDKUDP_GATEWAY"));
+    }
   }
   for (const auto& r : c.routes) {
     if (r.gateway && (*r.gateway == c.ip->addr || !on_link(*r.gateway))) {
-      const std::string problem =
-          *r.gateway == c.ip->addr ? " is this host's own address" : not_on_link;
-      return make_error("DPDKUDP_ROUTES", written("DPDKUDP_ROUTES"),
-                        "gateway " + r.gateway->to_string() + problem, where("DPDKUDP_ROUTES"));
+      const std::string problem = *r.gateway == c.ip->addr ? " is this host's own address" : not_on_link;
+      return make_error("DPDKUDP_ROUTES", written("DPDKUDP_ROUTES"), "gateway " + r.gateway->to_string() + problem,
+                        where("DPDKUDP_ROUTES"));
     }
   }
   return std::nullopt;
@@ -710,14 +696,12 @@ std::optional<ConfigError> check_consistency(const Settings& settings, const Con
 // the environment wins, then the file's last readable line. Unreadable
 // counts as 0: fall back to the kernel, having printed the error.
 bool require_hint(std::string_view text, const Environment& env) {
-  if (auto it = env.find(kRequireVar); it != env.end())
-    return parse_bool(trim(it->second)).value_or(false);
+  if (auto it = env.find(kRequireVar); it != env.end()) return parse_bool(trim(it->second)).value_or(false);
   bool require = false;
   for_each_line(text, [&](size_t, std::string_view raw) {
     Line line;
     std::string reason;
-    if (lex_line(raw, line, reason) && line.key == kRequireVar)
-      require = parse_bool(line.value).value_or(false);
+    if (lex_line(raw, line, reason) && line.key == kRequireVar) require = parse_bool(line.value).value_or(false);
   });
   return require;
 }
@@ -785,19 +769,20 @@ std::string Config::describe_non_defaults() const {
 std::string ConfigError::message() const {
   std::string m = "dpdkudp: config: ";
   if (!where.empty()) m += where + ": ";
-  if (!key.empty())
+  if (!key.empty()) {
     m += key + "=" + quote(value) + ": ";
-  else if (!value.empty())
+  } else if (!value.empty()) {
     m += quote(value) + ": ";
+  }
   m += reason;
   // One line whatever a path or strerror() contained.
-  for (char& ch : m)
+  for (char& ch : m) {
     if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) ch = '?';
+  }
   return m;
 }
 
-Result<Config> parse_config_text(std::string_view text, std::string_view file_name,
-                                 const Environment& env) {
+Result<Config> parse_config_text(std::string_view text, std::string_view file_name, const Environment& env) {
   Settings settings;
   Config config;
   std::optional<ConfigError> error = gather_file(text, file_name, settings);
@@ -828,16 +813,15 @@ Result<Config> load_config(const Environment& env, const std::string& default_pa
   std::string text;
   std::string reason;
   switch (read_file(path, text, reason)) {
-    case ReadStatus::kOk:
-      return parse_config_text(text, path, env);
+    case ReadStatus::kOk: return parse_config_text(text, path, env);
     case ReadStatus::kMissing:
       if (explicit_path == env.end()) return parse_config_text({}, {}, env);  // optional default
       break;
-    case ReadStatus::kError:
-      break;
+    case ReadStatus::kError: break;
   }
-  if (explicit_path != env.end())
+  if (explicit_path != env.end()) {
     return fail(std::string(kConfigVar), path, std::move(reason), std::string(kEnvironment));
+  }
   return fail({}, {}, std::move(reason), path);
 }
 

@@ -143,14 +143,12 @@ using Environment = std::map<std::string, std::string, std::less<>>;
 
 // Parses file text (as read from `file_name`, used in error locations) and
 // applies the environment's overrides. Tests use this directly.
-Result<Config> parse_config_text(std::string_view text, std::string_view file_name,
-                                 const Environment& env);
+Result<Config> parse_config_text(std::string_view text, std::string_view file_name, const Environment& env);
 
 // Picks the file: DPDKUDP_CONFIG when set (missing/unreadable is an error;
 // set but empty means "no file at all"), else `default_path` if it exists,
 // else none; then parses it as parse_config_text does.
-Result<Config> load_config(const Environment& env,
-                           const std::string& default_path = kDefaultConfigPath);
+Result<Config> load_config(const Environment& env, const std::string& default_path = kDefaultConfigPath);
 
 // The DPDKUDP_* entries of `environ` (first occurrence wins, as getenv).
 Environment process_environment();

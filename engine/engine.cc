@@ -50,8 +50,7 @@ BackendOpenRequest make_request(const Config& config, wire::Ipv4Cidr address) {
   return r;
 }
 
-OpenedBackend open_kind(BackendKind kind, const Config& config, const BackendOpenRequest& request,
-                        std::string* error) {
+OpenedBackend open_kind(BackendKind kind, const Config& config, const BackendOpenRequest& request, std::string* error) {
   const BackendModule* module = find_backend_module(kind, config.module_dir, error);
   if (module == nullptr) return {};
   BackendOpened opened = module->open(request, error);
@@ -72,8 +71,7 @@ OpenedBackend open_backend(const Config& config, wire::Ipv4Cidr address, std::st
     case BackendKind::kAfPacket:
     case BackendKind::kAfPacketMmap:
     case BackendKind::kDpdk:
-    case BackendKind::kAfXdp:
-      return open_kind(config.backend, config, request, error);
+    case BackendKind::kAfXdp: return open_kind(config.backend, config, request, error);
     case BackendKind::kAuto: {
       // DPDK and AF_XDP come first once built. Between the AF_PACKET
       // variants the plain socket wins: TPACKET_V3 holds a lone datagram
@@ -97,9 +95,7 @@ OpenedBackend open_backend(const Config& config, wire::Ipv4Cidr address, std::st
       *error = "no backend could start: " + why;
       return {};
     }
-    case BackendKind::kOff:
-      *error = "DPDKUDP_BACKEND=off";
-      return {};
+    case BackendKind::kOff: *error = "DPDKUDP_BACKEND=off"; return {};
   }
   return {};
 }
@@ -309,7 +305,6 @@ void Engine::stop() {
   if (live_stats_) live_stats_->close_region();  // after the pollers: nothing publishes any more
 }
 
-
 void Engine::add_tick_hook(std::function<void(uint64_t)> hook) {
   std::lock_guard lock(tick_hooks_lock_);
   tick_hooks_.push_back(std::move(hook));
@@ -317,9 +312,9 @@ void Engine::add_tick_hook(std::function<void(uint64_t)> hook) {
 
 std::string Engine::banner() const {
   std::string s = "backend=" + std::string(to_string(kind_)) + " iface=" + config_.iface +
-                  " ip=" + stack_->config().address.to_string() +
-                  " mac=" + wire::mac_to_string(stack_->mac()) + " mtu=" + std::to_string(stack_->mtu()) +
-                  " mode=" + std::string(to_string(config_.mode)) + " queues=" + std::to_string(pollers_.size());
+                  " ip=" + stack_->config().address.to_string() + " mac=" + wire::mac_to_string(stack_->mac()) +
+                  " mtu=" + std::to_string(stack_->mtu()) + " mode=" + std::string(to_string(config_.mode)) +
+                  " queues=" + std::to_string(pollers_.size());
   if (stack_->config().gateway) s += " gateway=" + stack_->config().gateway->to_string();
   if (!backend_description_.empty()) s += " (" + backend_description_ + ")";
   std::string extra = config_.describe_non_defaults();

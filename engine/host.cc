@@ -14,9 +14,8 @@ namespace dpdkudp::engine {
 std::optional<InterfaceInfo> query_interface(const std::string& name, std::string* error) {
   // Only the index must be there: a down interface is reported by the
   // caller, and DPDK starts without one.
-  const auto facts = base::query_interface(
-      name, base::InterfaceNeeds::kExists,
-      base::ErrorSink::with_prefix("interface " + name + ": ", name, error));
+  const auto facts = base::query_interface(name, base::InterfaceNeeds::kExists,
+                                           base::ErrorSink::with_prefix("interface " + name + ": ", name, error));
   if (!facts) return std::nullopt;
   InterfaceInfo info;
   info.name = name;
@@ -30,7 +29,8 @@ std::optional<InterfaceInfo> query_interface(const std::string& name, std::strin
     for (ifaddrs* a = list; a != nullptr; a = a->ifa_next) {
       if (a->ifa_addr == nullptr || a->ifa_addr->sa_family != AF_INET || name != a->ifa_name) continue;
       uint32_t addr = ntohl(reinterpret_cast<const sockaddr_in*>(a->ifa_addr)->sin_addr.s_addr);
-      uint32_t mask = a->ifa_netmask ? ntohl(reinterpret_cast<const sockaddr_in*>(a->ifa_netmask)->sin_addr.s_addr) : 0xffffffffu;
+      uint32_t mask =
+          a->ifa_netmask ? ntohl(reinterpret_cast<const sockaddr_in*>(a->ifa_netmask)->sin_addr.s_addr) : 0xffffffffu;
       info.ipv4 = wire::Ipv4Cidr{wire::Ipv4Addr(addr), static_cast<uint8_t>(std::popcount(mask))};
       break;
     }

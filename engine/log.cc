@@ -2,8 +2,8 @@
 
 #include <unistd.h>
 
-#include <atomic>
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 
 namespace dpdkudp::engine {
@@ -25,7 +25,8 @@ void log(LogLevel level, const char* fmt, ...) {
   va_start(ap, fmt);
   int m = std::vsnprintf(buf + n, sizeof buf - static_cast<size_t>(n) - 1, fmt, ap);
   va_end(ap);
-  size_t len = static_cast<size_t>(n) + (m < 0 ? 0 : std::min<size_t>(static_cast<size_t>(m), sizeof buf - static_cast<size_t>(n) - 2));
+  size_t len = static_cast<size_t>(n) +
+               (m < 0 ? 0 : std::min<size_t>(static_cast<size_t>(m), sizeof buf - static_cast<size_t>(n) - 2));
   buf[len++] = '\n';
   ssize_t ignored = ::write(STDERR_FILENO, buf, len);
   (void)ignored;

@@ -120,7 +120,8 @@ bool Poller::sleep_until_work(uint64_t deadline_ns) {
   // burst is not empty): an application that wakes every 100 ms, drives
   // and hands the queue back must not keep the poller at 1000 naps a
   // second.
-  if (size_t n = drivers_.try_drive(queue_); n != 0 || stop_.load(std::memory_order_acquire) ||
+  if (size_t n = drivers_.try_drive(queue_);
+      n != 0 || stop_.load(std::memory_order_acquire) ||
       (config_.yield_to_app && drivers_.app_covers(queue_, stack::monotonic_now_ns()))) {
     sleeping_.store(false, std::memory_order_release);
     if (n != 0) {

@@ -80,7 +80,7 @@ class Poller final : public stack::PollerWaker {
   int wake_fd_ = -1;
   std::atomic<bool> stop_{false};
   uint64_t nap_ns_ = 0;
-  uint64_t last_frame_ns_ = 0;  // when a burst last had frames (the naps' quiet clock)
+  uint64_t last_frame_ns_ = 0;     // when a burst last had frames (the naps' quiet clock)
   uint64_t covered_check_ns_ = 0;  // the current look-again interval while covered
   std::function<void()> timer_hook_;
   std::atomic<bool> sleeping_{false};

@@ -36,7 +36,9 @@ int KernelPortReserver::reserve(const stack::UdpSocket& socket, wire::Ipv4Addr a
     ::close(fd);
     // The kernel does not have our address in dedicated setups that still
     // reserve: treat "not a local address" as "reserve the port on any".
-    if (e == EADDRNOTAVAIL && !addr.is_unspecified()) return reserve(socket, wire::Ipv4Addr::any(), port, reuse_addr, reuse_port, token);
+    if (e == EADDRNOTAVAIL && !addr.is_unspecified()) {
+      return reserve(socket, wire::Ipv4Addr::any(), port, reuse_addr, reuse_port, token);
+    }
     return -e;
   }
   socklen_t len = sizeof sin;

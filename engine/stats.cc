@@ -175,25 +175,22 @@ std::string LiveStats::perf_line(const stats::Totals& now, const stats::Totals& 
   uint64_t arp = c[stats::DropClass::kArpUnresolved];
   uint64_t all = sum_drops(now) - sum_drops(prev);
   char buf[512];
-  std::snprintf(buf, sizeof buf,
-                "[PERF] dpdkudp pid=%d interval=%.1fs rx=%.0f pps (%.1f Mbit/s) tx=%.0f pps (%.1f Mbit/s) "
-                "delivered=%.0f/s sent=%.0f/s kernel_path=%.0f/s drops: nic=%llu sockbuf=%llu checksum=%llu "
-                "malformed=%llu arp=%llu other=%llu sockets=%zu poller_wakeups=%.0f/s",
-                static_cast<int>(getpid()), static_cast<double>(interval_ns) / 1e9,
-                rate(now.rx_frames, prev.rx_frames, interval_ns),
-                rate(now.rx_bytes, prev.rx_bytes, interval_ns) * 8 / 1e6,
-                rate(now.tx_frames, prev.tx_frames, interval_ns),
-                rate(now.tx_bytes, prev.tx_bytes, interval_ns) * 8 / 1e6,
-                rate(now.udp_delivered, prev.udp_delivered, interval_ns),
-                rate(now.udp_sent, prev.udp_sent, interval_ns),
-                rate(now.kernel_rx_datagrams + now.kernel_tx_datagrams,
-                     prev.kernel_rx_datagrams + prev.kernel_tx_datagrams, interval_ns),
-                static_cast<unsigned long long>(d(&stats::Totals::nic_rx_missed) +
-                                                d(&stats::Totals::nic_rx_no_buffer)),
-                static_cast<unsigned long long>(sockbuf), static_cast<unsigned long long>(checksum),
-                static_cast<unsigned long long>(malformed), static_cast<unsigned long long>(arp),
-                static_cast<unsigned long long>(all - sockbuf - checksum - malformed - arp), sockets,
-                rate(now.poller_wakeups, prev.poller_wakeups, interval_ns));
+  std::snprintf(
+      buf, sizeof buf,
+      "[PERF] dpdkudp pid=%d interval=%.1fs rx=%.0f pps (%.1f Mbit/s) tx=%.0f pps (%.1f Mbit/s) "
+      "delivered=%.0f/s sent=%.0f/s kernel_path=%.0f/s drops: nic=%llu sockbuf=%llu checksum=%llu "
+      "malformed=%llu arp=%llu other=%llu sockets=%zu poller_wakeups=%.0f/s",
+      static_cast<int>(getpid()), static_cast<double>(interval_ns) / 1e9,
+      rate(now.rx_frames, prev.rx_frames, interval_ns), rate(now.rx_bytes, prev.rx_bytes, interval_ns) * 8 / 1e6,
+      rate(now.tx_frames, prev.tx_frames, interval_ns), rate(now.tx_bytes, prev.tx_bytes, interval_ns) * 8 / 1e6,
+      rate(now.udp_delivered, prev.udp_delivered, interval_ns), rate(now.udp_sent, prev.udp_sent, interval_ns),
+      rate(now.kernel_rx_datagrams + now.kernel_tx_datagrams, prev.kernel_rx_datagrams + prev.kernel_tx_datagrams,
+           interval_ns),
+      static_cast<unsigned long long>(d(&stats::Totals::nic_rx_missed) + d(&stats::Totals::nic_rx_no_buffer)),
+      static_cast<unsigned long long>(sockbuf), static_cast<unsigned long long>(checksum),
+      static_cast<unsigned long long>(malformed), static_cast<unsigned long long>(arp),
+      static_cast<unsigned long long>(all - sockbuf - checksum - malformed - arp), sockets,
+      rate(now.poller_wakeups, prev.poller_wakeups, interval_ns));
   return buf;
 }
 

@@ -73,7 +73,7 @@ struct Region {
   uint64_t magic;
   uint32_t version;
   uint32_t size;  // sizeof(Region) of the writer
-  uint64_t seq;  // accessed through std::atomic_ref
+  uint64_t seq;   // accessed through std::atomic_ref
   int32_t pid;
   uint32_t mtu;
   uint64_t start_ticks;  // /proc/<pid>/stat field 22: tells a reused pid apart

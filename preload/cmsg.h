@@ -38,13 +38,13 @@ class CmsgWriter {
 
 // What the socket's options ask a receive to report.
 struct RecvCmsgWants {
-  bool pktinfo = false;       // IP_PKTINFO
-  bool ttl = false;           // IP_RECVTTL
-  bool tos = false;           // IP_RECVTOS
-  bool timestampns = false;   // SO_TIMESTAMPNS (wins over SO_TIMESTAMP)
-  bool timestamp = false;     // SO_TIMESTAMP
-  int ifindex = 0;            // in_pktinfo.ipi_ifindex
-  uint32_t local_addr = 0;    // in_pktinfo.ipi_spec_dst, host order
+  bool pktinfo = false;      // IP_PKTINFO
+  bool ttl = false;          // IP_RECVTTL
+  bool tos = false;          // IP_RECVTOS
+  bool timestampns = false;  // SO_TIMESTAMPNS (wins over SO_TIMESTAMP)
+  bool timestamp = false;    // SO_TIMESTAMP
+  int ifindex = 0;           // in_pktinfo.ipi_ifindex
+  uint32_t local_addr = 0;   // in_pktinfo.ipi_spec_dst, host order
 };
 
 // Writes the control messages info calls for into msg (msg_controllen set

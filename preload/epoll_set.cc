@@ -181,8 +181,7 @@ void note_kernel_member(int epfd, int op) {
     n.fetch_add(1, std::memory_order_relaxed);
   } else if (op == EPOLL_CTL_DEL) {
     uint32_t v = n.load(std::memory_order_relaxed);
-    while (v != 0 && !n.compare_exchange_weak(v, v - 1, std::memory_order_relaxed)) {
-    }
+    while (v != 0 && !n.compare_exchange_weak(v, v - 1, std::memory_order_relaxed)) {}
   }
 }
 
@@ -206,8 +205,7 @@ void forget_epoll_set(int epfd) {
 
 void dup_epoll_set(int oldfd, int newfd) {
   if (oldfd >= 0 && oldfd < kMaxFds && newfd >= 0 && newfd < kMaxFds) {
-    g_kernel_members[newfd].store(g_kernel_members[oldfd].load(std::memory_order_relaxed),
-                                  std::memory_order_relaxed);
+    g_kernel_members[newfd].store(g_kernel_members[oldfd].load(std::memory_order_relaxed), std::memory_order_relaxed);
   }
   std::lock_guard lock(g_sets_lock);
   auto& sets = all_sets();

@@ -3,6 +3,7 @@
 // an offloaded socket (straight to libc), then maps the call onto the
 // ShimSocket. Nothing here holds protocol logic.
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <linux/filter.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -12,7 +13,6 @@
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <linux/close_range.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -390,8 +390,7 @@ long syscall(long number, ...) {
         return s->recvmmsg(i32(0), msgs, n, i32(3), static_cast<timespec*>(ptr(4)));
       }
       break;
-    case SYS_poll:
-      return poll(static_cast<pollfd*>(ptr(0)), static_cast<nfds_t>(a[1]), i32(2));
+    case SYS_poll: return poll(static_cast<pollfd*>(ptr(0)), static_cast<nfds_t>(a[1]), i32(2));
     case SYS_ppoll: {
       if (!kernel_sigset_size_ok(ptr(3), a[4])) break;
       auto* ts = static_cast<timespec*>(ptr(2));
@@ -410,13 +409,12 @@ long syscall(long number, ...) {
       if (m && !kernel_sigset_size_ok(mask, static_cast<long>(m[1]))) break;
       auto* ts = static_cast<timespec*>(ptr(4));
       uint64_t started = dpdkudp::stack::monotonic_now_ns();
-      int rc = pselect(i32(0), static_cast<fd_set*>(ptr(1)), static_cast<fd_set*>(ptr(2)),
-                       static_cast<fd_set*>(ptr(3)), ts, mask);
+      int rc = pselect(i32(0), static_cast<fd_set*>(ptr(1)), static_cast<fd_set*>(ptr(2)), static_cast<fd_set*>(ptr(3)),
+                       ts, mask);
       write_back_left(ts, started);
       return rc;
     }
-    case SYS_epoll_wait:
-      return epoll_wait(i32(0), static_cast<epoll_event*>(ptr(1)), i32(2), i32(3));
+    case SYS_epoll_wait: return epoll_wait(i32(0), static_cast<epoll_event*>(ptr(1)), i32(2), i32(3));
     case SYS_epoll_pwait:
       if (!kernel_sigset_size_ok(ptr(4), a[5])) break;
       return epoll_pwait(i32(0), static_cast<epoll_event*>(ptr(1)), i32(2), i32(3), static_cast<sigset_t*>(ptr(4)));
@@ -426,10 +424,8 @@ long syscall(long number, ...) {
       return epoll_pwait2(i32(0), static_cast<epoll_event*>(ptr(1)), i32(2), static_cast<timespec*>(ptr(3)),
                           static_cast<sigset_t*>(ptr(4)));
 #endif
-    case SYS_epoll_ctl:
-      return epoll_ctl(i32(0), i32(1), i32(2), static_cast<epoll_event*>(ptr(3)));
-    default:
-      break;
+    case SYS_epoll_ctl: return epoll_ctl(i32(0), i32(1), i32(2), static_cast<epoll_event*>(ptr(3)));
+    default: break;
   }
   return real().syscall(number, a[0], a[1], a[2], a[3], a[4], a[5]);
 }

@@ -50,9 +50,9 @@ bool must_ask_kernel(bool kernel_fds, bool stack_ready, const Deadline& deadline
 struct PollWait {
   pollfd* fds;
   nfds_t n;
-  std::vector<ShimRef> sockets;               // [i]: the offloaded socket at fds[i]
+  std::vector<ShimRef> sockets;                 // [i]: the offloaded socket at fds[i]
   std::vector<std::shared_ptr<EpollSet>> sets;  // [i]: the shadow of an epoll set at fds[i]
-  std::vector<pollfd> kernel;                 // the kernel's view, from a zero-timeout poll or the sleep
+  std::vector<pollfd> kernel;                   // the kernel's view, from a zero-timeout poll or the sleep
   bool have_kernel = false;
   uint64_t key = 0;         // wait_key of fds
   bool kernel_fds = false;  // fds other than offloaded sockets (whose kernel sides carry host-local traffic only)

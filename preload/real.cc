@@ -5,9 +5,9 @@
 
 #include <sys/syscall.h>
 
-#include <mutex>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 
 namespace dpdkudp::preload {
 namespace {

@@ -51,8 +51,7 @@ void stop_engine_at_exit() {
   const engine::stats::DropClassTotals classes = engine::stats::drops_by_class(
       c.drops.data(), c.drops.size(),
       [](size_t i) { return stack::drop_reason_name(static_cast<stack::DropReason>(i)); });
-  uint64_t tx_drops =
-      classes[engine::stats::DropClass::kTxFailed] + classes[engine::stats::DropClass::kArpUnresolved];
+  uint64_t tx_drops = classes[engine::stats::DropClass::kTxFailed] + classes[engine::stats::DropClass::kArpUnresolved];
   engine::log(engine::LogLevel::kInfo,
               "exit: rx_frames=%llu tx_frames=%llu udp_delivered=%llu udp_sent=%llu arp_replies=%llu "
               "icmp_echo_replies=%llu drops=%llu tx_drops=%llu app_bursts=%llu sleeper_wakes=%llu watchdog_rings=%llu",

@@ -180,8 +180,11 @@ int ShimSocket::getpeername(int fd, sockaddr* addr, socklen_t* len) {
 
 void ShimSocket::mirror_setsockopt(int fd, int level, int name, const void* value, socklen_t len) {
   int v = 0;
-  if (value != nullptr && len >= static_cast<socklen_t>(sizeof(int))) std::memcpy(&v, value, sizeof v);
-  else if (value != nullptr && len >= 1) v = *static_cast<const unsigned char*>(value);
+  if (value != nullptr && len >= static_cast<socklen_t>(sizeof(int))) {
+    std::memcpy(&v, value, sizeof v);
+  } else if (value != nullptr && len >= 1) {
+    v = *static_cast<const unsigned char*>(value);
+  }
   if (level == SOL_SOCKET) {
     switch (name) {
       case SO_RCVBUF:
@@ -396,8 +399,9 @@ ssize_t ShimSocket::recv_once(int fd, msghdr* msg, int flags, bool stack_only) {
     if (k < 0) return -1;
     bool doorbell = capacity >= sizeof bell && from.sin_addr.s_addr == htonl(INADDR_LOOPBACK) &&
                     gather_head(m, static_cast<size_t>(k), &bell) && parse_doorbell(from, &bell, k, &bell);
-    bool unwanted = doorbell ||
-                    (remote && (from.sin_addr.s_addr != htonl(remote->addr.value) || from.sin_port != htons(remote->port)));
+    bool unwanted =
+        doorbell ||
+        (remote && (from.sin_addr.s_addr != htonl(remote->addr.value) || from.sin_port != htons(remote->port)));
     if (unwanted) {
       if (flags & MSG_PEEK) {  // peeked: take it off for real
         char byte;

@@ -126,6 +126,7 @@ class ShimSocket final : public stack::SocketNotifier {
   // siblings): ring the doorbell, from the next sender when one is already
   // pending. Readiness is level-triggered by construction.
   void check_doorbell(uint64_t now_ns);
+
  private:
   void send_own_doorbell(bool fresh_sender = false);
   void start_watchdog();  // joins the watchdog's list (shim_socket_doorbell.cc)

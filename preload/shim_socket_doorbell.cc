@@ -160,8 +160,7 @@ void ShimSocket::note_doorbell_taken() {
   // Never below zero: a doorbell of an earlier life of the port (before a
   // rebind) may still be queued.
   int n = doorbells_.load(std::memory_order_acquire);
-  while (n > 0 && !doorbells_.compare_exchange_weak(n, n - 1, std::memory_order_acq_rel)) {
-  }
+  while (n > 0 && !doorbells_.compare_exchange_weak(n, n - 1, std::memory_order_acq_rel)) {}
 }
 
 }  // namespace dpdkudp::preload

@@ -133,8 +133,8 @@ void print_text(const st::Region& r, bool stale, const Rates& rt) {
   const st::Totals& t = r.totals;
   std::printf("pid %d (%s)%s%s  backend=%s mode=%s iface=%s ip=%s mtu=%u queues=%u\n", r.pid, r.comm,
               stale ? " [gone: last values]" : "",
-              stalled(r, stale) ? " [not updating: process stopped, poller stuck, or exec'd]" : "", r.backend,
-              r.mode, r.iface, r.address, r.mtu, r.queues);
+              stalled(r, stale) ? " [not updating: process stopped, poller stuck, or exec'd]" : "", r.backend, r.mode,
+              r.iface, r.address, r.mtu, r.queues);
   if (r.description[0] != '\0') std::printf("  device     %s\n", r.description);
   std::printf("  up %.1fs, updated %.2fs ago\n",
               r.started_unix_ns ? static_cast<double>(r.updated_unix_ns - r.started_unix_ns) / 1e9 : 0.0,
@@ -143,8 +143,8 @@ void print_text(const st::Region& r, bool stale, const Rates& rt) {
     std::printf("  rates      rx %.0f pps  tx %.0f pps  delivered %.0f/s  sent %.0f/s  drops %.0f/s\n", rt.rx_pps,
                 rt.tx_pps, rt.delivered, rt.sent, rt.drops);
   }
-  std::printf("  rx         %" PRIu64 " frames %" PRIu64 " bytes; udp delivered %" PRIu64 "\n", t.rx_frames,
-              t.rx_bytes, t.udp_delivered);
+  std::printf("  rx         %" PRIu64 " frames %" PRIu64 " bytes; udp delivered %" PRIu64 "\n", t.rx_frames, t.rx_bytes,
+              t.udp_delivered);
   std::printf("  tx         %" PRIu64 " frames %" PRIu64 " bytes; udp sent %" PRIu64 ", looped back %" PRIu64 "\n",
               t.tx_frames, t.tx_bytes, t.udp_sent, t.loopback);
   std::printf("  kernel     %" PRIu64 " datagrams received, %" PRIu64 " sent through the kernel path\n",
@@ -163,8 +163,7 @@ void print_text(const st::Region& r, bool stale, const Rates& rt) {
               "  unsupported %" PRIu64 "  fragments %" PRIu64 "  no socket %" PRIu64 "\n",
               h.malformed, h.checksum, h.not_for_us, h.unsupported, h.fragments, h.no_socket);
   std::printf("    socket       buffer full %" PRIu64 "\n", h.socket_buffer_full);
-  std::printf("    send side    arp unresolved %" PRIu64 "  tx failed %" PRIu64 "\n", h.arp_unresolved,
-              h.tx_failed);
+  std::printf("    send side    arp unresolved %" PRIu64 "  tx failed %" PRIu64 "\n", h.arp_unresolved, h.tx_failed);
   std::printf("  sockets (%u open%s)\n", r.socket_count,
               r.sockets_shown < r.socket_count ? ", the first ones shown" : "");
   if (r.sockets_shown != 0) {
@@ -184,33 +183,34 @@ void print_text(const st::Region& r, bool stale, const Rates& rt) {
 void print_json(const st::Region& r, bool stale, const Rates& rt) {
   const st::Totals& t = r.totals;
   Hierarchy h = hierarchy(r);
-  std::printf("{\"pid\":%d,\"comm\":\"%s\",\"alive\":%s,\"updating\":%s,\"backend\":\"%s\",\"mode\":\"%s\","
-              "\"iface\":\"%s\",\"address\":\"%s\",\"mtu\":%u,\"queues\":%u,\"device\":\"%s\",\"updated_age_s\":%.3f,",
-              r.pid, json_escape(r.comm).c_str(), stale ? "false" : "true",
-              stale || stalled(r, stale) ? "false" : "true", json_escape(r.backend).c_str(),
-              json_escape(r.mode).c_str(), json_escape(r.iface).c_str(), json_escape(r.address).c_str(), r.mtu,
-              r.queues, json_escape(r.description).c_str(), seconds_since(r.updated_unix_ns));
+  std::printf(
+      "{\"pid\":%d,\"comm\":\"%s\",\"alive\":%s,\"updating\":%s,\"backend\":\"%s\",\"mode\":\"%s\","
+      "\"iface\":\"%s\",\"address\":\"%s\",\"mtu\":%u,\"queues\":%u,\"device\":\"%s\",\"updated_age_s\":%.3f,",
+      r.pid, json_escape(r.comm).c_str(), stale ? "false" : "true", stale || stalled(r, stale) ? "false" : "true",
+      json_escape(r.backend).c_str(), json_escape(r.mode).c_str(), json_escape(r.iface).c_str(),
+      json_escape(r.address).c_str(), r.mtu, r.queues, json_escape(r.description).c_str(),
+      seconds_since(r.updated_unix_ns));
   if (rt.valid) {
-    std::printf("\"rates\":{\"rx_pps\":%.1f,\"tx_pps\":%.1f,\"delivered_per_s\":%.1f,\"sent_per_s\":%.1f,"
-                "\"drops_per_s\":%.1f},",
-                rt.rx_pps, rt.tx_pps, rt.delivered, rt.sent, rt.drops);
+    std::printf(
+        "\"rates\":{\"rx_pps\":%.1f,\"tx_pps\":%.1f,\"delivered_per_s\":%.1f,\"sent_per_s\":%.1f,"
+        "\"drops_per_s\":%.1f},",
+        rt.rx_pps, rt.tx_pps, rt.delivered, rt.sent, rt.drops);
   }
   std::printf("\"totals\":{\"rx_frames\":%" PRIu64 ",\"rx_bytes\":%" PRIu64 ",\"tx_frames\":%" PRIu64
-              ",\"tx_bytes\":%" PRIu64 ",\"udp_delivered\":%" PRIu64 ",\"udp_sent\":%" PRIu64
-              ",\"loopback\":%" PRIu64 ",\"kernel_rx_datagrams\":%" PRIu64 ",\"kernel_tx_datagrams\":%" PRIu64
-              ",\"arp_received\":%" PRIu64 ",\"arp_replies_sent\":%" PRIu64 ",\"arp_requests_sent\":%" PRIu64
-              ",\"icmp_echo_replies\":%" PRIu64 ",\"icmp_errors_received\":%" PRIu64
-              ",\"icmp_unreach_sent\":%" PRIu64 ",\"icmp_rate_limited\":%" PRIu64 ",\"nic_rx_packets\":%" PRIu64
-              ",\"nic_tx_packets\":%" PRIu64 ",\"poller_sleeps\":%" PRIu64 ",\"poller_wakeups\":%" PRIu64 "},",
+              ",\"tx_bytes\":%" PRIu64 ",\"udp_delivered\":%" PRIu64 ",\"udp_sent\":%" PRIu64 ",\"loopback\":%" PRIu64
+              ",\"kernel_rx_datagrams\":%" PRIu64 ",\"kernel_tx_datagrams\":%" PRIu64 ",\"arp_received\":%" PRIu64
+              ",\"arp_replies_sent\":%" PRIu64 ",\"arp_requests_sent\":%" PRIu64 ",\"icmp_echo_replies\":%" PRIu64
+              ",\"icmp_errors_received\":%" PRIu64 ",\"icmp_unreach_sent\":%" PRIu64 ",\"icmp_rate_limited\":%" PRIu64
+              ",\"nic_rx_packets\":%" PRIu64 ",\"nic_tx_packets\":%" PRIu64 ",\"poller_sleeps\":%" PRIu64
+              ",\"poller_wakeups\":%" PRIu64 "},",
               t.rx_frames, t.rx_bytes, t.tx_frames, t.tx_bytes, t.udp_delivered, t.udp_sent, t.loopback,
               t.kernel_rx_datagrams, t.kernel_tx_datagrams, t.arp_received, t.arp_replies_sent, t.arp_requests_sent,
-              t.icmp_echo_replies, t.icmp_errors_received, t.icmp_unreach_sent, t.icmp_rate_limited,
-              t.nic_rx_packets, t.nic_tx_packets, t.poller_sleeps, t.poller_wakeups);
+              t.icmp_echo_replies, t.icmp_errors_received, t.icmp_unreach_sent, t.icmp_rate_limited, t.nic_rx_packets,
+              t.nic_tx_packets, t.poller_sleeps, t.poller_wakeups);
   std::printf("\"drops\":{\"nic_missed\":%" PRIu64 ",\"nic_no_buffer\":%" PRIu64 ",\"nic_errors\":%" PRIu64
-              ",\"malformed\":%" PRIu64 ",\"checksum\":%" PRIu64 ",\"not_for_us\":%" PRIu64
-              ",\"unsupported\":%" PRIu64 ",\"fragments\":%" PRIu64 ",\"no_socket\":%" PRIu64
-              ",\"socket_buffer_full\":%" PRIu64 ",\"arp_unresolved\":%" PRIu64 ",\"tx_failed\":%" PRIu64
-              ",\"by_reason\":{",
+              ",\"malformed\":%" PRIu64 ",\"checksum\":%" PRIu64 ",\"not_for_us\":%" PRIu64 ",\"unsupported\":%" PRIu64
+              ",\"fragments\":%" PRIu64 ",\"no_socket\":%" PRIu64 ",\"socket_buffer_full\":%" PRIu64
+              ",\"arp_unresolved\":%" PRIu64 ",\"tx_failed\":%" PRIu64 ",\"by_reason\":{",
               h.nic_missed, h.nic_no_buffer, h.nic_errors, h.malformed, h.checksum, h.not_for_us, h.unsupported,
               h.fragments, h.no_socket, h.socket_buffer_full, h.arp_unresolved, h.tx_failed);
   for (uint32_t i = 0; i < r.drop_reason_count && i < st::kMaxDropReasons; ++i) {
@@ -223,12 +223,11 @@ void print_json(const st::Region& r, bool stale, const Rates& rt) {
     const st::SocketSlot& s = r.sockets[i];
     std::printf("%s{\"id\":%" PRIu64 ",\"local\":\"%s\",\"remote\":\"%s\",\"rcvbuf\":%u,\"queued_bytes\":%" PRIu64
                 ",\"queued_datagrams\":%" PRIu64 ",\"rx_datagrams\":%" PRIu64 ",\"rx_bytes\":%" PRIu64
-                ",\"rx_drops\":%" PRIu64 ",\"tx_datagrams\":%" PRIu64 ",\"tx_bytes\":%" PRIu64
-                ",\"tx_drops\":%" PRIu64 "}",
+                ",\"rx_drops\":%" PRIu64 ",\"tx_datagrams\":%" PRIu64 ",\"tx_bytes\":%" PRIu64 ",\"tx_drops\":%" PRIu64
+                "}",
                 i ? "," : "", s.id, endpoint(s.local_addr, s.local_port, true).c_str(),
-                endpoint(s.remote_addr, s.remote_port, false).c_str(), s.rcvbuf, s.queued_bytes,
-                s.queued_datagrams, s.rx_datagrams, s.rx_bytes, s.rx_drops, s.tx_datagrams, s.tx_bytes,
-                s.tx_drops);
+                endpoint(s.remote_addr, s.remote_port, false).c_str(), s.rcvbuf, s.queued_bytes, s.queued_datagrams,
+                s.rx_datagrams, s.rx_bytes, s.rx_drops, s.tx_datagrams, s.tx_bytes, s.tx_drops);
   }
   std::printf("]}\n");
 }
@@ -276,8 +275,10 @@ int main(int argc, char** argv) {
     for (pid_t pid : targets) {
       st::Snapshot snap = st::read_region(pid);
       if (snap.status == st::ReadStatus::kMissing) {
-        std::fprintf(stderr, "dpdkudp-stat: pid %d: no stats region (not under the shim, DPDKUDP_STATS=0, or the "
-                             "engine fell back to the kernel)\n", pid);
+        std::fprintf(stderr,
+                     "dpdkudp-stat: pid %d: no stats region (not under the shim, DPDKUDP_STATS=0, or the "
+                     "engine fell back to the kernel)\n",
+                     pid);
         exit_code = 1;
         continue;
       }

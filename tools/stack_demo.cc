@@ -15,8 +15,8 @@ using namespace dpdkudp;
 namespace {
 
 void print_counters(const char* name, const stack::CounterSnapshot& c) {
-  std::printf("  %-7s rx_frames=%-8llu tx_frames=%-8llu udp_delivered=%-8llu arp_requests=%llu arp_replies=%llu",
-              name, static_cast<unsigned long long>(c.rx_frames), static_cast<unsigned long long>(c.tx_frames),
+  std::printf("  %-7s rx_frames=%-8llu tx_frames=%-8llu udp_delivered=%-8llu arp_requests=%llu arp_replies=%llu", name,
+              static_cast<unsigned long long>(c.rx_frames), static_cast<unsigned long long>(c.tx_frames),
               static_cast<unsigned long long>(c.udp_delivered), static_cast<unsigned long long>(c.arp_requests_sent),
               static_cast<unsigned long long>(c.arp_replies_sent));
   for (size_t i = 0; i < stack::kDropReasonCount; ++i) {
@@ -80,8 +80,9 @@ int main(int argc, char** argv) {
     }
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("dpdkudp stack demo: %u of %u datagrams of %u bytes echoed byte-for-byte in %.3f s (%.0f round trips/s)\n",
-              ok, count, size, secs, ok / secs);
+  std::printf(
+      "dpdkudp stack demo: %u of %u datagrams of %u bytes echoed byte-for-byte in %.3f s (%.0f round trips/s)\n", ok,
+      count, size, secs, ok / secs);
   print_counters("server", server.counters());
   print_counters("client", client.counters());
   return ok == count ? 0 : 1;

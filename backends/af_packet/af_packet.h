@@ -30,8 +30,8 @@
 namespace dpdkudp {
 
 struct AfPacketConfig {
-  std::string iface;   // interface name, e.g. "eth1"
-  bool mmap = false;   // false: AfPacketBackend; true: AfPacketMmapBackend
+  std::string iface;  // interface name, e.g. "eth1"
+  bool mmap = false;  // false: AfPacketBackend; true: AfPacketMmapBackend
 
   // mmap RX ring (TPACKET_V3): blocks the kernel fills and hands over whole.
   // Default 64 x 128 KiB = 8 MiB. A block goes to us when it is full or
@@ -41,13 +41,13 @@ struct AfPacketConfig {
   // rates is therefore better served by the plain variant.
   uint32_t rx_block_size = 128 * 1024;  // a multiple of the page size
   uint32_t rx_block_count = 64;
-  uint32_t rx_block_timeout_ms = 1;     // 1..1000
+  uint32_t rx_block_timeout_ms = 1;  // 1..1000
 
   // mmap TX ring (TPACKET_V2): fixed-size slots. tx_frame_size 0 picks the
   // smallest power of two >= 2048 that holds the slot header plus a frame of
   // mtu + 18 bytes. Default 1024 x 2 KiB = 2 MiB.
   uint32_t tx_frame_size = 0;
-  uint32_t tx_frame_count = 1024;       // >= 8
+  uint32_t tx_frame_count = 1024;  // >= 8
 
   // Plain socket: SO_RCVBUF/SO_SNDBUF in bytes (SO_*BUFFORCE first, so
   // root is not capped by net.core.rmem_max). 0 keeps the kernel default.

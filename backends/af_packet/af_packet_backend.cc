@@ -19,8 +19,7 @@ namespace {
 constexpr uint32_t kTxOffloadFlags = kTxIpv4Csum | kTxUdpCsum | kTxVlanInsert;
 }  // namespace
 
-std::unique_ptr<AfPacketBackend> AfPacketBackend::open(const AfPacketConfig& config,
-                                                       std::string* error) {
+std::unique_ptr<AfPacketBackend> AfPacketBackend::open(const AfPacketConfig& config, std::string* error) {
   const ErrorSink err("af_packet", config.iface, error);
   const auto info = base::query_interface(config.iface, base::InterfaceNeeds::kUsableEthernet, err);
   if (!info) {
@@ -48,8 +47,7 @@ std::unique_ptr<AfPacketBackend> AfPacketBackend::open(const AfPacketConfig& con
   return nullptr;
 }
 
-AfPacketBackend::AfPacketBackend(UniqueFd fd, const base::InterfaceInfo& info,
-                                 const AfPacketConfig& config)
+AfPacketBackend::AfPacketBackend(UniqueFd fd, const base::InterfaceInfo& info, const AfPacketConfig& config)
     : fd_(std::move(fd)),
       info_(info),
       pool_(std::make_unique<PacketPool>(
@@ -60,7 +58,7 @@ AfPacketBackend::AfPacketBackend(UniqueFd fd, const base::InterfaceInfo& info,
   caps_.rx_queues = 1;
   caps_.tx_queues = 1;
   caps_.max_frame = info.mtu + af_packet::kMaxFrameOverMtu;
-  caps_.rx_vlan_strip = true;  // reported, see the header
+  caps_.rx_vlan_strip = true;     // reported, see the header
   caps_.rx_costs_syscall = true;  // recvmmsg per burst
   for (size_t i = 0; i < kBurst; ++i) {
     msghdr& hdr = rx_msgs_[i].msg_hdr;
@@ -92,8 +90,7 @@ size_t AfPacketBackend::rx_burst(uint16_t queue, std::span<Packet*> out) {
     hdr.msg_control = rx_aux_[i].bytes;
     hdr.msg_controllen = sizeof(rx_aux_[i].bytes);
   }
-  const int received = ::recvmmsg(fd_.get(), rx_msgs_.data(), static_cast<unsigned>(n),
-                                  MSG_DONTWAIT, nullptr);
+  const int received = ::recvmmsg(fd_.get(), rx_msgs_.data(), static_cast<unsigned>(n), MSG_DONTWAIT, nullptr);
   if (received <= 0) {
     if (received < 0 && errno != EAGAIN && errno != EINTR) {
       rx_errors_.fetch_add(1, std::memory_order_relaxed);  // e.g. ENETDOWN
@@ -119,14 +116,12 @@ size_t AfPacketBackend::rx_burst(uint16_t queue, std::span<Packet*> out) {
     pkt->len = rx_msgs_[i].msg_len;
     tpacket_auxdata aux{};
     for (cmsghdr* c = CMSG_FIRSTHDR(&hdr); c != nullptr; c = CMSG_NXTHDR(&hdr, c)) {
-      if (c->cmsg_level == SOL_PACKET && c->cmsg_type == PACKET_AUXDATA &&
-          c->cmsg_len >= CMSG_LEN(sizeof(aux))) {
+      if (c->cmsg_level == SOL_PACKET && c->cmsg_type == PACKET_AUXDATA && c->cmsg_len >= CMSG_LEN(sizeof(aux))) {
         std::memcpy(&aux, CMSG_DATA(c), sizeof(aux));
       }
     }
     pkt->rx_flags = af_packet::rx_flags_from_status(aux.tp_status);
-    if (!af_packet::apply_vlan(*pkt, aux.tp_status, aux.tp_vlan_tci, aux.tp_vlan_tpid,
-                               headroom)) {
+    if (!af_packet::apply_vlan(*pkt, aux.tp_status, aux.tp_vlan_tci, aux.tp_vlan_tpid, headroom)) {
       ++errors;
       continue;
     }
@@ -151,8 +146,7 @@ size_t AfPacketBackend::discard_waiting(size_t max_frames) {
     hdr.msg_controllen = 0;
     hdr.msg_iovlen = 0;
   }
-  const int dropped = ::recvmmsg(fd_.get(), rx_msgs_.data(), static_cast<unsigned>(max_frames),
-                                 MSG_DONTWAIT, nullptr);
+  const int dropped = ::recvmmsg(fd_.get(), rx_msgs_.data(), static_cast<unsigned>(max_frames), MSG_DONTWAIT, nullptr);
   for (size_t i = 0; i < max_frames; ++i) {
     rx_msgs_[i].msg_hdr.msg_iovlen = 1;
   }
@@ -209,8 +203,7 @@ size_t AfPacketBackend::send_batch(size_t n) {
   uint64_t sent = 0;
   uint64_t errors = 0;
   while (done < n) {
-    const int r = ::sendmmsg(fd_.get(), tx_msgs_.data() + done, static_cast<unsigned>(n - done),
-                             MSG_DONTWAIT);
+    const int r = ::sendmmsg(fd_.get(), tx_msgs_.data() + done, static_cast<unsigned>(n - done), MSG_DONTWAIT);
     if (r > 0) {
       done += static_cast<size_t>(r);
       sent += static_cast<uint64_t>(r);

@@ -44,18 +44,17 @@
 
 #include "backends/af_packet/af_packet.h"
 #include "backends/af_packet/packet_socket.h"
-#include "backends/common/rx_buffer_cache.h"
 #include "backends/api/backend.h"
-#include "base/interface.h"
 #include "backends/common/packet_pool.h"
+#include "backends/common/rx_buffer_cache.h"
+#include "base/interface.h"
 
 namespace dpdkudp {
 
 class AfPacketBackend final : public Backend {
  public:
   // nullptr and *error on failure (see open_af_packet()).
-  static std::unique_ptr<AfPacketBackend> open(const AfPacketConfig& config,
-                                               std::string* error);
+  static std::unique_ptr<AfPacketBackend> open(const AfPacketConfig& config, std::string* error);
   ~AfPacketBackend() override;
 
   std::string_view name() const override { return "af_packet"; }
@@ -81,8 +80,7 @@ class AfPacketBackend final : public Backend {
     uint8_t bytes[CMSG_SPACE(sizeof(tpacket_auxdata))];
   };
 
-  AfPacketBackend(af_packet::UniqueFd fd, const base::InterfaceInfo& info,
-                  const AfPacketConfig& config);
+  AfPacketBackend(af_packet::UniqueFd fd, const base::InterfaceInfo& info, const AfPacketConfig& config);
 
   size_t discard_waiting(size_t max_frames);
   // sendmmsg of tx_msgs_[0, n); returns how many the kernel took or

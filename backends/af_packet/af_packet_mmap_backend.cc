@@ -24,8 +24,7 @@ constexpr uint32_t kTxOffloadFlags = kTxIpv4Csum | kTxUdpCsum | kTxVlanInsert;
 constexpr size_t kV3SockaddrOffset = TPACKET_ALIGN(sizeof(tpacket3_hdr));
 }  // namespace
 
-std::unique_ptr<AfPacketMmapBackend> AfPacketMmapBackend::open(const AfPacketConfig& config,
-                                                               std::string* error) {
+std::unique_ptr<AfPacketMmapBackend> AfPacketMmapBackend::open(const AfPacketConfig& config, std::string* error) {
   const ErrorSink err("af_packet", config.iface, error);
   const auto info = base::query_interface(config.iface, base::InterfaceNeeds::kUsableEthernet, err);
   if (!info) {
@@ -55,8 +54,7 @@ std::unique_ptr<AfPacketMmapBackend> AfPacketMmapBackend::open(const AfPacketCon
   return backend;
 }
 
-AfPacketMmapBackend::AfPacketMmapBackend(const base::InterfaceInfo& info,
-                                         const AfPacketConfig& config, UniqueFd rx_fd,
+AfPacketMmapBackend::AfPacketMmapBackend(const base::InterfaceInfo& info, const AfPacketConfig& config, UniqueFd rx_fd,
                                          UniqueFd tx_fd)
     : info_(info),
       rx_fd_(std::move(rx_fd)),
@@ -82,8 +80,7 @@ bool AfPacketMmapBackend::init(const AfPacketConfig& config, const ErrorSink& er
   const uint32_t max_frame = caps_.max_frame;
   // RX socket: filter first, then the ring, then bind (frames start here).
   if (!af_packet::configure_rx_socket(rx_fd_.get(), config, false, err) ||
-      !rx_ring_.setup(rx_fd_.get(),
-                      {config.rx_block_size, config.rx_block_count, config.rx_block_timeout_ms},
+      !rx_ring_.setup(rx_fd_.get(), {config.rx_block_size, config.rx_block_count, config.rx_block_timeout_ms},
                       max_frame, err)) {
     return false;
   }
@@ -95,18 +92,15 @@ bool AfPacketMmapBackend::init(const AfPacketConfig& config, const ErrorSink& er
   }
 
   // TX socket: bound with protocol 0, so it never receives.
-  const uint32_t frame_size = config.tx_frame_size != 0
-                                  ? config.tx_frame_size
-                                  : af_packet::V2TxRing::default_frame_size(max_frame);
-  if (!af_packet::set_int_option(tx_fd_.get(), SOL_PACKET, PACKET_QDISC_BYPASS, 1,
-                                 "PACKET_QDISC_BYPASS", err) ||
+  const uint32_t frame_size =
+      config.tx_frame_size != 0 ? config.tx_frame_size : af_packet::V2TxRing::default_frame_size(max_frame);
+  if (!af_packet::set_int_option(tx_fd_.get(), SOL_PACKET, PACKET_QDISC_BYPASS, 1, "PACKET_QDISC_BYPASS", err) ||
       !tx_ring_.setup(tx_fd_.get(), frame_size, config.tx_frame_count, max_frame, err)) {
     return false;
   }
   // In-flight TX skbs are charged to the send buffer; make it hold a full
   // ring so a kick does not stop half way (EAGAIN) in normal operation.
-  af_packet::set_buffer_sizes(tx_fd_.get(),
-                              static_cast<uint32_t>(std::min<size_t>(2 * tx_ring_.bytes(), 1u << 30)));
+  af_packet::set_buffer_sizes(tx_fd_.get(), static_cast<uint32_t>(std::min<size_t>(2 * tx_ring_.bytes(), 1u << 30)));
   return af_packet::bind_packet_socket(tx_fd_.get(), info_.ifindex, 0, err);
 }
 
@@ -175,8 +169,8 @@ size_t AfPacketMmapBackend::rx_burst(uint16_t queue, std::span<Packet*> out) {
       std::memcpy(pkt->data, next_frame_ + hdr->tp_mac, len);
       pkt->len = len;
       pkt->rx_flags = af_packet::rx_flags_from_status(status);
-      if (af_packet::apply_vlan(*pkt, status, static_cast<uint16_t>(hdr->hv1.tp_vlan_tci),
-                                hdr->hv1.tp_vlan_tpid, headroom)) {
+      if (af_packet::apply_vlan(*pkt, status, static_cast<uint16_t>(hdr->hv1.tp_vlan_tci), hdr->hv1.tp_vlan_tpid,
+                                headroom)) {
         out[got++] = pkt;
       } else {
         ++errors;

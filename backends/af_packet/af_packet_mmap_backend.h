@@ -37,19 +37,18 @@
 
 #include "backends/af_packet/af_packet.h"
 #include "backends/af_packet/packet_socket.h"
-#include "backends/common/rx_buffer_cache.h"
 #include "backends/af_packet/tpacket_rings.h"
 #include "backends/api/backend.h"
-#include "base/interface.h"
 #include "backends/common/packet_pool.h"
+#include "backends/common/rx_buffer_cache.h"
+#include "base/interface.h"
 
 namespace dpdkudp {
 
 class AfPacketMmapBackend final : public Backend {
  public:
   // nullptr and *error on failure (see open_af_packet()).
-  static std::unique_ptr<AfPacketMmapBackend> open(const AfPacketConfig& config,
-                                                   std::string* error);
+  static std::unique_ptr<AfPacketMmapBackend> open(const AfPacketConfig& config, std::string* error);
   ~AfPacketMmapBackend() override;
 
   std::string_view name() const override { return "af_packet_mmap"; }
@@ -72,8 +71,8 @@ class AfPacketMmapBackend final : public Backend {
   PacketPool& pool() { return *pool_; }
 
  private:
-  AfPacketMmapBackend(const base::InterfaceInfo& info, const AfPacketConfig& config,
-                      af_packet::UniqueFd rx_fd, af_packet::UniqueFd tx_fd);
+  AfPacketMmapBackend(const base::InterfaceInfo& info, const AfPacketConfig& config, af_packet::UniqueFd rx_fd,
+                      af_packet::UniqueFd tx_fd);
   // Rings, filter, options and binds, in the order packet(7) needs.
   bool init(const AfPacketConfig& config, const af_packet::ErrorSink& err);
   // send(MSG_DONTWAIT): the kernel transmits every SEND_REQUEST slot.

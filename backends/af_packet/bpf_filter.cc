@@ -33,9 +33,7 @@ class Assembler {
   enum Label : int { kNext = -1, kAccept, kDrop, kTagged, kUntagged, kIpv4, kCheckDst, kCount };
 
   void stmt(uint16_t code, uint32_t k) { insns_.push_back({code, k, kNext, kNext, false}); }
-  void jump(uint16_t code, uint32_t k, Label jt, Label jf) {
-    insns_.push_back({code, k, jt, jf, false});
-  }
+  void jump(uint16_t code, uint32_t k, Label jt, Label jf) { insns_.push_back({code, k, jt, jf, false}); }
   void jump_always(Label to) { insns_.push_back({BPF_JMP | BPF_JA, 0, to, kNext, true}); }
   void bind(Label label) { labels_[static_cast<size_t>(label)] = insns_.size(); }
 

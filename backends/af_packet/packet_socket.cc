@@ -27,18 +27,15 @@ UniqueFd open_packet_socket(const ErrorSink& err) {
   return fd;
 }
 
-bool set_int_option(int fd, int level, int name, int value, const char* what,
-                    const ErrorSink& err) {
+bool set_int_option(int fd, int level, int name, int value, const char* what, const ErrorSink& err) {
   if (::setsockopt(fd, level, name, &value, sizeof(value)) != 0) {
     return err.fail_errno(std::string("setsockopt(") + what + ")", errno);
   }
   return true;
 }
 
-bool configure_rx_socket(int fd, const AfPacketConfig& config, bool want_auxdata,
-                         const ErrorSink& err) {
-  if (want_auxdata &&
-      !set_int_option(fd, SOL_PACKET, PACKET_AUXDATA, 1, "PACKET_AUXDATA", err)) {
+bool configure_rx_socket(int fd, const AfPacketConfig& config, bool want_auxdata, const ErrorSink& err) {
+  if (want_auxdata && !set_int_option(fd, SOL_PACKET, PACKET_AUXDATA, 1, "PACKET_AUXDATA", err)) {
     return false;
   }
   // Since Linux 4.20; older kernels fall back on the sll_pkttype /
@@ -47,12 +44,10 @@ bool configure_rx_socket(int fd, const AfPacketConfig& config, bool want_auxdata
   (void)::setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
 
   if (config.filter_ipv4.size() > kMaxFilterAddresses) {
-    return err.fail("filter_ipv4 has " + std::to_string(config.filter_ipv4.size()) +
-                    " addresses, at most " + std::to_string(kMaxFilterAddresses) +
-                    " fit the BPF filter");
+    return err.fail("filter_ipv4 has " + std::to_string(config.filter_ipv4.size()) + " addresses, at most " +
+                    std::to_string(kMaxFilterAddresses) + " fit the BPF filter");
   }
-  const std::vector<sock_filter> program =
-      build_filter({config.filter_ipv4, config.promiscuous});
+  const std::vector<sock_filter> program = build_filter({config.filter_ipv4, config.promiscuous});
   if (const int e = attach_filter(fd, program); e != 0) {
     return err.fail_errno("SO_ATTACH_FILTER", e);
   }
@@ -127,8 +122,7 @@ uint32_t rx_flags_from_status(uint32_t tp_status) {
   return flags;
 }
 
-bool apply_vlan(Packet& pkt, uint32_t tp_status, uint16_t tci, uint16_t tpid,
-                uint32_t headroom) {
+bool apply_vlan(Packet& pkt, uint32_t tp_status, uint16_t tci, uint16_t tpid, uint32_t headroom) {
   if ((tp_status & TP_STATUS_VLAN_VALID) == 0) {
     return true;
   }

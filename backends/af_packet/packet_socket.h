@@ -28,15 +28,13 @@ using base::UniqueFd;
 // and rings are in place before the first frame arrives (packet(7)).
 UniqueFd open_packet_socket(const ErrorSink& err);
 
-bool set_int_option(int fd, int level, int name, int value, const char* what,
-                    const ErrorSink& err);
+bool set_int_option(int fd, int level, int name, int value, const char* what, const ErrorSink& err);
 
 // The options every receiving socket gets: PACKET_AUXDATA (plain sockets:
 // checksum and VLAN facts in a cmsg), PACKET_IGNORE_OUTGOING (frames other
 // local senders transmit on the interface are not looped to us), and the
 // BPF filter from config.filter_ipv4 / config.promiscuous.
-bool configure_rx_socket(int fd, const AfPacketConfig& config, bool want_auxdata,
-                         const ErrorSink& err);
+bool configure_rx_socket(int fd, const AfPacketConfig& config, bool want_auxdata, const ErrorSink& err);
 
 // SO_RCVBUF/SO_SNDBUF, trying the *FORCE variants first (CAP_NET_ADMIN
 // lifts the net.core.[rw]mem_max cap). Best effort: never fails.
@@ -79,8 +77,7 @@ uint32_t rx_flags_from_status(uint32_t tp_status);
 // (802.1ad) is written back into the frame in front of the EtherType,
 // using the buffer's headroom, so the stack sees the frame as it was on
 // the wire. Returns false when there is no headroom (not with our pool).
-bool apply_vlan(Packet& pkt, uint32_t tp_status, uint16_t tci, uint16_t tpid,
-                uint32_t headroom);
+bool apply_vlan(Packet& pkt, uint32_t tp_status, uint16_t tci, uint16_t tpid, uint32_t headroom);
 
 // Ethernet header + one 802.1Q tag: the most a TX frame may exceed the MTU
 // by (the kernel allows the same in packet_snd/tpacket_snd).

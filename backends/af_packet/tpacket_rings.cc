@@ -46,23 +46,21 @@ bool RingMapping::map(int fd, size_t size) {
   return true;
 }
 
-bool V3RxRing::setup(int fd, const RxRingGeometry& geometry, uint32_t max_frame,
-                     const ErrorSink& err) {
+bool V3RxRing::setup(int fd, const RxRingGeometry& geometry, uint32_t max_frame, const ErrorSink& err) {
   const uint32_t page = page_size();
   if (geometry.block_size == 0 || geometry.block_size % page != 0) {
-    return err.fail("rx_block_size " + std::to_string(geometry.block_size) +
-                    " is not a multiple of the page size " + std::to_string(page));
+    return err.fail("rx_block_size " + std::to_string(geometry.block_size) + " is not a multiple of the page size " +
+                    std::to_string(page));
   }
   if (geometry.block_size < max_frame + kV3BlockOverhead) {
-    return err.fail("rx_block_size " + std::to_string(geometry.block_size) +
-                    " cannot hold a frame of " + std::to_string(max_frame) + " bytes");
+    return err.fail("rx_block_size " + std::to_string(geometry.block_size) + " cannot hold a frame of " +
+                    std::to_string(max_frame) + " bytes");
   }
   if (geometry.block_count < 2) {
     return err.fail("rx_block_count must be at least 2");
   }
   if (geometry.timeout_ms < 1 || geometry.timeout_ms > 1000) {
-    return err.fail("rx_block_timeout_ms " + std::to_string(geometry.timeout_ms) +
-                    " is outside 1..1000");
+    return err.fail("rx_block_timeout_ms " + std::to_string(geometry.timeout_ms) + " is outside 1..1000");
   }
   if (!set_int_option(fd, SOL_PACKET, PACKET_VERSION, TPACKET_V3, "PACKET_VERSION V3", err)) {
     return false;
@@ -92,12 +90,10 @@ uint32_t V2TxRing::default_frame_size(uint32_t max_frame) {
   return size;
 }
 
-bool V2TxRing::setup(int fd, uint32_t frame_size, uint32_t frame_count, uint32_t max_frame,
-                     const ErrorSink& err) {
+bool V2TxRing::setup(int fd, uint32_t frame_size, uint32_t frame_count, uint32_t max_frame, const ErrorSink& err) {
   if (frame_size % TPACKET_ALIGNMENT != 0 || frame_size < kDataOffset + max_frame) {
-    return err.fail("tx_frame_size " + std::to_string(frame_size) +
-                    " must be a multiple of " + std::to_string(TPACKET_ALIGNMENT) +
-                    " and at least " + std::to_string(kDataOffset + max_frame) +
+    return err.fail("tx_frame_size " + std::to_string(frame_size) + " must be a multiple of " +
+                    std::to_string(TPACKET_ALIGNMENT) + " and at least " + std::to_string(kDataOffset + max_frame) +
                     " for this interface's MTU");
   }
   if (frame_count == 0) {

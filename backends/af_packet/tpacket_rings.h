@@ -44,12 +44,8 @@ class RingMapping {
 // Loads/stores of a status word the kernel reads and writes concurrently
 // (it pairs them with smp_rmb/smp_wmb). Builtins rather than atomic_ref:
 // the word is kernel memory, not a C++ object of ours.
-inline uint32_t load_status(const uint32_t& word) {
-  return __atomic_load_n(&word, __ATOMIC_ACQUIRE);
-}
-inline void store_status(uint32_t& word, uint32_t value) {
-  __atomic_store_n(&word, value, __ATOMIC_RELEASE);
-}
+inline uint32_t load_status(const uint32_t& word) { return __atomic_load_n(&word, __ATOMIC_ACQUIRE); }
+inline void store_status(uint32_t& word, uint32_t value) { __atomic_store_n(&word, value, __ATOMIC_RELEASE); }
 
 struct RxRingGeometry {
   uint32_t block_size = 0;
@@ -65,8 +61,7 @@ class V3RxRing {
   bool setup(int fd, const RxRingGeometry& geometry, uint32_t max_frame, const ErrorSink& err);
 
   tpacket_block_desc* block(uint32_t index) const {
-    return reinterpret_cast<tpacket_block_desc*>(mapping_.base() +
-                                                 size_t{index} * geometry_.block_size);
+    return reinterpret_cast<tpacket_block_desc*>(mapping_.base() + size_t{index} * geometry_.block_size);
   }
   uint32_t block_count() const { return geometry_.block_count; }
   size_t bytes() const { return mapping_.size(); }
@@ -88,17 +83,13 @@ class V2TxRing {
   // Sets PACKET_VERSION=TPACKET_V2, PACKET_LOSS (a malformed slot is
   // skipped instead of stalling the ring) and PACKET_TX_RING on fd, and
   // maps it. frame_count is rounded up to fill whole blocks.
-  bool setup(int fd, uint32_t frame_size, uint32_t frame_count, uint32_t max_frame,
-             const ErrorSink& err);
+  bool setup(int fd, uint32_t frame_size, uint32_t frame_count, uint32_t max_frame, const ErrorSink& err);
 
   tpacket2_hdr* slot(uint32_t index) const {
-    return reinterpret_cast<tpacket2_hdr*>(mapping_.base() +
-                                           size_t{index / frames_per_block_} * block_size_ +
+    return reinterpret_cast<tpacket2_hdr*>(mapping_.base() + size_t{index / frames_per_block_} * block_size_ +
                                            size_t{index % frames_per_block_} * frame_size_);
   }
-  uint8_t* slot_data(tpacket2_hdr* hdr) const {
-    return reinterpret_cast<uint8_t*>(hdr) + kDataOffset;
-  }
+  uint8_t* slot_data(tpacket2_hdr* hdr) const { return reinterpret_cast<uint8_t*>(hdr) + kDataOffset; }
   uint32_t frame_count() const { return frame_count_; }
   uint32_t frame_size() const { return frame_size_; }
   size_t bytes() const { return mapping_.size(); }

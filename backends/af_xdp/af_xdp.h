@@ -54,7 +54,7 @@ enum class XdpAttach : uint8_t {
 };
 
 struct AfXdpConfig {
-  std::string iface;                    // interface name, e.g. "eth1"
+  std::string iface;  // interface name, e.g. "eth1"
   XdpMode mode = XdpMode::kAuto;
   XdpAttach attach = XdpAttach::kAuto;
   // RX/TX queue pairs, 1..64, one XSK each. A member of an existing group
@@ -73,7 +73,7 @@ struct AfXdpConfig {
   // to us too (the stack answers ARP/ping, sends port-unreachable); one
   // process per dedicated address. Shared: only the steered UDP ports.
   bool dedicated = true;
-  uint32_t ipv4 = 0;                    // our address, host order (0: none)
+  uint32_t ipv4 = 0;  // our address, host order (0: none)
   // Try XDP_ZEROCOPY before XDP_COPY in native mode.
   bool zero_copy = true;
   // Pin the maps under /sys/fs/bpf/dpdkudp/... for inspection with bpftool

@@ -42,11 +42,10 @@ std::string ipv4_text(uint32_t network_order) {
 // Maps one ring of an XSK and fills libxdp's ring view of it (the view's
 // inline helpers then work as on a ring libxdp made itself).
 template <typename Ring>
-bool map_ring(int fd, uint64_t pgoff, const xdp_ring_offset& off, uint32_t entries,
-              size_t entry_size, bool producer, Ring* ring, std::pair<void*, size_t>* map) {
+bool map_ring(int fd, uint64_t pgoff, const xdp_ring_offset& off, uint32_t entries, size_t entry_size, bool producer,
+              Ring* ring, std::pair<void*, size_t>* map) {
   const size_t len = off.desc + entries * entry_size;
-  void* mem = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
-                     static_cast<off_t>(pgoff));
+  void* mem = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, static_cast<off_t>(pgoff));
   if (mem == MAP_FAILED) {
     return false;
   }
@@ -79,8 +78,7 @@ bool set_ring_size(int fd, int opt, uint32_t entries) {
 std::unique_ptr<AfXdpBackend> AfXdpBackend::open(const AfXdpConfig& config, std::string* error) {
   const ErrorSink err("af_xdp", config.iface, error);
   if (static_cast<uint8_t>(config.mode) > static_cast<uint8_t>(XdpMode::kGeneric)) {
-    err.fail("bad XDP mode " + std::to_string(static_cast<int>(config.mode)) +
-             " (auto, native or generic)");
+    err.fail("bad XDP mode " + std::to_string(static_cast<int>(config.mode)) + " (auto, native or generic)");
     return nullptr;
   }
   if (static_cast<uint8_t>(config.attach) > static_cast<uint8_t>(XdpAttach::kLibxdp)) {
@@ -88,13 +86,11 @@ std::unique_ptr<AfXdpBackend> AfXdpBackend::open(const AfXdpConfig& config, std:
     return nullptr;
   }
   if (config.queues < 1 || config.queues > af_xdp::kMaxQueues) {
-    err.fail("queues " + std::to_string(config.queues) + " out of range 1.." +
-             std::to_string(af_xdp::kMaxQueues));
+    err.fail("queues " + std::to_string(config.queues) + " out of range 1.." + std::to_string(af_xdp::kMaxQueues));
     return nullptr;
   }
   if (config.ring_size < 64 || config.ring_size > 16384 || !std::has_single_bit(config.ring_size)) {
-    err.fail("ring size " + std::to_string(config.ring_size) +
-             " is not a power of two in 64..16384");
+    err.fail("ring size " + std::to_string(config.ring_size) + " is not a power of two in 64..16384");
     return nullptr;
   }
 
@@ -104,14 +100,13 @@ std::unique_ptr<AfXdpBackend> AfXdpBackend::open(const AfXdpConfig& config, std:
     return nullptr;
   }
   if (config.queues > info->max_queues) {
-    err.fail("has " + std::to_string(info->max_queues) + " queue(s); " +
-             std::to_string(config.queues) + " asked for");
+    err.fail("has " + std::to_string(info->max_queues) + " queue(s); " + std::to_string(config.queues) + " asked for");
     return nullptr;
   }
   const uint32_t max_mtu = kFrameSize - kRxKernelHeadroom - kMaxFrameOverMtu;
   if (info->mtu > max_mtu) {
-    err.fail("MTU " + std::to_string(info->mtu) +
-             " is too large for AF_XDP's 4 KiB frames (at most " + std::to_string(max_mtu) + ")");
+    err.fail("MTU " + std::to_string(info->mtu) + " is too large for AF_XDP's 4 KiB frames (at most " +
+             std::to_string(max_mtu) + ")");
     return nullptr;
   }
 
@@ -169,15 +164,14 @@ AfXdpBackend::AfXdpBackend(const AfXdpConfig& config, const base::InterfaceInfo&
   caps_.max_frame = std::min(info.mtu + kMaxFrameOverMtu, kFrameSize - kTxHeadroom);
   queues_ = std::make_unique<Queue[]>(queue_count_);
   const uint32_t buffer = (kPoolHeadroom + caps_.max_frame + 63) / 64 * 64;
-  pool_ = std::make_unique<PacketPool>(PacketPoolConfig{
-      config.pool_size != 0 ? config.pool_size : kDefaultPoolSize,
-      std::max<uint32_t>(2048, buffer), kPoolHeadroom});
+  pool_ = std::make_unique<PacketPool>(PacketPoolConfig{config.pool_size != 0 ? config.pool_size : kDefaultPoolSize,
+                                                        std::max<uint32_t>(2048, buffer), kPoolHeadroom});
 }
 
-bool AfXdpBackend::found(const AfXdpConfig& config, const ErrorSink& err,
-                         const af_xdp::LibLogCapture& log, bool* retry_as_member) {
-  program_ = af_xdp::XdpProgram::attach(config.iface, info_.ifindex, config.mode, config.attach,
-                                        err, log, retry_as_member);
+bool AfXdpBackend::found(const AfXdpConfig& config, const ErrorSink& err, const af_xdp::LibLogCapture& log,
+                         bool* retry_as_member) {
+  program_ =
+      af_xdp::XdpProgram::attach(config.iface, info_.ifindex, config.mode, config.attach, err, log, retry_as_member);
   if (!program_) {
     return false;
   }
@@ -215,8 +209,7 @@ bool AfXdpBackend::found(const AfXdpConfig& config, const ErrorSink& err,
       return err.fail(what + ": busy (another AF_XDP socket is bound to that queue)");
     }
     if (e == EPERM || e == EACCES) {
-      return err.fail(
-          "permission denied creating AF_XDP sockets (needs CAP_NET_RAW and CAP_IPC_LOCK)");
+      return err.fail("permission denied creating AF_XDP sockets (needs CAP_NET_RAW and CAP_IPC_LOCK)");
     }
     if (e == EINVAL && what.find("bind") != std::string::npos) {
       return err.fail_errno(what + " (queue out of range, or the driver refuses AF_XDP)", e);
@@ -248,8 +241,7 @@ bool AfXdpBackend::found(const AfXdpConfig& config, const ErrorSink& err,
   return true;
 }
 
-bool AfXdpBackend::join(const AfXdpConfig& config, af_xdp::GroupHandles handles,
-                        const ErrorSink& err) {
+bool AfXdpBackend::join(const AfXdpConfig& config, af_xdp::GroupHandles handles, const ErrorSink& err) {
   handles_ = std::move(handles);
   region_ = af_xdp::GroupRegion::attach(std::move(handles_.memfd), err);
   if (!region_) {
@@ -258,16 +250,13 @@ bool AfXdpBackend::join(const AfXdpConfig& config, af_xdp::GroupHandles handles,
   const af_xdp::GroupHeader& h = region_->header();
   const std::string founder = "pid " + std::to_string(h.founder_pid);
   if (h.queues != queue_count_ || handles_.queue_xsks.size() != queue_count_) {
-    return err.fail("shares AF_XDP with " + founder + ", which uses " +
-                    std::to_string(h.queues) + " queue(s); DPDKUDP_QUEUES=" +
-                    std::to_string(queue_count_) + " must match");
+    return err.fail("shares AF_XDP with " + founder + ", which uses " + std::to_string(h.queues) +
+                    " queue(s); DPDKUDP_QUEUES=" + std::to_string(queue_count_) + " must match");
   }
   native_ = h.native != 0;
-  if ((config.mode == XdpMode::kNative && !native_) ||
-      (config.mode == XdpMode::kGeneric && native_)) {
-    return err.fail("shares AF_XDP with " + founder + ", which runs in " +
-                    (native_ ? "native" : "generic") + " mode; DPDKUDP_XDP_MODE=" +
-                    std::string(to_string(config.mode)) + " cannot join it");
+  if ((config.mode == XdpMode::kNative && !native_) || (config.mode == XdpMode::kGeneric && native_)) {
+    return err.fail("shares AF_XDP with " + founder + ", which runs in " + (native_ ? "native" : "generic") +
+                    " mode; DPDKUDP_XDP_MODE=" + std::string(to_string(config.mode)) + " cannot join it");
   }
   zero_copy_ = h.zero_copy != 0;
   ring_size_ = h.ring_size;  // the group's rings: one fill ring per queue for all
@@ -290,8 +279,7 @@ bool AfXdpBackend::join(const AfXdpConfig& config, af_xdp::GroupHandles handles,
   // it (and its XSKMAP slot) alive after that process dies.
   handles_.queue_xsks.clear();
   pin_dir_ = h.pin_dir;
-  mode_description_ = std::string(h.mode_description) + ", group member (slot " +
-                      std::to_string(slot_) + ")";
+  mode_description_ = std::string(h.mode_description) + ", group member (slot " + std::to_string(slot_) + ")";
   return true;
 }
 
@@ -338,13 +326,11 @@ bool AfXdpBackend::publish(const AfXdpConfig& config, const ErrorSink& err) {
   for (uint32_t q = 0; q < queue_count_; ++q) {
     give.push_back(queues_[q].fd);
   }
-  hub_->start(region_.get(), std::move(give), link_fd(),
-              [this](uint32_t pid) { forget_pid(pid); });
+  hub_->start(region_.get(), std::move(give), link_fd(), [this](uint32_t pid) { forget_pid(pid); });
   return true;
 }
 
-int AfXdpBackend::create_sockets(uint16_t bind_flags, const std::vector<UniqueFd>& share_fds,
-                                 std::string* what) {
+int AfXdpBackend::create_sockets(uint16_t bind_flags, const std::vector<UniqueFd>& share_fds, std::string* what) {
   const bool member = !share_fds.empty();
   for (uint16_t q = 0; q < queue_count_; ++q) {
     Queue& queue = queues_[q];
@@ -389,10 +375,10 @@ int AfXdpBackend::create_sockets(uint16_t bind_flags, const std::vector<UniqueFd
       return fail("reading the ring offsets");
     }
     auto map_umem_rings = [&] {
-      return map_ring(fd, XDP_UMEM_PGOFF_FILL_RING, off.fr, ring_size_, sizeof(uint64_t), true,
-                      &queue.fill, &queue.maps[2]) &&
-             map_ring(fd, XDP_UMEM_PGOFF_COMPLETION_RING, off.cr, ring_size_, sizeof(uint64_t),
-                      false, &queue.comp, &queue.maps[3]);
+      return map_ring(fd, XDP_UMEM_PGOFF_FILL_RING, off.fr, ring_size_, sizeof(uint64_t), true, &queue.fill,
+                      &queue.maps[2]) &&
+             map_ring(fd, XDP_UMEM_PGOFF_COMPLETION_RING, off.cr, ring_size_, sizeof(uint64_t), false, &queue.comp,
+                      &queue.maps[3]);
     };
     if (!member && !map_umem_rings()) {
       return fail("mapping the fill/completion rings");
@@ -417,13 +403,12 @@ int AfXdpBackend::create_sockets(uint16_t bind_flags, const std::vector<UniqueFd
     // A member maps the queue's shared fill/completion rings through its
     // own bound socket (Linux 6.x: older kernels refuse it).
     if (member && !map_umem_rings()) {
-      return fail("mapping the group's shared fill/completion rings (this kernel does not map "
-                  "them for a socket bound with XDP_SHARED_UMEM)");
+      return fail(
+          "mapping the group's shared fill/completion rings (this kernel does not map "
+          "them for a socket bound with XDP_SHARED_UMEM)");
     }
-    if (!map_ring(fd, XDP_PGOFF_RX_RING, off.rx, ring_size_, sizeof(xdp_desc), false, &queue.rx,
-                  &queue.maps[0]) ||
-        !map_ring(fd, XDP_PGOFF_TX_RING, off.tx, ring_size_, sizeof(xdp_desc), true, &queue.tx,
-                  &queue.maps[1])) {
+    if (!map_ring(fd, XDP_PGOFF_RX_RING, off.rx, ring_size_, sizeof(xdp_desc), false, &queue.rx, &queue.maps[0]) ||
+        !map_ring(fd, XDP_PGOFF_TX_RING, off.tx, ring_size_, sizeof(xdp_desc), true, &queue.tx, &queue.maps[1])) {
       return fail("mapping the RX/TX rings");
     }
   }

@@ -63,8 +63,8 @@
 #include "backends/af_xdp/group.h"
 #include "backends/af_xdp/xdp_program.h"
 #include "backends/api/backend.h"
-#include "base/interface.h"
 #include "backends/common/packet_pool.h"
+#include "base/interface.h"
 
 namespace dpdkudp {
 
@@ -122,11 +122,10 @@ class AfXdpBackend final : public Backend, public PortSteering {
   AfXdpBackend(const AfXdpConfig& config, const base::InterfaceInfo& info);
 
   // Founder: attach the program, create the region and the sockets.
-  bool found(const AfXdpConfig& config, const af_xdp::ErrorSink& err,
-             const af_xdp::LibLogCapture& log, bool* retry_as_member);
+  bool found(const AfXdpConfig& config, const af_xdp::ErrorSink& err, const af_xdp::LibLogCapture& log,
+             bool* retry_as_member);
   // Member: join the group from the handles its hub gave.
-  bool join(const AfXdpConfig& config, af_xdp::GroupHandles handles,
-            const af_xdp::ErrorSink& err);
+  bool join(const AfXdpConfig& config, af_xdp::GroupHandles handles, const af_xdp::ErrorSink& err);
   // Both: a member slot in the region, and the UMEM's frames.
   bool take_slot(const af_xdp::ErrorSink& err);
   // Everything both do once the sockets exist: XSKMAP, dedicated address,
@@ -135,8 +134,7 @@ class AfXdpBackend final : public Backend, public PortSteering {
   // Creates the queues' XSKs. Founder: registers the UMEM on queue 0
   // (share_fds empty). Member: binds to the group's socket of each queue.
   // Returns 0 or the (positive) errno, with what failed in *what.
-  int create_sockets(uint16_t bind_flags, const std::vector<af_xdp::UniqueFd>& share_fds,
-                     std::string* what);
+  int create_sockets(uint16_t bind_flags, const std::vector<af_xdp::UniqueFd>& share_fds, std::string* what);
   void destroy_sockets();
   // Drops the map entries of a member that died (the hub thread).
   void forget_pid(uint32_t pid);
@@ -149,9 +147,7 @@ class AfXdpBackend final : public Backend, public PortSteering {
   void refill_locked(uint32_t queue);
   void lock_queue(uint32_t queue);
 
-  bool is_tx_frame(const Packet* pkt) const {
-    return pkt >= tx_pkts_.get() && pkt < tx_pkts_.get() + tx_count_;
-  }
+  bool is_tx_frame(const Packet* pkt) const { return pkt >= tx_pkts_.get() && pkt < tx_pkts_.get() + tx_count_; }
   uint64_t frame_addr(uint64_t frame) const { return frame * kFrameSize; }
   uint8_t* frame_data(uint64_t frame) const { return area_ + frame * kFrameSize; }
   void reset_tx_packet(Packet& pkt, uint32_t tx_index) const;

@@ -61,16 +61,14 @@ size_t AfXdpBackend::rx_burst(uint16_t queue, std::span<Packet*> out) {
   }
   Queue& q = queues_[queue];
   uint32_t idx = 0;
-  const uint32_t n =
-      xsk_ring_cons__peek(&q.rx, static_cast<uint32_t>(std::min(out.size(), kBurst)), &idx);
+  const uint32_t n = xsk_ring_cons__peek(&q.rx, static_cast<uint32_t>(std::min(out.size(), kBurst)), &idx);
   if (n == 0) {
     // Frames another member (or an earlier burst) stashed may fit now.
     // (The shared ring's indices, not our cached ones: other threads and
     // processes move them under the queue lock.)
-    const uint32_t in_fill = __atomic_load_n(q.fill.producer, __ATOMIC_RELAXED) -
-                             __atomic_load_n(q.fill.consumer, __ATOMIC_ACQUIRE);
-    if (__atomic_load_n(&region_->stash_count(queue), __ATOMIC_RELAXED) != 0 &&
-        in_fill < q.fill.size) {
+    const uint32_t in_fill =
+        __atomic_load_n(q.fill.producer, __ATOMIC_RELAXED) - __atomic_load_n(q.fill.consumer, __ATOMIC_ACQUIRE);
+    if (__atomic_load_n(&region_->stash_count(queue), __ATOMIC_RELAXED) != 0 && in_fill < q.fill.size) {
       lock_queue(queue);
       refill_locked(queue);
       region_->unlock_queue(queue);
@@ -135,9 +133,7 @@ size_t AfXdpBackend::rx_burst(uint16_t queue, std::span<Packet*> out) {
   return got;
 }
 
-int AfXdpBackend::wait_fd(uint16_t queue) const {
-  return queue < queue_count_ ? queues_[queue].fd : -1;
-}
+int AfXdpBackend::wait_fd(uint16_t queue) const { return queue < queue_count_ ? queues_[queue].fd : -1; }
 
 // ---- TX ----
 
@@ -207,8 +203,7 @@ void AfXdpBackend::release(std::span<Packet* const> pkts) {
 void AfXdpBackend::reap_completions(uint32_t queue) {
   Queue& q = queues_[queue];
   // A cheap look first: the shared completion ring is often empty.
-  if (__atomic_load_n(q.comp.producer, __ATOMIC_ACQUIRE) ==
-      __atomic_load_n(q.comp.consumer, __ATOMIC_RELAXED)) {
+  if (__atomic_load_n(q.comp.producer, __ATOMIC_ACQUIRE) == __atomic_load_n(q.comp.consumer, __ATOMIC_RELAXED)) {
     return;
   }
   std::array<uint32_t, 256> done{};
@@ -253,8 +248,7 @@ void AfXdpBackend::kick_tx(uint32_t queue) {
 }
 
 bool AfXdpBackend::tx_frame_ok(const Packet& pkt) const {
-  if (pkt.len < kEthernetHeaderLen || pkt.len > caps_.max_frame ||
-      (pkt.tx_flags & kTxOffloadFlags) != 0) {
+  if (pkt.len < kEthernetHeaderLen || pkt.len > caps_.max_frame || (pkt.tx_flags & kTxOffloadFlags) != 0) {
     return false;
   }
   if (!is_tx_frame(&pkt)) {

@@ -36,8 +36,7 @@ socklen_t hub_address(const std::string& iface, sockaddr_un& addr) {
   addr.sun_family = AF_UNIX;
   const std::string name = "dpdkudp/af_xdp/" + iface;
   std::memcpy(addr.sun_path + 1, name.data(), std::min(name.size(), sizeof(addr.sun_path) - 1));
-  return static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 +
-                                std::min(name.size(), sizeof(addr.sun_path) - 1));
+  return static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + std::min(name.size(), sizeof(addr.sun_path) - 1));
 }
 
 struct Hello {
@@ -136,14 +135,12 @@ bool SharedMutex::lock() {
 
 // ---- GroupRegion ----
 
-std::unique_ptr<GroupRegion> GroupRegion::create(uint32_t queues, uint32_t ring_size,
-                                                 const ErrorSink& err) {
+std::unique_ptr<GroupRegion> GroupRegion::create(uint32_t queues, uint32_t ring_size, const ErrorSink& err) {
   const uint32_t rx_per_queue = 2 * ring_size;
   const uint32_t tx_frames = 2 * ring_size;
   const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
   const size_t stash_offset = round_up(sizeof(GroupHeader), 64);
-  const size_t tx_stack_offset =
-      round_up(stash_offset + size_t{queues} * rx_per_queue * sizeof(uint64_t), 64);
+  const size_t tx_stack_offset = round_up(stash_offset + size_t{queues} * rx_per_queue * sizeof(uint64_t), 64);
   const size_t tx_state_offset = round_up(tx_stack_offset + size_t{tx_frames} * 4, 64);
   const size_t umem_offset = round_up(tx_state_offset + size_t{tx_frames} * 4, page);
   const size_t umem_size = (size_t{queues} * rx_per_queue + tx_frames) * kGroupFrameSize;
@@ -158,16 +155,14 @@ std::unique_ptr<GroupRegion> GroupRegion::create(uint32_t queues, uint32_t ring_
     err.fail_errno("sizing the UMEM memfd", errno);
     return nullptr;
   }
-  void* base = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
-                      memfd.get(), 0);
+  void* base = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, memfd.get(), 0);
   if (base == MAP_FAILED) {
     err.fail_errno("mapping " + std::to_string(size >> 20) + " MiB of UMEM", errno);
     return nullptr;
   }
   // A fork child must not keep the frames the kernel writes.
   ::madvise(base, size, MADV_DONTFORK);
-  std::unique_ptr<GroupRegion> region(
-      new GroupRegion(std::move(memfd), static_cast<uint8_t*>(base), size));
+  std::unique_ptr<GroupRegion> region(new GroupRegion(std::move(memfd), static_cast<uint8_t*>(base), size));
   GroupHeader& h = *new (base) GroupHeader{};
   h.queues = queues;
   h.ring_size = ring_size;
@@ -212,15 +207,13 @@ std::unique_ptr<GroupRegion> GroupRegion::attach(UniqueFd memfd, const ErrorSink
     return nullptr;
   }
   const size_t size = static_cast<size_t>(st.st_size);
-  void* base = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
-                      memfd.get(), 0);
+  void* base = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, memfd.get(), 0);
   if (base == MAP_FAILED) {
     err.fail_errno("mapping the AF_XDP group's UMEM", errno);
     return nullptr;
   }
   ::madvise(base, size, MADV_DONTFORK);
-  std::unique_ptr<GroupRegion> region(
-      new GroupRegion(std::move(memfd), static_cast<uint8_t*>(base), size));
+  std::unique_ptr<GroupRegion> region(new GroupRegion(std::move(memfd), static_cast<uint8_t*>(base), size));
   const GroupHeader& h = region->header();
   if (__atomic_load_n(&h.magic, __ATOMIC_ACQUIRE) != kMagic || h.version != kVersion ||
       h.umem_offset + h.umem_size != size || h.queues == 0 || h.queues > kMaxQueues) {
@@ -280,8 +273,7 @@ uint32_t GroupRegion::others_alive(uint32_t slot) {
   h.members_lock.lock();
   for (uint32_t s = 0; s < kMaxMembers; ++s) {
     const MemberSlot& m = h.members[s];
-    if (s != slot &&
-        m.state.load(std::memory_order_relaxed) == static_cast<uint32_t>(MemberState::kActive) &&
+    if (s != slot && m.state.load(std::memory_order_relaxed) == static_cast<uint32_t>(MemberState::kActive) &&
         slot_alive(m)) {
       ++n;
     }
@@ -304,8 +296,7 @@ std::vector<uint32_t> GroupRegion::reclaim_dead(uint64_t now_ns) {
       m.reclaim_at.store(now_ns + kReclaimGraceNs, std::memory_order_relaxed);
       m.state.store(static_cast<uint32_t>(MemberState::kGone), std::memory_order_relaxed);
       dead.push_back(m.pid.load(std::memory_order_relaxed));
-    } else if (state == MemberState::kGone &&
-               now_ns >= m.reclaim_at.load(std::memory_order_relaxed)) {
+    } else if (state == MemberState::kGone && now_ns >= m.reclaim_at.load(std::memory_order_relaxed)) {
       // By now the kernel has sent or dropped whatever it had submitted.
       lock_tx();
       reclaim_tx_locked(s, true);
@@ -375,8 +366,7 @@ void GroupRegion::tx_complete(std::span<const uint32_t> frames) {
   for (const uint32_t f : frames) {
     // A frame reclaimed from a dead member meanwhile is no longer
     // "submitted": its late completion changes nothing.
-    if (f >= h.tx_frames ||
-        (tx_state()[f].load(std::memory_order_relaxed) & 0xff) != kTxSubmitted) {
+    if (f >= h.tx_frames || (tx_state()[f].load(std::memory_order_relaxed) & 0xff) != kTxSubmitted) {
       continue;
     }
     tx_state()[f].store(kTxFree, std::memory_order_relaxed);
@@ -401,8 +391,8 @@ void GroupRegion::reclaim_tx_locked(uint32_t slot, bool submitted_too) {
 
 // ---- GroupHub ----
 
-GroupHub::Join GroupHub::join(const std::string& iface, std::unique_ptr<GroupHub>* hub,
-                              GroupHandles* handles, const ErrorSink& err) {
+GroupHub::Join GroupHub::join(const std::string& iface, std::unique_ptr<GroupHub>* hub, GroupHandles* handles,
+                              const ErrorSink& err) {
   sockaddr_un addr{};
   const socklen_t len = hub_address(iface, addr);
   const uint64_t deadline = base::monotonic_now_ns() + uint64_t{kJoinWaitMs} * 1'000'000;
@@ -440,9 +430,7 @@ GroupHub::Join GroupHub::join(const std::string& iface, std::unique_ptr<GroupHub
       const Hello hello{kHelloMagic, kVersion, static_cast<uint32_t>(::getpid()), 0};
       Welcome welcome{};
       std::vector<UniqueFd> fds;
-      int e = ::send(conn.get(), &hello, sizeof(hello), MSG_NOSIGNAL) == sizeof(hello)
-                  ? 0
-                  : errno;
+      int e = ::send(conn.get(), &hello, sizeof(hello), MSG_NOSIGNAL) == sizeof(hello) ? 0 : errno;
       if (e == 0) {
         e = recv_welcome(conn.get(), &welcome, &fds);
       }
@@ -473,8 +461,7 @@ GroupHub::Join GroupHub::join(const std::string& iface, std::unique_ptr<GroupHub
     }
     if (base::monotonic_now_ns() >= deadline) {
       err.fail("AF_XDP group on this interface: its holder" +
-               (holder != 0 ? " pid " + std::to_string(holder) : std::string()) +
-               " did not answer (" + last + ")");
+               (holder != 0 ? " pid " + std::to_string(holder) : std::string()) + " did not answer (" + last + ")");
       return Join::kFailed;
     }
     ::usleep(10'000);
@@ -560,8 +547,7 @@ void GroupHub::serve_one() {
   ::fcntl(conn.get(), F_SETFL, flags & ~O_NONBLOCK);
   set_timeout(conn.get(), 500);
   Hello hello{};
-  if (::recv(conn.get(), &hello, sizeof(hello), MSG_WAITALL) != sizeof(hello) ||
-      hello.magic != kHelloMagic) {
+  if (::recv(conn.get(), &hello, sizeof(hello), MSG_WAITALL) != sizeof(hello) || hello.magic != kHelloMagic) {
     return;  // a probe, or not one of us
   }
   Welcome w{};

@@ -86,8 +86,8 @@ enum class MemberState : uint32_t { kFree = 0, kActive = 1, kGone = 2 };
 struct MemberSlot {
   std::atomic<uint32_t> state;  // MemberState
   std::atomic<uint32_t> pid;
-  std::atomic<uint64_t> start_time;   // /proc/<pid>/stat field 22: tells pid reuse apart
-  std::atomic<uint64_t> reclaim_at;   // CLOCK_MONOTONIC ns: submitted TX frames come back
+  std::atomic<uint64_t> start_time;  // /proc/<pid>/stat field 22: tells pid reuse apart
+  std::atomic<uint64_t> reclaim_at;  // CLOCK_MONOTONIC ns: submitted TX frames come back
 };
 
 struct QueueShared {
@@ -129,8 +129,7 @@ struct GroupHeader {
 class GroupRegion {
  public:
   // Creates a fresh region in a new memfd (the founder).
-  static std::unique_ptr<GroupRegion> create(uint32_t queues, uint32_t ring_size,
-                                             const ErrorSink& err);
+  static std::unique_ptr<GroupRegion> create(uint32_t queues, uint32_t ring_size, const ErrorSink& err);
   // Maps a region received from the hub.
   static std::unique_ptr<GroupRegion> attach(UniqueFd memfd, const ErrorSink& err);
   ~GroupRegion();
@@ -168,8 +167,7 @@ class GroupRegion {
   bool lock_queue(uint32_t q) { return header_->queue[q].lock.lock(); }
   void unlock_queue(uint32_t q) { header_->queue[q].lock.unlock(); }
   uint64_t* stash(uint32_t q) const {
-    return reinterpret_cast<uint64_t*>(base_ + header_->stash_offset) +
-           uint64_t{q} * header_->rx_frames_per_queue;
+    return reinterpret_cast<uint64_t*>(base_ + header_->stash_offset) + uint64_t{q} * header_->rx_frames_per_queue;
   }
   uint32_t& stash_count(uint32_t q) const { return header_->queue[q].stash_count; }
   uint32_t rx_frames_per_queue() const { return header_->rx_frames_per_queue; }
@@ -186,8 +184,7 @@ class GroupRegion {
 
  private:
   GroupRegion(UniqueFd memfd, uint8_t* base, size_t size)
-      : memfd_(std::move(memfd)), base_(base), size_(size),
-        header_(reinterpret_cast<GroupHeader*>(base)) {}
+      : memfd_(std::move(memfd)), base_(base), size_(size), header_(reinterpret_cast<GroupHeader*>(base)) {}
   static uint32_t state_word(TxState s, uint32_t slot) { return ((slot + 1) << 8) | s; }
   std::atomic<uint32_t>* tx_state() const {
     return reinterpret_cast<std::atomic<uint32_t>*>(base_ + header_->tx_state_offset);
@@ -210,7 +207,7 @@ struct GroupHandles {
   UniqueFd ports_map;
   UniqueFd xsks_map;
   UniqueFd addrs_map;
-  UniqueFd link;                  // invalid when the program is not a bpf_link
+  UniqueFd link;                     // invalid when the program is not a bpf_link
   std::vector<UniqueFd> queue_xsks;  // one bound XSK per queue
 };
 
@@ -221,16 +218,15 @@ class GroupHub {
   // Either takes the name (kFounder: *hub holds it, start() later) or gets
   // the handles from its holder (kMember). Retries for up to 2 s while a
   // holder exits and another member takes the name over.
-  static Join join(const std::string& iface, std::unique_ptr<GroupHub>* hub,
-                   GroupHandles* handles, const ErrorSink& err);
+  static Join join(const std::string& iface, std::unique_ptr<GroupHub>* hub, GroupHandles* handles,
+                   const ErrorSink& err);
 
   ~GroupHub();
   // Starts the thread: serves newcomers while this process holds the name,
   // takes it over when the holder goes, reclaims dead members' frames.
   // handles: what to give newcomers (fds owned by the backend, valid until
   // stop()). on_dead(pid): a dead member's map entries to remove.
-  void start(GroupRegion* region, std::vector<int> give_fds, int link_fd,
-             std::function<void(uint32_t pid)> on_dead);
+  void start(GroupRegion* region, std::vector<int> give_fds, int link_fd, std::function<void(uint32_t pid)> on_dead);
   void stop();
   // A fork child: the thread does not exist there; forget it.
   void abandon();

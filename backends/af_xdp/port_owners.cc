@@ -37,8 +37,7 @@ std::vector<Key> map_keys(int fd) {
   std::vector<Key> keys;
   Key cur{};
   Key next{};
-  for (bool first = true; bpf_map_get_next_key(fd, first ? nullptr : &cur, &next) == 0;
-       first = false) {
+  for (bool first = true; bpf_map_get_next_key(fd, first ? nullptr : &cur, &next) == 0; first = false) {
     cur = next;
     keys.push_back(cur);
   }

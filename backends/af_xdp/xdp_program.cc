@@ -1,8 +1,8 @@
 #include "backends/af_xdp/xdp_program.h"
 
+#include <fcntl.h>
 #include <linux/if_link.h>
 #include <linux/magic.h>
-#include <fcntl.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -81,8 +81,7 @@ bool attached_programs(int ifindex, std::vector<AttachedProgram>* out, int* erro
 }
 
 // Detaches a stale xdp_udp_steer attached by netlink (libxdp legacy).
-bool detach_stale_single(int ifindex, const AttachedProgram& prog, const ErrorSink& err,
-                         bool* held_by_link) {
+bool detach_stale_single(int ifindex, const AttachedProgram& prog, const ErrorSink& err, bool* held_by_link) {
   const int fd = bpf_prog_get_fd_by_id(prog.id);
   if (fd < 0) {
     return true;  // gone meanwhile
@@ -101,25 +100,24 @@ bool detach_stale_single(int ifindex, const AttachedProgram& prog, const ErrorSi
                     ") is attached through a bpf_link another process still holds (a child "
                     "forked by a previous owner?)");
   }
-  return err.fail_errno("detaching the stale dpdkudp XDP program (id " +
-                            std::to_string(prog.id) + ")",
-                        r);
+  return err.fail_errno("detaching the stale dpdkudp XDP program (id " + std::to_string(prog.id) + ")", r);
 }
 
 // Removes our stale program from a libxdp dispatcher. *remaining gets the
 // number of other programs still in it; false on error.
-bool detach_stale_in_dispatcher(int ifindex, const ErrorSink& err, const LibLogCapture& log,
-                                int* remaining, xdp_attach_mode* mode) {
+bool detach_stale_in_dispatcher(int ifindex, const ErrorSink& err, const LibLogCapture& log, int* remaining,
+                                xdp_attach_mode* mode) {
   xdp_multiprog* mp = xdp_multiprog__get_from_ifindex(ifindex);
   if (libxdp_get_error(mp) != 0 || mp == nullptr) {
-    return err.fail("a libxdp dispatcher is attached but its programs cannot be read (pinned in "
-                    "another bpffs?)" + log.detail());
+    return err.fail(
+        "a libxdp dispatcher is attached but its programs cannot be read (pinned in "
+        "another bpffs?)" +
+        log.detail());
   }
   *mode = xdp_multiprog__attach_mode(mp);
   *remaining = 0;
   std::vector<xdp_program*> stale;
-  for (xdp_program* p = xdp_multiprog__next_prog(nullptr, mp); p != nullptr;
-       p = xdp_multiprog__next_prog(p, mp)) {
+  for (xdp_program* p = xdp_multiprog__next_prog(nullptr, mp); p != nullptr; p = xdp_multiprog__next_prog(p, mp)) {
     if (std::strcmp(xdp_program__name(p), kProgramName) == 0) {
       stale.push_back(p);
     } else {
@@ -171,10 +169,8 @@ std::string pin_dir_for(const std::string& iface) {
   return dir + iface;
 }
 
-std::unique_ptr<XdpProgram> XdpProgram::attach(const std::string& iface, int ifindex,
-                                               XdpMode mode, XdpAttach attach,
-                                               const ErrorSink& err, const LibLogCapture& log,
-                                               bool* held_by_link) {
+std::unique_ptr<XdpProgram> XdpProgram::attach(const std::string& iface, int ifindex, XdpMode mode, XdpAttach attach,
+                                               const ErrorSink& err, const LibLogCapture& log, bool* held_by_link) {
   *held_by_link = false;
   std::unique_ptr<XdpProgram> prog(new XdpProgram(iface, ifindex));
   prog->owner_pid_ = static_cast<uint32_t>(::getpid());
@@ -204,24 +200,21 @@ std::unique_ptr<XdpProgram> XdpProgram::attach(const std::string& iface, int ifi
       if (dispatcher) {
         const bool native = dispatcher_mode == XDP_MODE_NATIVE;
         if ((mode == XdpMode::kNative && !native) || (mode == XdpMode::kGeneric && native)) {
-          err.fail(std::string("a libxdp dispatcher runs in ") +
-                   (native ? "native" : "generic") + " mode; DPDKUDP_XDP_MODE=" +
-                   std::string(to_string(mode)) + " cannot join it");
+          err.fail(std::string("a libxdp dispatcher runs in ") + (native ? "native" : "generic") +
+                   " mode; DPDKUDP_XDP_MODE=" + std::string(to_string(mode)) + " cannot join it");
           return nullptr;
         }
         mode = native ? XdpMode::kNative : XdpMode::kGeneric;
       }
     } else {
-      err.fail("a foreign XDP program \"" + p.name + "\" (id " + std::to_string(p.id) + ", " +
-               mode_word(p.flags) + " mode) is attached; remove it (ip link set dev " + iface +
-               " xdp off) or use another backend");
+      err.fail("a foreign XDP program \"" + p.name + "\" (id " + std::to_string(p.id) + ", " + mode_word(p.flags) +
+               " mode) is attached; remove it (ip link set dev " + iface + " xdp off) or use another backend");
       return nullptr;
     }
   }
 
-  const bool ok = (dispatcher || attach == XdpAttach::kLibxdp)
-                      ? prog->attach_with_libxdp(mode, dispatcher, err, log)
-                      : prog->attach_with_link(mode, err, log);
+  const bool ok = (dispatcher || attach == XdpAttach::kLibxdp) ? prog->attach_with_libxdp(mode, dispatcher, err, log)
+                                                               : prog->attach_with_link(mode, err, log);
   if (!ok) {
     return nullptr;  // the destructor undoes whatever part was done
   }
@@ -343,13 +336,11 @@ bool XdpProgram::attach_with_libxdp(XdpMode mode, bool dispatcher_present, const
       xdp_prog_ = nullptr;
       return err.fail("libxdp cannot use the XDP object" + log.detail());
     }
-    const int r = xdp_program__attach(xdp_prog_, ifindex_,
-                                      native ? XDP_MODE_NATIVE : XDP_MODE_SKB, 0);
+    const int r = xdp_program__attach(xdp_prog_, ifindex_, native ? XDP_MODE_NATIVE : XDP_MODE_SKB, 0);
     if (r == 0) {
       native_ = native;
       xdp_multiprog* mp = xdp_multiprog__get_from_ifindex(ifindex_);
-      const bool legacy = libxdp_get_error(mp) == 0 && mp != nullptr &&
-                          xdp_multiprog__is_legacy(mp);
+      const bool legacy = libxdp_get_error(mp) == 0 && mp != nullptr && xdp_multiprog__is_legacy(mp);
       if (libxdp_get_error(mp) == 0 && mp != nullptr) {
         xdp_multiprog__close(mp);
       }
@@ -362,8 +353,7 @@ bool XdpProgram::attach_with_libxdp(XdpMode mode, bool dispatcher_present, const
     if (!why.empty()) {
       why += "; ";
     }
-    why += std::string(native ? "native" : "generic") + " mode: " + std::strerror(-r) +
-           log.detail();
+    why += std::string(native ? "native" : "generic") + " mode: " + std::strerror(-r) + log.detail();
     close_object();
   }
   return err.fail(std::string("cannot attach the XDP program through libxdp") +
@@ -403,9 +393,7 @@ void unpin_maps(const std::string& pin_dir) {
 }
 
 void XdpProgram::detach_libxdp() {
-  auto detach = [this] {
-    xdp_program__detach(xdp_prog_, ifindex_, native_ ? XDP_MODE_NATIVE : XDP_MODE_SKB, 0);
-  };
+  auto detach = [this] { xdp_program__detach(xdp_prog_, ifindex_, native_ ? XDP_MODE_NATIVE : XDP_MODE_SKB, 0); };
   // libxdp detaches over netlink, which speaks to the calling thread's
   // network namespace: go back to the one we attached in when this thread
   // is elsewhere (a thread of a test harness, say), on a helper thread so

@@ -55,9 +55,8 @@ class XdpProgram {
  public:
   enum class Way : uint8_t { kLink, kLibxdpDispatcher, kLibxdpLegacy };
 
-  static std::unique_ptr<XdpProgram> attach(const std::string& iface, int ifindex, XdpMode mode,
-                                            XdpAttach attach, const ErrorSink& err,
-                                            const LibLogCapture& log, bool* held_by_link);
+  static std::unique_ptr<XdpProgram> attach(const std::string& iface, int ifindex, XdpMode mode, XdpAttach attach,
+                                            const ErrorSink& err, const LibLogCapture& log, bool* held_by_link);
   ~XdpProgram();
   XdpProgram(const XdpProgram&) = delete;
   XdpProgram& operator=(const XdpProgram&) = delete;
@@ -88,8 +87,7 @@ class XdpProgram {
  private:
   XdpProgram(std::string iface, int ifindex) : iface_(std::move(iface)), ifindex_(ifindex) {}
   bool attach_with_link(XdpMode mode, const ErrorSink& err, const LibLogCapture& log);
-  bool attach_with_libxdp(XdpMode mode, bool dispatcher_present, const ErrorSink& err,
-                          const LibLogCapture& log);
+  bool attach_with_libxdp(XdpMode mode, bool dispatcher_present, const ErrorSink& err, const LibLogCapture& log);
   bool open_object(const ErrorSink& err, const LibLogCapture& log);
   bool find_maps(const ErrorSink& err);
   void close_object();

@@ -27,7 +27,7 @@ namespace dpdkudp {
 // What the device does for the stack. The stack reads this; nothing in the
 // stack depends on which backend it runs over.
 struct Capabilities {
-  uint32_t mtu = 1500;          // L3 MTU
+  uint32_t mtu = 1500;  // L3 MTU
   uint16_t rx_queues = 1;
   uint16_t tx_queues = 1;
   uint32_t max_frame = 1518;    // largest frame a TX buffer can hold

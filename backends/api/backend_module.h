@@ -70,17 +70,17 @@ enum class BackendLogLevel { kError, kWarn, kInfo };
 // What the engine asks of a backend: the settings every backend may use,
 // each ignored by those it does not concern (the engine says so once).
 struct BackendOpenRequest {
-  std::string iface;             // interface name; may be empty for DPDK
-  uint32_t ipv4 = 0;             // the stack's address, host order
-  uint32_t ipv4_broadcast = 0;   // its directed broadcast, host order
-  bool dedicated = true;         // DPDKUDP_MODE=dedicated
-  uint16_t queues = 1;           // RX/TX queue pairs asked for
-  uint32_t rx_ring = 0;          // 0: the backend's default
-  uint32_t tx_ring = 0;          // 0: the backend's default
-  uint32_t mtu = 0;              // 0: the device's own
+  std::string iface;            // interface name; may be empty for DPDK
+  uint32_t ipv4 = 0;            // the stack's address, host order
+  uint32_t ipv4_broadcast = 0;  // its directed broadcast, host order
+  bool dedicated = true;        // DPDKUDP_MODE=dedicated
+  uint16_t queues = 1;          // RX/TX queue pairs asked for
+  uint32_t rx_ring = 0;         // 0: the backend's default
+  uint32_t tx_ring = 0;         // 0: the backend's default
+  uint32_t mtu = 0;             // 0: the device's own
   XdpMode xdp_mode = XdpMode::kAuto;
-  std::string eal_args;          // DPDK only, verbatim
-  uint16_t dpdk_port = 0;        // DPDK only
+  std::string eal_args;    // DPDK only, verbatim
+  uint16_t dpdk_port = 0;  // DPDK only
   // Runs first on any thread the backend starts in order to open the
   // device (DPDK's EAL start-up thread): the engine marks it as its own so
   // the shim passes that thread's calls straight to libc.

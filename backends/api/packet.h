@@ -53,7 +53,7 @@ struct PacketRxMeta {
   uint16_t dst_port;
   uint16_t payload_offset;  // from data
   uint16_t payload_len;
-  uint32_t charge;          // bytes charged to the socket's receive buffer
+  uint32_t charge;  // bytes charged to the socket's receive buffer
   uint8_t tos;
   uint8_t ttl;
 };
@@ -67,8 +67,8 @@ struct Packet {
   uint16_t vlan_tci = 0;    // with kRxVlanStripped / kTxVlanInsert
   uint16_t l2_len = 0;      // header lengths, for TX offloads
   uint16_t l3_len = 0;
-  uint16_t queue = 0;       // RX queue it arrived on
-  Packet* next = nullptr;   // link for the holder's intrusive queues
+  uint16_t queue = 0;      // RX queue it arrived on
+  Packet* next = nullptr;  // link for the holder's intrusive queues
   PacketRxMeta meta{};
   uintptr_t backend_cookie = 0;  // private to the backend
 };

@@ -33,8 +33,6 @@ inline uint16_t csum_fold(uint64_t sum) {
 
 // The value to store in a checksum field: the complement of the folded sum.
 // A header whose field is already filled verifies when the fold is 0xffff.
-inline uint16_t csum_finish(uint64_t sum) {
-  return static_cast<uint16_t>(~csum_fold(sum));
-}
+inline uint16_t csum_finish(uint64_t sum) { return static_cast<uint16_t>(~csum_fold(sum)); }
 
 }  // namespace dpdkudp::common

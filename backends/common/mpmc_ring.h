@@ -32,8 +32,7 @@ class BoundedMpmcRing {
   // to cells with a mask, and at least 2: with one cell, "filled at lap n"
   // (seq n + 1) would read as "free for lap n + 1".
   explicit BoundedMpmcRing(size_t min_capacity)
-      : mask_(std::bit_ceil(std::max(min_capacity, size_t{2})) - 1),
-        cells_(std::make_unique<Cell[]>(mask_ + 1)) {
+      : mask_(std::bit_ceil(std::max(min_capacity, size_t{2})) - 1), cells_(std::make_unique<Cell[]>(mask_ + 1)) {
     for (size_t i = 0; i <= mask_; ++i) {
       cells_[i].seq.store(i, std::memory_order_relaxed);
     }

@@ -17,7 +17,7 @@ uint8_t* allocate_buffers(const PacketPoolConfig& config) {
     throw std::invalid_argument("PacketPool: headroom must be < buffer_size");
   }
   const size_t bytes = size_t{config.count} * config.buffer_size;
-  return static_cast<uint8_t*>(::operator new(bytes, std::align_val_t{common::kCacheLine}));
+  return static_cast<uint8_t*>(::operator new (bytes, std::align_val_t{common::kCacheLine}));
 }
 
 }  // namespace
@@ -39,9 +39,7 @@ PacketPool::PacketPool(const PacketPoolConfig& config)
   }
 }
 
-PacketPool::~PacketPool() {
-  ::operator delete(buffers_, std::align_val_t{common::kCacheLine});
-}
+PacketPool::~PacketPool() { ::operator delete (buffers_, std::align_val_t{common::kCacheLine}); }
 
 void PacketPool::reset(Packet& pkt, size_t index) const {
   pkt = Packet{};

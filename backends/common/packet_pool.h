@@ -68,20 +68,14 @@ class PacketPool {
   uint32_t buffer_size() const { return buffer_size_; }
   uint32_t headroom() const { return headroom_; }
 
-  bool owns(const Packet* pkt) const {
-    return pkt >= descriptors_.get() && pkt < descriptors_.get() + count_;
-  }
+  bool owns(const Packet* pkt) const { return pkt >= descriptors_.get() && pkt < descriptors_.get() + count_; }
   // The whole buffer behind pkt, for code that moves data within it (tag
   // insertion and stripping). pkt must belong to this pool.
   uint8_t* buffer_begin(const Packet* pkt) const { return buffer_of(index_of(pkt)); }
-  uint8_t* buffer_end(const Packet* pkt) const {
-    return buffer_of(index_of(pkt)) + buffer_size_;
-  }
+  uint8_t* buffer_end(const Packet* pkt) const { return buffer_of(index_of(pkt)) + buffer_size_; }
 
  private:
-  size_t index_of(const Packet* pkt) const {
-    return static_cast<size_t>(pkt - descriptors_.get());
-  }
+  size_t index_of(const Packet* pkt) const { return static_cast<size_t>(pkt - descriptors_.get()); }
   uint8_t* buffer_of(size_t index) const { return buffers_ + index * buffer_size_; }
   void reset(Packet& pkt, size_t index) const;
 

@@ -12,23 +12,21 @@ namespace {
 constexpr size_t kEthTypeOffset = 12;     // after the two MACs
 constexpr size_t kIpv4MinHeaderLen = 20;  // RFC 791
 constexpr size_t kIpv4TotalLenOffset = 2;
-constexpr size_t kIpv4FragOffset = 6;     // flags + fragment offset
+constexpr size_t kIpv4FragOffset = 6;  // flags + fragment offset
 constexpr size_t kIpv4ProtoOffset = 9;
 constexpr size_t kIpv4CsumOffset = 10;
-constexpr size_t kIpv4AddrsOffset = 12;   // src then dst, 8 bytes
-constexpr size_t kIpv6HeaderLen = 40;     // RFC 8200
+constexpr size_t kIpv4AddrsOffset = 12;  // src then dst, 8 bytes
+constexpr size_t kIpv6HeaderLen = 40;    // RFC 8200
 constexpr size_t kIpv6PayloadLenOffset = 4;
 constexpr size_t kIpv6NextHeaderOffset = 6;
-constexpr size_t kIpv6AddrsOffset = 8;    // src then dst, 32 bytes
-constexpr size_t kUdpHeaderLen = 8;       // RFC 768
+constexpr size_t kIpv6AddrsOffset = 8;  // src then dst, 32 bytes
+constexpr size_t kUdpHeaderLen = 8;     // RFC 768
 constexpr size_t kUdpLenOffset = 4;
 constexpr size_t kUdpCsumOffset = 6;
 constexpr uint8_t kProtoUdp = 17;
 constexpr uint16_t kIpv4FragMask = 0x3fff;  // MF flag + offset
 
-uint16_t load_be16(const uint8_t* p) {
-  return static_cast<uint16_t>(p[0] << 8 | p[1]);
-}
+uint16_t load_be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
 uint32_t load_be32(const uint8_t* p) {
   return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
 }
@@ -59,9 +57,7 @@ L3Start find_l3(std::span<const uint8_t> frame) {
   return {kEthHeaderLen + kVlanTagLen, type};
 }
 
-uint32_t verdict(bool good, RxFlags if_good, RxFlags if_bad) {
-  return good ? if_good : if_bad;
-}
+uint32_t verdict(bool good, RxFlags if_good, RxFlags if_bad) { return good ? if_good : if_bad; }
 
 uint32_t verify_ipv4(std::span<const uint8_t> frame, size_t l3, const PairOffloads& offloads) {
   if (frame.size() < l3 + kIpv4MinHeaderLen) {
@@ -208,8 +204,7 @@ void apply_tx_offloads(Packet& pkt, uint32_t flags) {
   }
 }
 
-void receive_frame(Packet& pkt, uint16_t queue, const PairOffloads& offloads,
-                   const uint8_t* buffer_end) {
+void receive_frame(Packet& pkt, uint16_t queue, const PairOffloads& offloads, const uint8_t* buffer_end) {
   pkt.rx_flags = 0;
   pkt.tx_flags = 0;
   pkt.vlan_tci = 0;
@@ -239,8 +234,7 @@ uint32_t flow_hash(std::span<const uint8_t> frame) {
   if (l3.ether_type == kEtherTypeIpv4 && frame.size() >= l3.offset + kIpv4MinHeaderLen) {
     const uint8_t* ip = &frame[l3.offset];
     const size_t ihl = size_t{ip[0] & 0x0fu} * 4;
-    addrs = uint64_t{load_be32(ip + kIpv4AddrsOffset)} << 32 |
-            load_be32(ip + kIpv4AddrsOffset + 4);
+    addrs = uint64_t{load_be32(ip + kIpv4AddrsOffset)} << 32 | load_be32(ip + kIpv4AddrsOffset + 4);
     const bool fragment = (load_be16(ip + kIpv4FragOffset) & kIpv4FragMask) != 0;
     if (ip[kIpv4ProtoOffset] == kProtoUdp && !fragment && ihl >= kIpv4MinHeaderLen) {
       l4 = l3.offset + ihl;

@@ -64,8 +64,7 @@ void apply_tx_offloads(Packet& pkt, uint32_t flags);
 // Turns a frame that arrived on the wire into what this side's NIC hands
 // the stack: clears the sender's descriptor fields, sets queue and room,
 // and applies the RX offloads. buffer_end bounds room.
-void receive_frame(Packet& pkt, uint16_t queue, const PairOffloads& offloads,
-                   const uint8_t* buffer_end);
+void receive_frame(Packet& pkt, uint16_t queue, const PairOffloads& offloads, const uint8_t* buffer_end);
 
 // RSS-style hash of the IPv4/IPv6 addresses and UDP ports (0 for anything
 // else, e.g. ARP), for spreading frames over RX queues.

@@ -11,8 +11,7 @@ namespace {
 
 std::string mac_text(const MacAddr& mac) {
   char text[18];
-  std::snprintf(text, sizeof text, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
-                mac[4], mac[5]);
+  std::snprintf(text, sizeof text, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
   return text;
 }
 
@@ -24,9 +23,7 @@ std::string joined(const std::vector<std::string>& items) {
   return out.empty() ? std::string("none") : out;
 }
 
-const DpdkBackend* as_dpdk(const Backend& backend) {
-  return dynamic_cast<const DpdkBackend*>(&backend);
-}
+const DpdkBackend* as_dpdk(const Backend& backend) { return dynamic_cast<const DpdkBackend*>(&backend); }
 
 }  // namespace
 

@@ -95,21 +95,21 @@ using DpdkLogFn = std::function<void(DpdkLogLevel level, const std::string& line
 struct DpdkConfig {
   // See "EAL arguments" above. Only the first start of EAL uses them.
   std::string eal_args;
-  uint16_t port = 0;          // DPDK port id (see list_dpdk_ports())
+  uint16_t port = 0;  // DPDK port id (see list_dpdk_ports())
   // RX/TX queue pairs, one poller each. More than one spreads IPv4/UDP
   // flows by RSS (when the device has it); clamped to what the device
   // has (capabilities().rx_queues says what was configured). 0 means 1.
   uint16_t queues = 1;
-  uint32_t rx_ring = 1024;    // descriptors per RX queue (adjusted to the
-  uint32_t tx_ring = 1024;    // device's limits)
-  uint32_t mtu = 0;           // L3 MTU, 68..9000; 0: the device's current one
+  uint32_t rx_ring = 1024;  // descriptors per RX queue (adjusted to the
+  uint32_t tx_ring = 1024;  // device's limits)
+  uint32_t mtu = 0;         // L3 MTU, 68..9000; 0: the device's current one
 
   // Offloads: each is enabled when the device has it and reported in
   // capabilities(); false keeps it off (the stack does the work).
-  bool rx_checksum = true;    // RX IPv4 header + UDP checksum verdicts
-  bool tx_checksum = true;    // TX IPv4 header + UDP checksum
-  bool vlan_strip = true;     // RX 802.1Q tag -> vlan_tci
-  bool vlan_insert = true;    // TX vlan_tci -> 802.1Q tag
+  bool rx_checksum = true;  // RX IPv4 header + UDP checksum verdicts
+  bool tx_checksum = true;  // TX IPv4 header + UDP checksum
+  bool vlan_strip = true;   // RX 802.1Q tag -> vlan_tci
+  bool vlan_insert = true;  // TX vlan_tci -> 802.1Q tag
 
   // Mbuf pool (one per port, NUMA-local to the device). 0 = computed:
   //   n = queues * (rx_ring + tx_ring)      descriptors the device holds
@@ -162,8 +162,8 @@ std::unique_ptr<Backend> open_dpdk(const DpdkConfig& config, std::string* error)
 
 // Starts EAL (if not yet) with the defaults above. open_dpdk() and
 // list_dpdk_ports() call it; exposed for tools and tests.
-bool init_dpdk_eal(const std::string& eal_args, const std::function<void()>& thread_init,
-                   const DpdkLogFn& log, std::string* error);
+bool init_dpdk_eal(const std::string& eal_args, const std::function<void()>& thread_init, const DpdkLogFn& log,
+                   std::string* error);
 
 // The argv EAL was (or would be) started with for eal_args, defaults
 // merged in (for the banner and the tests). argv[0] included.
@@ -177,8 +177,8 @@ std::string dpdk_eal_runtime_dir();
 // One port as DPDK sees it, for `--list-ports`.
 struct DpdkPortInfo {
   uint16_t port = 0;
-  std::string device;       // e.g. "0000:01:00.0", "net_af_packet0"
-  std::string driver;       // e.g. "net_ixgbe", "net_af_packet"
+  std::string device;  // e.g. "0000:01:00.0", "net_af_packet0"
+  std::string driver;  // e.g. "net_ixgbe", "net_af_packet"
   MacAddr mac{};
   bool link_up = false;
   uint32_t link_speed_mbps = 0;  // 0: unknown
@@ -187,7 +187,7 @@ struct DpdkPortInfo {
   uint16_t max_mtu = 0;
   uint16_t max_rx_queues = 0;
   uint16_t max_tx_queues = 0;
-  bool open = false;             // opened by this process
+  bool open = false;                     // opened by this process
   std::vector<std::string> rx_offloads;  // DPDK's names, e.g. "IPV4_CKSUM"
   std::vector<std::string> tx_offloads;
 };

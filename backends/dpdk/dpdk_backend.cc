@@ -10,8 +10,8 @@
 #include <optional>
 #include <thread>
 
-#include "backends/dpdk/eal.h"
 #include "backends/common/soft_offloads.h"
+#include "backends/dpdk/eal.h"
 #include "base/error_sink.h"
 
 namespace dpdkudp {
@@ -66,8 +66,8 @@ rte_mempool* pool_for(PortSlot& slot, uint16_t port, const PoolKey& key, std::st
     }
   }
   const std::string name = "dpdkudp_p" + std::to_string(port) + "_" + std::to_string(slot.pools.size());
-  rte_mempool* pool = rte_pktmbuf_pool_create(name.c_str(), key.n, dpdk::kPoolCacheSize,
-                                              dpdk::mbuf_priv_size(), key.data_room, key.socket);
+  rte_mempool* pool = rte_pktmbuf_pool_create(name.c_str(), key.n, dpdk::kPoolCacheSize, dpdk::mbuf_priv_size(),
+                                              key.data_room, key.socket);
   if (pool == nullptr) {
     const uint64_t bytes = uint64_t{key.n} * (sizeof(rte_mbuf) + dpdk::mbuf_priv_size() + key.data_room);
     *why = "cannot allocate " + std::to_string(key.n) + " mbufs (" + std::to_string(bytes >> 20) +
@@ -134,8 +134,8 @@ bool check_port(uint16_t port, const base::ErrorSink& err) {
       }
       ids += std::to_string(p);
     }
-    return err.fail("DPDKUDP_DPDK_PORT=" + std::to_string(port) + ": only " + std::to_string(count) +
-                    " port(s) (ids " + ids + ")");
+    return err.fail("DPDKUDP_DPDK_PORT=" + std::to_string(port) + ": only " + std::to_string(count) + " port(s) (ids " +
+                    ids + ")");
   }
   return true;
 }
@@ -155,8 +155,8 @@ std::optional<uint16_t> choose_queues(const OpenContext& ctx, const rte_eth_dev_
     return std::nullopt;
   }
   if (queues > max_queues) {
-    ctx.warn(ctx.where + ": " + std::to_string(queues) + " queues asked, the device has " +
-             std::to_string(max_queues) + "; using " + std::to_string(max_queues));
+    ctx.warn(ctx.where + ": " + std::to_string(queues) + " queues asked, the device has " + std::to_string(max_queues) +
+             "; using " + std::to_string(max_queues));
     queues = max_queues;
   }
   return queues;
@@ -169,8 +169,8 @@ std::optional<uint32_t> choose_mtu(const OpenContext& ctx, const rte_eth_dev_inf
   rte_eth_dev_get_mtu(ctx.port, &current_mtu);
   const uint32_t mtu = ctx.config.mtu != 0 ? ctx.config.mtu : current_mtu;
   if (mtu < kMinMtu || mtu > kMaxMtu) {
-    ctx.err.fail(ctx.where + ": MTU " + std::to_string(mtu) + " outside " + std::to_string(kMinMtu) +
-                 ".." + std::to_string(kMaxMtu));
+    ctx.err.fail(ctx.where + ": MTU " + std::to_string(mtu) + " outside " + std::to_string(kMinMtu) + ".." +
+                 std::to_string(kMaxMtu));
     return std::nullopt;
   }
   if (mtu > info.max_mtu) {
@@ -206,8 +206,8 @@ std::optional<Rings> adjust_rings(const OpenContext& ctx) {
 
 // The pool's geometry: NUMA-local to the device, mbufs that hold the MTU,
 // as many as the queues and rings need unless configured.
-std::optional<PoolKey> pool_key(const OpenContext& ctx, const rte_eth_dev_info& info, uint32_t mtu,
-                                uint16_t queues, const Rings& rings) {
+std::optional<PoolKey> pool_key(const OpenContext& ctx, const rte_eth_dev_info& info, uint32_t mtu, uint16_t queues,
+                                const Rings& rings) {
   const int dev_socket = rte_eth_dev_socket_id(ctx.port);
   PoolKey key;
   key.socket = dev_socket >= 0 ? dev_socket : SOCKET_ID_ANY;
@@ -256,20 +256,19 @@ PortConf port_conf(const OpenContext& ctx, const rte_eth_dev_info& info, const d
       conf.rx_adv_conf.rss_conf.rss_hf = rss_hf;
       pc.rss = true;
     } else {
-      ctx.warn(ctx.where + ": no RSS for IPv4/UDP on this device; frames reach the " +
-               std::to_string(queues) + " queues as the device decides");
+      ctx.warn(ctx.where + ": no RSS for IPv4/UDP on this device; frames reach the " + std::to_string(queues) +
+               " queues as the device decides");
     }
   }
   return pc;
 }
 
 // rte_eth_dev_configure, then the configured MTU (when one is).
-bool configure_port(const OpenContext& ctx, const rte_eth_conf& conf, const dpdk::OffloadSet& offloads,
-                    uint16_t queues, uint32_t mtu) {
+bool configure_port(const OpenContext& ctx, const rte_eth_conf& conf, const dpdk::OffloadSet& offloads, uint16_t queues,
+                    uint32_t mtu) {
   if (int rc = rte_eth_dev_configure(ctx.port, queues, queues, &conf); rc != 0) {
-    return ctx.err.fail(ctx.where + ": configure (" + std::to_string(queues) + " queues, MTU " +
-                        std::to_string(mtu) + ", offloads " + dpdk::describe(offloads) + "): " +
-                        rte_error(rc));
+    return ctx.err.fail(ctx.where + ": configure (" + std::to_string(queues) + " queues, MTU " + std::to_string(mtu) +
+                        ", offloads " + dpdk::describe(offloads) + "): " + rte_error(rc));
   }
   if (ctx.config.mtu != 0) {
     const int rc = rte_eth_dev_set_mtu(ctx.port, static_cast<uint16_t>(mtu));
@@ -281,8 +280,8 @@ bool configure_port(const OpenContext& ctx, const rte_eth_conf& conf, const dpdk
 }
 
 // The RX and TX queues, on the pool's NUMA socket.
-bool setup_queues(const OpenContext& ctx, const rte_eth_dev_info& info, const rte_eth_conf& conf,
-                  uint16_t queues, const Rings& rings, const PoolKey& key, rte_mempool* pool) {
+bool setup_queues(const OpenContext& ctx, const rte_eth_dev_info& info, const rte_eth_conf& conf, uint16_t queues,
+                  const Rings& rings, const PoolKey& key, rte_mempool* pool) {
   const unsigned setup_socket = static_cast<unsigned>(key.socket);
   for (uint16_t q = 0; q < queues; ++q) {
     rte_eth_rxconf rxconf = info.default_rxconf;
@@ -331,8 +330,7 @@ std::optional<MacAddr> read_mac(const OpenContext& ctx) {
 bool wait_for_link(const OpenContext& ctx) {
   bool link_up = false;
   bool link_unknown = false;
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(ctx.config.link_wait_ms);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ctx.config.link_wait_ms);
   for (;;) {
     rte_eth_link link{};
     if (rte_eth_link_get_nowait(ctx.port, &link) != 0) {
@@ -600,8 +598,7 @@ void DpdkBackend::set_tx_fields(rte_mbuf& m, const Packet& pkt, uint32_t hw_flag
 bool DpdkBackend::prepare_tx(Packet& pkt) const {
   rte_mbuf* m = mbuf_of(&pkt);
   const auto* buf = static_cast<const uint8_t*>(m->buf_addr);
-  if (pkt.data < buf || pkt.len < RTE_ETHER_HDR_LEN ||
-      pkt.data + pkt.len > buf + m->buf_len) {
+  if (pkt.data < buf || pkt.len < RTE_ETHER_HDR_LEN || pkt.data + pkt.len > buf + m->buf_len) {
     return false;
   }
   uint32_t flags = pkt.tx_flags & (kTxChecksumFlags | kTxVlanInsert);
@@ -702,10 +699,9 @@ std::vector<DpdkQueueStats> DpdkBackend::queue_stats() const {
 }
 
 std::string DpdkBackend::describe() const {
-  return "port " + std::to_string(port_) + " (" + device_ + ", " + driver_ + "), " +
-         std::to_string(caps_.rx_queues) + " queue(s)" + (rss_ ? " with RSS" : "") + " x " +
-         std::to_string(rx_ring_) + "/" + std::to_string(tx_ring_) + " descriptors, " +
-         std::to_string(pool_size()) + " mbufs, MTU " + std::to_string(caps_.mtu);
+  return "port " + std::to_string(port_) + " (" + device_ + ", " + driver_ + "), " + std::to_string(caps_.rx_queues) +
+         " queue(s)" + (rss_ ? " with RSS" : "") + " x " + std::to_string(rx_ring_) + "/" + std::to_string(tx_ring_) +
+         " descriptors, " + std::to_string(pool_size()) + " mbufs, MTU " + std::to_string(caps_.mtu);
 }
 
 }  // namespace dpdkudp

@@ -65,39 +65,27 @@ std::string describe(const OffloadSet& s) {
     }
     return out.empty() ? std::string("none") : out;
   };
-  return "rx: " +
-         side({{s.rx_ipv4_csum, "ipv4-csum"}, {s.rx_udp_csum, "udp-csum"},
-               {s.rx_vlan_strip, "vlan-strip"}}) +
+  return "rx: " + side({{s.rx_ipv4_csum, "ipv4-csum"}, {s.rx_udp_csum, "udp-csum"}, {s.rx_vlan_strip, "vlan-strip"}}) +
          "; tx: " +
-         side({{s.tx_ipv4_csum, "ipv4-csum"}, {s.tx_udp_csum, "udp-csum"},
-               {s.tx_vlan_insert, "vlan-insert"}, {s.tx_fast_free, "fast-free"}});
+         side({{s.tx_ipv4_csum, "ipv4-csum"},
+               {s.tx_udp_csum, "udp-csum"},
+               {s.tx_vlan_insert, "vlan-insert"},
+               {s.tx_fast_free, "fast-free"}});
 }
 
 uint32_t rx_flags_from_ol(uint64_t ol) {
   uint32_t flags = 0;
   switch (ol & RTE_MBUF_F_RX_IP_CKSUM_MASK) {
     case RTE_MBUF_F_RX_IP_CKSUM_GOOD:
-    case RTE_MBUF_F_RX_IP_CKSUM_NONE:
-      flags |= kRxIpv4CsumGood;
-      break;
-    case RTE_MBUF_F_RX_IP_CKSUM_BAD:
-      flags |= kRxIpv4CsumBad;
-      break;
-    default:
-      break;  // unknown: the stack verifies
+    case RTE_MBUF_F_RX_IP_CKSUM_NONE: flags |= kRxIpv4CsumGood; break;
+    case RTE_MBUF_F_RX_IP_CKSUM_BAD: flags |= kRxIpv4CsumBad; break;
+    default: break;  // unknown: the stack verifies
   }
   switch (ol & RTE_MBUF_F_RX_L4_CKSUM_MASK) {
-    case RTE_MBUF_F_RX_L4_CKSUM_GOOD:
-      flags |= kRxL4CsumGood;
-      break;
-    case RTE_MBUF_F_RX_L4_CKSUM_NONE:
-      flags |= kRxL4CsumPartial;
-      break;
-    case RTE_MBUF_F_RX_L4_CKSUM_BAD:
-      flags |= kRxL4CsumBad;
-      break;
-    default:
-      break;
+    case RTE_MBUF_F_RX_L4_CKSUM_GOOD: flags |= kRxL4CsumGood; break;
+    case RTE_MBUF_F_RX_L4_CKSUM_NONE: flags |= kRxL4CsumPartial; break;
+    case RTE_MBUF_F_RX_L4_CKSUM_BAD: flags |= kRxL4CsumBad; break;
+    default: break;
   }
   if ((ol & RTE_MBUF_F_RX_VLAN_STRIPPED) != 0) {
     flags |= kRxVlanStripped;
@@ -119,8 +107,7 @@ uint64_t tx_ol_from_flags(uint32_t tx_flags) {
   return ol;
 }
 
-BackendStats to_backend_stats(const EthCounters& eth, uint64_t own_rx_errors,
-                              uint64_t own_tx_errors) {
+BackendStats to_backend_stats(const EthCounters& eth, uint64_t own_rx_errors, uint64_t own_tx_errors) {
   BackendStats s;
   s.rx_packets = eth.ipackets;
   s.tx_packets = eth.opackets;
@@ -131,8 +118,7 @@ BackendStats to_backend_stats(const EthCounters& eth, uint64_t own_rx_errors,
   return s;
 }
 
-uint32_t mbuf_pool_size(uint32_t queues, uint32_t rx_ring, uint32_t tx_ring, uint32_t lcores,
-                        uint32_t socket_mbufs) {
+uint32_t mbuf_pool_size(uint32_t queues, uint32_t rx_ring, uint32_t tx_ring, uint32_t lcores, uint32_t socket_mbufs) {
   const uint64_t q = std::max<uint32_t>(queues, 1);
   uint64_t n = q * (uint64_t{rx_ring} + tx_ring);
   n += q * 2 * kBurst;
@@ -169,12 +155,8 @@ std::vector<std::string> names_of(uint64_t capa, NameFn name_of) {
 }
 }  // namespace
 
-std::vector<std::string> rx_offload_names(uint64_t capa) {
-  return names_of(capa, rte_eth_dev_rx_offload_name);
-}
+std::vector<std::string> rx_offload_names(uint64_t capa) { return names_of(capa, rte_eth_dev_rx_offload_name); }
 
-std::vector<std::string> tx_offload_names(uint64_t capa) {
-  return names_of(capa, rte_eth_dev_tx_offload_name);
-}
+std::vector<std::string> tx_offload_names(uint64_t capa) { return names_of(capa, rte_eth_dev_tx_offload_name); }
 
 }  // namespace dpdkudp::dpdk

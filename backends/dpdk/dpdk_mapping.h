@@ -71,21 +71,19 @@ uint64_t tx_ol_from_flags(uint32_t tx_flags);
 struct EthCounters {
   uint64_t ipackets = 0;
   uint64_t opackets = 0;
-  uint64_t imissed = 0;     // the device had no descriptor: rx_missed
-  uint64_t rx_nombuf = 0;   // no mbuf to refill a descriptor: rx_no_buffer
+  uint64_t imissed = 0;    // the device had no descriptor: rx_missed
+  uint64_t rx_nombuf = 0;  // no mbuf to refill a descriptor: rx_no_buffer
   uint64_t ierrors = 0;
   uint64_t oerrors = 0;
 };
 // own_rx_errors/own_tx_errors: frames the backend itself refused (a
 // multi-segment RX frame, a malformed TX frame).
-BackendStats to_backend_stats(const EthCounters& eth, uint64_t own_rx_errors,
-                              uint64_t own_tx_errors);
+BackendStats to_backend_stats(const EthCounters& eth, uint64_t own_rx_errors, uint64_t own_tx_errors);
 
 // The mbuf pool size for a port (see DpdkConfig::pool_size for the formula).
 inline constexpr uint32_t kBurst = 64;
 inline constexpr uint32_t kPoolCacheSize = 256;
-uint32_t mbuf_pool_size(uint32_t queues, uint32_t rx_ring, uint32_t tx_ring, uint32_t lcores,
-                        uint32_t socket_mbufs);
+uint32_t mbuf_pool_size(uint32_t queues, uint32_t rx_ring, uint32_t tx_ring, uint32_t lcores, uint32_t socket_mbufs);
 // Data room of each mbuf (headroom included) for an L3 MTU: the frame
 // (mtu + 14 Ethernet + 8 two VLAN tags + 4 CRC) rounded up to 1 KiB, at
 // least 2048, plus the headroom.

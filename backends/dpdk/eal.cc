@@ -97,8 +97,7 @@ class SavedSignals {
   void save() {
     for (int sig = 1; sig < NSIG; ++sig) {
       saved_[static_cast<size_t>(sig)].valid =
-          sig != SIGKILL && sig != SIGSTOP &&
-          sigaction(sig, nullptr, &saved_[static_cast<size_t>(sig)].action) == 0;
+          sig != SIGKILL && sig != SIGSTOP && sigaction(sig, nullptr, &saved_[static_cast<size_t>(sig)].action) == 0;
     }
   }
   // Puts back every disposition EAL changed; returns their numbers.
@@ -111,9 +110,8 @@ class SavedSignals {
         continue;
       }
       const bool same = now.sa_flags == slot.action.sa_flags &&
-                        ((now.sa_flags & SA_SIGINFO) != 0
-                             ? now.sa_sigaction == slot.action.sa_sigaction
-                             : now.sa_handler == slot.action.sa_handler);
+                        ((now.sa_flags & SA_SIGINFO) != 0 ? now.sa_sigaction == slot.action.sa_sigaction
+                                                          : now.sa_handler == slot.action.sa_handler);
       if (!same) {
         sigaction(sig, &slot.action, nullptr);
         changed.push_back(sig);
@@ -257,7 +255,7 @@ struct EalState {
   std::mutex mutex;
   enum class Phase { kNotStarted, kReady, kFailed } phase = Phase::kNotStarted;
   std::string user_args;
-  std::vector<std::string> argv;     // EAL may keep pointers into these
+  std::vector<std::string> argv;  // EAL may keep pointers into these
   std::vector<char*> argv_ptrs;
   std::string error;
   std::string runtime_dir;
@@ -470,8 +468,8 @@ std::string dpdk_eal_runtime_dir() {
   return s.runtime_dir;
 }
 
-bool init_dpdk_eal(const std::string& eal_args, const std::function<void()>& thread_init,
-                   const DpdkLogFn& log, std::string* error) {
+bool init_dpdk_eal(const std::string& eal_args, const std::function<void()>& thread_init, const DpdkLogFn& log,
+                   std::string* error) {
   EalState& s = eal_state();
   std::lock_guard lock(s.mutex);
   auto fail = [&](const std::string& reason) {
@@ -490,8 +488,7 @@ bool init_dpdk_eal(const std::string& eal_args, const std::function<void()>& thr
       return true;
     case EalState::Phase::kFailed:
       return fail(s.error + " (an earlier start failed; EAL cannot be retried in this process)");
-    case EalState::Phase::kNotStarted:
-      break;
+    case EalState::Phase::kNotStarted: break;
   }
 
   s.user_args = eal_args;
@@ -583,8 +580,7 @@ bool init_dpdk_eal(const std::string& eal_args, const std::function<void()>& thr
   }
   for (int sig : outcome.signals_changed) {
     dpdk::emit_log(log, DpdkLogLevel::kWarn,
-                   "EAL changed the handler of signal " + std::to_string(sig) + " (" +
-                       strsignal(sig) + "); restored");
+                   "EAL changed the handler of signal " + std::to_string(sig) + " (" + strsignal(sig) + "); restored");
   }
   return true;
 }

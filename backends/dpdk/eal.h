@@ -15,8 +15,8 @@ std::vector<std::string> split_eal_args(std::string_view args);
 
 // What the defaults depend on, so build_eal_argv() is a pure function.
 struct EalHostFacts {
-  int cpu = 0;              // first CPU the caller may run on
-  bool hugepages = false;   // free hugepages exist
+  int cpu = 0;             // first CPU the caller may run on
+  bool hugepages = false;  // free hugepages exist
   long pid = 0;
 };
 EalHostFacts current_host_facts();

@@ -72,8 +72,7 @@ struct Side {
 };
 
 struct Link {
-  explicit Link(const PairConfig& cfg)
-      : config(cfg), pool({cfg.pool_size, cfg.buffer_size, cfg.headroom}) {
+  explicit Link(const PairConfig& cfg) : config(cfg), pool({cfg.pool_size, cfg.buffer_size, cfg.headroom}) {
     const PairSideConfig* side_configs[2] = {&cfg.a, &cfg.b};
     for (int i = 0; i < 2; ++i) {
       Side& side = sides[i];
@@ -137,8 +136,7 @@ void ring_doorbell(RxQueue& rxq) {
 
 // Producer side, after publishing frames and full_fence().
 void wake_if_armed(RxQueue& rxq) {
-  if (rxq.armed.load(std::memory_order_relaxed) &&
-      rxq.armed.exchange(false, std::memory_order_acq_rel)) {
+  if (rxq.armed.load(std::memory_order_relaxed) && rxq.armed.exchange(false, std::memory_order_acq_rel)) {
     ring_doorbell(rxq);
   }
 }
@@ -169,8 +167,7 @@ uint16_t steer(const Link& link, const Packet& pkt, uint16_t tx_queue) {
 }  // namespace
 }  // namespace pair
 
-PairBackend::PairBackend(std::shared_ptr<pair::Link> link, int side)
-    : link_(std::move(link)), side_(side) {}
+PairBackend::PairBackend(std::shared_ptr<pair::Link> link, int side) : link_(std::move(link)), side_(side) {}
 
 PairBackend::~PairBackend() = default;
 
@@ -214,8 +211,7 @@ size_t PairBackend::tx_burst(uint16_t queue, std::span<Packet* const> pkts) {
   for (; taken < pkts.size(); ++taken) {
     Packet* pkt = pkts[taken];
     assert(link_->pool.owns(pkt));
-    if (drop_nth != 0 &&
-        (me.fault_sequence.fetch_add(1, std::memory_order_relaxed) + 1) % drop_nth == 0) {
+    if (drop_nth != 0 && (me.fault_sequence.fetch_add(1, std::memory_order_relaxed) + 1) % drop_nth == 0) {
       link_->pool.free_one(pkt);
       ++errors;
       continue;
@@ -315,9 +311,7 @@ void PairBackend::set_faults(const PairFaults& faults) {
   me.drop_every_nth.store(faults.drop_every_nth_tx, std::memory_order_relaxed);
 }
 
-PairFaults PairBackend::faults() const {
-  return {link_->sides[side_].drop_every_nth.load(std::memory_order_relaxed)};
-}
+PairFaults PairBackend::faults() const { return {link_->sides[side_].drop_every_nth.load(std::memory_order_relaxed)}; }
 
 BackendStats PairBackend::stats() const {
   const pair::Side& me = link_->sides[side_];
@@ -344,18 +338,16 @@ PacketPool& PairBackend::pool() { return link_->pool; }
 
 BackendPair make_pair(const PairConfig& config) {
   if (config.queues == 0 || config.queues > kPairMaxQueues) {
-    throw std::invalid_argument("make_pair: queues must be 1.." +
-                                std::to_string(kPairMaxQueues));
+    throw std::invalid_argument("make_pair: queues must be 1.." + std::to_string(kPairMaxQueues));
   }
   if (config.ring_size == 0) {
     throw std::invalid_argument("make_pair: ring_size must be > 0");
   }
   if (config.headroom >= config.buffer_size ||
       uint64_t{config.mtu} + pair::kMaxFrameOverMtu > config.buffer_size - config.headroom) {
-    throw std::invalid_argument(
-        "make_pair: mtu + 18 must fit in buffer_size - headroom (" +
-        std::to_string(config.mtu) + " vs " + std::to_string(config.buffer_size) + " - " +
-        std::to_string(config.headroom) + ")");
+    throw std::invalid_argument("make_pair: mtu + 18 must fit in buffer_size - headroom (" +
+                                std::to_string(config.mtu) + " vs " + std::to_string(config.buffer_size) + " - " +
+                                std::to_string(config.headroom) + ")");
   }
   auto link = std::make_shared<pair::Link>(config);
   return {std::make_unique<PairBackend>(link, 0), std::make_unique<PairBackend>(link, 1)};

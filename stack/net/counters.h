@@ -18,28 +18,28 @@
 namespace dpdkudp::stack {
 
 enum class DropReason : uint8_t {
-  kEthTruncated,       // shorter than an Ethernet header
-  kEthUnsupported,     // ethertype we do not handle (IPv6 until it lands, LLDP, ...)
-  kEthNotForUs,        // unicast to another MAC
-  kVlanMismatch,       // tagged with another VID, or tag presence wrong
+  kEthTruncated,    // shorter than an Ethernet header
+  kEthUnsupported,  // ethertype we do not handle (IPv6 until it lands, LLDP, ...)
+  kEthNotForUs,     // unicast to another MAC
+  kVlanMismatch,    // tagged with another VID, or tag presence wrong
   kArpMalformed,
-  kIpMalformed,        // bad version, header length or total length
+  kIpMalformed,  // bad version, header length or total length
   kIpChecksum,
-  kIpFragment,         // fragments are not reassembled (as the reference)
-  kIpNotOurs,          // destination is not one of our addresses
-  kIpMartianSource,    // broadcast/multicast source
+  kIpFragment,       // fragments are not reassembled (as the reference)
+  kIpNotOurs,        // destination is not one of our addresses
+  kIpMartianSource,  // broadcast/multicast source
   kIpUnknownProtocol,
   kUdpMalformed,
   kUdpChecksum,
-  kUdpNoSocket,        // closed port (port-unreachable sent if allowed)
-  kSocketBufferFull,   // the socket's SO_RCVBUF was full
+  kUdpNoSocket,       // closed port (port-unreachable sent if allowed)
+  kSocketBufferFull,  // the socket's SO_RCVBUF was full
   kIcmpMalformed,
   kIcmpChecksum,
-  kIcmpUnhandled,      // a type we neither answer nor map to a socket
-  kTxNoBuffer,         // backend had no TX buffer
-  kTxRingFull,         // backend TX ring stayed full
+  kIcmpUnhandled,  // a type we neither answer nor map to a socket
+  kTxNoBuffer,     // backend had no TX buffer
+  kTxRingFull,     // backend TX ring stayed full
   kTxNoRoute,
-  kArpUnresolved,      // held for resolution and it failed or overflowed
+  kArpUnresolved,  // held for resolution and it failed or overflowed
   kCount,
 };
 

@@ -44,9 +44,7 @@ MacAddr unpack_mac(uint64_t v) {
 
 // Time since `since`, zero if the caller's clock is behind (threads may pass
 // slightly different now_ns values).
-uint64_t elapsed(uint64_t now_ns, uint64_t since_ns) {
-  return now_ns > since_ns ? now_ns - since_ns : 0;
-}
+uint64_t elapsed(uint64_t now_ns, uint64_t since_ns) { return now_ns > since_ns ? now_ns - since_ns : 0; }
 
 size_t home_index(Ipv4Addr ip, size_t mask) {
   // Fibonacci hashing spreads consecutive host addresses across the table.
@@ -70,7 +68,6 @@ void drop_chain(NeighborHooks& hooks, Packet* pkt, Ipv4Addr target) {
     pkt = next;
   }
 }
-
 
 }  // namespace
 
@@ -158,8 +155,7 @@ struct alignas(64) NeighborCache::Slot {
         continue;
       }
       View v{ip.load(std::memory_order_relaxed), mac.load(std::memory_order_relaxed),
-             confirmed_ns.load(std::memory_order_relaxed),
-             state.load(std::memory_order_relaxed)};
+             confirmed_ns.load(std::memory_order_relaxed), state.load(std::memory_order_relaxed)};
       std::atomic_thread_fence(std::memory_order_acquire);
       if (seq.load(std::memory_order_relaxed) == before) {
         return v;
@@ -212,9 +208,8 @@ uint64_t NeighborCache::lookup_packed(Ipv4Addr ip, uint64_t now_ns) const {
     if (!has_mac(v.state)) {
       return 0;  // incomplete or failed: the slow path decides
     }
-    bool stale = v.state == code(NeighborState::kStale) ||
-                 (v.state == code(NeighborState::kReachable) &&
-                  elapsed(now_ns, v.confirmed_ns) >= config_.reachable_ns);
+    bool stale = v.state == code(NeighborState::kStale) || (v.state == code(NeighborState::kReachable) &&
+                                                            elapsed(now_ns, v.confirmed_ns) >= config_.reachable_ns);
     if (stale && slot.refresh_for.load(std::memory_order_relaxed) != ip.value) {
       slot.refresh_for.store(ip.value, std::memory_order_relaxed);
     }
@@ -297,9 +292,9 @@ void NeighborCache::insert(Ipv4Addr ip, const MacAddr& mac, uint64_t now_ns, boo
   const uint64_t packed = pack_mac(mac);
   learn(ip, mac, permanent ? NeighborState::kPermanent : NeighborState::kStale, now_ns, true,
         [permanent, packed](Slot::View v) {
-          return permanent || !(v.state == code(NeighborState::kPermanent) ||
-                                (v.state == code(NeighborState::kReachable) && v.mac == packed));
-        });
+    return permanent || !(v.state == code(NeighborState::kPermanent) ||
+                          (v.state == code(NeighborState::kReachable) && v.mac == packed));
+  });
 }
 
 // The frames held while resolving go out before the address is published:
@@ -338,8 +333,8 @@ void NeighborCache::learn(Ipv4Addr ip, const MacAddr& mac, NeighborState state, 
 }
 
 // The address is known now: publish it and hand back the frames held for it.
-NeighborCache::Pending NeighborCache::settle(Slot& slot, Ipv4Addr ip, const MacAddr& mac,
-                                             NeighborState state, uint64_t now_ns) {
+NeighborCache::Pending NeighborCache::settle(Slot& slot, Ipv4Addr ip, const MacAddr& mac, NeighborState state,
+                                             uint64_t now_ns) {
   uint8_t before = slot.load().state;
   if (!is_live(before)) {
     slot.used_ns.store(now_ns, std::memory_order_relaxed);
@@ -446,8 +441,7 @@ std::vector<NeighborEntrySnapshot> NeighborCache::snapshot() const {
     const Slot& slot = slots_[i];
     Slot::View v = slot.load();
     if (is_live(v.state)) {
-      out.push_back({Ipv4Addr(v.ip), unpack_mac(v.mac), static_cast<NeighborState>(v.state),
-                     slot.pending.count});
+      out.push_back({Ipv4Addr(v.ip), unpack_mac(v.mac), static_cast<NeighborState>(v.state), slot.pending.count});
     }
   }
   return out;
@@ -511,8 +505,7 @@ void NeighborCache::publish(Slot& slot, Ipv4Addr ip, const MacAddr& mac, Neighbo
   publish(slot, ip, mac, state, slot.confirmed_ns.load(std::memory_order_relaxed));
 }
 
-void NeighborCache::publish(Slot& slot, Ipv4Addr ip, const MacAddr& mac, NeighborState state,
-                            uint64_t confirmed_ns) {
+void NeighborCache::publish(Slot& slot, Ipv4Addr ip, const MacAddr& mac, NeighborState state, uint64_t confirmed_ns) {
   slot.store(ip.value, pack_mac(mac), code(state), confirmed_ns);
 }
 
@@ -545,8 +538,7 @@ bool NeighborCache::evict_one() {
   for (size_t i = 0; i <= mask_; ++i) {
     Slot& slot = slots_[i];
     uint8_t state = slot.load().state;
-    bool idle = (state == code(NeighborState::kStale) && !slot.probing) ||
-                state == code(NeighborState::kFailed);
+    bool idle = (state == code(NeighborState::kStale) && !slot.probing) || state == code(NeighborState::kFailed);
     uint64_t used = slot.used_ns.load(std::memory_order_relaxed);
     if (idle && slot.pending.count == 0 && used < oldest) {
       victim = &slot;
@@ -566,8 +558,7 @@ std::pair<Packet*, Ipv4Addr> NeighborCache::take_oldest_pending() {
   Slot* victim = nullptr;
   for (size_t i = 0; i <= mask_; ++i) {
     Slot& slot = slots_[i];
-    if (slot.pending.count > 0 &&
-        (victim == nullptr || slot.resolving_since_ns < victim->resolving_since_ns)) {
+    if (slot.pending.count > 0 && (victim == nullptr || slot.resolving_since_ns < victim->resolving_since_ns)) {
       victim = &slot;
     }
   }

@@ -8,9 +8,9 @@
 #pragma once
 
 #include <atomic>
-#include <cstring>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -25,15 +25,15 @@ namespace dpdkudp::stack {
 using wire::Ipv4Addr;
 
 struct NeighborConfig {
-  size_t capacity = 1024;                        // slots; rounded up to a power of two
-  uint64_t reachable_ns = 30'000'000'000;        // confirmed entry is fresh this long
-  uint64_t retrans_ns = 1'000'000'000;           // between requests while resolving
-  unsigned max_probes = 3;                       // requests before resolution fails
-  uint64_t gc_ns = 60'000'000'000;               // unused stale/failed entries freed after
+  size_t capacity = 1024;                  // slots; rounded up to a power of two
+  uint64_t reachable_ns = 30'000'000'000;  // confirmed entry is fresh this long
+  uint64_t retrans_ns = 1'000'000'000;     // between requests while resolving
+  unsigned max_probes = 3;                 // requests before resolution fails
+  uint64_t gc_ns = 60'000'000'000;         // unused stale/failed entries freed after
   // Frames held while resolving one address: Linux's unres_qlen default
   // (101), so a sendmmsg burst to a new neighbour is held whole, as there.
   size_t max_pending_per_neighbor = 101;
-  size_t max_pending_total = 1024;               // frames held while resolving, all addresses
+  size_t max_pending_total = 1024;  // frames held while resolving, all addresses
 };
 
 // What the cache asks of its owner. Called without the cache's lock held,
@@ -127,11 +127,9 @@ class NeighborCache {
   void learn(Ipv4Addr ip, const MacAddr& mac, NeighborState state, uint64_t now_ns, bool create, Accept accept);
   // Seqlock writes, with mutex_ held. The first keeps the confirmation time.
   void publish(Slot& slot, Ipv4Addr ip, const MacAddr& mac, NeighborState state);
-  void publish(Slot& slot, Ipv4Addr ip, const MacAddr& mac, NeighborState state,
-               uint64_t confirmed_ns);
+  void publish(Slot& slot, Ipv4Addr ip, const MacAddr& mac, NeighborState state, uint64_t confirmed_ns);
   // With mutex_ held.
-  Pending settle(Slot& slot, Ipv4Addr ip, const MacAddr& mac, NeighborState state,
-                 uint64_t now_ns);
+  Pending settle(Slot& slot, Ipv4Addr ip, const MacAddr& mac, NeighborState state, uint64_t now_ns);
   void erase(Slot& slot);
   bool evict_one();
   std::pair<Packet*, Ipv4Addr> take_oldest_pending();  // frame and its address

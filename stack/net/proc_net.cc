@@ -124,8 +124,7 @@ std::optional<ProcArpEntry> parse_arp_row(std::string_view line) {
 
 }  // namespace
 
-std::optional<std::vector<Route>> read_proc_net_route(const std::string& path,
-                                                      std::string_view device) {
+std::optional<std::vector<Route>> read_proc_net_route(const std::string& path, std::string_view device) {
   std::ifstream in(path);
   if (!in) {
     return std::nullopt;
@@ -142,8 +141,7 @@ std::optional<std::vector<Route>> read_proc_net_route(const std::string& path,
   return routes;
 }
 
-std::optional<std::vector<ProcArpEntry>> read_proc_net_arp(const std::string& path,
-                                                           std::string_view device) {
+std::optional<std::vector<ProcArpEntry>> read_proc_net_arp(const std::string& path, std::string_view device) {
   std::ifstream in(path);
   if (!in) {
     return std::nullopt;

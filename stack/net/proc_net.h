@@ -21,13 +21,11 @@ struct ProcArpEntry {
 
 // /proc/net/route rows for `device` (all devices when empty), as routes.
 // Rows that do not parse are skipped; a missing file yields nullopt.
-std::optional<std::vector<Route>> read_proc_net_route(const std::string& path,
-                                                      std::string_view device);
+std::optional<std::vector<Route>> read_proc_net_route(const std::string& path, std::string_view device);
 
 // /proc/net/arp complete entries (flag ATF_COM) for `device` (all when
 // empty). Incomplete entries (00:00:00:00:00:00) are skipped.
-std::optional<std::vector<ProcArpEntry>> read_proc_net_arp(const std::string& path,
-                                                           std::string_view device);
+std::optional<std::vector<ProcArpEntry>> read_proc_net_arp(const std::string& path, std::string_view device);
 
 // /proc/sys/net/ipv4/ip_local_port_range: "low high". nullopt when missing
 // or malformed (callers default to 32768..60999, Linux's default).

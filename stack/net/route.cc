@@ -31,5 +31,4 @@ void RouteTable::add(const Route& route) {
   routes_.insert(at, normalized);
 }
 
-
 }  // namespace dpdkudp::stack

@@ -15,10 +15,10 @@ using wire::Ipv4Addr;
 using wire::Ipv4Cidr;
 
 struct Route {
-  Ipv4Cidr destination;              // 0.0.0.0/0 for the default route
-  std::optional<Ipv4Addr> gateway;   // none: on-link
-  uint32_t mtu = 0;                  // 0: the interface MTU
-  uint32_t metric = 0;               // lower wins among equal prefixes
+  Ipv4Cidr destination;             // 0.0.0.0/0 for the default route
+  std::optional<Ipv4Addr> gateway;  // none: on-link
+  uint32_t mtu = 0;                 // 0: the interface MTU
+  uint32_t metric = 0;              // lower wins among equal prefixes
 };
 
 struct RouteResult {

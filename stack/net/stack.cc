@@ -51,7 +51,7 @@ IcmpErrno icmp_errno(uint8_t type, uint8_t code) {
     case 8: return {ENONET, true};  // host isolated
     case icmp_unreach::kNetProhibited: return {ENETUNREACH, true};
     case icmp_unreach::kHostProhibited: return {EHOSTUNREACH, true};
-    case 11: return {ENETUNREACH, false};  // net unreachable for TOS
+    case 11: return {ENETUNREACH, false};   // net unreachable for TOS
     case 12: return {EHOSTUNREACH, false};  // host unreachable for TOS
     default: return {EHOSTUNREACH, true};   // 13..15: filtered, precedence
   }
@@ -350,10 +350,16 @@ void Stack::receive_icmp(Packet* pkt, size_t l2_len, size_t l3_len, RxBatch& bat
         return drop(pkt, DropReason::kIcmpMalformed, batch);
       }
       emit_link_header(reply, wire::load_mac(pkt->data + wire::EthernetFrame::kSrcOffset), wire::ethertype::kIpv4);
-      wire::Icmpv4Repr{wire::icmp_type::kEchoReply, 0, icmp->echo_ident(), icmp->echo_seq(), 0, icmp->data()}
-          .emit({reply->data + l2 + Ipv4Packet::kMinHeaderLen, icmp->bytes().size()});
-      Ipv4Repr{config_.address.addr, peer, wire::ip_proto::kIcmp, static_cast<uint16_t>(icmp->bytes().size()),
-               config_.default_ttl, pkt->meta.tos, 0, false}
+      wire::Icmpv4Repr{wire::icmp_type::kEchoReply, 0, icmp->echo_ident(), icmp->echo_seq(), 0, icmp->data()}.emit(
+          {reply->data + l2 + Ipv4Packet::kMinHeaderLen, icmp->bytes().size()});
+      Ipv4Repr{config_.address.addr,
+               peer,
+               wire::ip_proto::kIcmp,
+               static_cast<uint16_t>(icmp->bytes().size()),
+               config_.default_ttl,
+               pkt->meta.tos,
+               0,
+               false}
           .emit({reply->data + l2, Ipv4Packet::kMinHeaderLen}, !caps_.tx_ipv4_csum);
       if (caps_.tx_ipv4_csum) reply->tx_flags |= kTxIpv4Csum;
       reply->l3_len = Ipv4Packet::kMinHeaderLen;
@@ -370,8 +376,7 @@ void Stack::receive_icmp(Packet* pkt, size_t l2_len, size_t l3_len, RxBatch& bat
       icmp_error_to_socket(peer, icmp->type(), icmp->code(), icmp->next_hop_mtu(), icmp->data());
       batch.release[batch.n_release++] = pkt;
       return;
-    default:
-      return drop(pkt, DropReason::kIcmpUnhandled, batch);
+    default: return drop(pkt, DropReason::kIcmpUnhandled, batch);
   }
 }
 
@@ -410,11 +415,16 @@ void Stack::send_port_unreachable(const Packet* pkt, size_t l2_len, RxBatch& bat
   size_t quoted = std::min<size_t>(pkt->len - l2_len, kIcmpErrorMaxData);
   size_t icmp_len = wire::Icmpv4Packet::kHeaderLen + quoted;
   emit_link_header(err, wire::load_mac(pkt->data + wire::EthernetFrame::kSrcOffset), wire::ethertype::kIpv4);
-  wire::Icmpv4Repr{wire::icmp_type::kDestUnreachable, wire::icmp_unreach::kPort, 0, 0, 0,
-                   {pkt->data + l2_len, quoted}}
+  wire::Icmpv4Repr{wire::icmp_type::kDestUnreachable, wire::icmp_unreach::kPort, 0, 0, 0, {pkt->data + l2_len, quoted}}
       .emit({err->data + l2 + Ipv4Packet::kMinHeaderLen, icmp_len});
-  Ipv4Repr{config_.address.addr, peer, wire::ip_proto::kIcmp, static_cast<uint16_t>(icmp_len), config_.default_ttl,
-           0xc0, 0, false}  // Linux sends ICMP errors with TOS 0xc0 (internetwork control)
+  Ipv4Repr{config_.address.addr,
+           peer,
+           wire::ip_proto::kIcmp,
+           static_cast<uint16_t>(icmp_len),
+           config_.default_ttl,
+           0xc0,
+           0,
+           false}  // Linux sends ICMP errors with TOS 0xc0 (internetwork control)
       .emit({err->data + l2, Ipv4Packet::kMinHeaderLen}, !caps_.tx_ipv4_csum);
   if (caps_.tx_ipv4_csum) err->tx_flags |= kTxIpv4Csum;
   err->l3_len = Ipv4Packet::kMinHeaderLen;

@@ -37,16 +37,16 @@
 namespace dpdkudp::stack {
 
 struct StackConfig {
-  wire::Ipv4Cidr address;                 // our address and its subnet
-  std::optional<Ipv4Addr> gateway;        // default route
-  std::vector<Route> routes;              // extra routes (e.g. from /proc/net/route)
-  uint32_t mtu = 0;                       // 0: the backend's MTU
-  std::optional<uint16_t> vlan_id;        // tag every frame with this VID
+  wire::Ipv4Cidr address;           // our address and its subnet
+  std::optional<Ipv4Addr> gateway;  // default route
+  std::vector<Route> routes;        // extra routes (e.g. from /proc/net/route)
+  uint32_t mtu = 0;                 // 0: the backend's MTU
+  std::optional<uint16_t> vlan_id;  // tag every frame with this VID
   // Dedicated mode: the address belongs to the stack alone, so it answers
   // ARP, ICMP echo, sends port-unreachable and a gratuitous ARP on start.
   // Shared mode leaves those to the kernel.
   bool dedicated = true;
-  uint16_t ephemeral_low = 32768;         // Linux's ip_local_port_range
+  uint16_t ephemeral_low = 32768;  // Linux's ip_local_port_range
   uint16_t ephemeral_high = 60999;
   uint8_t default_ttl = 64;
   uint32_t default_rcvbuf = UdpSocket::kDefaultRcvbuf;  // SO_RCVBUF of new sockets

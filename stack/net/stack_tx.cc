@@ -24,8 +24,12 @@ constexpr size_t kMaxUdpPayload = 65535 - kIpUdpHeaders;
 constexpr int kTxRetries = 64;
 
 MacAddr multicast_mac(Ipv4Addr group) {  // RFC 1112 §6.4
-  return {0x01, 0x00, 0x5e, static_cast<uint8_t>((group.value >> 16) & 0x7f),
-          static_cast<uint8_t>(group.value >> 8), static_cast<uint8_t>(group.value)};
+  return {0x01,
+          0x00,
+          0x5e,
+          static_cast<uint8_t>((group.value >> 16) & 0x7f),
+          static_cast<uint8_t>(group.value >> 8),
+          static_cast<uint8_t>(group.value)};
 }
 
 }  // namespace
@@ -37,8 +41,7 @@ int Stack::bind_port(UdpSocket& s, Ipv4Addr addr, uint16_t port) {
   if (bound < 0 || port_steering_ == nullptr) return bound;
   // Steered by the socket's own address, or 0 for any of ours.
   Ipv4Addr steer_addr = is_local_address(addr) ? addr : Ipv4Addr::any();
-  if (int err = port_steering_->steer(steer_addr, static_cast<uint16_t>(bound), true, s.reuse_port_);
-      err != 0) {
+  if (int err = port_steering_->steer(steer_addr, static_cast<uint16_t>(bound), true, s.reuse_port_); err != 0) {
     table_.unbind(&s, static_cast<uint16_t>(bound));
     if (s.reservation_ != 0 && port_reserver_ != nullptr) port_reserver_->release(s.reservation_);
     s.reservation_ = 0;
@@ -71,7 +74,9 @@ int Stack::reserve_and_bind(UdpSocket& s, Ipv4Addr addr, uint16_t port) {
 
 void Stack::unbind_port(UdpSocket& s) {
   table_.unbind(&s, s.local_->port);
-  if (s.steered_ && port_steering_ != nullptr) port_steering_->steer(s.steered_addr_, s.local_->port, false, s.reuse_port_);
+  if (s.steered_ && port_steering_ != nullptr) {
+    port_steering_->steer(s.steered_addr_, s.local_->port, false, s.reuse_port_);
+  }
   s.steered_ = false;
   if (s.reservation_ != 0 && port_reserver_ != nullptr) port_reserver_->release(s.reservation_);
   s.reservation_ = 0;
@@ -218,7 +223,6 @@ size_t Stack::transmit(uint16_t queue, std::span<Packet*> pkts) {
   return sent;
 }
 
-
 void Stack::send_arp(wire::ArpOp op, const MacAddr& eth_dst, const MacAddr& target_mac, Ipv4Addr target_ip) {
   Packet* pkt = nullptr;
   if (backend_.alloc({&pkt, 1}) != 1) {
@@ -335,8 +339,14 @@ int64_t Stack::build_datagram(UdpSocket& s, std::span<const iovec> iov, const En
   }
   uint16_t ident = s.next_ident_.load(std::memory_order_relaxed);
   s.next_ident_.store(static_cast<uint16_t>(ident + 1), std::memory_order_relaxed);
-  wire::Ipv4Repr{src, dst.addr, wire::ip_proto::kUdp, static_cast<uint16_t>(UdpDatagram::kHeaderLen + payload_len),
-                 s.ttl(), s.tos(), ident, true}
+  wire::Ipv4Repr{src,
+                 dst.addr,
+                 wire::ip_proto::kUdp,
+                 static_cast<uint16_t>(UdpDatagram::kHeaderLen + payload_len),
+                 s.ttl(),
+                 s.tos(),
+                 ident,
+                 true}
       .emit({pkt->data + l2, Ipv4Packet::kMinHeaderLen}, !hw_l3);
   pkt->tx_flags = (hw_l4 ? kTxUdpCsum : 0u) | (hw_l3 ? kTxIpv4Csum : 0u);
   pkt->l3_len = Ipv4Packet::kMinHeaderLen;
@@ -369,9 +379,7 @@ void Stack::dispatch(std::span<OutFrame> frames) {
         }
         ++looped;
         continue;
-      case OutFrame::kToMac:
-        emit_link_header(pkt, f.mac, wire::ethertype::kIpv4);
-        break;
+      case OutFrame::kToMac: emit_link_header(pkt, f.mac, wire::ethertype::kIpv4); break;
       case OutFrame::kToNextHop: {
         uint64_t mac = (last_mac != 0 && f.next_hop == last_hop) ? last_mac : neighbors_.lookup_packed(f.next_hop, now);
         last_hop = f.next_hop;

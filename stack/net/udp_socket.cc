@@ -110,8 +110,13 @@ int64_t UdpSocket::recv_batch(std::span<RecvSlot> msgs, int flags) {
       size_t copied = copy_to_iov(slot.iov, pkt->data + m.payload_offset, m.payload_len);
       slot.result = (flags & kRecvRealLength) ? int64_t{m.payload_len} : static_cast<int64_t>(copied);
       if (slot.info != nullptr) {
-        *slot.info = RecvInfo{Endpoint{Ipv4Addr(m.src_addr), m.src_port}, Ipv4Addr(m.dst_addr), m.timestamp_ns,
-                              m.payload_len, copied < m.payload_len, m.tos, m.ttl};
+        *slot.info = RecvInfo{Endpoint{Ipv4Addr(m.src_addr), m.src_port},
+                              Ipv4Addr(m.dst_addr),
+                              m.timestamp_ns,
+                              m.payload_len,
+                              copied < m.payload_len,
+                              m.tos,
+                              m.ttl};
       }
       ++received;
       if (peek) break;  // MSG_PEEK looks at the first datagram only
@@ -184,8 +189,8 @@ void UdpSocket::purge() {
 
 SocketStats UdpSocket::stats() const {
   uint64_t q = queued_.load(std::memory_order_relaxed);
-  return SocketStats{rx_datagrams_.get(), rx_bytes_.get(), rx_drops_.get(),   tx_datagrams_.get(),
-                     tx_bytes_.get(),     tx_drops_.get(),  queued_bytes(q), queued_count(q)};
+  return SocketStats{rx_datagrams_.get(), rx_bytes_.get(), rx_drops_.get(), tx_datagrams_.get(),
+                     tx_bytes_.get(),     tx_drops_.get(), queued_bytes(q), queued_count(q)};
 }
 
 }  // namespace dpdkudp::stack

@@ -66,7 +66,7 @@ class SocketOwner {
 // What recv() learned about the datagram it returned.
 struct RecvInfo {
   Endpoint source;
-  Ipv4Addr destination;     // for IP_PKTINFO
+  Ipv4Addr destination;       // for IP_PKTINFO
   uint64_t timestamp_ns = 0;  // CLOCK_REALTIME at reception
   uint32_t datagram_len = 0;  // full payload length
   bool truncated = false;     // did not fit: MSG_TRUNC
@@ -75,18 +75,18 @@ struct RecvInfo {
 };
 
 enum RecvFlags : int {
-  kRecvPeek = 1 << 0,      // MSG_PEEK: leave it queued
+  kRecvPeek = 1 << 0,        // MSG_PEEK: leave it queued
   kRecvRealLength = 1 << 1,  // MSG_TRUNC on input: return the full length
 };
 
 // An ICMP error matched to this socket (IP_RECVERR / SO_ERROR).
 struct SocketError {
-  int error = 0;           // errno value
+  int error = 0;  // errno value
   uint8_t icmp_type = 0;
   uint8_t icmp_code = 0;
-  uint32_t info = 0;       // next-hop MTU for EMSGSIZE
-  Ipv4Addr offender;       // who sent the ICMP
-  Endpoint destination;    // where the original datagram was going
+  uint32_t info = 0;     // next-hop MTU for EMSGSIZE
+  Ipv4Addr offender;     // who sent the ICMP
+  Endpoint destination;  // where the original datagram was going
 };
 
 struct SocketStats {
@@ -115,9 +115,9 @@ class UdpSocket {
   UdpSocket& operator=(const UdpSocket&) = delete;
 
   // ---- the API the shim maps POSIX calls onto ----
-  int bind(Endpoint local);          // port 0: ephemeral; EADDRINUSE, EINVAL
-  int connect(Endpoint remote);      // autobinds; ENETUNREACH without a route
-  int disconnect();                  // connect(AF_UNSPEC)
+  int bind(Endpoint local);      // port 0: ephemeral; EADDRINUSE, EINVAL
+  int connect(Endpoint remote);  // autobinds; ENETUNREACH without a route
+  int disconnect();              // connect(AF_UNSPEC)
   // Sends one datagram gathered from iov; dst nullptr: the connected peer.
   // Returns the payload length or -errno.
   int64_t send(std::span<const iovec> iov, const Endpoint* dst);

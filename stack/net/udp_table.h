@@ -26,7 +26,7 @@ struct UdpBinding {
   uint16_t remote_port = 0;
   bool reuse_addr = false;
   bool reuse_port = false;
-  uint64_t order = 0;    // bind order; later binds win ties
+  uint64_t order = 0;  // bind order; later binds win ties
 };
 
 class UdpTable {
@@ -40,8 +40,7 @@ class UdpTable {
   // -EADDRINUSE / -EAGAIN (ephemeral range exhausted).
   int bind(UdpSocket* socket, Ipv4Addr local_addr, uint16_t port, bool reuse_addr, bool reuse_port);
   // Re-addresses an existing binding (connect/disconnect).
-  void update(UdpSocket* socket, uint16_t port, Ipv4Addr local_addr, Ipv4Addr remote_addr,
-              uint16_t remote_port);
+  void update(UdpSocket* socket, uint16_t port, Ipv4Addr local_addr, Ipv4Addr remote_addr, uint16_t remote_port);
   void unbind(UdpSocket* socket, uint16_t port);
 
   // Poller side (inside a Reclaimer read section): Linux's scoring --
@@ -53,8 +52,7 @@ class UdpTable {
   // Every socket that accepts a broadcast datagram to dst_port (bound to
   // the wildcard or to `dst`, and not connected elsewhere).
   template <typename F>
-  void for_each_broadcast_match(Ipv4Addr dst, uint16_t dst_port, Ipv4Addr src, uint16_t src_port,
-                                F&& fn) const {
+  void for_each_broadcast_match(Ipv4Addr dst, uint16_t dst_port, Ipv4Addr src, uint16_t src_port, F&& fn) const {
     const Bucket* b = buckets_[dst_port].load(std::memory_order_acquire);
     if (b == nullptr) return;
     for (const UdpBinding& e : b->entries) {

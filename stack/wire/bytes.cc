@@ -32,8 +32,7 @@ std::optional<Ipv4Addr> Ipv4Addr::parse(std::string_view text) {
 
 std::string Ipv4Addr::to_string() const {
   char buf[16];
-  std::snprintf(buf, sizeof buf, "%u.%u.%u.%u", value >> 24, (value >> 16) & 0xff,
-                (value >> 8) & 0xff, value & 0xff);
+  std::snprintf(buf, sizeof buf, "%u.%u.%u.%u", value >> 24, (value >> 16) & 0xff, (value >> 8) & 0xff, value & 0xff);
   return buf;
 }
 
@@ -47,9 +46,7 @@ std::optional<Ipv4Cidr> Ipv4Cidr::parse(std::string_view text) {
   return Ipv4Cidr{*addr, static_cast<uint8_t>(*len)};
 }
 
-std::string Ipv4Cidr::to_string() const {
-  return addr.to_string() + "/" + std::to_string(prefix_len);
-}
+std::string Ipv4Cidr::to_string() const { return addr.to_string() + "/" + std::to_string(prefix_len); }
 
 namespace {
 
@@ -68,8 +65,8 @@ std::optional<Ipv6Addr> Ipv6Addr::parse(std::string_view text) {
   // The groups before "::" go to the front, those after it to the back; the
   // gap between them is zeros. A dotted quad may only end the text.
   std::array<uint16_t, 8> groups{};
-  size_t count = 0;            // groups written so far
-  size_t gap_at = 8;           // index in groups where "::" stood; 8 = none
+  size_t count = 0;   // groups written so far
+  size_t gap_at = 8;  // index in groups where "::" stood; 8 = none
   size_t pos = 0;
   if (text.starts_with("::")) {
     gap_at = 0;
@@ -156,9 +153,7 @@ std::optional<Ipv6Cidr> Ipv6Cidr::parse(std::string_view text) {
   return Ipv6Cidr{*addr, static_cast<uint8_t>(*len)};
 }
 
-std::string Ipv6Cidr::to_string() const {
-  return addr.to_string() + "/" + std::to_string(prefix_len);
-}
+std::string Ipv6Cidr::to_string() const { return addr.to_string() + "/" + std::to_string(prefix_len); }
 
 std::optional<MacAddr> parse_mac(std::string_view text) {
   if (text.size() != 17) return std::nullopt;
@@ -176,8 +171,7 @@ std::optional<MacAddr> parse_mac(std::string_view text) {
 
 std::string mac_to_string(const MacAddr& m) {
   char buf[18];
-  std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4],
-                m[5]);
+  std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
   return buf;
 }
 

@@ -60,9 +60,7 @@ struct Ipv4Addr {
 };
 
 // The network mask for a prefix length 0..32.
-constexpr uint32_t prefix_mask(unsigned prefix_len) {
-  return prefix_len == 0 ? 0u : ~uint32_t{0} << (32 - prefix_len);
-}
+constexpr uint32_t prefix_mask(unsigned prefix_len) { return prefix_len == 0 ? 0u : ~uint32_t{0} << (32 - prefix_len); }
 
 // An address with its prefix ("198.18.0.2/24").
 struct Ipv4Cidr {
@@ -70,13 +68,9 @@ struct Ipv4Cidr {
   uint8_t prefix_len = 32;
 
   static std::optional<Ipv4Cidr> parse(std::string_view text);
-  constexpr bool contains(Ipv4Addr a) const {
-    return ((a.value ^ addr.value) & prefix_mask(prefix_len)) == 0;
-  }
+  constexpr bool contains(Ipv4Addr a) const { return ((a.value ^ addr.value) & prefix_mask(prefix_len)) == 0; }
   constexpr Ipv4Addr network() const { return Ipv4Addr(addr.value & prefix_mask(prefix_len)); }
-  constexpr Ipv4Addr directed_broadcast() const {
-    return Ipv4Addr(addr.value | ~prefix_mask(prefix_len));
-  }
+  constexpr Ipv4Addr directed_broadcast() const { return Ipv4Addr(addr.value | ~prefix_mask(prefix_len)); }
   std::string to_string() const;
   friend constexpr bool operator==(const Ipv4Cidr&, const Ipv4Cidr&) = default;
 };
@@ -91,8 +85,8 @@ struct Ipv6Addr {
   constexpr Ipv6Addr() = default;
   constexpr explicit Ipv6Addr(const std::array<uint8_t, 16>& o) : octets(o) {}
   // From the eight 16-bit groups as written: Ipv6Addr(0x2001, 2, 0, 0, 0, 0, 0, 1).
-  constexpr Ipv6Addr(uint16_t g0, uint16_t g1, uint16_t g2, uint16_t g3, uint16_t g4, uint16_t g5,
-                     uint16_t g6, uint16_t g7) {
+  constexpr Ipv6Addr(uint16_t g0, uint16_t g1, uint16_t g2, uint16_t g3, uint16_t g4, uint16_t g5, uint16_t g6,
+                     uint16_t g7) {
     const uint16_t groups[8] = {g0, g1, g2, g3, g4, g5, g6, g7};
     for (size_t i = 0; i < 8; ++i) {
       octets[2 * i] = static_cast<uint8_t>(groups[i] >> 8);
@@ -107,9 +101,7 @@ struct Ipv6Addr {
   }
   void store(uint8_t* p) const { std::memcpy(p, octets.data(), kLen); }
   // Group i (0..7) in host order.
-  constexpr uint16_t group(size_t i) const {
-    return static_cast<uint16_t>((octets[2 * i] << 8) | octets[2 * i + 1]);
-  }
+  constexpr uint16_t group(size_t i) const { return static_cast<uint16_t>((octets[2 * i] << 8) | octets[2 * i + 1]); }
 
   static constexpr Ipv6Addr unspecified() { return Ipv6Addr(); }
   static constexpr Ipv6Addr loopback() { return Ipv6Addr(0, 0, 0, 0, 0, 0, 0, 1); }
@@ -125,7 +117,7 @@ struct Ipv6Addr {
   constexpr bool is_unspecified() const { return *this == Ipv6Addr(); }
   constexpr bool is_loopback() const { return *this == loopback(); }
   constexpr bool is_multicast() const { return octets[0] == 0xff; }  // ff00::/8 (§2.7)
-  constexpr bool is_link_local() const {                              // fe80::/10 (§2.5.6)
+  constexpr bool is_link_local() const {                             // fe80::/10 (§2.5.6)
     return octets[0] == 0xfe && (octets[1] & 0xc0) == 0x80;
   }
   constexpr bool is_v4_mapped() const {  // ::ffff:0:0/96 (§2.5.5.2)
@@ -154,9 +146,7 @@ struct Ipv6Addr {
   // bits make.
   constexpr bool is_solicited_node() const { return *this == solicited_node(); }
   // RFC 2464 §7: a multicast address goes to 33:33 and its low 32 bits.
-  constexpr MacAddr multicast_mac() const {
-    return {0x33, 0x33, octets[12], octets[13], octets[14], octets[15]};
-  }
+  constexpr MacAddr multicast_mac() const { return {0x33, 0x33, octets[12], octets[13], octets[14], octets[15]}; }
 
   // RFC 4291 §2.2 text: hex groups, one "::", an optional dotted quad for
   // the last 32 bits. No zone ("%eth0"), no brackets. nullopt otherwise.

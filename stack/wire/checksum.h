@@ -23,10 +23,9 @@ inline uint16_t internet_checksum(const uint8_t* data, size_t len, uint32_t init
 
 // Partial sum of the IPv4 pseudo-header (RFC 768): src, dst, zero, proto,
 // length. Feed it as `initial` to checksum_fold().
-constexpr uint32_t ipv4_pseudo_header_sum(Ipv4Addr src, Ipv4Addr dst, uint8_t protocol,
-                                          uint16_t length) {
-  uint32_t sum = (src.value >> 16) + (src.value & 0xffff) + (dst.value >> 16) +
-                 (dst.value & 0xffff) + protocol + length;
+constexpr uint32_t ipv4_pseudo_header_sum(Ipv4Addr src, Ipv4Addr dst, uint8_t protocol, uint16_t length) {
+  uint32_t sum =
+      (src.value >> 16) + (src.value & 0xffff) + (dst.value >> 16) + (dst.value & 0xffff) + protocol + length;
   return sum;
 }
 
@@ -51,15 +50,14 @@ constexpr uint16_t fold32(uint32_t sum) {
 // RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m') when one 16-bit field changes
 // from old_word to new_word.
 constexpr uint16_t checksum_update16(uint16_t checksum, uint16_t old_word, uint16_t new_word) {
-  uint32_t sum = uint32_t{static_cast<uint16_t>(~checksum)} +
-                 uint32_t{static_cast<uint16_t>(~old_word)} + new_word;
+  uint32_t sum = uint32_t{static_cast<uint16_t>(~checksum)} + uint32_t{static_cast<uint16_t>(~old_word)} + new_word;
   return static_cast<uint16_t>(~fold32(sum));
 }
 
 // The same for a 32-bit field (an address).
 constexpr uint16_t checksum_update32(uint16_t checksum, uint32_t old_value, uint32_t new_value) {
-  checksum = checksum_update16(checksum, static_cast<uint16_t>(old_value >> 16),
-                               static_cast<uint16_t>(new_value >> 16));
+  checksum =
+      checksum_update16(checksum, static_cast<uint16_t>(old_value >> 16), static_cast<uint16_t>(new_value >> 16));
   return checksum_update16(checksum, static_cast<uint16_t>(old_value & 0xffff),
                            static_cast<uint16_t>(new_value & 0xffff));
 }

@@ -13,8 +13,8 @@ namespace dpdkudp::wire {
 namespace ethertype {
 inline constexpr uint16_t kIpv4 = 0x0800;
 inline constexpr uint16_t kArp = 0x0806;
-inline constexpr uint16_t kVlan = 0x8100;   // C-tag
-inline constexpr uint16_t kQinQ = 0x88a8;   // S-tag
+inline constexpr uint16_t kVlan = 0x8100;  // C-tag
+inline constexpr uint16_t kQinQ = 0x88a8;  // S-tag
 inline constexpr uint16_t kIpv6 = 0x86dd;
 }  // namespace ethertype
 

@@ -11,9 +11,7 @@ std::optional<Icmpv4Packet> Icmpv4Packet::parse(std::span<const uint8_t> bytes) 
   return Icmpv4Packet(bytes);
 }
 
-bool Icmpv4Packet::verify_checksum() const {
-  return checksum_fold(bytes_.data(), bytes_.size()) == 0xffff;
-}
+bool Icmpv4Packet::verify_checksum() const { return checksum_fold(bytes_.data(), bytes_.size()) == 0xffff; }
 
 void Icmpv4Repr::emit(std::span<uint8_t> out) const {
   uint8_t* p = out.data();
@@ -34,9 +32,7 @@ void Icmpv4Repr::emit(std::span<uint8_t> out) const {
       store_be16(p + Icmpv4Packet::kRestOffset, 0);
       store_be16(p + Icmpv4Packet::kRestOffset + 2, next_hop_mtu);
       break;
-    default:
-      store_be32(p + Icmpv4Packet::kRestOffset, 0);
-      break;
+    default: store_be32(p + Icmpv4Packet::kRestOffset, 0); break;
   }
   store_be16(p + Icmpv4Packet::kChecksumOffset, internet_checksum(p, buffer_len()));
 }

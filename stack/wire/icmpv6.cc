@@ -27,12 +27,8 @@ void Icmpv6Repr::emit(std::span<uint8_t> out, const Ipv6Addr& src, const Ipv6Add
       store_be16(p + Icmpv6Packet::kRestOffset, ident);
       store_be16(p + Icmpv6Packet::kRestOffset + 2, seq);
       break;
-    case icmpv6_type::kPacketTooBig:
-      store_be32(p + Icmpv6Packet::kRestOffset, mtu);
-      break;
-    case icmpv6_type::kParameterProblem:
-      store_be32(p + Icmpv6Packet::kRestOffset, pointer);
-      break;
+    case icmpv6_type::kPacketTooBig: store_be32(p + Icmpv6Packet::kRestOffset, mtu); break;
+    case icmpv6_type::kParameterProblem: store_be32(p + Icmpv6Packet::kRestOffset, pointer); break;
     default:  // unused: zero (§3.1, §3.3)
       store_be32(p + Icmpv6Packet::kRestOffset, 0);
       break;

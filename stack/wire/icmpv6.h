@@ -14,17 +14,17 @@
 namespace dpdkudp::wire {
 
 namespace icmpv6_type {
-inline constexpr uint8_t kDestUnreachable = 1;         // RFC 4443 §3.1
-inline constexpr uint8_t kPacketTooBig = 2;            // RFC 4443 §3.2
-inline constexpr uint8_t kTimeExceeded = 3;            // RFC 4443 §3.3
-inline constexpr uint8_t kParameterProblem = 4;        // RFC 4443 §3.4
-inline constexpr uint8_t kEchoRequest = 128;           // RFC 4443 §4.1
-inline constexpr uint8_t kEchoReply = 129;             // RFC 4443 §4.2
-inline constexpr uint8_t kRouterSolicitation = 133;    // RFC 4861 §4.1
-inline constexpr uint8_t kRouterAdvertisement = 134;   // RFC 4861 §4.2
-inline constexpr uint8_t kNeighborSolicitation = 135;  // RFC 4861 §4.3
-inline constexpr uint8_t kNeighborAdvertisement = 136; // RFC 4861 §4.4
-inline constexpr uint8_t kRedirect = 137;              // RFC 4861 §4.5
+inline constexpr uint8_t kDestUnreachable = 1;          // RFC 4443 §3.1
+inline constexpr uint8_t kPacketTooBig = 2;             // RFC 4443 §3.2
+inline constexpr uint8_t kTimeExceeded = 3;             // RFC 4443 §3.3
+inline constexpr uint8_t kParameterProblem = 4;         // RFC 4443 §3.4
+inline constexpr uint8_t kEchoRequest = 128;            // RFC 4443 §4.1
+inline constexpr uint8_t kEchoReply = 129;              // RFC 4443 §4.2
+inline constexpr uint8_t kRouterSolicitation = 133;     // RFC 4861 §4.1
+inline constexpr uint8_t kRouterAdvertisement = 134;    // RFC 4861 §4.2
+inline constexpr uint8_t kNeighborSolicitation = 135;   // RFC 4861 §4.3
+inline constexpr uint8_t kNeighborAdvertisement = 136;  // RFC 4861 §4.4
+inline constexpr uint8_t kRedirect = 137;               // RFC 4861 §4.5
 }  // namespace icmpv6_type
 
 namespace icmpv6_unreach {  // RFC 4443 §3.1
@@ -54,7 +54,7 @@ class Icmpv6Packet {
   static constexpr size_t kTypeOffset = 0;
   static constexpr size_t kCodeOffset = 1;
   static constexpr size_t kChecksumOffset = 2;
-  static constexpr size_t kRestOffset = 4;  // id/seq, unused, MTU, pointer
+  static constexpr size_t kRestOffset = 4;             // id/seq, unused, MTU, pointer
   static constexpr uint8_t kFirstInformational = 128;  // §2.1: types below are errors
 
   // `bytes` is the whole ICMPv6 message: the upper-layer bytes of the IPv6
@@ -77,9 +77,7 @@ class Icmpv6Packet {
   // For an error, the invoking packet from its IPv6 header on, as much of
   // it as the sender fitted (§2.4(c)); parse it with
   // Ipv6Packet::parse_quoted. Empty for informational messages.
-  std::span<const uint8_t> invoking_packet() const {
-    return is_error() ? data() : std::span<const uint8_t>{};
-  }
+  std::span<const uint8_t> invoking_packet() const { return is_error() ? data() : std::span<const uint8_t>{}; }
   std::span<const uint8_t> bytes() const { return bytes_; }
 
   // RFC 4443 §2.3: over the IPv6 pseudo-header (next header 58) and the

@@ -7,14 +7,9 @@ namespace dpdkudp::wire {
 bool Ipv4Packet::verify_checksum() const { return checksum_fold(p_, header_len()) == 0xffff; }
 
 Ipv4Repr Ipv4Repr::parse(const Ipv4Packet& packet) {
-  return Ipv4Repr{packet.src(),
-                  packet.dst(),
-                  packet.protocol(),
-                  static_cast<uint16_t>(packet.total_len() - packet.header_len()),
-                  packet.ttl(),
-                  packet.tos(),
-                  packet.ident(),
-                  packet.dont_fragment()};
+  return Ipv4Repr{
+      packet.src(), packet.dst(), packet.protocol(), static_cast<uint16_t>(packet.total_len() - packet.header_len()),
+      packet.ttl(), packet.tos(), packet.ident(),    packet.dont_fragment()};
 }
 
 void Ipv4Repr::emit(std::span<uint8_t> out, bool fill_checksum) const {

@@ -88,8 +88,7 @@ std::optional<Ipv6HeaderChain> Ipv6HeaderChain::walk(const Ipv6Packet& packet, E
       case ip_proto::kHopByHop:
       case ip_proto::kRouting:
       case ip_proto::kDestOptions:
-      case ip_proto::kFragment:
-        break;
+      case ip_proto::kFragment: break;
       default:  // the upper layer, or No Next Header (§4.7: what follows is ignored)
         chain.upper_protocol = next;
         chain.upper_offset = pos;

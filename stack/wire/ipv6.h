@@ -90,7 +90,7 @@ namespace ipv6_ext {
 inline constexpr size_t kNextHeaderOffset = 0;  // every extension header
 inline constexpr size_t kLengthOffset = 1;      // 8-octet units past the first 8 (§4.3, §4.4, §4.6)
 inline constexpr size_t kLengthUnit = 8;
-inline constexpr size_t kOptionsOffset = 2;     // Hop-by-Hop and Destination Options
+inline constexpr size_t kOptionsOffset = 2;  // Hop-by-Hop and Destination Options
 inline constexpr size_t kRoutingTypeOffset = 2;
 inline constexpr size_t kSegmentsLeftOffset = 3;
 inline constexpr uint8_t kOptionPad1 = 0;  // §4.2
@@ -126,13 +126,13 @@ struct Ipv6HeaderChain {
   static constexpr size_t kMaxExtensionHeaders = 8;
 
   enum class Error {
-    kTruncated,            // a header runs past the payload (RFC 7112 for a first fragment)
-    kHopByHopNotFirst,     // §4: Next Header 0 anywhere but in the fixed header
-    kTooManyHeaders,       // more than kMaxExtensionHeaders
-    kBadOption,            // an option runs past its header (§4.2)
-    kUnrecognizedOption,   // an option whose action bits say discard (§4.2)
-    kUnsupportedRouting,   // a Routing header with Segments Left != 0 (§4.4)
-    kRepeatedFragment,     // a second Fragment header (§4.1: at most once)
+    kTruncated,           // a header runs past the payload (RFC 7112 for a first fragment)
+    kHopByHopNotFirst,    // §4: Next Header 0 anywhere but in the fixed header
+    kTooManyHeaders,      // more than kMaxExtensionHeaders
+    kBadOption,           // an option runs past its header (§4.2)
+    kUnrecognizedOption,  // an option whose action bits say discard (§4.2)
+    kUnsupportedRouting,  // a Routing header with Segments Left != 0 (§4.4)
+    kRepeatedFragment,    // a second Fragment header (§4.1: at most once)
   };
 
   uint8_t upper_protocol = ip_proto::kNoNextHeader;
@@ -150,9 +150,7 @@ struct Ipv6HeaderChain {
 
   // The upper-layer header is in this packet (not No Next Header, and not a
   // later fragment's data).
-  bool has_upper_header() const {
-    return upper_protocol != ip_proto::kNoNextHeader && (!fragment || first_fragment);
-  }
+  bool has_upper_header() const { return upper_protocol != ip_proto::kNoNextHeader && (!fragment || first_fragment); }
 
   // Walks Hop-by-Hop (0, first only), Routing (43), Fragment (44) and
   // Destination Options (60) headers; any other Next Header ends the chain

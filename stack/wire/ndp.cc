@@ -154,8 +154,8 @@ void NdpNeighborAdvertRepr::emit(std::span<uint8_t> out, const Ipv6Addr& src, co
   store_be16(p + Icmpv6Packet::kChecksumOffset, 0);
   store_be32(p + NdpNeighborAdvert::kFlagsOffset, 0);  // flags and reserved
   p[NdpNeighborAdvert::kFlagsOffset] = static_cast<uint8_t>((router ? NdpNeighborAdvert::kFlagRouter : 0) |
-                                                           (solicited ? NdpNeighborAdvert::kFlagSolicited : 0) |
-                                                           (override_flag ? NdpNeighborAdvert::kFlagOverride : 0));
+                                                            (solicited ? NdpNeighborAdvert::kFlagSolicited : 0) |
+                                                            (override_flag ? NdpNeighborAdvert::kFlagOverride : 0));
   target.store(p + NdpNeighborAdvert::kTargetOffset);
   if (target_mac) store_link_layer_option(p + kFixedLen, ndp_option::kTargetLinkLayerAddr, *target_mac);
   store_checksum(p, buffer_len(), src, dst);

@@ -31,18 +31,18 @@ inline constexpr uint8_t kMtu = 5;
 }  // namespace ndp_option
 
 enum class NdpError {
-  kTruncated,              // shorter than the message's fixed part
-  kWrongType,              // not the ICMPv6 type this view parses
-  kBadCode,                // ICMP code is not 0
-  kBadHopLimit,            // IP hop limit is not 255
-  kSourceNotLinkLocal,     // an RA from a source that is not link-local (§6.1.2)
-  kMulticastTarget,        // an NS or NA about a multicast address (§7.1.1, §7.1.2)
-  kBadDadDestination,      // an NS from :: not to a solicited-node group (§7.1.1)
-  kLinkLayerInDad,         // an NS from :: with a source link-layer option (§7.1.1)
-  kSolicitedToMulticast,   // an NA with S set to a multicast destination (§7.1.2)
-  kZeroOptionLength,       // an option of length 0 (§4.6: discard the packet)
-  kOptionPastEnd,          // an option runs past the message
-  kTooManyOptions,         // more than NdpOptions::kMaxOptions
+  kTruncated,             // shorter than the message's fixed part
+  kWrongType,             // not the ICMPv6 type this view parses
+  kBadCode,               // ICMP code is not 0
+  kBadHopLimit,           // IP hop limit is not 255
+  kSourceNotLinkLocal,    // an RA from a source that is not link-local (§6.1.2)
+  kMulticastTarget,       // an NS or NA about a multicast address (§7.1.1, §7.1.2)
+  kBadDadDestination,     // an NS from :: not to a solicited-node group (§7.1.1)
+  kLinkLayerInDad,        // an NS from :: with a source link-layer option (§7.1.1)
+  kSolicitedToMulticast,  // an NA with S set to a multicast destination (§7.1.2)
+  kZeroOptionLength,      // an option of length 0 (§4.6: discard the packet)
+  kOptionPastEnd,         // an option runs past the message
+  kTooManyOptions,        // more than NdpOptions::kMaxOptions
 };
 
 // One option: type(1) length(1, in 8-octet units) and its data. An

@@ -22,16 +22,13 @@ void emit_header(std::span<uint8_t> datagram, uint16_t src_port, uint16_t dst_po
       store_be16(p + UdpDatagram::kChecksumOffset, sum == 0 ? 0xffff : sum);
       break;
     }
-    case ChecksumMode::kPseudoHeader:
-      store_be16(p + UdpDatagram::kChecksumOffset, fold32(pseudo));
-      break;
-    case ChecksumMode::kNone:
-      break;
+    case ChecksumMode::kPseudoHeader: store_be16(p + UdpDatagram::kChecksumOffset, fold32(pseudo)); break;
+    case ChecksumMode::kNone: break;
   }
 }
 
-void emit_header_with_payload_sum(std::span<uint8_t> datagram, uint16_t src_port, uint16_t dst_port,
-                                  uint32_t pseudo, uint16_t payload_sum) {
+void emit_header_with_payload_sum(std::span<uint8_t> datagram, uint16_t src_port, uint16_t dst_port, uint32_t pseudo,
+                                  uint16_t payload_sum) {
   uint8_t* p = datagram.data();
   auto length = static_cast<uint16_t>(datagram.size());
   store_be16(p + UdpDatagram::kSrcPortOffset, src_port);
@@ -66,12 +63,11 @@ void UdpRepr::emit(std::span<uint8_t> datagram, Ipv4Addr src, Ipv4Addr dst, Chec
 void UdpRepr::emit_with_payload_sum(std::span<uint8_t> datagram, Ipv4Addr src, Ipv4Addr dst,
                                     uint16_t payload_sum) const {
   auto length = static_cast<uint16_t>(datagram.size());
-  emit_header_with_payload_sum(datagram, src_port, dst_port,
-                               ipv4_pseudo_header_sum(src, dst, ip_proto::kUdp, length), payload_sum);
+  emit_header_with_payload_sum(datagram, src_port, dst_port, ipv4_pseudo_header_sum(src, dst, ip_proto::kUdp, length),
+                               payload_sum);
 }
 
-void UdpRepr::emit(std::span<uint8_t> datagram, const Ipv6Addr& src, const Ipv6Addr& dst,
-                   ChecksumMode mode) const {
+void UdpRepr::emit(std::span<uint8_t> datagram, const Ipv6Addr& src, const Ipv6Addr& dst, ChecksumMode mode) const {
   auto length = static_cast<uint32_t>(datagram.size());
   if (mode == ChecksumMode::kNone) mode = ChecksumMode::kFull;  // RFC 8200 §8.1: never zero
   emit_header(datagram, src_port, dst_port, ipv6_pseudo_header_sum(src, dst, ip_proto::kUdp, length), mode);
@@ -80,8 +76,8 @@ void UdpRepr::emit(std::span<uint8_t> datagram, const Ipv6Addr& src, const Ipv6A
 void UdpRepr::emit_with_payload_sum(std::span<uint8_t> datagram, const Ipv6Addr& src, const Ipv6Addr& dst,
                                     uint16_t payload_sum) const {
   auto length = static_cast<uint32_t>(datagram.size());
-  emit_header_with_payload_sum(datagram, src_port, dst_port,
-                               ipv6_pseudo_header_sum(src, dst, ip_proto::kUdp, length), payload_sum);
+  emit_header_with_payload_sum(datagram, src_port, dst_port, ipv6_pseudo_header_sum(src, dst, ip_proto::kUdp, length),
+                               payload_sum);
 }
 
 }  // namespace dpdkudp::wire

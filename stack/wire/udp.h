@@ -46,9 +46,9 @@ class UdpDatagram {
 };
 
 enum class ChecksumMode {
-  kFull,           // compute the whole checksum in software
-  kPseudoHeader,   // write the pseudo-header sum for the device (kTxUdpCsum)
-  kNone,           // leave zero (IPv4 only: over IPv6 it is computed as kFull)
+  kFull,          // compute the whole checksum in software
+  kPseudoHeader,  // write the pseudo-header sum for the device (kTxUdpCsum)
+  kNone,          // leave zero (IPv4 only: over IPv6 it is computed as kFull)
 };
 
 struct UdpRepr {
@@ -63,8 +63,7 @@ struct UdpRepr {
   // The same for kFull when the caller already has the payload's folded
   // sum (taken from the source while copying it): the frame is not read
   // back, which also avoids loads stalling on the stores just made.
-  void emit_with_payload_sum(std::span<uint8_t> datagram, Ipv4Addr src, Ipv4Addr dst,
-                             uint16_t payload_sum) const;
+  void emit_with_payload_sum(std::span<uint8_t> datagram, Ipv4Addr src, Ipv4Addr dst, uint16_t payload_sum) const;
 
   // The same over IPv6. RFC 8200 §8.1 forbids a zero checksum, so kNone is
   // computed as kFull, and a computed zero is sent as all ones.

@@ -11,8 +11,8 @@
 //     backend; the "wire" side drains and frees the buffers.
 //
 // Run: build/tests/bench/stack_bench --benchmark_min_time=1
-#include <benchmark/benchmark.h>
 #include <arpa/inet.h>
+#include <benchmark/benchmark.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>

@@ -132,7 +132,8 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(c.rx_frames), static_cast<unsigned long long>(c.tx_frames),
               static_cast<unsigned long long>(c.udp_delivered));
   std::printf("counter icmp_echo_replies %llu\ncounter icmp_unreach_sent %llu\ncounter arp_replies_sent %llu\n",
-              static_cast<unsigned long long>(c.icmp_echo_replies), static_cast<unsigned long long>(c.icmp_unreach_sent),
+              static_cast<unsigned long long>(c.icmp_echo_replies),
+              static_cast<unsigned long long>(c.icmp_unreach_sent),
               static_cast<unsigned long long>(c.arp_replies_sent));
   for (size_t i = 0; i < stack::kDropReasonCount; ++i) {
     if (c.drops[i] != 0) {

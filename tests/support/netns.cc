@@ -121,8 +121,7 @@ bool in_netns(const std::string& ns, const std::function<void()>& fn) {
 
 std::string mac_to_string(const MacAddr& mac) {
   char buf[18];
-  std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
-                mac[4], mac[5]);
+  std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
   return buf;
 }
 
@@ -134,10 +133,8 @@ VethPair::VethPair() {
   client_ns = "dpdkudp-afp-" + tag + "-c";
   subnet = static_cast<uint8_t>((pid + n) % 250 + 1);
   // Locally administered, unicast; the pid's low bytes keep them apart.
-  server_mac = {0x02, 0xaf, static_cast<uint8_t>(pid >> 8), static_cast<uint8_t>(pid),
-                static_cast<uint8_t>(n), 0x02};
-  client_mac = {0x02, 0xaf, static_cast<uint8_t>(pid >> 8), static_cast<uint8_t>(pid),
-                static_cast<uint8_t>(n), 0x01};
+  server_mac = {0x02, 0xaf, static_cast<uint8_t>(pid >> 8), static_cast<uint8_t>(pid), static_cast<uint8_t>(n), 0x02};
+  client_mac = {0x02, 0xaf, static_cast<uint8_t>(pid >> 8), static_cast<uint8_t>(pid), static_cast<uint8_t>(n), 0x01};
   server_ip = wire::Ipv4Addr(198, 18, subnet, 2);
   client_ip = wire::Ipv4Addr(198, 18, subnet, 1);
   directed_broadcast = wire::Ipv4Addr(198, 18, subnet, 255);
@@ -183,18 +180,16 @@ bool VethPair::create(std::string* error) {
   const std::string c = client_ip.to_string();
   const std::string s = server_ip.to_string();
   const bool ok =
-      run("ip link add name " + server_if + " netns " + server_ns + " address " +
-          mac_to_string(server_mac) + " type veth peer name " + client_if + " netns " +
-          client_ns + " address " + mac_to_string(client_mac)) &&
+      run("ip link add name " + server_if + " netns " + server_ns + " address " + mac_to_string(server_mac) +
+          " type veth peer name " + client_if + " netns " + client_ns + " address " + mac_to_string(client_mac)) &&
       // No IPv6 on either side: no DAD/MLD/RS frames on the wire.
       run("ip netns exec " + server_ns + " sysctl -qw net.ipv6.conf.all.disable_ipv6=1") &&
       run("ip netns exec " + client_ns + " sysctl -qw net.ipv6.conf.all.disable_ipv6=1") &&
-      run("ip -n " + server_ns + " link set " + server_if + " up") &&
-      run("ip -n " + client_ns + " link set lo up") &&
+      run("ip -n " + server_ns + " link set " + server_if + " up") && run("ip -n " + client_ns + " link set lo up") &&
       run("ip -n " + client_ns + " addr add " + c + "/24 dev " + client_if) &&
       run("ip -n " + client_ns + " link set " + client_if + " up") &&
-      run("ip -n " + client_ns + " neigh replace " + s + " lladdr " +
-          mac_to_string(server_mac) + " dev " + client_if + " nud permanent") &&
+      run("ip -n " + client_ns + " neigh replace " + s + " lladdr " + mac_to_string(server_mac) + " dev " + client_if +
+          " nud permanent") &&
       // A kernel sender on veth leaves UDP checksums partial otherwise.
       run("ip netns exec " + client_ns + " ethtool -K " + client_if + " tx off");
   if (!ok) {

@@ -34,19 +34,16 @@ std::string hex_dump(std::span<const uint8_t> bytes) {
 Bytes FrameBuilder::udp() const {
   Bytes datagram(wire::UdpRepr::kHeaderLen + payload_.size());
   std::ranges::copy(payload_, datagram.begin() + wire::UdpRepr::kHeaderLen);
-  wire::UdpRepr{.src_port = src_port_, .dst_port = dst_port_}.emit(datagram, src_ip_, dst_ip_,
-                                                                   udp_checksum_);
+  wire::UdpRepr{.src_port = src_port_, .dst_port = dst_port_}.emit(datagram, src_ip_, dst_ip_, udp_checksum_);
   return ipv4_frame(wire::ip_proto::kUdp, datagram);
 }
 
 Bytes FrameBuilder::icmp_echo_request() const {
-  return icmp({.type = wire::icmp_type::kEchoRequest, .ident = echo_ident_, .seq = echo_seq_,
-               .data = payload_});
+  return icmp({.type = wire::icmp_type::kEchoRequest, .ident = echo_ident_, .seq = echo_seq_, .data = payload_});
 }
 
 Bytes FrameBuilder::icmp_echo_reply() const {
-  return icmp({.type = wire::icmp_type::kEchoReply, .ident = echo_ident_, .seq = echo_seq_,
-               .data = payload_});
+  return icmp({.type = wire::icmp_type::kEchoReply, .ident = echo_ident_, .seq = echo_seq_, .data = payload_});
 }
 
 Bytes FrameBuilder::icmp(const wire::Icmpv4Repr& message) const {
@@ -59,8 +56,8 @@ Bytes FrameBuilder::ipv4(uint8_t protocol) const { return ipv4_frame(protocol, p
 
 Bytes FrameBuilder::arp(wire::ArpOp op) const {
   MacAddr target_mac = arp_target_mac_.value_or(op == wire::ArpOp::kReply ? dst_mac_ : wire::kZeroMac);
-  wire::ArpRepr repr{.op = op, .sender_mac = src_mac_, .sender_ip = src_ip_, .target_mac = target_mac,
-                     .target_ip = dst_ip_};
+  wire::ArpRepr repr{
+      .op = op, .sender_mac = src_mac_, .sender_ip = src_ip_, .target_mac = target_mac, .target_ip = dst_ip_};
   Bytes frame = ethernet_frame(wire::ethertype::kArp, wire::ArpRepr::kBufferLen);
   repr.emit(std::span(frame).last(wire::ArpRepr::kBufferLen));
   pad(frame);
@@ -84,16 +81,14 @@ Bytes FrameBuilder::ipv4_frame(uint8_t protocol, std::span<const uint8_t> l4) co
   if (more_fragments_ || frag_offset_ != 0) {
     // Ipv4Repr cannot express fragments (the stack never sends them), so
     // patch the field and redo the checksum.
-    uint16_t flags = static_cast<uint16_t>(
-        (dont_fragment_ ? wire::Ipv4Packet::kFlagDontFragment : 0) |
-        (more_fragments_ ? wire::Ipv4Packet::kFlagMoreFragments : 0) |
-        (frag_offset_ & wire::Ipv4Packet::kFragOffsetMask));
+    uint16_t flags = static_cast<uint16_t>((dont_fragment_ ? wire::Ipv4Packet::kFlagDontFragment : 0) |
+                                           (more_fragments_ ? wire::Ipv4Packet::kFlagMoreFragments : 0) |
+                                           (frag_offset_ & wire::Ipv4Packet::kFragOffsetMask));
     uint8_t* header = l3.data();
     wire::store_be16(header + wire::Ipv4Packet::kFlagsFragOffset, flags);
     wire::store_be16(header + wire::Ipv4Packet::kChecksumOffset, 0);
     if (ipv4_checksum_) {
-      wire::store_be16(header + wire::Ipv4Packet::kChecksumOffset,
-                       wire::internet_checksum(header, kIpHeaderLen));
+      wire::store_be16(header + wire::Ipv4Packet::kChecksumOffset, wire::internet_checksum(header, kIpHeaderLen));
     }
   }
   pad(frame);
@@ -163,9 +158,7 @@ std::string describe(wire::Ipv4Packet::Error v) {
   }
   return "unknown error";
 }
-std::string describe(std::span<const uint8_t> v) {
-  return std::to_string(v.size()) + " bytes\n" + hex_dump(v);
-}
+std::string describe(std::span<const uint8_t> v) { return std::to_string(v.size()) + " bytes\n" + hex_dump(v); }
 
 // A check that `member` (one parsed layer) is present and get(layer) == want.
 template <typename T, typename Layer, typename Get>
@@ -213,8 +206,7 @@ class Report {
   }
   AssertionResult finish() const {
     if (failures_.empty()) return AssertionSuccess();
-    return AssertionFailure() << "\n" << failures_ << "frame (" << frame_.size() << " bytes):\n"
-                              << hex_dump(frame_);
+    return AssertionFailure() << "\n" << failures_ << "frame (" << frame_.size() << " bytes):\n" << hex_dump(frame_);
   }
 
  private:
@@ -271,8 +263,7 @@ AssertionResult check_udp_frame(std::span<const uint8_t> frame, const FrameCheck
     report.fail("udp.length: " + describe(f.udp->length()) + " differs from the IPv4 payload length " +
                 std::to_string(f.ipv4->payload().size()));
   }
-  if (!waived(checks, FrameCheck::Waiver::kL4Checksum) &&
-      !f.udp->verify_checksum(f.ipv4->src(), f.ipv4->dst())) {
+  if (!waived(checks, FrameCheck::Waiver::kL4Checksum) && !f.udp->verify_checksum(f.ipv4->src(), f.ipv4->dst())) {
     report.fail("udp: checksum " + describe(f.udp->checksum()) + " does not verify");
   }
   report.run(checks, f);
@@ -320,12 +311,10 @@ FrameCheck EtherType(uint16_t type) {
   return eth_field("ethertype", type, [](const wire::EthernetRepr& e) { return e.ethertype; });
 }
 FrameCheck VlanTci(uint16_t tci) {
-  return eth_field("vlan_tci", std::optional<uint16_t>(tci),
-                   [](const wire::EthernetRepr& e) { return e.vlan_tci; });
+  return eth_field("vlan_tci", std::optional<uint16_t>(tci), [](const wire::EthernetRepr& e) { return e.vlan_tci; });
 }
 FrameCheck Untagged() {
-  return eth_field("vlan_tci", std::optional<uint16_t>(),
-                   [](const wire::EthernetRepr& e) { return e.vlan_tci; });
+  return eth_field("vlan_tci", std::optional<uint16_t>(), [](const wire::EthernetRepr& e) { return e.vlan_tci; });
 }
 }  // namespace eth
 
@@ -355,8 +344,7 @@ FrameCheck TotalLen(uint16_t len) {
   return ipv4_field("total_len", len, [](const wire::Ipv4Packet& p) { return p.total_len(); });
 }
 FrameCheck ChecksumLeftToDevice() {
-  FrameCheck check =
-      ipv4_field("checksum", uint16_t{0}, [](const wire::Ipv4Packet& p) { return p.checksum(); });
+  FrameCheck check = ipv4_field("checksum", uint16_t{0}, [](const wire::Ipv4Packet& p) { return p.checksum(); });
   check.waives = FrameCheck::Waiver::kIpv4Checksum;
   return check;
 }
@@ -378,8 +366,8 @@ FrameCheck NoChecksum() {
 FrameCheck PseudoHeaderChecksum() {
   FrameCheck check{[](const ParsedFrame& f) -> AssertionResult {
     if (!f.ipv4 || !f.udp) return AssertionFailure() << "udp.checksum: the frame has no such layer";
-    uint16_t want = wire::fold32(
-        wire::ipv4_pseudo_header_sum(f.ipv4->src(), f.ipv4->dst(), wire::ip_proto::kUdp, f.udp->length()));
+    uint16_t want =
+        wire::fold32(wire::ipv4_pseudo_header_sum(f.ipv4->src(), f.ipv4->dst(), wire::ip_proto::kUdp, f.udp->length()));
     if (f.udp->checksum() == want) return AssertionSuccess();
     return AssertionFailure() << "udp.checksum: want the pseudo-header sum " << describe(want) << ", got "
                               << describe(f.udp->checksum());

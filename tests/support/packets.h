@@ -48,42 +48,99 @@ std::string hex_dump(std::span<const uint8_t> bytes);
 // calling the same emit() functions the stack uses. Setters chain.
 class FrameBuilder {
  public:
-  FrameBuilder& src_mac(const MacAddr& v) { src_mac_ = v; return *this; }
-  FrameBuilder& dst_mac(const MacAddr& v) { dst_mac_ = v; return *this; }
-  FrameBuilder& vlan_tci(uint16_t v) { vlan_tci_ = v; return *this; }
-  FrameBuilder& src_ip(wire::Ipv4Addr v) { src_ip_ = v; return *this; }
-  FrameBuilder& dst_ip(wire::Ipv4Addr v) { dst_ip_ = v; return *this; }
-  FrameBuilder& ttl(uint8_t v) { ttl_ = v; return *this; }
-  FrameBuilder& tos(uint8_t v) { tos_ = v; return *this; }
-  FrameBuilder& ident(uint16_t v) { ident_ = v; return *this; }
-  FrameBuilder& dont_fragment(bool v) { dont_fragment_ = v; return *this; }
+  FrameBuilder& src_mac(const MacAddr& v) {
+    src_mac_ = v;
+    return *this;
+  }
+  FrameBuilder& dst_mac(const MacAddr& v) {
+    dst_mac_ = v;
+    return *this;
+  }
+  FrameBuilder& vlan_tci(uint16_t v) {
+    vlan_tci_ = v;
+    return *this;
+  }
+  FrameBuilder& src_ip(wire::Ipv4Addr v) {
+    src_ip_ = v;
+    return *this;
+  }
+  FrameBuilder& dst_ip(wire::Ipv4Addr v) {
+    dst_ip_ = v;
+    return *this;
+  }
+  FrameBuilder& ttl(uint8_t v) {
+    ttl_ = v;
+    return *this;
+  }
+  FrameBuilder& tos(uint8_t v) {
+    tos_ = v;
+    return *this;
+  }
+  FrameBuilder& ident(uint16_t v) {
+    ident_ = v;
+    return *this;
+  }
+  FrameBuilder& dont_fragment(bool v) {
+    dont_fragment_ = v;
+    return *this;
+  }
   // Marks the packet a fragment: MF flag and offset in 8-byte units.
   FrameBuilder& fragment(bool more_fragments, uint16_t offset_units) {
     more_fragments_ = more_fragments;
     frag_offset_ = offset_units;
     return *this;
   }
-  FrameBuilder& src_port(uint16_t v) { src_port_ = v; return *this; }
-  FrameBuilder& dst_port(uint16_t v) { dst_port_ = v; return *this; }
-  FrameBuilder& payload(std::span<const uint8_t> v) { payload_.assign(v.begin(), v.end()); return *this; }
-  FrameBuilder& payload(std::string_view text) { payload_ = to_bytes(text); return *this; }
+  FrameBuilder& src_port(uint16_t v) {
+    src_port_ = v;
+    return *this;
+  }
+  FrameBuilder& dst_port(uint16_t v) {
+    dst_port_ = v;
+    return *this;
+  }
+  FrameBuilder& payload(std::span<const uint8_t> v) {
+    payload_.assign(v.begin(), v.end());
+    return *this;
+  }
+  FrameBuilder& payload(std::string_view text) {
+    payload_ = to_bytes(text);
+    return *this;
+  }
   // false leaves the IPv4 header checksum 0, as for kTxIpv4Csum offload.
-  FrameBuilder& ipv4_checksum(bool fill) { ipv4_checksum_ = fill; return *this; }
-  FrameBuilder& udp_checksum(wire::ChecksumMode v) { udp_checksum_ = v; return *this; }
-  FrameBuilder& echo_ident(uint16_t v) { echo_ident_ = v; return *this; }
-  FrameBuilder& echo_seq(uint16_t v) { echo_seq_ = v; return *this; }
+  FrameBuilder& ipv4_checksum(bool fill) {
+    ipv4_checksum_ = fill;
+    return *this;
+  }
+  FrameBuilder& udp_checksum(wire::ChecksumMode v) {
+    udp_checksum_ = v;
+    return *this;
+  }
+  FrameBuilder& echo_ident(uint16_t v) {
+    echo_ident_ = v;
+    return *this;
+  }
+  FrameBuilder& echo_seq(uint16_t v) {
+    echo_seq_ = v;
+    return *this;
+  }
   // ARP target hardware address; defaults to zero for a request and to
   // dst_mac for a reply.
-  FrameBuilder& arp_target_mac(const MacAddr& v) { arp_target_mac_ = v; return *this; }
+  FrameBuilder& arp_target_mac(const MacAddr& v) {
+    arp_target_mac_ = v;
+    return *this;
+  }
   // Zero-fills the frame up to frame_len, as a NIC pads short frames to 60.
-  FrameBuilder& pad_to(size_t frame_len) { pad_to_ = frame_len; return *this; }
+  FrameBuilder& pad_to(size_t frame_len) {
+    pad_to_ = frame_len;
+    return *this;
+  }
 
-  Bytes udp() const;                 // payload is the UDP payload
-  Bytes icmp_echo_request() const;   // payload is the echo data
+  Bytes udp() const;                // payload is the UDP payload
+  Bytes icmp_echo_request() const;  // payload is the echo data
   Bytes icmp_echo_reply() const;
   Bytes icmp(const wire::Icmpv4Repr& message) const;  // data from message
-  Bytes ipv4(uint8_t protocol) const;  // payload is the whole IPv4 payload
-  Bytes arp(wire::ArpOp op) const;     // sender = src_mac/src_ip, target ip = dst_ip
+  Bytes ipv4(uint8_t protocol) const;                 // payload is the whole IPv4 payload
+  Bytes arp(wire::ArpOp op) const;                    // sender = src_mac/src_ip, target ip = dst_ip
 
  private:
   Bytes ipv4_frame(uint8_t protocol, std::span<const uint8_t> l4) const;

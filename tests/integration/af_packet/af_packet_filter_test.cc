@@ -25,7 +25,7 @@ Bytes ipv6_frame(const MacAddr& dst, const MacAddr& src) {
   frame.push_back(0x86);
   frame.push_back(0xdd);
   frame.resize(14 + 40 + 8, 0);
-  frame[14] = 0x60;  // version 6
+  frame[14] = 0x60;    // version 6
   frame[14 + 6] = 17;  // next header UDP
   return frame;
 }
@@ -34,8 +34,7 @@ class AfPacketFilter : public AfPacketFixture {
  protected:
   // Injects every frame and checks rx_burst returns exactly the wanted
   // ones, in order.
-  void expect_filtered(Backend& backend, const std::vector<Labelled>& wanted,
-                       const std::vector<Labelled>& unwanted) {
+  void expect_filtered(Backend& backend, const std::vector<Labelled>& wanted, const std::vector<Labelled>& unwanted) {
     // Interleaved, so an unwanted frame let through between two wanted
     // ones shows as a mismatch.
     for (size_t i = 0; i < std::max(wanted.size(), unwanted.size()); ++i) {
@@ -66,23 +65,24 @@ TEST_P(AfPacketFilter, AcceptsOnlyArpAndOurIpv4UdpIcmp) {
       {"icmp to us", to_server().payload("b").icmp_echo_request()},
       {"arp request", to_server().dst_mac(kBroadcastMac).arp(wire::ArpOp::kRequest)},
       {"arp reply", to_server().arp(wire::ArpOp::kReply)},
-      {"limited broadcast",
-       to_server().dst_mac(kBroadcastMac).dst_ip(wire::Ipv4Addr::broadcast()).payload("c").udp()},
+      {"limited broadcast", to_server().dst_mac(kBroadcastMac).dst_ip(wire::Ipv4Addr::broadcast()).payload("c").udp()},
       {"directed broadcast (listed)",
        to_server().dst_mac(kBroadcastMac).dst_ip(net_.directed_broadcast).payload("d").udp()},
       {"udp fragment to us", to_server().fragment(true, 0).payload("e").udp()},
   };
-  const std::vector<Labelled> unwanted = {
-      {"udp to another address", to_server().dst_ip(elsewhere).payload("x").udp()},
-      {"icmp to another address", to_server().dst_ip(elsewhere).icmp_echo_request()},
-      {"tcp to us", to_server().payload(Bytes(20, 0x50)).ipv4(wire::ip_proto::kTcp)},
-      {"ipv6", ipv6_frame(net_.server_mac, net_.client_mac)},
-      {"udp to us but another host's MAC", to_server().dst_mac(kOtherHostMac).payload("y").udp()},
-      {"truncated ipv4 header", [&] {
-         Bytes f = to_server().payload("z").udp();
-         f.resize(14 + 12);
-         return f;
-       }()},
+  const std::vector<Labelled> unwanted =
+      {
+          {"udp to another address", to_server().dst_ip(elsewhere).payload("x").udp()},
+          {"icmp to another address", to_server().dst_ip(elsewhere).icmp_echo_request()},
+          {"tcp to us", to_server().payload(Bytes(20, 0x50)).ipv4(wire::ip_proto::kTcp)},
+          {"ipv6", ipv6_frame(net_.server_mac, net_.client_mac)},
+          {"udp to us but another host's MAC", to_server().dst_mac(kOtherHostMac).payload("y").udp()},
+          {"truncated ipv4 header",
+           [&] {
+    Bytes f = to_server().payload("z").udp();
+    f.resize(14 + 12);
+    return f;
+           }()},
   };
   expect_filtered(*backend, wanted, unwanted);
 }
@@ -96,8 +96,7 @@ TEST_P(AfPacketFilter, PromiscuousAlsoTakesOtherHostsFrames) {
       {"udp to us via another MAC", to_server().dst_mac(kOtherHostMac).payload("p").udp()},
   };
   const std::vector<Labelled> unwanted = {
-      {"udp to another address",
-       to_server().dst_ip(wire::Ipv4Addr(198, 18, net_.subnet, 77)).payload("q").udp()},
+      {"udp to another address", to_server().dst_ip(wire::Ipv4Addr(198, 18, net_.subnet, 77)).payload("q").udp()},
   };
   expect_filtered(*backend, wanted, unwanted);
 }

@@ -38,8 +38,7 @@ AfPacketConfig AfPacketFixture::default_config() const {
   return config;
 }
 
-std::unique_ptr<Backend> AfPacketFixture::open(const AfPacketConfig& config,
-                                               std::string* error) const {
+std::unique_ptr<Backend> AfPacketFixture::open(const AfPacketConfig& config, std::string* error) const {
   std::unique_ptr<Backend> backend;
   const bool entered = in_netns(net_.server_ns, [&] { backend = open_af_packet(config, error); });
   if (!entered && error != nullptr) {
@@ -115,14 +114,13 @@ void AfPacketFixture::inject(std::span<const uint8_t> frame) {
   ASSERT_EQ(sent, static_cast<ssize_t>(frame.size())) << std::strerror(errno);
 }
 
-void AfPacketFixture::send_udp(int fd, wire::Ipv4Addr dst, uint16_t port,
-                               std::span<const uint8_t> payload) {
+void AfPacketFixture::send_udp(int fd, wire::Ipv4Addr dst, uint16_t port, std::span<const uint8_t> payload) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(dst.value);
-  const ssize_t sent = ::sendto(fd, payload.data(), payload.size(), 0,
-                                reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
+  const ssize_t sent =
+      ::sendto(fd, payload.data(), payload.size(), 0, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
   ASSERT_EQ(sent, static_cast<ssize_t>(payload.size())) << std::strerror(errno);
 }
 
@@ -138,8 +136,7 @@ FrameBuilder AfPacketFixture::to_client() const {
   return b;
 }
 
-std::vector<RxFrame> AfPacketFixture::receive(Backend& backend, size_t count,
-                                              std::chrono::milliseconds timeout,
+std::vector<RxFrame> AfPacketFixture::receive(Backend& backend, size_t count, std::chrono::milliseconds timeout,
                                               std::chrono::milliseconds settle) {
   std::vector<RxFrame> frames;
   std::array<Packet*, 64> burst{};
@@ -198,8 +195,6 @@ Bytes patterned_payload(uint32_t seq, size_t len) {
   return payload;
 }
 
-std::string variant_name(const ::testing::TestParamInfo<bool>& info) {
-  return info.param ? "mmap" : "plain";
-}
+std::string variant_name(const ::testing::TestParamInfo<bool>& info) { return info.param ? "mmap" : "plain"; }
 
 }  // namespace dpdkudp::test

@@ -17,8 +17,8 @@
 #include <vector>
 
 #include "backends/af_packet/af_packet.h"
-#include "tests/support/packets.h"
 #include "tests/support/netns.h"
+#include "tests/support/packets.h"
 
 namespace dpdkudp::test {
 
@@ -60,8 +60,7 @@ class AfPacketFixture : public ::testing::TestWithParam<bool> {
 
   // Receives until `count` frames came or `timeout` passed, then keeps
   // listening for `settle` to catch frames that should not have come.
-  std::vector<RxFrame> receive(Backend& backend, size_t count,
-                               std::chrono::milliseconds timeout = 2000ms,
+  std::vector<RxFrame> receive(Backend& backend, size_t count, std::chrono::milliseconds timeout = 2000ms,
                                std::chrono::milliseconds settle = 0ms);
   // Drains whatever is waiting (frames and their wake-ups), for `quiet`
   // without a frame, bounded by 2 s.

@@ -95,8 +95,8 @@ TEST_P(AfPacketOpen, WithoutCapNetRawSaysSo) {
   }));
   ASSERT_TRUE(dropped) << "capset failed: " << std::strerror(errno);
   EXPECT_EQ(backend, nullptr);
-  EXPECT_THAT(error, AllOf(HasSubstr("\"" + net_.server_if + "\""),
-                           HasSubstr("permission denied"), HasSubstr("CAP_NET_RAW")));
+  EXPECT_THAT(error,
+              AllOf(HasSubstr("\"" + net_.server_if + "\""), HasSubstr("permission denied"), HasSubstr("CAP_NET_RAW")));
 }
 
 TEST_P(AfPacketOpen, TooManyFilterAddressesIsRefused) {

@@ -46,11 +46,9 @@ class EchoServer {
     while (!stop_) {
       sockaddr_in from{};
       socklen_t len = sizeof(from);
-      const ssize_t n =
-          ::recvfrom(fd_, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &len);
+      const ssize_t n = ::recvfrom(fd_, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &len);
       if (n >= 0) {
-        ::sendto(fd_, buf.data(), static_cast<size_t>(n), 0, reinterpret_cast<sockaddr*>(&from),
-                 len);
+        ::sendto(fd_, buf.data(), static_cast<size_t>(n), 0, reinterpret_cast<sockaddr*>(&from), len);
         ++echoed_;
       }
     }
@@ -118,8 +116,7 @@ TEST_P(AfPacketRoundTrip, TenThousandFramesEveryByteChecked) {
       const bool ok = outstanding.erase(seq) == 1 &&
                       check_udp_frame(frame, {eth::Src(net_.client_mac), eth::Dst(net_.server_mac),
                                               ipv4::Src(net_.client_ip), ipv4::Dst(net_.server_ip),
-                                              udp::SrcPort(kEchoPort), udp::DstPort(kServerPort),
-                                              Payload(expected)});
+                                              udp::SrcPort(kEchoPort), udp::DstPort(kServerPort), Payload(expected)});
       if (!ok) {
         ++bad;
         if (bad < 5) {
@@ -138,8 +135,8 @@ TEST_P(AfPacketRoundTrip, TenThousandFramesEveryByteChecked) {
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   std::printf("[ measured ] %s: %u/%u echoes, %.1f MB checked, %.2f s (%.0f round trips/s)\n",
-              mmap() ? "mmap" : "plain", replies, kFrames, static_cast<double>(bytes_checked) / 1e6,
-              seconds, replies / seconds);
+              mmap() ? "mmap" : "plain", replies, kFrames, static_cast<double>(bytes_checked) / 1e6, seconds,
+              replies / seconds);
   EXPECT_EQ(replies, kFrames) << outstanding.size() << " never came back";
   EXPECT_EQ(bad, 0u);
   const BackendStats stats = backend->stats();

@@ -36,10 +36,9 @@ TEST_P(AfPacketRx, KernelUdpDatagramsArriveIntact) {
     EXPECT_EQ(f.bytes.size(), 14u + 20u + 8u + 100u + i * 300u);
     // check_udp_frame verifies the IPv4 and UDP checksums: the sender had
     // TX checksum offload off, so they are complete.
-    EXPECT_TRUE(check_udp_frame(
-        f.bytes, {eth::Src(net_.client_mac), eth::Dst(net_.server_mac), eth::Untagged(),
-                  ipv4::Src(net_.client_ip), ipv4::Dst(net_.server_ip), udp::SrcPort(5000),
-                  udp::DstPort(kServerPort), Payload(patterned_payload(i, 100 + i * 300))}));
+    EXPECT_TRUE(check_udp_frame(f.bytes, {eth::Src(net_.client_mac), eth::Dst(net_.server_mac), eth::Untagged(),
+                                          ipv4::Src(net_.client_ip), ipv4::Dst(net_.server_ip), udp::SrcPort(5000),
+                                          udp::DstPort(kServerPort), Payload(patterned_payload(i, 100 + i * 300))}));
     EXPECT_EQ(f.rx_flags & (kRxL4CsumPartial | kRxVlanStripped), 0u);
   }
   EXPECT_EQ(backend->stats().rx_packets, 5u);
@@ -59,8 +58,7 @@ TEST_P(AfPacketRx, PartialChecksumFromAnOffloadingSenderIsFlagged) {
   // The payload is intact even though the checksum field is not final.
   const ParsedFrame parsed = parse_frame(frames[0].bytes);
   ASSERT_TRUE(parsed.udp.has_value());
-  EXPECT_EQ(Bytes(parsed.udp->payload().begin(), parsed.udp->payload().end()),
-            to_bytes("partial"));
+  EXPECT_EQ(Bytes(parsed.udp->payload().begin(), parsed.udp->payload().end()), to_bytes("partial"));
 }
 
 TEST_P(AfPacketRx, InjectedFramesArriveByteForByte) {
@@ -121,8 +119,7 @@ TEST_P(AfPacketRx, QinQFrameIsRestoredAndFiltered) {
     return frame;
   };
   const Bytes wanted = with_s_tag(to_server().vlan_tci(5).payload("qinq").udp());
-  const Bytes unwanted =
-      with_s_tag(to_server().vlan_tci(5).dst_ip(wire::Ipv4Addr(198, 18, net_.subnet, 99)).udp());
+  const Bytes unwanted = with_s_tag(to_server().vlan_tci(5).dst_ip(wire::Ipv4Addr(198, 18, net_.subnet, 99)).udp());
   inject(unwanted);
   inject(wanted);
   const auto frames = receive(*backend, 1, 2000ms, 100ms);
@@ -156,8 +153,8 @@ TEST_P(AfPacketRx, WaitFdWakesASleepingPoller) {
     EXPECT_EQ(::poll(&pfd, 1, 0), 0) << "still readable after draining";
   }
   std::sort(wake_ms.begin(), wake_ms.end());
-  std::printf("[ measured ] %s lone-datagram wake-up: median %.3f ms, max %.3f ms\n",
-              mmap() ? "mmap" : "plain", wake_ms[wake_ms.size() / 2], wake_ms.back());
+  std::printf("[ measured ] %s lone-datagram wake-up: median %.3f ms, max %.3f ms\n", mmap() ? "mmap" : "plain",
+              wake_ms[wake_ms.size() / 2], wake_ms.back());
   EXPECT_LT(wake_ms[wake_ms.size() / 2], 50.0);
 }
 
@@ -165,11 +162,9 @@ TEST_P(AfPacketRx, OwnAndLocalTransmissionsAreNotReceived) {
   // Shared-mode setup: the server's kernel has the address too, and sends
   // from it. With an empty address list the filter takes every IPv4 frame,
   // so only the PACKET_OUTGOING handling keeps these out.
-  ASSERT_TRUE(net_.server_exec("ip addr add " + net_.server_ip.to_string() + "/24 dev " +
-                               net_.server_if));
+  ASSERT_TRUE(net_.server_exec("ip addr add " + net_.server_ip.to_string() + "/24 dev " + net_.server_if));
   ASSERT_TRUE(net_.server_exec("ip neigh replace " + net_.client_ip.to_string() + " lladdr " +
-                               mac_to_string(net_.client_mac) + " dev " + net_.server_if +
-                               " nud permanent"));
+                               mac_to_string(net_.client_mac) + " dev " + net_.server_if + " nud permanent"));
   AfPacketConfig config = default_config();
   config.filter_ipv4.clear();
   auto backend = open_or_fail(config);

@@ -44,8 +44,7 @@ std::optional<Datagram> receive_datagram(int fd) {
   Bytes buf(65536);
   sockaddr_in from{};
   socklen_t from_len = sizeof(from);
-  const ssize_t n = ::recvfrom(fd, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from),
-                               &from_len);
+  const ssize_t n = ::recvfrom(fd, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &from_len);
   if (n < 0) {
     return std::nullopt;
   }
@@ -58,11 +57,7 @@ TEST_P(AfPacketTx, FrameReachesAKernelSocket) {
   ASSERT_NE(backend, nullptr);
   const int fd = client_udp(kClientPort);
   ASSERT_GE(fd, 0);
-  const Bytes frame = to_client()
-                          .src_port(kServerPort)
-                          .dst_port(kClientPort)
-                          .payload("hello from the backend")
-                          .udp();
+  const Bytes frame = to_client().src_port(kServerPort).dst_port(kClientPort).payload("hello from the backend").udp();
   Packet* pkt = packet_with(*backend, frame);
   ASSERT_NE(pkt, nullptr);
   EXPECT_EQ(backend->tx_burst(0, std::span<Packet* const>(&pkt, 1)), 1u);
@@ -84,9 +79,8 @@ TEST_P(AfPacketTx, ABurstOfSixtyFourArrivesInOrder) {
   ASSERT_GE(fd, 0);
   std::vector<Packet*> pkts;
   for (uint32_t i = 0; i < 64; ++i) {
-    pkts.push_back(packet_with(
-        *backend,
-        to_client().dst_port(kClientPort).payload(patterned_payload(i, 20 + i * 20)).udp()));
+    pkts.push_back(
+        packet_with(*backend, to_client().dst_port(kClientPort).payload(patterned_payload(i, 20 + i * 20)).udp()));
     ASSERT_NE(pkts.back(), nullptr);
   }
   EXPECT_EQ(backend->tx_burst(0, pkts), 64u);
@@ -162,8 +156,7 @@ TEST_P(AfPacketMmapTx, FullRingTakesFewerAndTheRestFollow) {
 
   std::vector<Packet*> pkts;
   for (uint32_t i = 0; i < 20; ++i) {
-    pkts.push_back(
-        packet_with(*backend, to_client().dst_port(kClientPort).payload(patterned_payload(i, 64)).udp()));
+    pkts.push_back(packet_with(*backend, to_client().dst_port(kClientPort).payload(patterned_payload(i, 64)).udp()));
   }
   // The ring has 8 slots and the kick comes after filling: one burst can
   // take at most 8.

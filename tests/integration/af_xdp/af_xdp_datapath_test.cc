@@ -47,11 +47,9 @@ class EchoServer {
     while (!stop_) {
       sockaddr_in from{};
       socklen_t len = sizeof(from);
-      const ssize_t n =
-          ::recvfrom(fd_, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &len);
+      const ssize_t n = ::recvfrom(fd_, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &len);
       if (n >= 0) {
-        ::sendto(fd_, buf.data(), static_cast<size_t>(n), 0, reinterpret_cast<sockaddr*>(&from),
-                 len);
+        ::sendto(fd_, buf.data(), static_cast<size_t>(n), 0, reinterpret_cast<sockaddr*>(&from), len);
       }
     }
   }
@@ -70,8 +68,7 @@ TEST_P(AfXdpDatapath, HandBuiltFrameReachesAKernelSocket) {
   ASSERT_GE(client, 0);
   for (uint32_t i = 0; i < 16; ++i) {
     const Bytes payload = patterned_payload(i, 1 + i * 90);
-    ASSERT_TRUE(transmit(*opened.backend,
-                         to_client().src_port(kServerPort).dst_port(5000).payload(payload).udp()));
+    ASSERT_TRUE(transmit(*opened.backend, to_client().src_port(kServerPort).dst_port(5000).payload(payload).udp()));
     const auto got = read_udp(client, 1);
     ASSERT_EQ(got.size(), 1u) << "datagram " << i;
     EXPECT_EQ(got[0], payload);
@@ -126,11 +123,11 @@ TEST_P(AfXdpDatapath, TenThousandFrameRoundTripEveryByteChecked) {
         continue;
       }
       const uint32_t seq = wire::load_be32(parsed.udp->payload().data());
-      const bool ok = outstanding.erase(seq) == 1 &&
-                      check_udp_frame(frame, {eth::Src(net_.client_mac), eth::Dst(net_.server_mac),
-                                              ipv4::Src(net_.client_ip), ipv4::Dst(net_.server_ip),
-                                              udp::SrcPort(kEchoPort), udp::DstPort(kServerPort),
-                                              Payload(patterned_payload(seq, payload_len(seq)))});
+      const bool ok =
+          outstanding.erase(seq) == 1 &&
+          check_udp_frame(frame, {eth::Src(net_.client_mac), eth::Dst(net_.server_mac), ipv4::Src(net_.client_ip),
+                                  ipv4::Dst(net_.server_ip), udp::SrcPort(kEchoPort), udp::DstPort(kServerPort),
+                                  Payload(patterned_payload(seq, payload_len(seq)))});
       if (!ok) {
         if (++bad < 5) {
           ADD_FAILURE() << "bad reply for seq " << seq << "\n" << hex_dump(frame);
@@ -150,8 +147,8 @@ TEST_P(AfXdpDatapath, TenThousandFrameRoundTripEveryByteChecked) {
     }
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  std::printf("[ measured ] %s: %u/%u echoes in %.2f s (%.0f round trips/s)\n",
-              opened.mode_description.c_str(), replies, kFrames, seconds, replies / seconds);
+  std::printf("[ measured ] %s: %u/%u echoes in %.2f s (%.0f round trips/s)\n", opened.mode_description.c_str(),
+              replies, kFrames, seconds, replies / seconds);
   EXPECT_EQ(replies, kFrames) << outstanding.size() << " never came back";
   EXPECT_EQ(bad, 0u);
   const BackendStats stats = backend.stats();
@@ -236,12 +233,12 @@ TEST_P(AfXdpDatapath, RefusedFramesAreTakenAndCounted) {
   Backend& backend = *opened.backend;
   std::array<Packet*, 3> pkts{};
   ASSERT_EQ(backend.alloc(pkts), 3u);
-  pkts[0]->len = 10;                                          // shorter than Ethernet
-  pkts[1]->len = backend.capabilities().max_frame + 1;        // longer than the MTU allows
+  pkts[0]->len = 10;                                    // shorter than Ethernet
+  pkts[1]->len = backend.capabilities().max_frame + 1;  // longer than the MTU allows
   const Bytes good = to_client().dst_port(5002).payload("ok").udp();
   std::memcpy(pkts[2]->data, good.data(), good.size());
   pkts[2]->len = static_cast<uint32_t>(good.size());
-  pkts[2]->tx_flags = kTxUdpCsum;                             // an offload we do not have
+  pkts[2]->tx_flags = kTxUdpCsum;  // an offload we do not have
   EXPECT_EQ(backend.tx_burst(0, pkts), 3u);
   EXPECT_EQ(backend.stats().tx_errors, 3u);
   EXPECT_EQ(backend.stats().tx_packets, 0u);
@@ -293,26 +290,25 @@ TEST_P(AfXdpDatapath, AllocHandsOutEveryTxFrameAndGetsThemBack) {
 TEST_P(AfXdpDatapath, TwoQueuesShareTheUmem) {
   // A second veth pair with two queues each side, in the same namespaces.
   std::string error;
-  ASSERT_TRUE(net_.server_exec("ip link add xq0 numtxqueues 2 numrxqueues 2 type veth peer name "
-                                   "xq1 numtxqueues 2 numrxqueues 2 netns " + net_.client_ns,
-                               &error))
+  ASSERT_TRUE(
+      net_.server_exec("ip link add xq0 numtxqueues 2 numrxqueues 2 type veth peer name "
+                       "xq1 numtxqueues 2 numrxqueues 2 netns " +
+                           net_.client_ns,
+                       &error))
       << error;
   ASSERT_TRUE(net_.server_exec("ip link set xq0 up", &error)) << error;
   const wire::Ipv4Addr server(198, 19, net_.subnet, 2);
   const wire::Ipv4Addr client_ip(198, 19, net_.subnet, 1);
-  ASSERT_TRUE(net_.client_exec("ip addr add " + client_ip.to_string() + "/24 dev xq1", &error))
-      << error;
+  ASSERT_TRUE(net_.client_exec("ip addr add " + client_ip.to_string() + "/24 dev xq1", &error)) << error;
   ASSERT_TRUE(net_.client_exec("ip link set xq1 up", &error)) << error;
   ASSERT_TRUE(net_.client_exec("ethtool -K xq1 tx off", &error)) << error;
-  const CommandResult mac = run_command("ip netns exec " + net_.server_ns +
-                                        " cat /sys/class/net/xq0/address");
+  const CommandResult mac = run_command("ip netns exec " + net_.server_ns + " cat /sys/class/net/xq0/address");
   ASSERT_EQ(mac.status, 0) << mac.output;
-  const CommandResult client_mac = run_command("ip netns exec " + net_.client_ns +
-                                               " cat /sys/class/net/xq1/address");
+  const CommandResult client_mac = run_command("ip netns exec " + net_.client_ns + " cat /sys/class/net/xq1/address");
   ASSERT_EQ(client_mac.status, 0) << client_mac.output;
-  ASSERT_TRUE(net_.client_exec("ip neigh replace " + server.to_string() + " lladdr " +
-                                   mac.output.substr(0, 17) + " dev xq1 nud permanent",
-                               &error))
+  ASSERT_TRUE(net_.client_exec(
+      "ip neigh replace " + server.to_string() + " lladdr " + mac.output.substr(0, 17) + " dev xq1 nud permanent",
+      &error))
       << error;
 
   AfXdpConfig config = shared_config(GetParam());
@@ -340,9 +336,7 @@ TEST_P(AfXdpDatapath, TwoQueuesShareTheUmem) {
     to.sin_port = htons(kServerPort);
     to.sin_addr.s_addr = htonl(server.value);
     const Bytes payload = patterned_payload(static_cast<uint32_t>(i), 100);
-    ASSERT_EQ(::sendto(fd, payload.data(), payload.size(), 0,
-                       reinterpret_cast<const sockaddr*>(&to), sizeof(to)),
-              100);
+    ASSERT_EQ(::sendto(fd, payload.data(), payload.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof(to)), 100);
   }
   const auto frames = receive(backend, kSockets, 3000ms, 100ms);
   for (int fd : clients) {
@@ -399,8 +393,7 @@ TEST_P(AfXdpDatapath, TwoQueuesShareTheUmem) {
   EXPECT_EQ(std::string(buf, 9), "queue one");
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, AfXdpDatapath,
-                         ::testing::Values(XdpMode::kNative, XdpMode::kGeneric), mode_name);
+INSTANTIATE_TEST_SUITE_P(Modes, AfXdpDatapath, ::testing::Values(XdpMode::kNative, XdpMode::kGeneric), mode_name);
 
 }  // namespace
 }  // namespace dpdkudp::test

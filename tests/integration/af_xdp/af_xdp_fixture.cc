@@ -1,13 +1,13 @@
 #include "tests/integration/af_xdp/af_xdp_fixture.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <sys/socket.h>
-#include <fcntl.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -86,9 +86,7 @@ AfXdpOpened AfXdpTest::open_or_fail(const AfXdpConfig& config) const {
 
 void AfXdpTest::add_server_address() {
   std::string error;
-  ASSERT_TRUE(net_.server_exec("ip addr add " + net_.server_ip.to_string() + "/24 dev " +
-                                   net_.server_if,
-                               &error))
+  ASSERT_TRUE(net_.server_exec("ip addr add " + net_.server_ip.to_string() + "/24 dev " + net_.server_if, &error))
       << error;
   // The client learns the server's MAC from the static entry already.
 }
@@ -141,14 +139,13 @@ int AfXdpTest::server_udp(uint16_t port) {
   return fd;
 }
 
-void AfXdpTest::send_udp(int fd, wire::Ipv4Addr dst, uint16_t port,
-                         std::span<const uint8_t> payload) {
+void AfXdpTest::send_udp(int fd, wire::Ipv4Addr dst, uint16_t port, std::span<const uint8_t> payload) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(dst.value);
-  const ssize_t sent = ::sendto(fd, payload.data(), payload.size(), 0,
-                                reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
+  const ssize_t sent =
+      ::sendto(fd, payload.data(), payload.size(), 0, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
   ASSERT_EQ(sent, static_cast<ssize_t>(payload.size())) << std::strerror(errno);
 }
 
@@ -201,8 +198,7 @@ FrameBuilder AfXdpTest::to_client() const {
   return b;
 }
 
-std::vector<RxFrame> AfXdpTest::receive(Backend& backend, size_t count,
-                                        std::chrono::milliseconds timeout,
+std::vector<RxFrame> AfXdpTest::receive(Backend& backend, size_t count, std::chrono::milliseconds timeout,
                                         std::chrono::milliseconds settle) {
   std::vector<RxFrame> frames;
   std::array<Packet*, 64> burst{};
@@ -259,9 +255,7 @@ std::vector<RxFrame> AfXdpTest::receive(Backend& backend, size_t count,
   return ::testing::AssertionSuccess();
 }
 
-std::string mode_name(const ::testing::TestParamInfo<XdpMode>& info) {
-  return std::string(to_string(info.param));
-}
+std::string mode_name(const ::testing::TestParamInfo<XdpMode>& info) { return std::string(to_string(info.param)); }
 
 Bytes patterned_payload(uint32_t seq, size_t len) {
   Bytes payload(len);
@@ -274,8 +268,8 @@ Bytes patterned_payload(uint32_t seq, size_t len) {
   return payload;
 }
 
-OwnerProcess::OwnerProcess(const VethPair& net, const AfXdpConfig& config, uint16_t port,
-                           uint32_t hold_tx, bool busy, bool reuse_port) {
+OwnerProcess::OwnerProcess(const VethPair& net, const AfXdpConfig& config, uint16_t port, uint32_t hold_tx, bool busy,
+                           bool reuse_port) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) {
     error_ = "pipe2 failed";

@@ -22,8 +22,8 @@
 #include <vector>
 
 #include "backends/af_xdp/af_xdp.h"
-#include "tests/support/packets.h"
 #include "tests/support/netns.h"
+#include "tests/support/packets.h"
 
 namespace dpdkudp::test {
 
@@ -69,8 +69,7 @@ class AfXdpTest : public ::testing::Test {
 
   // Receives (every queue) until `count` frames came or `timeout` passed,
   // then keeps listening for `settle` to catch frames that should not come.
-  std::vector<RxFrame> receive(Backend& backend, size_t count,
-                               std::chrono::milliseconds timeout = 2000ms,
+  std::vector<RxFrame> receive(Backend& backend, size_t count, std::chrono::milliseconds timeout = 2000ms,
                                std::chrono::milliseconds settle = 0ms);
   // Sends one frame through alloc + tx_burst on queue 0.
   ::testing::AssertionResult transmit(Backend& backend, std::span<const uint8_t> frame);
@@ -91,8 +90,8 @@ class AfXdpTest : public ::testing::Test {
 // the latest.
 class OwnerProcess {
  public:
-  OwnerProcess(const VethPair& net, const AfXdpConfig& config, uint16_t port,
-               uint32_t hold_tx = 0, bool busy = false, bool reuse_port = false);
+  OwnerProcess(const VethPair& net, const AfXdpConfig& config, uint16_t port, uint32_t hold_tx = 0, bool busy = false,
+               bool reuse_port = false);
   ~OwnerProcess() { kill(); }
   OwnerProcess(const OwnerProcess&) = delete;
   OwnerProcess& operator=(const OwnerProcess&) = delete;

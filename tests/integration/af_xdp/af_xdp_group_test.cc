@@ -27,8 +27,8 @@ class GroupTest : public AfXdpGroup {
  protected:
   // count datagrams from the client to port, each received here intact;
   // at most `window` in flight (less than the RX ring holds).
-  ::testing::AssertionResult stream_arrives(Backend& backend, int client, uint16_t port,
-                                            uint32_t count, uint32_t window = 100) {
+  ::testing::AssertionResult stream_arrives(Backend& backend, int client, uint16_t port, uint32_t count,
+                                            uint32_t window = 100) {
     const uint32_t kWindow = window;
     for (uint32_t base = 0; base < count; base += kWindow) {
       const uint32_t n = std::min(kWindow, count - base);
@@ -75,8 +75,7 @@ TEST_P(GroupTest, TwoProcessesServeTheirOwnPortsOnOneInterface) {
   AfXdpOpened member = open_or_fail(shared_config(GetParam()));
   ASSERT_NE(member.backend, nullptr);
   EXPECT_THAT(member.mode_description, HasSubstr(", group member (slot 1)"));
-  EXPECT_THAT(member.mode_description,
-              StartsWith(GetParam() == XdpMode::kGeneric ? "generic copy" : "native copy"));
+  EXPECT_THAT(member.mode_description, StartsWith(GetParam() == XdpMode::kGeneric ? "generic copy" : "native copy"));
 
   // The founder's port is its own; ours is ours.
   EXPECT_EQ(member.steering->steer(0, kChildPort, true), EADDRINUSE);
@@ -90,8 +89,8 @@ TEST_P(GroupTest, TwoProcessesServeTheirOwnPortsOnOneInterface) {
   EXPECT_TRUE(receive(*member.backend, 0, 300ms, 300ms).empty());
   // And we send over the shared TX frames and completion ring.
   for (uint32_t i = 0; i < 300; ++i) {
-    ASSERT_TRUE(transmit(*member.backend, to_client().src_port(kOurPort).dst_port(41000)
-                                              .payload(patterned_payload(i, 200)).udp()));
+    ASSERT_TRUE(transmit(*member.backend,
+                         to_client().src_port(kOurPort).dst_port(41000).payload(patterned_payload(i, 200)).udp()));
     const auto got = read_udp(client, 1);
     ASSERT_EQ(got.size(), 1u) << "datagram " << i;
     ASSERT_EQ(got[0], patterned_payload(i, 200));
@@ -142,8 +141,7 @@ TEST_P(GroupTest, KilledMemberGivesItsTxFramesAndPortBack) {
   // takes back the frames it held.
   size_t free = 0;
   const auto deadline = std::chrono::steady_clock::now() + 3s;
-  while ((free = free_tx_frames(*founder.backend, 256)) != 128u &&
-         std::chrono::steady_clock::now() < deadline) {
+  while ((free = free_tx_frames(*founder.backend, 256)) != 128u && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(20ms);
   }
   EXPECT_EQ(free, 128u);
@@ -181,8 +179,7 @@ TEST_P(GroupTest, MembersKilledMidTrafficCorruptNothingAndWedgeNothing) {
   }
   size_t free = 0;
   const auto deadline = std::chrono::steady_clock::now() + 5s;
-  while ((free = free_tx_frames(*founder.backend, 8192)) != all_tx &&
-         std::chrono::steady_clock::now() < deadline) {
+  while ((free = free_tx_frames(*founder.backend, 8192)) != all_tx && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(50ms);
   }
   EXPECT_EQ(free, all_tx);
@@ -272,8 +269,7 @@ TEST_P(GroupTest, DedicatedAddressesArePerProcess) {
   OwnerProcess same(net_, dedicated_config(GetParam()), kChildPort);
   EXPECT_FALSE(same.ready());
   EXPECT_EQ(same.error(), "af_xdp: interface \"xdp0\": address " + net_.server_ip.to_string() +
-                              " is already served in dedicated mode by pid " +
-                              std::to_string(::getpid()) +
+                              " is already served in dedicated mode by pid " + std::to_string(::getpid()) +
                               " (one process per dedicated address)");
   // Another address: its ARP and ICMP go to the other process, not here.
   const wire::Ipv4Addr other(198, 18, net_.subnet, 3);
@@ -290,8 +286,7 @@ TEST_P(GroupTest, DedicatedAddressesArePerProcess) {
   EXPECT_TRUE(check_arp_frame(frames[0].bytes, {arp::TargetIp(net_.server_ip)}));
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, GroupTest, ::testing::Values(XdpMode::kNative, XdpMode::kGeneric),
-                         mode_name);
+INSTANTIATE_TEST_SUITE_P(Modes, GroupTest, ::testing::Values(XdpMode::kNative, XdpMode::kGeneric), mode_name);
 
 }  // namespace
 }  // namespace dpdkudp::test

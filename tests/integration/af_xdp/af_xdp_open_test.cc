@@ -55,8 +55,9 @@ TEST_F(AfXdpTest, AutoFallsBackToGenericWhenNativeIsRefused) {
   config.iface = "dum0";
   AfXdpOpened native = open(config, &error);
   EXPECT_EQ(native.backend, nullptr);
-  EXPECT_EQ(error, "af_xdp: interface \"dum0\": cannot attach the XDP program: native mode: "
-                   "Operation not supported (the driver has no native XDP)");
+  EXPECT_EQ(error,
+            "af_xdp: interface \"dum0\": cannot attach the XDP program: native mode: "
+            "Operation not supported (the driver has no native XDP)");
   const std::string dummy_link = "ip -n " + net_.server_ns + " link show dev dum0";
   EXPECT_THAT(run_command(dummy_link).output, ::testing::Not(HasSubstr("prog/xdp")));
 
@@ -146,16 +147,16 @@ TEST_F(AfXdpTest, MtuTooLargeForFrames) {
   std::string error;
   ASSERT_TRUE(net_.server_exec("ip link set dev " + net_.server_if + " mtu 9000", &error)) << error;
   EXPECT_EQ(open(shared_config(XdpMode::kAuto), &error).backend, nullptr);
-  EXPECT_EQ(error, "af_xdp: interface \"xdp0\": MTU 9000 is too large for AF_XDP's 4 KiB frames "
-                   "(at most 3822)");
+  EXPECT_EQ(error,
+            "af_xdp: interface \"xdp0\": MTU 9000 is too large for AF_XDP's 4 KiB frames "
+            "(at most 3822)");
   EXPECT_FALSE(xdp_attached());
 }
 
 TEST_F(AfXdpTest, ForeignXdpProgramIsNotTouched) {
   std::string error;
-  ASSERT_TRUE(net_.server_exec("ip link set dev " + net_.server_if + " xdpgeneric obj " +
-                                   AF_XDP_TEST_PASS_OBJECT + " sec xdp",
-                               &error))
+  ASSERT_TRUE(net_.server_exec(
+      "ip link set dev " + net_.server_if + " xdpgeneric obj " + AF_XDP_TEST_PASS_OBJECT + " sec xdp", &error))
       << error;
   ASSERT_TRUE(xdp_attached());
   EXPECT_EQ(open(shared_config(XdpMode::kAuto), &error).backend, nullptr);
@@ -165,8 +166,7 @@ TEST_F(AfXdpTest, ForeignXdpProgramIsNotTouched) {
                                "off) or use another backend"));
   // Still there, still the only one; and once it is gone we can start.
   EXPECT_THAT(server_link(), HasSubstr("name xdp_pass_test"));
-  ASSERT_TRUE(net_.server_exec("ip link set dev " + net_.server_if + " xdpgeneric off", &error))
-      << error;
+  ASSERT_TRUE(net_.server_exec("ip link set dev " + net_.server_if + " xdpgeneric off", &error)) << error;
   EXPECT_NE(open(shared_config(XdpMode::kAuto), &error).backend, nullptr) << error;
 }
 

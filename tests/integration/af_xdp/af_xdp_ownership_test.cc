@@ -6,9 +6,9 @@
 #include <fcntl.h>
 #include <linux/bpf.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -86,9 +86,7 @@ class PinnedPorts {
     uint32_t reuseport;
     Owner owner[8];
   };
-  static Key make_key(wire::Ipv4Addr addr, uint16_t port) {
-    return {htonl(addr.value), htons(port), 0};
-  }
+  static Key make_key(wire::Ipv4Addr addr, uint16_t port) { return {htonl(addr.value), htons(port), 0}; }
   int fd_ = -1;
 };
 
@@ -187,8 +185,7 @@ TEST_F(AfXdpOwnership, LibxdpAttachWay) {
     ASSERT_NE(opened.backend, nullptr);
     // The dispatcher where the kernel lets libxdp load it; on kernels that
     // refuse its freplace programs (this sandbox), one legacy program.
-    EXPECT_THAT(opened.mode_description,
-                AnyOf("native copy, libxdp dispatcher", "native copy, libxdp legacy"));
+    EXPECT_THAT(opened.mode_description, AnyOf("native copy, libxdp dispatcher", "native copy, libxdp legacy"));
     ASSERT_EQ(opened.steering->steer(net_.server_ip.value, kPort, true), 0);
     inject(to_server().dst_port(kPort).payload("via libxdp").udp());
     const auto frames = receive(*opened.backend, 1);
@@ -256,8 +253,8 @@ TEST_F(AfXdpOwnership, ForkChildOutlivingAKilledOwnerHoldsNothing) {
   ASSERT_GT(owner, 0);
   pid_t worker = -1;
   pollfd pfd{fds[0], POLLIN, 0};
-  const bool ready = ::poll(&pfd, 1, 5000) == 1 &&
-                     ::read(fds[0], &worker, sizeof(worker)) == sizeof(worker) && worker > 0;
+  const bool ready =
+      ::poll(&pfd, 1, 5000) == 1 && ::read(fds[0], &worker, sizeof(worker)) == sizeof(worker) && worker > 0;
   ::close(fds[0]);
   if (!ready) {
     ::kill(owner, SIGKILL);

@@ -38,8 +38,7 @@ constexpr uint16_t kClientPort = 40000;
       sa.sin_family = AF_INET;
       sa.sin_port = htons(port);
       sa.sin_addr.s_addr = htonl(addr.value);
-      if (::bind(*fd, reinterpret_cast<const sockaddr*>(&sa), sizeof(sa)) != 0 ||
-          ::listen(*fd, 1) != 0) {
+      if (::bind(*fd, reinterpret_cast<const sockaddr*>(&sa), sizeof(sa)) != 0 || ::listen(*fd, 1) != 0) {
         ::close(*fd);
         *fd = -1;
       }
@@ -89,11 +88,10 @@ TEST_P(AfXdpSteering, SteeredUdpArrivesWithEveryByteIntact) {
   const auto frames = receive(*opened.backend, payloads.size(), 2000ms, 50ms);
   ASSERT_EQ(frames.size(), payloads.size());
   for (size_t i = 0; i < frames.size(); ++i) {
-    EXPECT_TRUE(check_udp_frame(frames[i].bytes,
-                                {eth::Src(net_.client_mac), eth::Dst(net_.server_mac),
-                                 ipv4::Src(net_.client_ip), ipv4::Dst(net_.server_ip),
-                                 udp::SrcPort(kClientPort), udp::DstPort(kSteered),
-                                 Payload(payloads[i])}));
+    EXPECT_TRUE(check_udp_frame(
+        frames[i].bytes,
+        {eth::Src(net_.client_mac), eth::Dst(net_.server_mac), ipv4::Src(net_.client_ip), ipv4::Dst(net_.server_ip),
+         udp::SrcPort(kClientPort), udp::DstPort(kSteered), Payload(payloads[i])}));
     EXPECT_EQ(frames[i].queue, 0);
   }
   const BackendStats stats = opened.backend->stats();
@@ -156,8 +154,7 @@ TEST_P(AfXdpSteering, DedicatedModeTakesArpAndAllIpv4ForOurAddress) {
   // An unbound port: the stack answers port-unreachable in dedicated mode.
   inject(to_server().dst_port(kOther).payload("unsteered").udp());
   // Not for us: ARP for another address, IPv4 to another address.
-  inject(to_server().dst_mac(broadcast).dst_ip(wire::Ipv4Addr(198, 18, net_.subnet, 77))
-             .arp(wire::ArpOp::kRequest));
+  inject(to_server().dst_mac(broadcast).dst_ip(wire::Ipv4Addr(198, 18, net_.subnet, 77)).arp(wire::ArpOp::kRequest));
   inject(to_server().dst_ip(wire::Ipv4Addr(198, 18, net_.subnet, 77)).payload("x").udp());
   const auto frames = receive(*opened.backend, 3, 2000ms, 200ms);
   ASSERT_EQ(frames.size(), 3u);
@@ -171,8 +168,12 @@ TEST_P(AfXdpSteering, AnyAddressEntryMatchesEveryDestination) {
   ASSERT_NE(opened.backend, nullptr);
   ASSERT_EQ(opened.steering->steer(0, kSteered, true), 0);  // 0.0.0.0:7000
   inject(to_server().dst_port(kSteered).payload("unicast").udp());
-  inject(to_server().dst_ip(net_.directed_broadcast).dst_mac({0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
-             .dst_port(kSteered).payload("broadcast").udp());
+  inject(to_server()
+             .dst_ip(net_.directed_broadcast)
+             .dst_mac({0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
+             .dst_port(kSteered)
+             .payload("broadcast")
+             .udp());
   inject(to_server().dst_port(kSteered + 1).payload("other port").udp());
   const auto frames = receive(*opened.backend, 2, 2000ms, 200ms);
   ASSERT_EQ(frames.size(), 2u);
@@ -226,8 +227,7 @@ TEST_P(AfXdpSteering, SteeringOffAndNestingAndClose) {
   EXPECT_EQ(got[0], to_bytes("after close"));
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, AfXdpSteering,
-                         ::testing::Values(XdpMode::kNative, XdpMode::kGeneric), mode_name);
+INSTANTIATE_TEST_SUITE_P(Modes, AfXdpSteering, ::testing::Values(XdpMode::kNative, XdpMode::kGeneric), mode_name);
 
 }  // namespace
 }  // namespace dpdkudp::test

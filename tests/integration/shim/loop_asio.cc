@@ -40,7 +40,9 @@ class Server {
   void receive() {
     socket_.async_receive_from(asio::buffer(buf_), from_, [this](const error_code& ec, size_t n) {
       if (ec) {
-        if (ec != asio::error::operation_aborted) std::fprintf(stderr, "loop_asio: receive: %s\n", ec.message().c_str());
+        if (ec != asio::error::operation_aborted) {
+          std::fprintf(stderr, "loop_asio: receive: %s\n", ec.message().c_str());
+        }
         return;
       }
       // The echo owns its bytes until sent; the endpoint is copied by the operation.

@@ -46,7 +46,9 @@ void on_server_read(evutil_socket_t fd, short, void* arg) {
     socklen_t len = sizeof from;
     const ssize_t n = ::recvfrom(fd, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &len);
     if (n < 0) {
-      if (errno != EAGAIN && errno != EINTR) std::fprintf(stderr, "loop_libevent: recvfrom: %s\n", std::strerror(errno));
+      if (errno != EAGAIN && errno != EINTR) {
+        std::fprintf(stderr, "loop_libevent: recvfrom: %s\n", std::strerror(errno));
+      }
       return;
     }
     if (::sendto(fd, buf, static_cast<size_t>(n), 0, reinterpret_cast<sockaddr*>(&from), len) == n) {

@@ -34,7 +34,7 @@ void close_all() {
   uv_walk(
       g_loop,
       [](uv_handle_t* h, void*) {
-        if (!uv_is_closing(h)) uv_close(h, nullptr);
+    if (!uv_is_closing(h)) uv_close(h, nullptr);
       },
       nullptr);
 }
@@ -97,9 +97,11 @@ int run_server(const loops::Args& a) {
     return 1;
   }
   uv_signal_init(g_loop, &g_sigterm);
-  uv_signal_start(&g_sigterm, [](uv_signal_t*, int) { close_all(); }, SIGTERM);
+  uv_signal_start(
+      &g_sigterm, [](uv_signal_t*, int) { close_all(); }, SIGTERM);
   uv_timer_init(g_loop, &g_timer);
-  uv_timer_start(&g_timer, [](uv_timer_t*) { close_all(); }, static_cast<uint64_t>(a.lifetime_s * 1000), 0);
+  uv_timer_start(
+      &g_timer, [](uv_timer_t*) { close_all(); }, static_cast<uint64_t>(a.lifetime_s * 1000), 0);
   std::printf("ready libuv %s%s\n", uv_version_string(), a.mmsg ? " recvmmsg" : "");
   std::fflush(stdout);
   uv_run(g_loop, UV_RUN_DEFAULT);
@@ -124,9 +126,9 @@ void send_window() {
     uv_buf_t out = uv_buf_init(r->data.data(), static_cast<unsigned>(r->data.size()));
     const int rc = uv_udp_send(&r->req, &g_udp, &out, 1, reinterpret_cast<const sockaddr*>(&g_server),
                                [](uv_udp_send_t* req, int status) {
-                                 if (status != 0) fail(std::string("send: ") + uv_strerror(status));
-                                 delete static_cast<SendReq*>(req->data);
-                               });
+      if (status != 0) fail(std::string("send: ") + uv_strerror(status));
+      delete static_cast<SendReq*>(req->data);
+    });
     if (rc != 0) {
       delete r;
       fail(std::string("uv_udp_send: ") + uv_strerror(rc));

@@ -49,7 +49,7 @@ TEST(Socket, IdentifiesAsUdpWithProtocolZeroOrUdp) {
     EXPECT_EQ(v, IPPROTO_UDP);
     ASSERT_EQ(::getsockopt(s.get(), SOL_SOCKET, SO_ERROR, &v, &len), 0);
     EXPECT_EQ(v, 0);
-    struct stat st{};
+    struct stat st {};
     ASSERT_EQ(::fstat(s.get(), &st), 0);
     EXPECT_TRUE(S_ISSOCK(st.st_mode));
   }

@@ -823,9 +823,9 @@ TEST(Signal, PpollMaskDecidesWhatInterrupts) {
   Fd s = bound_socket();
   check_wait_mask(
       [&](const sigset_t* mask, int ms) {
-        pollfd p{s.get(), POLLIN, 0};
-        timespec t{ms / 1000, (ms % 1000) * 1'000'000L};
-        return ::ppoll(&p, 1, &t, mask);
+    pollfd p{s.get(), POLLIN, 0};
+    timespec t{ms / 1000, (ms % 1000) * 1'000'000L};
+    return ::ppoll(&p, 1, &t, mask);
       },
       local_port(s.get()));
 }
@@ -835,8 +835,8 @@ TEST(Signal, EpollPwaitMaskDecidesWhatInterrupts) {
   Fd ep = epoll_with(s.get(), EPOLLIN);
   check_wait_mask(
       [&](const sigset_t* mask, int ms) {
-        epoll_event ev[4];
-        return ::epoll_pwait(ep.get(), ev, 4, ms, mask);
+    epoll_event ev[4];
+    return ::epoll_pwait(ep.get(), ev, 4, ms, mask);
       },
       local_port(s.get()));
 }
@@ -1101,7 +1101,8 @@ TEST(Fork, ChildWaitsOnTheInheritedEpollSet) {
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   Fd t = udp_socket();
   ASSERT_TRUE(send_to(t.get(), "to child!", loopback_addr(port)));
-  EXPECT_EQ(wait_child(pid), 0) << "10: no event in the child, 11: epoll_wait failed, 12: wrong event, 13: wrong datagram";
+  EXPECT_EQ(wait_child(pid), 0)
+      << "10: no event in the child, 11: epoll_wait failed, 12: wrong event, 13: wrong datagram";
   EXPECT_EQ(wait_event(ep.get(), 0, s.get()), 0u) << "the child took the datagram";
   ASSERT_TRUE(send_to(s.get(), "parent again", env().peer));
   EXPECT_EQ(wait_event(ep.get(), kWaitMs, s.get()), static_cast<uint32_t>(EPOLLIN));

@@ -29,13 +29,13 @@
 
 namespace udptest {
 
-inline constexpr int kWaitMs = 2000;     // the longest wait for something that should come
-inline constexpr int kQuietMs = 150;     // how long "nothing arrives" is watched
+inline constexpr int kWaitMs = 2000;  // the longest wait for something that should come
+inline constexpr int kQuietMs = 150;  // how long "nothing arrives" is watched
 
 struct Env {
-  sockaddr_in peer{};   // PEER_IP:PEER_PORT
-  sockaddr_in peer2{};  // PEER_IP:PEER_PORT+1
-  in_addr local{};      // LOCAL_IP
+  sockaddr_in peer{};          // PEER_IP:PEER_PORT
+  sockaddr_in peer2{};         // PEER_IP:PEER_PORT+1
+  in_addr local{};             // LOCAL_IP
   unsigned local_prefix = 24;  // LOCAL_PREFIX (optional)
   std::string local_iface;
 };
@@ -93,7 +93,7 @@ inline const sockaddr* sa(const sockaddr_in* a) { return reinterpret_cast<const 
 
 int bind_to(int fd, const sockaddr_in& a);     // ::bind; -1 with errno on failure
 int connect_to(int fd, const sockaddr_in& a);  // ::connect
-sockaddr_in local_name(int fd);                 // getsockname (a failure fails the test)
+sockaddr_in local_name(int fd);                // getsockname (a failure fails the test)
 uint16_t local_port(int fd);
 
 // poll() for `events` at most `ms`; returns revents (0 on timeout).

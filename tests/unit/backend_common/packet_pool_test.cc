@@ -100,8 +100,7 @@ TEST(PacketPool, ExhaustionAndReuse) {
   std::vector<Packet*> again(4);
   ASSERT_EQ(pool.alloc(again), 2u);
   // FIFO free list: the two freed buffers come back.
-  EXPECT_EQ(std::set<Packet*>(again.begin(), again.begin() + 2),
-            std::set<Packet*>(first.begin(), first.begin() + 2));
+  EXPECT_EQ(std::set<Packet*>(again.begin(), again.begin() + 2), std::set<Packet*>(first.begin(), first.begin() + 2));
 
   pool.free(std::span<Packet* const>(again.data(), 2));
   pool.free(std::span<Packet* const>(first.data() + 2, 3));

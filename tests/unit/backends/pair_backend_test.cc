@@ -193,8 +193,7 @@ TEST(PairBackend, FlowHashSpreadsFlowsAndKeepsEachOnOneQueue) {
       spec.src_port = static_cast<uint16_t>(10000 + flow);
       spec.payload = {static_cast<uint8_t>(flow)};
       // Any TX queue: steering depends on the flow only.
-      ASSERT_TRUE(send_one(*a, packet_with(*a, test::udp4_frame(spec)),
-                           static_cast<uint16_t>(round % 4)));
+      ASSERT_TRUE(send_one(*a, packet_with(*a, test::udp4_frame(spec)), static_cast<uint16_t>(round % 4)));
     }
   }
   ASSERT_TRUE(send_one(*a, packet_with(*a, test::arp_frame()), 3));
@@ -481,8 +480,7 @@ TEST(PairBackendWait, NoLostWakeUpsUnderConcurrency) {
   std::thread consumer([&, rx = b.get()] {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     Packet* burst[32];
-    while (received.load() < kPerProducer * kProducers &&
-           std::chrono::steady_clock::now() < deadline) {
+    while (received.load() < kPerProducer * kProducers && std::chrono::steady_clock::now() < deadline) {
       size_t n = 0;
       for (uint16_t q = 0; q < kProducers; ++q) {
         const size_t got = rx->rx_burst(q, burst);

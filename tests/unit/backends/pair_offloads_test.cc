@@ -62,8 +62,7 @@ TEST(PairTxOffload, ChecksumsAreFilledInSoftware) {
   ASSERT_FALSE(test::ipv4_header_checksum_ok(partial));
   ASSERT_FALSE(test::udp4_checksum_ok(partial));
 
-  const std::vector<uint8_t> out =
-      frame_through(*a, *b, packet_with(*a, partial, kCsumFlags, kL2, kL3));
+  const std::vector<uint8_t> out = frame_through(*a, *b, packet_with(*a, partial, kCsumFlags, kL2, kL3));
   EXPECT_TRUE(test::ipv4_header_checksum_ok(out));
   EXPECT_TRUE(test::udp4_checksum_ok(out));
   spec.partial = false;
@@ -103,8 +102,8 @@ TEST(PairTxOffload, NotAdvertisedMeansNotDone) {
   test::Udp4Spec spec;
   spec.partial = true;
   const std::vector<uint8_t> partial = test::udp4_frame(spec);
-  const std::vector<uint8_t> out = frame_through(
-      *a, *b, packet_with(*a, partial, kCsumFlags | kTxVlanInsert, kL2, kL3, 5));
+  const std::vector<uint8_t> out =
+      frame_through(*a, *b, packet_with(*a, partial, kCsumFlags | kTxVlanInsert, kL2, kL3, 5));
   EXPECT_EQ(out, partial) << "a NIC without the feature sends the bytes as they are";
 }
 
@@ -130,8 +129,7 @@ TEST(PairTxOffload, ImpossibleRequestIsDroppedAndCounted) {
 TEST(PairTxOffload, VlanTagIsInsertedAfterTheMacs) {
   auto [a, b] = make_pair(config_with(PairOffloads::all(), {}));
   const std::vector<uint8_t> frame = test::udp4_frame({});
-  const std::vector<uint8_t> out =
-      frame_through(*a, *b, packet_with(*a, frame, kTxVlanInsert, kL2, kL3, 0x2064));
+  const std::vector<uint8_t> out = frame_through(*a, *b, packet_with(*a, frame, kTxVlanInsert, kL2, kL3, 0x2064));
   test::Udp4Spec tagged;
   tagged.vlan_tci = 0x2064;  // PCP 1, VID 100
   EXPECT_EQ(out, test::udp4_frame(tagged));
@@ -141,8 +139,8 @@ TEST(PairTxOffload, ChecksumsAndTagTogether) {
   auto [a, b] = make_pair(config_with(PairOffloads::all(), {}));
   test::Udp4Spec spec;
   spec.partial = true;
-  const std::vector<uint8_t> out = frame_through(
-      *a, *b, packet_with(*a, test::udp4_frame(spec), kCsumFlags | kTxVlanInsert, kL2, kL3, 7));
+  const std::vector<uint8_t> out =
+      frame_through(*a, *b, packet_with(*a, test::udp4_frame(spec), kCsumFlags | kTxVlanInsert, kL2, kL3, 7));
   EXPECT_EQ(test::get16(out, 12), 0x8100);
   EXPECT_EQ(test::get16(out, 14), 7);
   EXPECT_TRUE(test::ipv4_header_checksum_ok(out));
@@ -247,8 +245,8 @@ TEST(PairRxOffload, ChecksumsAreVerified) {
   std::vector<uint8_t> fragment = good;
   test::put16(fragment, kL2 + 6, 0x2000);  // MF: the UDP header is not all there
   test::put16(fragment, kL2 + 10, 0);
-  test::put16(fragment, kL2 + 10, static_cast<uint16_t>(~test::ones_sum(
-                                      std::span<const uint8_t>(fragment).subspan(kL2, kL3))));
+  test::put16(fragment, kL2 + 10,
+              static_cast<uint16_t>(~test::ones_sum(std::span<const uint8_t>(fragment).subspan(kL2, kL3))));
   EXPECT_EQ(rx_flags_for(*b, *b, fragment), kRxIpv4CsumGood);
 
   EXPECT_EQ(rx_flags_for(*b, *b, test::arp_frame()), 0u);
@@ -285,8 +283,7 @@ TEST(PairOffloads, SoftwareTxFeedsHardwareRx) {
   auto [a, b] = make_pair(config_with(PairOffloads::all(), PairOffloads::all()));
   test::Udp4Spec spec;
   spec.partial = true;
-  ASSERT_TRUE(send_one(*a, packet_with(*a, test::udp4_frame(spec), kCsumFlags | kTxVlanInsert,
-                                       kL2, kL3, 300)));
+  ASSERT_TRUE(send_one(*a, packet_with(*a, test::udp4_frame(spec), kCsumFlags | kTxVlanInsert, kL2, kL3, 300)));
   Packet* got = receive_one(*b);
   ASSERT_NE(got, nullptr);
   EXPECT_EQ(got->rx_flags, kRxVlanStripped | kRxIpv4CsumGood | kRxL4CsumGood);

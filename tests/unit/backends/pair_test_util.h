@@ -13,8 +13,8 @@
 namespace dpdkudp::test {
 
 // A pool buffer holding a copy of frame, with optional TX offload request.
-inline Packet* packet_with(Backend& side, std::span<const uint8_t> frame, uint32_t tx_flags = 0,
-                           uint16_t l2_len = 0, uint16_t l3_len = 0, uint16_t vlan_tci = 0) {
+inline Packet* packet_with(Backend& side, std::span<const uint8_t> frame, uint32_t tx_flags = 0, uint16_t l2_len = 0,
+                           uint16_t l3_len = 0, uint16_t vlan_tci = 0) {
   Packet* pkt = nullptr;
   if (side.alloc(std::span<Packet*>(&pkt, 1)) != 1) {
     ADD_FAILURE() << "pool empty";
@@ -29,9 +29,7 @@ inline Packet* packet_with(Backend& side, std::span<const uint8_t> frame, uint32
   return pkt;
 }
 
-inline std::vector<uint8_t> bytes_of(const Packet* pkt) {
-  return {pkt->data, pkt->data + pkt->len};
-}
+inline std::vector<uint8_t> bytes_of(const Packet* pkt) { return {pkt->data, pkt->data + pkt->len}; }
 
 // Sends one packet; returns whether tx_burst took it.
 inline bool send_one(Backend& side, Packet* pkt, uint16_t queue = 0) {

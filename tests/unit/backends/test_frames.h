@@ -17,9 +17,7 @@ inline constexpr size_t kIpv4Len = 20;
 inline constexpr size_t kIpv6Len = 40;
 inline constexpr size_t kUdpLen = 8;
 
-inline uint16_t get16(std::span<const uint8_t> f, size_t at) {
-  return static_cast<uint16_t>(f[at] << 8 | f[at + 1]);
-}
+inline uint16_t get16(std::span<const uint8_t> f, size_t at) { return static_cast<uint16_t>(f[at] << 8 | f[at + 1]); }
 // Checked (at()) writes: also keeps GCC's -Wnull-dereference quiet about
 // vectors it cannot prove non-empty.
 inline void put16(std::vector<uint8_t>& f, size_t at, uint16_t v) {
@@ -48,8 +46,8 @@ struct Udp4Spec {
   uint16_t src_port = 40000;
   uint16_t dst_port = 5353;
   std::vector<uint8_t> payload = {'h', 'e', 'l', 'l', 'o', '!', '!'};  // odd length
-  uint16_t vlan_tci = 0;     // non-zero: an 802.1Q tag after the MACs
-  bool partial = false;      // leave checksums for the NIC (see below)
+  uint16_t vlan_tci = 0;                                               // non-zero: an 802.1Q tag after the MACs
+  bool partial = false;                                                // leave checksums for the NIC (see below)
 };
 
 // Ethernet (02:..:0b <- 02:..:0a) + IPv4 + UDP. Complete checksums, or
@@ -150,9 +148,7 @@ inline std::vector<uint8_t> arp_frame() {
 }
 
 // Offset of the IPv4 header, looking through one 802.1Q tag.
-inline size_t ipv4_offset(std::span<const uint8_t> f) {
-  return get16(f, 12) == 0x8100 ? kEthLen + 4 : kEthLen;
-}
+inline size_t ipv4_offset(std::span<const uint8_t> f) { return get16(f, 12) == 0x8100 ? kEthLen + 4 : kEthLen; }
 
 inline bool ipv4_header_checksum_ok(std::span<const uint8_t> f) {
   const size_t ip = ipv4_offset(f);

@@ -70,8 +70,8 @@ TEST(DpdkBackend, OpenReportsTheDevice) {
   EXPECT_EQ(caps.mtu, 1500u);
   EXPECT_EQ(caps.max_frame, 1518u);
   // net_ring has no checksum or VLAN offload: none claimed.
-  EXPECT_FALSE(caps.rx_ipv4_csum || caps.rx_l4_csum || caps.tx_ipv4_csum || caps.tx_udp_csum ||
-               caps.rx_vlan_strip || caps.tx_vlan_insert);
+  EXPECT_FALSE(caps.rx_ipv4_csum || caps.rx_l4_csum || caps.tx_ipv4_csum || caps.tx_udp_csum || caps.rx_vlan_strip ||
+               caps.tx_vlan_insert);
   EXPECT_EQ(b->wait_fd(0), -1);
   EXPECT_EQ(b->device_name(), "net_ring0");
   EXPECT_EQ(b->driver_name(), "net_ring");
@@ -230,8 +230,8 @@ TEST(DpdkBackend, RxPacketFromOlFlags) {
   m->data_off = RTE_PKTMBUF_HEADROOM + 2;
   m->data_len = 60;
   m->pkt_len = 60;
-  m->ol_flags = RTE_MBUF_F_RX_VLAN | RTE_MBUF_F_RX_VLAN_STRIPPED | RTE_MBUF_F_RX_IP_CKSUM_GOOD |
-                RTE_MBUF_F_RX_L4_CKSUM_BAD;
+  m->ol_flags =
+      RTE_MBUF_F_RX_VLAN | RTE_MBUF_F_RX_VLAN_STRIPPED | RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_BAD;
   m->vlan_tci = 0x0abc;
   Packet* rx = DpdkBackend::rx_packet(m, 3);
   EXPECT_EQ(rx, pkt);
@@ -255,11 +255,8 @@ TEST(DpdkBackend, HardwareOffloadFieldsMatchWhatDpdkExpects) {
   ASSERT_NE(b, nullptr);
   // A frame as the stack leaves it when the device does the checksums:
   // IPv4 checksum 0, UDP field = pseudo-header sum, not inverted.
-  const Bytes frame = FrameBuilder()
-                          .payload("offloaded")
-                          .ipv4_checksum(false)
-                          .udp_checksum(wire::ChecksumMode::kPseudoHeader)
-                          .udp();
+  const Bytes frame =
+      FrameBuilder().payload("offloaded").ipv4_checksum(false).udp_checksum(wire::ChecksumMode::kPseudoHeader).udp();
   ASSERT_TRUE(check_udp_frame(frame, {ipv4::ChecksumLeftToDevice(), udp::PseudoHeaderChecksum()}));
   Packet* pkt = make_frame(*b, frame);
   ASSERT_NE(pkt, nullptr);
@@ -338,15 +335,15 @@ TEST(DpdkBackend, MalformedTxFramesAreTakenAndCounted) {
   const uint32_t available = b->pool_available();
   std::vector<Packet*> burst;
   burst.push_back(make_frame(*b, udp_frame(10, 1)));
-  burst.push_back(make_frame(*b, Bytes(5, 0)));       // shorter than Ethernet
+  burst.push_back(make_frame(*b, Bytes(5, 0)));  // shorter than Ethernet
   burst.push_back(make_frame(*b, udp_frame(20, 2)));
   Packet* bad_offload = make_frame(*b, udp_frame(30, 3));
-  bad_offload->tx_flags = kTxUdpCsum;                 // headers beyond the frame
+  bad_offload->tx_flags = kTxUdpCsum;  // headers beyond the frame
   bad_offload->l2_len = 14;
   bad_offload->l3_len = 200;
   burst.push_back(bad_offload);
   Packet* too_long = make_frame(*b, udp_frame(40, 4));
-  too_long->len = b->capabilities().max_frame + 1;    // over the MTU
+  too_long->len = b->capabilities().max_frame + 1;  // over the MTU
   burst.push_back(too_long);
   burst.push_back(make_frame(*b, udp_frame(50, 5)));
   ASSERT_EQ(b->tx_burst(0, burst), burst.size());
@@ -463,7 +460,8 @@ TEST(DpdkBackend, FailurePaths) {
   auto open = open_or_fail(test_config(dpdk_env().ring_port));
   ASSERT_NE(open, nullptr);
   EXPECT_EQ(open_dpdk(test_config(dpdk_env().ring_port), &error), nullptr);
-  EXPECT_EQ(error, "dpdk: port " + std::to_string(dpdk_env().ring_port) + " (net_ring0) is already open in this process");
+  EXPECT_EQ(error,
+            "dpdk: port " + std::to_string(dpdk_env().ring_port) + " (net_ring0) is already open in this process");
   open.reset();
 
   config = test_config(dpdk_env().ring_port);

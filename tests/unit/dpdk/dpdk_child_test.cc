@@ -120,13 +120,9 @@ bool exists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
-std::string prefix(const std::string& name) {
-  return "dpdkudp-child-" + name + "-" + std::to_string(::getpid());
-}
+std::string prefix(const std::string& name) { return "dpdkudp-child-" + name + "-" + std::to_string(::getpid()); }
 
-std::string base_args(const std::string& name) {
-  return "--no-huge -m 64 --no-pci --file-prefix=" + prefix(name);
-}
+std::string base_args(const std::string& name) { return "--no-huge -m 64 --no-pci --file-prefix=" + prefix(name); }
 
 TEST(DpdkEalChild, BadArgumentsGiveOneLineAndNoUsageText) {
   const ChildResult r = run_probe({"open", base_args("bad") + " --bogus-option"});

@@ -63,9 +63,8 @@ TEST(DpdkEal, SecondStartReusesTheFirst) {
   EXPECT_TRUE(init_dpdk_eal(dpdk_env().eal_args, {}, {}, &error)) << error;
   // Different arguments: still fine, with a warning that they were ignored.
   std::vector<std::string> warnings;
-  EXPECT_TRUE(init_dpdk_eal("--vdev=net_null9", {},
-                            [&](DpdkLogLevel, const std::string& line) { warnings.push_back(line); },
-                            &error))
+  EXPECT_TRUE(init_dpdk_eal(
+      "--vdev=net_null9", {}, [&](DpdkLogLevel, const std::string& line) { warnings.push_back(line); }, &error))
       << error;
   ASSERT_EQ(warnings.size(), 1u);
   EXPECT_NE(warnings[0].find("ignored"), std::string::npos) << warnings[0];
@@ -130,16 +129,15 @@ TEST(DpdkEal, EalThreadsBlockEverySignal) {
     const std::string task = "/proc/self/task/" + tid;
     const std::string name = comm(task);
     const std::string blocked = status_field(task, "SigBlk");
-    const bool eal_made = name.rfind("eal-", 0) == 0 || name.rfind("rte", 0) == 0 ||
-                          name.rfind("dpdk", 0) == 0 || name.rfind("telemetry", 0) == 0;
+    const bool eal_made = name.rfind("eal-", 0) == 0 || name.rfind("rte", 0) == 0 || name.rfind("dpdk", 0) == 0 ||
+                          name.rfind("telemetry", 0) == 0;
     if (!eal_made) {
       continue;  // e.g. a sanitizer's own thread
     }
     ++eal_threads;
     // All 64 signals but SIGKILL/SIGSTOP (which cannot be blocked) and
     // glibc's two internal ones: fffffffe7ffbfeff or wider.
-    EXPECT_EQ(blocked, "fffffffe7ffbfeff")
-        << "thread " << tid << " (" << name << ") blocks only " << blocked;
+    EXPECT_EQ(blocked, "fffffffe7ffbfeff") << "thread " << tid << " (" << name << ") blocks only " << blocked;
   }
   ::closedir(dir);
   EXPECT_GE(eal_threads, 1) << "EAL's interrupt thread not found";

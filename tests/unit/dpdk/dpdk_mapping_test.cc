@@ -46,8 +46,8 @@ TEST(DpdkRxFlags, VlanStrippedOnlyWhenStripped) {
   // RX_VLAN alone: the tag is still in the data (only its TCI reported).
   EXPECT_EQ(rx_flags_from_ol(RTE_MBUF_F_RX_VLAN), 0u);
   EXPECT_EQ(rx_flags_from_ol(RTE_MBUF_F_RX_VLAN | RTE_MBUF_F_RX_VLAN_STRIPPED), uint32_t{kRxVlanStripped});
-  EXPECT_EQ(rx_flags_from_ol(RTE_MBUF_F_RX_VLAN | RTE_MBUF_F_RX_VLAN_STRIPPED |
-                             RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_GOOD),
+  EXPECT_EQ(rx_flags_from_ol(RTE_MBUF_F_RX_VLAN | RTE_MBUF_F_RX_VLAN_STRIPPED | RTE_MBUF_F_RX_IP_CKSUM_GOOD |
+                             RTE_MBUF_F_RX_L4_CKSUM_GOOD),
             kRxVlanStripped | kRxIpv4CsumGood | kRxL4CsumGood);
 }
 
@@ -138,8 +138,8 @@ TEST(DpdkStats, DropHierarchyMapping) {
   const BackendStats s = to_backend_stats(eth, 5, 4);
   EXPECT_EQ(s.rx_packets, 100u);
   EXPECT_EQ(s.tx_packets, 90u);
-  EXPECT_EQ(s.rx_missed, 7u);      // NIC ring full
-  EXPECT_EQ(s.rx_no_buffer, 3u);   // pool empty
+  EXPECT_EQ(s.rx_missed, 7u);     // NIC ring full
+  EXPECT_EQ(s.rx_no_buffer, 3u);  // pool empty
   EXPECT_EQ(s.rx_errors, 2u + 5u);
   EXPECT_EQ(s.tx_errors, 1u + 4u);
 }
@@ -233,13 +233,15 @@ TEST(DpdkEalArgs, UserOptionsReplaceDefaults) {
 }
 
 TEST(DpdkEalArgs, FailureSummary) {
-  EXPECT_EQ(summarize_eal_failure({"dpdkudp-eal: unrecognized option '--bogus'", "EAL: FATAL: Invalid 'command line' arguments.",
-                                   "EAL: Invalid 'command line' arguments."},
-                                  EINVAL),
-            "unrecognized option '--bogus'");
-  EXPECT_EQ(summarize_eal_failure({"EAL: lcore 7 unavailable", "EAL: invalid core list, please check specified cores are part of 0-1",
-                                   "EAL: FATAL: Invalid 'command line' arguments."},
-                                  EINVAL),
+  EXPECT_EQ(
+      summarize_eal_failure({"dpdkudp-eal: unrecognized option '--bogus'",
+                             "EAL: FATAL: Invalid 'command line' arguments.", "EAL: Invalid 'command line' arguments."},
+                            EINVAL),
+      "unrecognized option '--bogus'");
+  EXPECT_EQ(summarize_eal_failure(
+                {"EAL: lcore 7 unavailable", "EAL: invalid core list, please check specified cores are part of 0-1",
+                 "EAL: FATAL: Invalid 'command line' arguments."},
+                EINVAL),
             "lcore 7 unavailable; invalid core list, please check specified cores are part of 0-1");
   EXPECT_EQ(summarize_eal_failure({"EAL: FATAL: Cannot init memory", "EAL: Cannot init memory"}, ENOMEM),
             "Cannot init memory");

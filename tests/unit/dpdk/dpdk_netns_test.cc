@@ -34,8 +34,8 @@
 
 #include "backends/dpdk/dpdk.h"
 #include "backends/dpdk/dpdk_backend.h"
-#include "tests/support/packets.h"
 #include "tests/support/netns.h"
+#include "tests/support/packets.h"
 
 namespace dpdkudp::test {
 namespace {
@@ -75,14 +75,15 @@ class Environment : public ::testing::Environment {
     // EAL (and the drivers' sockets, the tap) in the server namespace: the
     // thread EAL starts on inherits it from this one.
     in_netns(g_env->net.server_ns, [&] {
-      ok = init_dpdk_eal(g_env->eal_args, {}, [](DpdkLogLevel, const std::string& line) { g_env->log.push_back(line); },
-                         &error);
+      ok = init_dpdk_eal(
+          g_env->eal_args, {}, [](DpdkLogLevel, const std::string& line) { g_env->log.push_back(line); }, &error);
     });
     if (!ok) {
       g_env->setup_error = error;
       return;
     }
-    if (!g_env->net.server_exec("ip addr add " + g_env->tap_kernel_ip.to_string() + "/24 dev " + g_env->tap_if, &error) ||
+    if (!g_env->net.server_exec("ip addr add " + g_env->tap_kernel_ip.to_string() + "/24 dev " + g_env->tap_if,
+                                &error) ||
         !g_env->net.server_exec("sysctl -qw net.ipv4.conf.all.rp_filter=0", &error)) {
       g_env->setup_error = error;
     }
@@ -252,7 +253,8 @@ TEST_F(DpdkNetns, EchoThroughAKernelSocket) {
     for (size_t i = 0; i < n; ++i) {
       const Bytes got(burst[i]->data, burst[i]->data + burst[i]->len);
       const Bytes want = patterned(matched, size_for(matched));
-      ASSERT_TRUE(check_udp_frame(got, {eth::Src(g_env->net.client_mac), udp::SrcPort(7), udp::DstPort(4000), Payload(want)}))
+      ASSERT_TRUE(
+          check_udp_frame(got, {eth::Src(g_env->net.client_mac), udp::SrcPort(7), udp::DstPort(4000), Payload(want)}))
           << "reply " << matched;
       ++matched;
     }
@@ -293,8 +295,8 @@ TEST_F(DpdkNetns, KernelDatagramsArriveWithValidChecksums) {
   got.insert(got.end(), rest.begin(), rest.end());
   ASSERT_EQ(got.size(), kDatagrams);
   for (uint32_t seq = 0; seq < kDatagrams; ++seq) {
-    EXPECT_TRUE(check_udp_frame(got[seq], {ipv4::Dst(g_env->net.server_ip), udp::DstPort(5353),
-                                           Payload(patterned(seq, size_for(seq)))}))
+    EXPECT_TRUE(check_udp_frame(
+        got[seq], {ipv4::Dst(g_env->net.server_ip), udp::DstPort(5353), Payload(patterned(seq, size_for(seq)))}))
         << seq;
   }
 }

@@ -90,7 +90,8 @@ TEST_F(StacksOverDpdk, DatagramsWaitOnTheSocketInTheirMbufs) {
   ASSERT_EQ(recv_string(server).data, "prime");
   const uint32_t a_free = a_backend_->pool_available();
   for (int i = 0; i < 50; ++i) {
-    ASSERT_EQ(send_string(client, "queued " + std::to_string(i), &dst), static_cast<int64_t>(7 + std::to_string(i).size()));
+    ASSERT_EQ(send_string(client, "queued " + std::to_string(i), &dst),
+              static_cast<int64_t>(7 + std::to_string(i).size()));
   }
   pump();
   // The 50 datagrams sit on b's socket in a's mbufs (no copy on the way);

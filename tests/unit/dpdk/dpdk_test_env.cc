@@ -24,8 +24,7 @@ void record_log(DpdkLogLevel /*level*/, const std::string& line) {
 
 // rte_eth_from_rings() lives in the net_ring driver, which EAL loaded as a
 // plugin; linking it ourselves would load a second copy of the driver.
-using FromRings = int (*)(const char*, rte_ring* const[], unsigned, rte_ring* const[], unsigned,
-                          unsigned);
+using FromRings = int (*)(const char*, rte_ring* const[], unsigned, rte_ring* const[], unsigned, unsigned);
 
 int make_crossed_pair(uint16_t* a, uint16_t* b, std::string* why) {
   void* lib = dlopen("librte_net_ring.so.23", RTLD_NOW | RTLD_NOLOAD);
@@ -60,8 +59,8 @@ void ignore_sigusr1(int) {}
 class Environment : public ::testing::Environment {
  public:
   void SetUp() override {
-    g_env.eal_args = "--no-huge -m 256 --no-pci --no-shconf --file-prefix=dpdkudp-test-" +
-                     std::to_string(::getpid()) + " --vdev=net_ring0 --vdev=net_null0";
+    g_env.eal_args = "--no-huge -m 256 --no-pci --no-shconf --file-prefix=dpdkudp-test-" + std::to_string(::getpid()) +
+                     " --vdev=net_ring0 --vdev=net_null0";
     pthread_getaffinity_np(pthread_self(), sizeof g_env.affinity_before, &g_env.affinity_before);
     struct sigaction sa {};
     sa.sa_handler = ignore_sigusr1;

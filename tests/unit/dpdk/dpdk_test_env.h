@@ -21,12 +21,12 @@ namespace dpdkudp::test {
 
 struct DpdkTestEnv {
   std::string eal_args;
-  std::string runtime_dir;       // EAL's runtime dir (removed after start)
-  uint16_t ring_port = 0;        // net_ring0
-  uint16_t null_port = 0;        // net_null0
-  uint16_t pair_a = 0;           // crossed ring pair
+  std::string runtime_dir;  // EAL's runtime dir (removed after start)
+  uint16_t ring_port = 0;   // net_ring0
+  uint16_t null_port = 0;   // net_null0
+  uint16_t pair_a = 0;      // crossed ring pair
   uint16_t pair_b = 0;
-  cpu_set_t affinity_before{};   // the main thread's, before EAL
+  cpu_set_t affinity_before{};  // the main thread's, before EAL
   struct sigaction sigusr1_before {};
   // Every signal's disposition before EAL (valid where sigaction worked).
   std::array<struct sigaction, NSIG> signals_before{};

@@ -112,8 +112,7 @@ TEST(ConfigDefaults, EveryKeySetsItsField) {
   EXPECT_EQ(c.perf_interval_s, 10u);
   EXPECT_EQ(c.rcvbuf_default, 4194304u);
   ASSERT_EQ(c.routes.size(), 1u);
-  EXPECT_EQ(c.routes[0],
-            (RouteSpec{Ipv4Cidr{Ipv4Addr(198, 19, 0, 0), 16}, Ipv4Addr(198, 18, 0, 1), 1300}));
+  EXPECT_EQ(c.routes[0], (RouteSpec{Ipv4Cidr{Ipv4Addr(198, 19, 0, 0), 16}, Ipv4Addr(198, 18, 0, 1), 1300}));
   ASSERT_EQ(c.neighbors.size(), 1u);
   EXPECT_EQ(c.neighbors[0], (NeighborSpec{Ipv4Addr(198, 18, 0, 1), {2, 0, 0, 0, 0, 1}}));
   EXPECT_FALSE(c.stats);
@@ -180,26 +179,12 @@ INSTANTIATE_TEST_SUITE_P(
                 {"dedicated", "shared", "Shared"},
                 {"exclusive", "share"},
                 "must be one of dedicated, shared"},
-        KeyCase{"DPDKUDP_VLAN",
-                {"1", "4094"},
-                with_non_numbers({"0", "4095"}),
-                "must be a number from 1 to 4094"},
-        KeyCase{"DPDKUDP_QUEUES",
-                {"1", "64"},
-                with_non_numbers({"0", "65"}),
-                "must be a number from 1 to 64"},
-        KeyCase{"DPDKUDP_DPDK_PORT",
-                {"0", "1023"},
-                with_non_numbers({"1024"}),
-                "must be a number from 0 to 1023"},
-        KeyCase{"DPDKUDP_WAIT",
-                {"inline", "thread"},
-                {"poll", "busy"},
-                "must be one of inline, thread"},
-        KeyCase{"DPDKUDP_XDP_MODE",
-                {"auto", "native", "generic"},
-                {"skb", "drv"},
-                "must be one of auto, native, generic"},
+        KeyCase{"DPDKUDP_VLAN", {"1", "4094"}, with_non_numbers({"0", "4095"}), "must be a number from 1 to 4094"},
+        KeyCase{"DPDKUDP_QUEUES", {"1", "64"}, with_non_numbers({"0", "65"}), "must be a number from 1 to 64"},
+        KeyCase{"DPDKUDP_DPDK_PORT", {"0", "1023"}, with_non_numbers({"1024"}), "must be a number from 0 to 1023"},
+        KeyCase{"DPDKUDP_WAIT", {"inline", "thread"}, {"poll", "busy"}, "must be one of inline, thread"},
+        KeyCase{
+            "DPDKUDP_XDP_MODE", {"auto", "native", "generic"}, {"skb", "drv"}, "must be one of auto, native, generic"},
         KeyCase{"DPDKUDP_MODULE_DIR",
                 {"/usr/lib/x86_64-linux-gnu", "/"},
                 {"lib", "./lib", "~/lib"},
@@ -208,10 +193,7 @@ INSTANTIATE_TEST_SUITE_P(
                 {"64", "128", "4096", "16384"},
                 with_non_numbers({"32", "63", "65", "100", "32768", "0"}),
                 "must be a power of two from 64 to 16384"},
-        KeyCase{"DPDKUDP_TX_RING",
-                {"64", "16384"},
-                {"96", "16385", "abc"},
-                "must be a power of two from 64 to 16384"},
+        KeyCase{"DPDKUDP_TX_RING", {"64", "16384"}, {"96", "16385", "abc"}, "must be a power of two from 64 to 16384"},
         KeyCase{"DPDKUDP_PERF_INTERVAL",
                 {"0", "3600"},
                 with_non_numbers({"3601"}),
@@ -226,8 +208,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "must be an interface name of 1 to 15 characters"},
         KeyCase{"DPDKUDP_IP",
                 {"198.18.0.2/24", "10.0.0.1/8", "198.18.0.0/31", "198.18.0.1/31", "198.18.0.7/32"},
-                {"198.18.0.2/33", "198.18.0.2/", "198.18.0/24", "foo/24", "198.18.0.2/0",
-                 "198.18.0.256/24"},
+                {"198.18.0.2/33", "198.18.0.2/", "198.18.0/24", "foo/24", "198.18.0.2/0", "198.18.0.256/24"},
                 "must be an IPv4 address with a prefix length 1 to 32"},
         KeyCase{"DPDKUDP_GATEWAY",
                 {"198.18.0.1", "198.18.0.254"},
@@ -242,14 +223,11 @@ TEST(ConfigKeys, EmptyValueMeansDefault) {
   EXPECT_FALSE(c.ip);
 }
 
-TEST(ConfigKeys, NumbersAreDecimalWithLeadingZerosAllowed) {
-  EXPECT_EQ(parse_ok("DPDKUDP_MTU=01500").mtu, 1500);
-}
+TEST(ConfigKeys, NumbersAreDecimalWithLeadingZerosAllowed) { EXPECT_EQ(parse_ok("DPDKUDP_MTU=01500").mtu, 1500); }
 
 TEST(ConfigKeys, EalArgsAreKeptVerbatim) {
-  EXPECT_EQ(
-      parse_ok("DPDKUDP_EAL_ARGS=\"--no-huge  -m 256 --vdev=net_af_packet0,iface=v#1\"").eal_args,
-      "--no-huge  -m 256 --vdev=net_af_packet0,iface=v#1");
+  EXPECT_EQ(parse_ok("DPDKUDP_EAL_ARGS=\"--no-huge  -m 256 --vdev=net_af_packet0,iface=v#1\"").eal_args,
+            "--no-huge  -m 256 --vdev=net_af_packet0,iface=v#1");
 }
 
 TEST(ConfigKeys, IpNeedsAPrefixAndSaysSo) {
@@ -288,11 +266,9 @@ TEST(ConfigRoutes, ParsesBothFormsWithOptionalMtu) {
       "DPDKUDP_ROUTES= 10.0.0.0/8 via 198.18.0.1 ; 198.19.0.0/16 dev mtu 1400;"
       "default via 198.18.0.254 mtu 9000; 198.20.0.5 dev ;\n");
   ASSERT_EQ(c.routes.size(), 4u);
-  EXPECT_EQ(c.routes[0],
-            (RouteSpec{Ipv4Cidr{Ipv4Addr(10, 0, 0, 0), 8}, Ipv4Addr(198, 18, 0, 1), 0}));
+  EXPECT_EQ(c.routes[0], (RouteSpec{Ipv4Cidr{Ipv4Addr(10, 0, 0, 0), 8}, Ipv4Addr(198, 18, 0, 1), 0}));
   EXPECT_EQ(c.routes[1], (RouteSpec{Ipv4Cidr{Ipv4Addr(198, 19, 0, 0), 16}, std::nullopt, 1400}));
-  EXPECT_EQ(c.routes[2],
-            (RouteSpec{Ipv4Cidr{Ipv4Addr::any(), 0}, Ipv4Addr(198, 18, 0, 254), 9000}));
+  EXPECT_EQ(c.routes[2], (RouteSpec{Ipv4Cidr{Ipv4Addr::any(), 0}, Ipv4Addr(198, 18, 0, 254), 9000}));
   EXPECT_EQ(c.routes[3], (RouteSpec{Ipv4Cidr{Ipv4Addr(198, 20, 0, 5), 32}, std::nullopt, 0}));
 }
 
@@ -301,9 +277,7 @@ TEST(ConfigRoutes, GatewayMayBeReachedThroughADevRoute) {
   EXPECT_EQ(c.routes.size(), 2u);
 }
 
-TEST(ConfigRoutes, OnlySeparatorsIsNoRoutes) {
-  EXPECT_TRUE(parse_ok("DPDKUDP_ROUTES=' ; ;'").routes.empty());
-}
+TEST(ConfigRoutes, OnlySeparatorsIsNoRoutes) { EXPECT_TRUE(parse_ok("DPDKUDP_ROUTES=' ; ;'").routes.empty()); }
 
 TEST(ConfigRoutes, Errors) {
   struct Case {
@@ -311,8 +285,7 @@ TEST(ConfigRoutes, Errors) {
     const char* reason;
   };
   const Case cases[] = {
-      {"10.0.0.0/8",
-       "route 1 \"10.0.0.0/8\": expected \"CIDR via GATEWAY [mtu N]\" or \"CIDR dev [mtu N]\""},
+      {"10.0.0.0/8", "route 1 \"10.0.0.0/8\": expected \"CIDR via GATEWAY [mtu N]\" or \"CIDR dev [mtu N]\""},
       {"10.0.0.0/8 via", "route 1 \"10.0.0.0/8 via\": missing gateway after \"via\""},
       {"10.0.0.0/8 via 198.18.0.1 dev", "unexpected \"dev\""},
       {"10.0.0.0/8 via 224.0.0.1", "\"224.0.0.1\" is not a unicast gateway address"},
@@ -340,12 +313,10 @@ TEST(ConfigRoutes, Errors) {
 // ------------------------------------------------------------------ neighbors
 
 TEST(ConfigNeighbors, ParsesEntries) {
-  Config c =
-      parse_ok("DPDKUDP_NEIGHBORS=198.18.0.1=02:00:00:00:00:01; 198.18.0.3 = AA:BB:CC:DD:EE:F0 ;");
+  Config c = parse_ok("DPDKUDP_NEIGHBORS=198.18.0.1=02:00:00:00:00:01; 198.18.0.3 = AA:BB:CC:DD:EE:F0 ;");
   ASSERT_EQ(c.neighbors.size(), 2u);
   EXPECT_EQ(c.neighbors[0], (NeighborSpec{Ipv4Addr(198, 18, 0, 1), {2, 0, 0, 0, 0, 1}}));
-  EXPECT_EQ(c.neighbors[1],
-            (NeighborSpec{Ipv4Addr(198, 18, 0, 3), {0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xf0}}));
+  EXPECT_EQ(c.neighbors[1], (NeighborSpec{Ipv4Addr(198, 18, 0, 3), {0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xf0}}));
 }
 
 TEST(ConfigNeighbors, Errors) {
@@ -394,8 +365,7 @@ TEST(ConfigSyntax, HashInsideAWordIsKept) {
 }
 
 TEST(ConfigSyntax, Quotes) {
-  EXPECT_EQ(parse_ok("DPDKUDP_EAL_ARGS=\"-m 256 # not a comment\"").eal_args,
-            "-m 256 # not a comment");
+  EXPECT_EQ(parse_ok("DPDKUDP_EAL_ARGS=\"-m 256 # not a comment\"").eal_args, "-m 256 # not a comment");
   EXPECT_EQ(parse_ok("DPDKUDP_EAL_ARGS='-m \"256\"'  # comment").eal_args, "-m \"256\"");
   EXPECT_EQ(parse_ok("DPDKUDP_EAL_ARGS=\"a'b\"#comment").eal_args, "a'b");
   EXPECT_EQ(parse_ok("DPDKUDP_IFACE=  \"veth1\"  ").iface, "veth1");
@@ -410,8 +380,7 @@ TEST(ConfigSyntax, QuoteErrors) {
   EXPECT_EQ(e.reason, "unterminated quote");
   EXPECT_EQ(e.where, "t.env:1");
   EXPECT_EQ(parse_error("DPDKUDP_IFACE='veth1").reason, "unterminated quote");
-  EXPECT_EQ(parse_error("DPDKUDP_IFACE=\"veth\"1").reason,
-            "unexpected text after the closing quote");
+  EXPECT_EQ(parse_error("DPDKUDP_IFACE=\"veth\"1").reason, "unexpected text after the closing quote");
 }
 
 TEST(ConfigSyntax, ExportPrefix) {
@@ -437,9 +406,7 @@ TEST(ConfigSyntax, LineWithoutEquals) {
   EXPECT_EQ(e.message(), "dpdkudp: config: t.env:2: \"DPDKUDP_IFACE veth1\": expected KEY=VALUE");
 }
 
-TEST(ConfigSyntax, MissingKey) {
-  EXPECT_EQ(parse_error("  =1400").reason, "missing key before '='");
-}
+TEST(ConfigSyntax, MissingKey) { EXPECT_EQ(parse_error("  =1400").reason, "missing key before '='"); }
 
 TEST(ConfigSyntax, DuplicateKeyNamesBothLines) {
   ConfigError e = parse_error("DPDKUDP_MTU=1400\n# x\nexport DPDKUDP_MTU=1500\n");
@@ -468,8 +435,7 @@ TEST(ConfigSyntax, UnknownKeyWithoutSuggestion) {
 }
 
 TEST(ConfigSyntax, ConfigKeyIsEnvironmentOnly) {
-  EXPECT_THAT(parse_error("DPDKUDP_CONFIG=/x.env").reason,
-              HasSubstr("only works as an environment variable"));
+  EXPECT_THAT(parse_error("DPDKUDP_CONFIG=/x.env").reason, HasSubstr("only works as an environment variable"));
 }
 
 TEST(ConfigSyntax, FirstErrorInFileOrderIsReported) {
@@ -482,8 +448,7 @@ TEST(ConfigSyntax, FirstErrorInFileOrderIsReported) {
 // ------------------------------------------------------------------ environment
 
 TEST(ConfigEnvironment, OverridesTheFile) {
-  Config c = parse_ok("DPDKUDP_MTU=1400\nDPDKUDP_IFACE=veth1\n",
-                      {{"DPDKUDP_MTU", "9000"}, {"HOME", "/root"}});
+  Config c = parse_ok("DPDKUDP_MTU=1400\nDPDKUDP_IFACE=veth1\n", {{"DPDKUDP_MTU", "9000"}, {"HOME", "/root"}});
   EXPECT_EQ(c.mtu, 9000);
   EXPECT_EQ(c.iface, "veth1");
 }
@@ -501,16 +466,13 @@ TEST(ConfigEnvironment, RepairsABadFileValue) {
 }
 
 TEST(ConfigEnvironment, EmptyVariableRestoresTheDefault) {
-  EXPECT_EQ(parse_ok("DPDKUDP_BACKEND=off\n", {{"DPDKUDP_BACKEND", ""}}).backend,
-            BackendKind::kAuto);
+  EXPECT_EQ(parse_ok("DPDKUDP_BACKEND=off\n", {{"DPDKUDP_BACKEND", ""}}).backend, BackendKind::kAuto);
 }
 
 TEST(ConfigEnvironment, BadValueIsReportedAsEnvironment) {
   ConfigError e = parse_error("", {{"DPDKUDP_MTU", "90000"}});
   EXPECT_EQ(e.where, "environment");
-  EXPECT_EQ(
-      e.message(),
-      "dpdkudp: config: environment: DPDKUDP_MTU=\"90000\": must be a number from 68 to 9000");
+  EXPECT_EQ(e.message(), "dpdkudp: config: environment: DPDKUDP_MTU=\"90000\": must be a number from 68 to 9000");
 }
 
 TEST(ConfigEnvironment, UnknownDpdkudpVariableIsAnError) {
@@ -518,8 +480,7 @@ TEST(ConfigEnvironment, UnknownDpdkudpVariableIsAnError) {
   EXPECT_EQ(e.key, "DPDKUDP_BAKCEND");
   EXPECT_EQ(e.where, "environment");
   EXPECT_EQ(e.reason, "unknown key (did you mean DPDKUDP_BACKEND?)");
-  EXPECT_EQ(parse_error("", {{"DPDKUDP_CONFG", "/x"}}).reason,
-            "unknown key (did you mean DPDKUDP_CONFIG?)");
+  EXPECT_EQ(parse_error("", {{"DPDKUDP_CONFG", "/x"}}).reason, "unknown key (did you mean DPDKUDP_CONFIG?)");
 }
 
 TEST(ConfigEnvironment, OtherVariablesAreIgnored) {
@@ -528,8 +489,7 @@ TEST(ConfigEnvironment, OtherVariablesAreIgnored) {
 
 TEST(ConfigEnvironment, FileGatewayCheckedAgainstEnvironmentIp) {
   parse_ok("DPDKUDP_GATEWAY=10.1.2.1\n", {{"DPDKUDP_IP", "10.1.2.3/24"}});
-  EXPECT_EQ(parse_error("DPDKUDP_GATEWAY=198.18.0.1\n", {{"DPDKUDP_IP", "10.1.2.3/24"}}).where,
-            "t.env:1");
+  EXPECT_EQ(parse_error("DPDKUDP_GATEWAY=198.18.0.1\n", {{"DPDKUDP_IP", "10.1.2.3/24"}}).where, "t.env:1");
 }
 
 // ------------------------------------------------------------------ require hint on failure
@@ -548,9 +508,7 @@ TEST(ConfigRequireHint, ReadEvenWhenTheConfigFails) {
 
 TEST(ConfigMessage, ExactFormat) {
   ConfigError e{"DPDKUDP_MTU", "90000", "must be a number from 68 to 9000", "/etc/x.env:12"};
-  EXPECT_EQ(
-      e.message(),
-      "dpdkudp: config: /etc/x.env:12: DPDKUDP_MTU=\"90000\": must be a number from 68 to 9000");
+  EXPECT_EQ(e.message(), "dpdkudp: config: /etc/x.env:12: DPDKUDP_MTU=\"90000\": must be a number from 68 to 9000");
 }
 
 TEST(ConfigMessage, StaysOneLine) {
@@ -575,8 +533,7 @@ TEST(ConfigDescribe, ListsOnlyNonDefaultsInKeyOrder) {
   Config c = parse_ok(
       "DPDKUDP_BUSY_POLL_US=0\nDPDKUDP_IFACE=veth1\nDPDKUDP_BACKEND=af_packet\n"
       "DPDKUDP_IP=198.18.0.9/24\nDPDKUDP_LOG=warn\nDPDKUDP_QUEUES=1\n");
-  EXPECT_EQ(c.describe_non_defaults(),
-            "backend=af_packet iface=veth1 ip=198.18.0.9/24 busy_poll_us=0");
+  EXPECT_EQ(c.describe_non_defaults(), "backend=af_packet iface=veth1 ip=198.18.0.9/24 busy_poll_us=0");
 }
 
 TEST(ConfigDescribe, QuotesValuesWithSpaces) {
@@ -638,8 +595,8 @@ TEST_F(ConfigFiles, ErrorsNameTheFileAndLine) {
   std::string path = write("a.env", "# x\nDPDKUDP_MTU=90000\n");
   auto r = load_config({{"DPDKUDP_CONFIG", path}});
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().message(), "dpdkudp: config: " + path +
-                                     ":2: DPDKUDP_MTU=\"90000\": must be a number from 68 to 9000");
+  EXPECT_EQ(r.error().message(),
+            "dpdkudp: config: " + path + ":2: DPDKUDP_MTU=\"90000\": must be a number from 68 to 9000");
 }
 
 TEST_F(ConfigFiles, MissingExplicitFileIsAnError) {
@@ -649,8 +606,8 @@ TEST_F(ConfigFiles, MissingExplicitFileIsAnError) {
   EXPECT_EQ(r.error().key, "DPDKUDP_CONFIG");
   EXPECT_EQ(r.error().where, "environment");
   EXPECT_TRUE(r.error().require);
-  EXPECT_EQ(r.error().message(), "dpdkudp: config: environment: DPDKUDP_CONFIG=\"" + path +
-                                     "\": cannot open: No such file or directory");
+  EXPECT_EQ(r.error().message(),
+            "dpdkudp: config: environment: DPDKUDP_CONFIG=\"" + path + "\": cannot open: No such file or directory");
 }
 
 TEST_F(ConfigFiles, DirectoryIsUnreadable) {

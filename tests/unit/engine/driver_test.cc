@@ -11,8 +11,8 @@
 #include <thread>
 
 #include "engine/poller.h"
-#include "tests/support/stack_pair.h"
 #include "stack/net/clock.h"
+#include "tests/support/stack_pair.h"
 
 namespace dpdkudp::engine {
 namespace {
@@ -22,9 +22,9 @@ using stack::Endpoint;
 using wire::Ipv4Addr;
 
 uint64_t now_ns() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                   std::chrono::steady_clock::now().time_since_epoch())
-                                   .count());
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+          .count());
 }
 
 // Only b is driven here: a knows b's MAC without ARP.

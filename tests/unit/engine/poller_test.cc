@@ -38,7 +38,7 @@ static_assert(kDeliveryBound * 5 <= kTimerPeriod);
 struct PollerFixture : ::testing::Test, test::TwoStacks {
   PollerFixture() {
     PollerConfig pc;
-    pc.busy_poll_ns = 0;            // sleep as soon as idle
+    pc.busy_poll_ns = 0;  // sleep as soon as idle
     pc.timer_period_ns = static_cast<uint64_t>(kTimerPeriod.count());
     da = std::make_unique<Drivers>(*a, 1);
     db = std::make_unique<Drivers>(*b, 1);

@@ -1,10 +1,10 @@
 // The live-stats region and the [PERF] line: a stack over the in-memory
 // pair backend publishes into /dev/shm, and the reader dpdkudp-stat uses
 // sees the same counters; stale and foreign regions are told apart.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,9 +12,9 @@
 #include <string>
 
 #include "backends/pair/pair_backend.h"
-#include "tests/support/stack_pair.h"
 #include "engine/stats.h"
 #include "engine/stats_shm.h"
+#include "tests/support/stack_pair.h"
 
 namespace dpdkudp::engine {
 namespace {
@@ -127,7 +127,8 @@ TEST(StatsRegion, ForeignOrTruncatedObjectsAreRefusedWithAReason) {
   int fd = shm_open(name.c_str(), O_CREAT | O_RDWR | O_TRUNC, 0600);
   ASSERT_GE(fd, 0);
   ASSERT_EQ(ftruncate(fd, sizeof(stats::Region)), 0);
-  auto* r = static_cast<stats::Region*>(mmap(nullptr, sizeof(stats::Region), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
+  auto* r =
+      static_cast<stats::Region*>(mmap(nullptr, sizeof(stats::Region), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
   ASSERT_NE(r, MAP_FAILED);
   r->magic = stats::kMagic;
   r->version = stats::kVersion + 1;

@@ -41,8 +41,8 @@ TEST(Cmsg, EveryWantedMessageInOrder) {
   w.local_addr = Ipv4Addr(198, 18, 0, 2).value;
   write_recv_cmsgs(&m, w, info());
   EXPECT_EQ(m.msg_flags & MSG_CTRUNC, 0);
-  EXPECT_EQ(m.msg_controllen, CMSG_SPACE(sizeof(in_pktinfo)) + CMSG_SPACE(sizeof(int)) + CMSG_SPACE(1) +
-                                  CMSG_SPACE(sizeof(timespec)));
+  EXPECT_EQ(m.msg_controllen,
+            CMSG_SPACE(sizeof(in_pktinfo)) + CMSG_SPACE(sizeof(int)) + CMSG_SPACE(1) + CMSG_SPACE(sizeof(timespec)));
   auto cs = walk(m);
   ASSERT_EQ(cs.size(), 4u);
   EXPECT_EQ(cs[0]->cmsg_type, IP_PKTINFO);

@@ -79,7 +79,7 @@ TEST(Doorbell, GatherHeadNeedsExactlyOneDoorbell) {
   m.msg_iov = &iov;
   m.msg_iovlen = 1;
   DoorbellMsg out{};
-  EXPECT_FALSE(gather_head(m, 8, &out));                  // not a doorbell's size
+  EXPECT_FALSE(gather_head(m, 8, &out));                    // not a doorbell's size
   EXPECT_FALSE(gather_head(m, sizeof(DoorbellMsg), &out));  // the buffers hold only 8
 }
 

@@ -26,8 +26,12 @@ const Ipv4Addr kThird(198, 18, 0, 4);
 // Every test MAC is derived from its address, so a MAC paired with the wrong
 // address is detectable.
 MacAddr mac_for(Ipv4Addr ip) {
-  return {0x02, 0x00, static_cast<uint8_t>(ip.value >> 24), static_cast<uint8_t>(ip.value >> 16),
-          static_cast<uint8_t>(ip.value >> 8), static_cast<uint8_t>(ip.value)};
+  return {0x02,
+          0x00,
+          static_cast<uint8_t>(ip.value >> 24),
+          static_cast<uint8_t>(ip.value >> 16),
+          static_cast<uint8_t>(ip.value >> 8),
+          static_cast<uint8_t>(ip.value)};
 }
 
 struct Event {
@@ -40,23 +44,20 @@ struct Event {
 
 Event broadcast_request(Ipv4Addr ip) { return {Event::kRequest, ip, std::nullopt, nullptr}; }
 Event unicast_request(Ipv4Addr ip) { return {Event::kRequest, ip, mac_for(ip), nullptr}; }
-Event transmit(Packet* pkt, Ipv4Addr ip) {
-  return {Event::kTransmit, Ipv4Addr(), mac_for(ip), pkt};
-}
+Event transmit(Packet* pkt, Ipv4Addr ip) { return {Event::kTransmit, Ipv4Addr(), mac_for(ip), pkt}; }
 Event drop(Packet* pkt, Ipv4Addr ip) { return {Event::kDrop, ip, std::nullopt, pkt}; }
 
 void PrintTo(const Event& e, std::ostream* os) {
   static const char* const kNames[] = {"request", "transmit", "drop"};
-  *os << kNames[e.kind] << "(" << e.ip.to_string() << ", "
-      << (e.mac ? wire::mac_to_string(*e.mac) : "-") << ", " << e.pkt << ")";
+  *os << kNames[e.kind] << "(" << e.ip.to_string() << ", " << (e.mac ? wire::mac_to_string(*e.mac) : "-") << ", "
+      << e.pkt << ")";
 }
 
 class RecordingHooks : public NeighborHooks {
  public:
   void send_arp_request(Ipv4Addr target, const MacAddr* unicast_to) override {
     check_unlocked();
-    events_.push_back({Event::kRequest, target,
-                       unicast_to ? std::optional(*unicast_to) : std::nullopt, nullptr});
+    events_.push_back({Event::kRequest, target, unicast_to ? std::optional(*unicast_to) : std::nullopt, nullptr});
   }
   void transmit_resolved(Packet* pkt, const MacAddr& mac) override {
     check_unlocked();
@@ -177,8 +178,8 @@ TEST_F(NeighborTest, ReplyFlushesPendingInFifoOrder) {
   }
   hooks_.take();
   cache().update(kPeer, mac_for(kPeer), 500, /*create=*/false);
-  EXPECT_EQ(hooks_.take(), (Events{transmit(&pkts_[0], kPeer), transmit(&pkts_[1], kPeer),
-                                   transmit(&pkts_[2], kPeer)}));
+  EXPECT_EQ(hooks_.take(),
+            (Events{transmit(&pkts_[0], kPeer), transmit(&pkts_[1], kPeer), transmit(&pkts_[2], kPeer)}));
   EXPECT_EQ(cache().lookup(kPeer, 600), mac_for(kPeer));
   EXPECT_EQ(entry(kPeer)->state, NeighborState::kReachable);
   EXPECT_EQ(entry(kPeer)->pending, 0u);
@@ -202,8 +203,8 @@ TEST_F(NeighborTest, SendDuringTheFlushQueuesBehindTheHeldFrames) {
   };
   cache().update(kPeer, mac_for(kPeer), 500, /*create=*/false);
   EXPECT_EQ(seen_during_flush, std::nullopt) << "the address was published before the held frames left";
-  EXPECT_EQ(hooks_.take(), (Events{transmit(&pkts_[0], kPeer), transmit(&pkts_[1], kPeer),
-                                   transmit(&pkts_[2], kPeer), transmit(&pkts_[3], kPeer)}));
+  EXPECT_EQ(hooks_.take(), (Events{transmit(&pkts_[0], kPeer), transmit(&pkts_[1], kPeer), transmit(&pkts_[2], kPeer),
+                                   transmit(&pkts_[3], kPeer)}));
   EXPECT_EQ(cache().lookup(kPeer, 600), mac_for(kPeer));
   EXPECT_EQ(entry(kPeer)->pending, 0u);
   EXPECT_EQ(cache().stats().resolved, 1u);
@@ -415,8 +416,7 @@ TEST_F(NeighborTest, FlushPendingAndDestructionReleaseHeldFrames) {
   hooks_.take();
   cache().flush_pending();
   Events events = hooks_.take();
-  std::sort(events.begin(), events.end(),
-            [](const Event& a, const Event& b) { return a.pkt < b.pkt; });
+  std::sort(events.begin(), events.end(), [](const Event& a, const Event& b) { return a.pkt < b.pkt; });
   EXPECT_EQ(events, (Events{drop(&pkts_[0], kPeer), drop(&pkts_[1], kOther)}));
   EXPECT_EQ(entry(kPeer)->pending, 0u);
 
@@ -458,8 +458,7 @@ TEST(NeighborConcurrency, ReadersNeverSeeTornEntries) {
   auto reader = [&](unsigned seed) {
     std::mt19937 rng(seed);
     uint64_t n = 0, local_hits = 0;
-    while (!go.load(std::memory_order_acquire)) {
-    }
+    while (!go.load(std::memory_order_acquire)) {}
     for (; !done.load(std::memory_order_relaxed); ++n) {
       Ipv4Addr ip = ips[rng() % ips.size()];
       // now_ns 0: readers never push "used" past the writer's clock.

@@ -7,9 +7,7 @@
 namespace dpdkudp::stack {
 namespace {
 
-std::string fixture(std::string_view name) {
-  return std::string(FIXTURE_DIR "/") + std::string(name);
-}
+std::string fixture(std::string_view name) { return std::string(FIXTURE_DIR "/") + std::string(name); }
 Ipv4Cidr cidr(std::string_view text) { return *Ipv4Cidr::parse(text); }
 Ipv4Addr addr(std::string_view text) { return *Ipv4Addr::parse(text); }
 
@@ -92,14 +90,12 @@ TEST(ProcNetArp, SkipsMalformedRowsAndMissingFile) {
 
 TEST(PortRange, ReadsLowAndHigh) {
   EXPECT_EQ(read_port_range(fixture("port_range")), (std::pair<uint16_t, uint16_t>{32768, 60999}));
-  EXPECT_EQ(read_port_range(fixture("port_range_one_port")),
-            (std::pair<uint16_t, uint16_t>{5000, 5000}));
+  EXPECT_EQ(read_port_range(fixture("port_range_one_port")), (std::pair<uint16_t, uint16_t>{5000, 5000}));
 }
 
 TEST(PortRange, RejectsMalformedAndMissing) {
-  for (const char* name : {"port_range_reversed", "port_range_zero", "port_range_too_big",
-                           "port_range_garbage", "port_range_three_fields", "port_range_empty",
-                           "no_such_file"}) {
+  for (const char* name : {"port_range_reversed", "port_range_zero", "port_range_too_big", "port_range_garbage",
+                           "port_range_three_fields", "port_range_empty", "no_such_file"}) {
     EXPECT_EQ(read_port_range(fixture(name)), std::nullopt) << name;
   }
 }

@@ -72,8 +72,7 @@ class StackOnWire : public ::testing::Test {
   // Feeds a frame to the stack as if from the wire and processes it.
   void feed(const Bytes& frame) {
     ASSERT_TRUE(pair_.a->inject(frame));
-    while (stack_->poll(0) != 0) {
-    }
+    while (stack_->poll(0) != 0) {}
   }
   // Frames the stack put on the wire since the last call.
   std::vector<Bytes> wire_frames() {

@@ -4,8 +4,8 @@
 
 #include <map>
 #include <set>
-#include <vector>
 #include <string>
+#include <vector>
 
 #include "tests/unit/stack/stack_fixture.h"
 
@@ -453,8 +453,8 @@ TEST_F(TwoStacks, PortSteeringFollowsBindAndClose) {
   EXPECT_EQ(a_->open_udp()->bind({Ipv4Addr::any(), 5300}), -EADDRINUSE);  // and nothing was left bound
   any->close();
   specific->close();
-  EXPECT_EQ(steering.log, (std::vector<std::string>{"+0.0.0.0:5200", "+198.18.0.1:5201", "-0.0.0.0:5200",
-                                                    "-198.18.0.1:5201"}));
+  EXPECT_EQ(steering.log,
+            (std::vector<std::string>{"+0.0.0.0:5200", "+198.18.0.1:5201", "-0.0.0.0:5200", "-198.18.0.1:5201"}));
 }
 
 class RecordingNotifier : public stack::SocketNotifier {

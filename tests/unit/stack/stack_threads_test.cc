@@ -97,7 +97,9 @@ TEST_F(TwoStacks, ManyThreadsOneSocketNoLossNoDuplicates) {
   std::string breakdown;
   for (size_t i = 0; i < stack::kDropReasonCount; ++i) {
     uint64_t d = ca.drops[i] + cb.drops[i];
-    if (d != 0) breakdown += std::string(stack::drop_reason_name(static_cast<DropReason>(i))) + "=" + std::to_string(d) + " ";
+    if (d != 0) {
+      breakdown += std::string(stack::drop_reason_name(static_cast<DropReason>(i))) + "=" + std::to_string(d) + " ";
+    }
   }
   EXPECT_EQ(send_errors.load(), 0u);
   EXPECT_EQ(duplicates.load(), 0u);

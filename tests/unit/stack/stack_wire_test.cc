@@ -19,9 +19,7 @@ using stack::UdpSocket;
 const MacAddr kPeerMac = {0x02, 0x00, 0x00, 0x00, 0x00, 0x77};
 const wire::Ipv4Addr kPeerIp{198, 18, 0, 77};
 
-FrameBuilder from_peer() {
-  return FrameBuilder().src_mac(kPeerMac).dst_mac(kMacA).src_ip(kPeerIp).dst_ip(kIpA);
-}
+FrameBuilder from_peer() { return FrameBuilder().src_mac(kPeerMac).dst_mac(kMacA).src_ip(kPeerIp).dst_ip(kIpA); }
 
 class StackWire : public StackOnWire {
  protected:
@@ -79,9 +77,9 @@ TEST_F(StackWire, AnswersPing) {
   feed(from_peer().echo_ident(0x1234).echo_seq(7).payload("ping-data-0123456789").icmp_echo_request());
   auto frames = wire_frames();
   ASSERT_EQ(frames.size(), 1u);
-  EXPECT_TRUE(check_icmp_frame(frames[0], {eth::Dst(kPeerMac), eth::Src(kMacA), ipv4::Src(kIpA), ipv4::Dst(kPeerIp),
-                                           icmp::Type(0), icmp::Code(0), icmp::EchoIdent(0x1234), icmp::EchoSeq(7),
-                                           Payload("ping-data-0123456789")}));
+  EXPECT_TRUE(check_icmp_frame(
+      frames[0], {eth::Dst(kPeerMac), eth::Src(kMacA), ipv4::Src(kIpA), ipv4::Dst(kPeerIp), icmp::Type(0),
+                  icmp::Code(0), icmp::EchoIdent(0x1234), icmp::EchoSeq(7), Payload("ping-data-0123456789")}));
   EXPECT_EQ(stack_->counters().icmp_echo_replies, 1u);
 }
 
@@ -162,39 +160,57 @@ TEST_P(StackMalformed, IsDroppedUnderItsReason) {
 
 INSTANTIATE_TEST_SUITE_P(
     Frames, StackMalformed,
-    ::testing::Values(
-        MalformedCase{"runt", DropReason::kEthTruncated, [] { return Bytes(13, 0); }},
-        MalformedCase{"other_mac", DropReason::kEthNotForUs,
-                      [] { return from_peer().dst_mac({0x02, 0, 0, 0, 0, 0x55}).dst_port(6000).udp(); }},
-        MalformedCase{"ipv6", DropReason::kEthUnsupported, [] { return mutate(mutate(good_udp(), 12, 0x86), 13, 0xdd); }},
-        MalformedCase{"tagged_but_untagged_config", DropReason::kVlanMismatch,
-                      [] { return from_peer().vlan_tci(100).dst_port(6000).udp(); }},
-        MalformedCase{"ip_truncated", DropReason::kIpMalformed,
-                      [] { Bytes b = good_udp(); b.resize(14 + 19); return b; }},
-        MalformedCase{"ip_version_6", DropReason::kIpMalformed, [] { return mutate(good_udp(), 14, 0x65); }},
-        MalformedCase{"ip_ihl_4", DropReason::kIpMalformed, [] { return mutate(good_udp(), 14, 0x44); }},
-        MalformedCase{"ip_total_len_past_frame", DropReason::kIpMalformed, [] { return mutate(good_udp(), 16, 0x7f); }},
-        MalformedCase{"ip_checksum", DropReason::kIpChecksum, [] { return mutate(good_udp(), 24, 0x00); }},
-        MalformedCase{"fragment", DropReason::kIpFragment,
-                      [] { return from_peer().fragment(true, 0).dst_port(6000).payload("frag").udp(); }},
-        MalformedCase{"not_our_ip", DropReason::kIpNotOurs,
-                      [] { return from_peer().dst_ip(Ipv4Addr(198, 18, 0, 9)).dst_port(6000).udp(); }},
-        MalformedCase{"broadcast_source", DropReason::kIpMartianSource,
-                      [] { return from_peer().src_ip(Ipv4Addr::broadcast()).dst_port(6000).udp(); }},
-        MalformedCase{"unknown_protocol", DropReason::kIpUnknownProtocol,
-                      [] { return from_peer().payload("tcp?").ipv4(6); }},
-        MalformedCase{"udp_truncated", DropReason::kUdpMalformed,
-                      [] { return from_peer().payload(Bytes{1, 2, 3, 4, 5}).ipv4(17); }},
-        MalformedCase{"udp_length_past_ip", DropReason::kUdpMalformed,
-                      [] { return mutate(good_udp(), 14 + 20 + 4, 0x40); }},
-        MalformedCase{"udp_checksum", DropReason::kUdpChecksum,
-                      [] { Bytes b = good_udp(); b.back() ^= 0xff; return b; }},
-        MalformedCase{"icmp_truncated", DropReason::kIcmpMalformed,
-                      [] { return from_peer().payload(Bytes{8, 0, 0}).ipv4(1); }},
-        MalformedCase{"icmp_checksum", DropReason::kIcmpChecksum,
-                      [] { Bytes b = from_peer().payload("x").icmp_echo_request(); b.back() ^= 1; return b; }},
-        MalformedCase{"icmp_echo_reply_unsolicited", DropReason::kIcmpUnhandled,
-                      [] { return from_peer().icmp_echo_reply(); }}),
+    ::testing::Values(MalformedCase{"runt", DropReason::kEthTruncated, [] { return Bytes(13, 0); }},
+                      MalformedCase{"other_mac", DropReason::kEthNotForUs,
+                                    [] {
+  return from_peer().dst_mac({0x02, 0, 0, 0, 0, 0x55}).dst_port(6000).udp();
+                                    }},
+                      MalformedCase{"ipv6", DropReason::kEthUnsupported,
+                                    [] { return mutate(mutate(good_udp(), 12, 0x86), 13, 0xdd); }},
+                      MalformedCase{"tagged_but_untagged_config", DropReason::kVlanMismatch,
+                                    [] { return from_peer().vlan_tci(100).dst_port(6000).udp(); }},
+                      MalformedCase{"ip_truncated", DropReason::kIpMalformed,
+                                    [] {
+  Bytes b = good_udp();
+  b.resize(14 + 19);
+  return b;
+                                    }},
+    MalformedCase{"ip_version_6", DropReason::kIpMalformed, [] { return mutate(good_udp(), 14, 0x65); }},
+    MalformedCase{"ip_ihl_4", DropReason::kIpMalformed, [] { return mutate(good_udp(), 14, 0x44); }},
+    MalformedCase{"ip_total_len_past_frame", DropReason::kIpMalformed, [] { return mutate(good_udp(), 16, 0x7f); }},
+    MalformedCase{"ip_checksum", DropReason::kIpChecksum, [] { return mutate(good_udp(), 24, 0x00); }},
+    MalformedCase{"fragment", DropReason::kIpFragment,
+                  [] { return from_peer().fragment(true, 0).dst_port(6000).payload("frag").udp(); }},
+    MalformedCase{"not_our_ip", DropReason::kIpNotOurs,
+                  [] { return from_peer().dst_ip(Ipv4Addr(198, 18, 0, 9)).dst_port(6000).udp(); }},
+    MalformedCase{"broadcast_source", DropReason::kIpMartianSource,
+                  [] { return from_peer().src_ip(Ipv4Addr::broadcast()).dst_port(6000).udp(); }},
+    MalformedCase{"unknown_protocol", DropReason::kIpUnknownProtocol,
+                  [] { return from_peer().payload("tcp?").ipv4(6); }},
+    MalformedCase{"udp_truncated", DropReason::kUdpMalformed,
+                  [] {
+  return from_peer().payload(Bytes{1, 2, 3, 4, 5}).ipv4(17);
+                  }},
+    MalformedCase{"udp_length_past_ip", DropReason::kUdpMalformed,
+                  [] { return mutate(good_udp(), 14 + 20 + 4, 0x40); }},
+    MalformedCase{"udp_checksum", DropReason::kUdpChecksum,
+                  [] {
+  Bytes b = good_udp();
+  b.back() ^= 0xff;
+  return b;
+                  }},
+    MalformedCase{"icmp_truncated", DropReason::kIcmpMalformed,
+                  [] {
+  return from_peer().payload(Bytes{8, 0, 0}).ipv4(1);
+                  }},
+    MalformedCase{"icmp_checksum", DropReason::kIcmpChecksum,
+                  [] {
+  Bytes b = from_peer().payload("x").icmp_echo_request();
+  b.back() ^= 1;
+  return b;
+                  }},
+    MalformedCase{"icmp_echo_reply_unsolicited", DropReason::kIcmpUnhandled,
+                  [] { return from_peer().icmp_echo_reply(); }}),
     [](const ::testing::TestParamInfo<MalformedCase>& param) { return std::string(param.param.name); });
 
 // Every frame the stack takes ends in exactly one place: a socket, an
@@ -208,14 +224,21 @@ TEST_F(StackWire, RandomlyCorruptedFramesNeverCrashAndAreAllAccounted) {
   const Bytes seeds[] = {
       good_udp(),
       from_peer().dst_port(6001).payload("nobody home").udp(),
-      [] { Bytes b = good_udp(); b.back() ^= 0xff; return b; }(),  // UDP checksum
-      [] { Bytes b = good_udp(); b.resize(14 + 19); return b; }(),  // IP header cut
-      Bytes(13, 0),                                                // runt
-      from_peer().dst_mac({0x02, 0, 0, 0, 0, 0x55}).dst_port(6000).udp(),
-      from_peer().vlan_tci(5).dst_port(6000).udp(),
-      from_peer().dst_mac(wire::kBroadcastMac).arp(wire::ArpOp::kRequest),
-      from_peer().payload("echo").icmp_echo_request(),
-  };
+      [] {
+    Bytes b = good_udp();
+    b.back() ^= 0xff;
+    return b;
+      }(),  // UDP checksum
+      [] {
+    Bytes b = good_udp();
+    b.resize(14 + 19);
+    return b;
+  }(),               // IP header cut
+      Bytes(13, 0),  // runt
+      from_peer().dst_mac({0x02, 0, 0, 0, 0, 0x55}).dst_port(6000).udp(), from_peer().vlan_tci(5).dst_port(6000).udp(),
+              from_peer().dst_mac(wire::kBroadcastMac).arp(wire::ArpOp::kRequest),
+              from_peer().payload("echo").icmp_echo_request(),
+              };
   constexpr size_t kSeeds = std::size(seeds);
   const uint64_t kFrames = 20000;
   uint64_t read = 0;
@@ -240,12 +263,11 @@ TEST_F(StackWire, RandomlyCorruptedFramesNeverCrashAndAreAllAccounted) {
   for (size_t i = 0; i < stack::kDropReasonCount; ++i) {
     dropped += c.drops[i];
     if (c.drops[i] != 0) {
-      breakdown += std::string(stack::drop_reason_name(static_cast<DropReason>(i))) + "=" +
-                   std::to_string(c.drops[i]) + " ";
+      breakdown +=
+          std::string(stack::drop_reason_name(static_cast<DropReason>(i))) + "=" + std::to_string(c.drops[i]) + " ";
     }
   }
-  EXPECT_EQ(c.udp_delivered + c.arp_received + c.icmp_echo_replies + c.icmp_errors_received + dropped,
-            c.rx_frames)
+  EXPECT_EQ(c.udp_delivered + c.arp_received + c.icmp_echo_replies + c.icmp_errors_received + dropped, c.rx_frames)
       << "delivered " << c.udp_delivered << ", arp " << c.arp_received << ", echo " << c.icmp_echo_replies
       << ", icmp errors " << c.icmp_errors_received << ", drops: " << breakdown;
   EXPECT_EQ(read, c.udp_delivered);

@@ -54,16 +54,15 @@ TEST(ArpPacket, DeconstructReply) {
 }
 
 TEST(ArpRepr, ConstructRequest) {
-  ArpRepr repr{.op = ArpOp::kRequest, .sender_mac = kMac1, .sender_ip = kIp1, .target_mac = kZeroMac,
-               .target_ip = kIp2};
+  ArpRepr repr{
+      .op = ArpOp::kRequest, .sender_mac = kMac1, .sender_ip = kIp1, .target_mac = kZeroMac, .target_ip = kIp2};
   Bytes out(ArpRepr::kBufferLen, 0xcc);
   repr.emit(out);
   EXPECT_EQ(out, first_bytes(arp_part(kArpRequestFrame), ArpPacket::kLen));
 }
 
 TEST(ArpRepr, ConstructReply) {
-  ArpRepr repr{.op = ArpOp::kReply, .sender_mac = kMac2, .sender_ip = kIp2, .target_mac = kMac1,
-               .target_ip = kIp1};
+  ArpRepr repr{.op = ArpOp::kReply, .sender_mac = kMac2, .sender_ip = kIp2, .target_mac = kMac1, .target_ip = kIp1};
   Bytes out(ArpRepr::kBufferLen, 0xcc);
   repr.emit(out);
   EXPECT_EQ(out, first_bytes(arp_part(kArpReplyFrame), ArpPacket::kLen));
@@ -92,12 +91,11 @@ TEST(ArpPacket, NonEthernetIpv4Rejected) {
     size_t offset;
     uint8_t value;
   };
-  for (const Mutation& m : {Mutation{"htype 6 (IEEE 802)", ArpPacket::kHtypeOffset + 1, 6},
-                            Mutation{"htype high byte", ArpPacket::kHtypeOffset, 1},
-                            Mutation{"ptype IPv6", ArpPacket::kPtypeOffset, 0x86},
-                            Mutation{"ptype low byte", ArpPacket::kPtypeOffset + 1, 0x06},
-                            Mutation{"hlen 8", ArpPacket::kHlenOffset, 8},
-                            Mutation{"plen 16", ArpPacket::kPlenOffset, 16}}) {
+  for (const Mutation& m :
+       {Mutation{"htype 6 (IEEE 802)", ArpPacket::kHtypeOffset + 1, 6},
+        Mutation{"htype high byte", ArpPacket::kHtypeOffset, 1}, Mutation{"ptype IPv6", ArpPacket::kPtypeOffset, 0x86},
+        Mutation{"ptype low byte", ArpPacket::kPtypeOffset + 1, 0x06}, Mutation{"hlen 8", ArpPacket::kHlenOffset, 8},
+        Mutation{"plen 16", ArpPacket::kPlenOffset, 16}}) {
     Bytes packet = first_bytes(arp_part(kArpRequestFrame), ArpPacket::kLen);
     packet[m.offset] = m.value;
     EXPECT_FALSE(ArpPacket::parse(packet)) << m.what;
@@ -116,8 +114,10 @@ TEST(ArpRepr, UnknownOpcodeRejected) {
 }
 
 TEST(ArpRepr, EmitThenParseRoundTrips) {
-  ArpRepr repr{.op = ArpOp::kReply, .sender_mac = {0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff},
-               .sender_ip = Ipv4Addr(10, 0, 0, 1), .target_mac = kBroadcastMac,
+  ArpRepr repr{.op = ArpOp::kReply,
+               .sender_mac = {0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff},
+               .sender_ip = Ipv4Addr(10, 0, 0, 1),
+               .target_mac = kBroadcastMac,
                .target_ip = Ipv4Addr(10, 255, 255, 254)};
   Bytes out(ArpRepr::kBufferLen);
   repr.emit(out);

@@ -148,8 +148,8 @@ TEST(PseudoHeader, EqualsSumOfTheWrittenOutHeader) {
 
 TEST(PseudoHeader, ChainedOverCapturedDatagramVerifies) {
   std::span<const uint8_t> udp = std::span(vectors::kUdpFrame).subspan(vectors::kEthLen + vectors::kIpLen);
-  uint32_t pseudo = ipv4_pseudo_header_sum(Ipv4Addr(198, 18, 0, 1), Ipv4Addr(198, 18, 0, 2), 17,
-                                           static_cast<uint16_t>(udp.size()));
+  uint32_t pseudo =
+      ipv4_pseudo_header_sum(Ipv4Addr(198, 18, 0, 1), Ipv4Addr(198, 18, 0, 2), 17, static_cast<uint16_t>(udp.size()));
   EXPECT_EQ(checksum_fold(udp.data(), udp.size(), pseudo), 0xffff);
 }
 
@@ -190,9 +190,9 @@ TEST(Ipv6PseudoHeader, ChainedOverScapyDatagramsVerifies) {
     EXPECT_EQ(checksum_fold(udp.data(), udp.size(), pseudo), 0xffff) << udp.size();
   }
   auto icmp = std::span(vectors::kEcho6RequestPacket).subspan(40);
-  EXPECT_EQ(checksum_fold(icmp.data(), icmp.size(),
-                          ipv6_pseudo_header_sum(src, dst, 58, static_cast<uint32_t>(icmp.size()))),
-            0xffff);
+  EXPECT_EQ(
+      checksum_fold(icmp.data(), icmp.size(), ipv6_pseudo_header_sum(src, dst, 58, static_cast<uint32_t>(icmp.size()))),
+      0xffff);
 }
 
 TEST(Ipv6PseudoHeader, RecomputesScapysChecksum) {

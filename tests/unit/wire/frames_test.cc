@@ -50,32 +50,32 @@ TEST(FrameBuilder, PadsShortFrames) {
 }
 
 TEST(FrameBuilder, FragmentMatchesScapy) {
-  Bytes frame = FrameBuilder().ident(0x1234).dont_fragment(false).fragment(false, 185)
-                    .payload(std::string(16, 'B')).ipv4(wire::ip_proto::kUdp);
+  Bytes frame = FrameBuilder()
+                    .ident(0x1234)
+                    .dont_fragment(false)
+                    .fragment(false, 185)
+                    .payload(std::string(16, 'B'))
+                    .ipv4(wire::ip_proto::kUdp);
   EXPECT_EQ(frame, to_vector(kLastFragmentFrame));
 }
 
 TEST(FrameBuilder, EchoRequestMatchesScapy) {
-  Bytes frame = FrameBuilder().ident(0x1234).echo_ident(0xbeef).echo_seq(1).payload(echo_data())
-                    .icmp_echo_request();
+  Bytes frame = FrameBuilder().ident(0x1234).echo_ident(0xbeef).echo_seq(1).payload(echo_data()).icmp_echo_request();
   EXPECT_EQ(frame, to_vector(kEchoRequestFrame));
 }
 
 TEST(FrameBuilder, ArpMatchesScapy) {
-  EXPECT_EQ(FrameBuilder().dst_mac(wire::kBroadcastMac).arp(wire::ArpOp::kRequest),
-            to_vector(kArpRequestFrame));
-  Bytes reply = FrameBuilder().src_mac(kDstMac).dst_mac(kSrcMac).src_ip(kDstIp).dst_ip(kSrcIp)
-                    .arp(wire::ArpOp::kReply);
+  EXPECT_EQ(FrameBuilder().dst_mac(wire::kBroadcastMac).arp(wire::ArpOp::kRequest), to_vector(kArpRequestFrame));
+  Bytes reply = FrameBuilder().src_mac(kDstMac).dst_mac(kSrcMac).src_ip(kDstIp).dst_ip(kSrcIp).arp(wire::ArpOp::kReply);
   EXPECT_EQ(reply, to_vector(kArpReplyFrame));
 }
 
 TEST(CheckUdpFrame, AcceptsEveryFieldOfTheCapturedFrame) {
-  EXPECT_TRUE(check_udp_frame(kUdpFrame, {eth::Src(kSrcMac), eth::Dst(kDstMac), eth::EtherType(0x0800),
-                                          eth::Untagged(), ipv4::Src(kSrcIp), ipv4::Dst(kDstIp),
-                                          ipv4::Protocol(17), ipv4::Ttl(64), ipv4::Tos(0x10),
-                                          ipv4::Ident(0x1234), ipv4::DontFragment(true), ipv4::TotalLen(40),
-                                          udp::SrcPort(kSrcPort), udp::DstPort(kDstPort), udp::Length(20),
-                                          Payload("hello, world")}));
+  EXPECT_TRUE(check_udp_frame(
+      kUdpFrame, {eth::Src(kSrcMac), eth::Dst(kDstMac), eth::EtherType(0x0800), eth::Untagged(), ipv4::Src(kSrcIp),
+                  ipv4::Dst(kDstIp), ipv4::Protocol(17), ipv4::Ttl(64), ipv4::Tos(0x10), ipv4::Ident(0x1234),
+                  ipv4::DontFragment(true), ipv4::TotalLen(40), udp::SrcPort(kSrcPort), udp::DstPort(kDstPort),
+                  udp::Length(20), Payload("hello, world")}));
   EXPECT_TRUE(check_udp_frame(kVlanUdpFrame, {eth::VlanTci(0xa064), eth::EtherType(0x0800)}));
   EXPECT_TRUE(check_udp_frame(kPaddedUdpFrame, {Payload("hi")}));
   EXPECT_TRUE(check_udp_frame(kUdpZeroChecksumFrame, {udp::NoChecksum()}));
@@ -87,15 +87,24 @@ TEST(CheckUdpFrame, NamesEachMismatch) {
     const char* names;
   };
   const Case cases[] = {
-      {eth::Src(kDstMac), "eth.src"},           {eth::Dst(kSrcMac), "eth.dst"},
-      {eth::EtherType(0x86dd), "eth.ethertype"}, {eth::VlanTci(5), "eth.vlan_tci"},
-      {ipv4::Src(kDstIp), "ipv4.src"},          {ipv4::Dst(kSrcIp), "ipv4.dst"},
-      {ipv4::Ttl(63), "ipv4.ttl"},              {ipv4::Tos(0), "ipv4.tos"},
-      {ipv4::Ident(1), "ipv4.ident"},           {ipv4::DontFragment(false), "ipv4.dont_fragment"},
-      {ipv4::TotalLen(41), "ipv4.total_len"},   {ipv4::Protocol(1), "ipv4.protocol"},
-      {udp::SrcPort(1), "udp.src_port"},        {udp::DstPort(1), "udp.dst_port"},
-      {udp::Length(21), "udp.length"},          {udp::NoChecksum(), "udp.checksum"},
-      {Payload("hello"), "payload"},            {icmp::Type(0), "icmp.type"},
+      {eth::Src(kDstMac), "eth.src"},
+      {eth::Dst(kSrcMac), "eth.dst"},
+      {eth::EtherType(0x86dd), "eth.ethertype"},
+      {eth::VlanTci(5), "eth.vlan_tci"},
+      {ipv4::Src(kDstIp), "ipv4.src"},
+      {ipv4::Dst(kSrcIp), "ipv4.dst"},
+      {ipv4::Ttl(63), "ipv4.ttl"},
+      {ipv4::Tos(0), "ipv4.tos"},
+      {ipv4::Ident(1), "ipv4.ident"},
+      {ipv4::DontFragment(false), "ipv4.dont_fragment"},
+      {ipv4::TotalLen(41), "ipv4.total_len"},
+      {ipv4::Protocol(1), "ipv4.protocol"},
+      {udp::SrcPort(1), "udp.src_port"},
+      {udp::DstPort(1), "udp.dst_port"},
+      {udp::Length(21), "udp.length"},
+      {udp::NoChecksum(), "udp.checksum"},
+      {Payload("hello"), "payload"},
+      {icmp::Type(0), "icmp.type"},
       {arp::Op(wire::ArpOp::kReply), "arp.op"},
   };
   for (const Case& c : cases) {
@@ -124,8 +133,8 @@ TEST(CheckUdpFrame, RejectsBadChecksums) {
 }
 
 TEST(CheckUdpFrame, OffloadedChecksumsNeedTheirWaiver) {
-  Bytes frame = FrameBuilder().ipv4_checksum(false).udp_checksum(wire::ChecksumMode::kPseudoHeader)
-                    .payload("offload").udp();
+  Bytes frame =
+      FrameBuilder().ipv4_checksum(false).udp_checksum(wire::ChecksumMode::kPseudoHeader).payload("offload").udp();
   EXPECT_FALSE(check_udp_frame(frame));
   EXPECT_FALSE(check_udp_frame(frame, {ipv4::ChecksumLeftToDevice()}));
   EXPECT_FALSE(check_udp_frame(frame, {udp::PseudoHeaderChecksum()}));
@@ -146,16 +155,15 @@ TEST(CheckUdpFrame, RejectsOtherFrames) {
 
 TEST(CheckIcmpFrame, AcceptsEchoRequest) {
   EXPECT_TRUE(check_icmp_frame(kEchoRequestFrame, {icmp::Type(8), icmp::Code(0), icmp::EchoIdent(0xbeef),
-                                                   icmp::EchoSeq(1), Payload(echo_data()),
-                                                   ipv4::Protocol(1)}));
+                                                   icmp::EchoSeq(1), Payload(echo_data()), ipv4::Protocol(1)}));
   EXPECT_FALSE(check_icmp_frame(kEchoRequestFrame, {icmp::EchoSeq(2)}));
   EXPECT_FALSE(check_icmp_frame(kUdpFrame));
 }
 
 TEST(CheckIcmpFrame, BuilderOutputPasses) {
   Bytes reply = FrameBuilder().vlan_tci(7).echo_ident(9).echo_seq(10).payload("ping").icmp_echo_reply();
-  EXPECT_TRUE(check_icmp_frame(reply, {eth::VlanTci(7), icmp::Type(0), icmp::EchoIdent(9),
-                                       icmp::EchoSeq(10), Payload("ping")}));
+  EXPECT_TRUE(check_icmp_frame(
+      reply, {eth::VlanTci(7), icmp::Type(0), icmp::EchoIdent(9), icmp::EchoSeq(10), Payload("ping")}));
   const uint8_t quoted[28] = {0x45};
   Bytes too_big = FrameBuilder().icmp({.type = wire::icmp_type::kDestUnreachable,
                                        .code = wire::icmp_unreach::kFragNeeded,
@@ -166,9 +174,8 @@ TEST(CheckIcmpFrame, BuilderOutputPasses) {
 
 TEST(CheckArpFrame, AcceptsRequestAndReply) {
   EXPECT_TRUE(check_arp_frame(kArpRequestFrame,
-                              {eth::Dst(wire::kBroadcastMac), arp::Op(wire::ArpOp::kRequest),
-                               arp::SenderMac(kSrcMac), arp::SenderIp(kSrcIp), arp::TargetMac(wire::kZeroMac),
-                               arp::TargetIp(kDstIp)}));
+                              {eth::Dst(wire::kBroadcastMac), arp::Op(wire::ArpOp::kRequest), arp::SenderMac(kSrcMac),
+                               arp::SenderIp(kSrcIp), arp::TargetMac(wire::kZeroMac), arp::TargetIp(kDstIp)}));
   EXPECT_TRUE(check_arp_frame(kArpReplyFrame, {arp::Op(wire::ArpOp::kReply), arp::TargetMac(kSrcMac)}));
   EXPECT_THAT(check_arp_frame(kArpReplyFrame, {arp::SenderIp(kSrcIp)}).message(), HasSubstr("arp.sender_ip"));
   EXPECT_FALSE(check_arp_frame(kUdpFrame));

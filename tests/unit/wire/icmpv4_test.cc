@@ -17,8 +17,7 @@ using namespace vectors;
 constexpr size_t kIcmpOffset = kEthLen + kIpLen;
 
 Bytes echo_request_icmp() {
-  return first_bytes(std::span(kEchoRequestFrame).subspan(kIcmpOffset),
-                     sizeof kEchoRequestFrame - kIcmpOffset);
+  return first_bytes(std::span(kEchoRequestFrame).subspan(kIcmpOffset), sizeof kEchoRequestFrame - kIcmpOffset);
 }
 Bytes echo_data() { return first_bytes(std::span(kEchoRequestFrame).subspan(kIcmpOffset + 8), 32); }
 // The offending datagram's header + 8 bytes, as the error messages quote it.
@@ -64,7 +63,9 @@ TEST(Icmpv4Repr, ConstructEchoReplyInPlaceOfTheRequest) {
   // The stack turns a request into a reply in the same buffer: data aliases
   // the tail of out.
   Bytes buffer = echo_request_icmp();
-  Icmpv4Repr repr{.type = icmp_type::kEchoReply, .ident = 0xbeef, .seq = 1,
+  Icmpv4Repr repr{.type = icmp_type::kEchoReply,
+                  .ident = 0xbeef,
+                  .seq = 1,
                   .data = std::span(buffer).subspan(Icmpv4Packet::kHeaderLen)};
   repr.emit(buffer);
   EXPECT_EQ(buffer, to_vector(kEchoReplyIcmp));
@@ -92,20 +93,27 @@ TEST(Icmpv4Packet, DeconstructFragNeeded) {
 
 TEST(Icmpv4Repr, ConstructFragNeeded) {
   // RFC 1191 §4: unused(16) then next-hop MTU(16).
-  Icmpv4Repr repr{.type = icmp_type::kDestUnreachable, .code = icmp_unreach::kFragNeeded,
-                  .next_hop_mtu = 1400, .data = quoted()};
+  Icmpv4Repr repr{
+      .type = icmp_type::kDestUnreachable, .code = icmp_unreach::kFragNeeded, .next_hop_mtu = 1400, .data = quoted()};
   EXPECT_EQ(emit(repr), to_vector(kFragNeededIcmp));
 }
 
 TEST(Icmpv4Repr, ConstructPortUnreachableIgnoresEchoFields) {
-  Icmpv4Repr repr{.type = icmp_type::kDestUnreachable, .code = icmp_unreach::kPort, .ident = 0xbeef,
-                  .seq = 0x1234, .data = quoted()};
+  Icmpv4Repr repr{.type = icmp_type::kDestUnreachable,
+                  .code = icmp_unreach::kPort,
+                  .ident = 0xbeef,
+                  .seq = 0x1234,
+                  .data = quoted()};
   EXPECT_EQ(emit(repr), to_vector(kPortUnreachableIcmp));
 }
 
 TEST(Icmpv4Repr, ConstructTimeExceededZeroesTheRestField) {
-  Icmpv4Repr repr{.type = icmp_type::kTimeExceeded, .code = 0, .ident = 0xbeef, .seq = 0x1234,
-                  .next_hop_mtu = 1400, .data = quoted()};
+  Icmpv4Repr repr{.type = icmp_type::kTimeExceeded,
+                  .code = 0,
+                  .ident = 0xbeef,
+                  .seq = 0x1234,
+                  .next_hop_mtu = 1400,
+                  .data = quoted()};
   EXPECT_EQ(emit(repr), to_vector(kTimeExceededIcmp));
 }
 

@@ -22,7 +22,9 @@ constexpr Ipv6Addr kB(0x2001, 2, 0, 0, 0, 0, 0, 2);
 constexpr size_t kIp6Len = Ipv6Packet::kHeaderLen;
 
 // The ICMPv6 message inside a scapy IPv6 packet (no extension headers).
-Bytes icmp_part(std::span<const uint8_t> packet) { return first_bytes(packet.subspan(kIp6Len), packet.size() - kIp6Len); }
+Bytes icmp_part(std::span<const uint8_t> packet) {
+  return first_bytes(packet.subspan(kIp6Len), packet.size() - kIp6Len);
+}
 Bytes echo_data() { return first_bytes(std::span(kEcho6RequestPacket).subspan(kIp6Len + 8), 32); }
 // The invoking packet the errors quote: the whole of kUdp6Packet.
 std::span<const uint8_t> quoted() { return kUdp6Packet; }
@@ -67,7 +69,9 @@ TEST(Icmpv6Repr, ConstructEchoReply) {
 
 TEST(Icmpv6Repr, ConstructEchoReplyInPlaceOfTheRequest) {
   Bytes buffer = icmp_part(kEcho6RequestPacket);
-  Icmpv6Repr repr{.type = icmpv6_type::kEchoReply, .ident = 0xbeef, .seq = 1,
+  Icmpv6Repr repr{.type = icmpv6_type::kEchoReply,
+                  .ident = 0xbeef,
+                  .seq = 1,
                   .data = std::span(buffer).subspan(Icmpv6Packet::kHeaderLen)};
   repr.emit(buffer, kB, kA);
   EXPECT_EQ(buffer, icmp_part(kEcho6ReplyPacket));
@@ -120,14 +124,19 @@ TEST(Icmpv6Repr, ConstructPacketTooBig) {
 }
 
 TEST(Icmpv6Repr, ConstructPortUnreachableIgnoresOtherFields) {
-  Icmpv6Repr repr{.type = icmpv6_type::kDestUnreachable, .code = icmpv6_unreach::kPort, .ident = 0xbeef,
-                  .seq = 0x1234, .mtu = 1500, .pointer = 7, .data = quoted()};
+  Icmpv6Repr repr{.type = icmpv6_type::kDestUnreachable,
+                  .code = icmpv6_unreach::kPort,
+                  .ident = 0xbeef,
+                  .seq = 0x1234,
+                  .mtu = 1500,
+                  .pointer = 7,
+                  .data = quoted()};
   EXPECT_EQ(emit(repr, kB, kA), icmp_part(kPortUnreachable6Packet));
 }
 
 TEST(Icmpv6Repr, ConstructTimeExceeded) {
-  Icmpv6Repr repr{.type = icmpv6_type::kTimeExceeded, .code = icmpv6_time_exceeded::kHopLimit, .mtu = 1500,
-                  .data = quoted()};
+  Icmpv6Repr repr{
+      .type = icmpv6_type::kTimeExceeded, .code = icmpv6_time_exceeded::kHopLimit, .mtu = 1500, .data = quoted()};
   EXPECT_EQ(emit(repr, kB, kA), icmp_part(kTimeExceeded6Packet));
 }
 
@@ -142,8 +151,10 @@ TEST(Icmpv6Packet, DeconstructParameterProblem) {
 }
 
 TEST(Icmpv6Repr, ConstructParameterProblem) {
-  Icmpv6Repr repr{.type = icmpv6_type::kParameterProblem, .code = icmpv6_param::kUnrecognizedNextHeader,
-                  .pointer = 6, .data = quoted()};
+  Icmpv6Repr repr{.type = icmpv6_type::kParameterProblem,
+                  .code = icmpv6_param::kUnrecognizedNextHeader,
+                  .pointer = 6,
+                  .data = quoted()};
   EXPECT_EQ(emit(repr, kB, kA), icmp_part(kParamProblem6Packet));
 }
 

@@ -20,9 +20,7 @@ constexpr Ipv4Addr kSrc(198, 18, 0, 1);
 constexpr Ipv4Addr kDst(198, 18, 0, 2);
 
 // The IPv4 packet inside a captured untagged frame (padding included).
-Bytes ip_part(std::span<const uint8_t> frame) {
-  return first_bytes(frame.subspan(kEthLen), frame.size() - kEthLen);
-}
+Bytes ip_part(std::span<const uint8_t> frame) { return first_bytes(frame.subspan(kEthLen), frame.size() - kEthLen); }
 
 // Parses and returns the error, or nullopt when the packet was accepted.
 std::optional<Error> parse_error(std::span<const uint8_t> bytes) {
@@ -73,8 +71,14 @@ TEST(Ipv4Repr, Deconstruct) {
 }
 
 Ipv4Repr captured_repr() {
-  return {.src = kSrc, .dst = kDst, .protocol = ip_proto::kUdp, .payload_len = 20, .ttl = 64,
-          .tos = 0x10, .ident = 0x1234, .dont_fragment = true};
+  return {.src = kSrc,
+          .dst = kDst,
+          .protocol = ip_proto::kUdp,
+          .payload_len = 20,
+          .ttl = 64,
+          .tos = 0x10,
+          .ident = 0x1234,
+          .dont_fragment = true};
 }
 
 TEST(Ipv4Repr, Construct) {
@@ -104,8 +108,14 @@ TEST(Ipv4Repr, ConstructWithoutDontFragment) {
 }
 
 TEST(Ipv4Repr, EmitThenParseRoundTrips) {
-  Ipv4Repr repr{.src = Ipv4Addr(10, 0, 0, 1), .dst = Ipv4Addr::broadcast(), .protocol = ip_proto::kIcmp,
-                .payload_len = 1480, .ttl = 1, .tos = 0xb8, .ident = 0xffff, .dont_fragment = false};
+  Ipv4Repr repr{.src = Ipv4Addr(10, 0, 0, 1),
+                .dst = Ipv4Addr::broadcast(),
+                .protocol = ip_proto::kIcmp,
+                .payload_len = 1480,
+                .ttl = 1,
+                .tos = 0xb8,
+                .ident = 0xffff,
+                .dont_fragment = false};
   Bytes out(Ipv4Repr::kBufferLen + repr.payload_len);
   repr.emit(out);
   auto packet = Ipv4Packet::parse(out);
@@ -144,9 +154,7 @@ TEST(Ipv4Packet, OptionsPastBufferRejected) {
   EXPECT_EQ(parse_error(bytes), Error::kTruncated);
 }
 
-TEST(Ipv4Packet, ErrorOutParameterIsOptional) {
-  EXPECT_FALSE(Ipv4Packet::parse(first_bytes(ip_part(kUdpFrame), 10)));
-}
+TEST(Ipv4Packet, ErrorOutParameterIsOptional) { EXPECT_FALSE(Ipv4Packet::parse(first_bytes(ip_part(kUdpFrame), 10))); }
 
 TEST(Ipv4Packet, WrongVersionRejected) {
   for (uint8_t ver_ihl : std::initializer_list<uint8_t>{0x05, 0x35, 0x55, 0x65, 0xf5}) {

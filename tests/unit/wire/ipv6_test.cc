@@ -102,8 +102,13 @@ TEST(Ipv6Repr, Deconstruct) {
 }
 
 Ipv6Repr captured_repr() {
-  return {.src = kSrc, .dst = kDst, .next_header = ip_proto::kUdp, .payload_len = 20, .hop_limit = 64,
-          .traffic_class = 0xb8, .flow_label = 0x12345};
+  return {.src = kSrc,
+          .dst = kDst,
+          .next_header = ip_proto::kUdp,
+          .payload_len = 20,
+          .hop_limit = 64,
+          .traffic_class = 0xb8,
+          .flow_label = 0x12345};
 }
 
 TEST(Ipv6Repr, Construct) {
@@ -132,9 +137,13 @@ TEST(Ipv6Repr, FlowLabelIsTwentyBits) {
 }
 
 TEST(Ipv6Repr, EmitThenParseRoundTrips) {
-  Ipv6Repr repr{.src = Ipv6Addr(0xfe80, 0, 0, 0, 0, 0, 0, 1), .dst = Ipv6Addr::all_nodes(),
-                .next_header = ip_proto::kIcmpv6, .payload_len = 1460, .hop_limit = 255,
-                .traffic_class = 0xff, .flow_label = 0xfffff};
+  Ipv6Repr repr{.src = Ipv6Addr(0xfe80, 0, 0, 0, 0, 0, 0, 1),
+                .dst = Ipv6Addr::all_nodes(),
+                .next_header = ip_proto::kIcmpv6,
+                .payload_len = 1460,
+                .hop_limit = 255,
+                .traffic_class = 0xff,
+                .flow_label = 0xfffff};
   Bytes out(Ipv6Repr::kBufferLen + repr.payload_len);
   repr.emit(out);
   auto packet = Ipv6Packet::parse(out);

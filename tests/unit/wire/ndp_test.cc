@@ -47,7 +47,9 @@ std::optional<NdpError> parse_error(const NdPacket& nd) {
   return error;
 }
 
-Bytes icmp_part(std::span<const uint8_t> packet) { return first_bytes(packet.subspan(kIp6Len), packet.size() - kIp6Len); }
+Bytes icmp_part(std::span<const uint8_t> packet) {
+  return first_bytes(packet.subspan(kIp6Len), packet.size() - kIp6Len);
+}
 
 TEST(NdpNeighborSolicit, Deconstruct) {
   NdPacket nd = split(kNsPacket);
@@ -101,8 +103,8 @@ TEST(NdpNeighborAdvert, DeconstructSolicited) {
 }
 
 TEST(NdpNeighborAdvertRepr, ConstructSolicited) {
-  NdpNeighborAdvertRepr repr{.target = kTarget, .router = false, .solicited = true, .override_flag = true,
-                             .target_mac = kMac2};
+  NdpNeighborAdvertRepr repr{
+      .target = kTarget, .router = false, .solicited = true, .override_flag = true, .target_mac = kMac2};
   Bytes out(repr.buffer_len(), 0xcc);
   repr.emit(out, kLinkLocal2, kLinkLocal1);
   EXPECT_EQ(out, icmp_part(kNaPacket));
@@ -120,8 +122,8 @@ TEST(NdpNeighborAdvert, DeconstructUnsolicited) {
 }
 
 TEST(NdpNeighborAdvertRepr, ConstructUnsolicited) {
-  NdpNeighborAdvertRepr repr{.target = kTarget, .router = true, .solicited = false, .override_flag = true,
-                             .target_mac = kMac2};
+  NdpNeighborAdvertRepr repr{
+      .target = kTarget, .router = true, .solicited = false, .override_flag = true, .target_mac = kMac2};
   Bytes out(repr.buffer_len(), 0xcc);
   repr.emit(out, kLinkLocal2, Ipv6Addr::all_nodes());
   EXPECT_EQ(out, icmp_part(kUnsolicitedNaPacket));
@@ -129,8 +131,11 @@ TEST(NdpNeighborAdvertRepr, ConstructUnsolicited) {
 
 TEST(NdpNeighborAdvertRepr, EmitThenParseRoundTrips) {
   for (int flags = 0; flags < 8; ++flags) {
-    NdpNeighborAdvertRepr repr{.target = kLinkLocal2, .router = (flags & 1) != 0, .solicited = (flags & 2) != 0,
-                               .override_flag = (flags & 4) != 0, .target_mac = kMac2};
+    NdpNeighborAdvertRepr repr{.target = kLinkLocal2,
+                               .router = (flags & 1) != 0,
+                               .solicited = (flags & 2) != 0,
+                               .override_flag = (flags & 4) != 0,
+                               .target_mac = kMac2};
     Bytes out(repr.buffer_len());
     repr.emit(out, kLinkLocal2, kLinkLocal1);
     NdpIpFields ip{kLinkLocal2, kLinkLocal1, kNdpHopLimit};
@@ -181,8 +186,7 @@ TEST(NdpRouterAdvert, Deconstruct) {
 
   std::vector<uint8_t> types;
   for (NdpOption option : ra->options()) types.push_back(option.type());
-  EXPECT_EQ(types, (std::vector<uint8_t>{ndp_option::kSourceLinkLayerAddr, ndp_option::kMtu,
-                                         ndp_option::kPrefixInfo}));
+  EXPECT_EQ(types, (std::vector<uint8_t>{ndp_option::kSourceLinkLayerAddr, ndp_option::kMtu, ndp_option::kPrefixInfo}));
 
   auto option = ra->options().find(ndp_option::kPrefixInfo);
   ASSERT_TRUE(option);
@@ -362,8 +366,7 @@ TEST(NdpMessages, OptionPastTheEndRejected) {
   // Every cut of the last option, down to a lone type octet.
   NdPacket whole = split(kRaPacket);
   for (size_t len = 33; len < whole.icmp.size(); ++len) {
-    EXPECT_EQ(parse_error<NdpRouterAdvert>({first_bytes(whole.icmp, len), whole.ip}), NdpError::kOptionPastEnd)
-        << len;
+    EXPECT_EQ(parse_error<NdpRouterAdvert>({first_bytes(whole.icmp, len), whole.ip}), NdpError::kOptionPastEnd) << len;
   }
 }
 
