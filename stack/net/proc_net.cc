@@ -122,7 +122,104 @@ std::optional<ProcArpEntry> parse_arp_row(std::string_view line) {
   return ProcArpEntry{*ip, *mac, std::string(f[5])};
 }
 
+// 32 hex digits, the address's bytes in order (the kernel's %pi6).
+std::optional<wire::Ipv6Addr> parse_proc_addr6(std::string_view hex) {
+  if (hex.size() != 32) {
+    return std::nullopt;
+  }
+  uint8_t bytes[16];
+  for (size_t i = 0; i < 16; ++i) {
+    auto b = parse_number<uint8_t>(hex.substr(2 * i, 2), 16);
+    if (!b) {
+      return std::nullopt;
+    }
+    bytes[i] = *b;
+  }
+  return wire::Ipv6Addr::load(bytes);
+}
+
+// A two-digit hex prefix length, 0..128.
+std::optional<uint8_t> parse_prefix6(std::string_view hex) {
+  auto len = hex.size() == 2 ? parse_number<uint8_t>(hex, 16) : std::nullopt;
+  if (!len || *len > 128) {
+    return std::nullopt;
+  }
+  return len;
+}
+
+// address ifindex prefix_len scope flags device (all hex but the name)
+std::optional<ProcInet6Address> parse_if_inet6_row(std::string_view line) {
+  std::array<std::string_view, 6> f;
+  if (split_fields(line, f) != f.size()) {
+    return std::nullopt;
+  }
+  auto addr = parse_proc_addr6(f[0]);
+  auto ifindex = parse_number<int>(f[1], 16);
+  auto len = parse_prefix6(f[2]);
+  auto scope = parse_number<uint8_t>(f[3], 16);
+  auto flags = parse_number<uint8_t>(f[4], 16);
+  if (!addr || !ifindex || !len || !scope || !flags) {
+    return std::nullopt;
+  }
+  return ProcInet6Address{wire::Ipv6Cidr{*addr, *len}, *ifindex, *scope, *flags, std::string(f[5])};
+}
+
+// dest dest_len src src_len next_hop metric refcnt use flags device
+std::optional<ProcIpv6Route> parse_ipv6_route_row(std::string_view line) {
+  std::array<std::string_view, 10> f;
+  if (split_fields(line, f) != f.size()) {
+    return std::nullopt;
+  }
+  if (f[5].size() != 8 || f[8].size() != 8) {
+    return std::nullopt;
+  }
+  auto destination = parse_proc_addr6(f[0]);
+  auto len = parse_prefix6(f[1]);
+  auto next_hop = parse_proc_addr6(f[4]);
+  auto metric = parse_number<uint32_t>(f[5], 16);
+  auto flags = parse_number<uint32_t>(f[8], 16);
+  if (!destination || !len || !next_hop || !metric || !flags) {
+    return std::nullopt;
+  }
+  const uint32_t fl = *flags;
+  if ((fl & kRtfUp) == 0 || (fl & kRtfReject) != 0 || f[9] == "lo") {
+    return std::nullopt;  // down, unreachable/prohibit, or the kernel's own local routes
+  }
+  ProcIpv6Route route{wire::Ipv6Cidr{*destination, *len}, std::nullopt, *metric, std::string(f[9])};
+  if ((fl & kRtfGateway) != 0 && !next_hop->is_unspecified()) {
+    route.gateway = *next_hop;
+  }
+  return route;
+}
+
+// Reads every row of a header-less /proc table through parse, keeping
+// those of `device` (all when empty).
+template <typename Row, typename Parse>
+std::optional<std::vector<Row>> read_rows(const std::string& path, std::string_view device, Parse parse) {
+  std::ifstream in(path);
+  if (!in) {
+    return std::nullopt;
+  }
+  std::vector<Row> rows;
+  std::string line;
+  while (std::getline(in, line)) {
+    auto row = parse(line);
+    if (row && (device.empty() || row->device == device)) {
+      rows.push_back(std::move(*row));
+    }
+  }
+  return rows;
+}
+
 }  // namespace
+
+std::optional<std::vector<ProcInet6Address>> read_proc_net_if_inet6(const std::string& path, std::string_view device) {
+  return read_rows<ProcInet6Address>(path, device, parse_if_inet6_row);
+}
+
+std::optional<std::vector<ProcIpv6Route>> read_proc_net_ipv6_route(const std::string& path, std::string_view device) {
+  return read_rows<ProcIpv6Route>(path, device, parse_ipv6_route_row);
+}
 
 std::optional<std::vector<Route>> read_proc_net_route(const std::string& path, std::string_view device) {
   std::ifstream in(path);
