@@ -1,6 +1,11 @@
 // dpdkudp-run: runs a program under the shim (what `onload ./app` is to
 // OpenOnload). Options become DPDKUDP_* variables, which override the
 // configuration file key by key; LD_PRELOAD gets libdpdkudp.so.
+//
+// The whole configuration (file, environment, options) is validated before
+// the program starts: a bad option or setting is one line and exit status
+// 2. --check also opens the backend, prints what would be used, and exits
+// (0, or 1 with the reason).
 #include <CLI/CLI.hpp>
 
 #include <unistd.h>
@@ -15,6 +20,8 @@
 #ifdef DPDKUDP_HAVE_DPDK
 #include "backends/dpdk/dpdk.h"
 #endif
+#include "engine/config.h"
+#include "engine/engine.h"
 
 namespace fs = std::filesystem;
 
@@ -39,7 +46,7 @@ int main(int argc, char** argv) {
       "Options set the matching DPDKUDP_* variable; anything not given comes from the configuration\n"
       "file (--config, else $DPDKUDP_CONFIG, else /etc/dpdkudp.env). See README.md for every key."};
   std::string config, backend, iface, ip, gateway, mode, log, lib;
-  int busy_poll_us = -1;
+  std::string busy_poll_us;  // validated with the configuration, as the file's value would be
   bool require = false;
   std::vector<std::string> command;
   app.add_option("-c,--config", config, "configuration file (DPDKUDP_CONFIG)")->check(CLI::ExistingFile);
@@ -56,9 +63,22 @@ int main(int argc, char** argv) {
   std::string eal_args;
   app.add_flag("--list-ports", list_ports, "list the ports DPDK sees (driver, MAC, link, offloads) and exit");
   app.add_option("--eal-args", eal_args, "EAL arguments (DPDKUDP_EAL_ARGS), e.g. \"--vdev=net_af_packet0,iface=eth1\"");
+  bool check = false;
+  app.add_flag("--check", check,
+               "validate the configuration and open the backend without running anything; print what would be "
+               "used");
   app.add_option("command", command, "the program and its arguments (after --)");
   app.positionals_at_end();
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // CLI11's own codes (105, 109, ...) mean nothing to a shell script:
+    // every usage error is status 2, as getopt tools give.
+    app.exit(e);
+    return 2;
+  }
 
   if (eal_args.empty()) {
     if (const char* e = std::getenv("DPDKUDP_EAL_ARGS")) eal_args = e;
@@ -79,7 +99,7 @@ int main(int argc, char** argv) {
     return 1;
 #endif
   }
-  if (command.empty()) {
+  if (command.empty() && !check) {
     std::fprintf(stderr, "dpdkudp-run: no program given (dpdkudp-run [options] -- program args...)\n");
     return 2;
   }
@@ -95,13 +115,39 @@ int main(int argc, char** argv) {
   set("DPDKUDP_MODE", mode);
   set("DPDKUDP_LOG", log);
   set("DPDKUDP_EAL_ARGS", eal_args);
-  if (busy_poll_us >= 0) set("DPDKUDP_BUSY_POLL_US", std::to_string(busy_poll_us));
+  set("DPDKUDP_BUSY_POLL_US", busy_poll_us);
   if (require) set("DPDKUDP_REQUIRE", "1");
+
+  // Every key, from the file and the environment with the options above
+  // applied, as the shim will read them.
+  auto loaded = dpdkudp::engine::load_config_from_process();
+  if (!loaded) {
+    std::fprintf(stderr, "%s\n", loaded.error().message().c_str());  // "dpdkudp: config: <where>: KEY=...: why"
+    return 2;
+  }
 
   if (lib.empty()) lib = find_library();
   if (!fs::exists(lib)) {
     std::fprintf(stderr, "dpdkudp-run: %s: no such file (use --lib)\n", lib.c_str());
     return 127;
+  }
+
+  if (check) {
+    dpdkudp::engine::Config cfg = loaded.value();
+    // The backend modules are beside the library the program would get.
+    if (cfg.module_dir.empty()) cfg.module_dir = fs::path(lib).parent_path().string();
+    if (cfg.backend == dpdkudp::engine::BackendKind::kOff) {
+      std::printf("dpdkudp-run: DPDKUDP_BACKEND=off: the program would run on the kernel\n");
+      return 0;
+    }
+    std::string error;
+    auto engine = dpdkudp::engine::Engine::start(cfg, &error);
+    if (!engine) {
+      std::fprintf(stderr, "dpdkudp-run: check failed: %s\n", error.c_str());
+      return 1;
+    }
+    std::printf("dpdkudp-run: ok: %s (library %s)\n", engine->banner().c_str(), lib.c_str());
+    return 0;
   }
   std::string preload = lib;
   if (const char* old = std::getenv("LD_PRELOAD"); old != nullptr && *old != '\0') preload += std::string(":") + old;
