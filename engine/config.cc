@@ -493,6 +493,8 @@ constexpr KeyDef kKeys[] =
      [](const C& c) { return R(c.require ? "1" : "0"); }},
     {"DPDKUDP_STATS", [](V v, C& c, R& r) { return set_bool(v, c.stats, r); },
      [](const C& c) { return R(c.stats ? "1" : "0"); }},
+    {"DPDKUDP_ANNOUNCE", [](V v, C& c, R& r) { return set_bool(v, c.announce, r); },
+     [](const C& c) { return R(c.announce ? "1" : "0"); }},
     {"DPDKUDP_PERF_INTERVAL", [](V v, C& c, R& r) { return set_number(v, 0, 3600, c.perf_interval_s, r, "seconds"); },
      [](const C& c) { return std::to_string(c.perf_interval_s); }},
     };

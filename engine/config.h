@@ -81,6 +81,9 @@ struct Config {
   std::vector<RouteSpec> routes;
   std::vector<NeighborSpec> neighbors;
   bool stats = true;
+  // One line on stderr when the bypass is up, at any log level but quiet
+  // (dpdkudp-run sets it: success is visible; plain LD_PRELOAD stays silent).
+  bool announce = false;
 
   // The file that was read ("" when none): for the banner, not a setting.
   std::string source;

@@ -214,7 +214,12 @@ std::unique_ptr<Engine> Engine::start(const Config& config, std::string* error) 
   for (auto& p : e->pollers_) p->start();
   e->stack_->start();
   e->warn_ignored_settings();
-  log(LogLevel::kInfo, "started: %s", e->banner().c_str());
+  if (config.announce && config.log != LogLevel::kQuiet) {
+    // Said at the error level so the default level (warn) shows it.
+    log(LogLevel::kError, "bypass up: %s", e->banner().c_str());
+  } else {
+    log(LogLevel::kInfo, "started: %s", e->banner().c_str());
+  }
   return e;
 }
 

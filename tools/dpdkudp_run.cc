@@ -117,6 +117,8 @@ int main(int argc, char** argv) {
   set("DPDKUDP_EAL_ARGS", eal_args);
   set("DPDKUDP_BUSY_POLL_US", busy_poll_us);
   if (require) set("DPDKUDP_REQUIRE", "1");
+  // One line when the bypass is up, unless the configuration says otherwise.
+  setenv("DPDKUDP_ANNOUNCE", "1", 0);
 
   // Every key, from the file and the environment with the options above
   // applied, as the shim will read them.
@@ -136,6 +138,7 @@ int main(int argc, char** argv) {
     dpdkudp::engine::Config cfg = loaded.value();
     // The backend modules are beside the library the program would get.
     if (cfg.module_dir.empty()) cfg.module_dir = fs::path(lib).parent_path().string();
+    cfg.announce = false;  // the check says it itself, on stdout
     if (cfg.backend == dpdkudp::engine::BackendKind::kOff) {
       std::printf("dpdkudp-run: DPDKUDP_BACKEND=off: the program would run on the kernel\n");
       return 0;

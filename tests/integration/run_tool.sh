@@ -66,3 +66,6 @@ json=$("$STAT" "$SERVER_PID" --json) || fail "dpdkudp-stat found no shim in the 
 grep -q '"backend": *"af_packet"' <<<"$json" || fail "not on the bypass: $json"
 kill_server
 pass "a program run through dpdkudp-run answers over the bypass: $out"
+[ "$(grep -c 'bypass up: backend=af_packet' "$LOGDIR/echo.err")" -eq 1 ] ||
+  fail "no (or more than one) 'bypass up' line: $(cat "$LOGDIR/echo.err")"
+pass "dpdkudp-run says once that the bypass is up: $(grep 'bypass up' "$LOGDIR/echo.err" | cut -c1-80)..."

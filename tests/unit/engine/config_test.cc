@@ -90,7 +90,8 @@ TEST(ConfigDefaults, EveryKeySetsItsField) {
       "DPDKUDP_RCVBUF_DEFAULT=4194304\n"
       "DPDKUDP_ROUTES=198.19.0.0/16 via 198.18.0.1 mtu 1300\n"
       "DPDKUDP_NEIGHBORS=198.18.0.1=02:00:00:00:00:01\n"
-      "DPDKUDP_STATS=0\n");
+      "DPDKUDP_STATS=0\n"
+      "DPDKUDP_ANNOUNCE=1\n");
   EXPECT_EQ(c.backend, BackendKind::kAfPacketMmap);
   EXPECT_EQ(c.iface, "veth1");
   EXPECT_EQ(c.ip, (Ipv4Cidr{Ipv4Addr(198, 18, 1, 10), 16}));
@@ -116,6 +117,7 @@ TEST(ConfigDefaults, EveryKeySetsItsField) {
   ASSERT_EQ(c.neighbors.size(), 1u);
   EXPECT_EQ(c.neighbors[0], (NeighborSpec{Ipv4Addr(198, 18, 0, 1), {2, 0, 0, 0, 0, 1}}));
   EXPECT_FALSE(c.stats);
+  EXPECT_TRUE(c.announce);
 }
 
 // ------------------------------------------------------------------ every key, boundaries
