@@ -126,8 +126,17 @@ void ShimSocket::take_doorbell(const void* msg) {
   if (!socket_->reuse_port() || m->hops >= kDoorbellMaxHops) return;
   DoorbellMsg next = *m;
   ++next.hops;
-  send_doorbell(&next,
-                doorbell_fd(static_cast<unsigned>(m->token) + next.hops + (static_cast<unsigned>(m->token >> 32) * 3)));
+  if (next.hops == 1) {
+    send_doorbell(&next,
+                  doorbell_fd(static_cast<unsigned>(m->token) + (static_cast<unsigned>(m->token >> 32) * 3) + 1));
+    return;
+  }
+  // It missed twice: the fixed senders may all hash away from the owner.
+  // Each further hop leaves from a fresh port, a new draw of the kernel's
+  // hash (four system calls, only on this rare path).
+  int fd = fresh_doorbell_fd();
+  send_doorbell(&next, fd);
+  if (fd >= 0) real().close(fd);
 }
 
 void ShimSocket::clear() {
