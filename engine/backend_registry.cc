@@ -1,6 +1,8 @@
 #include "engine/backend_registry.h"
 
 #include <dlfcn.h>
+#include <limits.h>
+#include <stdlib.h>
 
 #include <cstring>
 #include <map>
@@ -44,14 +46,25 @@ const Registered* lookup(BackendKind kind) {
   return nullptr;
 }
 
-// The directory of the object this code was linked into.
-std::string own_directory() {
+// The directory of the object this code was linked into, made absolute
+// when that object is loaded: LD_PRELOAD may name it by a relative path,
+// and a daemon may chdir() before its first socket().
+std::string resolve_own_directory() {
   Dl_info info{};
-  if (dladdr(reinterpret_cast<void*>(&own_directory), &info) == 0 || info.dli_fname == nullptr) return {};
-  std::string path = info.dli_fname;
+  if (dladdr(reinterpret_cast<void*>(&resolve_own_directory), &info) == 0 || info.dli_fname == nullptr) return {};
+  char resolved[PATH_MAX];
+  if (realpath(info.dli_fname, resolved) == nullptr) return {};
+  std::string path = resolved;
   size_t slash = path.rfind('/');
   return slash == std::string::npos ? std::string() : path.substr(0, slash);
 }
+
+const std::string& own_directory() {
+  static const std::string dir = resolve_own_directory();
+  return dir;
+}
+// Evaluated at load, before the program runs.
+[[maybe_unused]] const std::string& g_own_directory_at_load = own_directory();
 
 // Checks what a loaded object says it is; nullptr and *why otherwise.
 const BackendModule* check_module(void* handle, std::string_view name, std::string* why) {
@@ -80,7 +93,7 @@ const BackendModule* load(std::string_view name, const std::string& module_dir, 
   if (!module_dir.empty()) {
     candidates.push_back(module_dir + "/" + file);
   } else {
-    if (std::string own = own_directory(); !own.empty()) candidates.push_back(own + "/" + file);
+    if (const std::string& own = own_directory(); !own.empty()) candidates.push_back(own + "/" + file);
     candidates.push_back(file);  // the dynamic linker's search
   }
   std::string tried;

@@ -107,3 +107,28 @@ if grep -qE 'librte_|libbpf|libxdp' <<<"$maps"; then
   fail "a process under the shim mapped backend libraries: $(grep -oE '[^ /]*(librte_|libbpf|libxdp)[^ ]*' <<<"$maps" | sort -u | tr '\n' ' ')"
 fi
 pass "the shim maps no DPDK, libbpf or libxdp until a backend module is loaded"
+
+# 8. LD_PRELOAD by a relative path, and a daemon that chdir()s before its
+# first socket: the modules are still found beside the library (with no
+# LD_LIBRARY_PATH, which meson test sets, to find them by another way).
+if [ -f "$BUILD/preload/libdpdkudp-af_xdp.so" ]; then
+  cat >"$LOGDIR/chdir_server.py" <<'PY'
+import os, socket
+os.chdir("/")
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 7777))
+print("ready", flush=True)
+while True:
+    d, a = s.recvfrom(2048)
+    s.sendto(d, a)
+PY
+  # ./libdpdkudp.so from its own directory: after chdir("/") that names
+  # nothing.
+  rel=./$(basename "$LIB")
+  start_server chdir '^ready' env -u LD_LIBRARY_PATH -C "$(dirname "$LIB")" LD_PRELOAD="$rel" DPDKUDP_CONFIG= DPDKUDP_BACKEND=af_xdp \
+    DPDKUDP_MODE=shared DPDKUDP_IFACE="$VETH_SRV" DPDKUDP_LOG=info DPDKUDP_REQUIRE=1 /usr/bin/python3 "$LOGDIR/chdir_server.py"
+  in_cli python3 "$HERE/udp_echo_client.py" "$IP_SRV" 7777 --count 100 >/dev/null || fail "the chdir()ed server did not serve"
+  grep -q "started: backend=af_xdp" "$LOGDIR/chdir.err" || fail "no bypass after chdir: $(cat "$LOGDIR/chdir.err")"
+  kill_server
+  pass "LD_PRELOAD=$rel and chdir(\"/\") before the first socket: af_xdp module found, the bypass served"
+fi
