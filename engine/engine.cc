@@ -21,6 +21,9 @@ class BackendSteering final : public stack::PortSteeringHook {
   int steer(wire::Ipv4Addr addr, uint16_t port, bool on, bool reuse_port) override {
     return s_->steer(addr.value, port, on, reuse_port);
   }
+  int steer6(const wire::Ipv6Addr& addr, uint16_t port, bool on, bool reuse_port) override {
+    return s_->steer6(addr.octets, port, on, reuse_port);
+  }
 
  private:
   PortSteering* s_;

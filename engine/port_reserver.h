@@ -11,7 +11,7 @@ namespace dpdkudp::engine {
 
 class KernelPortReserver final : public stack::PortReserver {
  public:
-  int reserve(const stack::UdpSocket& socket, wire::Ipv4Addr addr, uint16_t port, bool reuse_addr, bool reuse_port,
+  int reserve(const stack::UdpSocket& socket, const stack::Endpoint& local, bool reuse_addr, bool reuse_port,
               uintptr_t* token) override;
   void release(uintptr_t token) override;
 };

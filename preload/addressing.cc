@@ -28,6 +28,16 @@ sockaddr_in to_sockaddr(const Endpoint& e) {
   return sin;
 }
 
+sockaddr_in6 to_sockaddr6(const Endpoint& e) {
+  sockaddr_in6 sin6{};
+  sin6.sin6_family = AF_INET6;
+  sin6.sin6_port = htons(e.port);
+  const stack::Ipv6Addr a = e.v6 ? e.addr6 : stack::Ipv6Addr::v4_mapped(e.addr);
+  a.store(sin6.sin6_addr.s6_addr);
+  sin6.sin6_scope_id = e.v6 ? e.scope_id : 0;
+  return sin6;
+}
+
 void copy_out(const sockaddr_in& sin, sockaddr* addr, socklen_t* len) {
   if (addr != nullptr && len != nullptr) std::memcpy(addr, &sin, std::min<size_t>(*len, sizeof sin));
   if (len != nullptr) *len = sizeof sin;

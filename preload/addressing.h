@@ -17,6 +17,8 @@ int fail(int err);
 // addr << 16 | port, host order (a doorbell target).
 uint64_t pack_target(const sockaddr_in& sin);
 sockaddr_in to_sockaddr(const stack::Endpoint& e);
+// An endpoint as an AF_INET6 socket shows it: an IPv4 one v4-mapped.
+sockaddr_in6 to_sockaddr6(const stack::Endpoint& e);
 // Copies sin into a caller's (addr, *len) as the kernel does: truncated to
 // the buffer, *len set to the full size. Either may be null.
 void copy_out(const sockaddr_in& sin, sockaddr* addr, socklen_t* len);

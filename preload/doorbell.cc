@@ -16,6 +16,23 @@ bool parse_doorbell(const sockaddr_in& from, const void* data, ssize_t n, Doorbe
   return out->magic == kDoorbellMagic;
 }
 
+bool parse_doorbell(const sockaddr_storage& from, const void* data, ssize_t n, DoorbellMsg* out) {
+  if (!from_loopback_sender(from) || n != static_cast<ssize_t>(sizeof(DoorbellMsg))) return false;
+  std::memcpy(out, data, sizeof *out);
+  return out->magic == kDoorbellMagic;
+}
+
+bool from_loopback_sender(const sockaddr_storage& from) {
+  if (from.ss_family == AF_INET) {
+    return reinterpret_cast<const sockaddr_in&>(from).sin_addr.s_addr == htonl(INADDR_LOOPBACK);
+  }
+  if (from.ss_family != AF_INET6) return false;
+  const in6_addr& a = reinterpret_cast<const sockaddr_in6&>(from).sin6_addr;
+  if (IN6_IS_ADDR_LOOPBACK(&a)) return true;
+  return IN6_IS_ADDR_V4MAPPED(&a) && a.s6_addr[12] == 127 && a.s6_addr[13] == 0 && a.s6_addr[14] == 0 &&
+         a.s6_addr[15] == 1;
+}
+
 bool gather_head(const msghdr& m, size_t n, DoorbellMsg* out) {
   if (n != sizeof(DoorbellMsg)) return false;
   auto* dst = reinterpret_cast<char*>(out);

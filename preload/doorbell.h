@@ -28,6 +28,11 @@ static_assert(sizeof(DoorbellMsg) == 16);
 // True when (from, data[0..n)) is a doorbell: from 127.0.0.1, exactly
 // sizeof(DoorbellMsg) bytes, the magic; *out gets it.
 bool parse_doorbell(const sockaddr_in& from, const void* data, ssize_t n, DoorbellMsg* out);
+// The same for a source of either family: 127.0.0.1, ::1 (the IPv6
+// senders) or ::ffff:127.0.0.1 (an IPv4 sender to a dual-stack socket).
+bool parse_doorbell(const sockaddr_storage& from, const void* data, ssize_t n, DoorbellMsg* out);
+// Whether a received source address is a doorbell sender's (either family).
+bool from_loopback_sender(const sockaddr_storage& from);
 // The first n bytes of a received message, gathered from its iovec into
 // *out; false unless n is sizeof(DoorbellMsg) and they are all there.
 bool gather_head(const msghdr& m, size_t n, DoorbellMsg* out);

@@ -30,6 +30,9 @@ std::mutex g_start_lock;
 engine::Engine* g_engine = nullptr;  // never freed: threads may use it until exit
 ShimPortReserver g_reserver;
 int g_doorbell_fds[kDoorbellSenders] = {-1, -1, -1, -1, -1, -1, -1, -1};
+// The same from ::1, for AF_INET6 sockets (an IPV6_V6ONLY kernel fd takes
+// no IPv4 doorbell). -1 when the host has no IPv6 loopback.
+int g_doorbell6_fds[kDoorbellSenders] = {-1, -1, -1, -1, -1, -1, -1, -1};
 int g_ifindex = 0;
 // Read by every thread that closes an fd, engine threads among them (the
 // AF_XDP group hub's run while Engine::start has not returned yet).
@@ -65,14 +68,24 @@ void stop_engine_at_exit() {
 }
 
 // Opens the loopback sockets doorbells are sent from (one port each).
-// A doorbell sender: bound to 127.0.0.1 on an ephemeral port.
-int open_doorbell_sender() {
-  int fd = real().socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+// A doorbell sender: bound to 127.0.0.1 (or ::1) on an ephemeral port.
+int open_doorbell_sender(bool v6) {
+  int fd = real().socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return -1;
-  sockaddr_in sin{};
-  sin.sin_family = AF_INET;
-  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (real().bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof sin) != 0) {
+  sockaddr_storage ss{};
+  socklen_t len;
+  if (v6) {
+    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
+    sin6->sin6_family = AF_INET6;
+    sin6->sin6_addr = in6addr_loopback;
+    len = sizeof *sin6;
+  } else {
+    auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
+    sin->sin_family = AF_INET;
+    sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    len = sizeof *sin;
+  }
+  if (real().bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
     real().close(fd);
     return -1;
   }
@@ -81,9 +94,12 @@ int open_doorbell_sender() {
 
 bool open_doorbell() {
   for (int& slot : g_doorbell_fds) {
-    slot = open_doorbell_sender();
+    slot = open_doorbell_sender(false);
     if (slot < 0) return false;
   }
+  // IPv6 senders are best effort: a host without ::1 still runs IPv4
+  // (and dual-stack sockets, which take IPv4 doorbells).
+  for (int& slot : g_doorbell6_fds) slot = open_doorbell_sender(true);
   return true;
 }
 
@@ -154,9 +170,9 @@ engine::Engine* running_engine() {
 }
 
 int bypass_ifindex() { return g_ifindex; }
-int doorbell_fd(unsigned sender) { return g_doorbell_fds[sender % kDoorbellSenders]; }
+int doorbell_fd(unsigned sender, bool v6) { return (v6 ? g_doorbell6_fds : g_doorbell_fds)[sender % kDoorbellSenders]; }
 
-int fresh_doorbell_fd() { return open_doorbell_sender(); }
+int fresh_doorbell_fd(bool v6) { return open_doorbell_sender(v6); }
 uint64_t busy_poll_ns() { return g_busy_poll_ns; }
 uint64_t recv_spin_ns() { return g_recv_spin_ns; }
 

@@ -47,8 +47,9 @@ int bypass_ifindex();
 // retry leaves from a fresh socket, with a new ephemeral port each time
 // (fresh_doorbell_fd(): the caller closes it).
 constexpr unsigned kDoorbellSenders = 8;
-int doorbell_fd(unsigned sender);
-int fresh_doorbell_fd();
+// v6: a sender bound to ::1, for a kernel fd that only takes IPv6.
+int doorbell_fd(unsigned sender, bool v6 = false);
+int fresh_doorbell_fd(bool v6 = false);
 // How long a thread waiting in poll/select/epoll spins (driving the
 // queues in the inline model) before it sleeps: DPDKUDP_BUSY_POLL_US, or
 // zero where the backend's every look is a system call (those waits sleep

@@ -68,7 +68,7 @@ class ShimSocket final : public stack::SocketNotifier {
   bool fionread(int fd, int* out);
 
   // Called by the port reserver from inside the stack's bind.
-  int reserve_port(stack::Ipv4Addr addr, uint16_t port);
+  int reserve_port(const stack::Endpoint& local);
   void release_port();
 
   // Every call on this socket goes to the kernel (connected to, or bound
@@ -129,6 +129,8 @@ class ShimSocket final : public stack::SocketNotifier {
 
  private:
   void send_own_doorbell(bool fresh_sender = false);
+  // Where doorbells go, from the kernel fd's bound address.
+  void publish_doorbell_target(const sockaddr_storage& bound);
   void start_watchdog();  // joins the watchdog's list (shim_socket_doorbell.cc)
   void stop_watchdog();
   ssize_t fill_from_stack(msghdr* msg, int flags, int64_t n, const stack::RecvInfo& info);
@@ -149,6 +151,11 @@ class ShimSocket final : public stack::SocketNotifier {
   // Where doorbells go: the kernel fd's bound address (127.0.0.1 when it
   // is bound to the wildcard). Set when the port is reserved.
   std::atomic<uint64_t> doorbell_target_{0};  // addr << 16 | port, 0: none
+  // An AF_INET6 kernel fd's doorbells go to doorbell_addr6 (written before
+  // the target is published) from a ::1 sender.
+  static constexpr uint64_t kDoorbellTargetV6 = uint64_t{1} << 63;
+  std::atomic<uint64_t> doorbell_addr6_hi_{0}, doorbell_addr6_lo_{0};
+  bool doorbell_v6() const { return (doorbell_target_.load(std::memory_order_relaxed) & kDoorbellTargetV6) != 0; }
   // Doorbells sent and not yet drained (counted before the send, so never
   // fewer than are queued): draining stops at zero without a probe.
   std::atomic<int> doorbells_{0};
@@ -181,7 +188,7 @@ class ShimSocket final : public stack::SocketNotifier {
 // The stack's PortReserver for the shim: binds the socket's own kernel fd.
 class ShimPortReserver final : public stack::PortReserver {
  public:
-  int reserve(const stack::UdpSocket& socket, stack::Ipv4Addr addr, uint16_t port, bool reuse_addr, bool reuse_port,
+  int reserve(const stack::UdpSocket& socket, const stack::Endpoint& local, bool reuse_addr, bool reuse_port,
               uintptr_t* token) override;
   void release(uintptr_t token) override;
 };

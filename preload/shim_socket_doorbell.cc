@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <cstring>
 #include <mutex>
 #include <vector>
 
@@ -61,10 +62,10 @@ void ShimSocket::send_own_doorbell(bool fresh_sender) {
   last_ring_ns_.store(stack::monotonic_now_ns(), std::memory_order_relaxed);
   doorbells_.fetch_add(1, std::memory_order_acq_rel);
   if (!fresh_sender) {
-    send_doorbell(&m, doorbell_fd(sender_.load(std::memory_order_relaxed)));
+    send_doorbell(&m, doorbell_fd(sender_.load(std::memory_order_relaxed), doorbell_v6()));
     return;
   }
-  int fd = fresh_doorbell_fd();
+  int fd = fresh_doorbell_fd(doorbell_v6());
   send_doorbell(&m, fd);
   if (fd >= 0) real().close(fd);
 }
@@ -98,13 +99,27 @@ void ShimSocket::drop_stale_doorbells(int fd) {
 
 void ShimSocket::send_doorbell(const void* msg, int from_fd) {
   uint64_t t = doorbell_target_.load(std::memory_order_acquire);
-  sockaddr_in to{};
-  to.sin_family = AF_INET;
-  to.sin_port = htons(static_cast<uint16_t>(t));
-  to.sin_addr.s_addr = htonl(static_cast<uint32_t>(t >> 16));
+  sockaddr_storage ss{};
+  socklen_t len;
+  if ((t & kDoorbellTargetV6) != 0) {
+    auto* to = reinterpret_cast<sockaddr_in6*>(&ss);
+    to->sin6_family = AF_INET6;
+    to->sin6_port = htons(static_cast<uint16_t>(t));
+    uint64_t hi = doorbell_addr6_hi_.load(std::memory_order_relaxed);
+    uint64_t lo = doorbell_addr6_lo_.load(std::memory_order_relaxed);
+    std::memcpy(to->sin6_addr.s6_addr, &hi, 8);
+    std::memcpy(to->sin6_addr.s6_addr + 8, &lo, 8);
+    len = sizeof *to;
+  } else {
+    auto* to = reinterpret_cast<sockaddr_in*>(&ss);
+    to->sin_family = AF_INET;
+    to->sin_port = htons(static_cast<uint16_t>(t));
+    to->sin_addr.s_addr = htonl(static_cast<uint32_t>(t >> 16));
+    len = sizeof *to;
+  }
   const auto* m = static_cast<const DoorbellMsg*>(msg);
   if (t == 0 || from_fd < 0 ||
-      real().sendto(from_fd, m, sizeof *m, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&to), sizeof to) < 0) {
+      real().sendto(from_fd, m, sizeof *m, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&ss), len) < 0) {
     if (m->token == token_) note_doorbell_taken();  // never sent: not pending
   }
 }
@@ -127,14 +142,14 @@ void ShimSocket::take_doorbell(const void* msg) {
   DoorbellMsg next = *m;
   ++next.hops;
   if (next.hops == 1) {
-    send_doorbell(&next,
-                  doorbell_fd(static_cast<unsigned>(m->token) + (static_cast<unsigned>(m->token >> 32) * 3) + 1));
+    send_doorbell(&next, doorbell_fd(static_cast<unsigned>(m->token) + (static_cast<unsigned>(m->token >> 32) * 3) + 1,
+                                     doorbell_v6()));
     return;
   }
   // It missed twice: the fixed senders may all hash away from the owner.
   // Each further hop leaves from a fresh port, a new draw of the kernel's
   // hash (four system calls, only on this rare path).
-  int fd = fresh_doorbell_fd();
+  int fd = fresh_doorbell_fd(doorbell_v6());
   send_doorbell(&next, fd);
   if (fd >= 0) real().close(fd);
 }
@@ -155,7 +170,7 @@ void ShimSocket::drain_doorbells(int fd) {
 }
 
 int ShimSocket::take_queued_doorbell(int fd) {
-  sockaddr_in from{};
+  sockaddr_storage from{};
   socklen_t len = sizeof from;
   DoorbellMsg m{};
   ssize_t n = real().recvfrom(fd, &m, sizeof m, MSG_PEEK | MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &len);

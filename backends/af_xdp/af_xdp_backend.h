@@ -92,6 +92,10 @@ class AfXdpBackend final : public Backend, public PortSteering {
   BackendStats stats() const override;
 
   int steer(uint32_t addr, uint16_t port, bool on, bool reuse_port) override;
+  // IPv6 steering is not in the XDP program yet: IPv6 binds fail (EAFNOSUPPORT).
+  int steer6(const std::array<uint8_t, 16>& /*addr*/, uint16_t /*port*/, bool /*on*/, bool /*reuse_port*/) override {
+    return EAFNOSUPPORT;
+  }
   using PortSteering::steer;
 
   // "native copy", "native zero-copy", "generic copy" (+ ", libxdp ...").

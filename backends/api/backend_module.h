@@ -15,11 +15,13 @@
 // engine refuses a module whose abi or version differs from its own.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "backends/api/backend.h"
 
@@ -63,6 +65,9 @@ class PortSteering {
   // pair not steered), or the system's error.
   virtual int steer(uint32_t addr, uint16_t port, bool on, bool reuse_port) = 0;
   int steer(uint32_t addr, uint16_t port, bool on) { return steer(addr, port, on, false); }
+  // The same for IPv6: addr the 16 octets in network order, all zero = any
+  // of our addresses (in6addr_any).
+  virtual int steer6(const std::array<uint8_t, 16>& addr, uint16_t port, bool on, bool reuse_port) = 0;
 };
 
 enum class BackendLogLevel { kError, kWarn, kInfo };
@@ -73,11 +78,14 @@ struct BackendOpenRequest {
   std::string iface;            // interface name; may be empty for DPDK
   uint32_t ipv4 = 0;            // the stack's address, host order
   uint32_t ipv4_broadcast = 0;  // its directed broadcast, host order
-  bool dedicated = true;        // DPDKUDP_MODE=dedicated
-  uint16_t queues = 1;          // RX/TX queue pairs asked for
-  uint32_t rx_ring = 0;         // 0: the backend's default
-  uint32_t tx_ring = 0;         // 0: the backend's default
-  uint32_t mtu = 0;             // 0: the device's own
+  // The stack's IPv6 addresses (network order), link-local included; in
+  // dedicated mode their NDP, ICMPv6 and UDP are the stack's.
+  std::vector<std::array<uint8_t, 16>> ipv6;
+  bool dedicated = true;  // DPDKUDP_MODE=dedicated
+  uint16_t queues = 1;    // RX/TX queue pairs asked for
+  uint32_t rx_ring = 0;   // 0: the backend's default
+  uint32_t tx_ring = 0;   // 0: the backend's default
+  uint32_t mtu = 0;       // 0: the device's own
   XdpMode xdp_mode = XdpMode::kAuto;
   std::string eal_args;    // DPDK only, verbatim
   uint16_t dpdk_port = 0;  // DPDK only

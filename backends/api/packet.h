@@ -32,6 +32,9 @@ enum TxFlags : uint32_t {
   kTxUdpCsum = 1u << 1,     // finish the UDP checksum (field holds the
                             // pseudo-header sum, not inverted)
   kTxVlanInsert = 1u << 2,  // insert an 802.1Q tag carrying vlan_tci
+  // The frame is IPv6 (l3_len is its IPv6 header): with kTxUdpCsum, the
+  // checksum is over IPv6's pseudo-header.
+  kTxIpv6 = 1u << 3,
 };
 
 // Receive-side metadata the stack fills in while it owns the packet, so a
@@ -54,8 +57,12 @@ struct PacketRxMeta {
   uint16_t payload_offset;  // from data
   uint16_t payload_len;
   uint32_t charge;  // bytes charged to the socket's receive buffer
-  uint8_t tos;
-  uint8_t ttl;
+  uint8_t tos;      // IPv4 TOS or IPv6 traffic class
+  uint8_t ttl;      // IPv4 TTL or IPv6 hop limit
+  // IPv6: the datagram came over IPv6 and its addresses are read from the
+  // header at l3_offset (src_addr and dst_addr are unused).
+  uint8_t ipv6;
+  uint16_t l3_offset;
 };
 
 struct Packet {

@@ -26,6 +26,10 @@ std::string_view drop_reason_name(DropReason reason) {
     case DropReason::kTxRingFull: return "tx_ring_full";
     case DropReason::kTxNoRoute: return "tx_no_route";
     case DropReason::kArpUnresolved: return "arp_unresolved";
+    case DropReason::kIp6ExtensionHeader: return "ip6_extension_header";
+    case DropReason::kUdpZeroChecksum: return "udp_zero_checksum";
+    case DropReason::kNdpMalformed: return "ndp_malformed";
+    case DropReason::kNdpUnresolved: return "ndp_unresolved";
     case DropReason::kCount: break;
   }
   return "unknown";

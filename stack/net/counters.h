@@ -19,7 +19,7 @@ namespace dpdkudp::stack {
 
 enum class DropReason : uint8_t {
   kEthTruncated,    // shorter than an Ethernet header
-  kEthUnsupported,  // ethertype we do not handle (IPv6 until it lands, LLDP, ...)
+  kEthUnsupported,  // ethertype we do not handle (LLDP, ...)
   kEthNotForUs,     // unicast to another MAC
   kVlanMismatch,    // tagged with another VID, or tag presence wrong
   kArpMalformed,
@@ -40,6 +40,11 @@ enum class DropReason : uint8_t {
   kTxRingFull,     // backend TX ring stayed full
   kTxNoRoute,
   kArpUnresolved,  // held for resolution and it failed or overflowed
+  // Appended (the stats region names them; order is not an interface).
+  kIp6ExtensionHeader,  // a malformed or unsupported extension-header chain
+  kUdpZeroChecksum,     // UDP over IPv6 with checksum 0 (RFC 8200 §8.1)
+  kNdpMalformed,        // NS/NA failing RFC 4861's validity checks
+  kNdpUnresolved,       // held for NDP resolution and it failed or overflowed
   kCount,
 };
 
@@ -76,6 +81,8 @@ struct alignas(64) RxQueueCounters {
   LocalCounter icmp_errors_received;
   LocalCounter icmp_unreach_sent;
   LocalCounter icmp_rate_limited;
+  LocalCounter ndp_received;      // NS and NA taken in
+  LocalCounter ndp_adverts_sent;  // NA sent in answer
   std::array<LocalCounter, kDropReasonCount> drops;
 };
 
@@ -87,7 +94,8 @@ struct alignas(64) TxCounterBlock {
   LocalCounter bytes;
   LocalCounter udp_datagrams;
   LocalCounter arp_requests;
-  LocalCounter loopback;  // datagrams to our own address, looped inside
+  LocalCounter ndp_solicits;  // NS sent (resolution, refresh, DAD)
+  LocalCounter loopback;      // datagrams to our own address, looped inside
   std::array<LocalCounter, kDropReasonCount> drops;
 };
 
@@ -135,6 +143,9 @@ struct CounterSnapshot {
   uint64_t tx_bytes = 0;
   uint64_t tx_udp_datagrams = 0;
   uint64_t arp_requests_sent = 0;
+  uint64_t ndp_received = 0;
+  uint64_t ndp_adverts_sent = 0;
+  uint64_t ndp_solicits_sent = 0;
   uint64_t loopback = 0;
   std::array<uint64_t, kDropReasonCount> drops{};
 

@@ -6,11 +6,13 @@
 
 #include <cstdint>
 
+#include "stack/net/endpoint.h"
 #include "stack/wire/bytes.h"
 
 namespace dpdkudp::stack {
 
 using wire::Ipv4Addr;
+using wire::Ipv6Addr;
 
 class UdpSocket;
 
@@ -21,23 +23,27 @@ class UdpSocket;
 class PortReserver {
  public:
   virtual ~PortReserver() = default;
-  // Reserves (addr, port); port 0 asks for any free port. Returns the port
+  // Reserves `local` (port 0 asks for any free port) for the socket's
+  // family: an IPv4 endpoint, or an IPv6 one (:: on a socket that is not
+  // IPV6_V6ONLY takes the IPv4 port too, as on the host). Returns the port
   // and sets *token, or -errno (EADDRINUSE, EACCES, ...).
-  virtual int reserve(const UdpSocket& socket, Ipv4Addr addr, uint16_t port, bool reuse_addr, bool reuse_port,
+  virtual int reserve(const UdpSocket& socket, const Endpoint& local, bool reuse_addr, bool reuse_port,
                       uintptr_t* token) = 0;
   virtual void release(uintptr_t token) = 0;
 };
 
 // Tells the device which local ports the stack owns (AF_XDP: the XDP
 // program's port map), so their datagrams are steered to the stack and
-// everything else stays with the kernel. addr 0: any of our addresses.
-// From app threads (bind, close).
+// everything else stays with the kernel. addr 0 (or ::): any of our
+// addresses. From app threads (bind, close).
 class PortSteeringHook {
  public:
   virtual ~PortSteeringHook() = default;
   // 0 or a positive errno. reuse_port: the socket has SO_REUSEPORT (another
   // process's sockets with it may share the port).
   virtual int steer(Ipv4Addr addr, uint16_t port, bool on, bool reuse_port) = 0;
+  // The same for IPv6 datagrams to (addr, port).
+  virtual int steer6(const Ipv6Addr& addr, uint16_t port, bool on, bool reuse_port) = 0;
 };
 
 // How a socket tells its owner that readiness changed. Both calls come

@@ -25,6 +25,16 @@ class IcmpRateLimiter {
   IcmpRateLimiter() : IcmpRateLimiter(Config{}) {}
   explicit IcmpRateLimiter(Config c) : config_(c), global_tokens_(c.msgs_burst) {}
 
+  // The same for an IPv6 destination: its 128 bits folded to a key. Two
+  // addresses that fold alike share a bucket, which is only stricter.
+  bool allow6(const wire::Ipv6Addr& dst, uint64_t now_ns) {
+    uint32_t key = 0;
+    for (size_t i = 0; i < wire::Ipv6Addr::kLen; i += 4) {
+      key = (key * 0x01000193u) ^ wire::load_be32(dst.octets.data() + i);
+    }
+    return allow(wire::Ipv4Addr(key), now_ns);
+  }
+
   // True when an error to dst may be sent now (and takes the tokens).
   bool allow(wire::Ipv4Addr dst, uint64_t now_ns) {
     // Global bucket, refilled at msgs_per_sec.

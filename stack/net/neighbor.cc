@@ -46,14 +46,66 @@ MacAddr unpack_mac(uint64_t v) {
 // slightly different now_ns values).
 uint64_t elapsed(uint64_t now_ns, uint64_t since_ns) { return now_ns > since_ns ? now_ns - since_ns : 0; }
 
-size_t home_index(Ipv4Addr ip, size_t mask) {
+// What the table needs of an address type: a 32-bit tag (the IPv4
+// address itself; IPv6's folded) for hashing and the refresh hint, and
+// storage a reader can load without tearing.
+template <typename Addr>
+struct AddrTraits;
+
+template <>
+struct AddrTraits<Ipv4Addr> {
+  static uint32_t tag(Ipv4Addr a) { return a.value; }
+  struct Atom {
+    std::atomic<uint32_t> v{0};
+    void store(Ipv4Addr a) { v.store(a.value, std::memory_order_relaxed); }
+    Ipv4Addr load() const { return Ipv4Addr(v.load(std::memory_order_relaxed)); }
+  };
+};
+
+template <>
+struct AddrTraits<Ipv6Addr> {
+  static uint32_t tag(const Ipv6Addr& a) {
+    uint64_t hi = 0;
+    uint64_t lo = 0;
+    std::memcpy(&hi, a.octets.data(), 8);
+    std::memcpy(&lo, a.octets.data() + 8, 8);
+    uint64_t x = (hi * 0x9E3779B97F4A7C15ull) ^ lo;
+    x ^= x >> 29;
+    x *= 0xBF58476D1CE4E5B9ull;
+    // Never 0: that is the refresh hint's "none".
+    return static_cast<uint32_t>(x ^ (x >> 32)) | 1u;
+  }
+  struct Atom {
+    std::atomic<uint64_t> hi{0}, lo{0};
+    void store(const Ipv6Addr& a) {
+      uint64_t h = 0;
+      uint64_t l = 0;
+      std::memcpy(&h, a.octets.data(), 8);
+      std::memcpy(&l, a.octets.data() + 8, 8);
+      hi.store(h, std::memory_order_relaxed);
+      lo.store(l, std::memory_order_relaxed);
+    }
+    Ipv6Addr load() const {
+      Ipv6Addr a;
+      uint64_t h = hi.load(std::memory_order_relaxed);
+      uint64_t l = lo.load(std::memory_order_relaxed);
+      std::memcpy(a.octets.data(), &h, 8);
+      std::memcpy(a.octets.data() + 8, &l, 8);
+      return a;
+    }
+  };
+};
+
+template <typename Addr>
+size_t home_index(const Addr& ip, size_t mask) {
   // Fibonacci hashing spreads consecutive host addresses across the table.
-  uint32_t h = ip.value * 0x9E3779B1u;
+  uint32_t h = AddrTraits<Addr>::tag(ip) * 0x9E3779B1u;
   return (h ^ (h >> 16)) & mask;
 }
 
 // Hooks get one frame at a time, unlinked: they may reuse Packet::next.
-void transmit_chain(NeighborHooks& hooks, Packet* pkt, const MacAddr& mac) {
+template <typename Addr>
+void transmit_chain(BasicNeighborHooks<Addr>& hooks, Packet* pkt, const MacAddr& mac) {
   while (pkt != nullptr) {
     Packet* next = std::exchange(pkt->next, nullptr);
     hooks.transmit_resolved(pkt, mac);
@@ -61,7 +113,8 @@ void transmit_chain(NeighborHooks& hooks, Packet* pkt, const MacAddr& mac) {
   }
 }
 
-void drop_chain(NeighborHooks& hooks, Packet* pkt, Ipv4Addr target) {
+template <typename Addr>
+void drop_chain(BasicNeighborHooks<Addr>& hooks, Packet* pkt, const Addr& target) {
   while (pkt != nullptr) {
     Packet* next = std::exchange(pkt->next, nullptr);
     hooks.drop_unresolved(pkt, target);
@@ -73,7 +126,8 @@ void drop_chain(NeighborHooks& hooks, Packet* pkt, Ipv4Addr target) {
 
 // A FIFO of frames linked through Packet::next: holding a frame costs no
 // allocation.
-struct NeighborCache::Pending {
+template <typename Addr>
+struct BasicNeighborCache<Addr>::Pending {
   Packet* head = nullptr;
   Packet* tail = nullptr;
   size_t count = 0;
@@ -103,16 +157,17 @@ struct NeighborCache::Pending {
 
 // One table entry. The seqlock fields are written only by mutex_ holders,
 // through store(); any thread reads them through load().
-struct alignas(64) NeighborCache::Slot {
+template <typename Addr>
+struct alignas(64) BasicNeighborCache<Addr>::Slot {
   struct View {
-    uint32_t ip;
+    Addr ip;
     uint64_t mac;
     uint64_t confirmed_ns;
     uint8_t state;
   };
 
   std::atomic<uint32_t> seq{0};  // odd while store() is running
-  std::atomic<uint32_t> ip{0};
+  typename AddrTraits<Addr>::Atom ip;
   std::atomic<uint64_t> mac{0};
   std::atomic<uint64_t> confirmed_ns{0};
   std::atomic<uint8_t> state{kEmptyCode};
@@ -134,11 +189,11 @@ struct alignas(64) NeighborCache::Slot {
   // programming language memory models?", 2012): the release fence keeps the
   // data stores after the odd count, the final release store keeps them
   // before the even one.
-  void store(uint32_t ip_v, uint64_t mac_v, uint8_t state_v, uint64_t confirmed_v) {
+  void store(const Addr& ip_v, uint64_t mac_v, uint8_t state_v, uint64_t confirmed_v) {
     uint32_t s = seq.load(std::memory_order_relaxed);
     seq.store(s + 1, std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_release);
-    ip.store(ip_v, std::memory_order_relaxed);
+    ip.store(ip_v);
     mac.store(mac_v, std::memory_order_relaxed);
     state.store(state_v, std::memory_order_relaxed);
     confirmed_ns.store(confirmed_v, std::memory_order_relaxed);
@@ -154,8 +209,8 @@ struct alignas(64) NeighborCache::Slot {
         cpu_relax();
         continue;
       }
-      View v{ip.load(std::memory_order_relaxed), mac.load(std::memory_order_relaxed),
-             confirmed_ns.load(std::memory_order_relaxed), state.load(std::memory_order_relaxed)};
+      View v{ip.load(), mac.load(std::memory_order_relaxed), confirmed_ns.load(std::memory_order_relaxed),
+             state.load(std::memory_order_relaxed)};
       std::atomic_thread_fence(std::memory_order_acquire);
       if (seq.load(std::memory_order_relaxed) == before) {
         return v;
@@ -173,36 +228,42 @@ struct alignas(64) NeighborCache::Slot {
 };
 
 // Hook calls decided under mutex_ by the timer and shutdown paths.
-struct NeighborCache::Deferred {
+template <typename Addr>
+struct BasicNeighborCache<Addr>::Deferred {
   struct Request {
-    Ipv4Addr target;
+    Addr target;
     std::optional<MacAddr> unicast_to;
   };
   struct Drop {
     Pending frames;
-    Ipv4Addr target;
+    Addr target;
   };
   std::vector<Request> requests;
   std::vector<Drop> drops;
 };
 
-NeighborCache::NeighborCache(NeighborConfig config, NeighborHooks& hooks)
+template <typename Addr>
+BasicNeighborCache<Addr>::BasicNeighborCache(NeighborConfig config, Hooks& hooks)
     : config_(config),
       hooks_(hooks),
       mask_(std::bit_ceil(std::max<size_t>(config.capacity, 1)) - 1),
       slots_(std::make_unique<Slot[]>(mask_ + 1)) {}
 
-NeighborCache::~NeighborCache() { flush_pending(); }
+template <typename Addr>
+BasicNeighborCache<Addr>::~BasicNeighborCache() {
+  flush_pending();
+}
 
-uint64_t NeighborCache::lookup_packed(Ipv4Addr ip, uint64_t now_ns) const {
+template <typename Addr>
+uint64_t BasicNeighborCache<Addr>::lookup_packed(const Addr& ip, uint64_t now_ns) const {
   size_t i = home_index(ip, mask_);
   for (size_t n = 0; n <= mask_; ++n, i = (i + 1) & mask_) {
     Slot& slot = slots_[i];
-    Slot::View v = slot.load();
+    typename Slot::View v = slot.load();
     if (v.state == kEmptyCode) {
       return 0;  // end of the probe chain
     }
-    if (v.ip != ip.value || v.state == kDeleted) {
+    if (v.ip != ip || v.state == kDeleted) {
       continue;
     }
     if (!has_mac(v.state)) {
@@ -210,8 +271,9 @@ uint64_t NeighborCache::lookup_packed(Ipv4Addr ip, uint64_t now_ns) const {
     }
     bool stale = v.state == code(NeighborState::kStale) || (v.state == code(NeighborState::kReachable) &&
                                                             elapsed(now_ns, v.confirmed_ns) >= config_.reachable_ns);
-    if (stale && slot.refresh_for.load(std::memory_order_relaxed) != ip.value) {
-      slot.refresh_for.store(ip.value, std::memory_order_relaxed);
+    const uint32_t tag = AddrTraits<Addr>::tag(ip);
+    if (stale && slot.refresh_for.load(std::memory_order_relaxed) != tag) {
+      slot.refresh_for.store(tag, std::memory_order_relaxed);
     }
     if (now_ns > slot.used_ns.load(std::memory_order_relaxed) + kUsedGranularityNs) {
       slot.used_ns.store(now_ns, std::memory_order_relaxed);
@@ -221,12 +283,13 @@ uint64_t NeighborCache::lookup_packed(Ipv4Addr ip, uint64_t now_ns) const {
   return 0;
 }
 
-bool NeighborCache::enqueue_pending(Ipv4Addr ip, Packet* pkt, uint64_t now_ns) {
+template <typename Addr>
+bool BasicNeighborCache<Addr>::enqueue_pending(const Addr& ip, Packet* pkt, uint64_t now_ns) {
   bool held = false;
   bool send_request = false;
   std::optional<MacAddr> resolved;
   Packet* dropped = nullptr;
-  Ipv4Addr dropped_for;
+  Addr dropped_for;
   {
     std::lock_guard lock(mutex_);
     Slot* slot = claim_slot(ip, now_ns);
@@ -234,7 +297,7 @@ bool NeighborCache::enqueue_pending(Ipv4Addr ip, Packet* pkt, uint64_t now_ns) {
       return false;
     }
     slot->used_ns.store(now_ns, std::memory_order_relaxed);
-    Slot::View v = slot->load();
+    typename Slot::View v = slot->load();
     if (has_mac(v.state)) {
       // Resolved between the caller's lookup miss and now: send it.
       resolved = unpack_mac(v.mac);
@@ -269,7 +332,7 @@ bool NeighborCache::enqueue_pending(Ipv4Addr ip, Packet* pkt, uint64_t now_ns) {
     }
   }
   if (send_request) {
-    hooks_.send_arp_request(ip, nullptr);
+    hooks_.send_request(ip, nullptr);
   }
   if (dropped != nullptr) {
     hooks_.drop_unresolved(dropped, dropped_for);
@@ -280,18 +343,20 @@ bool NeighborCache::enqueue_pending(Ipv4Addr ip, Packet* pkt, uint64_t now_ns) {
   return held;
 }
 
-void NeighborCache::update(Ipv4Addr ip, const MacAddr& mac, uint64_t now_ns, bool create) {
-  learn(ip, mac, NeighborState::kReachable, now_ns, create, [](Slot::View v) {
+template <typename Addr>
+void BasicNeighborCache<Addr>::update(const Addr& ip, const MacAddr& mac, uint64_t now_ns, bool create) {
+  learn(ip, mac, NeighborState::kReachable, now_ns, create, [](typename Slot::View v) {
     return v.state != code(NeighborState::kPermanent);  // configuration wins over the wire, as in Linux
   });
 }
 
-void NeighborCache::insert(Ipv4Addr ip, const MacAddr& mac, uint64_t now_ns, bool permanent) {
+template <typename Addr>
+void BasicNeighborCache<Addr>::insert(const Addr& ip, const MacAddr& mac, uint64_t now_ns, bool permanent) {
   // Seeding must not undo what we know better: a configured entry, or one
   // we confirmed ourselves with the same address.
   const uint64_t packed = pack_mac(mac);
   learn(ip, mac, permanent ? NeighborState::kPermanent : NeighborState::kStale, now_ns, true,
-        [permanent, packed](Slot::View v) {
+        [permanent, packed](typename Slot::View v) {
     return permanent || !(v.state == code(NeighborState::kPermanent) ||
                           (v.state == code(NeighborState::kReachable) && v.mac == packed));
   });
@@ -303,9 +368,10 @@ void NeighborCache::insert(Ipv4Addr ip, const MacAddr& mac, uint64_t now_ns, boo
 // Frames queued during a round go in the next; the last round publishes
 // under the lock with the queue empty (bounded: a sender that never stops
 // gets the address after kMaxFlushRounds).
+template <typename Addr>
 template <typename Accept>
-void NeighborCache::learn(Ipv4Addr ip, const MacAddr& mac, NeighborState state, uint64_t now_ns, bool create,
-                          Accept accept) {
+void BasicNeighborCache<Addr>::learn(const Addr& ip, const MacAddr& mac, NeighborState state, uint64_t now_ns,
+                                     bool create, Accept accept) {
   constexpr int kMaxFlushRounds = 8;
   for (int round = 0;; ++round) {
     Pending ready;
@@ -333,8 +399,10 @@ void NeighborCache::learn(Ipv4Addr ip, const MacAddr& mac, NeighborState state, 
 }
 
 // The address is known now: publish it and hand back the frames held for it.
-NeighborCache::Pending NeighborCache::settle(Slot& slot, Ipv4Addr ip, const MacAddr& mac, NeighborState state,
-                                             uint64_t now_ns) {
+template <typename Addr>
+typename BasicNeighborCache<Addr>::Pending BasicNeighborCache<Addr>::settle(Slot& slot, const Addr& ip,
+                                                                            const MacAddr& mac, NeighborState state,
+                                                                            uint64_t now_ns) {
   uint8_t before = slot.load().state;
   if (!is_live(before)) {
     slot.used_ns.store(now_ns, std::memory_order_relaxed);
@@ -349,7 +417,8 @@ NeighborCache::Pending NeighborCache::settle(Slot& slot, Ipv4Addr ip, const MacA
   return ready;
 }
 
-void NeighborCache::on_timer(uint64_t now_ns) {
+template <typename Addr>
+void BasicNeighborCache<Addr>::on_timer(uint64_t now_ns) {
   Deferred work;
   {
     std::lock_guard lock(mutex_);
@@ -361,9 +430,10 @@ void NeighborCache::on_timer(uint64_t now_ns) {
 }
 
 // One slot's share of on_timer, with mutex_ held.
-void NeighborCache::age(Slot& slot, uint64_t now_ns, Deferred& work) {
-  Slot::View v = slot.load();
-  Ipv4Addr ip(v.ip);
+template <typename Addr>
+void BasicNeighborCache<Addr>::age(Slot& slot, uint64_t now_ns, Deferred& work) {
+  typename Slot::View v = slot.load();
+  Addr ip = v.ip;
   bool unused = elapsed(now_ns, slot.used_ns.load(std::memory_order_relaxed)) >= config_.gc_ns;
   switch (static_cast<NeighborState>(v.state)) {
     case NeighborState::kIncomplete:
@@ -398,7 +468,7 @@ void NeighborCache::age(Slot& slot, uint64_t now_ns, Deferred& work) {
           slot.reset_resolution();
           ++stats_.failed;
         }
-      } else if (slot.refresh_for.load(std::memory_order_relaxed) == v.ip) {
+      } else if (slot.refresh_for.load(std::memory_order_relaxed) == AddrTraits<Addr>::tag(v.ip)) {
         // Used while stale: one unicast request (RFC 1122 §2.3.2.1).
         slot.refresh_for.store(0, std::memory_order_relaxed);
         slot.probing = true;
@@ -419,14 +489,15 @@ void NeighborCache::age(Slot& slot, uint64_t now_ns, Deferred& work) {
   }
 }
 
-void NeighborCache::flush_pending() {
+template <typename Addr>
+void BasicNeighborCache<Addr>::flush_pending() {
   Deferred work;
   {
     std::lock_guard lock(mutex_);
     for (size_t i = 0; i <= mask_; ++i) {
       Slot& slot = slots_[i];
       if (slot.pending.count > 0) {
-        work.drops.push_back({slot.pending.take(), Ipv4Addr(slot.load().ip)});
+        work.drops.push_back({slot.pending.take(), slot.load().ip});
       }
     }
     pending_total_ = 0;
@@ -434,33 +505,36 @@ void NeighborCache::flush_pending() {
   run(work);
 }
 
-std::vector<NeighborEntrySnapshot> NeighborCache::snapshot() const {
-  std::vector<NeighborEntrySnapshot> out;
+template <typename Addr>
+std::vector<typename BasicNeighborCache<Addr>::Snapshot> BasicNeighborCache<Addr>::snapshot() const {
+  std::vector<Snapshot> out;
   std::lock_guard lock(mutex_);
   for (size_t i = 0; i <= mask_; ++i) {
     const Slot& slot = slots_[i];
-    Slot::View v = slot.load();
+    typename Slot::View v = slot.load();
     if (is_live(v.state)) {
-      out.push_back({Ipv4Addr(v.ip), unpack_mac(v.mac), static_cast<NeighborState>(v.state), slot.pending.count});
+      out.push_back({v.ip, unpack_mac(v.mac), static_cast<NeighborState>(v.state), slot.pending.count});
     }
   }
   return out;
 }
 
-NeighborStats NeighborCache::stats() const {
+template <typename Addr>
+NeighborStats BasicNeighborCache<Addr>::stats() const {
   std::lock_guard lock(mutex_);
   return stats_;
 }
 
 // With mutex_ held: no other writer, so loads never retry.
-NeighborCache::Slot* NeighborCache::find_slot(Ipv4Addr ip) const {
+template <typename Addr>
+typename BasicNeighborCache<Addr>::Slot* BasicNeighborCache<Addr>::find_slot(const Addr& ip) const {
   size_t i = home_index(ip, mask_);
   for (size_t n = 0; n <= mask_; ++n, i = (i + 1) & mask_) {
-    Slot::View v = slots_[i].load();
+    typename Slot::View v = slots_[i].load();
     if (v.state == kEmptyCode) {
       return nullptr;
     }
-    if (v.state != kDeleted && v.ip == ip.value) {
+    if (v.state != kDeleted && v.ip == ip) {
       return &slots_[i];
     }
   }
@@ -470,12 +544,13 @@ NeighborCache::Slot* NeighborCache::find_slot(Ipv4Addr ip) const {
 // The slot holding ip, or a free one for it (its published state still
 // empty/deleted: the caller publishes). The whole chain is searched before a
 // deleted slot is reused, so an address never occupies two slots.
-NeighborCache::Slot* NeighborCache::claim_slot(Ipv4Addr ip, uint64_t now_ns) {
+template <typename Addr>
+typename BasicNeighborCache<Addr>::Slot* BasicNeighborCache<Addr>::claim_slot(const Addr& ip, uint64_t now_ns) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     Slot* free_slot = nullptr;
     size_t i = home_index(ip, mask_);
     for (size_t n = 0; n <= mask_; ++n, i = (i + 1) & mask_) {
-      Slot::View v = slots_[i].load();
+      typename Slot::View v = slots_[i].load();
       if (v.state == kEmptyCode || v.state == kDeleted) {
         if (free_slot == nullptr) {
           free_slot = &slots_[i];
@@ -483,7 +558,7 @@ NeighborCache::Slot* NeighborCache::claim_slot(Ipv4Addr ip, uint64_t now_ns) {
         if (v.state == kEmptyCode) {
           break;
         }
-      } else if (v.ip == ip.value) {
+      } else if (v.ip == ip) {
         return &slots_[i];
       }
     }
@@ -501,38 +576,43 @@ NeighborCache::Slot* NeighborCache::claim_slot(Ipv4Addr ip, uint64_t now_ns) {
   return nullptr;
 }
 
-void NeighborCache::publish(Slot& slot, Ipv4Addr ip, const MacAddr& mac, NeighborState state) {
+template <typename Addr>
+void BasicNeighborCache<Addr>::publish(Slot& slot, const Addr& ip, const MacAddr& mac, NeighborState state) {
   publish(slot, ip, mac, state, slot.confirmed_ns.load(std::memory_order_relaxed));
 }
 
-void NeighborCache::publish(Slot& slot, Ipv4Addr ip, const MacAddr& mac, NeighborState state, uint64_t confirmed_ns) {
-  slot.store(ip.value, pack_mac(mac), code(state), confirmed_ns);
+template <typename Addr>
+void BasicNeighborCache<Addr>::publish(Slot& slot, const Addr& ip, const MacAddr& mac, NeighborState state,
+                                       uint64_t confirmed_ns) {
+  slot.store(ip, pack_mac(mac), code(state), confirmed_ns);
 }
 
 // Frees a slot without moving any other entry, so a concurrent reader can at
 // worst miss (and take the slow path), never find the wrong address. A slot
 // followed by an empty one ends every chain through it: it becomes empty,
 // and so do the tombstones just before it.
-void NeighborCache::erase(Slot& slot) {
+template <typename Addr>
+void BasicNeighborCache<Addr>::erase(Slot& slot) {
   size_t i = static_cast<size_t>(&slot - slots_.get());
   bool chain_ends = mask_ == 0 || slots_[(i + 1) & mask_].load().state == kEmptyCode;
   if (!chain_ends) {
-    slot.store(0, 0, kDeleted, 0);
+    slot.store(Addr(), 0, kDeleted, 0);
     return;
   }
-  slot.store(0, 0, kEmptyCode, 0);
+  slot.store(Addr(), 0, kEmptyCode, 0);
   for (size_t n = 0; n < mask_; ++n) {
     i = (i - 1) & mask_;
     if (slots_[i].load().state != kDeleted) {
       break;
     }
-    slots_[i].store(0, 0, kEmptyCode, 0);
+    slots_[i].store(Addr(), 0, kEmptyCode, 0);
   }
 }
 
 // Table full: free the least recently used entry nobody waits on (stale and
 // not being refreshed, or failed), as Linux's forced gc does.
-bool NeighborCache::evict_one() {
+template <typename Addr>
+bool BasicNeighborCache<Addr>::evict_one() {
   Slot* victim = nullptr;
   uint64_t oldest = std::numeric_limits<uint64_t>::max();
   for (size_t i = 0; i <= mask_; ++i) {
@@ -554,7 +634,8 @@ bool NeighborCache::evict_one() {
 
 // The total bound is hit: take the first frame of the address that has been
 // resolving longest, which holds the oldest frames.
-std::pair<Packet*, Ipv4Addr> NeighborCache::take_oldest_pending() {
+template <typename Addr>
+std::pair<Packet*, Addr> BasicNeighborCache<Addr>::take_oldest_pending() {
   Slot* victim = nullptr;
   for (size_t i = 0; i <= mask_; ++i) {
     Slot& slot = slots_[i];
@@ -563,19 +644,23 @@ std::pair<Packet*, Ipv4Addr> NeighborCache::take_oldest_pending() {
     }
   }
   if (victim == nullptr) {
-    return {nullptr, Ipv4Addr()};
+    return {nullptr, Addr()};
   }
   --pending_total_;
-  return {victim->pending.pop(), Ipv4Addr(victim->load().ip)};
+  return {victim->pending.pop(), victim->load().ip};
 }
 
-void NeighborCache::run(Deferred& work) {
+template <typename Addr>
+void BasicNeighborCache<Addr>::run(Deferred& work) {
   for (const auto& req : work.requests) {
-    hooks_.send_arp_request(req.target, req.unicast_to ? &*req.unicast_to : nullptr);
+    hooks_.send_request(req.target, req.unicast_to ? &*req.unicast_to : nullptr);
   }
   for (auto& drop : work.drops) {
     drop_chain(hooks_, drop.frames.head, drop.target);
   }
 }
+
+template class BasicNeighborCache<Ipv4Addr>;
+template class BasicNeighborCache<Ipv6Addr>;
 
 }  // namespace dpdkudp::stack

@@ -1,4 +1,6 @@
-// The neighbor (ARP) cache.
+// The neighbor cache: ARP's for IPv4, NDP's for IPv6 (one template, the
+// same limits, states and hold queue; RFC 4861's INCOMPLETE, REACHABLE and
+// STALE map onto the states below).
 //
 // Readers (every TX on any thread) go through a lock-free fast path: each
 // slot is guarded by a sequence counter, so lookup() never takes a lock and
@@ -23,6 +25,7 @@
 namespace dpdkudp::stack {
 
 using wire::Ipv4Addr;
+using wire::Ipv6Addr;
 
 struct NeighborConfig {
   size_t capacity = 1024;                  // slots; rounded up to a power of two
@@ -39,27 +42,34 @@ struct NeighborConfig {
 // What the cache asks of its owner. Called without the cache's lock held,
 // from whichever thread drove the cache (an app thread in enqueue_pending,
 // the poller in update()/on_timer()).
-class NeighborHooks {
+template <typename Addr>
+class BasicNeighborHooks {
  public:
-  virtual ~NeighborHooks() = default;
-  // Broadcast a request for target, or unicast it to `unicast_to` when
-  // refreshing an entry we already know (RFC 1122 §2.3.2.1).
-  virtual void send_arp_request(Ipv4Addr target, const MacAddr* unicast_to) = 0;
+  virtual ~BasicNeighborHooks() = default;
+  // Broadcast (IPv4) or multicast to the solicited-node group (IPv6) a
+  // request for target, or unicast it to `unicast_to` when refreshing an
+  // entry we already know (RFC 1122 §2.3.2.1, RFC 4861 §7.3.3).
+  virtual void send_request(Addr target, const MacAddr* unicast_to) = 0;
   // A frame held for target can go: fill its destination MAC and send it.
   virtual void transmit_resolved(Packet* pkt, const MacAddr& mac) = 0;
   // Resolution failed, or the pending queue overflowed: the frame is the
   // owner's to count and release.
-  virtual void drop_unresolved(Packet* pkt, Ipv4Addr target) = 0;
+  virtual void drop_unresolved(Packet* pkt, Addr target) = 0;
 };
+using NeighborHooks = BasicNeighborHooks<Ipv4Addr>;
+using NeighborHooks6 = BasicNeighborHooks<Ipv6Addr>;
 
 enum class NeighborState : uint8_t { kEmpty, kIncomplete, kReachable, kStale, kFailed, kPermanent };
 
-struct NeighborEntrySnapshot {
-  Ipv4Addr ip;
+template <typename Addr>
+struct BasicNeighborEntrySnapshot {
+  Addr ip;
   MacAddr mac{};
   NeighborState state = NeighborState::kEmpty;
   size_t pending = 0;
 };
+using NeighborEntrySnapshot = BasicNeighborEntrySnapshot<Ipv4Addr>;
+using NeighborEntrySnapshot6 = BasicNeighborEntrySnapshot<Ipv6Addr>;
 
 struct NeighborStats {
   uint64_t requests_sent = 0;
@@ -69,17 +79,21 @@ struct NeighborStats {
   uint64_t table_full = 0;       // new addresses refused because no slot was free
 };
 
-class NeighborCache {
+template <typename Addr>
+class BasicNeighborCache {
  public:
-  NeighborCache(NeighborConfig config, NeighborHooks& hooks);
-  ~NeighborCache();
-  NeighborCache(const NeighborCache&) = delete;
-  NeighborCache& operator=(const NeighborCache&) = delete;
+  using Hooks = BasicNeighborHooks<Addr>;
+  using Snapshot = BasicNeighborEntrySnapshot<Addr>;
+
+  BasicNeighborCache(NeighborConfig config, Hooks& hooks);
+  ~BasicNeighborCache();
+  BasicNeighborCache(const BasicNeighborCache&) = delete;
+  BasicNeighborCache& operator=(const BasicNeighborCache&) = delete;
 
   // Fast path, lock-free, any thread: the MAC for ip if it is known
   // (reachable, stale or permanent). A stale hit is still returned and marks
   // the entry for a unicast refresh by the next on_timer().
-  std::optional<MacAddr> lookup(Ipv4Addr ip, uint64_t now_ns) const {
+  std::optional<MacAddr> lookup(const Addr& ip, uint64_t now_ns) const {
     uint64_t packed = lookup_packed(ip, now_ns);
     if (packed == 0) return std::nullopt;
     MacAddr mac;
@@ -90,22 +104,22 @@ class NeighborCache {
   // the low bytes, kPackedValid set; 0 on a miss. A plain integer comes
   // back in a register (an optional<array> goes through the stack).
   static constexpr uint64_t kPackedValid = uint64_t{1} << 63;
-  uint64_t lookup_packed(Ipv4Addr ip, uint64_t now_ns) const;
+  uint64_t lookup_packed(const Addr& ip, uint64_t now_ns) const;
 
   // After a lookup miss: hold pkt until ip resolves. Starts resolution (one
   // request now, then every retrans_ns) when none is running. Returns false
   // when the frame could not be held (limits, full table); the caller keeps
   // it and must drop it.
-  bool enqueue_pending(Ipv4Addr ip, Packet* pkt, uint64_t now_ns);
+  bool enqueue_pending(const Addr& ip, Packet* pkt, uint64_t now_ns);
 
-  // Learned from ARP. `create`: make an entry if none exists (a request or
+  // Learned from ARP or NDP. `create`: make an entry if none exists (a request or
   // reply addressed to us); otherwise only refresh an existing one (RFC 826's
   // merge rule). Sends the frames held for ip.
-  void update(Ipv4Addr ip, const MacAddr& mac, uint64_t now_ns, bool create);
+  void update(const Addr& ip, const MacAddr& mac, uint64_t now_ns, bool create);
 
   // A static entry that never ages (configuration, or seeding from the
   // kernel's table with `permanent` false: seeded entries start stale).
-  void insert(Ipv4Addr ip, const MacAddr& mac, uint64_t now_ns, bool permanent);
+  void insert(const Addr& ip, const MacAddr& mac, uint64_t now_ns, bool permanent);
 
   // Retries, failures, refresh probes and garbage collection.
   void on_timer(uint64_t now_ns);
@@ -113,36 +127,41 @@ class NeighborCache {
   // Releases all held frames through drop_unresolved (shutdown).
   void flush_pending();
 
-  std::vector<NeighborEntrySnapshot> snapshot() const;
+  std::vector<Snapshot> snapshot() const;
   NeighborStats stats() const;
 
  private:
   struct Slot;
   struct Pending;
   struct Deferred;  // hook calls collected under mutex_, made after it is released
-  Slot* find_slot(Ipv4Addr ip) const;
-  Slot* claim_slot(Ipv4Addr ip, uint64_t now_ns);  // with mutex_ held
+  Slot* find_slot(const Addr& ip) const;
+  Slot* claim_slot(const Addr& ip, uint64_t now_ns);  // with mutex_ held
   // update() and insert(): ip is at mac, if accept(current view) says so.
   template <typename Accept>
-  void learn(Ipv4Addr ip, const MacAddr& mac, NeighborState state, uint64_t now_ns, bool create, Accept accept);
+  void learn(const Addr& ip, const MacAddr& mac, NeighborState state, uint64_t now_ns, bool create, Accept accept);
   // Seqlock writes, with mutex_ held. The first keeps the confirmation time.
-  void publish(Slot& slot, Ipv4Addr ip, const MacAddr& mac, NeighborState state);
-  void publish(Slot& slot, Ipv4Addr ip, const MacAddr& mac, NeighborState state, uint64_t confirmed_ns);
+  void publish(Slot& slot, const Addr& ip, const MacAddr& mac, NeighborState state);
+  void publish(Slot& slot, const Addr& ip, const MacAddr& mac, NeighborState state, uint64_t confirmed_ns);
   // With mutex_ held.
-  Pending settle(Slot& slot, Ipv4Addr ip, const MacAddr& mac, NeighborState state, uint64_t now_ns);
+  Pending settle(Slot& slot, const Addr& ip, const MacAddr& mac, NeighborState state, uint64_t now_ns);
   void erase(Slot& slot);
   bool evict_one();
-  std::pair<Packet*, Ipv4Addr> take_oldest_pending();  // frame and its address
+  std::pair<Packet*, Addr> take_oldest_pending();  // frame and its address
   void age(Slot& slot, uint64_t now_ns, Deferred& work);
   void run(Deferred& work);  // without mutex_
 
   NeighborConfig config_;
-  NeighborHooks& hooks_;
+  Hooks& hooks_;
   size_t mask_;
   std::unique_ptr<Slot[]> slots_;
   mutable std::mutex mutex_;
   size_t pending_total_ = 0;
   NeighborStats stats_;
 };
+
+using NeighborCache = BasicNeighborCache<Ipv4Addr>;
+using NeighborCache6 = BasicNeighborCache<Ipv6Addr>;
+extern template class BasicNeighborCache<Ipv4Addr>;
+extern template class BasicNeighborCache<Ipv6Addr>;
 
 }  // namespace dpdkudp::stack

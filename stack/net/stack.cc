@@ -1,5 +1,7 @@
 #include "stack/net/stack.h"
 
+#include "stack/net/rx_batch.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -59,32 +61,6 @@ IcmpErrno icmp_errno(uint8_t type, uint8_t code) {
 
 }  // namespace
 
-// Work collected while one burst is processed, flushed once at its end.
-struct Stack::RxBatch {
-  uint16_t queue = 0;
-  uint64_t now_real_ns = 0;
-  uint64_t now_mono_ns = 0;
-  RxQueueCounters* counters = nullptr;
-  Packet* release[kBurst * 2];
-  size_t n_release = 0;
-  Packet* send[kBurst * 2];
-  size_t n_send = 0;
-  // The run of datagrams for one socket, delivered with one queue update.
-  UdpSocket* chain_socket = nullptr;
-  Packet* chain_first = nullptr;
-  Packet* chain_last = nullptr;
-  uint32_t chain_count = 0;
-  uint64_t chain_bytes = 0;
-  uint64_t chain_base = 0;  // the socket's charge when the run began
-
-  void flush_chain() {
-    if (chain_socket == nullptr) return;
-    chain_socket->deliver_chain(chain_first, chain_last, chain_count, chain_bytes);
-    counters->udp_delivered.add(chain_count);
-    chain_socket = nullptr;
-  }
-};
-
 Stack::Stack(Backend& backend, StackConfig config, const Clock& clock)
     : backend_(backend),
       config_(std::move(config)),
@@ -94,7 +70,9 @@ Stack::Stack(Backend& backend, StackConfig config, const Clock& clock)
       mtu_(config_.mtu != 0 ? std::min(config_.mtu, caps_.mtu) : caps_.mtu),
       coarse_now_ns_(clock.monotonic_ns()),
       routes_(mtu_),
-      neighbors_(config_.neighbor, *this),
+      routes6_(mtu_),
+      neighbors_(config_.neighbor, static_cast<NeighborHooks&>(*this)),
+      neighbors6_(config_.neighbor, static_cast<NeighborHooks6&>(*this)),
       table_(reclaimer_, config_.ephemeral_low, config_.ephemeral_high),
       icmp_limiter_(config_.icmp_rate),
       tx_buffer_cache_(new TxBufferCache[kThreadSlots]),
@@ -103,10 +81,38 @@ Stack::Stack(Backend& backend, StackConfig config, const Clock& clock)
   routes_.add(Route{Ipv4Cidr{config_.address.network(), config_.address.prefix_len}, std::nullopt, 0, 0});
   if (config_.gateway) routes_.add(Route{Ipv4Cidr{Ipv4Addr::any(), 0}, config_.gateway, 0, 0});
   for (const Route& r : config_.routes) routes_.add(r);
+
+  bool have_link_local = false;
+  for (const wire::Ipv6Cidr& a : config_.addresses6) {
+    addrs6_.push_back(OwnAddress6{a, std::make_unique<std::atomic<bool>>(false)});
+    have_link_local |= a.addr.is_link_local();
+    // On-link prefixes (a /128 names only itself).
+    if (a.prefix_len < 128) routes6_.add(Route6{wire::Ipv6Cidr{a.network(), a.prefix_len}, std::nullopt, 0, 0});
+  }
+  if (!addrs6_.empty() && config_.dedicated && !have_link_local) {
+    // RFC 4291 appendix A: fe80::/64 with the modified EUI-64 of the MAC.
+    Ipv6Addr ll(0xfe80, 0, 0, 0, 0, 0, 0, 0);
+    ll.octets[8] = static_cast<uint8_t>(mac_[0] ^ 0x02);
+    ll.octets[9] = mac_[1];
+    ll.octets[10] = mac_[2];
+    ll.octets[11] = 0xff;
+    ll.octets[12] = 0xfe;
+    ll.octets[13] = mac_[3];
+    ll.octets[14] = mac_[4];
+    ll.octets[15] = mac_[5];
+    addrs6_.push_back(OwnAddress6{wire::Ipv6Cidr{ll, 64}, std::make_unique<std::atomic<bool>>(false)});
+  }
+  if (!addrs6_.empty()) {
+    // fe80::/10 is on-link (RFC 4291 §2.5.6); the default router last.
+    routes6_.add(Route6{wire::Ipv6Cidr{Ipv6Addr(0xfe80, 0, 0, 0, 0, 0, 0, 0), 10}, std::nullopt, 0, 0});
+    if (config_.gateway6) routes6_.add(Route6{wire::Ipv6Cidr{Ipv6Addr(), 0}, config_.gateway6, 0, 0});
+    for (const Route6& r : config_.routes6) routes6_.add(r);
+  }
 }
 
 Stack::~Stack() {
   neighbors_.flush_pending();
+  neighbors6_.flush_pending();
   std::vector<UdpSocket*> open;
   {
     std::lock_guard lock(sockets_lock_);
@@ -125,11 +131,13 @@ void Stack::start() {
   if (!config_.dedicated) return;
   // Gratuitous ARP (RFC 5227 §3 announcement): sender = target = us.
   send_arp(ArpOp::kRequest, wire::kBroadcastMac, wire::kZeroMac, config_.address.addr);
+  start6();
 }
 
-UdpSocket* Stack::open_udp() {
-  auto* s = new UdpSocket(*this, next_socket_id_.fetch_add(1, std::memory_order_relaxed), config_.default_ttl);
+UdpSocket* Stack::open_udp(bool ipv6) {
+  auto* s = new UdpSocket(*this, next_socket_id_.fetch_add(1, std::memory_order_relaxed), config_.default_ttl, ipv6);
   s->set_rcvbuf(config_.default_rcvbuf);
+  s->scope_id_ = config_.ifindex;
   std::lock_guard lock(sockets_lock_);
   sockets_.insert(s);
   return s;
@@ -173,11 +181,6 @@ size_t Stack::poll(uint16_t queue) {
   return n;
 }
 
-void Stack::drop(Packet* pkt, DropReason reason, RxBatch& batch) {
-  batch.counters->drops[static_cast<size_t>(reason)].add();
-  batch.release[batch.n_release++] = pkt;
-}
-
 void Stack::receive(Packet* pkt, RxBatch& batch) {
   batch.counters->frames.add();
   batch.counters->bytes.add(pkt->len);
@@ -203,6 +206,7 @@ void Stack::receive(Packet* pkt, RxBatch& batch) {
   switch (ethertype) {
     case wire::ethertype::kIpv4: return receive_ipv4(pkt, l2_len, batch);
     case wire::ethertype::kArp: return receive_arp(pkt, l2_len, batch);
+    case wire::ethertype::kIpv6: return receive_ipv6(pkt, l2_len, batch);
     default: return drop(pkt, DropReason::kEthUnsupported, batch);
   }
 }
@@ -248,6 +252,7 @@ void Stack::receive_ipv4(Packet* pkt, size_t l2_len, RxBatch& batch) {
   pkt->meta.dst_addr = dst.value;
   pkt->meta.tos = ip->tos();
   pkt->meta.ttl = ip->ttl();
+  pkt->meta.ipv6 = 0;
   switch (ip->protocol()) {
     case wire::ip_proto::kUdp: return receive_udp(pkt, l2_len, ip->header_len(), batch);
     case wire::ip_proto::kIcmp:
@@ -282,26 +287,7 @@ void Stack::receive_udp(Packet* pkt, size_t l2_len, size_t l3_len, RxBatch& batc
     if (config_.dedicated) send_port_unreachable(pkt, l2_len, batch);
     return drop(pkt, DropReason::kUdpNoSocket, batch);
   }
-  if (s != batch.chain_socket) {
-    batch.flush_chain();
-    batch.chain_socket = s;
-    batch.chain_first = pkt;
-    batch.chain_count = 0;
-    batch.chain_bytes = 0;
-    batch.chain_base = s->queued_charge();
-  }
-  // As Linux: an empty queue always takes one datagram; otherwise the
-  // charge must fit in SO_RCVBUF.
-  uint64_t queued = batch.chain_base + batch.chain_bytes;
-  if (queued != 0 && queued + m.charge > s->rcvbuf()) {
-    s->count_rx_drop();
-    if (batch.chain_count == 0) batch.chain_socket = nullptr;
-    return drop(pkt, DropReason::kSocketBufferFull, batch);
-  }
-  if (batch.chain_count != 0) batch.chain_last->next = pkt;
-  batch.chain_last = pkt;
-  batch.chain_count++;
-  batch.chain_bytes += m.charge;
+  enqueue_datagram(s, pkt, batch);
 }
 
 void Stack::deliver_broadcast(Packet* pkt, RxBatch& batch) {
@@ -397,7 +383,14 @@ void Stack::icmp_error_to_socket(Ipv4Addr offender, uint8_t type, uint8_t code, 
   UdpSocket* s = table_.lookup(from, sport, to, dport);
   if (s == nullptr) return;
   IcmpErrno e = icmp_errno(type, code);
-  s->report_error(SocketError{e.error, type, code, mtu, offender, Endpoint{to, dport}}, e.fatal);
+  SocketError err;
+  err.error = e.error;
+  err.icmp_type = type;
+  err.icmp_code = code;
+  err.info = mtu;
+  err.offender = offender;
+  err.destination = Endpoint{to, dport};
+  s->report_error(err, e.fatal);
 }
 
 void Stack::send_port_unreachable(const Packet* pkt, size_t l2_len, RxBatch& batch) {
@@ -437,6 +430,7 @@ void Stack::on_timer() {
   uint64_t now = clock_.monotonic_ns();
   coarse_now_ns_.store(now, std::memory_order_relaxed);
   neighbors_.on_timer(now);
+  neighbors6_.on_timer(now);
   reclaimer_.reclaim();
 }
 
@@ -453,12 +447,15 @@ CounterSnapshot Stack::counters() const {
     s.icmp_errors_received += c.icmp_errors_received.get();
     s.icmp_unreach_sent += c.icmp_unreach_sent.get();
     s.icmp_rate_limited += c.icmp_rate_limited.get();
+    s.ndp_received += c.ndp_received.get();
+    s.ndp_adverts_sent += c.ndp_adverts_sent.get();
     for (size_t i = 0; i < kDropReasonCount; ++i) s.drops[i] += c.drops[i].get();
   }
   s.tx_frames = tx_counters_.sum([](const TxCounterBlock& b) -> const LocalCounter& { return b.frames; });
   s.tx_bytes = tx_counters_.sum([](const TxCounterBlock& b) -> const LocalCounter& { return b.bytes; });
   s.tx_udp_datagrams = tx_counters_.sum([](const TxCounterBlock& b) -> const LocalCounter& { return b.udp_datagrams; });
   s.arp_requests_sent = tx_counters_.sum([](const TxCounterBlock& b) -> const LocalCounter& { return b.arp_requests; });
+  s.ndp_solicits_sent = tx_counters_.sum([](const TxCounterBlock& b) -> const LocalCounter& { return b.ndp_solicits; });
   s.loopback = tx_counters_.sum([](const TxCounterBlock& b) -> const LocalCounter& { return b.loopback; });
   for (size_t i = 0; i < kDropReasonCount; ++i) {
     s.drops[i] += tx_counters_.sum([i](const TxCounterBlock& b) -> const LocalCounter& { return b.drops[i]; });

@@ -1,8 +1,9 @@
-// The userspace UDP/IPv4 stack over one Backend.
+// The userspace UDP stack (IPv4 and IPv6) over one Backend.
 //
 // RX: poll(queue) takes one burst from the backend, parses it (Ethernet,
-// 802.1Q, ARP, IPv4, UDP, ICMP), answers ARP and ICMP echo in place, and
-// hands datagrams to sockets by reference. TX: sockets call send(), which
+// 802.1Q, ARP, IPv4, IPv6 and its extension headers, UDP, ICMP, ICMPv6 and
+// NDP), answers ARP, NDP and echo in place, and hands datagrams to sockets
+// by reference. TX: sockets call send(), which
 // routes, resolves the next hop, builds the frame directly in a backend
 // buffer (the one copy of the payload) and transmits it.
 //
@@ -50,11 +51,21 @@ struct StackConfig {
   uint16_t ephemeral_high = 60999;
   uint8_t default_ttl = 64;
   uint32_t default_rcvbuf = UdpSocket::kDefaultRcvbuf;  // SO_RCVBUF of new sockets
-  NeighborConfig neighbor;
+  NeighborConfig neighbor;                              // for ARP and NDP alike
   IcmpRateLimiter::Config icmp_rate;
+
+  // IPv6. Empty addresses6: no IPv6 on the bypass path (IPv6 sockets still
+  // serve IPv4 peers). In dedicated mode the stack adds its link-local
+  // address (fe80::/64 from the MAC, RFC 4291 appendix A) when none is
+  // given, and defends every address by duplicate-address detection.
+  std::vector<wire::Ipv6Cidr> addresses6;
+  std::optional<Ipv6Addr> gateway6;  // default router (often link-local)
+  std::vector<Route6> routes6;
+  uint32_t ifindex = 0;  // the interface's index: our link-local scope id
+  uint8_t default_hop_limit = 64;
 };
 
-class Stack final : private NeighborHooks, private SocketOwner {
+class Stack final : private NeighborHooks, private NeighborHooks6, private SocketOwner {
  public:
   static constexpr size_t kBurst = 32;
 
@@ -79,8 +90,9 @@ class Stack final : private NeighborHooks, private SocketOwner {
   // a few times a second; costs nothing per packet.
   void on_timer();
 
-  // A new unbound socket; the stack owns it until UdpSocket::close().
-  UdpSocket* open_udp();
+  // A new unbound socket (ipv6: AF_INET6); the stack owns it until
+  // UdpSocket::close().
+  UdpSocket* open_udp(bool ipv6 = false);
 
   CounterSnapshot counters() const;
   BackendStats backend_stats() const { return backend_.stats(); }
@@ -88,7 +100,9 @@ class Stack final : private NeighborHooks, private SocketOwner {
   uint32_t mtu() const { return mtu_; }
   MacAddr mac() const { return mac_; }
   RouteTable& routes() { return routes_; }
+  RouteTable6& routes6() { return routes6_; }
   NeighborCache& neighbors() { return neighbors_; }
+  NeighborCache6& neighbors6() { return neighbors6_; }
   Reclaimer& reclaimer() { return reclaimer_; }
   const Clock& clock() const { return clock_; }
   size_t open_sockets() const { return table_.socket_count(); }
@@ -109,17 +123,33 @@ class Stack final : private NeighborHooks, private SocketOwner {
 
   // Is addr one of ours (unicast), so datagrams to it loop inside?
   bool is_local_address(Ipv4Addr addr) const { return addr == config_.address.addr; }
+  bool is_local_address6(const Ipv6Addr& addr) const { return find_address6(addr) >= 0; }
+  // Our IPv6 addresses (configured, then the link-local one the stack
+  // added), and whether duplicate-address detection found another node
+  // using one (it is then not used).
+  struct Address6 {
+    wire::Ipv6Cidr cidr;
+    bool duplicate = false;
+  };
+  std::vector<Address6> addresses6() const;
+  bool ipv6_enabled() const { return !addrs6_.empty(); }
 
  private:
   struct RxBatch;
+  struct OutFrame;
 
   // ---- socket plumbing (SocketOwner: UdpSocket calls these) ----
   int socket_bind(UdpSocket& s, Endpoint local) override;
   // Takes (addr, port) in the table and, when a reserver is set, on the
   // host; with s.addr_lock_ held. Returns the port or -errno.
-  int bind_port(UdpSocket& s, Ipv4Addr addr, uint16_t port);
-  int reserve_and_bind(UdpSocket& s, Ipv4Addr addr, uint16_t port);
+  int bind_port(UdpSocket& s, const Endpoint& local);
+  int reserve_and_bind(UdpSocket& s, const Endpoint& local, const UdpAddressing& key);
   void unbind_port(UdpSocket& s);
+  // The table's view of the socket's addressing (with s.addr_lock_ held).
+  static UdpAddressing addressing_of(const UdpSocket& s);
+  // An endpoint the socket's family may use, canonical (v4-mapped as IPv4),
+  // or -errno.
+  static int check_family(const UdpSocket& s, Endpoint& e);
   int socket_connect(UdpSocket& s, Endpoint remote) override;
   int socket_disconnect(UdpSocket& s) override;
   int64_t socket_send(UdpSocket& s, std::span<const iovec> iov, const Endpoint* dst) override;
@@ -140,7 +170,32 @@ class Stack final : private NeighborHooks, private SocketOwner {
                             std::span<const uint8_t> original);
   void send_port_unreachable(const Packet* pkt, size_t l2_len, RxBatch& batch);
   void drop(Packet* pkt, DropReason reason, RxBatch& batch);
+  // Appends a datagram (meta filled in) to the batch's run for socket s,
+  // or drops it when s's receive buffer is full.
+  void enqueue_datagram(UdpSocket* s, Packet* pkt, RxBatch& batch);
 
+  // ---- RX, IPv6 (stack_ipv6.cc) ----
+  void receive_ipv6(Packet* pkt, size_t l2_len, RxBatch& batch);
+  void receive_udp6(Packet* pkt, size_t l2_len, size_t l4_off, RxBatch& batch);
+  void receive_icmp6(Packet* pkt, size_t l2_len, size_t l4_off, RxBatch& batch);
+  void receive_ns(Packet* pkt, std::span<const uint8_t> icmp, RxBatch& batch);
+  void receive_na(Packet* pkt, std::span<const uint8_t> icmp, RxBatch& batch);
+  void icmp6_error_to_socket(const Ipv6Addr& offender, uint8_t type, uint8_t code, uint32_t info,
+                             std::span<const uint8_t> original);
+  void send_port_unreachable6(const Packet* pkt, size_t l2_len, RxBatch& batch);
+  // Index in addrs6_ of one of our addresses, or -1.
+  int find_address6(const Ipv6Addr& a) const {
+    for (size_t i = 0; i < addrs6_.size(); ++i) {
+      if (addrs6_[i].cidr.addr == a) return static_cast<int>(i);
+    }
+    return -1;
+  }
+  // The source address for a datagram to dst (RFC 6724 in small: same
+  // scope first, then the longest matching prefix), or nullopt.
+  std::optional<Ipv6Addr> select_source6(const Ipv6Addr& dst) const;
+  // Accepted at L2 and L3: all-nodes and our solicited-node groups.
+  bool accepts_multicast6(const Ipv6Addr& group) const;
+  void note_duplicate6(size_t index, const MacAddr& from);
   // ---- TX ----
   // Writes Ethernet (+ tag when software does it) at the front of pkt.
   size_t link_header_len() const { return vlan_in_software() ? 18 : 14; }
@@ -154,22 +209,35 @@ class Stack final : private NeighborHooks, private SocketOwner {
     enum Kind : uint8_t { kToNextHop, kToMac, kLoopback };
     Packet* pkt = nullptr;
     Kind kind = kToNextHop;
-    Ipv4Addr next_hop;  // kToNextHop: resolve through ARP
-    MacAddr mac{};      // kToMac: broadcast / multicast
+    bool v6 = false;
+    Ipv4Addr next_hop;   // kToNextHop: resolve through ARP
+    MacAddr mac{};       // kToMac: broadcast / multicast
+    Ipv6Addr next_hop6;  // kToNextHop, v6: resolve through NDP
   };
   // Validates, routes and builds one datagram (payload copied once).
   // Returns the payload length or -errno (nothing allocated then).
   int64_t build_datagram(UdpSocket& s, std::span<const iovec> iov, const Endpoint* dst, OutFrame& out);
+  int64_t build_datagram6(UdpSocket& s, std::span<const iovec> iov, const Endpoint& dst, size_t payload_len,
+                          OutFrame& out);
+  // NDP and IPv6 control messages: the ICMPv6 message written by `fill`
+  // (len bytes) into a frame from src to dst, sent at once.
+  template <typename Fill>
+  void send_icmp6(const MacAddr& eth_dst, const Ipv6Addr& src, const Ipv6Addr& dst, size_t len, Fill fill);
+  void send_ns(const Ipv6Addr& target, const MacAddr* unicast_to, bool dad);
+  void send_na(const Ipv6Addr& target, const Ipv6Addr& dst, const MacAddr& eth_dst, bool solicited, bool override_flag);
+  void start6();
   // Resolves link addresses and hands the frames to the backend in one
   // burst (frames waiting for ARP are held by the neighbor cache).
   void dispatch(std::span<OutFrame> frames);
   void send_arp(wire::ArpOp op, const MacAddr& eth_dst, const MacAddr& target_mac, Ipv4Addr target_ip);
   uint16_t tx_queue_for_thread() const;
 
-  // ---- NeighborHooks ----
-  void send_arp_request(Ipv4Addr target, const MacAddr* unicast_to) override;
+  // ---- NeighborHooks (ARP) and NeighborHooks6 (NDP) ----
+  void send_request(Ipv4Addr target, const MacAddr* unicast_to) override;
+  void send_request(Ipv6Addr target, const MacAddr* unicast_to) override;
   void transmit_resolved(Packet* pkt, const MacAddr& mac) override;
   void drop_unresolved(Packet* pkt, Ipv4Addr target) override;
+  void drop_unresolved(Packet* pkt, Ipv6Addr target) override;
 
   // Monotonic time as of the last burst or timer: the TX path reads this
   // instead of the clock (ARP ageing needs no better than milliseconds).
@@ -188,7 +256,16 @@ class Stack final : private NeighborHooks, private SocketOwner {
   std::atomic<PollerWaker*> poller_waker_{nullptr};
   Reclaimer reclaimer_;
   RouteTable routes_;
+  RouteTable6 routes6_;
   NeighborCache neighbors_;
+  NeighborCache6 neighbors6_;
+  // Our IPv6 addresses, fixed at construction; duplicate_ set by DAD.
+  struct OwnAddress6 {
+    wire::Ipv6Cidr cidr;
+    std::unique_ptr<std::atomic<bool>> duplicate;
+  };
+  std::vector<OwnAddress6> addrs6_;
+  std::atomic<uint64_t> dad_until_ns_{0};  // optimistic DAD: a defender before this is a duplicate
   UdpTable table_;
   IcmpRateLimiter icmp_limiter_;  // guarded by icmp_limiter_lock_ (pollers of all queues)
 

@@ -10,6 +10,7 @@
 #include "stack/wire/checksum.h"
 #include "stack/wire/ethernet.h"
 #include "stack/wire/ipv4.h"
+#include "stack/wire/ipv6.h"
 #include "stack/wire/udp.h"
 
 namespace dpdkudp::stack {
@@ -36,87 +37,193 @@ MacAddr multicast_mac(Ipv4Addr group) {  // RFC 1112 §6.4
 
 // ---------------------------------------------------------------- addressing
 
-int Stack::bind_port(UdpSocket& s, Ipv4Addr addr, uint16_t port) {
-  int bound = reserve_and_bind(s, addr, port);
+UdpAddressing Stack::addressing_of(const UdpSocket& s) {
+  UdpAddressing a;
+  if (s.local_) {
+    const Endpoint& l = *s.local_;
+    if (!l.v6) {
+      a.families = kFamilyV4;
+      a.local_addr = l.addr;
+    } else if (l.addr6.is_unspecified()) {
+      a.families = static_cast<uint8_t>(kFamilyV6 | (s.v6only() ? 0 : kFamilyV4));
+    } else {
+      a.families = kFamilyV6;
+      a.local6 = l.addr6;
+    }
+  }
+  if (s.remote_) {
+    const Endpoint& r = *s.remote_;
+    if (r.v6) {
+      a.families &= kFamilyV6;
+      a.remote6 = r.addr6;
+    } else {
+      a.families &= kFamilyV4;
+      a.remote_addr = r.addr;
+    }
+    a.remote_port = r.port;
+  }
+  return a;
+}
+
+int Stack::check_family(const UdpSocket& s, Endpoint& e) {
+  if (!s.ipv6_) return e.v6 ? -EAFNOSUPPORT : 0;
+  e = e.canonical();
+  // Linux: an IPV6_V6ONLY socket has no route to a v4-mapped peer.
+  if (!e.v6 && s.v6only()) return -ENETUNREACH;
+  return 0;
+}
+
+int Stack::bind_port(UdpSocket& s, const Endpoint& local) {
+  UdpAddressing key;
+  if (!local.v6) {
+    key.local_addr = local.addr;
+  } else {
+    key.families = static_cast<uint8_t>(kFamilyV6 | (local.addr6.is_unspecified() && !s.v6only() ? kFamilyV4 : 0));
+    key.local6 = local.addr6;
+  }
+  int bound = reserve_and_bind(s, local, key);
   if (bound < 0 || port_steering_ == nullptr) return bound;
-  // Steered by the socket's own address, or 0 for any of ours.
-  Ipv4Addr steer_addr = is_local_address(addr) ? addr : Ipv4Addr::any();
-  if (int err = port_steering_->steer(steer_addr, static_cast<uint16_t>(bound), true, s.reuse_port_); err != 0) {
-    table_.unbind(&s, static_cast<uint16_t>(bound));
+  const auto port = static_cast<uint16_t>(bound);
+  // Steered by the socket's own address, or the wildcard for any of ours.
+  int err = 0;
+  if ((key.families & kFamilyV4) != 0) {
+    Ipv4Addr steer_addr = is_local_address(local.addr) ? local.addr : Ipv4Addr::any();
+    err = port_steering_->steer(steer_addr, port, true, s.reuse_port_);
+    if (err == 0) {
+      s.steered_addr_ = steer_addr;
+      s.steered_ = true;
+    }
+  }
+  if (err == 0 && (key.families & kFamilyV6) != 0) {
+    Ipv6Addr steer_addr = is_local_address6(local.addr6) ? local.addr6 : Ipv6Addr();
+    err = port_steering_->steer6(steer_addr, port, true, s.reuse_port_);
+    if (err == 0) {
+      s.steered_addr6_ = steer_addr;
+      s.steered6_ = true;
+    }
+  }
+  if (err != 0) {
+    if (s.steered_) port_steering_->steer(s.steered_addr_, port, false, s.reuse_port_);
+    s.steered_ = false;
+    table_.unbind(&s, port);
     if (s.reservation_ != 0 && port_reserver_ != nullptr) port_reserver_->release(s.reservation_);
     s.reservation_ = 0;
     return -err;
   }
-  s.steered_addr_ = steer_addr;
-  s.steered_ = true;
   return bound;
 }
 
-int Stack::reserve_and_bind(UdpSocket& s, Ipv4Addr addr, uint16_t port) {
-  if (port_reserver_ == nullptr) return table_.bind(&s, addr, port, s.reuse_addr_, s.reuse_port_);
+int Stack::reserve_and_bind(UdpSocket& s, const Endpoint& local, const UdpAddressing& key) {
+  if (port_reserver_ == nullptr) return table_.bind(&s, key, local.port, s.reuse_addr_, s.reuse_port_);
   // The host picks ephemeral ports, so they are free for the kernel too. A
   // port the host gives that our table holds (a socket bound before the
   // reserver was set) is given back and another asked for, a few times.
   for (int attempt = 0; attempt < 8; ++attempt) {
     uintptr_t token = 0;
-    int got = port_reserver_->reserve(s, addr, port, s.reuse_addr_, s.reuse_port_, &token);
+    int got = port_reserver_->reserve(s, local, s.reuse_addr_, s.reuse_port_, &token);
     if (got < 0) return got;
-    int bound = table_.bind(&s, addr, static_cast<uint16_t>(got), s.reuse_addr_, s.reuse_port_);
+    int bound = table_.bind(&s, key, static_cast<uint16_t>(got), s.reuse_addr_, s.reuse_port_);
     if (bound >= 0) {
       s.reservation_ = token;
       return bound;
     }
     port_reserver_->release(token);
-    if (port != 0) return bound;
+    if (local.port != 0) return bound;
   }
   return -EADDRINUSE;
 }
 
 void Stack::unbind_port(UdpSocket& s) {
   table_.unbind(&s, s.local_->port);
-  if (s.steered_ && port_steering_ != nullptr) {
-    port_steering_->steer(s.steered_addr_, s.local_->port, false, s.reuse_port_);
+  if (port_steering_ != nullptr) {
+    if (s.steered_) port_steering_->steer(s.steered_addr_, s.local_->port, false, s.reuse_port_);
+    if (s.steered6_) port_steering_->steer6(s.steered_addr6_, s.local_->port, false, s.reuse_port_);
   }
   s.steered_ = false;
+  s.steered6_ = false;
   if (s.reservation_ != 0 && port_reserver_ != nullptr) port_reserver_->release(s.reservation_);
   s.reservation_ = 0;
 }
 
 int Stack::socket_bind(UdpSocket& s, Endpoint local) {
+  if (!s.ipv6_ && local.v6) return -EAFNOSUPPORT;
   std::lock_guard lock(s.addr_lock_);
   if (s.closed_) return -EBADF;
   if (s.local_) return -EINVAL;  // already bound
-  if (!local.addr.is_unspecified() && !is_local_address(local.addr) && !local.addr.is_broadcast() &&
-      local.addr != config_.address.directed_broadcast() && !local.addr.is_multicast()) {
+  if (s.ipv6_) {
+    local = local.canonical();
+    if (!local.v6 && s.v6only()) return -EINVAL;  // a v4-mapped address on a v6-only socket
+  }
+  if (local.v6) {
+    const Ipv6Addr& a = local.addr6;
+    if (a.is_link_local()) {
+      if (local.scope_id == 0) return -EINVAL;  // Linux: a link-local bind names its interface
+      if (config_.ifindex != 0 && local.scope_id != config_.ifindex) return -EADDRNOTAVAIL;
+    } else {
+      local.scope_id = 0;
+    }
+    if (!a.is_unspecified() && !a.is_multicast() && !is_local_address6(a)) return -EADDRNOTAVAIL;
+  } else if (!local.addr.is_unspecified() && !is_local_address(local.addr) && !local.addr.is_broadcast() &&
+             local.addr != config_.address.directed_broadcast() && !local.addr.is_multicast()) {
     return -EADDRNOTAVAIL;
   }
-  int port = bind_port(s, local.addr, local.port);
+  const bool named_port = local.port != 0;
+  int port = bind_port(s, local);
   if (port < 0) return port;
-  s.local_ = Endpoint{local.addr, static_cast<uint16_t>(port)};
-  s.explicit_addr_ = !local.addr.is_unspecified();
-  s.explicit_port_ = local.port != 0;  // Linux: SOCK_BINDPORT_LOCK only for a named port
+  local.port = static_cast<uint16_t>(port);
+  s.local_ = local;
+  s.explicit_addr_ = !local.is_unspecified();
+  s.explicit_port_ = named_port;  // Linux: SOCK_BINDPORT_LOCK only for a named port
   s.publish_addresses();
   return 0;
 }
 
 int Stack::socket_connect(UdpSocket& s, Endpoint remote) {
-  bool broadcast = remote.addr.is_broadcast() || remote.addr == config_.address.directed_broadcast();
-  if (broadcast && !s.broadcast()) return -EACCES;
-  if (!broadcast && !remote.addr.is_multicast() && !is_local_address(remote.addr) && !routes_.lookup(remote.addr)) {
-    return -ENETUNREACH;
+  if (int rc = check_family(s, remote); rc < 0) return rc;
+  if (!remote.v6) {
+    bool broadcast = remote.addr.is_broadcast() || remote.addr == config_.address.directed_broadcast();
+    if (broadcast && !s.broadcast()) return -EACCES;
+    if (!broadcast && !remote.addr.is_multicast() && !is_local_address(remote.addr) && !routes_.lookup(remote.addr)) {
+      return -ENETUNREACH;
+    }
+  } else {
+    const Ipv6Addr& a = remote.addr6;
+    if (a.is_link_local() || (a.is_multicast() && a.multicast_scope() <= 2)) {
+      if (remote.scope_id == 0) return -EINVAL;  // Linux: connecting to a link-local peer needs its interface
+      if (config_.ifindex != 0 && remote.scope_id != config_.ifindex) return -ENETUNREACH;
+    } else {
+      remote.scope_id = 0;
+      if (a.is_unspecified()) return -ENETUNREACH;  // Linux's "::" is loopback: the kernel's
+      if (!a.is_multicast() && !is_local_address6(a) && !routes6_.lookup(a)) return -ENETUNREACH;
+    }
   }
   std::lock_guard lock(s.addr_lock_);
   if (s.closed_) return -EBADF;
   if (!s.local_) {  // autobind, as Linux does on connect
-    int port = bind_port(s, Ipv4Addr::any(), 0);
+    Endpoint any = s.ipv6_ ? Endpoint::ipv6(Ipv6Addr(), 0) : Endpoint{Ipv4Addr::any(), 0};
+    int port = bind_port(s, any);
     if (port < 0) return port;
-    s.local_ = Endpoint{Ipv4Addr::any(), static_cast<uint16_t>(port)};
+    any.port = static_cast<uint16_t>(port);
+    s.local_ = any;
     s.explicit_port_ = false;
   }
   // Linux fills in the local address the route picked (getsockname shows it).
-  if (s.local_->addr.is_unspecified()) s.local_->addr = config_.address.addr;
+  Endpoint& local = *s.local_;
+  if (!remote.v6) {
+    if (local.v6 && !local.addr6.is_unspecified()) return -ENETUNREACH;  // bound to an IPv6 address
+    if (local.v6) local = Endpoint{Ipv4Addr::any(), local.port};
+    if (local.addr.is_unspecified()) local.addr = config_.address.addr;
+  } else {
+    if (!local.v6) return -ENETUNREACH;  // bound to an IPv4 (v4-mapped) address
+    if (local.addr6.is_unspecified()) {
+      std::optional<Ipv6Addr> src = select_source6(remote.addr6);
+      if (!src) return -ENETUNREACH;
+      local.addr6 = *src;
+      local.scope_id = src->is_link_local() ? config_.ifindex : 0;
+    }
+  }
   s.remote_ = remote;
-  table_.update(&s, s.local_->port, s.local_->addr, remote.addr, remote.port);
+  table_.update(&s, s.local_->port, addressing_of(s));
   s.publish_addresses();
   return 0;
 }
@@ -126,12 +233,15 @@ int Stack::socket_disconnect(UdpSocket& s) {
   if (s.closed_) return -EBADF;
   s.remote_.reset();
   if (s.local_) {
-    if (!s.explicit_addr_) s.local_->addr = Ipv4Addr::any();
+    if (!s.explicit_addr_) {
+      uint16_t port = s.local_->port;
+      s.local_ = s.ipv6_ ? Endpoint::ipv6(Ipv6Addr(), port) : Endpoint{Ipv4Addr::any(), port};
+    }
     if (!s.explicit_port_) {  // udp_disconnect(): an autobound port goes too
       unbind_port(s);
       s.local_.reset();
     } else {
-      table_.update(&s, s.local_->port, s.local_->addr, Ipv4Addr::any(), 0);
+      table_.update(&s, s.local_->port, addressing_of(s));
     }
   }
   s.publish_addresses();
@@ -237,7 +347,7 @@ void Stack::send_arp(wire::ArpOp op, const MacAddr& eth_dst, const MacAddr& targ
   transmit(tx_queue_for_thread(), {&pkt, 1});
 }
 
-void Stack::send_arp_request(Ipv4Addr target, const MacAddr* unicast_to) {
+void Stack::send_request(Ipv4Addr target, const MacAddr* unicast_to) {
   send_arp(wire::ArpOp::kRequest, unicast_to ? *unicast_to : wire::kBroadcastMac, wire::kZeroMac, target);
 }
 
@@ -264,17 +374,23 @@ int64_t Stack::build_datagram(UdpSocket& s, std::span<const iovec> iov, const En
     return -EDESTADDRREQ;
   }
   if (dst.port == 0) return -EINVAL;
+  if (s.ipv6_ || dst.v6) {
+    if (int rc = check_family(s, dst); rc < 0) return rc;
+    if (dst.v6) return build_datagram6(s, iov, dst, payload_len, out);
+  }
   if (payload_len > kMaxUdpPayload) return -EMSGSIZE;
 
   std::optional<Endpoint> local = s.local();
   if (!local) {  // autobind on first send, as Linux
-    int rc = socket_bind(s, Endpoint{Ipv4Addr::any(), 0});
+    int rc = socket_bind(s, s.ipv6_ ? Endpoint::ipv6(Ipv6Addr(), 0) : Endpoint{Ipv4Addr::any(), 0});
     if (rc < 0 && rc != -EINVAL) return rc;  // EINVAL: another thread bound it first
     std::lock_guard lock(s.addr_lock_);
     s.explicit_port_ = false;
     local = s.local_;
     if (!local) return -EBADF;
   }
+  // An IPv6 socket bound to an IPv6 address has no IPv4 source.
+  if (local->v6 && !local->addr6.is_unspecified()) return -ENETUNREACH;
 
   // Where it goes on the link.
   const bool broadcast = dst.addr.is_broadcast() || dst.addr == config_.address.directed_broadcast();
@@ -355,6 +471,108 @@ int64_t Stack::build_datagram(UdpSocket& s, std::span<const iovec> iov, const En
   return static_cast<int64_t>(payload_len);
 }
 
+int64_t Stack::build_datagram6(UdpSocket& s, std::span<const iovec> iov, const Endpoint& dst, size_t payload_len,
+                               OutFrame& out) {
+  constexpr size_t kHeaders = wire::Ipv6Packet::kHeaderLen + UdpDatagram::kHeaderLen;
+  if (payload_len > 65535 - UdpDatagram::kHeaderLen) return -EMSGSIZE;
+  std::optional<Endpoint> local = s.local();
+  if (!local) {  // autobind on first send, as Linux
+    int rc = socket_bind(s, Endpoint::ipv6(Ipv6Addr(), 0));
+    if (rc < 0 && rc != -EINVAL) return rc;
+    std::lock_guard lock(s.addr_lock_);
+    s.explicit_port_ = false;
+    local = s.local_;
+    if (!local) return -EBADF;
+  }
+  if (!local->v6) return -ENETUNREACH;  // bound or connected to IPv4
+
+  const Ipv6Addr& to = dst.addr6;
+  const bool link_scope = to.is_link_local() || (to.is_multicast() && to.multicast_scope() <= 2);
+  if (link_scope) {
+    // Linux: a link-local destination names its interface, unless the
+    // socket's own link-local address does.
+    uint32_t scope = dst.scope_id != 0 ? dst.scope_id : local->scope_id;
+    if (scope == 0) return -EINVAL;
+    if (config_.ifindex != 0 && scope != config_.ifindex) return -ENETUNREACH;
+  }
+  uint32_t path_mtu = mtu_;
+  out.v6 = true;
+  if (to.is_multicast()) {
+    out.kind = OutFrame::kToMac;
+    out.mac = to.multicast_mac();
+  } else if (is_local_address6(to)) {
+    out.kind = OutFrame::kLoopback;
+  } else if (link_scope) {
+    out.kind = OutFrame::kToNextHop;
+    out.next_hop6 = to;
+  } else {
+    RouteResult6 route;
+    if (to.is_unspecified() || !routes6_.lookup_into(to, route)) {
+      tx_counters_.drop(DropReason::kTxNoRoute);
+      return -ENETUNREACH;
+    }
+    path_mtu = route.mtu;
+    out.kind = OutFrame::kToNextHop;
+    out.next_hop6 = route.next_hop;
+  }
+  Ipv6Addr src = local->addr6;
+  if (src.is_unspecified() || src.is_multicast()) {
+    std::optional<Ipv6Addr> chosen = select_source6(to);
+    if (!chosen) {
+      tx_counters_.drop(DropReason::kTxNoRoute);
+      return -ENETUNREACH;
+    }
+    src = *chosen;
+  }
+  // No fragmentation: the datagram must fit the path.
+  if (payload_len + kHeaders > path_mtu) return -EMSGSIZE;
+
+  Packet* pkt = alloc_tx_buffer();
+  if (pkt == nullptr) {
+    tx_counters_.drop(DropReason::kTxNoBuffer);
+    s.tx_drops_.add();
+    return -ENOBUFS;
+  }
+  const size_t l2 = link_header_len();
+  const size_t frame_len = l2 + kHeaders + payload_len;
+  if (frame_len > pkt->room) {
+    release(pkt);
+    return -EMSGSIZE;
+  }
+  const bool loopback = out.kind == OutFrame::kLoopback;
+  const bool hw_l4 = caps_.tx_udp_csum && !loopback;
+  uint8_t* payload = pkt->data + l2 + kHeaders;
+  wire::PartialChecksum payload_sum;
+  for (const iovec& v : iov) {
+    if (v.iov_len == 0) continue;
+    const auto* src_bytes = static_cast<const uint8_t*>(v.iov_base);
+    if (!hw_l4) payload_sum.add(src_bytes, v.iov_len);
+    std::memcpy(payload, src_bytes, v.iov_len);
+    payload += v.iov_len;
+  }
+  std::span<uint8_t> datagram{pkt->data + l2 + wire::Ipv6Packet::kHeaderLen, UdpDatagram::kHeaderLen + payload_len};
+  if (hw_l4) {
+    wire::UdpRepr{local->port, dst.port}.emit(datagram, src, to, wire::ChecksumMode::kPseudoHeader);
+  } else {
+    wire::UdpRepr{local->port, dst.port}.emit_with_payload_sum(datagram, src, to, payload_sum.folded());
+  }
+  int hops = s.hop_limit();
+  if (hops < 0) hops = to.is_multicast() ? 1 : config_.default_hop_limit;  // IPV6_MULTICAST_HOPS defaults to 1
+  wire::Ipv6Repr{src,
+                 to,
+                 wire::ip_proto::kUdp,
+                 static_cast<uint16_t>(UdpDatagram::kHeaderLen + payload_len),
+                 static_cast<uint8_t>(hops),
+                 s.tclass(),
+                 0}
+      .emit({pkt->data + l2, wire::Ipv6Packet::kHeaderLen});
+  pkt->tx_flags = kTxIpv6 | (hw_l4 ? kTxUdpCsum : 0u);
+  pkt->l3_len = wire::Ipv6Packet::kHeaderLen;
+  pkt->len = static_cast<uint32_t>(frame_len);
+  out.pkt = pkt;
+  return static_cast<int64_t>(payload_len);
+}
+
 void Stack::dispatch(std::span<OutFrame> frames) {
   Packet* ready[kBurst];
   size_t n_ready = 0;
@@ -366,11 +584,12 @@ void Stack::dispatch(std::span<OutFrame> frames) {
   uint64_t last_mac = 0;
   for (OutFrame& f : frames) {
     Packet* pkt = f.pkt;
+    const uint16_t ethertype = f.v6 ? wire::ethertype::kIpv6 : wire::ethertype::kIpv4;
     switch (f.kind) {
       case OutFrame::kLoopback:
         // To ourselves: straight back into RX through queue 0's poller,
         // flagged as a NIC would have left it on the way out and back in.
-        emit_link_header(pkt, mac_, wire::ethertype::kIpv4);
+        emit_link_header(pkt, mac_, ethertype);
         pkt->rx_flags = kRxIpv4CsumGood | kRxL4CsumGood | ((pkt->tx_flags & kTxVlanInsert) ? kRxVlanStripped : 0u);
         pkt->tx_flags = 0;
         loopback_.push(pkt);
@@ -379,8 +598,18 @@ void Stack::dispatch(std::span<OutFrame> frames) {
         }
         ++looped;
         continue;
-      case OutFrame::kToMac: emit_link_header(pkt, f.mac, wire::ethertype::kIpv4); break;
+      case OutFrame::kToMac: emit_link_header(pkt, f.mac, ethertype); break;
       case OutFrame::kToNextHop: {
+        if (f.v6) {
+          uint64_t mac6 = neighbors6_.lookup_packed(f.next_hop6, now);
+          emit_link_header(pkt, wire::kZeroMac, ethertype);
+          if (mac6 == 0) {
+            if (!neighbors6_.enqueue_pending(f.next_hop6, pkt, now)) drop_unresolved(pkt, f.next_hop6);
+            continue;
+          }
+          std::memcpy(pkt->data + wire::EthernetFrame::kDstOffset, &mac6, 6);
+          break;
+        }
         uint64_t mac = (last_mac != 0 && f.next_hop == last_hop) ? last_mac : neighbors_.lookup_packed(f.next_hop, now);
         last_hop = f.next_hop;
         last_mac = mac;

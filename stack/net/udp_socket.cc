@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "stack/net/stack.h"
+#include "stack/wire/ipv6.h"
 
 namespace dpdkudp::stack {
 namespace {
@@ -27,7 +28,9 @@ constexpr int kHalfLinkedSpins = 4096;
 
 }  // namespace
 
-UdpSocket::UdpSocket(SocketOwner& owner, uint64_t id, uint8_t ttl) : owner_(owner), id_(id) { ttl_.store(ttl); }
+UdpSocket::UdpSocket(SocketOwner& owner, uint64_t id, uint8_t ttl, bool ipv6) : owner_(owner), id_(id), ipv6_(ipv6) {
+  ttl_.store(ttl);
+}
 
 UdpSocket::~UdpSocket() { purge(); }
 
@@ -38,9 +41,62 @@ int64_t UdpSocket::send(std::span<const iovec> iov, const Endpoint* dst) { retur
 int64_t UdpSocket::send_batch(std::span<SendSlot> msgs) { return owner_.socket_send_batch(*this, msgs); }
 void UdpSocket::close() { owner_.socket_close(*this); }
 
+int UdpSocket::set_v6only(bool on) {
+  std::lock_guard lock(addr_lock_);
+  if (!ipv6_) return -ENOPROTOOPT;
+  if (local_) return -EINVAL;  // as Linux: only before bind
+  v6only_.store(on, std::memory_order_relaxed);
+  return 0;
+}
+
+void UdpSocket::Published6::store(const Endpoint& e) {
+  uint64_t h = 0;
+  uint64_t l = 0;
+  std::memcpy(&h, e.addr6.octets.data(), 8);
+  std::memcpy(&l, e.addr6.octets.data() + 8, 8);
+  hi.store(h, std::memory_order_relaxed);
+  lo.store(l, std::memory_order_relaxed);
+  scope.store(e.scope_id, std::memory_order_relaxed);
+}
+
+void UdpSocket::Published6::load_into(Endpoint& e) const {
+  uint64_t h = hi.load(std::memory_order_relaxed);
+  uint64_t l = lo.load(std::memory_order_relaxed);
+  std::memcpy(e.addr6.octets.data(), &h, 8);
+  std::memcpy(e.addr6.octets.data() + 8, &l, 8);
+  e.scope_id = scope.load(std::memory_order_relaxed);
+}
+
+std::optional<Endpoint> UdpSocket::unpack_v6(const std::atomic<uint64_t>& packed, const Published6& v6) const {
+  for (;;) {
+    uint32_t seq = addr_seq_.load(std::memory_order_acquire);
+    if ((seq & 1) != 0) {
+      cpu_relax();
+      continue;
+    }
+    uint64_t v = packed.load(std::memory_order_relaxed);
+    Endpoint e;
+    v6.load_into(e);
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (addr_seq_.load(std::memory_order_relaxed) != seq) continue;
+    if ((v & kEndpointValid) == 0) return std::nullopt;
+    if ((v & kEndpointV6) == 0) return unpack(v);
+    e.v6 = true;
+    e.port = static_cast<uint16_t>(v);
+    return e;
+  }
+}
+
 void UdpSocket::publish_addresses() {
+  // Sequence writer: odd while the words change, so a reader of an IPv6
+  // endpoint never pairs one address with another's port.
+  addr_seq_.store(addr_seq_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
+  if (local_ && local_->v6) local6_.store(*local_);
+  if (remote_ && remote_->v6) remote6_.store(*remote_);
   local_packed_.store(local_ ? pack(*local_) : 0, std::memory_order_release);
   remote_packed_.store(remote_ ? pack(*remote_) : 0, std::memory_order_release);
+  addr_seq_.store(addr_seq_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
 }
 
 void UdpSocket::deliver_chain(Packet* first, Packet* last, uint32_t count, uint64_t bytes) {
@@ -110,13 +166,22 @@ int64_t UdpSocket::recv_batch(std::span<RecvSlot> msgs, int flags) {
       size_t copied = copy_to_iov(slot.iov, pkt->data + m.payload_offset, m.payload_len);
       slot.result = (flags & kRecvRealLength) ? int64_t{m.payload_len} : static_cast<int64_t>(copied);
       if (slot.info != nullptr) {
-        *slot.info = RecvInfo{Endpoint{Ipv4Addr(m.src_addr), m.src_port},
-                              Ipv4Addr(m.dst_addr),
-                              m.timestamp_ns,
-                              m.payload_len,
-                              copied < m.payload_len,
-                              m.tos,
-                              m.ttl};
+        RecvInfo& info = *slot.info;
+        info.source = Endpoint{Ipv4Addr(m.src_addr), m.src_port};
+        info.destination = Ipv4Addr(m.dst_addr);
+        if (m.ipv6 != 0) {
+          // The addresses are still in the frame's IPv6 header.
+          const uint8_t* l3 = pkt->data + m.l3_offset;
+          info.source.v6 = true;
+          info.source.addr6 = Ipv6Addr::load(l3 + wire::Ipv6Packet::kSrcOffset);
+          info.destination6 = Ipv6Addr::load(l3 + wire::Ipv6Packet::kDstOffset);
+          info.source.scope_id = info.source.addr6.is_link_local() ? scope_id_ : 0;
+        }
+        info.timestamp_ns = m.timestamp_ns;
+        info.datagram_len = m.payload_len;
+        info.truncated = copied < m.payload_len;
+        info.tos = m.tos;
+        info.ttl = m.ttl;
       }
       ++received;
       if (peek) break;  // MSG_PEEK looks at the first datagram only

@@ -22,6 +22,7 @@
 
 #include "backends/api/packet.h"
 #include "stack/net/counters.h"
+#include "stack/net/endpoint.h"
 #include "stack/net/hooks.h"
 #include "stack/net/mpsc_queue.h"
 #include "stack/wire/bytes.h"
@@ -29,14 +30,9 @@
 namespace dpdkudp::stack {
 
 using wire::Ipv4Addr;
+using wire::Ipv6Addr;
 
 class UdpSocket;
-
-struct Endpoint {
-  Ipv4Addr addr;
-  uint16_t port = 0;
-  friend constexpr bool operator==(const Endpoint&, const Endpoint&) = default;
-};
 
 // One datagram of a sendmmsg-style batch (UdpSocket::send_batch).
 struct SendSlot {
@@ -65,13 +61,14 @@ class SocketOwner {
 
 // What recv() learned about the datagram it returned.
 struct RecvInfo {
-  Endpoint source;
-  Ipv4Addr destination;       // for IP_PKTINFO
+  Endpoint source;            // IPv6 (v6 set) for a datagram that came over IPv6
+  Ipv4Addr destination;       // for IP_PKTINFO (IPv4 datagrams)
+  Ipv6Addr destination6;      // for IPV6_PKTINFO (IPv6 datagrams)
   uint64_t timestamp_ns = 0;  // CLOCK_REALTIME at reception
   uint32_t datagram_len = 0;  // full payload length
   bool truncated = false;     // did not fit: MSG_TRUNC
-  uint8_t tos = 0;
-  uint8_t ttl = 0;
+  uint8_t tos = 0;            // IPv4 TOS, or the IPv6 traffic class
+  uint8_t ttl = 0;            // IPv4 TTL, or the IPv6 hop limit
 };
 
 enum RecvFlags : int {
@@ -79,13 +76,16 @@ enum RecvFlags : int {
   kRecvRealLength = 1 << 1,  // MSG_TRUNC on input: return the full length
 };
 
-// An ICMP error matched to this socket (IP_RECVERR / SO_ERROR).
+// An ICMP or ICMPv6 error matched to this socket (IP_RECVERR,
+// IPV6_RECVERR / SO_ERROR).
 struct SocketError {
   int error = 0;  // errno value
   uint8_t icmp_type = 0;
   uint8_t icmp_code = 0;
+  bool icmp6 = false;    // an ICMPv6 message (SO_EE_ORIGIN_ICMP6)
   uint32_t info = 0;     // next-hop MTU for EMSGSIZE
-  Ipv4Addr offender;     // who sent the ICMP
+  Ipv4Addr offender;     // who sent the ICMP (ICMPv4)
+  Ipv6Addr offender6;    // who sent the ICMPv6
   Endpoint destination;  // where the original datagram was going
 };
 
@@ -115,6 +115,8 @@ class UdpSocket {
   UdpSocket& operator=(const UdpSocket&) = delete;
 
   // ---- the API the shim maps POSIX calls onto ----
+  // An IPv6 socket (AF_INET6) takes IPv6 endpoints, v4-mapped ones naming
+  // IPv4 peers and addresses; an IPv4 socket only IPv4 ones.
   int bind(Endpoint local);      // port 0: ephemeral; EADDRINUSE, EINVAL
   int connect(Endpoint remote);  // autobinds; ENETUNREACH without a route
   int disconnect();              // connect(AF_UNSPEC)
@@ -141,8 +143,8 @@ class UdpSocket {
   void close();  // unbinds; the stack frees the object when safe
 
   // ---- state ----
-  std::optional<Endpoint> local() const { return unpack(local_packed_.load(std::memory_order_acquire)); }
-  std::optional<Endpoint> remote() const { return unpack(remote_packed_.load(std::memory_order_acquire)); }
+  std::optional<Endpoint> local() const { return load_endpoint(local_packed_, local6_); }
+  std::optional<Endpoint> remote() const { return load_endpoint(remote_packed_, remote6_); }
   bool readable() const { return has_data() || pending_error_.load(std::memory_order_acquire) != 0; }
   // Split for poll(): data queued (POLLIN), an error pending (POLLERR:
   // SO_ERROR set, or IP_RECVERR's queue not empty).
@@ -162,6 +164,13 @@ class UdpSocket {
   // triggered epoll waiter expects an event per arrival, as Linux gives.
   void set_notify_every_arrival(bool on) { notify_every_arrival_.store(on, std::memory_order_relaxed); }
 
+  // ---- family ----
+  bool ipv6() const { return ipv6_; }  // an AF_INET6 socket
+  // IPV6_V6ONLY: before bind only (-EINVAL after), as Linux. Off by default
+  // (net.ipv6.bindv6only = 0): one socket serves IPv4 peers too.
+  int set_v6only(bool on);
+  bool v6only() const { return v6only_.load(std::memory_order_relaxed); }
+
   // ---- options ----
   void set_rcvbuf(uint32_t bytes) { rcvbuf_.store(bytes < kMinRcvbuf ? kMinRcvbuf : bytes, std::memory_order_relaxed); }
   uint32_t rcvbuf() const { return rcvbuf_.load(std::memory_order_relaxed); }
@@ -177,6 +186,11 @@ class UdpSocket {
   uint8_t tos() const { return tos_.load(std::memory_order_relaxed); }
   void set_recv_err(bool on) { recv_err_.store(on, std::memory_order_relaxed); }
   bool recv_err() const { return recv_err_.load(std::memory_order_relaxed); }
+  // IPV6_UNICAST_HOPS (-1: the route's default, 64) and IPV6_TCLASS.
+  void set_hop_limit(int hops) { hop_limit_.store(static_cast<int16_t>(hops), std::memory_order_relaxed); }
+  int hop_limit() const { return hop_limit_.load(std::memory_order_relaxed); }
+  void set_tclass(uint8_t tclass) { tclass_.store(tclass, std::memory_order_relaxed); }
+  uint8_t tclass() const { return tclass_.load(std::memory_order_relaxed); }
 
   SocketStats stats() const;
   uint64_t id() const { return id_; }
@@ -191,7 +205,7 @@ class UdpSocket {
   // public calls above.
   friend class Stack;
   friend class UdpTable;
-  UdpSocket(SocketOwner& owner, uint64_t id, uint8_t ttl);
+  UdpSocket(SocketOwner& owner, uint64_t id, uint8_t ttl, bool ipv6);
 
   // Poller side: queue a chain of datagrams (linked through next, meta
   // filled in) that the caller has already fit into rcvbuf with
@@ -209,6 +223,8 @@ class UdpSocket {
 
   SocketOwner& owner_;
   const uint64_t id_;
+  const bool ipv6_;
+  uint32_t scope_id_ = 0;  // the interface index, for link-local peers (set by the stack)
   void* user_data_ = nullptr;
 
   // Receive queue. queued_ packs the datagram count (high 24 bits) and the
@@ -236,12 +252,29 @@ class UdpSocket {
   std::atomic<size_t> error_count_{0};
 
   // Addressing. Writers (bind/connect/close) serialise on addr_lock_ and
-  // publish packed copies that the send path reads without a lock.
+  // publish packed copies that the send path reads without a lock: an
+  // IPv4 endpoint fits one word; an IPv6 one sets kEndpointV6 there and
+  // keeps its address in Published6, under a sequence counter.
   static constexpr uint64_t kEndpointValid = uint64_t{1} << 48;
-  static constexpr uint64_t pack(Endpoint e) { return kEndpointValid | (uint64_t{e.addr.value} << 16) | e.port; }
+  static constexpr uint64_t kEndpointV6 = uint64_t{1} << 49;
+  static constexpr uint64_t pack(const Endpoint& e) {
+    return kEndpointValid | (e.v6 ? kEndpointV6 : 0) | (uint64_t{e.addr.value} << 16) | e.port;
+  }
   static constexpr std::optional<Endpoint> unpack(uint64_t v) {
     if ((v & kEndpointValid) == 0) return std::nullopt;
     return Endpoint{Ipv4Addr(static_cast<uint32_t>(v >> 16)), static_cast<uint16_t>(v)};
+  }
+  struct Published6 {
+    std::atomic<uint64_t> hi{0}, lo{0};
+    std::atomic<uint32_t> scope{0};
+    void store(const Endpoint& e);
+    void load_into(Endpoint& e) const;
+  };
+  std::optional<Endpoint> unpack_v6(const std::atomic<uint64_t>& packed, const Published6& v6) const;
+  std::optional<Endpoint> load_endpoint(const std::atomic<uint64_t>& packed, const Published6& v6) const {
+    uint64_t v = packed.load(std::memory_order_acquire);
+    if ((v & kEndpointV6) == 0) return unpack(v);
+    return unpack_v6(packed, v6);
   }
   void publish_addresses();  // with addr_lock_ held
   mutable std::mutex addr_lock_;
@@ -251,10 +284,16 @@ class UdpSocket {
   bool explicit_port_ = false;  // bind() named or asked for a port (kept on disconnect)
   bool closed_ = false;
   uintptr_t reservation_ = 0;  // PortReserver token, 0: none
-  bool steered_ = false;       // told the PortSteeringHook about our port
+  bool steered_ = false;       // told the PortSteeringHook about our port (IPv4)
+  bool steered6_ = false;      // and for IPv6
   Ipv4Addr steered_addr_;
+  Ipv6Addr steered_addr6_;
   std::atomic<uint64_t> local_packed_{0};
   std::atomic<uint64_t> remote_packed_{0};
+  std::atomic<uint32_t> addr_seq_{0};  // odd while publish_addresses() writes
+  Published6 local6_;
+  Published6 remote6_;
+  std::atomic<bool> v6only_{false};
 
   std::atomic<uint32_t> rcvbuf_{kDefaultRcvbuf};
   std::atomic<bool> broadcast_{false};
@@ -263,6 +302,8 @@ class UdpSocket {
   std::atomic<uint8_t> ttl_{64};
   std::atomic<uint8_t> tos_{0};
   std::atomic<bool> recv_err_{false};
+  std::atomic<int16_t> hop_limit_{-1};
+  std::atomic<uint8_t> tclass_{0};
   std::atomic<uint16_t> next_ident_{0};
 
   // Counters. Datagrams handed to the app are counted by the reader under

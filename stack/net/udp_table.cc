@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 
 namespace dpdkudp::stack {
 
@@ -19,6 +20,7 @@ UdpTable::~UdpTable() {
 }
 
 int UdpTable::score(const UdpBinding& e, Ipv4Addr dst, Ipv4Addr src, uint16_t src_port) {
+  if ((e.families & kFamilyV4) == 0) return -1;
   int s = 0;
   if (!e.local_addr.is_unspecified()) {
     if (e.local_addr != dst) return -1;
@@ -35,18 +37,32 @@ int UdpTable::score(const UdpBinding& e, Ipv4Addr dst, Ipv4Addr src, uint16_t sr
   return s;
 }
 
-UdpSocket* UdpTable::lookup(Ipv4Addr dst, uint16_t dst_port, Ipv4Addr src, uint16_t src_port) const {
-  const Bucket* b = buckets_[dst_port].load(std::memory_order_acquire);
-  if (b == nullptr) return nullptr;
-  const auto& entries = b->entries;
-  if (entries.size() == 1) {  // the common case: one socket on the port
-    return score(entries[0], dst, src, src_port) >= 0 ? entries[0].socket : nullptr;
+int UdpTable::score6(const UdpBinding& e, const Ipv6Addr& dst, const Ipv6Addr& src, uint16_t src_port) {
+  if ((e.families & kFamilyV6) == 0) return -1;
+  int s = 0;
+  if (!e.local6.is_unspecified()) {
+    if (e.local6 != dst) return -1;
+    s += 4;
   }
+  if (!e.remote6.is_unspecified()) {
+    if (e.remote6 != src) return -1;
+    s += 4;
+  }
+  if (e.remote_port != 0) {
+    if (e.remote_port != src_port) return -1;
+    s += 4;
+  }
+  return s;
+}
+
+template <typename Score>
+UdpSocket* UdpTable::pick(const Bucket* b, uint32_t flow_hash, Score score) const {
+  const auto& entries = b->entries;
   int best = -1;
   const UdpBinding* winner = nullptr;
   unsigned group = 0;  // reuseport sockets sharing the best score
   for (const UdpBinding& e : entries) {
-    int s = score(e, dst, src, src_port);
+    int s = score(e);
     if (s < 0) continue;
     if (s > best || (s == best && !e.reuse_port && e.order > winner->order)) {
       best = s;
@@ -58,19 +74,54 @@ UdpSocket* UdpTable::lookup(Ipv4Addr dst, uint16_t dst_port, Ipv4Addr src, uint1
   }
   if (winner == nullptr || group <= 1) return winner ? winner->socket : nullptr;
   // Spread a reuseport group by flow so one flow always lands on one socket.
-  uint32_t h = (src.value * 0x9e3779b1u) ^ (uint32_t{src_port} * 0x85ebca6bu) ^ dst.value;
-  h ^= h >> 15;
-  unsigned pick = h % group;
+  unsigned pick = flow_hash % group;
   for (const UdpBinding& e : entries) {
-    if (e.reuse_port && score(e, dst, src, src_port) == best && pick-- == 0) return e.socket;
+    if (e.reuse_port && score(e) == best && pick-- == 0) return e.socket;
   }
   return winner->socket;
 }
 
-bool UdpTable::conflicts(const Bucket* b, Ipv4Addr local_addr, bool reuse_addr, bool reuse_port) const {
+UdpSocket* UdpTable::lookup(Ipv4Addr dst, uint16_t dst_port, Ipv4Addr src, uint16_t src_port) const {
+  const Bucket* b = buckets_[dst_port].load(std::memory_order_acquire);
+  if (b == nullptr) return nullptr;
+  const auto& entries = b->entries;
+  if (entries.size() == 1) {  // the common case: one socket on the port
+    return score(entries[0], dst, src, src_port) >= 0 ? entries[0].socket : nullptr;
+  }
+  uint32_t h = (src.value * 0x9e3779b1u) ^ (uint32_t{src_port} * 0x85ebca6bu) ^ dst.value;
+  h ^= h >> 15;
+  return pick(b, h, [&](const UdpBinding& e) { return score(e, dst, src, src_port); });
+}
+
+UdpSocket* UdpTable::lookup6(const Ipv6Addr& dst, uint16_t dst_port, const Ipv6Addr& src, uint16_t src_port) const {
+  const Bucket* b = buckets_[dst_port].load(std::memory_order_acquire);
+  if (b == nullptr) return nullptr;
+  const auto& entries = b->entries;
+  if (entries.size() == 1) {
+    return score6(entries[0], dst, src, src_port) >= 0 ? entries[0].socket : nullptr;
+  }
+  uint32_t h = uint32_t{src_port} * 0x85ebca6bu;
+  for (size_t i = 0; i < Ipv6Addr::kLen; i += 4) {
+    uint32_t w = 0;
+    std::memcpy(&w, src.octets.data() + i, 4);
+    h ^= w * 0x9e3779b1u;
+    h = (h << 13) | (h >> 19);
+  }
+  h ^= h >> 15;
+  return pick(b, h, [&](const UdpBinding& e) { return score6(e, dst, src, src_port); });
+}
+
+bool UdpTable::conflicts(const Bucket* b, const UdpAddressing& local, bool reuse_addr, bool reuse_port) const {
   if (b == nullptr) return false;
   for (const UdpBinding& e : b->entries) {
-    bool overlap = e.local_addr.is_unspecified() || local_addr.is_unspecified() || e.local_addr == local_addr;
+    uint8_t shared = e.families & local.families;
+    bool overlap = false;
+    if ((shared & kFamilyV4) != 0) {
+      overlap |= e.local_addr.is_unspecified() || local.local_addr.is_unspecified() || e.local_addr == local.local_addr;
+    }
+    if ((shared & kFamilyV6) != 0) {
+      overlap |= e.local6.is_unspecified() || local.local6.is_unspecified() || e.local6 == local.local6;
+    }
     if (!overlap) continue;
     if (e.reuse_addr && reuse_addr) continue;
     if (e.reuse_port && reuse_port) continue;
@@ -85,7 +136,7 @@ void UdpTable::publish(uint16_t port, std::unique_ptr<Bucket> next) {
   if (old != nullptr) reclaimer_.retire([old] { delete old; });
 }
 
-std::optional<uint16_t> UdpTable::pick_ephemeral(Ipv4Addr local_addr, bool reuse_addr, bool reuse_port) {
+std::optional<uint16_t> UdpTable::pick_ephemeral(const UdpAddressing& local, bool reuse_addr, bool reuse_port) {
   uint32_t span = uint32_t{ephemeral_high_} - ephemeral_low_ + 1;
   // xorshift64: a random starting point, as Linux does, so ports are not
   // predictable; then a linear scan for a free port.
@@ -98,40 +149,50 @@ std::optional<uint16_t> UdpTable::pick_ephemeral(Ipv4Addr local_addr, bool reuse
     for (uint32_t i = 0; i < span; ++i) {
       auto port = static_cast<uint16_t>(ephemeral_low_ + (start + i) % span);
       const Bucket* b = buckets_[port].load(std::memory_order_relaxed);
-      if (pass == 0 ? b == nullptr : !conflicts(b, local_addr, reuse_addr, reuse_port)) return port;
+      if (pass == 0 ? b == nullptr : !conflicts(b, local, reuse_addr, reuse_port)) return port;
     }
   }
   return std::nullopt;
 }
 
-int UdpTable::bind(UdpSocket* socket, Ipv4Addr local_addr, uint16_t port, bool reuse_addr, bool reuse_port) {
+int UdpTable::bind(UdpSocket* socket, const UdpAddressing& local, uint16_t port, bool reuse_addr, bool reuse_port) {
   std::lock_guard lock(mutex_);
   if (port == 0) {
-    auto picked = pick_ephemeral(local_addr, reuse_addr, reuse_port);
+    auto picked = pick_ephemeral(local, reuse_addr, reuse_port);
     if (!picked) return -EAGAIN;
     port = *picked;
-  } else if (conflicts(buckets_[port].load(std::memory_order_relaxed), local_addr, reuse_addr, reuse_port)) {
+  } else if (conflicts(buckets_[port].load(std::memory_order_relaxed), local, reuse_addr, reuse_port)) {
     return -EADDRINUSE;
   }
   auto next = std::make_unique<Bucket>();
   if (const Bucket* b = buckets_[port].load(std::memory_order_relaxed)) next->entries = b->entries;
-  next->entries.push_back(UdpBinding{socket, local_addr, Ipv4Addr::any(), 0, reuse_addr, reuse_port, next_order_++});
+  UdpBinding e;
+  e.socket = socket;
+  e.families = local.families;
+  e.local_addr = local.local_addr;
+  e.local6 = local.local6;
+  e.reuse_addr = reuse_addr;
+  e.reuse_port = reuse_port;
+  e.order = next_order_++;
+  next->entries.push_back(e);
   publish(port, std::move(next));
   ++sockets_;
   return port;
 }
 
-void UdpTable::update(UdpSocket* socket, uint16_t port, Ipv4Addr local_addr, Ipv4Addr remote_addr,
-                      uint16_t remote_port) {
+void UdpTable::update(UdpSocket* socket, uint16_t port, const UdpAddressing& a) {
   std::lock_guard lock(mutex_);
   const Bucket* b = buckets_[port].load(std::memory_order_relaxed);
   if (b == nullptr) return;
   auto next = std::make_unique<Bucket>(*b);
   for (UdpBinding& e : next->entries) {
     if (e.socket == socket) {
-      e.local_addr = local_addr;
-      e.remote_addr = remote_addr;
-      e.remote_port = remote_port;
+      e.families = a.families;
+      e.local_addr = a.local_addr;
+      e.remote_addr = a.remote_addr;
+      e.local6 = a.local6;
+      e.remote6 = a.remote6;
+      e.remote_port = a.remote_port;
     }
   }
   publish(port, std::move(next));

@@ -19,14 +19,33 @@
 
 namespace dpdkudp::stack {
 
-struct UdpBinding {
-  UdpSocket* socket = nullptr;
+// Which IP versions a binding receives: an IPv4 socket kV4; an IPv6 one
+// bound to :: both unless IPV6_V6ONLY; bound to (or connected to) an IPv6
+// address kV6; to a v4-mapped one kV4.
+enum Families : uint8_t { kFamilyV4 = 1, kFamilyV6 = 2 };
+
+// A socket's addressing as the table sees it (remote unset when not
+// connected).
+struct UdpAddressing {
+  uint8_t families = kFamilyV4;
   Ipv4Addr local_addr;   // any (0) = wildcard
   Ipv4Addr remote_addr;  // any = not connected
+  Ipv6Addr local6;       // :: = wildcard
+  Ipv6Addr remote6;      // :: = not connected
   uint16_t remote_port = 0;
+};
+
+struct UdpBinding {
+  UdpSocket* socket = nullptr;
+  Ipv4Addr local_addr;  // (IPv4 first: the common lookup reads these)
+  Ipv4Addr remote_addr;
+  uint16_t remote_port = 0;
+  uint8_t families = kFamilyV4;
   bool reuse_addr = false;
   bool reuse_port = false;
   uint64_t order = 0;  // bind order; later binds win ties
+  Ipv6Addr local6;
+  Ipv6Addr remote6;
 };
 
 class UdpTable {
@@ -37,10 +56,18 @@ class UdpTable {
   UdpTable& operator=(const UdpTable&) = delete;
 
   // Binds socket to local (port 0: an ephemeral port). Returns the port or
-  // -EADDRINUSE / -EAGAIN (ephemeral range exhausted).
-  int bind(UdpSocket* socket, Ipv4Addr local_addr, uint16_t port, bool reuse_addr, bool reuse_port);
+  // -EADDRINUSE / -EAGAIN (ephemeral range exhausted). A binding conflicts
+  // with another of a family they share whose addresses overlap in it
+  // (either is the wildcard, or they are equal), unless both allow reuse.
+  int bind(UdpSocket* socket, const UdpAddressing& local, uint16_t port, bool reuse_addr, bool reuse_port);
+  // IPv4 only: the IPv4 socket's form.
+  int bind(UdpSocket* socket, Ipv4Addr local_addr, uint16_t port, bool reuse_addr, bool reuse_port) {
+    UdpAddressing a;
+    a.local_addr = local_addr;
+    return bind(socket, a, port, reuse_addr, reuse_port);
+  }
   // Re-addresses an existing binding (connect/disconnect).
-  void update(UdpSocket* socket, uint16_t port, Ipv4Addr local_addr, Ipv4Addr remote_addr, uint16_t remote_port);
+  void update(UdpSocket* socket, uint16_t port, const UdpAddressing& addressing);
   void unbind(UdpSocket* socket, uint16_t port);
 
   // Poller side (inside a Reclaimer read section): Linux's scoring --
@@ -48,6 +75,8 @@ class UdpTable {
   // port each outrank a wildcard; the best score wins; SO_REUSEPORT groups
   // spread by flow hash; otherwise the latest bind wins a tie.
   UdpSocket* lookup(Ipv4Addr dst, uint16_t dst_port, Ipv4Addr src, uint16_t src_port) const;
+  // The same for an IPv6 datagram.
+  UdpSocket* lookup6(const Ipv6Addr& dst, uint16_t dst_port, const Ipv6Addr& src, uint16_t src_port) const;
 
   // Every socket that accepts a broadcast datagram to dst_port (bound to
   // the wildcard or to `dst`, and not connected elsewhere).
@@ -56,7 +85,7 @@ class UdpTable {
     const Bucket* b = buckets_[dst_port].load(std::memory_order_acquire);
     if (b == nullptr) return;
     for (const UdpBinding& e : b->entries) {
-      if (score(e, dst, src, src_port) >= 0) fn(e.socket);
+      if ((e.families & kFamilyV4) != 0 && score(e, dst, src, src_port) >= 0) fn(e.socket);
     }
   }
 
@@ -68,9 +97,12 @@ class UdpTable {
     std::vector<UdpBinding> entries;
   };
   static int score(const UdpBinding& e, Ipv4Addr dst, Ipv4Addr src, uint16_t src_port);
-  bool conflicts(const Bucket* b, Ipv4Addr local_addr, bool reuse_addr, bool reuse_port) const;
+  static int score6(const UdpBinding& e, const Ipv6Addr& dst, const Ipv6Addr& src, uint16_t src_port);
+  template <typename Score>
+  UdpSocket* pick(const Bucket* b, uint32_t flow_hash, Score score) const;
+  bool conflicts(const Bucket* b, const UdpAddressing& local, bool reuse_addr, bool reuse_port) const;
   void publish(uint16_t port, std::unique_ptr<Bucket> next);  // with mutex_ held
-  std::optional<uint16_t> pick_ephemeral(Ipv4Addr local_addr, bool reuse_addr, bool reuse_port);
+  std::optional<uint16_t> pick_ephemeral(const UdpAddressing& local, bool reuse_addr, bool reuse_port);
 
   Reclaimer& reclaimer_;
   uint16_t ephemeral_low_;

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Kernel UDP client for the integration tests: sends COUNT datagrams of sizes
 cycling through 1..MAX to HOST:PORT one at a time and checks every echoed byte.
+HOST may be an IPv6 address (the socket is then AF_INET6).
 Bounded: each reply waits at most --timeout seconds, the whole run at most
 --deadline seconds. Exit 0 only when every datagram came back intact."""
 import argparse
@@ -23,7 +24,8 @@ def main():
     ap.add_argument("--deadline", type=float, default=120.0)
     args = ap.parse_args()
 
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    s = socket.socket(family, socket.SOCK_DGRAM)
     s.settimeout(args.timeout)
     s.connect((args.host, args.port))
     start = time.monotonic()

@@ -5,6 +5,8 @@
 //                                             sends COUNT datagrams of
 //                                             1..1472 bytes one at a time,
 //                                             checks each echo
+// UDP_TYPE=udp6 in the environment: an AF_INET6 socket (the server then
+// binds :: and, with Node's default, serves IPv4 peers too).
 // Bounded: the server ends after 120 s, each echo waits at most 1 s, the
 // whole client run at most 60 s.
 'use strict';
@@ -17,7 +19,9 @@ function payload(i, size) {
 }
 
 const [mode, ...rest] = process.argv.slice(2);
-const sock = dgram.createSocket('udp4');
+const udp6 = process.env.UDP_TYPE === 'udp6';
+const sock = dgram.createSocket(udp6 ? 'udp6' : 'udp4');
+const any = udp6 ? '::' : '0.0.0.0';
 
 if (mode === 'server') {
   let echoed = 0;
@@ -36,7 +40,7 @@ if (mode === 'server') {
   });
   process.on('SIGTERM', stop);
   setTimeout(stop, 120000).unref();
-  sock.bind(Number(rest[0]), '0.0.0.0', () => console.log(`ready node ${process.version} (libuv ${process.versions.uv})`));
+  sock.bind(Number(rest[0]), any, () => console.log(`ready node ${process.version} (libuv ${process.versions.uv})`));
 } else if (mode === 'client') {
   const [host, port, count] = [rest[0], Number(rest[1]), Number(rest[2])];
   const start = Date.now();
@@ -62,7 +66,7 @@ if (mode === 'server') {
     i++;
     next();
   });
-  sock.bind(0, '0.0.0.0', next);
+  sock.bind(0, any, next);
 } else {
   console.error('usage: node_dgram_echo.js server PORT | client HOST PORT COUNT');
   process.exit(2);

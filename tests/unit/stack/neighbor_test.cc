@@ -55,7 +55,7 @@ void PrintTo(const Event& e, std::ostream* os) {
 
 class RecordingHooks : public NeighborHooks {
  public:
-  void send_arp_request(Ipv4Addr target, const MacAddr* unicast_to) override {
+  void send_request(Ipv4Addr target, const MacAddr* unicast_to) override {
     check_unlocked();
     events_.push_back({Event::kRequest, target, unicast_to ? std::optional(*unicast_to) : std::nullopt, nullptr});
   }
@@ -429,7 +429,7 @@ TEST_F(NeighborTest, FlushPendingAndDestructionReleaseHeldFrames) {
 
 class NullHooks : public NeighborHooks {
  public:
-  void send_arp_request(Ipv4Addr, const MacAddr*) override {}
+  void send_request(Ipv4Addr, const MacAddr*) override {}
   void transmit_resolved(Packet*, const MacAddr&) override {}
   void drop_unresolved(Packet*, Ipv4Addr) override {}
 };

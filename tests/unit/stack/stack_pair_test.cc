@@ -399,7 +399,8 @@ TEST_F(TwoStacks, SendBatchSendsAllInOrderAndStopsAtTheFirstError) {
 
 class FakeReserver : public stack::PortReserver {
  public:
-  int reserve(const UdpSocket&, Ipv4Addr, uint16_t port, bool, bool, uintptr_t* token) override {
+  int reserve(const UdpSocket&, const stack::Endpoint& local, bool, bool, uintptr_t* token) override {
+    const uint16_t port = local.port;
     if (port == taken_by_host) return -EADDRINUSE;
     uint16_t got = port != 0 ? port : next_ephemeral++;
     *token = ++tokens;
@@ -435,6 +436,13 @@ class FakeSteering : public stack::PortSteeringHook {
     if (on && port == refused) return EADDRINUSE;
     std::string entry(1, on ? '+' : '-');
     entry.append(addr.to_string()).append(1, ':').append(std::to_string(port));
+    log.push_back(std::move(entry));
+    return 0;
+  }
+  int steer6(const wire::Ipv6Addr& addr, uint16_t port, bool on, bool /*reuse_port*/) override {
+    if (on && port == refused) return EADDRINUSE;
+    std::string entry(1, on ? '+' : '-');
+    entry.append(1, '[').append(addr.to_string()).append("]:").append(std::to_string(port));
     log.push_back(std::move(entry));
     return 0;
   }

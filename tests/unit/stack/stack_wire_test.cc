@@ -165,8 +165,10 @@ INSTANTIATE_TEST_SUITE_P(
                                     [] {
   return from_peer().dst_mac({0x02, 0, 0, 0, 0, 0x55}).dst_port(6000).udp();
                                     }},
-                      MalformedCase{"ipv6", DropReason::kEthUnsupported,
+                      MalformedCase{"ipv4_as_ipv6", DropReason::kIpMalformed,
                                     [] { return mutate(mutate(good_udp(), 12, 0x86), 13, 0xdd); }},
+                      MalformedCase{"lldp", DropReason::kEthUnsupported,
+                                    [] { return mutate(mutate(good_udp(), 12, 0x88), 13, 0xcc); }},
                       MalformedCase{"tagged_but_untagged_config", DropReason::kVlanMismatch,
                                     [] { return from_peer().vlan_tci(100).dst_port(6000).udp(); }},
                       MalformedCase{"ip_truncated", DropReason::kIpMalformed,
