@@ -285,6 +285,68 @@ bool set_gateway(std::string_view v, std::optional<wire::Ipv4Addr>& out, std::st
   return true;
 }
 
+// DPDKUDP_IP6: "off", or address/prefix entries separated by commas.
+bool set_ip6(std::string_view v, Config& c, std::string& reason) {
+  if (v == "off") {
+    c.ip6.clear();
+    c.ip6_off = true;
+    return true;
+  }
+  std::vector<wire::Ipv6Cidr> out;
+  size_t start = 0;
+  while (start <= v.size()) {
+    size_t comma = v.find(',', start);
+    std::string_view entry = v.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    const std::string where = "address " + std::to_string(out.size() + 1) + " " + quote(entry) + ": ";
+    if (entry.find('/') == std::string_view::npos) {
+      reason = where + "needs a prefix length, e.g. 2001:2::2/64";
+      return false;
+    }
+    auto cidr = wire::Ipv6Cidr::parse(entry);
+    if (!cidr || cidr->prefix_len == 0) {
+      reason = where + "must be an IPv6 address with a prefix length 1 to 128, e.g. 2001:2::2/64";
+      return false;
+    }
+    const wire::Ipv6Addr& a = cidr->addr;
+    if (a.is_unspecified() || a.is_loopback() || a.is_multicast() || a.is_v4_mapped()) {
+      reason = where + "must be a unicast address (not ::, ::1, multicast or v4-mapped)";
+      return false;
+    }
+    for (const wire::Ipv6Cidr& other : out) {
+      if (other.addr == a) {
+        reason = where + "is given twice";
+        return false;
+      }
+    }
+    out.push_back(*cidr);
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  c.ip6 = std::move(out);
+  c.ip6_off = false;
+  return true;
+}
+
+bool set_gateway6(std::string_view v, std::optional<wire::Ipv6Addr>& out, std::string& reason) {
+  auto a = wire::Ipv6Addr::parse(v);
+  if (!a || a->is_unspecified() || a->is_loopback() || a->is_multicast() || a->is_v4_mapped()) {
+    reason = "must be a unicast IPv6 address, e.g. fe80::1 or 2001:2::1";
+    return false;
+  }
+  out = a;
+  return true;
+}
+
+std::string show_ip6(const Config& c) {
+  if (c.ip6_off) return "off";
+  std::string s;
+  for (const wire::Ipv6Cidr& a : c.ip6) {
+    if (!s.empty()) s.push_back(',');
+    s.append(a.to_string());
+  }
+  return s;
+}
+
 constexpr std::string_view kRouteSyntax = "expected \"CIDR via GATEWAY [mtu N]\" or \"CIDR dev [mtu N]\"";
 
 // One route; "" on success, else why not.
@@ -445,6 +507,9 @@ constexpr KeyDef kKeys[] =
          [](const C& c) { return c.ip ? c.ip->to_string() : R(); }},
         {"DPDKUDP_GATEWAY", [](V v, C& c, R& r) { return set_gateway(v, c.gateway, r); },
          [](const C& c) { return c.gateway ? c.gateway->to_string() : R(); }},
+        {"DPDKUDP_IP6", [](V v, C& c, R& r) { return set_ip6(v, c, r); }, [](const C& c) { return show_ip6(c); }},
+        {"DPDKUDP_GATEWAY6", [](V v, C& c, R& r) { return set_gateway6(v, c.gateway6, r); },
+         [](const C& c) { return c.gateway6 ? c.gateway6->to_string() : R(); }},
         {"DPDKUDP_MTU", [](V v, C& c, R& r) { return set_number(v, 68, 9000, c.mtu, r); },
          [](const C& c) { return show(c.mtu); }},
         {"DPDKUDP_VLAN", [](V v, C& c, R& r) { return set_number(v, 1, 4094, c.vlan, r); },

@@ -60,6 +60,12 @@ struct Config {
   std::string iface;
   std::optional<wire::Ipv4Cidr> ip;  // none: the interface's address
   std::optional<wire::Ipv4Addr> gateway;
+  // IPv6: the stack's addresses (empty: the interface's global and
+  // link-local ones in shared mode, none in dedicated mode); ip6_off: no
+  // IPv6 on the bypass path at all (DPDKUDP_IP6=off).
+  std::vector<wire::Ipv6Cidr> ip6;
+  bool ip6_off = false;
+  std::optional<wire::Ipv6Addr> gateway6;  // none: the kernel's default route for the interface
   std::optional<uint16_t> mtu;
   uint32_t busy_poll_us = 50;
   WaitModel wait = WaitModel::kInline;

@@ -1,5 +1,7 @@
 #include "engine/engine.h"
 
+#include <net/if.h>
+
 #include <algorithm>
 
 #include "engine/backend_registry.h"
@@ -13,6 +15,8 @@ namespace {
 constexpr const char* kProcRoute = "/proc/net/route";
 constexpr const char* kProcArp = "/proc/net/arp";
 constexpr const char* kPortRange = "/proc/sys/net/ipv4/ip_local_port_range";
+constexpr const char* kProcIfInet6 = "/proc/net/if_inet6";
+constexpr const char* kProcIpv6Route = "/proc/net/ipv6_route";
 
 // A backend's port steering (AF_XDP's program), as the stack's hook.
 class BackendSteering final : public stack::PortSteeringHook {
@@ -24,13 +28,16 @@ class BackendSteering final : public stack::PortSteeringHook {
   int steer6(const wire::Ipv6Addr& addr, uint16_t port, bool on, bool reuse_port) override {
     return s_->steer6(addr.octets, port, on, reuse_port);
   }
+  bool steers_ipv6() const override { return s_->steers_ipv6(); }
 
  private:
   PortSteering* s_;
 };
 
-BackendOpenRequest make_request(const Config& config, wire::Ipv4Cidr address) {
+BackendOpenRequest make_request(const Config& config, wire::Ipv4Cidr address,
+                                const std::vector<wire::Ipv6Cidr>& addresses6) {
   BackendOpenRequest r;
+  for (const wire::Ipv6Cidr& a : addresses6) r.ipv6.push_back(a.addr.octets);
   r.iface = config.iface;
   r.ipv4 = address.addr.value;
   r.ipv4_broadcast = address.directed_broadcast().value;
@@ -68,8 +75,9 @@ OpenedBackend open_kind(BackendKind kind, const Config& config, const BackendOpe
 
 }  // namespace
 
-OpenedBackend open_backend(const Config& config, wire::Ipv4Cidr address, std::string* error) {
-  const BackendOpenRequest request = make_request(config, address);
+OpenedBackend open_backend(const Config& config, wire::Ipv4Cidr address, const std::vector<wire::Ipv6Cidr>& addresses6,
+                           std::string* error) {
+  const BackendOpenRequest request = make_request(config, address, addresses6);
   switch (config.backend) {
     case BackendKind::kAfPacket:
     case BackendKind::kAfPacketMmap:
@@ -152,6 +160,36 @@ std::optional<wire::Ipv4Cidr> choose_address(const Config& config, const std::op
   return address;
 }
 
+// IPv6: the configured addresses, else (shared mode) the interface's
+// usable ones from the kernel; the default router configured or the
+// kernel's; the kernel's gateway routes through the interface.
+void add_ipv6(const Config& config, stack::StackConfig& sc) {
+  if (config.ip6_off) return;
+  if (!config.iface.empty()) sc.ifindex = if_nametoindex(config.iface.c_str());
+  sc.addresses6 = config.ip6;
+  const bool from_kernel = sc.addresses6.empty() && config.mode == DeploymentMode::kShared && !config.iface.empty();
+  if (from_kernel) {
+    if (auto rows = stack::read_proc_net_if_inet6(kProcIfInet6, config.iface)) {
+      for (const stack::ProcInet6Address& a : *rows) {
+        if (a.usable()) sc.addresses6.push_back(a.address);
+      }
+    }
+  }
+  if (sc.addresses6.empty()) return;
+  sc.gateway6 = config.gateway6;
+  if (config.iface.empty()) return;
+  if (auto routes = stack::read_proc_net_ipv6_route(kProcIpv6Route, config.iface)) {
+    for (const stack::ProcIpv6Route& r : *routes) {
+      if (!r.gateway) continue;
+      if (r.destination.prefix_len == 0) {
+        if (!sc.gateway6) sc.gateway6 = r.gateway;
+      } else {
+        sc.routes6.push_back(stack::Route6{r.destination, r.gateway, 0, r.metric});
+      }
+    }
+  }
+}
+
 stack::StackConfig make_stack_config(const Config& config, wire::Ipv4Cidr address) {
   stack::StackConfig sc;
   sc.address = address;
@@ -173,6 +211,7 @@ stack::StackConfig make_stack_config(const Config& config, wire::Ipv4Cidr addres
     }
   }
   for (const RouteSpec& r : config.routes) sc.routes.push_back(stack::Route{r.destination, r.gateway, r.mtu, 0});
+  add_ipv6(config, sc);
   return sc;
 }
 
@@ -199,14 +238,22 @@ std::unique_ptr<Engine> Engine::start(const Config& config, std::string* error) 
 
   std::unique_ptr<Engine> e(new Engine());
   e->config_ = config;
-  OpenedBackend opened = open_backend(config, *address, error);
+  stack::StackConfig stack_config = make_stack_config(config, *address);
+  OpenedBackend opened = open_backend(config, *address, stack_config.addresses6, error);
   if (!opened.backend) return nullptr;
+  if (opened.steering && !opened.steering->steers_ipv6() && !stack_config.addresses6.empty()) {
+    log(LogLevel::kInfo, "backend %s does not steer IPv6 yet: IPv6 stays with the kernel",
+        std::string(to_string(opened.kind)).c_str());
+    stack_config.addresses6.clear();
+    stack_config.routes6.clear();
+    stack_config.gateway6.reset();
+  }
   e->backend_ = std::move(opened.backend);
   e->kind_ = opened.kind;
   e->steering_ = std::move(opened.steering);
   e->backend_description_ = opened.description;
 
-  e->stack_ = std::make_unique<stack::Stack>(*e->backend_, make_stack_config(config, *address), e->clock_);
+  e->stack_ = std::make_unique<stack::Stack>(*e->backend_, std::move(stack_config), e->clock_);
   if (e->steering_) e->stack_->set_port_steering(e->steering_.get());
   seed_neighbors(*e->stack_, config, e->clock_.monotonic_ns());
   if (config.mode == DeploymentMode::kShared) e->stack_->set_port_reserver(&e->reserver_);

@@ -29,7 +29,8 @@ struct OpenedBackend {
   std::unique_ptr<stack::PortSteeringHook> steering;  // AF_XDP: which ports are ours
   std::string description;                            // e.g. "native copy"
 };
-OpenedBackend open_backend(const Config& config, wire::Ipv4Cidr address, std::string* error);
+OpenedBackend open_backend(const Config& config, wire::Ipv4Cidr address, const std::vector<wire::Ipv6Cidr>& addresses6,
+                           std::string* error);
 
 class Engine {
  public:

@@ -30,6 +30,21 @@ void write_recv_cmsgs(msghdr* msg, const RecvCmsgWants& wants, const stack::Recv
     unsigned char tos = info.tos;
     cw.add(IPPROTO_IP, IP_TOS, &tos, sizeof tos);
   }
+  if (wants.pktinfo6) {
+    in6_pktinfo pi{};
+    const stack::Ipv6Addr dst = info.source.v6 ? info.destination6 : stack::Ipv6Addr::v4_mapped(info.destination);
+    dst.store(pi.ipi6_addr.s6_addr);
+    pi.ipi6_ifindex = static_cast<unsigned>(wants.ifindex);
+    cw.add(IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof pi);
+  }
+  if (wants.hoplimit6) {
+    int hops = info.ttl;
+    cw.add(IPPROTO_IPV6, IPV6_HOPLIMIT, &hops, sizeof hops);
+  }
+  if (wants.tclass6) {
+    int tclass = info.tos;
+    cw.add(IPPROTO_IPV6, IPV6_TCLASS, &tclass, sizeof tclass);
+  }
   if (wants.timestampns) {
     timespec ts{static_cast<time_t>(info.timestamp_ns / 1'000'000'000),
                 static_cast<long>(info.timestamp_ns % 1'000'000'000)};
@@ -42,7 +57,30 @@ void write_recv_cmsgs(msghdr* msg, const RecvCmsgWants& wants, const stack::Recv
   msg->msg_controllen = cw.used();
 }
 
-void write_recv_error(msghdr* msg, const stack::SocketError& err) {
+void write_recv_error(msghdr* msg, const stack::SocketError& err, bool v6_socket) {
+  if (v6_socket) {
+    struct {
+      sock_extended_err ee;
+      sockaddr_in6 offender;
+    } payload{};
+    payload.ee.ee_errno = static_cast<uint32_t>(err.error);
+    payload.ee.ee_origin = err.icmp6 ? SO_EE_ORIGIN_ICMP6 : SO_EE_ORIGIN_ICMP;
+    payload.ee.ee_type = err.icmp_type;
+    payload.ee.ee_code = err.icmp_code;
+    payload.ee.ee_info = err.info;
+    payload.offender =
+        to_sockaddr6(err.icmp6 ? stack::Endpoint::ipv6(err.offender6, 0) : stack::Endpoint{err.offender, 0});
+    msg->msg_flags = MSG_ERRQUEUE;
+    if (msg->msg_name != nullptr) {
+      sockaddr_in6 to = to_sockaddr6(err.destination);
+      std::memcpy(msg->msg_name, &to, std::min<size_t>(msg->msg_namelen, sizeof to));
+      msg->msg_namelen = sizeof to;
+    }
+    CmsgWriter cw(msg);
+    cw.add(IPPROTO_IPV6, IPV6_RECVERR, &payload, sizeof payload);
+    msg->msg_controllen = cw.used();
+    return;
+  }
   struct {
     sock_extended_err ee;
     sockaddr_in offender;

@@ -43,8 +43,14 @@ struct RecvCmsgWants {
   bool tos = false;          // IP_RECVTOS
   bool timestampns = false;  // SO_TIMESTAMPNS (wins over SO_TIMESTAMP)
   bool timestamp = false;    // SO_TIMESTAMP
-  int ifindex = 0;           // in_pktinfo.ipi_ifindex
+  int ifindex = 0;           // in_pktinfo.ipi_ifindex, in6_pktinfo.ipi6_ifindex
   uint32_t local_addr = 0;   // in_pktinfo.ipi_spec_dst, host order
+  // An AF_INET6 socket's (net/ipv6's ip6_datagram_recv_specific_ctl, which
+  // reports an IPv4 datagram too: its destination v4-mapped, its TTL and
+  // TOS as hop limit and traffic class).
+  bool pktinfo6 = false;   // IPV6_RECVPKTINFO
+  bool hoplimit6 = false;  // IPV6_RECVHOPLIMIT
+  bool tclass6 = false;    // IPV6_RECVTCLASS
 };
 
 // Writes the control messages info calls for into msg (msg_controllen set
@@ -53,7 +59,10 @@ void write_recv_cmsgs(msghdr* msg, const RecvCmsgWants& wants, const stack::Recv
 
 // A MSG_ERRQUEUE receive of err (IP_RECVERR): msg_flags MSG_ERRQUEUE, the
 // original destination in msg_name, one IP_RECVERR control message
-// (sock_extended_err, origin ICMP, then the offender's address).
-void write_recv_error(msghdr* msg, const stack::SocketError& err);
+// (sock_extended_err, origin ICMP, then the offender's address). On an
+// AF_INET6 socket (v6_socket) as net/ipv6's ipv6_recv_error: addresses as
+// sockaddr_in6 (IPv4 ones v4-mapped), one SOL_IPV6 IPV6_RECVERR message,
+// origin ICMP6 for an ICMPv6 error.
+void write_recv_error(msghdr* msg, const stack::SocketError& err, bool v6_socket = false);
 
 }  // namespace dpdkudp::preload

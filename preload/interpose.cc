@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <linux/filter.h>
+#include <linux/if_ether.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -30,21 +31,32 @@ using namespace dpdkudp::preload;
 namespace {
 
 // What arrives on the bypass interface is the stack's: the kernel fd drops
-// it (shared mode would otherwise see every datagram twice).
-void attach_bypass_filter(int fd) {
-  sock_filter prog[] = {
+// it (shared mode would otherwise see every datagram twice). A stack
+// without IPv6 leaves that interface's IPv6 to the kernel: only IPv4 goes.
+void attach_bypass_filter(int fd, bool stack_has_ipv6) {
+  const auto ifindex = static_cast<uint32_t>(bypass_ifindex());
+  sock_filter all[] = {
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, static_cast<uint32_t>(SKF_AD_OFF + SKF_AD_IFINDEX)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<uint32_t>(bypass_ifindex()), 0, 1),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ifindex, 0, 1),
       BPF_STMT(BPF_RET | BPF_K, 0),
       BPF_STMT(BPF_RET | BPF_K, 0xffffffffu),
   };
-  sock_fprog fprog{static_cast<unsigned short>(sizeof prog / sizeof prog[0]), prog};
+  sock_filter ipv4_only[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, static_cast<uint32_t>(SKF_AD_OFF + SKF_AD_IFINDEX)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ifindex, 0, 3),
+      BPF_STMT(BPF_LD | BPF_H | BPF_ABS, static_cast<uint32_t>(SKF_AD_OFF + SKF_AD_PROTOCOL)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, 0),
+      BPF_STMT(BPF_RET | BPF_K, 0xffffffffu),
+  };
+  sock_fprog fprog = stack_has_ipv6 ? sock_fprog{static_cast<unsigned short>(std::size(all)), all}
+                                    : sock_fprog{static_cast<unsigned short>(std::size(ipv4_only)), ipv4_only};
   real().setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog);
 }
 
 bool offloadable(int domain, int type, int protocol) {
   int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
-  return domain == AF_INET && base == SOCK_DGRAM && (protocol == 0 || protocol == IPPROTO_UDP);
+  return (domain == AF_INET || domain == AF_INET6) && base == SOCK_DGRAM && (protocol == 0 || protocol == IPPROTO_UDP);
 }
 
 void install_dup(int oldfd, int newfd) {
@@ -78,8 +90,8 @@ int socket(int domain, int type, int protocol) {
   int fd = real().socket(domain, type, protocol);
   if (engine == nullptr || fd < 0 || fd >= kMaxFds) return fd;
   ShimGuard guard;
-  attach_bypass_filter(fd);
-  auto* s = new ShimSocket(*engine, engine->stack().open_udp(), fd);
+  attach_bypass_filter(fd, engine->stack().ipv6_enabled());
+  auto* s = new ShimSocket(*engine, engine->stack().open_udp(domain == AF_INET6), fd);
   install(fd, s);
   return fd;
 }

@@ -76,6 +76,24 @@ short ShimSocket::stack_events(short requested) const {
 
 // ---------------------------------------------------------------- addressing
 
+ShimSocket::Path ShimSocket::path_for(const Endpoint& endpoint) const {
+  const Endpoint dst = endpoint.canonical();
+  if (!dst.v6) return path_for(dst.addr);
+  const stack::Ipv6Addr& a = dst.addr6;
+  const stack::Stack& st = engine_.stack();
+  if (a.is_loopback() || a.is_unspecified() || !st.ipv6_enabled()) return Path::kKernel;
+  if (st.is_local_address6(a)) return st.config().dedicated ? Path::kStack : Path::kKernel;
+  if (a.is_link_local() || (a.is_multicast() && a.multicast_scope() <= 2)) {
+    // Another interface's link is the kernel's; no scope: the stack says
+    // EINVAL, as Linux.
+    bool other_link = dst.scope_id != 0 && static_cast<int>(dst.scope_id) != bypass_ifindex();
+    return other_link ? Path::kKernel : Path::kStack;
+  }
+  if (a.is_multicast()) return Path::kStack;
+  stack::RouteResult6 r;
+  return const_cast<stack::Stack&>(st).routes6().lookup_into(a, r) ? Path::kStack : Path::kKernel;
+}
+
 ShimSocket::Path ShimSocket::path_for(Ipv4Addr dst) const {
   if (dst.is_loopback() || dst.is_unspecified()) return Path::kKernel;
   const stack::Stack& st = engine_.stack();
@@ -92,6 +110,20 @@ ShimSocket::Path ShimSocket::path_for(Ipv4Addr dst) const {
 int ShimSocket::bind(int fd, const sockaddr* addr, socklen_t len) {
   Endpoint local;
   if (addr == nullptr) return fail(EFAULT);
+  if (socket_->ipv6()) {
+    if (int err = parse_bind6(addr, len, &local); err != 0) return fail(err);
+    const Endpoint c = local.canonical();
+    const stack::Stack& st = engine_.stack();
+    bool ours =
+        c.v6 ? c.addr6.is_unspecified() || c.addr6.is_multicast() || st.is_local_address6(c.addr6) : is_ours(c.addr);
+    if (!ours) {
+      int rc = real().bind(fd, addr, len);
+      if (rc == 0) kernel_bound_.store(true, std::memory_order_release);
+      return rc;
+    }
+    int rc = socket_->bind(local);
+    return rc < 0 ? fail(-rc) : 0;
+  }
   if (len >= static_cast<socklen_t>(sizeof(sa_family_t)) && addr->sa_family == AF_UNSPEC &&
       len >= static_cast<socklen_t>(sizeof(sockaddr_in))) {
     // Linux takes AF_UNSPEC with INADDR_ANY as AF_INET (compat).
@@ -102,10 +134,7 @@ int ShimSocket::bind(int fd, const sockaddr* addr, socklen_t len) {
   } else if (int err = parse_dest(addr, len, &local); err != 0) {
     return fail(err);
   }
-  const stack::Stack& st = engine_.stack();
-  bool ours = local.addr.is_unspecified() || st.is_local_address(local.addr) || local.addr.is_broadcast() ||
-              local.addr.is_multicast() || local.addr == st.config().address.directed_broadcast();
-  if (!ours) {
+  if (!is_ours(local.addr)) {
     // 127.0.0.1, another interface's address: only the kernel reaches it.
     int rc = real().bind(fd, addr, len);
     if (rc == 0) kernel_bound_.store(true, std::memory_order_release);
@@ -113,6 +142,32 @@ int ShimSocket::bind(int fd, const sockaddr* addr, socklen_t len) {
   }
   int rc = socket_->bind(local);
   return rc < 0 ? fail(-rc) : 0;
+}
+
+bool ShimSocket::is_ours(Ipv4Addr a) const {
+  const stack::Stack& st = engine_.stack();
+  return a.is_unspecified() || st.is_local_address(a) || a.is_broadcast() || a.is_multicast() ||
+         a == st.config().address.directed_broadcast();
+}
+
+int ShimSocket::parse_any_dest(const void* name, socklen_t len, Endpoint* out, bool* no_dest) const {
+  *no_dest = false;
+  if (socket_->ipv6()) return parse_dest6(name, len, out, no_dest);
+  return parse_dest(name, len, out);
+}
+
+sockaddr_storage ShimSocket::to_app_sockaddr(const Endpoint& e, socklen_t* len) const {
+  sockaddr_storage ss{};
+  if (socket_->ipv6()) {
+    sockaddr_in6 sin6 = to_sockaddr6(e);
+    std::memcpy(&ss, &sin6, sizeof sin6);
+    *len = sizeof sin6;
+  } else {
+    sockaddr_in sin = to_sockaddr(e);
+    std::memcpy(&ss, &sin, sizeof sin);
+    *len = sizeof sin;
+  }
+  return ss;
 }
 
 int ShimSocket::connect(int fd, const sockaddr* addr, socklen_t len) {
@@ -124,8 +179,13 @@ int ShimSocket::connect(int fd, const sockaddr* addr, socklen_t len) {
     return 0;
   }
   Endpoint dst;
-  if (int err = parse_dest(addr, len, &dst); err != 0) return fail(err);
-  if (path_for(dst.addr) == Path::kKernel) {
+  if (socket_->ipv6()) {
+    if (int err = parse_connect6(addr, len, &dst); err != 0) return fail(err);
+    if (addr->sa_family == AF_INET && socket_->v6only()) return fail(EAFNOSUPPORT);
+  } else if (int err = parse_dest(addr, len, &dst); err != 0) {
+    return fail(err);
+  }
+  if (path_for(dst) == Path::kKernel) {
     int rc = real().connect(fd, addr, len);
     if (rc == 0) kernel_connected_.store(true, std::memory_order_release);
     return rc;
@@ -163,7 +223,11 @@ int ShimSocket::getsockname(int fd, sockaddr* addr, socklen_t* len) {
   if (len == nullptr) return fail(EFAULT);
   auto local = socket_->local();
   if (!local) return real().getsockname(fd, addr, len);  // unbound, or kernel-autobound
-  copy_out(to_sockaddr(*local), addr, len);
+  if (socket_->ipv6()) {
+    copy_out(to_sockaddr6(*local), addr, len);
+  } else {
+    copy_out(to_sockaddr(*local), addr, len);
+  }
   return 0;
 }
 
@@ -172,7 +236,11 @@ int ShimSocket::getpeername(int fd, sockaddr* addr, socklen_t* len) {
   if (len == nullptr) return fail(EFAULT);
   auto remote = socket_->remote();
   if (!remote) return fail(ENOTCONN);
-  copy_out(to_sockaddr(*remote), addr, len);
+  if (socket_->ipv6()) {
+    copy_out(to_sockaddr6(*remote), addr, len);
+  } else {
+    copy_out(to_sockaddr(*remote), addr, len);
+  }
   return 0;
 }
 
@@ -214,6 +282,17 @@ void ShimSocket::mirror_setsockopt(int fd, int level, int name, const void* valu
       case IP_RECVERR: socket_->set_recv_err(v != 0); break;
       default: break;
     }
+  } else if (level == IPPROTO_IPV6) {
+    switch (name) {
+      case IPV6_V6ONLY: socket_->set_v6only(v != 0); break;  // the kernel refused it after bind already
+      case IPV6_UNICAST_HOPS: socket_->set_hop_limit(v); break;
+      case IPV6_TCLASS: socket_->set_tclass(static_cast<uint8_t>(v == -1 ? 0 : v)); break;
+      case IPV6_RECVPKTINFO: want_pktinfo6_.store(v != 0); break;
+      case IPV6_RECVHOPLIMIT: want_hoplimit6_.store(v != 0); break;
+      case IPV6_RECVTCLASS: want_tclass6_.store(v != 0); break;
+      case IPV6_RECVERR: socket_->set_recv_err(v != 0); break;
+      default: break;
+    }
   }
 }
 
@@ -228,6 +307,16 @@ bool ShimSocket::take_so_error(int* out) {
 bool ShimSocket::ip_mtu(int* out) {
   auto remote = socket_->remote();
   if (!remote) return false;  // the kernel says ENOTCONN, as Linux
+  if (remote->v6) {
+    stack::RouteResult6 r6;
+    if (remote->addr6.is_link_local()) {
+      *out = static_cast<int>(engine_.stack().mtu());
+      return true;
+    }
+    if (!engine_.stack().routes6().lookup_into(remote->addr6, r6)) return false;
+    *out = static_cast<int>(r6.mtu);
+    return true;
+  }
   stack::RouteResult r;
   if (!engine_.stack().routes().lookup_into(remote->addr, r)) return false;
   *out = static_cast<int>(r.mtu);
@@ -251,24 +340,29 @@ ssize_t ShimSocket::sendmsg(int fd, const msghdr* msg, int flags) {
   if (msg == nullptr) return fail(EFAULT);
   Endpoint dst;
   const Endpoint* dstp = nullptr;
+  bool no_dest = false;
   if (msg->msg_name != nullptr && msg->msg_namelen != 0) {
-    if (int err = parse_dest(msg->msg_name, msg->msg_namelen, &dst); err != 0) return fail(err);
-    dstp = &dst;
-  } else if (auto remote = socket_->remote()) {
-    dst = *remote;
-  } else {
-    return fail(EDESTADDRREQ);
+    if (int err = parse_any_dest(msg->msg_name, msg->msg_namelen, &dst, &no_dest); err != 0) return fail(err);
+    if (!no_dest) dstp = &dst;
   }
-  if (path_for(dst.addr) == Path::kKernel) {
+  if (dstp == nullptr) {
+    auto remote = socket_->remote();
+    if (!remote) return fail(EDESTADDRREQ);
+    dst = *remote;
+  }
+  if (path_for(dst) == Path::kKernel) {
     // The kernel path uses the same port: bind the stack first if the
     // socket is unbound, so both sides agree on it.
-    if (!socket_->local()) socket_->bind(Endpoint{Ipv4Addr::any(), 0});
+    if (!socket_->local()) {
+      socket_->bind(socket_->ipv6() ? Endpoint::ipv6(stack::Ipv6Addr(), 0) : Endpoint{Ipv4Addr::any(), 0});
+    }
     ssize_t rc;
     if (dstp == nullptr) {
       msghdr m = *msg;
-      sockaddr_in sin = to_sockaddr(dst);
-      m.msg_name = &sin;
-      m.msg_namelen = sizeof sin;
+      socklen_t name_len = 0;
+      sockaddr_storage name = to_app_sockaddr(dst, &name_len);
+      m.msg_name = &name;
+      m.msg_namelen = name_len;
       rc = real().sendmsg(fd, &m, flags);
     } else {
       rc = real().sendmsg(fd, msg, flags);
@@ -302,16 +396,19 @@ int ShimSocket::sendmmsg(int fd, mmsghdr* msgs, unsigned int n, int flags) {
       if (m.msg_iovlen > IOV_MAX) break;
       const Endpoint* dstp = nullptr;
       Endpoint dst;
+      bool no_dest = false;
       if (m.msg_name != nullptr && m.msg_namelen != 0) {
-        if (parse_dest(m.msg_name, m.msg_namelen, &dsts[k]) != 0) break;
-        dst = dsts[k];
-        dstp = &dsts[k];
-      } else if (remote) {
-        dst = *remote;
-      } else {
-        break;
+        if (parse_any_dest(m.msg_name, m.msg_namelen, &dsts[k], &no_dest) != 0) break;
+        if (!no_dest) {
+          dst = dsts[k];
+          dstp = &dsts[k];
+        }
       }
-      if (path_for(dst.addr) != Path::kStack) break;
+      if (dstp == nullptr) {
+        if (!remote) break;
+        dst = *remote;
+      }
+      if (path_for(dst) != Path::kStack) break;
       slots[k] = stack::UdpSocket::SendSlot{{m.msg_iov, m.msg_iovlen}, dstp, 0};
     }
     if (k == 0) {
@@ -341,9 +438,10 @@ int ShimSocket::sendmmsg(int fd, mmsghdr* msgs, unsigned int n, int flags) {
 ssize_t ShimSocket::fill_from_stack(msghdr* msg, int flags, int64_t n, const stack::RecvInfo& info) {
   msg->msg_flags = 0;
   if (msg->msg_name != nullptr) {
-    sockaddr_in from = to_sockaddr(info.source);
-    std::memcpy(msg->msg_name, &from, std::min<size_t>(msg->msg_namelen, sizeof from));
-    msg->msg_namelen = sizeof from;
+    socklen_t from_len = 0;
+    sockaddr_storage from = to_app_sockaddr(info.source, &from_len);
+    std::memcpy(msg->msg_name, &from, std::min<size_t>(msg->msg_namelen, from_len));
+    msg->msg_namelen = from_len;
   }
   if (info.truncated) msg->msg_flags |= MSG_TRUNC;
   RecvCmsgWants wants;
@@ -352,7 +450,10 @@ ssize_t ShimSocket::fill_from_stack(msghdr* msg, int flags, int64_t n, const sta
   wants.tos = want_tos_.load(std::memory_order_relaxed);
   wants.timestampns = want_timestampns_.load(std::memory_order_relaxed);
   wants.timestamp = want_timestamp_.load(std::memory_order_relaxed);
-  if (wants.pktinfo) {
+  wants.pktinfo6 = want_pktinfo6_.load(std::memory_order_relaxed);
+  wants.hoplimit6 = want_hoplimit6_.load(std::memory_order_relaxed);
+  wants.tclass6 = want_tclass6_.load(std::memory_order_relaxed);
+  if (wants.pktinfo || wants.pktinfo6) {
     wants.ifindex = bypass_ifindex();
     wants.local_addr = engine_.stack().config().address.addr.value;
   }
@@ -367,7 +468,7 @@ ssize_t ShimSocket::recv_once(int fd, msghdr* msg, int flags, bool stack_only) {
   if (flags & MSG_ERRQUEUE) {
     auto err = socket_->pop_error();
     if (!err) return real().recvmsg(fd, msg, flags | MSG_DONTWAIT);
-    write_recv_error(msg, *err);
+    write_recv_error(msg, *err, socket_->ipv6());
     return 0;
   }
 
@@ -382,8 +483,10 @@ ssize_t ShimSocket::recv_once(int fd, msghdr* msg, int flags, bool stack_only) {
   auto remote = socket_->remote();
   size_t capacity = 0;
   for (size_t i = 0; i < msg->msg_iovlen; ++i) capacity += msg->msg_iov[i].iov_len;
+  socklen_t remote_len = 0;
+  const sockaddr_storage remote_name = remote ? to_app_sockaddr(*remote, &remote_len) : sockaddr_storage{};
   for (int i = 0; i < 64; ++i) {
-    sockaddr_in from{};
+    sockaddr_storage from{};
     msghdr m = *msg;
     m.msg_name = &from;
     m.msg_namelen = sizeof from;
@@ -397,11 +500,9 @@ ssize_t ShimSocket::recv_once(int fd, msghdr* msg, int flags, bool stack_only) {
     }
     ssize_t k = real().recvmsg(fd, &m, flags | MSG_DONTWAIT);
     if (k < 0) return -1;
-    bool doorbell = capacity >= sizeof bell && from.sin_addr.s_addr == htonl(INADDR_LOOPBACK) &&
+    bool doorbell = capacity >= sizeof bell && from_loopback_sender(from) &&
                     gather_head(m, static_cast<size_t>(k), &bell) && parse_doorbell(from, &bell, k, &bell);
-    bool unwanted =
-        doorbell ||
-        (remote && (from.sin_addr.s_addr != htonl(remote->addr.value) || from.sin_port != htons(remote->port)));
+    bool unwanted = doorbell || (remote && !same_address(from, remote_name));
     if (unwanted) {
       if (flags & MSG_PEEK) {  // peeked: take it off for real
         char byte;
@@ -419,7 +520,7 @@ ssize_t ShimSocket::recv_once(int fd, msghdr* msg, int flags, bool stack_only) {
       continue;
     }
     if (msg->msg_name != nullptr) {
-      std::memcpy(msg->msg_name, &from, std::min<size_t>(msg->msg_namelen, sizeof from));
+      std::memcpy(msg->msg_name, &from, std::min<size_t>(msg->msg_namelen, m.msg_namelen));
     }
     msg->msg_namelen = m.msg_namelen;
     msg->msg_controllen = m.msg_controllen;

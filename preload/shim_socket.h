@@ -106,7 +106,15 @@ class ShimSocket final : public stack::SocketNotifier {
   void release();
 
   enum class Path { kStack, kKernel };
+  Path path_for(const stack::Endpoint& dst) const;
   Path path_for(stack::Ipv4Addr dst) const;
+  // An IPv4 address the stack binds (ours, the wildcard, broadcast, multicast).
+  bool is_ours(stack::Ipv4Addr a) const;
+  // A sendto destination in the socket's family's rules (addressing.h).
+  int parse_any_dest(const void* name, socklen_t len, stack::Endpoint* out, bool* no_dest) const;
+  // An endpoint as the application sees it: sockaddr_in, or sockaddr_in6
+  // (IPv4 v4-mapped) on an AF_INET6 socket.
+  sockaddr_storage to_app_sockaddr(const stack::Endpoint& e, socklen_t* len) const;
   // stack_only: a later datagram of a recvmmsg batch, which takes only what
   // the stack has queued (no kernel-fd probe).
   ssize_t recv_once(int fd, msghdr* msg, int flags, bool stack_only = false);
@@ -183,6 +191,9 @@ class ShimSocket final : public stack::SocketNotifier {
   std::atomic<bool> want_timestampns_{false};
   std::atomic<bool> want_tos_{false};
   std::atomic<bool> want_ttl_{false};
+  std::atomic<bool> want_pktinfo6_{false};
+  std::atomic<bool> want_hoplimit6_{false};
+  std::atomic<bool> want_tclass6_{false};
 };
 
 // The stack's PortReserver for the shim: binds the socket's own kernel fd.

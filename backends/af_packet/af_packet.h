@@ -63,6 +63,7 @@ struct AfPacketConfig {
   // (put a directed broadcast or a multicast group here to receive it).
   // Empty: every ARP and IPv4 frame is accepted.
   std::vector<uint32_t> filter_ipv4;
+  bool filter_ipv6 = false;  // take IPv6 (UDP, ICMPv6, extension headers) too
 
   // Puts the interface in promiscuous mode for the socket's lifetime and
   // accepts frames addressed to other MACs (otherwise dropped in the

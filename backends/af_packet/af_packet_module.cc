@@ -12,6 +12,7 @@ BackendOpened open_packet_socket(const BackendOpenRequest& request, bool mmap, s
   c.iface = request.iface;
   c.mmap = mmap;
   c.filter_ipv4 = {request.ipv4, request.ipv4_broadcast};
+  c.filter_ipv6 = !request.ipv6.empty();
   // The RX ring setting counts frames; the TPACKET_V3 ring counts 128 KiB
   // blocks (about 16 veth-sized frames each).
   if (request.rx_ring != 0) c.rx_block_count = std::max<uint32_t>(8, request.rx_ring / 16);

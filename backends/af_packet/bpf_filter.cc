@@ -23,6 +23,11 @@ constexpr uint32_t kIpv4DstOffset = 16;
 constexpr uint32_t kIpProtoIcmp = 1;
 constexpr uint32_t kIpProtoUdp = 17;
 constexpr uint32_t kLimitedBroadcast = 0xffffffffu;
+constexpr uint32_t kEtherTypeIpv6 = 0x86dd;
+constexpr uint32_t kIpv6NextHeaderOffset = 6;
+// Next headers the stack takes: Hop-by-Hop, UDP, Routing, Fragment, ICMPv6,
+// Destination Options.
+constexpr uint32_t kIpv6Taken[] = {0, 17, 43, 44, 58, 60};
 // Return value of an accepting program: how many bytes to keep ("all").
 constexpr uint32_t kKeepWholeFrame = std::numeric_limits<uint32_t>::max();
 
@@ -30,7 +35,19 @@ constexpr uint32_t kKeepWholeFrame = std::numeric_limits<uint32_t>::max();
 // offsets at the end, so the program below reads top to bottom.
 class Assembler {
  public:
-  enum Label : int { kNext = -1, kAccept, kDrop, kTagged, kUntagged, kIpv4, kCheckDst, kCount };
+  enum Label : int {
+    kNext = -1,
+    kAccept,
+    kDrop,
+    kTagged,
+    kUntagged,
+    kIpv4,
+    kCheckDst,
+    kIpv6Untagged,
+    kIpv6Tagged,
+    kIpv6,
+    kCount
+  };
 
   void stmt(uint16_t code, uint32_t k) { insns_.push_back({code, k, kNext, kNext, false}); }
   void jump(uint16_t code, uint32_t k, Label jt, Label jf) { insns_.push_back({code, k, jt, jf, false}); }
@@ -95,14 +112,31 @@ std::vector<sock_filter> build_filter(const FilterSpec& spec) {
   a.stmt(BPF_LD | BPF_H | BPF_ABS, kEtherTypeOffset);
   a.jump(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_ARP, A::kAccept, A::kNext);
   a.jump(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, A::kUntagged, A::kNext);
+  if (spec.ipv6) a.jump(BPF_JMP | BPF_JEQ | BPF_K, kEtherTypeIpv6, A::kIpv6Untagged, A::kNext);
   a.jump(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_8021Q, A::kTagged, A::kDrop);
 
   a.bind(A::kTagged);
   a.stmt(BPF_LD | BPF_H | BPF_ABS, kInnerEtherTypeOffset);
   a.jump(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_ARP, A::kAccept, A::kNext);
+  if (spec.ipv6) a.jump(BPF_JMP | BPF_JEQ | BPF_K, kEtherTypeIpv6, A::kIpv6Tagged, A::kNext);
   a.jump(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, A::kNext, A::kDrop);
   a.stmt(BPF_LDX | BPF_W | BPF_IMM, kIpv4Tagged);
   a.jump_always(A::kIpv4);
+
+  if (spec.ipv6) {
+    // X = offset of the IPv6 header; the next header decides.
+    a.bind(A::kIpv6Tagged);
+    a.stmt(BPF_LDX | BPF_W | BPF_IMM, kIpv4Tagged);
+    a.jump_always(A::kIpv6);
+    a.bind(A::kIpv6Untagged);
+    a.stmt(BPF_LDX | BPF_W | BPF_IMM, kIpv4Untagged);
+    a.bind(A::kIpv6);
+    a.stmt(BPF_LD | BPF_B | BPF_IND, kIpv6NextHeaderOffset);
+    for (size_t i = 0; i < std::size(kIpv6Taken); ++i) {
+      a.jump(BPF_JMP | BPF_JEQ | BPF_K, kIpv6Taken[i], A::kAccept,
+             i + 1 == std::size(kIpv6Taken) ? A::kDrop : A::kNext);
+    }
+  }
 
   a.bind(A::kUntagged);
   a.stmt(BPF_LDX | BPF_W | BPF_IMM, kIpv4Untagged);

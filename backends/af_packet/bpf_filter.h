@@ -6,7 +6,11 @@
 // Accepted:
 //  - ARP;
 //  - IPv4 carrying UDP or ICMP whose destination is one of filter.addresses
-//    or 255.255.255.255 (when addresses is empty: every IPv4 frame).
+//    or 255.255.255.255 (when addresses is empty: every IPv4 frame);
+//  - with filter.ipv6, IPv6 whose next header is UDP, ICMPv6 (NDP too) or an
+//    extension header the stack walks (Hop-by-Hop, Routing, Fragment,
+//    Destination Options); TCP and the rest stay the kernel's alone. The
+//    stack checks the IPv6 destination itself.
 // Both also inside one 802.1Q tag left in the frame. The kernel strips the
 // outer tag before AF_PACKET sees it (and reports it beside the frame), so
 // a tag in the data only appears for the inner tag of QinQ traffic.
@@ -30,6 +34,7 @@ inline constexpr size_t kMaxFilterAddresses = 200;
 struct FilterSpec {
   std::vector<uint32_t> addresses;  // IPv4, host byte order
   bool promiscuous = false;
+  bool ipv6 = false;
 };
 
 // The program; empty when spec.addresses has more than kMaxFilterAddresses.

@@ -47,7 +47,7 @@ bool configure_rx_socket(int fd, const AfPacketConfig& config, bool want_auxdata
     return err.fail("filter_ipv4 has " + std::to_string(config.filter_ipv4.size()) + " addresses, at most " +
                     std::to_string(kMaxFilterAddresses) + " fit the BPF filter");
   }
-  const std::vector<sock_filter> program = build_filter({config.filter_ipv4, config.promiscuous});
+  const std::vector<sock_filter> program = build_filter({config.filter_ipv4, config.promiscuous, config.filter_ipv6});
   if (const int e = attach_filter(fd, program); e != 0) {
     return err.fail_errno("SO_ATTACH_FILTER", e);
   }

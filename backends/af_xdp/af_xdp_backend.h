@@ -92,10 +92,12 @@ class AfXdpBackend final : public Backend, public PortSteering {
   BackendStats stats() const override;
 
   int steer(uint32_t addr, uint16_t port, bool on, bool reuse_port) override;
-  // IPv6 steering is not in the XDP program yet: IPv6 binds fail (EAFNOSUPPORT).
+  // The XDP program does not steer IPv6 yet: the engine leaves IPv6 to
+  // the kernel with this backend (steers_ipv6() false).
   int steer6(const std::array<uint8_t, 16>& /*addr*/, uint16_t /*port*/, bool /*on*/, bool /*reuse_port*/) override {
     return EAFNOSUPPORT;
   }
+  bool steers_ipv6() const override { return false; }
   using PortSteering::steer;
 
   // "native copy", "native zero-copy", "generic copy" (+ ", libxdp ...").

@@ -621,7 +621,7 @@ bool DpdkBackend::prepare_tx(Packet& pkt) const {
   if (pkt.len > caps_.max_frame) {
     return false;
   }
-  set_tx_fields(*m, pkt, flags);
+  set_tx_fields(*m, pkt, flags | (pkt.tx_flags & kTxIpv6));
   return true;
 }
 

@@ -99,7 +99,8 @@ uint64_t tx_ol_from_flags(uint32_t tx_flags) {
     ol |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
   }
   if ((tx_flags & kTxUdpCsum) != 0) {
-    ol |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_UDP_CKSUM;
+    // The NIC needs the L3 type for the pseudo-header it completes.
+    ol |= ((tx_flags & kTxIpv6) != 0 ? RTE_MBUF_F_TX_IPV6 : RTE_MBUF_F_TX_IPV4) | RTE_MBUF_F_TX_UDP_CKSUM;
   }
   if ((tx_flags & kTxVlanInsert) != 0) {
     ol |= RTE_MBUF_F_TX_VLAN;

@@ -61,7 +61,8 @@ uint32_t rx_flags_from_ol(uint64_t ol_flags);
 // The mbuf TX ol_flags for the TxFlags the hardware is to do (callers pass
 // tx_flags & hardware_tx_flags()):
 //   kTxIpv4Csum -> RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM
-//   kTxUdpCsum  -> RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_UDP_CKSUM (the stack
+//   kTxUdpCsum  -> RTE_MBUF_F_TX_IPV4 (RTE_MBUF_F_TX_IPV6 with kTxIpv6)
+//                  | RTE_MBUF_F_TX_UDP_CKSUM (the stack
 //                  left the non-inverted pseudo-header sum in the field,
 //                  which is what DPDK drivers expect: rte_ipv4_phdr_cksum())
 //   kTxVlanInsert -> RTE_MBUF_F_TX_VLAN (TCI in the mbuf's vlan_tci)

@@ -33,13 +33,13 @@ Icmp6Errno icmp6_errno(uint8_t type, uint8_t code) {
   switch (type) {
     case icmpv6_type::kDestUnreachable: {
       static constexpr Icmp6Errno kUnreach[] = {
-          {ENETUNREACH, false},  // no route
-          {EACCES, true},        // administratively prohibited
-          {EHOSTUNREACH, false}, // beyond the source's scope
-          {EHOSTUNREACH, false}, // address unreachable
-          {ECONNREFUSED, true},  // port unreachable
-          {EACCES, true},        // source address failed policy
-          {EACCES, true},        // reject route
+          {ENETUNREACH, false},   // no route
+          {EACCES, true},         // administratively prohibited
+          {EHOSTUNREACH, false},  // beyond the source's scope
+          {EHOSTUNREACH, false},  // address unreachable
+          {ECONNREFUSED, true},   // port unreachable
+          {EACCES, true},         // source address failed policy
+          {EACCES, true},         // reject route
       };
       if (code < std::size(kUnreach)) return kUnreach[code];
       return {EPROTO, true};
@@ -203,13 +203,9 @@ void Stack::receive_icmp6(Packet* pkt, size_t l2_len, size_t l4_off, RxBatch& ba
       uint8_t* l3_out = reply->data + l2;
       Icmpv6Repr{icmpv6_type::kEchoReply, 0, icmp->echo_ident(), icmp->echo_seq(), 0, 0, icmp->data()}.emit(
           {l3_out + Ipv6Packet::kHeaderLen, bytes.size()}, dst, src);
-      Ipv6Repr{dst,
-               src,
-               wire::ip_proto::kIcmpv6,
-               static_cast<uint16_t>(bytes.size()),
-               config_.default_hop_limit,
-               pkt->meta.tos,
-               0}
+      Ipv6Repr{
+          dst,           src, wire::ip_proto::kIcmpv6, static_cast<uint16_t>(bytes.size()), config_.default_hop_limit,
+          pkt->meta.tos, 0}
           .emit({l3_out, Ipv6Packet::kHeaderLen});
       reply->l3_len = Ipv6Packet::kHeaderLen;
       reply->len = static_cast<uint32_t>(len);
@@ -276,7 +272,8 @@ void Stack::receive_na(Packet* pkt, std::span<const uint8_t> icmp, RxBatch& batc
   const MacAddr eth_src = wire::load_mac(pkt->data + wire::EthernetFrame::kSrcOffset);
   if (int idx = find_address6(target); idx >= 0) {
     // Someone else claims one of our addresses (RFC 4862 §5.4.4).
-    if (batch.now_mono_ns < dad_until_ns_.load(std::memory_order_relaxed)) note_duplicate6(static_cast<size_t>(idx), eth_src);
+    if (batch.now_mono_ns < dad_until_ns_.load(std::memory_order_relaxed))
+      note_duplicate6(static_cast<size_t>(idx), eth_src);
     batch.release[batch.n_release++] = pkt;
     return;
   }

@@ -94,7 +94,8 @@ int Stack::bind_port(UdpSocket& s, const Endpoint& local) {
       s.steered_ = true;
     }
   }
-  if (err == 0 && (key.families & kFamilyV6) != 0) {
+  // A stack without IPv6 takes no IPv6 traffic: its port stays the kernel's.
+  if (err == 0 && (key.families & kFamilyV6) != 0 && ipv6_enabled()) {
     Ipv6Addr steer_addr = is_local_address6(local.addr6) ? local.addr6 : Ipv6Addr();
     err = port_steering_->steer6(steer_addr, port, true, s.reuse_port_);
     if (err == 0) {

@@ -1,10 +1,10 @@
 // Node.js dgram (libuv underneath) as the program under test.
 //   node node_dgram_echo.js server PORT       echo server; prints "ready",
 //                                             "echoed N" on SIGTERM
-//   node node_dgram_echo.js client HOST PORT COUNT
+//   node node_dgram_echo.js client HOST PORT COUNT [MAX]
 //                                             sends COUNT datagrams of
-//                                             1..1472 bytes one at a time,
-//                                             checks each echo
+//                                             1..MAX (1472) bytes one at a
+//                                             time, checks each echo
 // UDP_TYPE=udp6 in the environment: an AF_INET6 socket (the server then
 // binds :: and, with Node's default, serves IPv4 peers too).
 // Bounded: the server ends after 120 s, each echo waits at most 1 s, the
@@ -43,6 +43,7 @@ if (mode === 'server') {
   sock.bind(Number(rest[0]), any, () => console.log(`ready node ${process.version} (libuv ${process.versions.uv})`));
 } else if (mode === 'client') {
   const [host, port, count] = [rest[0], Number(rest[1]), Number(rest[2])];
+  const max = rest[3] ? Number(rest[3]) : 1472;
   const start = Date.now();
   let i = 0;
   let sent = null;
@@ -56,7 +57,7 @@ if (mode === 'server') {
   const next = () => {
     if (i === count) return finish(0, null) || console.log(`client: ${count} datagrams intact`);
     if (Date.now() - start > 60000) return finish(1, `deadline passed after ${i} datagrams`);
-    sent = payload(i, 1 + (i * 37) % 1472);
+    sent = payload(i, 1 + (i * 37) % max);
     sock.send(sent, port, host);
     timer = setTimeout(() => finish(1, `no echo of datagram ${i}`), 1000);
   };
@@ -68,6 +69,6 @@ if (mode === 'server') {
   });
   sock.bind(0, any, next);
 } else {
-  console.error('usage: node_dgram_echo.js server PORT | client HOST PORT COUNT');
+  console.error('usage: node_dgram_echo.js server PORT | client HOST PORT COUNT [MAX]');
   process.exit(2);
 }

@@ -63,6 +63,7 @@ TEST(DpdkTxFlags, EachRequest) {
   EXPECT_EQ(tx_ol_from_flags(0), 0u);
   EXPECT_EQ(tx_ol_from_flags(kTxIpv4Csum), RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM);
   EXPECT_EQ(tx_ol_from_flags(kTxUdpCsum), RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_UDP_CKSUM);
+  EXPECT_EQ(tx_ol_from_flags(kTxUdpCsum | kTxIpv6), RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_UDP_CKSUM);
   EXPECT_EQ(tx_ol_from_flags(kTxVlanInsert), RTE_MBUF_F_TX_VLAN);
   EXPECT_EQ(tx_ol_from_flags(kTxIpv4Csum | kTxUdpCsum | kTxVlanInsert),
             RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM | RTE_MBUF_F_TX_VLAN);

@@ -385,8 +385,8 @@ TEST_F(StackOnWire6, UnansweredSolicitationsDropTheHeldDatagramsAndCountThem) {
 TEST_F(StackOnWire6, DeliversWithMetadataAndAnswersPing) {
   UdpSocket* s = stack_->open_udp(true);
   ASSERT_EQ(s->bind(ep6(Ipv6Addr(), 5353)), 0);
-  feed(frame6(kPeerMac, kMacA, kIp6Peer, kIp6A, wire::ip_proto::kUdp, udp6(kIp6Peer, kIp6A, 4000, 5353, "q"), 33,
-              0xb8));
+  feed(
+      frame6(kPeerMac, kMacA, kIp6Peer, kIp6A, wire::ip_proto::kUdp, udp6(kIp6Peer, kIp6A, 4000, 5353, "q"), 33, 0xb8));
   Received r = recv_string(s);
   ASSERT_EQ(r.data, "q");
   EXPECT_EQ(r.info.ttl, 33);

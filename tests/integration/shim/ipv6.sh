@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# IPv6 and dual stack with real, unmodified programs. In shim mode the
+# server veth has IPv6 disabled in the kernel (no address, no NDP), so
+# every answer proves the userspace stack: ping -6 answered, the kernel
+# client's neighbour entry learned from the stack's advertisement, a Python
+# dual-stack server (one AF_INET6 socket, IPV6_V6ONLY off) answering an
+# IPv6 and an IPv4 client, Node.js's udp6 echo (both families), and
+# dnsmasq (its [::] socket is IPV6_V6ONLY, its 0.0.0.0 one separate)
+# queried by dig over IPv6 and IPv4.
+#   ipv6.sh BUILD_DIR kernel|shim
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+source "$HERE/shim_lib.sh"
+shim_setup "$1" "$2"
+
+IP6_SRV="2001:2:0:$SUBNET::2"
+IP6_CLI="2001:2:0:$SUBNET::1"
+in_cli ip -6 addr add "$IP6_CLI/64" dev "$VETH_CLI" nodad
+if [ "$MODE" = kernel ]; then
+  in_srv ip -6 addr add "$IP6_SRV/64" dev "$VETH_SRV" nodad
+else
+  in_srv sysctl -qw "net.ipv6.conf.$VETH_SRV.disable_ipv6=1"
+  echo "DPDKUDP_IP6=$IP6_SRV/64" >>"$SHIM_CONF"
+fi
+echo "ipv6: srv=$IP6_SRV cli=$IP6_CLI"
+
+# 1. A dual-stack Python server: both families on one socket.
+PORT=7600
+start_under dual '^ready' "$PYTHON" "$HERE/py_dual_server.py" $PORT --lifetime 120
+in_cli "$PYTHON" "$HERE/../udp_echo_client.py" "$IP6_SRV" $PORT --count 3000 --max-size 1452 ||
+  fail "echo over IPv6 through the dual-stack server"
+in_cli "$PYTHON" "$HERE/../udp_echo_client.py" "$IP_SRV" $PORT --count 3000 --max-size 1472 ||
+  fail "echo over IPv4 through the dual-stack server"
+
+# 2. ping -6, and the kernel's neighbour entry for the server, while the
+# shim process is up (it is the only thing that can answer).
+in_cli ping -6 -c 3 -i 0.2 -W 2 "$IP6_SRV" >"$LOGDIR/ping.log" 2>&1 || { cat "$LOGDIR/ping.log" >&2; fail "ping -6 $IP6_SRV"; }
+grep -q " 0% packet loss" "$LOGDIR/ping.log" || { cat "$LOGDIR/ping.log" >&2; fail "ping -6 lost replies"; }
+neigh=$(in_cli ip -6 neigh show "$IP6_SRV" dev "$VETH_CLI")
+echo "$neigh" | grep -qi "lladdr $MAC_SRV" || fail "the client's neighbour entry for $IP6_SRV is '$neigh', want lladdr $MAC_SRV"
+stop_bg dual
+grep -q "^echoed6 3000$" "$LOGDIR/dual.log" || fail "dual-stack server IPv6 count: $(cat "$LOGDIR/dual.log")"
+grep -q "^echoed4 3000$" "$LOGDIR/dual.log" || fail "dual-stack server IPv4 count: $(cat "$LOGDIR/dual.log")"
+pass "python3 dual-stack server: 3000 IPv6 and 3000 IPv4 datagrams on one AF_INET6 socket; ping -6 and NDP answered, $MODE mode"
+
+# 3. Node.js udp6 (libuv): an IPv6 and an IPv4 client against one server.
+# IPv6 datagrams up to 1452 bytes: the most a 1500-byte link carries
+# unfragmented (the stack does not reassemble, as for IPv4).
+NODE=$(command -v node || true)
+[ -n "$NODE" ] || fail "node is missing: run scripts/bootstrap (package nodejs)"
+start_under node6 '^ready' env UDP_TYPE=udp6 "$NODE" "$HERE/node_dgram_echo.js" server 7610
+in_cli env UDP_TYPE=udp6 "$NODE" "$HERE/node_dgram_echo.js" client "$IP6_SRV" 7610 1000 1452 || fail "node udp6 client over IPv6"
+in_cli "$NODE" "$HERE/node_dgram_echo.js" client "$IP_SRV" 7610 1000 || fail "node udp4 client against the udp6 server"
+stop_bg node6
+grep -q "^echoed 2000$" "$LOGDIR/node6.log" || fail "node udp6 server count: $(cat "$LOGDIR/node6.log")"
+pass "node.js udp6 echo: 1000 IPv6 and 1000 IPv4 datagrams, $MODE mode"
+
+# 4. dnsmasq on [::] and 0.0.0.0, dig over both families.
+DNS_PORT=5353
+NAME=test.dpdkudp
+ANSWER=198.18.0.77
+start_under dnsmasq 'started, version' dnsmasq --no-daemon --conf-file=/dev/null --port=$DNS_PORT --no-resolv \
+  --no-hosts --user=root --pid-file= --log-facility=- --log-queries --address=/$NAME/$ANSWER
+for i in $(seq 50); do
+  got=$(in_cli dig @"$IP6_SRV" -p $DNS_PORT $NAME A +short +tries=1 +time=2) || true
+  [ "$got" = "$ANSWER" ] || { cat "$LOGDIR/dnsmasq.log" >&2; fail "IPv6 query $i: dig answered '$got', want $ANSWER"; }
+  got=$(in_cli dig @"$IP_SRV" -p $DNS_PORT $NAME A +short +tries=1 +time=2) || true
+  [ "$got" = "$ANSWER" ] || { cat "$LOGDIR/dnsmasq.log" >&2; fail "IPv4 query $i: dig answered '$got', want $ANSWER"; }
+done
+stop_bg dnsmasq
+q6=$(grep -c "query\[A\] $NAME from $IP6_CLI" "$LOGDIR/dnsmasq.log" || true)
+q4=$(grep -c "query\[A\] $NAME from $IP_CLI" "$LOGDIR/dnsmasq.log" || true)
+[ "$q6" -eq 50 ] && [ "$q4" -eq 50 ] || fail "dnsmasq logged $q6 IPv6 and $q4 IPv4 queries, want 50 each"
+pass "dnsmasq on [::] and 0.0.0.0: 50 IPv6 and 50 IPv4 dig queries, $MODE mode"
