@@ -46,62 +46,90 @@ MacAddr unpack_mac(uint64_t v) {
 // slightly different now_ns values).
 uint64_t elapsed(uint64_t now_ns, uint64_t since_ns) { return now_ns > since_ns ? now_ns - since_ns : 0; }
 
-// What the table needs of an address type: a 32-bit tag (the IPv4
-// address itself; IPv6's folded) for hashing and the refresh hint, and
-// storage a reader can load without tearing.
+// What the table needs of an address type: the key as a slot stores it (in
+// atomics: a reader racing the writer reads some mix of old and new words,
+// never a torn word, and the seqlock then discards the copy), where its
+// probe chain starts, and the tag a reader leaves to ask for a refresh.
 template <typename Addr>
 struct AddrTraits;
 
 template <>
 struct AddrTraits<Ipv4Addr> {
-  static uint32_t tag(Ipv4Addr a) { return a.value; }
-  struct Atom {
-    std::atomic<uint32_t> v{0};
-    void store(Ipv4Addr a) { v.store(a.value, std::memory_order_relaxed); }
-    Ipv4Addr load() const { return Ipv4Addr(v.load(std::memory_order_relaxed)); }
+  using Key = uint32_t;
+  using Tag = uint32_t;
+  struct AtomicKey {
+    std::atomic<uint32_t> value{0};
+    Key load() const { return value.load(std::memory_order_relaxed); }
+    void store(Key k) { value.store(k, std::memory_order_relaxed); }
   };
+  static Key key(Ipv4Addr ip) { return ip.value; }
+  static Ipv4Addr addr(Key k) { return Ipv4Addr(k); }
+  static size_t home_index(Key k, size_t mask) {
+    // Fibonacci hashing spreads consecutive host addresses across the table.
+    uint32_t h = k * 0x9E3779B1u;
+    return (h ^ (h >> 16)) & mask;
+  }
+  // The address itself: exact, and nothing to compute on the TX path.
+  static Tag tag(Key k) { return k; }
 };
 
 template <>
-struct AddrTraits<Ipv6Addr> {
-  static uint32_t tag(const Ipv6Addr& a) {
+struct AddrTraits<wire::Ipv6Addr> {
+  // The 16 octets as two words in memory order. Not one 16-byte atomic: that
+  // is not lock-free everywhere (x86-64 loads it with a locked cmpxchg16b,
+  // a write to the reader's cache line), and the seqlock already makes the
+  // two words one consistent key.
+  struct Key {
     uint64_t hi = 0;
     uint64_t lo = 0;
-    std::memcpy(&hi, a.octets.data(), 8);
-    std::memcpy(&lo, a.octets.data() + 8, 8);
-    uint64_t x = (hi * 0x9E3779B97F4A7C15ull) ^ lo;
-    x ^= x >> 29;
-    x *= 0xBF58476D1CE4E5B9ull;
-    // Never 0: that is the refresh hint's "none".
-    return static_cast<uint32_t>(x ^ (x >> 32)) | 1u;
-  }
-  struct Atom {
-    std::atomic<uint64_t> hi{0}, lo{0};
-    void store(const Ipv6Addr& a) {
-      uint64_t h = 0;
-      uint64_t l = 0;
-      std::memcpy(&h, a.octets.data(), 8);
-      std::memcpy(&l, a.octets.data() + 8, 8);
-      hi.store(h, std::memory_order_relaxed);
-      lo.store(l, std::memory_order_relaxed);
-    }
-    Ipv6Addr load() const {
-      Ipv6Addr a;
-      uint64_t h = hi.load(std::memory_order_relaxed);
-      uint64_t l = lo.load(std::memory_order_relaxed);
-      std::memcpy(a.octets.data(), &h, 8);
-      std::memcpy(a.octets.data() + 8, &l, 8);
-      return a;
+    friend bool operator==(Key, Key) = default;
+  };
+  using Tag = uint64_t;
+  struct AtomicKey {
+    std::atomic<uint64_t> hi{0};
+    std::atomic<uint64_t> lo{0};
+    Key load() const { return {hi.load(std::memory_order_relaxed), lo.load(std::memory_order_relaxed)}; }
+    void store(Key k) {
+      hi.store(k.hi, std::memory_order_relaxed);
+      lo.store(k.lo, std::memory_order_relaxed);
     }
   };
+  static Key key(const wire::Ipv6Addr& ip) {
+    Key k;
+    std::memcpy(&k.hi, ip.octets.data(), sizeof(k.hi));
+    std::memcpy(&k.lo, ip.octets.data() + sizeof(k.hi), sizeof(k.lo));
+    return k;
+  }
+  static wire::Ipv6Addr addr(Key k) {
+    wire::Ipv6Addr ip;
+    std::memcpy(ip.octets.data(), &k.hi, sizeof(k.hi));
+    std::memcpy(ip.octets.data() + sizeof(k.hi), &k.lo, sizeof(k.lo));
+    return ip;
+  }
+  // Neighbours on one link share the prefix (the high word) and differ in
+  // the interface identifier, often only in its last bytes, which a
+  // little-endian load puts at the top of the low word. The halves are
+  // folded into one word, then each round brings the high bits down and
+  // multiplies them back up. Two rounds: with one, the index bits of some
+  // table sizes depended on too few input bits (consecutive hosts filled 38%
+  // of the home slots of a 4096-slot table; two rounds fill the 63% random
+  // placement does, at every size).
+  static uint64_t mix(Key k) {
+    constexpr uint64_t kGolden = 0x9E3779B97F4A7C15u;  // 2^64 / phi, odd
+    uint64_t x = k.hi ^ k.lo;
+    x ^= x >> 32;
+    x *= kGolden;
+    x ^= x >> 32;
+    x *= kGolden;
+    return x ^ (x >> 32);
+  }
+  static size_t home_index(Key k, size_t mask) { return static_cast<size_t>(mix(k)) & mask; }
+  // A reader cannot store 16 bytes at once outside the seqlock, so a digest
+  // names the address. Two addresses sharing a digest and, in the same
+  // instant, a slot cost one needless unicast refresh. Never 0, the "no
+  // refresh asked" value.
+  static Tag tag(Key k) { return mix(k) | 1; }
 };
-
-template <typename Addr>
-size_t home_index(const Addr& ip, size_t mask) {
-  // Fibonacci hashing spreads consecutive host addresses across the table.
-  uint32_t h = AddrTraits<Addr>::tag(ip) * 0x9E3779B1u;
-  return (h ^ (h >> 16)) & mask;
-}
 
 // Hooks get one frame at a time, unlinked: they may reuse Packet::next.
 template <typename Addr>
@@ -114,7 +142,7 @@ void transmit_chain(BasicNeighborHooks<Addr>& hooks, Packet* pkt, const MacAddr&
 }
 
 template <typename Addr>
-void drop_chain(BasicNeighborHooks<Addr>& hooks, Packet* pkt, const Addr& target) {
+void drop_chain(BasicNeighborHooks<Addr>& hooks, Packet* pkt, Addr target) {
   while (pkt != nullptr) {
     Packet* next = std::exchange(pkt->next, nullptr);
     hooks.drop_unresolved(pkt, target);
@@ -159,24 +187,28 @@ struct BasicNeighborCache<Addr>::Pending {
 // through store(); any thread reads them through load().
 template <typename Addr>
 struct alignas(64) BasicNeighborCache<Addr>::Slot {
+  using Key = typename AddrTraits<Addr>::Key;
+  using Tag = typename AddrTraits<Addr>::Tag;
+
   struct View {
-    Addr ip;
+    Key ip;
     uint64_t mac;
     uint64_t confirmed_ns;
     uint8_t state;
   };
 
   std::atomic<uint32_t> seq{0};  // odd while store() is running
-  typename AddrTraits<Addr>::Atom ip;
+  typename AddrTraits<Addr>::AtomicKey ip;
   std::atomic<uint64_t> mac{0};
   std::atomic<uint64_t> confirmed_ns{0};
   std::atomic<uint8_t> state{kEmptyCode};
 
   // Hints written by readers outside the seqlock. A reader may write them
   // just after the slot was reused; that only delays gc or asks for one
-  // refresh, and refresh_for names the address so it cannot leak to another.
+  // refresh, and refresh_for names the address (its tag) so it cannot leak
+  // to another.
   std::atomic<uint64_t> used_ns{0};
-  std::atomic<uint32_t> refresh_for{0};
+  std::atomic<Tag> refresh_for{0};
 
   // mutex_ only.
   Pending pending;
@@ -189,7 +221,7 @@ struct alignas(64) BasicNeighborCache<Addr>::Slot {
   // programming language memory models?", 2012): the release fence keeps the
   // data stores after the odd count, the final release store keeps them
   // before the even one.
-  void store(const Addr& ip_v, uint64_t mac_v, uint8_t state_v, uint64_t confirmed_v) {
+  void store(Key ip_v, uint64_t mac_v, uint8_t state_v, uint64_t confirmed_v) {
     uint32_t s = seq.load(std::memory_order_relaxed);
     seq.store(s + 1, std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_release);
@@ -255,15 +287,16 @@ BasicNeighborCache<Addr>::~BasicNeighborCache() {
 }
 
 template <typename Addr>
-uint64_t BasicNeighborCache<Addr>::lookup_packed(const Addr& ip, uint64_t now_ns) const {
-  size_t i = home_index(ip, mask_);
+uint64_t BasicNeighborCache<Addr>::lookup_packed(Addr ip, uint64_t now_ns) const {
+  const typename Slot::Key key = AddrTraits<Addr>::key(ip);
+  size_t i = AddrTraits<Addr>::home_index(key, mask_);
   for (size_t n = 0; n <= mask_; ++n, i = (i + 1) & mask_) {
     Slot& slot = slots_[i];
     typename Slot::View v = slot.load();
     if (v.state == kEmptyCode) {
       return 0;  // end of the probe chain
     }
-    if (v.ip != ip || v.state == kDeleted) {
+    if (v.ip != key || v.state == kDeleted) {
       continue;
     }
     if (!has_mac(v.state)) {
@@ -271,9 +304,11 @@ uint64_t BasicNeighborCache<Addr>::lookup_packed(const Addr& ip, uint64_t now_ns
     }
     bool stale = v.state == code(NeighborState::kStale) || (v.state == code(NeighborState::kReachable) &&
                                                             elapsed(now_ns, v.confirmed_ns) >= config_.reachable_ns);
-    const uint32_t tag = AddrTraits<Addr>::tag(ip);
-    if (stale && slot.refresh_for.load(std::memory_order_relaxed) != tag) {
-      slot.refresh_for.store(tag, std::memory_order_relaxed);
+    if (stale) {
+      const typename Slot::Tag tag = AddrTraits<Addr>::tag(key);
+      if (slot.refresh_for.load(std::memory_order_relaxed) != tag) {
+        slot.refresh_for.store(tag, std::memory_order_relaxed);
+      }
     }
     if (now_ns > slot.used_ns.load(std::memory_order_relaxed) + kUsedGranularityNs) {
       slot.used_ns.store(now_ns, std::memory_order_relaxed);
@@ -284,7 +319,7 @@ uint64_t BasicNeighborCache<Addr>::lookup_packed(const Addr& ip, uint64_t now_ns
 }
 
 template <typename Addr>
-bool BasicNeighborCache<Addr>::enqueue_pending(const Addr& ip, Packet* pkt, uint64_t now_ns) {
+bool BasicNeighborCache<Addr>::enqueue_pending(Addr ip, Packet* pkt, uint64_t now_ns) {
   bool held = false;
   bool send_request = false;
   std::optional<MacAddr> resolved;
@@ -344,19 +379,19 @@ bool BasicNeighborCache<Addr>::enqueue_pending(const Addr& ip, Packet* pkt, uint
 }
 
 template <typename Addr>
-void BasicNeighborCache<Addr>::update(const Addr& ip, const MacAddr& mac, uint64_t now_ns, bool create) {
-  learn(ip, mac, NeighborState::kReachable, now_ns, create, [](typename Slot::View v) {
+void BasicNeighborCache<Addr>::update(Addr ip, const MacAddr& mac, uint64_t now_ns, bool create) {
+  learn(ip, mac, NeighborState::kReachable, now_ns, create, [](const typename Slot::View& v) {
     return v.state != code(NeighborState::kPermanent);  // configuration wins over the wire, as in Linux
   });
 }
 
 template <typename Addr>
-void BasicNeighborCache<Addr>::insert(const Addr& ip, const MacAddr& mac, uint64_t now_ns, bool permanent) {
+void BasicNeighborCache<Addr>::insert(Addr ip, const MacAddr& mac, uint64_t now_ns, bool permanent) {
   // Seeding must not undo what we know better: a configured entry, or one
   // we confirmed ourselves with the same address.
   const uint64_t packed = pack_mac(mac);
   learn(ip, mac, permanent ? NeighborState::kPermanent : NeighborState::kStale, now_ns, true,
-        [permanent, packed](typename Slot::View v) {
+        [permanent, packed](const typename Slot::View& v) {
     return permanent || !(v.state == code(NeighborState::kPermanent) ||
                           (v.state == code(NeighborState::kReachable) && v.mac == packed));
   });
@@ -370,8 +405,8 @@ void BasicNeighborCache<Addr>::insert(const Addr& ip, const MacAddr& mac, uint64
 // gets the address after kMaxFlushRounds).
 template <typename Addr>
 template <typename Accept>
-void BasicNeighborCache<Addr>::learn(const Addr& ip, const MacAddr& mac, NeighborState state, uint64_t now_ns,
-                                     bool create, Accept accept) {
+void BasicNeighborCache<Addr>::learn(Addr ip, const MacAddr& mac, NeighborState state, uint64_t now_ns, bool create,
+                                     Accept accept) {
   constexpr int kMaxFlushRounds = 8;
   for (int round = 0;; ++round) {
     Pending ready;
@@ -400,9 +435,8 @@ void BasicNeighborCache<Addr>::learn(const Addr& ip, const MacAddr& mac, Neighbo
 
 // The address is known now: publish it and hand back the frames held for it.
 template <typename Addr>
-typename BasicNeighborCache<Addr>::Pending BasicNeighborCache<Addr>::settle(Slot& slot, const Addr& ip,
-                                                                            const MacAddr& mac, NeighborState state,
-                                                                            uint64_t now_ns) {
+typename BasicNeighborCache<Addr>::Pending BasicNeighborCache<Addr>::settle(Slot& slot, Addr ip, const MacAddr& mac,
+                                                                            NeighborState state, uint64_t now_ns) {
   uint8_t before = slot.load().state;
   if (!is_live(before)) {
     slot.used_ns.store(now_ns, std::memory_order_relaxed);
@@ -433,7 +467,7 @@ void BasicNeighborCache<Addr>::on_timer(uint64_t now_ns) {
 template <typename Addr>
 void BasicNeighborCache<Addr>::age(Slot& slot, uint64_t now_ns, Deferred& work) {
   typename Slot::View v = slot.load();
-  Addr ip = v.ip;
+  const Addr ip = AddrTraits<Addr>::addr(v.ip);
   bool unused = elapsed(now_ns, slot.used_ns.load(std::memory_order_relaxed)) >= config_.gc_ns;
   switch (static_cast<NeighborState>(v.state)) {
     case NeighborState::kIncomplete:
@@ -469,7 +503,8 @@ void BasicNeighborCache<Addr>::age(Slot& slot, uint64_t now_ns, Deferred& work) 
           ++stats_.failed;
         }
       } else if (slot.refresh_for.load(std::memory_order_relaxed) == AddrTraits<Addr>::tag(v.ip)) {
-        // Used while stale: one unicast request (RFC 1122 §2.3.2.1).
+        // Used while stale: one unicast request (RFC 1122 §2.3.2.1; RFC
+        // 4861 §7.3.3's DELAY then PROBE, without DELAY's wait).
         slot.refresh_for.store(0, std::memory_order_relaxed);
         slot.probing = true;
         slot.next_probe_ns = now_ns + config_.max_probes * config_.retrans_ns;
@@ -497,7 +532,7 @@ void BasicNeighborCache<Addr>::flush_pending() {
     for (size_t i = 0; i <= mask_; ++i) {
       Slot& slot = slots_[i];
       if (slot.pending.count > 0) {
-        work.drops.push_back({slot.pending.take(), slot.load().ip});
+        work.drops.push_back({slot.pending.take(), AddrTraits<Addr>::addr(slot.load().ip)});
       }
     }
     pending_total_ = 0;
@@ -506,14 +541,15 @@ void BasicNeighborCache<Addr>::flush_pending() {
 }
 
 template <typename Addr>
-std::vector<typename BasicNeighborCache<Addr>::Snapshot> BasicNeighborCache<Addr>::snapshot() const {
-  std::vector<Snapshot> out;
+std::vector<BasicNeighborEntrySnapshot<Addr>> BasicNeighborCache<Addr>::snapshot() const {
+  std::vector<EntrySnapshot> out;
   std::lock_guard lock(mutex_);
   for (size_t i = 0; i <= mask_; ++i) {
     const Slot& slot = slots_[i];
     typename Slot::View v = slot.load();
     if (is_live(v.state)) {
-      out.push_back({v.ip, unpack_mac(v.mac), static_cast<NeighborState>(v.state), slot.pending.count});
+      out.push_back(
+          {AddrTraits<Addr>::addr(v.ip), unpack_mac(v.mac), static_cast<NeighborState>(v.state), slot.pending.count});
     }
   }
   return out;
@@ -527,14 +563,15 @@ NeighborStats BasicNeighborCache<Addr>::stats() const {
 
 // With mutex_ held: no other writer, so loads never retry.
 template <typename Addr>
-typename BasicNeighborCache<Addr>::Slot* BasicNeighborCache<Addr>::find_slot(const Addr& ip) const {
-  size_t i = home_index(ip, mask_);
+typename BasicNeighborCache<Addr>::Slot* BasicNeighborCache<Addr>::find_slot(Addr ip) const {
+  const typename Slot::Key key = AddrTraits<Addr>::key(ip);
+  size_t i = AddrTraits<Addr>::home_index(key, mask_);
   for (size_t n = 0; n <= mask_; ++n, i = (i + 1) & mask_) {
     typename Slot::View v = slots_[i].load();
     if (v.state == kEmptyCode) {
       return nullptr;
     }
-    if (v.state != kDeleted && v.ip == ip) {
+    if (v.state != kDeleted && v.ip == key) {
       return &slots_[i];
     }
   }
@@ -545,10 +582,11 @@ typename BasicNeighborCache<Addr>::Slot* BasicNeighborCache<Addr>::find_slot(con
 // empty/deleted: the caller publishes). The whole chain is searched before a
 // deleted slot is reused, so an address never occupies two slots.
 template <typename Addr>
-typename BasicNeighborCache<Addr>::Slot* BasicNeighborCache<Addr>::claim_slot(const Addr& ip, uint64_t now_ns) {
+typename BasicNeighborCache<Addr>::Slot* BasicNeighborCache<Addr>::claim_slot(Addr ip, uint64_t now_ns) {
+  const typename Slot::Key key = AddrTraits<Addr>::key(ip);
   for (int attempt = 0; attempt < 2; ++attempt) {
     Slot* free_slot = nullptr;
-    size_t i = home_index(ip, mask_);
+    size_t i = AddrTraits<Addr>::home_index(key, mask_);
     for (size_t n = 0; n <= mask_; ++n, i = (i + 1) & mask_) {
       typename Slot::View v = slots_[i].load();
       if (v.state == kEmptyCode || v.state == kDeleted) {
@@ -558,7 +596,7 @@ typename BasicNeighborCache<Addr>::Slot* BasicNeighborCache<Addr>::claim_slot(co
         if (v.state == kEmptyCode) {
           break;
         }
-      } else if (v.ip == ip) {
+      } else if (v.ip == key) {
         return &slots_[i];
       }
     }
@@ -577,14 +615,14 @@ typename BasicNeighborCache<Addr>::Slot* BasicNeighborCache<Addr>::claim_slot(co
 }
 
 template <typename Addr>
-void BasicNeighborCache<Addr>::publish(Slot& slot, const Addr& ip, const MacAddr& mac, NeighborState state) {
+void BasicNeighborCache<Addr>::publish(Slot& slot, Addr ip, const MacAddr& mac, NeighborState state) {
   publish(slot, ip, mac, state, slot.confirmed_ns.load(std::memory_order_relaxed));
 }
 
 template <typename Addr>
-void BasicNeighborCache<Addr>::publish(Slot& slot, const Addr& ip, const MacAddr& mac, NeighborState state,
+void BasicNeighborCache<Addr>::publish(Slot& slot, Addr ip, const MacAddr& mac, NeighborState state,
                                        uint64_t confirmed_ns) {
-  slot.store(ip, pack_mac(mac), code(state), confirmed_ns);
+  slot.store(AddrTraits<Addr>::key(ip), pack_mac(mac), code(state), confirmed_ns);
 }
 
 // Frees a slot without moving any other entry, so a concurrent reader can at
@@ -596,16 +634,16 @@ void BasicNeighborCache<Addr>::erase(Slot& slot) {
   size_t i = static_cast<size_t>(&slot - slots_.get());
   bool chain_ends = mask_ == 0 || slots_[(i + 1) & mask_].load().state == kEmptyCode;
   if (!chain_ends) {
-    slot.store(Addr(), 0, kDeleted, 0);
+    slot.store({}, 0, kDeleted, 0);
     return;
   }
-  slot.store(Addr(), 0, kEmptyCode, 0);
+  slot.store({}, 0, kEmptyCode, 0);
   for (size_t n = 0; n < mask_; ++n) {
     i = (i - 1) & mask_;
     if (slots_[i].load().state != kDeleted) {
       break;
     }
-    slots_[i].store(Addr(), 0, kEmptyCode, 0);
+    slots_[i].store({}, 0, kEmptyCode, 0);
   }
 }
 
@@ -647,7 +685,7 @@ std::pair<Packet*, Addr> BasicNeighborCache<Addr>::take_oldest_pending() {
     return {nullptr, Addr()};
   }
   --pending_total_;
-  return {victim->pending.pop(), victim->load().ip};
+  return {victim->pending.pop(), AddrTraits<Addr>::addr(victim->load().ip)};
 }
 
 template <typename Addr>
@@ -661,6 +699,6 @@ void BasicNeighborCache<Addr>::run(Deferred& work) {
 }
 
 template class BasicNeighborCache<Ipv4Addr>;
-template class BasicNeighborCache<Ipv6Addr>;
+template class BasicNeighborCache<wire::Ipv6Addr>;
 
 }  // namespace dpdkudp::stack

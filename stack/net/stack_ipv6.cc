@@ -53,10 +53,8 @@ Icmp6Errno icmp6_errno(uint8_t type, uint8_t code) {
 
 // How many leading bits two addresses share (RFC 6724's CommonPrefixLen).
 unsigned common_prefix_len(const Ipv6Addr& a, const Ipv6Addr& b) {
-  for (size_t i = 0; i < Ipv6Addr::kLen; ++i) {
-    uint8_t x = a.octets[i] ^ b.octets[i];
-    if (x != 0) return static_cast<unsigned>(i * 8 + __builtin_clz(x) - 24);
-  }
+  if (uint64_t x = a.high64() ^ b.high64(); x != 0) return static_cast<unsigned>(__builtin_clzll(x));
+  if (uint64_t x = a.low64() ^ b.low64(); x != 0) return 64 + static_cast<unsigned>(__builtin_clzll(x));
   return 128;
 }
 

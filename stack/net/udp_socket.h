@@ -257,8 +257,10 @@ class UdpSocket {
   // keeps its address in Published6, under a sequence counter.
   static constexpr uint64_t kEndpointValid = uint64_t{1} << 48;
   static constexpr uint64_t kEndpointV6 = uint64_t{1} << 49;
+  static constexpr uint64_t kEndpointAny6 = uint64_t{1} << 50;  // IPv6 and :: (the send path needs only the port)
   static constexpr uint64_t pack(const Endpoint& e) {
-    return kEndpointValid | (e.v6 ? kEndpointV6 : 0) | (uint64_t{e.addr.value} << 16) | e.port;
+    return kEndpointValid | (e.v6 ? kEndpointV6 : 0) | (e.v6 && e.addr6.is_unspecified() ? kEndpointAny6 : 0) |
+           (uint64_t{e.addr.value} << 16) | e.port;
   }
   static constexpr std::optional<Endpoint> unpack(uint64_t v) {
     if ((v & kEndpointValid) == 0) return std::nullopt;

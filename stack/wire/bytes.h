@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -114,13 +115,21 @@ struct Ipv6Addr {
                     static_cast<uint16_t>(v4.value & 0xffff));
   }
 
-  constexpr bool is_unspecified() const { return *this == Ipv6Addr(); }
+  constexpr bool is_unspecified() const {
+    if (std::is_constant_evaluated()) return *this == Ipv6Addr();
+    return (half(0) | half(8)) == 0;
+  }
   constexpr bool is_loopback() const { return *this == loopback(); }
   constexpr bool is_multicast() const { return octets[0] == 0xff; }  // ff00::/8 (§2.7)
   constexpr bool is_link_local() const {                             // fe80::/10 (§2.5.6)
     return octets[0] == 0xfe && (octets[1] & 0xc0) == 0x80;
   }
   constexpr bool is_v4_mapped() const {  // ::ffff:0:0/96 (§2.5.5.2)
+    if (!std::is_constant_evaluated()) {
+      uint32_t mid = 0;
+      std::memcpy(&mid, octets.data() + 8, 4);
+      return half(0) == 0 && mid == kMappedMarker;
+    }
     for (size_t i = 0; i < 10; ++i) {
       if (octets[i] != 0) return false;
     }
@@ -155,7 +164,29 @@ struct Ipv6Addr {
   // or more zero groups as "::", and ::ffff:a.b.c.d for v4-mapped (§5).
   std::string to_string() const;
 
-  friend constexpr bool operator==(const Ipv6Addr&, const Ipv6Addr&) = default;
+  // Two 64-bit compares at run time (the defaulted form calls memcmp).
+  friend constexpr bool operator==(const Ipv6Addr& a, const Ipv6Addr& b) {
+    if (std::is_constant_evaluated()) return a.octets == b.octets;
+    return ((a.half(0) ^ b.half(0)) | (a.half(8) ^ b.half(8))) == 0;
+  }
+
+  // The address's two halves as numbers (octet 0 most significant).
+  uint64_t high64() const { return be64(0); }
+  uint64_t low64() const { return be64(8); }
+
+ private:
+  uint64_t be64(size_t at) const {
+    uint64_t v = half(at);
+    if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
+    return v;
+  }
+  // Octets 8..11 of ::ffff:a.b.c.d as a native-order word.
+  static constexpr uint32_t kMappedMarker = std::endian::native == std::endian::little ? 0xffff0000u : 0x0000ffffu;
+  uint64_t half(size_t at) const {
+    uint64_t v;
+    std::memcpy(&v, octets.data() + at, 8);
+    return v;
+  }
 };
 
 // The mask of octet i (0..15) under a prefix length 0..128.
@@ -172,6 +203,14 @@ struct Ipv6Cidr {
 
   static std::optional<Ipv6Cidr> parse(std::string_view text);
   constexpr bool contains(const Ipv6Addr& a) const {
+    if (!std::is_constant_evaluated()) {
+      // Two 64-bit compares under the prefix's masks (the TX path's route
+      // lookup and source choice run this per datagram).
+      const unsigned len = prefix_len > 128 ? 128 : prefix_len;
+      const uint64_t mask_hi = len >= 64 ? ~uint64_t{0} : (len == 0 ? 0 : ~uint64_t{0} << (64 - len));
+      const uint64_t mask_lo = len <= 64 ? 0 : (len >= 128 ? ~uint64_t{0} : ~uint64_t{0} << (128 - len));
+      return ((a.high64() ^ addr.high64()) & mask_hi) == 0 && ((a.low64() ^ addr.low64()) & mask_lo) == 0;
+    }
     for (size_t i = 0; i < Ipv6Addr::kLen; ++i) {
       if (((a.octets[i] ^ addr.octets[i]) & prefix_octet_mask(prefix_len, i)) != 0) return false;
     }

@@ -10,6 +10,8 @@
 //     payload copied once and software checksums, and hands it to the
 //     backend; the "wire" side drains and frees the buffers.
 //
+// family:6 rows run the same over IPv6 (an AF_INET6 socket bound to [::]).
+//
 // Run: build/tests/bench/stack_bench --benchmark_min_time=1
 #include <arpa/inet.h>
 #include <benchmark/benchmark.h>
@@ -26,6 +28,7 @@
 #include "stack/wire/arp.h"
 #include "stack/wire/ethernet.h"
 #include "stack/wire/ipv4.h"
+#include "stack/wire/ipv6.h"
 #include "stack/wire/udp.h"
 
 namespace dpdkudp {
@@ -36,6 +39,8 @@ using wire::Ipv4Addr;
 
 constexpr Ipv4Addr kIpA{198, 18, 0, 1};
 constexpr Ipv4Addr kIpB{198, 18, 0, 2};
+const wire::Ipv6Addr kIp6A(0x2001, 2, 0, 0, 0, 0, 0, 1);
+const wire::Ipv6Addr kIp6B(0x2001, 2, 0, 0, 0, 0, 0, 2);
 constexpr MacAddr kMacA = {0x02, 0, 0, 0, 0, 0x0a};
 constexpr MacAddr kMacB = {0x02, 0, 0, 0, 0, 0x0b};
 constexpr uint16_t kPort = 9000;
@@ -50,13 +55,22 @@ std::vector<uint8_t> udp_frame(size_t payload_len) {
   return f;
 }
 
+std::vector<uint8_t> udp6_frame(size_t payload_len) {
+  std::vector<uint8_t> f(14 + 40 + 8 + payload_len);
+  wire::EthernetRepr{kMacA, kMacB, wire::ethertype::kIpv6, std::nullopt}.emit({f.data(), 14});
+  for (size_t i = 0; i < payload_len; ++i) f[62 + i] = static_cast<uint8_t>(i);
+  wire::UdpRepr{40000, kPort}.emit({f.data() + 54, 8 + payload_len}, kIp6B, kIp6A, wire::ChecksumMode::kFull);
+  wire::Ipv6Repr{kIp6B, kIp6A, wire::ip_proto::kUdp, static_cast<uint16_t>(8 + payload_len)}.emit({f.data() + 14, 40});
+  return f;
+}
+
 struct Bench {
   stack::SystemClock clock;
   BackendPair pair;
   std::unique_ptr<stack::Stack> a;
   stack::UdpSocket* socket = nullptr;
 
-  Bench() {
+  explicit Bench(bool v6 = false) {
     PairConfig pc;
     pc.a.mac = kMacA;
     pc.b.mac = kMacB;
@@ -64,20 +78,24 @@ struct Bench {
     pair = make_pair(pc);
     stack::StackConfig sc;
     sc.address = wire::Ipv4Cidr{kIpA, 24};
+    if (v6) sc.addresses6 = {wire::Ipv6Cidr{kIp6A, 64}};
     a = std::make_unique<stack::Stack>(*pair.a, sc, clock);
-    socket = a->open_udp();
+    socket = a->open_udp(v6);
     socket->set_rcvbuf(1u << 26);
-    if (socket->bind({Ipv4Addr::any(), kPort}) != 0) std::abort();
+    Endpoint any = v6 ? Endpoint::ipv6(wire::Ipv6Addr(), kPort) : Endpoint{Ipv4Addr::any(), kPort};
+    if (socket->bind(any) != 0) std::abort();
     // b is a known neighbour: the TX path measures a cache hit.
     a->neighbors().insert(kIpB, kMacB, clock.monotonic_ns(), true);
+    a->neighbors6().insert(kIp6B, kMacB, clock.monotonic_ns(), true);
   }
 };
 
 void BM_Rx(benchmark::State& state) {
   const size_t payload_len = static_cast<size_t>(state.range(0));
   const bool batch_recv = state.range(1) != 0;
-  Bench b;
-  std::vector<uint8_t> frame = udp_frame(payload_len);
+  const bool v6 = state.range(2) == 6;
+  Bench b(v6);
+  std::vector<uint8_t> frame = v6 ? udp6_frame(payload_len) : udp_frame(payload_len);
   // Prefill every buffer of the pool with the frame ("DMA").
   {
     std::vector<Packet*> all(8192);
@@ -109,15 +127,16 @@ void BM_Rx(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(delivered));
   state.SetBytesProcessed(static_cast<int64_t>(delivered * payload_len));
 }
-BENCHMARK(BM_Rx)->ArgNames({"payload", "recvmmsg"})->Args({64, 1})->Args({64, 0})->Args({1400, 1})->Args({1400, 0});
+BENCHMARK(BM_Rx)->ArgNames({"payload", "recvmmsg", "family"})->ArgsProduct({{64, 1400}, {1, 0}, {4, 6}});
 
 void BM_Tx(benchmark::State& state) {
   const size_t payload_len = static_cast<size_t>(state.range(0));
   const bool batch_send = state.range(1) != 0;
-  Bench b;
+  const bool v6 = state.range(2) == 6;
+  Bench b(v6);
   std::vector<uint8_t> payload(payload_len, 0x5a);
   iovec iov{payload.data(), payload.size()};
-  Endpoint dst{kIpB, kPort};
+  Endpoint dst = v6 ? Endpoint::ipv6(kIp6B, kPort) : Endpoint{kIpB, kPort};
   std::vector<stack::UdpSocket::SendSlot> slots(kBurst);
   for (auto& slot : slots) {
     slot.iov = {&iov, 1};
@@ -143,7 +162,7 @@ void BM_Tx(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(sent));
   state.SetBytesProcessed(static_cast<int64_t>(sent * payload_len));
 }
-BENCHMARK(BM_Tx)->ArgNames({"payload", "sendmmsg"})->Args({64, 1})->Args({64, 0})->Args({1400, 1})->Args({1400, 0});
+BENCHMARK(BM_Tx)->ArgNames({"payload", "sendmmsg", "family"})->ArgsProduct({{64, 1400}, {1, 0}, {4, 6}});
 
 // The kernel's cost for the same work, measured in the same run: a burst of
 // datagrams through a UDP socket on 127.0.0.1 (sendmmsg, then recvmmsg on
