@@ -298,6 +298,11 @@ void Engine::open_live_stats() {
   id.mode = std::string(to_string(config_.mode));
   id.iface = config_.iface;
   id.address = stack_->config().address.to_string();
+  for (const stack::Stack::Address6& a : stack_->addresses6()) {
+    if (!id.address6.empty()) id.address6.push_back(' ');
+    id.address6.append(a.cidr.to_string());
+    if (a.duplicate) id.address6.append("(duplicate)");
+  }
   id.description = backend_description_;
   id.mtu = stack_->mtu();
   std::string stats_error;
@@ -371,6 +376,11 @@ std::string Engine::banner() const {
                   " mtu=" + std::to_string(stack_->mtu()) + " mode=" + std::string(to_string(config_.mode)) +
                   " queues=" + std::to_string(pollers_.size());
   if (stack_->config().gateway) s += " gateway=" + stack_->config().gateway->to_string();
+  for (const stack::Stack::Address6& a : stack_->addresses6()) {
+    s.append(" ip6=").append(a.cidr.to_string());
+    if (a.duplicate) s.append("(duplicate)");
+  }
+  if (stack_->config().gateway6) s += " gateway6=" + stack_->config().gateway6->to_string();
   if (!backend_description_.empty()) s += " (" + backend_description_ + ")";
   std::string extra = config_.describe_non_defaults();
   if (!extra.empty()) s += " (settings: " + extra + ")";

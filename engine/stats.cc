@@ -55,6 +55,7 @@ bool LiveStats::open_region(const StatsIdentity& id, std::string* error) {
   put(r->mode, id.mode);
   put(r->iface, id.iface);
   put(r->address, id.address);
+  put(r->address6, id.address6);
   put(r->description, id.description);
   r->mtu = id.mtu;
   r->queues = static_cast<uint32_t>(pollers_.size());
@@ -86,6 +87,9 @@ void LiveStats::collect(stats::Totals* t) const {
   t->icmp_errors_received = c.icmp_errors_received;
   t->icmp_unreach_sent = c.icmp_unreach_sent;
   t->icmp_rate_limited = c.icmp_rate_limited;
+  t->ndp_received = c.ndp_received;
+  t->ndp_adverts_sent = c.ndp_adverts_sent;
+  t->ndp_solicits_sent = c.ndp_solicits_sent;
   t->nic_rx_packets = b.rx_packets;
   t->nic_tx_packets = b.tx_packets;
   t->nic_rx_missed = b.rx_missed;
@@ -116,10 +120,14 @@ void LiveStats::publish(const stats::Totals& totals, uint64_t mono_ns) {
     if (auto l = s.local()) {
       slot.local_addr = l->addr.value;
       slot.local_port = l->port;
+      slot.local_v6 = l->v6 ? 1 : 0;
+      l->addr6.store(slot.local6);
     }
     if (auto rem = s.remote()) {
       slot.remote_addr = rem->addr.value;
       slot.remote_port = rem->port;
+      slot.remote_v6 = rem->v6 ? 1 : 0;
+      rem->addr6.store(slot.remote6);
     }
     slot.rcvbuf = s.rcvbuf();
     stack::SocketStats st = s.stats();

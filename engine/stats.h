@@ -36,6 +36,7 @@ struct StatsIdentity {
   std::string mode;
   std::string iface;
   std::string address;
+  std::string address6;
   std::string description;
   uint32_t mtu = 0;
 };

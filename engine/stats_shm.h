@@ -28,7 +28,7 @@
 namespace dpdkudp::engine::stats {
 
 inline constexpr uint64_t kMagic = 0x3154415453445544ULL;  // "DUDSTAT1" little-endian
-inline constexpr uint32_t kVersion = 1;
+inline constexpr uint32_t kVersion = 2;                    // 2: IPv6 addresses and NDP counters
 inline constexpr size_t kMaxSockets = 1024;
 inline constexpr size_t kMaxDropReasons = 40;
 inline constexpr size_t kDropNameLen = 24;
@@ -50,6 +50,9 @@ struct SocketSlot {
   uint64_t tx_drops;
   uint64_t queued_bytes;
   uint64_t queued_datagrams;
+  // IPv6 endpoints (local_addr / remote_addr unused then).
+  uint8_t local_v6, remote_v6;
+  uint8_t local6[16], remote6[16];
 };
 
 // Counters, each a running total since the engine started.
@@ -59,6 +62,7 @@ struct Totals {
   uint64_t udp_delivered, udp_sent, loopback;
   uint64_t arp_received, arp_replies_sent, arp_requests_sent;
   uint64_t icmp_echo_replies, icmp_errors_received, icmp_unreach_sent, icmp_rate_limited;
+  uint64_t ndp_received, ndp_adverts_sent, ndp_solicits_sent;
   // The backend (NIC level).
   uint64_t nic_rx_packets, nic_tx_packets, nic_rx_missed, nic_rx_no_buffer, nic_rx_errors, nic_tx_errors;
   // Datagrams bypass sockets moved through their kernel fd (loopback,
@@ -87,6 +91,7 @@ struct Region {
   char mode[16];
   char iface[32];
   char address[48];
+  char address6[160];     // the stack's IPv6 addresses, space-separated ("" without IPv6)
   char description[160];  // backend details: XDP mode, DPDK driver, offloads
   char drop_names[kMaxDropReasons][kDropNameLen];
   Totals totals;

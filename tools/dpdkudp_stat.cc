@@ -41,6 +41,25 @@ std::string endpoint(uint32_t addr, uint16_t port, bool local) {
   return (addr == 0 ? std::string("*") : ip(addr)) + ":" + std::to_string(port);
 }
 
+// An IPv6 endpoint as [addr]:port ([*] for ::).
+std::string endpoint6(const uint8_t (&addr)[16], uint16_t port) {
+  static constexpr uint8_t kAny[16] = {};
+  char text[INET6_ADDRSTRLEN] = "?";
+  if (std::memcmp(addr, kAny, sizeof kAny) == 0) {
+    std::strcpy(text, "*");
+  } else {
+    inet_ntop(AF_INET6, addr, text, sizeof text);
+  }
+  return std::string("[") + text + "]:" + std::to_string(port);
+}
+
+std::string local_of(const st::SocketSlot& s) {
+  return s.local_v6 ? endpoint6(s.local6, s.local_port) : endpoint(s.local_addr, s.local_port, true);
+}
+std::string remote_of(const st::SocketSlot& s) {
+  return s.remote_v6 ? endpoint6(s.remote6, s.remote_port) : endpoint(s.remote_addr, s.remote_port, false);
+}
+
 std::string json_escape(const char* s) {
   std::string out;
   for (; *s != '\0'; ++s) {
@@ -135,6 +154,7 @@ void print_text(const st::Region& r, bool stale, const Rates& rt) {
               stale ? " [gone: last values]" : "",
               stalled(r, stale) ? " [not updating: process stopped, poller stuck, or exec'd]" : "", r.backend, r.mode,
               r.iface, r.address, r.mtu, r.queues);
+  if (r.address6[0] != '\0') std::printf("  ip6        %s\n", r.address6);
   if (r.description[0] != '\0') std::printf("  device     %s\n", r.description);
   std::printf("  up %.1fs, updated %.2fs ago\n",
               r.started_unix_ns ? static_cast<double>(r.updated_unix_ns - r.started_unix_ns) / 1e9 : 0.0,
@@ -154,6 +174,10 @@ void print_text(const st::Region& r, bool stale, const Rates& rt) {
   std::printf("  icmp       %" PRIu64 " echo replies, %" PRIu64 " errors received, %" PRIu64
               " unreachable sent (%" PRIu64 " rate-limited)\n",
               t.icmp_echo_replies, t.icmp_errors_received, t.icmp_unreach_sent, t.icmp_rate_limited);
+  if (r.address6[0] != '\0') {
+    std::printf("  ndp        %" PRIu64 " received, %" PRIu64 " adverts sent, %" PRIu64 " solicitations sent\n",
+                t.ndp_received, t.ndp_adverts_sent, t.ndp_solicits_sent);
+  }
   std::printf("  pollers    %" PRIu64 " sleeps, %" PRIu64 " wake-ups\n", t.poller_sleeps, t.poller_wakeups);
   Hierarchy h = hierarchy(r);
   std::printf("  drops, wire to application:\n");
@@ -174,9 +198,8 @@ void print_text(const st::Region& r, bool stale, const Rates& rt) {
     const st::SocketSlot& s = r.sockets[i];
     std::printf("    %-6" PRIu64 " %-22s %-22s %10" PRIu64 " %8" PRIu64 " %12" PRIu64 " %10" PRIu64 " %12" PRIu64
                 " %10" PRIu64 "\n",
-                s.id, endpoint(s.local_addr, s.local_port, true).c_str(),
-                endpoint(s.remote_addr, s.remote_port, false).c_str(), s.queued_bytes, s.queued_datagrams,
-                s.rx_datagrams, s.rx_drops, s.tx_datagrams, s.tx_drops);
+                s.id, local_of(s).c_str(), remote_of(s).c_str(), s.queued_bytes, s.queued_datagrams, s.rx_datagrams,
+                s.rx_drops, s.tx_datagrams, s.tx_drops);
   }
 }
 
@@ -185,11 +208,12 @@ void print_json(const st::Region& r, bool stale, const Rates& rt) {
   Hierarchy h = hierarchy(r);
   std::printf(
       "{\"pid\":%d,\"comm\":\"%s\",\"alive\":%s,\"updating\":%s,\"backend\":\"%s\",\"mode\":\"%s\","
-      "\"iface\":\"%s\",\"address\":\"%s\",\"mtu\":%u,\"queues\":%u,\"device\":\"%s\",\"updated_age_s\":%.3f,",
+      "\"iface\":\"%s\",\"address\":\"%s\",\"address6\":\"%s\",\"mtu\":%u,\"queues\":%u,\"device\":\"%s\","
+      "\"updated_age_s\":%.3f,",
       r.pid, json_escape(r.comm).c_str(), stale ? "false" : "true", stale || stalled(r, stale) ? "false" : "true",
       json_escape(r.backend).c_str(), json_escape(r.mode).c_str(), json_escape(r.iface).c_str(),
-      json_escape(r.address).c_str(), r.mtu, r.queues, json_escape(r.description).c_str(),
-      seconds_since(r.updated_unix_ns));
+      json_escape(r.address).c_str(), json_escape(r.address6).c_str(), r.mtu, r.queues,
+      json_escape(r.description).c_str(), seconds_since(r.updated_unix_ns));
   if (rt.valid) {
     std::printf(
         "\"rates\":{\"rx_pps\":%.1f,\"tx_pps\":%.1f,\"delivered_per_s\":%.1f,\"sent_per_s\":%.1f,"
@@ -225,9 +249,8 @@ void print_json(const st::Region& r, bool stale, const Rates& rt) {
                 ",\"queued_datagrams\":%" PRIu64 ",\"rx_datagrams\":%" PRIu64 ",\"rx_bytes\":%" PRIu64
                 ",\"rx_drops\":%" PRIu64 ",\"tx_datagrams\":%" PRIu64 ",\"tx_bytes\":%" PRIu64 ",\"tx_drops\":%" PRIu64
                 "}",
-                i ? "," : "", s.id, endpoint(s.local_addr, s.local_port, true).c_str(),
-                endpoint(s.remote_addr, s.remote_port, false).c_str(), s.rcvbuf, s.queued_bytes, s.queued_datagrams,
-                s.rx_datagrams, s.rx_bytes, s.rx_drops, s.tx_datagrams, s.tx_bytes, s.tx_drops);
+                i ? "," : "", s.id, local_of(s).c_str(), remote_of(s).c_str(), s.rcvbuf, s.queued_bytes,
+                s.queued_datagrams, s.rx_datagrams, s.rx_bytes, s.rx_drops, s.tx_datagrams, s.tx_bytes, s.tx_drops);
   }
   std::printf("]}\n");
 }

@@ -38,6 +38,13 @@ in_cli ping -6 -c 3 -i 0.2 -W 2 "$IP6_SRV" >"$LOGDIR/ping.log" 2>&1 || { cat "$L
 grep -q " 0% packet loss" "$LOGDIR/ping.log" || { cat "$LOGDIR/ping.log" >&2; fail "ping -6 lost replies"; }
 neigh=$(in_cli ip -6 neigh show "$IP6_SRV" dev "$VETH_CLI")
 echo "$neigh" | grep -qi "lladdr $MAC_SRV" || fail "the client's neighbour entry for $IP6_SRV is '$neigh', want lladdr $MAC_SRV"
+if [ "$MODE" = shim ]; then
+  # dpdkudp-stat shows the stack's IPv6 address, its NDP and the [::] socket.
+  stat=$("$BUILD/tools/dpdkudp-stat" "${BG_PID[dual]}" 2>&1) || { echo "$stat" >&2; fail "dpdkudp-stat"; }
+  echo "$stat" | grep -q "ip6 .*$IP6_SRV/64" || { echo "$stat" >&2; fail "dpdkudp-stat does not show $IP6_SRV/64"; }
+  echo "$stat" | grep -qE "ndp +[1-9][0-9]* received" || { echo "$stat" >&2; fail "dpdkudp-stat shows no NDP"; }
+  echo "$stat" | grep -qF "[*]:$PORT" || { echo "$stat" >&2; fail "dpdkudp-stat does not show the socket [*]:$PORT"; }
+fi
 stop_bg dual
 grep -q "^echoed6 3000$" "$LOGDIR/dual.log" || fail "dual-stack server IPv6 count: $(cat "$LOGDIR/dual.log")"
 grep -q "^echoed4 3000$" "$LOGDIR/dual.log" || fail "dual-stack server IPv4 count: $(cat "$LOGDIR/dual.log")"

@@ -215,8 +215,45 @@ INSTANTIATE_TEST_SUITE_P(
         KeyCase{"DPDKUDP_GATEWAY",
                 {"198.18.0.1", "198.18.0.254"},
                 {"198.18.0.1/24", "0.0.0.0", "255.255.255.255", "224.0.0.1", "127.0.0.1", "x"},
-                "must be a unicast IPv4 address"}),
+                "must be a unicast IPv4 address"},
+        KeyCase{"DPDKUDP_GATEWAY6",
+                {"fe80::1", "2001:2::1"},
+                {"::", "::1", "ff02::1", "::ffff:198.18.0.1", "2001:2::1/64", "198.18.0.1", "x"},
+                "must be a unicast IPv6 address"}),
     [](const auto& p) { return p.param.key; });
+
+TEST(ConfigKeys, Ip6TakesAListOfAddressesOrOff) {
+  Config c = parse_ok("DPDKUDP_IP6=2001:2::2/64,fe80::2/64\n");
+  ASSERT_EQ(c.ip6.size(), 2u);
+  EXPECT_EQ(c.ip6[0], (wire::Ipv6Cidr{wire::Ipv6Addr(0x2001, 2, 0, 0, 0, 0, 0, 2), 64}));
+  EXPECT_EQ(c.ip6[1].addr, wire::Ipv6Addr(0xfe80, 0, 0, 0, 0, 0, 0, 2));
+  EXPECT_FALSE(c.ip6_off);
+  EXPECT_THAT(c.describe_non_defaults(), HasSubstr("ip6=2001:2::2/64,fe80::2/64"));
+  Config off = parse_ok("DPDKUDP_IP6=off\n");
+  EXPECT_TRUE(off.ip6_off);
+  EXPECT_TRUE(off.ip6.empty());
+  struct Bad {
+    std::string value;
+    std::string reason;
+  };
+  for (const Bad& b : std::vector<Bad>{
+           {"2001:2::2", "address 1 \"2001:2::2\": needs a prefix length"},
+           {"2001:2::2/64,2001:2::3", "address 2 \"2001:2::3\": needs a prefix length"},
+           {"2001:2::2/129", "prefix length 1 to 128"},
+           {"2001:2::2/0", "prefix length 1 to 128"},
+           {"::/64", "must be a unicast address"},
+           {"::1/128", "must be a unicast address"},
+           {"ff02::1/64", "must be a unicast address"},
+           {"::ffff:198.18.0.2/120", "must be a unicast address"},
+           {"2001:2::2/64,2001:2::2/64", "is given twice"},
+           {"2001:2::2/64,", "address 2 \"\""},
+           {"198.18.0.2/24", "must be an IPv6 address"},
+       }) {
+    ConfigError e = parse_error("DPDKUDP_IP6=" + b.value + "\n");
+    EXPECT_EQ(e.key, "DPDKUDP_IP6") << b.value;
+    EXPECT_THAT(e.reason, HasSubstr(b.reason)) << b.value;
+  }
+}
 
 TEST(ConfigKeys, EmptyValueMeansDefault) {
   Config c = parse_ok("DPDKUDP_MTU=\nDPDKUDP_BACKEND=\nDPDKUDP_IP=''\n");

@@ -48,7 +48,7 @@ TEST_F(StatsFixture, PublishedRegionReadsBackWithSocketsAndDropHierarchy) {
   kernel_path.tx.add(2);
 
   LiveStats live(*b, *pair.b, {}, kernel_path, 0);
-  StatsIdentity id{"af_packet", "dedicated", "veth-test", "198.18.0.2/24", "plain socket", 1500};
+  StatsIdentity id{"af_packet", "dedicated", "veth-test", "198.18.0.2/24", "2001:2::2/64", "plain socket", 1500};
   std::string error;
   ASSERT_TRUE(live.open_region(id, &error)) << error;
   live.on_tick(clock.monotonic_ns());

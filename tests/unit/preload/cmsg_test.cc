@@ -142,5 +142,99 @@ TEST(Cmsg, ErrorQueueEntryAsIpRecverr) {
   EXPECT_EQ(ntohl(offender.sin_addr.s_addr), Ipv4Addr(198, 18, 0, 1).value);
 }
 
+TEST(Cmsg, Ipv6MessagesForBothFamiliesOfDatagram) {
+  RecvCmsgWants w;
+  w.pktinfo6 = true;
+  w.hoplimit6 = true;
+  w.tclass6 = true;
+  w.ifindex = 5;
+  // An IPv4 datagram on a dual-stack socket: destination v4-mapped, TTL
+  // and TOS as hop limit and traffic class.
+  stack::RecvInfo v4 = info();
+  alignas(cmsghdr) unsigned char control[256];
+  msghdr m{};
+  m.msg_control = control;
+  m.msg_controllen = sizeof control;
+  write_recv_cmsgs(&m, w, v4);
+  auto cs = walk(m);
+  ASSERT_EQ(cs.size(), 3u);
+  EXPECT_EQ(cs[0]->cmsg_level, IPPROTO_IPV6);
+  EXPECT_EQ(cs[0]->cmsg_type, IPV6_PKTINFO);
+  in6_pktinfo pi;
+  std::memcpy(&pi, CMSG_DATA(cs[0]), sizeof pi);
+  EXPECT_EQ(pi.ipi6_ifindex, 5u);
+  EXPECT_EQ(stack::Ipv6Addr::load(pi.ipi6_addr.s6_addr), stack::Ipv6Addr::v4_mapped(v4.destination));
+  int hops = 0;
+  std::memcpy(&hops, CMSG_DATA(cs[1]), sizeof hops);
+  EXPECT_EQ(cs[1]->cmsg_type, IPV6_HOPLIMIT);
+  EXPECT_EQ(hops, v4.ttl);
+  int tclass = 0;
+  std::memcpy(&tclass, CMSG_DATA(cs[2]), sizeof tclass);
+  EXPECT_EQ(cs[2]->cmsg_type, IPV6_TCLASS);
+  EXPECT_EQ(tclass, v4.tos);
+  // An IPv6 datagram: its own destination.
+  stack::RecvInfo v6 = info();
+  v6.source = Endpoint::ipv6(stack::Ipv6Addr(0x2001, 2, 0, 0, 0, 0, 0, 1), 9);
+  v6.destination6 = stack::Ipv6Addr(0x2001, 2, 0, 0, 0, 0, 0, 2);
+  msghdr m6{};
+  m6.msg_control = control;
+  m6.msg_controllen = sizeof control;
+  write_recv_cmsgs(&m6, w, v6);
+  auto cs6 = walk(m6);
+  ASSERT_EQ(cs6.size(), 3u);
+  std::memcpy(&pi, CMSG_DATA(cs6[0]), sizeof pi);
+  EXPECT_EQ(stack::Ipv6Addr::load(pi.ipi6_addr.s6_addr), v6.destination6);
+}
+
+TEST(Cmsg, ErrorQueueEntryOnAnIpv6SocketAsIpv6Recverr) {
+  stack::SocketError err;
+  err.error = ECONNREFUSED;
+  err.icmp_type = 1;
+  err.icmp_code = 4;
+  err.icmp6 = true;
+  err.offender6 = stack::Ipv6Addr(0x2001, 2, 0, 0, 0, 0, 0, 1);
+  err.destination = Endpoint::ipv6(stack::Ipv6Addr(0x2001, 2, 0, 0, 0, 0, 0, 1), 9);
+  alignas(cmsghdr) unsigned char control[128];
+  sockaddr_in6 name{};
+  msghdr m{};
+  m.msg_name = &name;
+  m.msg_namelen = sizeof name;
+  m.msg_control = control;
+  m.msg_controllen = sizeof control;
+  write_recv_error(&m, err, true);
+  EXPECT_EQ(m.msg_flags, MSG_ERRQUEUE);
+  EXPECT_EQ(m.msg_namelen, sizeof(sockaddr_in6));
+  EXPECT_EQ(name.sin6_family, AF_INET6);
+  EXPECT_EQ(ntohs(name.sin6_port), 9);
+  auto cs = walk(m);
+  ASSERT_EQ(cs.size(), 1u);
+  EXPECT_EQ(cs[0]->cmsg_level, IPPROTO_IPV6);
+  EXPECT_EQ(cs[0]->cmsg_type, IPV6_RECVERR);
+  struct {
+    sock_extended_err ee;
+    sockaddr_in6 offender;
+  } payload;
+  std::memcpy(&payload, CMSG_DATA(cs[0]), sizeof payload);
+  EXPECT_EQ(payload.ee.ee_origin, SO_EE_ORIGIN_ICMP6);
+  EXPECT_EQ(payload.ee.ee_type, 1);
+  EXPECT_EQ(payload.ee.ee_code, 4);
+  EXPECT_EQ(payload.offender.sin6_family, AF_INET6);
+  EXPECT_EQ(stack::Ipv6Addr::load(payload.offender.sin6_addr.s6_addr), err.offender6);
+  // An ICMPv4 error on a dual-stack socket: origin ICMP, offender v4-mapped.
+  stack::SocketError e4;
+  e4.error = ECONNREFUSED;
+  e4.icmp_type = 3;
+  e4.icmp_code = 3;
+  e4.offender = Ipv4Addr(198, 18, 0, 1);
+  e4.destination = Endpoint{Ipv4Addr(198, 18, 0, 1), 9};
+  m.msg_controllen = sizeof control;
+  write_recv_error(&m, e4, true);
+  cs = walk(m);
+  ASSERT_EQ(cs.size(), 1u);
+  std::memcpy(&payload, CMSG_DATA(cs[0]), sizeof payload);
+  EXPECT_EQ(payload.ee.ee_origin, SO_EE_ORIGIN_ICMP);
+  EXPECT_EQ(stack::Ipv6Addr::load(payload.offender.sin6_addr.s6_addr), stack::Ipv6Addr::v4_mapped(e4.offender));
+}
+
 }  // namespace
 }  // namespace dpdkudp::preload
