@@ -4,7 +4,9 @@
 # every answer proves the userspace stack: ping -6 answered, the kernel
 # client's neighbour entry learned from the stack's advertisement, a Python
 # dual-stack server (one AF_INET6 socket, IPV6_V6ONLY off) answering an
-# IPv6 and an IPv4 client, Node.js's udp6 echo (both families), and
+# IPv6 and an IPv4 client, AF_INET6's POSIX semantics (udp_posix6_test, the
+# same binary on the kernel and under the shim), Node.js's udp6 echo (both
+# families), and
 # dnsmasq (its [::] socket is IPV6_V6ONLY, its 0.0.0.0 one separate)
 # queried by dig over IPv6 and IPv4.
 #   ipv6.sh BUILD_DIR kernel|shim
@@ -50,7 +52,19 @@ grep -q "^echoed6 3000$" "$LOGDIR/dual.log" || fail "dual-stack server IPv6 coun
 grep -q "^echoed4 3000$" "$LOGDIR/dual.log" || fail "dual-stack server IPv4 count: $(cat "$LOGDIR/dual.log")"
 pass "python3 dual-stack server: 3000 IPv6 and 3000 IPv4 datagrams on one AF_INET6 socket; ping -6 and NDP answered, $MODE mode"
 
-# 3. Node.js udp6 (libuv): an IPv6 and an IPv4 client against one server.
+# 3. AF_INET6's POSIX semantics (udp_posix6_test) against a kernel
+# dual-stack echo peer.
+TEST6_BIN="$BUILD/tests/integration/shim/udp_posix6_test"
+[ -x "$TEST6_BIN" ] || fail "$TEST6_BIN is not built"
+start_cli peer6 '^ready' "$PYTHON" "$HERE/py_dual_server.py" 7630 --lifetime 120
+rc=0
+run_under env PEER6_IP="$IP6_CLI" PEER_IP="$IP_CLI" PEER_PORT=7630 LOCAL6_IP="$IP6_SRV" LOCAL_IP="$IP_SRV" \
+  "$TEST6_BIN" --gtest_color=no ${GTEST_FILTER:+--gtest_filter=$GTEST_FILTER} || rc=$?
+stop_bg peer6
+[ $rc -eq 0 ] || fail "udp_posix6_test failed in $MODE mode (status $rc)"
+pass "AF_INET6 POSIX semantics, $MODE mode"
+
+# 4. Node.js udp6 (libuv): an IPv6 and an IPv4 client against one server.
 # IPv6 datagrams up to 1452 bytes: the most a 1500-byte link carries
 # unfragmented (the stack does not reassemble, as for IPv4).
 NODE=$(command -v node || true)
@@ -62,7 +76,7 @@ stop_bg node6
 grep -q "^echoed 2000$" "$LOGDIR/node6.log" || fail "node udp6 server count: $(cat "$LOGDIR/node6.log")"
 pass "node.js udp6 echo: 1000 IPv6 and 1000 IPv4 datagrams, $MODE mode"
 
-# 4. dnsmasq on [::] and 0.0.0.0, dig over both families.
+# 5. dnsmasq on [::] and 0.0.0.0, dig over both families.
 DNS_PORT=5353
 NAME=test.dpdkudp
 ANSWER=198.18.0.77
