@@ -45,7 +45,7 @@ inline void Stack::enqueue_datagram(UdpSocket* s, Packet* pkt, RxBatch& batch) {
   // As Linux: an empty queue always takes one datagram; otherwise the
   // charge must fit in SO_RCVBUF.
   uint64_t queued = batch.chain_base + batch.chain_bytes;
-  if (queued != 0 && queued + m.charge > s->rcvbuf()) {
+  if (queued != 0 && queued + UdpSocket::charge_of(m) > s->rcvbuf()) {
     s->count_rx_drop();
     if (batch.chain_count == 0) batch.chain_socket = nullptr;
     return drop(pkt, DropReason::kSocketBufferFull, batch);
@@ -53,7 +53,7 @@ inline void Stack::enqueue_datagram(UdpSocket* s, Packet* pkt, RxBatch& batch) {
   if (batch.chain_count != 0) batch.chain_last->next = pkt;
   batch.chain_last = pkt;
   batch.chain_count++;
-  batch.chain_bytes += m.charge;
+  batch.chain_bytes += UdpSocket::charge_of(m);
 }
 
 inline void Stack::drop(Packet* pkt, DropReason reason, RxBatch& batch) {

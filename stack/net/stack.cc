@@ -278,7 +278,6 @@ void Stack::receive_udp(Packet* pkt, size_t l2_len, size_t l3_len, RxBatch& batc
   m.dst_port = udp->dst_port();
   m.payload_offset = static_cast<uint16_t>(l4_off + UdpDatagram::kHeaderLen);
   m.payload_len = static_cast<uint16_t>(udp->length() - UdpDatagram::kHeaderLen);
-  m.charge = m.payload_len + UdpSocket::kDatagramOverhead;
 
   if (dst != config_.address.addr) return deliver_broadcast(pkt, batch);
 
@@ -297,7 +296,7 @@ void Stack::deliver_broadcast(Packet* pkt, RxBatch& batch) {
   table_.for_each_broadcast_match(Ipv4Addr(m.dst_addr), m.dst_port, Ipv4Addr(m.src_addr), m.src_port,
                                   [&](UdpSocket* s) {
     uint64_t queued = s->queued_charge();
-    if (queued != 0 && queued + m.charge > s->rcvbuf()) {
+    if (queued != 0 && queued + UdpSocket::charge_of(m) > s->rcvbuf()) {
       s->count_rx_drop();
       batch.counters->drops[static_cast<size_t>(DropReason::kSocketBufferFull)].add();
       return;
@@ -310,7 +309,7 @@ void Stack::deliver_broadcast(Packet* pkt, RxBatch& batch) {
     std::memcpy(copy->data, pkt->data, pkt->len);
     copy->len = pkt->len;
     copy->meta = m;
-    s->deliver_chain(copy, copy, 1, m.charge);
+    s->deliver_chain(copy, copy, 1, UdpSocket::charge_of(m));
     batch.counters->udp_delivered.add();
     delivered = true;
   });

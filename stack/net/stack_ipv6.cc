@@ -164,7 +164,6 @@ void Stack::receive_udp6(Packet* pkt, size_t l2_len, size_t l4_off, RxBatch& bat
   m.dst_port = udp->dst_port();
   m.payload_offset = static_cast<uint16_t>(l4_off + UdpDatagram::kHeaderLen);
   m.payload_len = static_cast<uint16_t>(udp->length() - UdpDatagram::kHeaderLen);
-  m.charge = m.payload_len + UdpSocket::kDatagramOverhead;
 
   UdpSocket* s = table_.lookup6(dst, m.dst_port, src, m.src_port);
   if (s == nullptr) {

@@ -185,7 +185,7 @@ int64_t UdpSocket::recv_batch(std::span<RecvSlot> msgs, int flags) {
       }
       ++received;
       if (peek) break;  // MSG_PEEK looks at the first datagram only
-      charged += m.charge;
+      charged += charge_of(m);
       rx_bytes_.add(m.payload_len);
       done[received - 1] = pkt;
       if (received == Stack::kBurst) break;
@@ -240,7 +240,7 @@ void UdpSocket::purge() {
   uint64_t bytes = 0;
   uint64_t count = 0;
   while (Packet* p = queue_.pop()) {
-    bytes += p->meta.charge;
+    bytes += charge_of(p->meta);
     ++count;
     batch[n++] = p;
     if (n == Stack::kBurst) {

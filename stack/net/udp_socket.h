@@ -108,6 +108,7 @@ class UdpSocket {
   // Each queued datagram is charged its payload plus this, standing in for
   // Linux's skb truesize overhead: it bounds how many buffers a socket pins.
   static constexpr uint32_t kDatagramOverhead = 256;
+  static constexpr uint32_t charge_of(const PacketRxMeta& m) { return uint32_t{m.payload_len} + kDatagramOverhead; }
   static constexpr size_t kMaxErrorQueue = 16;
 
   ~UdpSocket();

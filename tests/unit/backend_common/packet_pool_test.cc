@@ -34,7 +34,7 @@ TEST(PacketPool, AllocResetsTheDescriptor) {
   pkt->queue = 3;
   pkt->next = pkt;
   pkt->meta.src_port = 53;
-  pkt->meta.charge = 1000;
+  pkt->meta.payload_len = 1000;
   pool.free_one(pkt);
 
   std::vector<Packet*> all(4);
@@ -51,7 +51,7 @@ TEST(PacketPool, AllocResetsTheDescriptor) {
     EXPECT_EQ(p->queue, 0u);
     EXPECT_EQ(p->next, nullptr);
     EXPECT_EQ(p->meta.src_port, 0u);
-    EXPECT_EQ(p->meta.charge, 0u);
+    EXPECT_EQ(p->meta.payload_len, 0u);
   }
   pool.free(all);
 }

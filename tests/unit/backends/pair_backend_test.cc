@@ -333,7 +333,7 @@ TEST(PairBackend, OversizeFrameIsATxError) {
 TEST(PairBackend, ReceiveClearsTheSendersDescriptorFields) {
   auto [a, b] = make_pair(small_config());
   Packet* pkt = packet_with(*a, test::arp_frame(), kTxUdpCsum, 14, 20, 99);
-  pkt->meta.charge = 1234;
+  pkt->meta.payload_len = 1234;
   pkt->rx_flags = kRxL4CsumGood;
   pkt->next = pkt;
   ASSERT_TRUE(send_one(*a, pkt));  // a advertises no offload: flags ignored
@@ -345,7 +345,7 @@ TEST(PairBackend, ReceiveClearsTheSendersDescriptorFields) {
   EXPECT_EQ(got->vlan_tci, 0u);
   EXPECT_EQ(got->l2_len, 0u);
   EXPECT_EQ(got->next, nullptr);
-  EXPECT_EQ(got->meta.charge, 0u);
+  EXPECT_EQ(got->meta.payload_len, 0u);
   b->release(std::span<Packet* const>(&got, 1));
 }
 
