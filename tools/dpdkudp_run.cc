@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
       "Run PROGRAM with its UDP sockets on the dpdkudp userspace stack (LD_PRELOAD=libdpdkudp.so).\n"
       "Options set the matching DPDKUDP_* variable; anything not given comes from the configuration\n"
       "file (--config, else $DPDKUDP_CONFIG, else /etc/dpdkudp.env). See README.md for every key."};
-  std::string config, backend, iface, ip, gateway, mode, log, lib;
+  std::string config, backend, iface, ip, gateway, ip6, gateway6, mode, log, lib;
   std::string busy_poll_us;  // validated with the configuration, as the file's value would be
   bool require = false;
   std::vector<std::string> command;
@@ -54,6 +54,8 @@ int main(int argc, char** argv) {
   app.add_option("-i,--iface", iface, "interface to drive (DPDKUDP_IFACE)");
   app.add_option("--ip", ip, "the stack's address, e.g. 198.18.0.2/24 (DPDKUDP_IP)");
   app.add_option("--gateway", gateway, "default gateway (DPDKUDP_GATEWAY)");
+  app.add_option("--ip6", ip6, "the stack's IPv6 addresses, e.g. 2001:2::2/64[,...], or off (DPDKUDP_IP6)");
+  app.add_option("--gateway6", gateway6, "default IPv6 router, e.g. fe80::1 (DPDKUDP_GATEWAY6)");
   app.add_option("--mode", mode, "dedicated | shared (DPDKUDP_MODE)");
   app.add_option("--busy-poll-us", busy_poll_us, "spin this long before sleeping (DPDKUDP_BUSY_POLL_US)");
   app.add_option("--log", log, "quiet | error | warn | info | debug (DPDKUDP_LOG)");
@@ -112,6 +114,8 @@ int main(int argc, char** argv) {
   set("DPDKUDP_IFACE", iface);
   set("DPDKUDP_IP", ip);
   set("DPDKUDP_GATEWAY", gateway);
+  set("DPDKUDP_IP6", ip6);
+  set("DPDKUDP_GATEWAY6", gateway6);
   set("DPDKUDP_MODE", mode);
   set("DPDKUDP_LOG", log);
   set("DPDKUDP_EAL_ARGS", eal_args);

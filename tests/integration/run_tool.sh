@@ -36,6 +36,10 @@ printf 'DPDKUDP_BACKEND=af_packet\nDPDKUDP_BUSY_POL_US=10\n' >"$LOGDIR/typo.env"
 expect bad_backend 2 1 'DPDKUDP_BACKEND="bogus": must be one of' "$RUN" --backend bogus -- echo ran
 expect bad_mode 2 1 'DPDKUDP_MODE="weird"' "$RUN" --mode weird -- echo ran
 expect bad_number 2 1 'DPDKUDP_BUSY_POLL_US="-5"' "$RUN" --busy-poll-us -5 -- echo ran
+expect bad_ip6 2 1 'DPDKUDP_IP6="2001:2::2": address 1 "2001:2::2": needs a prefix length' \
+  "$RUN" --ip6 2001:2::2 -- echo ran
+expect bad_gateway6 2 1 'DPDKUDP_GATEWAY6="ff02::1": must be a unicast IPv6 address' \
+  "$RUN" --gateway6 ff02::1 -- echo ran
 expect bad_environment 2 1 'DPDKUDP_MTU="big"' env DPDKUDP_MTU=big "$RUN" -- echo ran
 expect file_typo 2 1 'typo.env:2: DPDKUDP_BUSY_POL_US.*did you mean DPDKUDP_BUSY_POLL_US' \
   "$RUN" --config "$LOGDIR/typo.env" -- echo ran
@@ -50,6 +54,8 @@ netns_pair
 ip netns exec "$NS_SRV" ethtool -K "$VETH_SRV" tx off >/dev/null
 expect check_ok 0 0 "dpdkudp-run: ok: backend=af_packet iface=$VETH_SRV ip=$IP_SRV/$PREFIX" \
   in_srv "$RUN" --backend af_packet --iface "$VETH_SRV" --ip "$IP_SRV/$PREFIX" --check
+expect check_ip6 0 0 "dpdkudp-run: ok: backend=af_packet iface=$VETH_SRV ip=$IP_SRV/$PREFIX .*ip6=2001:2:0:$SUBNET::2/64" \
+  in_srv "$RUN" --backend af_packet --iface "$VETH_SRV" --ip "$IP_SRV/$PREFIX" --ip6 "2001:2:0:$SUBNET::2/64" --check
 if [ -f "$BUILD/preload/libdpdkudp-af_xdp.so" ]; then
   expect check_af_xdp 0 0 "dpdkudp-run: ok: backend=af_xdp iface=$VETH_SRV" \
     in_srv "$RUN" --backend af_xdp --iface "$VETH_SRV" --ip "$IP_SRV/$PREFIX" --check
