@@ -387,14 +387,76 @@ std::string parse_route(std::string_view entry, RouteSpec& route) {
   return {};
 }
 
-bool set_routes(std::string_view v, std::vector<RouteSpec>& out, std::string& reason) {
+bool is_unicast6(const wire::Ipv6Addr& a) {
+  return !a.is_unspecified() && !a.is_loopback() && !a.is_multicast() && !a.is_v4_mapped();
+}
+
+// One IPv6 route ("::/0" is the default; the MTU at least IPv6's 1280).
+std::string parse_route6(std::string_view entry, RouteSpec6& route) {
+  const auto w = words(entry);
+  size_t i = 0;
+  auto cidr = wire::Ipv6Cidr::parse(w[i]);  // a bare address is a /128
+  if (!cidr) return quote(w[i]) + " is not a destination CIDR";
+  if (cidr->addr != cidr->network()) {
+    return quote(w[i]) + " has host bits set (network is " + wire::Ipv6Cidr{cidr->network(), cidr->prefix_len}.to_string() +
+           ")";
+  }
+  route.destination = *cidr;
+  ++i;
+  if (i < w.size() && w[i] == "via") {
+    if (++i == w.size()) return "missing gateway after \"via\"";
+    auto gw = wire::Ipv6Addr::parse(w[i]);
+    if (!gw || !is_unicast6(*gw)) return quote(w[i]) + " is not a unicast IPv6 gateway address";
+    route.gateway = gw;
+    ++i;
+  } else if (i < w.size() && w[i] == "dev") {
+    ++i;
+  } else {
+    return std::string(kRouteSyntax);
+  }
+  if (i < w.size() && w[i] == "mtu") {
+    if (++i == w.size()) return "missing number after \"mtu\"";
+    auto mtu = parse_number(w[i], 1280, 9000);
+    if (!mtu) return "mtu " + quote(w[i]) + " must be a number from 1280 to 9000 (IPv6)";
+    route.mtu = static_cast<uint32_t>(*mtu);
+    ++i;
+  }
+  if (i != w.size()) return "unexpected " + quote(w[i]) + "; " + std::string(kRouteSyntax);
+  return {};
+}
+
+// An IPv6 entry names an IPv6 destination (it has a ':').
+bool is_ipv6_entry(std::string_view entry) {
+  const auto w = words(entry);
+  return !w.empty() && w[0].find(':') != std::string_view::npos;
+}
+
+bool set_routes(std::string_view v, Config& c, std::string& reason) {
   std::vector<RouteSpec> routes;
+  std::vector<RouteSpec6> routes6;
+  size_t n = 0;
   for (std::string_view piece : split(v, ';')) {
     const std::string_view entry = trim(piece);
     if (entry.empty()) continue;  // "a; b;" is fine
+    const std::string prefix = "route " + std::to_string(++n) + " " + quote(entry) + ": ";
+    if (is_ipv6_entry(entry)) {
+      RouteSpec6 route;
+      const std::string why = parse_route6(entry, route);
+      if (!why.empty()) {
+        reason = prefix + why;
+        return false;
+      }
+      for (const auto& r : routes6) {
+        if (r.destination == route.destination) {
+          reason = prefix + "destination " + route.destination.to_string() + " given twice";
+          return false;
+        }
+      }
+      routes6.push_back(route);
+      continue;
+    }
     RouteSpec route;
     const std::string why = parse_route(entry, route);
-    const std::string prefix = "route " + std::to_string(routes.size() + 1) + " " + quote(entry) + ": ";
     if (!why.empty()) {
       reason = prefix + why;
       return false;
@@ -407,44 +469,61 @@ bool set_routes(std::string_view v, std::vector<RouteSpec>& out, std::string& re
     }
     routes.push_back(route);
   }
-  out = std::move(routes);
+  c.routes = std::move(routes);
+  c.routes6 = std::move(routes6);
   return true;
 }
 
-bool set_neighbors(std::string_view v, std::vector<NeighborSpec>& out, std::string& reason) {
+bool set_neighbors(std::string_view v, Config& c, std::string& reason) {
   std::vector<NeighborSpec> neighbors;
+  std::vector<NeighborSpec6> neighbors6;
+  size_t n = 0;
   for (std::string_view piece : split(v, ';')) {
     const std::string_view entry = trim(piece);
     if (entry.empty()) continue;
-    const std::string prefix = "neighbor " + std::to_string(neighbors.size() + 1) + " " + quote(entry) + ": ";
+    const std::string prefix = "neighbor " + std::to_string(++n) + " " + quote(entry) + ": ";
     const size_t eq = entry.find('=');
     if (eq == std::string_view::npos) {
-      reason = prefix + "expected IP=MAC, e.g. 198.18.0.1=02:00:00:00:00:01";
+      reason = prefix + "expected IP=MAC, e.g. 198.18.0.1=02:00:00:00:00:01 or 2001:2::1=02:00:00:00:00:01";
       return false;
     }
-    NeighborSpec n;
-    auto ip = parse_unicast(trim(entry.substr(0, eq)));
-    if (!ip) {
-      reason = prefix + "not a unicast IPv4 address before '='";
-      return false;
-    }
+    const std::string_view ip_text = trim(entry.substr(0, eq));
     auto mac = wire::parse_mac(trim(entry.substr(eq + 1)));
     // Bit 0 of the first octet marks group (multicast/broadcast) addresses.
     if (!mac || *mac == wire::kZeroMac || ((*mac)[0] & 1) != 0) {
       reason = prefix + "not a unicast MAC address (aa:bb:cc:dd:ee:ff) after '='";
       return false;
     }
-    n.ip = *ip;
-    n.mac = *mac;
+    if (ip_text.find(':') != std::string_view::npos) {
+      auto ip6 = wire::Ipv6Addr::parse(ip_text);
+      if (!ip6 || !is_unicast6(*ip6)) {
+        reason = prefix + "not a unicast IPv6 address before '='";
+        return false;
+      }
+      for (const auto& other : neighbors6) {
+        if (other.ip == *ip6) {
+          reason = prefix + ip6->to_string() + " given twice";
+          return false;
+        }
+      }
+      neighbors6.push_back(NeighborSpec6{*ip6, *mac});
+      continue;
+    }
+    auto ip = parse_unicast(ip_text);
+    if (!ip) {
+      reason = prefix + "not a unicast IPv4 address before '='";
+      return false;
+    }
     for (const auto& other : neighbors) {
-      if (other.ip == n.ip) {
-        reason = prefix + n.ip.to_string() + " given twice";
+      if (other.ip == *ip) {
+        reason = prefix + ip->to_string() + " given twice";
         return false;
       }
     }
-    neighbors.push_back(n);
+    neighbors.push_back(NeighborSpec{*ip, *mac});
   }
-  out = std::move(neighbors);
+  c.neighbors = std::move(neighbors);
+  c.neighbors6 = std::move(neighbors6);
   return true;
 }
 
@@ -455,8 +534,14 @@ std::string show(const std::optional<Int>& v) {
   return v ? std::to_string(*v) : std::string();
 }
 
-std::string show_routes(const std::vector<RouteSpec>& routes) {
+std::string show_routes(const std::vector<RouteSpec>& routes, const std::vector<RouteSpec6>& routes6) {
   std::string out;
+  for (const auto& r : routes6) {
+    if (!out.empty()) out += "; ";
+    out += r.destination.to_string();
+    out += r.gateway ? " via " + r.gateway->to_string() : std::string(" dev");
+    if (r.mtu != 0) out += " mtu " + std::to_string(r.mtu);
+  }
   for (const auto& r : routes) {
     if (!out.empty()) out += "; ";
     out += r.destination.prefix_len == 0 && r.destination.addr.is_unspecified() ? std::string("default")
@@ -467,9 +552,13 @@ std::string show_routes(const std::vector<RouteSpec>& routes) {
   return out;
 }
 
-std::string show_neighbors(const std::vector<NeighborSpec>& neighbors) {
+std::string show_neighbors(const std::vector<NeighborSpec>& neighbors, const std::vector<NeighborSpec6>& neighbors6) {
   std::string out;
   for (const auto& n : neighbors) {
+    if (!out.empty()) out += "; ";
+    out += n.ip.to_string() + "=" + wire::mac_to_string(n.mac);
+  }
+  for (const auto& n : neighbors6) {
     if (!out.empty()) out += "; ";
     out += n.ip.to_string() + "=" + wire::mac_to_string(n.mac);
   }
@@ -514,10 +603,10 @@ constexpr KeyDef kKeys[] =
          [](const C& c) { return show(c.mtu); }},
         {"DPDKUDP_VLAN", [](V v, C& c, R& r) { return set_number(v, 1, 4094, c.vlan, r); },
          [](const C& c) { return show(c.vlan); }},
-        {"DPDKUDP_ROUTES", [](V v, C& c, R& r) { return set_routes(v, c.routes, r); },
-         [](const C& c) { return show_routes(c.routes); }},
-        {"DPDKUDP_NEIGHBORS", [](V v, C& c, R& r) { return set_neighbors(v, c.neighbors, r); },
-         [](const C& c) { return show_neighbors(c.neighbors); }},
+        {"DPDKUDP_ROUTES", [](V v, C& c, R& r) { return set_routes(v, c, r); },
+         [](const C& c) { return show_routes(c.routes, c.routes6); }},
+        {"DPDKUDP_NEIGHBORS", [](V v, C& c, R& r) { return set_neighbors(v, c, r); },
+         [](const C& c) { return show_neighbors(c.neighbors, c.neighbors6); }},
         {"DPDKUDP_QUEUES", [](V v, C& c, R& r) { return set_number(v, 1, 64, c.queues, r); },
          [](const C& c) { return std::to_string(c.queues); }},
         {"DPDKUDP_BUSY_POLL_US",

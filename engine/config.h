@@ -46,11 +46,26 @@ struct RouteSpec {
   friend bool operator==(const RouteSpec&, const RouteSpec&) = default;
 };
 
+// The same for IPv6: "2001:2:0:10::/64 via fe80::1 [mtu N]", "::/0 via ...".
+struct RouteSpec6 {
+  wire::Ipv6Cidr destination;
+  std::optional<wire::Ipv6Addr> gateway;
+  uint32_t mtu = 0;
+  friend bool operator==(const RouteSpec6&, const RouteSpec6&) = default;
+};
+
 // One DPDKUDP_NEIGHBORS entry: a static ARP entry "ip=mac".
 struct NeighborSpec {
   wire::Ipv4Addr ip;
   MacAddr mac{};
   friend bool operator==(const NeighborSpec&, const NeighborSpec&) = default;
+};
+
+// A static NDP entry "2001:2::1=mac".
+struct NeighborSpec6 {
+  wire::Ipv6Addr ip;
+  MacAddr mac{};
+  friend bool operator==(const NeighborSpec6&, const NeighborSpec6&) = default;
 };
 
 // Every setting with its default. An empty optional / string means "not
@@ -84,8 +99,10 @@ struct Config {
   std::optional<uint32_t> tx_ring;
   uint32_t perf_interval_s = 0;  // 0: off
   uint32_t rcvbuf_default = 212992;
-  std::vector<RouteSpec> routes;
-  std::vector<NeighborSpec> neighbors;
+  std::vector<RouteSpec> routes;  // DPDKUDP_ROUTES' IPv4 entries
+  std::vector<RouteSpec6> routes6;  // and its IPv6 ones
+  std::vector<NeighborSpec> neighbors;  // DPDKUDP_NEIGHBORS' IPv4 entries
+  std::vector<NeighborSpec6> neighbors6;  // and its IPv6 ones
   bool stats = true;
   // One line on stderr when the bypass is up, at any log level but quiet
   // (dpdkudp-run sets it: success is visible; plain LD_PRELOAD stays silent).

@@ -177,6 +177,13 @@ void add_ipv6(const Config& config, stack::StackConfig& sc) {
   }
   if (sc.addresses6.empty()) return;
   sc.gateway6 = config.gateway6;
+  for (const RouteSpec6& r : config.routes6) {
+    if (r.destination.prefix_len == 0 && r.gateway && !sc.gateway6) {
+      sc.gateway6 = r.gateway;
+    } else {
+      sc.routes6.push_back(stack::Route6{r.destination, r.gateway, r.mtu, 0});
+    }
+  }
   if (config.iface.empty()) return;
   if (auto routes = stack::read_proc_net_ipv6_route(kProcIpv6Route, config.iface)) {
     for (const stack::ProcIpv6Route& r : *routes) {
@@ -218,6 +225,9 @@ stack::StackConfig make_stack_config(const Config& config, wire::Ipv4Cidr addres
 // Configured neighbours (static), then the kernel's for the interface.
 void seed_neighbors(stack::Stack& stack, const Config& config, uint64_t now) {
   for (const NeighborSpec& n : config.neighbors) stack.neighbors().insert(n.ip, n.mac, now, true);
+  if (stack.ipv6_enabled()) {
+    for (const NeighborSpec6& n : config.neighbors6) stack.neighbors6().insert(n.ip, n.mac, now, true);
+  }
   if (auto arp = config.iface.empty() ? std::nullopt : stack::read_proc_net_arp(kProcArp, config.iface)) {
     for (const auto& entry : *arp) stack.neighbors().insert(entry.ip, entry.mac, now, false);
   }

@@ -255,6 +255,42 @@ TEST(ConfigKeys, Ip6TakesAListOfAddressesOrOff) {
   }
 }
 
+TEST(ConfigKeys, RoutesAndNeighborsTakeIpv6EntriesBesideIpv4Ones) {
+  Config c = parse_ok(
+      "DPDKUDP_ROUTES=198.19.0.0/16 via 198.18.0.1; 2001:2:0:10::/64 via fe80::1 mtu 1400; ::/0 via fe80::1; "
+      "2001:2:0:20::/64 dev\n"
+      "DPDKUDP_NEIGHBORS=198.18.0.1=02:00:00:00:00:01; fe80::1=02:00:00:00:00:fe\n");
+  ASSERT_EQ(c.routes.size(), 1u);
+  ASSERT_EQ(c.routes6.size(), 3u);
+  const wire::Ipv6Addr router(0xfe80, 0, 0, 0, 0, 0, 0, 1);
+  EXPECT_EQ(c.routes6[0], (RouteSpec6{wire::Ipv6Cidr{wire::Ipv6Addr(0x2001, 2, 0, 0x10, 0, 0, 0, 0), 64}, router, 1400}));
+  EXPECT_EQ(c.routes6[1], (RouteSpec6{wire::Ipv6Cidr{wire::Ipv6Addr(), 0}, router, 0}));
+  EXPECT_FALSE(c.routes6[2].gateway);
+  ASSERT_EQ(c.neighbors.size(), 1u);
+  ASSERT_EQ(c.neighbors6.size(), 1u);
+  EXPECT_EQ(c.neighbors6[0], (NeighborSpec6{router, {2, 0, 0, 0, 0, 0xfe}}));
+  EXPECT_THAT(c.describe_non_defaults(), HasSubstr("2001:2:0:10::/64 via fe80::1 mtu 1400"));
+  EXPECT_THAT(c.describe_non_defaults(), HasSubstr("fe80::1=02:00:00:00:00:fe"));
+  struct Bad {
+    std::string line;
+    std::string reason;
+  };
+  for (const Bad& b : std::vector<Bad>{
+           {"DPDKUDP_ROUTES=2001:2:0:10::1/64 via fe80::1", "has host bits set (network is 2001:2:0:10::/64)"},
+           {"DPDKUDP_ROUTES=2001:2:0:10::/64 via 198.18.0.1", "is not a unicast IPv6 gateway address"},
+           {"DPDKUDP_ROUTES=2001:2:0:10::/64 via ff02::2", "is not a unicast IPv6 gateway address"},
+           {"DPDKUDP_ROUTES=2001:2:0:10::/64 dev mtu 1000", "must be a number from 1280 to 9000 (IPv6)"},
+           {"DPDKUDP_ROUTES=2001:2::/48 dev; 2001:2::/48 via fe80::1", "route 2 \"2001:2::/48 via fe80::1\": destination"},
+           {"DPDKUDP_ROUTES=2001:2:0:10::/64", "expected"},
+           {"DPDKUDP_NEIGHBORS=ff02::1=02:00:00:00:00:01", "not a unicast IPv6 address"},
+           {"DPDKUDP_NEIGHBORS=fe80::1=02:00:00:00:00:01; fe80::1=02:00:00:00:00:02", "fe80::1 given twice"},
+           {"DPDKUDP_NEIGHBORS=fe80::1=33:33:00:00:00:01", "not a unicast MAC address"},
+       }) {
+    ConfigError e = parse_error(b.line + "\n");
+    EXPECT_THAT(e.reason, HasSubstr(b.reason)) << b.line << " -> " << e.reason;
+  }
+}
+
 TEST(ConfigKeys, EmptyValueMeansDefault) {
   Config c = parse_ok("DPDKUDP_MTU=\nDPDKUDP_BACKEND=\nDPDKUDP_IP=''\n");
   EXPECT_FALSE(c.mtu);
