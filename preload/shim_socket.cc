@@ -308,13 +308,14 @@ bool ShimSocket::ip_mtu(int* out) {
   auto remote = socket_->remote();
   if (!remote) return false;  // the kernel says ENOTCONN, as Linux
   if (remote->v6) {
+    stack::Stack& st = engine_.stack();
     stack::RouteResult6 r6;
-    if (remote->addr6.is_link_local()) {
-      *out = static_cast<int>(engine_.stack().mtu());
-      return true;
+    uint32_t route_mtu = st.mtu();
+    if (!remote->addr6.is_link_local()) {
+      if (!st.routes6().lookup_into(remote->addr6, r6)) return false;
+      route_mtu = r6.mtu;
     }
-    if (!engine_.stack().routes6().lookup_into(remote->addr6, r6)) return false;
-    *out = static_cast<int>(r6.mtu);
+    *out = static_cast<int>(st.path_mtu6(remote->addr6, route_mtu));
     return true;
   }
   stack::RouteResult r;

@@ -133,6 +133,13 @@ class Stack final : private NeighborHooks, private NeighborHooks6, private Socke
   };
   std::vector<Address6> addresses6() const;
   bool ipv6_enabled() const { return !addrs6_.empty(); }
+  // The path MTU to an IPv6 destination: the route's, lowered by a Packet
+  // Too Big (RFC 8201) for 10 minutes (Linux's ip6_rt_mtu_expires). For
+  // the TX path and IPV6_MTU.
+  uint32_t path_mtu6(const Ipv6Addr& dst, uint32_t route_mtu) const {
+    if (pmtu6_count_.load(std::memory_order_acquire) == 0) return route_mtu;
+    return learned_mtu6(dst, route_mtu);
+  }
 
  private:
   struct RxBatch;
@@ -196,6 +203,8 @@ class Stack final : private NeighborHooks, private NeighborHooks6, private Socke
   // Accepted at L2 and L3: all-nodes and our solicited-node groups.
   bool accepts_multicast6(const Ipv6Addr& group) const;
   void note_duplicate6(size_t index, const MacAddr& from);
+  uint32_t learned_mtu6(const Ipv6Addr& dst, uint32_t route_mtu) const;
+  void learn_mtu6(const Ipv6Addr& dst, uint32_t mtu, uint64_t now_ns);
   // ---- TX ----
   // Writes Ethernet (+ tag when software does it) at the front of pkt.
   size_t link_header_len() const { return vlan_in_software() ? 18 : 14; }
@@ -266,6 +275,18 @@ class Stack final : private NeighborHooks, private NeighborHooks6, private Socke
   };
   std::vector<OwnAddress6> addrs6_;
   std::atomic<uint64_t> dad_until_ns_{0};  // optimistic DAD: a defender before this is a duplicate
+  // Path MTUs learned from Packet Too Big: a few destinations, the oldest
+  // replaced; the count lets the TX path skip the lock when there are none.
+  struct LearnedMtu6 {
+    Ipv6Addr dst;
+    uint32_t mtu = 0;
+    uint64_t expires_ns = 0;
+  };
+  static constexpr size_t kMaxLearnedMtu6 = 64;
+  static constexpr uint64_t kLearnedMtuNs = 600'000'000'000;
+  mutable std::mutex pmtu6_lock_;
+  std::vector<LearnedMtu6> pmtu6_;
+  std::atomic<uint32_t> pmtu6_count_{0};
   UdpTable table_;
   IcmpRateLimiter icmp_limiter_;  // guarded by icmp_limiter_lock_ (pollers of all queues)
 

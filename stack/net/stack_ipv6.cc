@@ -105,6 +105,35 @@ void Stack::note_duplicate6(size_t index, const MacAddr& from) {
   addrs6_[index].duplicate->store(true, std::memory_order_relaxed);
 }
 
+uint32_t Stack::learned_mtu6(const Ipv6Addr& dst, uint32_t route_mtu) const {
+  const uint64_t now = coarse_now_ns();
+  std::lock_guard lock(pmtu6_lock_);
+  for (const LearnedMtu6& e : pmtu6_) {
+    if (e.dst == dst && now < e.expires_ns) return std::min(e.mtu, route_mtu);
+  }
+  return route_mtu;
+}
+
+void Stack::learn_mtu6(const Ipv6Addr& dst, uint32_t mtu, uint64_t now_ns) {
+  // RFC 8201 §4: never below IPv6's minimum link MTU.
+  mtu = std::max<uint32_t>(mtu, wire::Icmpv6Repr::kMinMtu);
+  std::lock_guard lock(pmtu6_lock_);
+  LearnedMtu6* slot = nullptr;
+  for (LearnedMtu6& e : pmtu6_) {
+    if (e.dst == dst || now_ns >= e.expires_ns) {
+      slot = &e;
+      break;
+    }
+  }
+  if (slot == nullptr && pmtu6_.size() < kMaxLearnedMtu6) slot = &pmtu6_.emplace_back();
+  if (slot == nullptr) {
+    slot = &*std::min_element(pmtu6_.begin(), pmtu6_.end(),
+                              [](const LearnedMtu6& a, const LearnedMtu6& b) { return a.expires_ns < b.expires_ns; });
+  }
+  *slot = LearnedMtu6{dst, mtu, now_ns + kLearnedMtuNs};
+  pmtu6_count_.store(static_cast<uint32_t>(pmtu6_.size()), std::memory_order_release);
+}
+
 // ---------------------------------------------------------------- RX
 
 void Stack::receive_ipv6(Packet* pkt, size_t l2_len, RxBatch& batch) {
@@ -290,6 +319,7 @@ void Stack::icmp6_error_to_socket(const Ipv6Addr& offender, uint8_t type, uint8_
   const Ipv6Addr from = quoted->src();
   const Ipv6Addr to = quoted->dst();
   if (!is_local_address6(from)) return;
+  if (type == icmpv6_type::kPacketTooBig) learn_mtu6(to, info, coarse_now_ns());
   const uint16_t sport = wire::load_be16(original.data() + chain->upper_offset);
   const uint16_t dport = wire::load_be16(original.data() + chain->upper_offset + 2);
   // The socket that sent it: local = (from, sport), remote = (to, dport).

@@ -537,6 +537,7 @@ int64_t Stack::build_datagram6(UdpSocket& s, std::span<const iovec> iov, const E
   } else if (is_local_address6(to)) {
     out.kind = OutFrame::kLoopback;
   } else if (link_scope) {
+    path_mtu = path_mtu6(to, mtu_);
     out.kind = OutFrame::kToNextHop;
     out.next_hop6 = to;
   } else {
@@ -545,7 +546,7 @@ int64_t Stack::build_datagram6(UdpSocket& s, std::span<const iovec> iov, const E
       tx_counters_.drop(DropReason::kTxNoRoute);
       return -ENETUNREACH;
     }
-    path_mtu = route.mtu;
+    path_mtu = path_mtu6(to, route.mtu);
     out.kind = OutFrame::kToNextHop;
     out.next_hop6 = route.next_hop;
   }

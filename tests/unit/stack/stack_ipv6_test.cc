@@ -542,6 +542,38 @@ TEST_F(StackOnWire6, SentDatagramsCarryHopLimitAndTrafficClass) {
   EXPECT_EQ(parse6(wire_frames().at(0)).ip->hop_limit(), 64);
 }
 
+TEST_F(StackOnWire6, PacketTooBigLowersThePathMtuAndReachesTheSocket) {
+  stack_->neighbors6().insert(kRouter, kRouterMac, clock_.monotonic_ns(), true);
+  UdpSocket* s = stack_->open_udp(true);
+  s->set_recv_err(true);
+  Endpoint far = ep6(kIp6Far, 9);
+  ASSERT_EQ(send_string(s, std::string(1452, 'a'), &far), 1452);  // the link's MTU
+  auto frames = wire_frames();
+  ASSERT_EQ(frames.size(), 1u);
+  // The router says 1400, quoting what it could of our datagram.
+  Bytes quoted(frames[0].begin() + 14, frames[0].begin() + 14 + 200);
+  feed(frame6(kRouterMac, kMacA, kRouter, kIp6A, wire::ip_proto::kIcmpv6,
+              icmp6(kRouter, kIp6A, {wire::icmpv6_type::kPacketTooBig, 0, 0, 0, 1400, 0, quoted})));
+  std::optional<stack::SocketError> e = s->pop_error();
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->error, EMSGSIZE);
+  EXPECT_EQ(e->info, 1400u);
+  EXPECT_EQ(e->offender6, kRouter);
+  EXPECT_EQ(stack_->path_mtu6(kIp6Far, 1500), 1400u);
+  EXPECT_EQ(send_string(s, std::string(1400 - 48 + 1, 'b'), &far), -EMSGSIZE);
+  EXPECT_EQ(send_string(s, std::string(1400 - 48, 'b'), &far), 1400 - 48);
+  // Other destinations keep the link's; the learned value ages out.
+  EXPECT_EQ(stack_->path_mtu6(kIp6Peer, 1500), 1500u);
+  // An MTU under IPv6's minimum is taken as 1280 (RFC 8201 §4).
+  Bytes quoted2 = quoted;
+  feed(frame6(kRouterMac, kMacA, kRouter, kIp6A, wire::ip_proto::kIcmpv6,
+              icmp6(kRouter, kIp6A, {wire::icmpv6_type::kPacketTooBig, 0, 0, 0, 600, 0, quoted2})));
+  EXPECT_EQ(stack_->path_mtu6(kIp6Far, 1500), 1280u);
+  clock_.advance(601'000'000'000);
+  stack_->on_timer();
+  EXPECT_EQ(stack_->path_mtu6(kIp6Far, 1500), 1500u);
+}
+
 TEST(StackSharedMode6, LeavesNdpEchoAndUnreachableToTheKernel) {
   stack::ManualClock clock;
   BackendPair pair = make_pair(pair_config());
