@@ -93,3 +93,35 @@ q6=$(grep -c "query\[A\] $NAME from $IP6_CLI" "$LOGDIR/dnsmasq.log" || true)
 q4=$(grep -c "query\[A\] $NAME from $IP_CLI" "$LOGDIR/dnsmasq.log" || true)
 [ "$q6" -eq 50 ] && [ "$q4" -eq 50 ] || fail "dnsmasq logged $q6 IPv6 and $q4 IPv4 queries, want 50 each"
 pass "dnsmasq on [::] and 0.0.0.0: 50 IPv6 and 50 IPv4 dig queries, $MODE mode"
+
+# 6. Shared mode (shim, AF_PACKET): the kernel keeps its IPv4 and IPv6
+# addresses and the stack takes the same ones (DPDKUDP_IP6 unset: read from
+# /proc/net/if_inet6) for its sockets' ports; the dual-stack server's
+# datagrams of both families must be delivered by the stack.
+case "$MODE/${SHIM_BACKEND:-af_packet}" in
+  shim/af_packet | shim/af_packet_mmap)
+    in_srv sysctl -qw "net.ipv6.conf.$VETH_SRV.disable_ipv6=0"
+    in_srv ip -6 addr add "$IP6_SRV/64" dev "$VETH_SRV" nodad
+    in_srv ip addr add "$IP_SRV/$PREFIX" dev "$VETH_SRV"
+    SHARED_CONF="$LOGDIR/shared.env"
+    printf 'DPDKUDP_BACKEND=%s\nDPDKUDP_IFACE=%s\nDPDKUDP_MODE=shared\nDPDKUDP_REQUIRE=1\nDPDKUDP_LOG=warn\n' \
+      "${SHIM_BACKEND:-af_packet}" "$VETH_SRV" >"$SHARED_CONF"
+    SHARED_UNDER=("${UNDER[@]}")
+    for i in "${!SHARED_UNDER[@]}"; do
+      case "${SHARED_UNDER[$i]}" in DPDKUDP_CONFIG=*) SHARED_UNDER[$i]="DPDKUDP_CONFIG=$SHARED_CONF" ;; esac
+    done
+    _start_bg "$NS_SRV" shared '^ready' "${SHARED_UNDER[@]}" "$PYTHON" "$HERE/py_dual_server.py" 7640 --lifetime 60
+    in_cli "$PYTHON" "$HERE/../udp_echo_client.py" "$IP6_SRV" 7640 --count 500 --max-size 1452 ||
+      fail "shared mode: echo over IPv6"
+    in_cli "$PYTHON" "$HERE/../udp_echo_client.py" "$IP_SRV" 7640 --count 500 --max-size 1472 ||
+      fail "shared mode: echo over IPv4"
+    stat=$("$BUILD/tools/dpdkudp-stat" "${BG_PID[shared]}" 2>&1) || { echo "$stat" >&2; fail "dpdkudp-stat (shared)"; }
+    echo "$stat" | grep -q "ip6 .*$IP6_SRV/64" || { echo "$stat" >&2; fail "shared mode: the stack did not take $IP6_SRV"; }
+    delivered=$(echo "$stat" | sed -n 's/.*udp delivered \([0-9]*\).*/\1/p' | head -1)
+    [ "${delivered:-0}" -ge 1000 ] || { echo "$stat" >&2; fail "shared mode: the stack delivered ${delivered:-0} of 1000"; }
+    stop_bg shared
+    grep -q "^echoed6 500$" "$LOGDIR/shared.log" && grep -q "^echoed4 500$" "$LOGDIR/shared.log" ||
+      fail "shared mode counts: $(cat "$LOGDIR/shared.log")"
+    pass "shared mode: the stack took the kernel's IPv6 and IPv4 addresses' datagrams (500 + 500, $delivered delivered by the stack)"
+    ;;
+esac
