@@ -398,8 +398,8 @@ std::string parse_route6(std::string_view entry, RouteSpec6& route) {
   auto cidr = wire::Ipv6Cidr::parse(w[i]);  // a bare address is a /128
   if (!cidr) return quote(w[i]) + " is not a destination CIDR";
   if (cidr->addr != cidr->network()) {
-    return quote(w[i]) + " has host bits set (network is " + wire::Ipv6Cidr{cidr->network(), cidr->prefix_len}.to_string() +
-           ")";
+    return quote(w[i]) + " has host bits set (network is " +
+           wire::Ipv6Cidr{cidr->network(), cidr->prefix_len}.to_string() + ")";
   }
   route.destination = *cidr;
   ++i;

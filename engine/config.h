@@ -99,9 +99,9 @@ struct Config {
   std::optional<uint32_t> tx_ring;
   uint32_t perf_interval_s = 0;  // 0: off
   uint32_t rcvbuf_default = 212992;
-  std::vector<RouteSpec> routes;  // DPDKUDP_ROUTES' IPv4 entries
-  std::vector<RouteSpec6> routes6;  // and its IPv6 ones
-  std::vector<NeighborSpec> neighbors;  // DPDKUDP_NEIGHBORS' IPv4 entries
+  std::vector<RouteSpec> routes;          // DPDKUDP_ROUTES' IPv4 entries
+  std::vector<RouteSpec6> routes6;        // and its IPv6 ones
+  std::vector<NeighborSpec> neighbors;    // DPDKUDP_NEIGHBORS' IPv4 entries
   std::vector<NeighborSpec6> neighbors6;  // and its IPv6 ones
   bool stats = true;
   // One line on stderr when the bypass is up, at any log level but quiet

@@ -252,7 +252,7 @@ std::unique_ptr<Engine> Engine::start(const Config& config, std::string* error) 
   OpenedBackend opened = open_backend(config, *address, stack_config.addresses6, error);
   if (!opened.backend) return nullptr;
   if (opened.steering && !opened.steering->steers_ipv6() && !stack_config.addresses6.empty()) {
-    log(LogLevel::kInfo, "backend %s does not steer IPv6 yet: IPv6 stays with the kernel",
+    log(LogLevel::kInfo, "backend %s does not steer IPv6 here (AF_XDP: shared mode): IPv6 stays with the kernel",
         std::string(to_string(opened.kind)).c_str());
     stack_config.addresses6.clear();
     stack_config.routes6.clear();

@@ -248,7 +248,8 @@ int getsockopt(int fd, int level, int name, void* value, socklen_t* len) {
       }
     }
   }
-  if (!ShimGuard::active() && ((level == IPPROTO_IP && name == IP_MTU) || (level == IPPROTO_IPV6 && name == IPV6_MTU))) {
+  if (!ShimGuard::active() &&
+      ((level == IPPROTO_IP && name == IP_MTU) || (level == IPPROTO_IPV6 && name == IPV6_MTU))) {
     if (ShimRef s = lookup(fd); s && !s->kernel_only()) {
       int mtu;
       if (value != nullptr && len != nullptr && *len >= static_cast<socklen_t>(sizeof mtu) && s->ip_mtu(&mtu)) {

@@ -74,6 +74,10 @@ struct AfXdpConfig {
   // process per dedicated address. Shared: only the steered UDP ports.
   bool dedicated = true;
   uint32_t ipv4 = 0;  // our address, host order (0: none)
+  // Dedicated: the same for IPv6 (network order): NDP, ICMPv6 and UDP to
+  // them come to us. The stack's added link-local address is among them
+  // (its EUI-64 from the interface's MAC, added by the backend).
+  std::vector<std::array<uint8_t, 16>> ipv6;
   // Try XDP_ZEROCOPY before XDP_COPY in native mode.
   bool zero_copy = true;
   // Pin the maps under /sys/fs/bpf/dpdkudp/... for inspection with bpftool

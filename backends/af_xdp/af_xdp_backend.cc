@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <new>
 #include <thread>
 
@@ -299,6 +300,7 @@ bool AfXdpBackend::take_slot(const ErrorSink& err) {
 }
 
 bool AfXdpBackend::publish(const AfXdpConfig& config, const ErrorSink& err) {
+  dedicated_ = config.dedicated;
   // Dedicated mode: the address is ours (ARP, ICMP, unbound ports), unless
   // a live process of the group already serves it.
   if (config.dedicated && config.ipv4 != 0) {
@@ -315,6 +317,34 @@ bool AfXdpBackend::publish(const AfXdpConfig& config, const ErrorSink& err) {
     }
     dedicated_ipv4_ = addr;
   }
+  // The same for the IPv6 addresses (NDP, ICMPv6, unbound ports), with the
+  // link-local one the stack adds in dedicated mode when none is given
+  // (fe80::/64, the modified EUI-64 of the MAC: RFC 4291 appendix A).
+  std::vector<std::array<uint8_t, 16>> served6 =
+      config.dedicated ? config.ipv6 : std::vector<std::array<uint8_t, 16>>{};
+  const bool has_link_local = std::any_of(served6.begin(), served6.end(), [](const std::array<uint8_t, 16>& a) {
+    return a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
+  });
+  if (!served6.empty() && !has_link_local) {
+    const MacAddr m = info_.mac;
+    served6.push_back(
+        {0xfe, 0x80, 0, 0, 0, 0, 0, 0, static_cast<uint8_t>(m[0] ^ 0x02), m[1], m[2], 0xff, 0xfe, m[3], m[4], m[5]});
+  }
+  for (const std::array<uint8_t, 16>& a : served6) {
+    af_xdp::Addr6Key key{};
+    std::memcpy(key.addr, a.data(), sizeof key.addr);
+    af_xdp::Owner owner{};
+    if (bpf_map_lookup_elem(addrs6_fd(), &key, &owner) == 0 && owner.pid != owner_pid_ &&
+        af_xdp::pid_alive(owner.pid)) {
+      return err.fail("an IPv6 address is already served in dedicated mode by pid " + std::to_string(owner.pid) +
+                      " (one process per dedicated address)");
+    }
+    owner = {owner_pid_, slot_};
+    if (const int r = bpf_map_update_elem(addrs6_fd(), &key, &owner, BPF_ANY); r != 0) {
+      return err.fail_errno("registering a dedicated IPv6 address", r);
+    }
+    dedicated_ipv6_.push_back(key);
+  }
   for (uint32_t q = 0; q < queue_count_; ++q) {
     const uint32_t index = slot_ * af_xdp::kMaxQueues + q;
     const int fd = queues_[q].fd;
@@ -322,7 +352,7 @@ bool AfXdpBackend::publish(const AfXdpConfig& config, const ErrorSink& err) {
       return err.fail_errno("putting the XSK of queue " + std::to_string(q) + " in the XSKMAP", r);
     }
   }
-  std::vector<int> give = {region_->memfd(), ports_fd(), xsks_fd(), addrs_fd()};
+  std::vector<int> give = {region_->memfd(), ports_fd(), xsks_fd(), addrs_fd(), ports6_fd(), addrs6_fd()};
   for (uint32_t q = 0; q < queue_count_; ++q) {
     give.push_back(queues_[q].fd);
   }
@@ -469,13 +499,26 @@ AfXdpBackend::~AfXdpBackend() {
         af_xdp::PortKey pkey{};
         pkey.addr = htonl(static_cast<uint32_t>(key >> 16));
         pkey.port = htons(static_cast<uint16_t>(key & 0xffff));
-        drop_port_owner_locked(pkey, owner_pid_);
+        drop_port_owner_locked(ports_fd(), pkey, owner_pid_);
+      }
+      for (const auto& [local, count] : steered6_) {
+        af_xdp::Port6Key pkey{};
+        std::memcpy(pkey.addr, local.first.data(), sizeof pkey.addr);
+        pkey.port = htons(local.second);
+        drop_port_owner_locked(ports6_fd(), pkey, owner_pid_);
       }
       if (dedicated_ipv4_ != 0) {
         drop_addr_owner_locked(dedicated_ipv4_, owner_pid_);
       }
+      for (const af_xdp::Addr6Key& addr : dedicated_ipv6_) {
+        af_xdp::Owner owner{};
+        if (bpf_map_lookup_elem(addrs6_fd(), &addr, &owner) == 0 && owner.pid == owner_pid_) {
+          bpf_map_delete_elem(addrs6_fd(), &addr);
+        }
+      }
       region_->unlock_steer();
       steered_.clear();
+      steered6_.clear();
     }
     for (uint32_t q = 0; q < queue_count_; ++q) {
       const uint32_t index = slot_ * af_xdp::kMaxQueues + q;

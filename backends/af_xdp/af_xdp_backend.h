@@ -92,12 +92,11 @@ class AfXdpBackend final : public Backend, public PortSteering {
   BackendStats stats() const override;
 
   int steer(uint32_t addr, uint16_t port, bool on, bool reuse_port) override;
-  // The XDP program does not steer IPv6 yet: the engine leaves IPv6 to
-  // the kernel with this backend (steers_ipv6() false).
-  int steer6(const std::array<uint8_t, 16>& /*addr*/, uint16_t /*port*/, bool /*on*/, bool /*reuse_port*/) override {
-    return EAFNOSUPPORT;
-  }
-  bool steers_ipv6() const override { return false; }
+  int steer6(const std::array<uint8_t, 16>& addr, uint16_t port, bool on, bool reuse_port) override;
+  // Dedicated mode only: in shared mode the kernel keeps NDP (the program
+  // passes it), and the stack has no way yet to learn its IPv6 neighbours
+  // from the kernel's table.
+  bool steers_ipv6() const override { return dedicated_; }
   using PortSteering::steer;
 
   // "native copy", "native zero-copy", "generic copy" (+ ", libxdp ...").
@@ -146,7 +145,12 @@ class AfXdpBackend final : public Backend, public PortSteering {
   void forget_pid(uint32_t pid);
   // Under the region's steer lock: takes pid (and any dead process) out of
   // the owners of key; deletes the entry when none is left.
-  void drop_port_owner_locked(const af_xdp::PortKey& key, uint32_t pid);
+  // One map's port entry (PortKey or Port6Key): take our share under the
+  // steer lock (0 or an errno), or drop a pid's.
+  template <typename Key>
+  int claim_port_locked(int fd, const Key& key, bool reuse_port);
+  template <typename Key>
+  void drop_port_owner_locked(int fd, const Key& key, uint32_t pid);
   // Under the steer lock: removes addr's dedicated-mode entry if pid owns it.
   void drop_addr_owner_locked(uint32_t addr, uint32_t pid);
   // Under the queue lock: moves stashed frames onto the fill ring.
@@ -163,6 +167,8 @@ class AfXdpBackend final : public Backend, public PortSteering {
   int ports_fd() const { return program_ ? program_->ports_fd() : handles_.ports_map.get(); }
   int xsks_fd() const { return program_ ? program_->xsks_fd() : handles_.xsks_map.get(); }
   int addrs_fd() const { return program_ ? program_->addrs_fd() : handles_.addrs_map.get(); }
+  int ports6_fd() const { return program_ ? program_->ports6_fd() : handles_.ports6_map.get(); }
+  int addrs6_fd() const { return program_ ? program_->addrs6_fd() : handles_.addrs6_map.get(); }
   int link_fd() const { return program_ ? program_->link_fd() : handles_.link.get(); }
 
   base::InterfaceInfo info_;
@@ -172,7 +178,9 @@ class AfXdpBackend final : public Backend, public PortSteering {
   uint32_t ring_size_;
   bool native_ = false;
   bool zero_copy_ = false;
-  uint32_t dedicated_ipv4_ = 0;  // network order, registered in the addrs map
+  bool dedicated_ = true;
+  uint32_t dedicated_ipv4_ = 0;                   // network order, registered in the addrs map
+  std::vector<af_xdp::Addr6Key> dedicated_ipv6_;  // registered in the addrs6 map
   std::string mode_description_;
   std::string pin_dir_;
 
@@ -197,6 +205,7 @@ class AfXdpBackend final : public Backend, public PortSteering {
   // Steering: (addr << 16 | port) -> nesting count, mirrored in the map.
   std::mutex steer_mutex_;
   std::map<uint64_t, uint32_t> steered_;
+  std::map<std::pair<std::array<uint8_t, 16>, uint16_t>, uint32_t> steered6_;
 };
 
 }  // namespace dpdkudp

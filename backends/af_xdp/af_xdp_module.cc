@@ -14,6 +14,7 @@ BackendOpened open_module(const BackendOpenRequest& request, std::string* error)
   if (request.rx_ring != 0) c.ring_size = request.rx_ring;
   c.dedicated = request.dedicated;
   c.ipv4 = request.ipv4;
+  c.ipv6 = request.ipv6;
   AfXdpOpened opened = open_af_xdp(c, error);
   BackendOpened out;
   out.steering = opened.steering;

@@ -207,6 +207,8 @@ struct GroupHandles {
   UniqueFd ports_map;
   UniqueFd xsks_map;
   UniqueFd addrs_map;
+  UniqueFd ports6_map;
+  UniqueFd addrs6_map;
   UniqueFd link;                     // invalid when the program is not a bpf_link
   std::vector<UniqueFd> queue_xsks;  // one bound XSK per queue
 };
@@ -241,7 +243,7 @@ class GroupHub {
   UniqueFd listen_;
   UniqueFd stop_event_;
   GroupRegion* region_ = nullptr;
-  std::vector<int> give_fds_;  // memfd, ports, xsks, addrs, queue XSKs...
+  std::vector<int> give_fds_;  // memfd, ports, xsks, addrs, ports6, addrs6, [link], queue XSKs...
   int link_fd_ = -1;
   std::function<void(uint32_t)> on_dead_;
   std::unique_ptr<std::thread> thread_;

@@ -9,6 +9,7 @@
 #include <bpf/bpf.h>
 
 #include <algorithm>
+#include <cstring>
 #include <mutex>
 #include <vector>
 
@@ -47,23 +48,53 @@ std::vector<Key> map_keys(int fd) {
 }  // namespace
 
 void AfXdpBackend::forget_pid(uint32_t pid) {
-  // A member died: its ports and its dedicated address are nobody's now
+  // A member died: its ports and its dedicated addresses are nobody's now
   // (the redirects already pass, as its XSKs left the XSKMAP with it).
   region_->lock_steer();
   for (const af_xdp::PortKey& key : map_keys<af_xdp::PortKey>(ports_fd())) {
-    drop_port_owner_locked(key, pid);
+    drop_port_owner_locked(ports_fd(), key, pid);
+  }
+  for (const af_xdp::Port6Key& key : map_keys<af_xdp::Port6Key>(ports6_fd())) {
+    drop_port_owner_locked(ports6_fd(), key, pid);
   }
   for (const uint32_t addr : map_keys<uint32_t>(addrs_fd())) {
     drop_addr_owner_locked(addr, pid);
+  }
+  for (const af_xdp::Addr6Key& addr : map_keys<af_xdp::Addr6Key>(addrs6_fd())) {
+    af_xdp::Owner owner{};
+    if (bpf_map_lookup_elem(addrs6_fd(), &addr, &owner) == 0 && owner.pid == pid) {
+      bpf_map_delete_elem(addrs6_fd(), &addr);
+    }
   }
   region_->unlock_steer();
 }
 
 // ---- steering ----
 
+template <typename Key>
+int AfXdpBackend::claim_port_locked(int fd, const Key& key, bool reuse_port) {
+  af_xdp::PortOwners owners{};
+  if (bpf_map_lookup_elem(fd, &key, &owners) != 0 || owners.count > af_xdp::kMaxSharers) {
+    owners = {};
+  }
+  // Keep the live owners of other processes (a dead one's port, or one
+  // left by an earlier backend of this process, is free).
+  const uint32_t live = keep_live_owners(&owners, owner_pid_);
+  if (live != 0 && (!reuse_port || owners.reuseport == 0 || live == af_xdp::kMaxSharers)) {
+    return EADDRINUSE;  // another process of the group serves it
+  }
+  owners.owner[live] = {owner_pid_, slot_};
+  owners.count = live + 1;
+  owners.reuseport = (live == 0 ? reuse_port : owners.reuseport != 0) ? 1 : 0;
+  const int r = bpf_map_update_elem(fd, &key, &owners, BPF_ANY);
+  if (r != 0) {
+    return r == -E2BIG ? ENOSPC : -r;
+  }
+  return 0;
+}
+
 int AfXdpBackend::steer(uint32_t addr, uint16_t port, bool on, bool reuse_port) {
   const std::lock_guard<std::mutex> guard(steer_mutex_);
-  const int fd = ports_fd();
   af_xdp::PortKey key{};
   key.addr = htonl(addr);
   key.port = htons(port);
@@ -75,25 +106,7 @@ int AfXdpBackend::steer(uint32_t addr, uint16_t port, bool on, bool reuse_port) 
       return 0;
     }
     region_->lock_steer();
-    af_xdp::PortOwners owners{};
-    if (bpf_map_lookup_elem(fd, &key, &owners) != 0 || owners.count > af_xdp::kMaxSharers) {
-      owners = {};
-    }
-    // Keep the live owners of other processes (a dead one's port, or one
-    // left by an earlier backend of this process, is free).
-    const uint32_t live = keep_live_owners(&owners, owner_pid_);
-    int result = 0;
-    if (live != 0 && (!reuse_port || owners.reuseport == 0 || live == af_xdp::kMaxSharers)) {
-      result = EADDRINUSE;  // another process of the group serves it
-    } else {
-      owners.owner[live] = {owner_pid_, slot_};
-      owners.count = live + 1;
-      owners.reuseport = (live == 0 ? reuse_port : owners.reuseport != 0) ? 1 : 0;
-      const int r = bpf_map_update_elem(fd, &key, &owners, BPF_ANY);
-      if (r != 0) {
-        result = r == -E2BIG ? ENOSPC : -r;
-      }
-    }
+    const int result = claim_port_locked(ports_fd(), key, reuse_port);
     region_->unlock_steer();
     if (result == 0) {
       steered_.emplace(local, 1);
@@ -108,7 +121,40 @@ int AfXdpBackend::steer(uint32_t addr, uint16_t port, bool on, bool reuse_port) 
   }
   steered_.erase(it);
   region_->lock_steer();
-  drop_port_owner_locked(key, owner_pid_);
+  drop_port_owner_locked(ports_fd(), key, owner_pid_);
+  region_->unlock_steer();
+  return 0;
+}
+
+int AfXdpBackend::steer6(const std::array<uint8_t, 16>& addr, uint16_t port, bool on, bool reuse_port) {
+  const std::lock_guard<std::mutex> guard(steer_mutex_);
+  af_xdp::Port6Key key{};
+  std::memcpy(key.addr, addr.data(), sizeof key.addr);
+  key.port = htons(port);
+  const auto local = std::make_pair(addr, port);
+  auto it = steered6_.find(local);
+  if (on) {
+    if (it != steered6_.end()) {
+      ++it->second;
+      return 0;
+    }
+    region_->lock_steer();
+    const int result = claim_port_locked(ports6_fd(), key, reuse_port);
+    region_->unlock_steer();
+    if (result == 0) {
+      steered6_.emplace(local, 1);
+    }
+    return result;
+  }
+  if (it == steered6_.end()) {
+    return ENOENT;
+  }
+  if (--it->second > 0) {
+    return 0;
+  }
+  steered6_.erase(it);
+  region_->lock_steer();
+  drop_port_owner_locked(ports6_fd(), key, owner_pid_);
   region_->unlock_steer();
   return 0;
 }
@@ -120,8 +166,8 @@ void AfXdpBackend::drop_addr_owner_locked(uint32_t addr, uint32_t pid) {
   }
 }
 
-void AfXdpBackend::drop_port_owner_locked(const af_xdp::PortKey& key, uint32_t pid) {
-  const int fd = ports_fd();
+template <typename Key>
+void AfXdpBackend::drop_port_owner_locked(int fd, const Key& key, uint32_t pid) {
   af_xdp::PortOwners owners{};
   if (bpf_map_lookup_elem(fd, &key, &owners) != 0) {
     return;
@@ -137,5 +183,9 @@ void AfXdpBackend::drop_port_owner_locked(const af_xdp::PortKey& key, uint32_t p
   owners.count = left;
   bpf_map_update_elem(fd, &key, &owners, BPF_EXIST);
 }
+
+// The close path (af_xdp_backend.cc) drops entries of both maps.
+template void AfXdpBackend::drop_port_owner_locked(int, const af_xdp::PortKey&, uint32_t);
+template void AfXdpBackend::drop_port_owner_locked(int, const af_xdp::Port6Key&, uint32_t);
 
 }  // namespace dpdkudp

@@ -28,7 +28,9 @@ constexpr const char* kDispatcherName = "xdp_dispatcher";
 constexpr const char* kPortsMap = "dpdkudp_ports";
 constexpr const char* kXsksMap = "dpdkudp_xsks";
 constexpr const char* kAddrsMap = "dpdkudp_addrs";
-constexpr const char* kPinNames[] = {"ports", "xsks", "addrs"};
+constexpr const char* kPorts6Map = "dpdkudp_ports6";
+constexpr const char* kAddrs6Map = "dpdkudp_addrs6";
+constexpr const char* kPinNames[] = {"ports", "xsks", "addrs", "ports6", "addrs6"};
 
 struct AttachedProgram {
   uint32_t id = 0;
@@ -244,14 +246,16 @@ void XdpProgram::close_object() {
     bpf_object__close(obj_);
     obj_ = nullptr;
   }
-  ports_fd_ = xsks_fd_ = addrs_fd_ = -1;
+  ports_fd_ = xsks_fd_ = addrs_fd_ = ports6_fd_ = addrs6_fd_ = -1;
 }
 
 bool XdpProgram::find_maps(const ErrorSink& err) {
   ports_fd_ = bpf_object__find_map_fd_by_name(obj_, kPortsMap);
   xsks_fd_ = bpf_object__find_map_fd_by_name(obj_, kXsksMap);
   addrs_fd_ = bpf_object__find_map_fd_by_name(obj_, kAddrsMap);
-  if (ports_fd_ < 0 || xsks_fd_ < 0 || addrs_fd_ < 0) {
+  ports6_fd_ = bpf_object__find_map_fd_by_name(obj_, kPorts6Map);
+  addrs6_fd_ = bpf_object__find_map_fd_by_name(obj_, kAddrs6Map);
+  if (ports_fd_ < 0 || xsks_fd_ < 0 || addrs_fd_ < 0 || ports6_fd_ < 0 || addrs6_fd_ < 0) {
     return err.fail("the XDP object lacks its maps");
   }
   return true;
@@ -364,8 +368,9 @@ bool XdpProgram::pin_maps(const std::string& dir) {
   if (!ensure_bpffs() || !make_dirs(dir)) {
     return false;
   }
-  const int fds[] = {ports_fd_, xsks_fd_, addrs_fd_};
-  for (size_t i = 0; i < 3; ++i) {
+  const int fds[] = {ports_fd_, xsks_fd_, addrs_fd_, ports6_fd_, addrs6_fd_};
+  static_assert(std::size(fds) == std::size(kPinNames));
+  for (size_t i = 0; i < std::size(fds); ++i) {
     const std::string path = dir + "/" + kPinNames[i];
     ::unlink(path.c_str());  // a dead owner's
     if (bpf_obj_pin(fds[i], path.c_str()) != 0) {

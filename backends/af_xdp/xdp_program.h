@@ -40,6 +40,14 @@ struct PortKey {
   uint16_t port;  // network order
   uint16_t pad;
 };
+struct Port6Key {
+  uint8_t addr[16];  // all zero = any
+  uint16_t port;     // network order
+  uint16_t pad;
+};
+struct Addr6Key {
+  uint8_t addr[16];
+};
 struct Owner {
   uint32_t pid;
   uint32_t slot;  // member slot: its XSKs are at xsks[slot * kMaxQueues + queue]
@@ -66,9 +74,11 @@ class XdpProgram {
   int ports_fd() const { return ports_fd_; }
   int xsks_fd() const { return xsks_fd_; }
   int addrs_fd() const { return addrs_fd_; }
+  int ports6_fd() const { return ports6_fd_; }
+  int addrs6_fd() const { return addrs6_fd_; }
   int link_fd() const { return link_fd_; }
 
-  // Pins the three maps in dir (created; stale pins there replaced).
+  // Pins the maps in dir (created; stale pins there replaced).
   // Best effort: returns false and leaves them unpinned on failure.
   bool pin_maps(const std::string& dir);
   const std::string& pin_dir() const { return pin_dir_; }
@@ -104,6 +114,8 @@ class XdpProgram {
   int ports_fd_ = -1;
   int xsks_fd_ = -1;
   int addrs_fd_ = -1;
+  int ports6_fd_ = -1;
+  int addrs6_fd_ = -1;
   std::string pin_dir_;
   // libxdp ways: the network namespace we attached in (for the detach).
   UniqueFd netns_;

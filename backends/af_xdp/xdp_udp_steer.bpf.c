@@ -17,6 +17,15 @@
 //     can answer port-unreachable, fragments)             -> its member
 //   everything else (ARP, ICMP, TCP, other ports)          -> XDP_PASS
 //
+// IPv6 the same way, with its own maps: UDP to a steered (IPv6 destination,
+// port) or (::, port) -> its owner; an IPv6 address served in dedicated
+// mode (dpdkudp_addrs6): every packet to it -> its member, and a Neighbor
+// Solicitation or Advertisement sent to a multicast group whose target is
+// it (address resolution and duplicate-address detection) -> its member.
+// Up to four Hop-by-Hop, Routing or Destination Options headers are walked
+// to find UDP; anything else (a fragment, TCP, another extension) is
+// XDP_PASSed unless its destination is a served address.
+//
 // When the slot is empty (no socket yet, or its process died and the
 // kernel removed the socket from the map) bpf_redirect_map's fallback
 // action makes it XDP_PASS, so a dead owner never black-holes traffic.
@@ -31,7 +40,9 @@
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
+#include <linux/in6.h>
 #include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <linux/udp.h>
 
 #include <bpf/bpf_endian.h>
@@ -71,6 +82,32 @@ struct {
   __type(key, struct dpdkudp_port_key);
   __type(value, struct dpdkudp_port_owners);
 } dpdkudp_ports SEC(".maps");
+
+// The IPv6 forms.
+struct dpdkudp_port6_key {
+  __u8 addr[16];  // IPv6 destination; all zero = any of ours
+  __u16 port;     // UDP destination port, network order
+  __u16 pad;      // always 0
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 65536);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __type(key, struct dpdkudp_port6_key);
+  __type(value, struct dpdkudp_port_owners);
+} dpdkudp_ports6 SEC(".maps");
+
+struct dpdkudp_addr6 {
+  __u8 addr[16];
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 256);
+  __type(key, struct dpdkudp_addr6);
+  __type(value, struct dpdkudp_owner);
+} dpdkudp_addrs6 SEC(".maps");
 
 // IPv4 address (network order) served in dedicated mode -> owner.
 struct {
@@ -137,6 +174,82 @@ static __always_inline int to_port_owner(struct xdp_md *ctx,
   return to_owner(ctx, &owners->owner[pick]);
 }
 
+#define DPDKUDP_NEXTHDR_HOP 0
+#define DPDKUDP_NEXTHDR_ROUTING 43
+#define DPDKUDP_NEXTHDR_DEST 60
+#define DPDKUDP_ICMPV6_NS 135
+#define DPDKUDP_ICMPV6_NA 136
+
+// An extension header's first two octets (RFC 8200 §4).
+struct ext_hdr {
+  __u8 nexthdr;
+  __u8 len;  // 8-octet units past the first 8
+};
+
+static __always_inline int steer_ipv6(struct xdp_md *ctx, void *l3, void *data_end) {
+  struct ipv6hdr *ip6 = l3;
+  if ((void *)(ip6 + 1) > data_end) {
+    return XDP_PASS;
+  }
+  __u8 nexthdr = ip6->nexthdr;
+  __u8 *l4 = (__u8 *)(ip6 + 1);
+#pragma unroll
+  for (int i = 0; i < 4; i++) {
+    if (nexthdr != DPDKUDP_NEXTHDR_HOP && nexthdr != DPDKUDP_NEXTHDR_ROUTING && nexthdr != DPDKUDP_NEXTHDR_DEST) {
+      break;
+    }
+    struct ext_hdr *h = (void *)l4;
+    if ((void *)(h + 1) > data_end) {
+      return XDP_PASS;
+    }
+    nexthdr = h->nexthdr;
+    l4 += ((__u32)h->len + 1) * 8;
+  }
+  if (nexthdr == IPPROTO_UDP) {
+    struct udphdr *udp = (void *)l4;
+    if ((void *)(udp + 1) > data_end) {
+      return XDP_PASS;
+    }
+    struct dpdkudp_port6_key key = {.port = udp->dest, .pad = 0};
+    __builtin_memcpy(key.addr, &ip6->daddr, 16);
+    const struct dpdkudp_port_owners *owners = bpf_map_lookup_elem(&dpdkudp_ports6, &key);
+    __u32 saddr_hash = ip6->saddr.in6_u.u6_addr32[0] ^ ip6->saddr.in6_u.u6_addr32[1] ^
+                       ip6->saddr.in6_u.u6_addr32[2] ^ ip6->saddr.in6_u.u6_addr32[3];
+    if (owners) {
+      return to_port_owner(ctx, owners, saddr_hash, udp->source);
+    }
+    __builtin_memset(key.addr, 0, 16);
+    owners = bpf_map_lookup_elem(&dpdkudp_ports6, &key);
+    if (owners) {
+      return to_port_owner(ctx, owners, saddr_hash, udp->source);
+    }
+  }
+  struct dpdkudp_addr6 dst;
+  __builtin_memcpy(dst.addr, &ip6->daddr, 16);
+  const struct dpdkudp_owner *owner = bpf_map_lookup_elem(&dpdkudp_addrs6, &dst);
+  if (owner) {
+    return to_owner(ctx, owner);
+  }
+  // A solicitation (or advertisement) to a multicast group about one of the
+  // served addresses: its target field, 8 octets into the message.
+  if (nexthdr == IPPROTO_ICMPV6 && dst.addr[0] == 0xff) {
+    __u8 *icmp = l4;
+    if ((void *)(icmp + 24) > data_end) {
+      return XDP_PASS;
+    }
+    if (icmp[0] != DPDKUDP_ICMPV6_NS && icmp[0] != DPDKUDP_ICMPV6_NA) {
+      return XDP_PASS;
+    }
+    struct dpdkudp_addr6 target;
+    __builtin_memcpy(target.addr, icmp + 8, 16);
+    owner = bpf_map_lookup_elem(&dpdkudp_addrs6, &target);
+    if (owner) {
+      return to_owner(ctx, owner);
+    }
+  }
+  return XDP_PASS;
+}
+
 SEC("xdp")
 int xdp_udp_steer(struct xdp_md *ctx) {
   void *data = (void *)(long)ctx->data;
@@ -172,6 +285,9 @@ int xdp_udp_steer(struct xdp_md *ctx) {
     return owner ? to_owner(ctx, owner) : XDP_PASS;
   }
 
+  if (proto == bpf_htons(ETH_P_IPV6)) {
+    return steer_ipv6(ctx, l3, data_end);
+  }
   if (proto != bpf_htons(ETH_P_IP)) {
     return XDP_PASS;
   }

@@ -263,7 +263,8 @@ TEST(ConfigKeys, RoutesAndNeighborsTakeIpv6EntriesBesideIpv4Ones) {
   ASSERT_EQ(c.routes.size(), 1u);
   ASSERT_EQ(c.routes6.size(), 3u);
   const wire::Ipv6Addr router(0xfe80, 0, 0, 0, 0, 0, 0, 1);
-  EXPECT_EQ(c.routes6[0], (RouteSpec6{wire::Ipv6Cidr{wire::Ipv6Addr(0x2001, 2, 0, 0x10, 0, 0, 0, 0), 64}, router, 1400}));
+  EXPECT_EQ(c.routes6[0],
+            (RouteSpec6{wire::Ipv6Cidr{wire::Ipv6Addr(0x2001, 2, 0, 0x10, 0, 0, 0, 0), 64}, router, 1400}));
   EXPECT_EQ(c.routes6[1], (RouteSpec6{wire::Ipv6Cidr{wire::Ipv6Addr(), 0}, router, 0}));
   EXPECT_FALSE(c.routes6[2].gateway);
   ASSERT_EQ(c.neighbors.size(), 1u);
@@ -280,7 +281,8 @@ TEST(ConfigKeys, RoutesAndNeighborsTakeIpv6EntriesBesideIpv4Ones) {
            {"DPDKUDP_ROUTES=2001:2:0:10::/64 via 198.18.0.1", "is not a unicast IPv6 gateway address"},
            {"DPDKUDP_ROUTES=2001:2:0:10::/64 via ff02::2", "is not a unicast IPv6 gateway address"},
            {"DPDKUDP_ROUTES=2001:2:0:10::/64 dev mtu 1000", "must be a number from 1280 to 9000 (IPv6)"},
-           {"DPDKUDP_ROUTES=2001:2::/48 dev; 2001:2::/48 via fe80::1", "route 2 \"2001:2::/48 via fe80::1\": destination"},
+           {"DPDKUDP_ROUTES=2001:2::/48 dev; 2001:2::/48 via fe80::1",
+            "route 2 \"2001:2::/48 via fe80::1\": destination"},
            {"DPDKUDP_ROUTES=2001:2:0:10::/64", "expected"},
            {"DPDKUDP_NEIGHBORS=ff02::1=02:00:00:00:00:01", "not a unicast IPv6 address"},
            {"DPDKUDP_NEIGHBORS=fe80::1=02:00:00:00:00:01; fe80::1=02:00:00:00:00:02", "fe80::1 given twice"},
