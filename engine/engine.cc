@@ -6,6 +6,7 @@
 
 #include "engine/backend_registry.h"
 #include "engine/host.h"
+#include "engine/kernel_neighbors.h"
 #include "engine/log.h"
 #include "stack/net/proc_net.h"
 
@@ -28,7 +29,6 @@ class BackendSteering final : public stack::PortSteeringHook {
   int steer6(const wire::Ipv6Addr& addr, uint16_t port, bool on, bool reuse_port) override {
     return s_->steer6(addr.octets, port, on, reuse_port);
   }
-  bool steers_ipv6() const override { return s_->steers_ipv6(); }
 
  private:
   PortSteering* s_;
@@ -231,6 +231,11 @@ void seed_neighbors(stack::Stack& stack, const Config& config, uint64_t now) {
   if (auto arp = config.iface.empty() ? std::nullopt : stack::read_proc_net_arp(kProcArp, config.iface)) {
     for (const auto& entry : *arp) stack.neighbors().insert(entry.ip, entry.mac, now, false);
   }
+  if (stack.ipv6_enabled() && stack.config().ifindex != 0) {
+    if (auto ndp = read_kernel_neighbors6(static_cast<int>(stack.config().ifindex))) {
+      for (const KernelNeighbor6& n : *ndp) stack.neighbors6().insert(n.ip, n.mac, now, false);
+    }
+  }
 }
 
 }  // namespace
@@ -251,13 +256,6 @@ std::unique_ptr<Engine> Engine::start(const Config& config, std::string* error) 
   stack::StackConfig stack_config = make_stack_config(config, *address);
   OpenedBackend opened = open_backend(config, *address, stack_config.addresses6, error);
   if (!opened.backend) return nullptr;
-  if (opened.steering && !opened.steering->steers_ipv6() && !stack_config.addresses6.empty()) {
-    log(LogLevel::kInfo, "backend %s does not steer IPv6 here (AF_XDP: shared mode): IPv6 stays with the kernel",
-        std::string(to_string(opened.kind)).c_str());
-    stack_config.addresses6.clear();
-    stack_config.routes6.clear();
-    stack_config.gateway6.reset();
-  }
   e->backend_ = std::move(opened.backend);
   e->kind_ = opened.kind;
   e->steering_ = std::move(opened.steering);
@@ -338,9 +336,19 @@ void Engine::install_tick_hook() {
     if (ifname.empty()) return;
     bool resolving = false;
     for (const auto& n : stack_->neighbors().snapshot()) resolving |= n.state == stack::NeighborState::kIncomplete;
-    if (!resolving) return;
-    if (auto arp = stack::read_proc_net_arp(kProcArp, ifname)) {
-      for (const auto& entry : *arp) stack_->neighbors().insert(entry.ip, entry.mac, tick, false);
+    if (resolving) {
+      if (auto arp = stack::read_proc_net_arp(kProcArp, ifname)) {
+        for (const auto& entry : *arp) stack_->neighbors().insert(entry.ip, entry.mac, tick, false);
+      }
+    }
+    // The same for NDP (the kernel keeps it here too), from its table over
+    // rtnetlink.
+    if (!stack_->ipv6_enabled()) return;
+    bool resolving6 = false;
+    for (const auto& n : stack_->neighbors6().snapshot()) resolving6 |= n.state == stack::NeighborState::kIncomplete;
+    if (!resolving6) return;
+    if (auto ndp = read_kernel_neighbors6(static_cast<int>(stack_->config().ifindex))) {
+      for (const KernelNeighbor6& n : *ndp) stack_->neighbors6().insert(n.ip, n.mac, tick, false);
     }
   });
 }

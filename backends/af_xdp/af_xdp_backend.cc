@@ -300,7 +300,6 @@ bool AfXdpBackend::take_slot(const ErrorSink& err) {
 }
 
 bool AfXdpBackend::publish(const AfXdpConfig& config, const ErrorSink& err) {
-  dedicated_ = config.dedicated;
   // Dedicated mode: the address is ours (ARP, ICMP, unbound ports), unless
   // a live process of the group already serves it.
   if (config.dedicated && config.ipv4 != 0) {

@@ -93,10 +93,6 @@ class AfXdpBackend final : public Backend, public PortSteering {
 
   int steer(uint32_t addr, uint16_t port, bool on, bool reuse_port) override;
   int steer6(const std::array<uint8_t, 16>& addr, uint16_t port, bool on, bool reuse_port) override;
-  // Dedicated mode only: in shared mode the kernel keeps NDP (the program
-  // passes it), and the stack has no way yet to learn its IPv6 neighbours
-  // from the kernel's table.
-  bool steers_ipv6() const override { return dedicated_; }
   using PortSteering::steer;
 
   // "native copy", "native zero-copy", "generic copy" (+ ", libxdp ...").
@@ -178,7 +174,6 @@ class AfXdpBackend final : public Backend, public PortSteering {
   uint32_t ring_size_;
   bool native_ = false;
   bool zero_copy_ = false;
-  bool dedicated_ = true;
   uint32_t dedicated_ipv4_ = 0;                   // network order, registered in the addrs map
   std::vector<af_xdp::Addr6Key> dedicated_ipv6_;  // registered in the addrs6 map
   std::string mode_description_;

@@ -68,8 +68,6 @@ class PortSteering {
   // The same for IPv6: addr the 16 octets in network order, all zero = any
   // of our addresses (in6addr_any).
   virtual int steer6(const std::array<uint8_t, 16>& addr, uint16_t port, bool on, bool reuse_port) = 0;
-  // Whether steer6 works (false: the device's IPv6 stays with the kernel).
-  virtual bool steers_ipv6() const = 0;
 };
 
 enum class BackendLogLevel { kError, kWarn, kInfo };

@@ -44,9 +44,6 @@ class PortSteeringHook {
   virtual int steer(Ipv4Addr addr, uint16_t port, bool on, bool reuse_port) = 0;
   // The same for IPv6 datagrams to (addr, port).
   virtual int steer6(const Ipv6Addr& addr, uint16_t port, bool on, bool reuse_port) = 0;
-  // Whether the device can steer IPv6 (else the engine keeps IPv6 off the
-  // stack and the kernel has it).
-  virtual bool steers_ipv6() const = 0;
 };
 
 // How a socket tells its owner that readiness changed. Both calls come

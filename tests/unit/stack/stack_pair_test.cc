@@ -446,7 +446,6 @@ class FakeSteering : public stack::PortSteeringHook {
     log.push_back(std::move(entry));
     return 0;
   }
-  bool steers_ipv6() const override { return true; }
   uint16_t refused = 5300;
   std::vector<std::string> log;
 };
