@@ -298,8 +298,9 @@ void Stack::receive_na(Packet* pkt, std::span<const uint8_t> icmp, RxBatch& batc
   const MacAddr eth_src = wire::load_mac(pkt->data + wire::EthernetFrame::kSrcOffset);
   if (int idx = find_address6(target); idx >= 0) {
     // Someone else claims one of our addresses (RFC 4862 §5.4.4).
-    if (batch.now_mono_ns < dad_until_ns_.load(std::memory_order_relaxed))
+    if (batch.now_mono_ns < dad_until_ns_.load(std::memory_order_relaxed)) {
       note_duplicate6(static_cast<size_t>(idx), eth_src);
+    }
     batch.release[batch.n_release++] = pkt;
     return;
   }

@@ -66,7 +66,7 @@ TEST(KernelNeighbors6, TakesUsableEntriesOfTheInterfaceOnly) {
   add_neigh(dump, AF_INET6, 8, NUD_REACHABLE, bytes_of(Ipv6Addr(0x2001, 2, 0, 0, 0, 0, 0, 3)), mac);  // another iface
   add_neigh(dump, AF_INET6, 7, NUD_INCOMPLETE, bytes_of(Ipv6Addr(0x2001, 2, 0, 0, 0, 0, 0, 4)), {});
   add_neigh(dump, AF_INET6, 7, NUD_FAILED, bytes_of(Ipv6Addr(0x2001, 2, 0, 0, 0, 0, 0, 5)), mac);
-  add_neigh(dump, AF_INET, 7, NUD_REACHABLE, {198, 18, 0, 1}, mac);                          // IPv4
+  add_neigh(dump, AF_INET, 7, NUD_REACHABLE, {198, 18, 0, 1}, mac);                                  // IPv4
   add_neigh(dump, AF_INET6, 7, NUD_REACHABLE, bytes_of(Ipv6Addr(0x2001, 2, 0, 0, 0, 0, 0, 6)), {});  // no lladdr
   add_done(dump);
   add_neigh(dump, AF_INET6, 7, NUD_REACHABLE, bytes_of(Ipv6Addr(0x2001, 2, 0, 0, 0, 0, 0, 7)), mac);  // after DONE
