@@ -57,6 +57,24 @@ void write_recv_cmsgs(msghdr* msg, const RecvCmsgWants& wants, const stack::Recv
   msg->msg_controllen = cw.used();
 }
 
+int parse_send_pktinfo6(const msghdr* msg, SendPktinfo6* out) {
+  if (msg->msg_control == nullptr || msg->msg_controllen < sizeof(cmsghdr)) return 0;
+  for (const cmsghdr* c = CMSG_FIRSTHDR(msg); c != nullptr;
+       c = CMSG_NXTHDR(const_cast<msghdr*>(msg), const_cast<cmsghdr*>(c))) {
+    if (c->cmsg_level != IPPROTO_IPV6 || c->cmsg_type != IPV6_PKTINFO) continue;
+    if (c->cmsg_len < CMSG_LEN(sizeof(in6_pktinfo))) return EINVAL;
+    in6_pktinfo pi;
+    std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
+    const stack::Ipv6Addr a = stack::Ipv6Addr::load(pi.ipi6_addr.s6_addr);
+    if (!a.is_unspecified()) {
+      out->has_src = true;
+      out->src = a;
+    }
+    if (pi.ipi6_ifindex != 0) out->ifindex = pi.ipi6_ifindex;
+  }
+  return 0;
+}
+
 void write_recv_error(msghdr* msg, const stack::SocketError& err, bool v6_socket) {
   if (v6_socket) {
     struct {

@@ -57,6 +57,17 @@ struct RecvCmsgWants {
 // to what was used; MSG_CTRUNC added to msg_flags when one did not fit).
 void write_recv_cmsgs(msghdr* msg, const RecvCmsgWants& wants, const stack::RecvInfo& info);
 
+// sendmsg's IPV6_PKTINFO on an AF_INET6 socket (net/ipv6's
+// ip6_datagram_send_ctl): 0, with *src set when it names a source address
+// and *ifindex when it names an interface (both left alone when absent);
+// EINVAL when the message is shorter than an in6_pktinfo.
+struct SendPktinfo6 {
+  bool has_src = false;
+  stack::Ipv6Addr src;
+  unsigned ifindex = 0;
+};
+int parse_send_pktinfo6(const msghdr* msg, SendPktinfo6* out);
+
 // A MSG_ERRQUEUE receive of err (IP_RECVERR): msg_flags MSG_ERRQUEUE, the
 // original destination in msg_name, one IP_RECVERR control message
 // (sock_extended_err, origin ICMP, then the offender's address). On an

@@ -351,7 +351,14 @@ ssize_t ShimSocket::sendmsg(int fd, const msghdr* msg, int flags) {
     if (!remote) return fail(EDESTADDRREQ);
     dst = *remote;
   }
-  if (path_for(dst) == Path::kKernel) {
+  // IPV6_PKTINFO: a source address of ours, or another interface (the
+  // kernel's then).
+  SendPktinfo6 pktinfo;
+  if (socket_->ipv6()) {
+    if (int err = parse_send_pktinfo6(msg, &pktinfo); err != 0) return fail(err);
+  }
+  const bool other_iface = pktinfo.ifindex != 0 && static_cast<int>(pktinfo.ifindex) != bypass_ifindex();
+  if (other_iface || path_for(dst) == Path::kKernel) {
     // The kernel path uses the same port: bind the stack first if the
     // socket is unbound, so both sides agree on it.
     if (!socket_->local()) {
@@ -374,7 +381,9 @@ ssize_t ShimSocket::sendmsg(int fd, const msghdr* msg, int flags) {
   if (shut_wr_.load(std::memory_order_acquire)) return fail(EPIPE);
   if (flags & MSG_MORE) return fail(EOPNOTSUPP);  // no corking on the bypass path
   if (msg->msg_iovlen > IOV_MAX) return fail(EMSGSIZE);
-  int64_t rc = socket_->send({msg->msg_iov, msg->msg_iovlen}, dstp);
+  const bool from_src = pktinfo.has_src && dst.canonical().v6;
+  int64_t rc = from_src ? socket_->send_from({msg->msg_iov, msg->msg_iovlen}, dstp, pktinfo.src)
+                        : socket_->send({msg->msg_iov, msg->msg_iovlen}, dstp);
   return rc < 0 ? fail(static_cast<int>(-rc)) : static_cast<ssize_t>(rc);
 }
 
@@ -394,7 +403,7 @@ int ShimSocket::sendmmsg(int fd, mmsghdr* msgs, unsigned int n, int flags) {
     auto remote = socket_->remote();
     for (; plain && k < stack::Stack::kBurst && sent + k < n; ++k) {
       const msghdr& m = msgs[sent + k].msg_hdr;
-      if (m.msg_iovlen > IOV_MAX) break;
+      if (m.msg_iovlen > IOV_MAX || m.msg_controllen != 0) break;  // control messages: sendmsg's path
       const Endpoint* dstp = nullptr;
       Endpoint dst;
       bool no_dest = false;

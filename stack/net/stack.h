@@ -225,9 +225,10 @@ class Stack final : private NeighborHooks, private NeighborHooks6, private Socke
   };
   // Validates, routes and builds one datagram (payload copied once).
   // Returns the payload length or -errno (nothing allocated then).
-  int64_t build_datagram(UdpSocket& s, std::span<const iovec> iov, const Endpoint* dst, OutFrame& out);
+  int64_t build_datagram(UdpSocket& s, std::span<const iovec> iov, const Endpoint* dst, OutFrame& out,
+                         const Ipv6Addr* src6 = nullptr);
   [[gnu::noinline]] int64_t build_datagram6(UdpSocket& s, std::span<const iovec> iov, const Endpoint& dst,
-                                            size_t payload_len, OutFrame& out);
+                                            size_t payload_len, OutFrame& out, const Ipv6Addr* src6);
   // NDP and IPv6 control messages: the ICMPv6 message written by `fill`
   // (len bytes) into a frame from src to dst, sent at once.
   template <typename Fill>

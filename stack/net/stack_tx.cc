@@ -362,7 +362,8 @@ void Stack::drop_unresolved(Packet* pkt, Ipv4Addr /*target*/) {
   release(pkt);
 }
 
-int64_t Stack::build_datagram(UdpSocket& s, std::span<const iovec> iov, const Endpoint* dst_arg, OutFrame& out) {
+int64_t Stack::build_datagram(UdpSocket& s, std::span<const iovec> iov, const Endpoint* dst_arg, OutFrame& out,
+                              const Ipv6Addr* src6) {
   size_t payload_len = 0;
   for (const iovec& v : iov) payload_len += v.iov_len;
 
@@ -374,12 +375,12 @@ int64_t Stack::build_datagram(UdpSocket& s, std::span<const iovec> iov, const En
   if (dst_arg != nullptr) {
     if (dst_arg->v6 || s.ipv6_) [[unlikely]] {
       if (dst_arg->v6 && s.ipv6_ && !dst_arg->addr6.is_v4_mapped() && dst_arg->port != 0) {
-        return build_datagram6(s, iov, *dst_arg, payload_len, out);
+        return build_datagram6(s, iov, *dst_arg, payload_len, out, src6);
       }
       Endpoint dst = *dst_arg;
       if (dst.port == 0) return -EINVAL;
       if (int rc = check_family(s, dst); rc < 0) return rc;
-      if (dst.v6) return build_datagram6(s, iov, dst, payload_len, out);
+      if (dst.v6) return build_datagram6(s, iov, dst, payload_len, out, src6);
     }
     // (A v4-mapped destination of an IPv6 socket names an IPv4 one.)
     dst_addr = dst_arg->v6 ? dst_arg->addr6.mapped_v4().value_or(Ipv4Addr()) : dst_arg->addr;
@@ -390,7 +391,7 @@ int64_t Stack::build_datagram(UdpSocket& s, std::span<const iovec> iov, const En
     if ((rp & UdpSocket::kEndpointV6) != 0) [[unlikely]] {
       std::optional<Endpoint> remote = s.remote();
       if (!remote) return -EDESTADDRREQ;
-      return build_datagram6(s, iov, *remote, payload_len, out);
+      return build_datagram6(s, iov, *remote, payload_len, out, src6);
     }
     dst_addr = Ipv4Addr(static_cast<uint32_t>(rp >> 16));
     dst_port = static_cast<uint16_t>(rp);
@@ -496,7 +497,7 @@ int64_t Stack::build_datagram(UdpSocket& s, std::span<const iovec> iov, const En
 }
 
 int64_t Stack::build_datagram6(UdpSocket& s, std::span<const iovec> iov, const Endpoint& dst, size_t payload_len,
-                               OutFrame& out) {
+                               OutFrame& out, const Ipv6Addr* src6) {
   constexpr size_t kHeaders = wire::Ipv6Packet::kHeaderLen + UdpDatagram::kHeaderLen;
   if (payload_len > 65535 - UdpDatagram::kHeaderLen) return -EMSGSIZE;
   uint64_t lp = s.local_packed_.load(std::memory_order_acquire);
@@ -551,6 +552,12 @@ int64_t Stack::build_datagram6(UdpSocket& s, std::span<const iovec> iov, const E
     out.next_hop6 = route.next_hop;
   }
   Ipv6Addr src = local6;
+  if (src6 != nullptr && !src6->is_unspecified()) {
+    // IPV6_PKTINFO: one of ours (not one DAD gave up), as Linux checks.
+    const int idx = find_address6(*src6);
+    if (idx < 0 || addrs6_[static_cast<size_t>(idx)].duplicate->load(std::memory_order_relaxed)) return -EINVAL;
+    src = *src6;
+  }
   if (src.is_unspecified() || src.is_multicast()) {
     std::optional<Ipv6Addr> chosen = select_source6(to);
     if (!chosen) {
@@ -688,7 +695,7 @@ int64_t Stack::socket_send_batch(UdpSocket& s, std::span<SendSlot> msgs) {
   uint64_t bytes = 0;
   int64_t first_error = 0;
   for (; built < msgs.size() && built < kBurst; ++built) {
-    int64_t rc = build_datagram(s, msgs[built].iov, msgs[built].dst, frames[built]);
+    int64_t rc = build_datagram(s, msgs[built].iov, msgs[built].dst, frames[built], msgs[built].src6);
     if (rc < 0) {
       first_error = rc;
       break;

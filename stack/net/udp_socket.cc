@@ -39,6 +39,11 @@ int UdpSocket::connect(Endpoint remote) { return owner_.socket_connect(*this, re
 int UdpSocket::disconnect() { return owner_.socket_disconnect(*this); }
 int64_t UdpSocket::send(std::span<const iovec> iov, const Endpoint* dst) { return owner_.socket_send(*this, iov, dst); }
 int64_t UdpSocket::send_batch(std::span<SendSlot> msgs) { return owner_.socket_send_batch(*this, msgs); }
+int64_t UdpSocket::send_from(std::span<const iovec> iov, const Endpoint* dst, const Ipv6Addr& src6) {
+  SendSlot slot{iov, dst, 0, &src6};
+  int64_t n = owner_.socket_send_batch(*this, {&slot, 1});
+  return n < 0 ? n : slot.result;
+}
 void UdpSocket::close() { owner_.socket_close(*this); }
 
 int UdpSocket::set_v6only(bool on) {

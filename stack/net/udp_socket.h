@@ -39,6 +39,9 @@ struct SendSlot {
   std::span<const iovec> iov;
   const Endpoint* dst = nullptr;
   int64_t result = 0;
+  // IPV6_PKTINFO's source address for an IPv6 datagram (nullptr: chosen by
+  // the route); it must be one of ours (-EINVAL otherwise, as Linux).
+  const Ipv6Addr* src6 = nullptr;
 };
 
 // What a socket's calls need from the stack that owns it: the socket
@@ -124,6 +127,8 @@ class UdpSocket {
   // Sends one datagram gathered from iov; dst nullptr: the connected peer.
   // Returns the payload length or -errno.
   int64_t send(std::span<const iovec> iov, const Endpoint* dst);
+  // The same from a given IPv6 source address (sendmsg's IPV6_PKTINFO).
+  int64_t send_from(std::span<const iovec> iov, const Endpoint* dst, const Ipv6Addr& src6);
   // sendmmsg: up to 32 datagrams, handed to the backend in one burst.
   // Returns how many were sent (results filled in), or -errno when the
   // first one failed.

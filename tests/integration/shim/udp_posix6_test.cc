@@ -309,6 +309,39 @@ TEST(SendRecv6, ControlMessagesDescribeTheDatagram) {
   EXPECT_TRUE(pktinfo && hops && tclass);
 }
 
+TEST(SendRecv6, PktinfoOnSendNamesTheSource) {
+  Fd fd = udp6();
+  sockaddr_in6 peer = sin6(env().peer6, env().port);
+  auto send_from = [&](const in6_addr& src) {
+    const char msg[] = "pktinfo";
+    iovec iov{const_cast<char*>(msg), sizeof msg};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(in6_pktinfo))] = {};
+    msghdr m{};
+    m.msg_name = &peer;
+    m.msg_namelen = sizeof peer;
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = control;
+    m.msg_controllen = sizeof control;
+    cmsghdr* c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = IPPROTO_IPV6;
+    c->cmsg_type = IPV6_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof(in6_pktinfo));
+    in6_pktinfo pi{};
+    pi.ipi6_addr = src;
+    std::memcpy(CMSG_DATA(c), &pi, sizeof pi);
+    return ::sendmsg(fd.get(), &m, 0);
+  };
+  ASSERT_EQ(send_from(env().local6), static_cast<ssize_t>(sizeof "pktinfo")) << std::strerror(errno);
+  ASSERT_TRUE(readable(fd.get()));
+  char buf[64];
+  EXPECT_EQ(::recv(fd.get(), buf, sizeof buf, 0), static_cast<ssize_t>(sizeof "pktinfo"));
+  in6_addr foreign{};
+  inet_pton(AF_INET6, "2001:2:ffff::99", &foreign);
+  EXPECT_EQ(send_from(foreign), -1);
+  EXPECT_EQ(errno, EINVAL);
+}
+
 TEST(Options6, HopsAndTrafficClassRoundTrip) {
   Fd fd = udp6();
   int hops = 7;

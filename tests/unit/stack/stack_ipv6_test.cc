@@ -574,6 +574,21 @@ TEST_F(StackOnWire6, PacketTooBigLowersThePathMtuAndReachesTheSocket) {
   EXPECT_EQ(stack_->path_mtu6(kIp6Far, 1500), 1500u);
 }
 
+TEST_F(StackOnWire6, PktinfoChoosesTheSourceAmongOurAddresses) {
+  stack_->neighbors6().insert(kIp6Peer, kPeerMac, clock_.monotonic_ns(), true);
+  UdpSocket* s = stack_->open_udp(true);
+  Endpoint dst = ep6(kIp6Peer, 4000);
+  const Ipv6Addr ll = stack_->addresses6().back().cidr.addr;  // our link-local one
+  std::string payload = "from";
+  iovec iov{payload.data(), payload.size()};
+  ASSERT_EQ(s->send_from({&iov, 1}, &dst, ll), 4);
+  EXPECT_EQ(parse6(wire_frames().at(0)).ip->src(), ll);
+  ASSERT_EQ(s->send({&iov, 1}, &dst), 4);
+  EXPECT_EQ(parse6(wire_frames().at(0)).ip->src(), kIp6A);     // chosen: same scope as the peer
+  EXPECT_EQ(s->send_from({&iov, 1}, &dst, kIp6Far), -EINVAL);  // not ours, as Linux
+  EXPECT_TRUE(wire_frames().empty());
+}
+
 TEST(StackSharedMode6, LeavesNdpEchoAndUnreachableToTheKernel) {
   stack::ManualClock clock;
   BackendPair pair = make_pair(pair_config());
