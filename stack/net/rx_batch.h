@@ -3,6 +3,7 @@
 #pragma once
 
 #include "stack/net/stack.h"
+#include "stack/wire/udp.h"
 
 namespace dpdkudp::stack {
 
@@ -31,6 +32,16 @@ struct Stack::RxBatch {
     chain_socket = nullptr;
   }
 };
+
+// The receive metadata of a UDP datagram whose header is at l4_off (both
+// IP versions; the addresses are the caller's).
+inline void set_udp_meta(PacketRxMeta& m, const wire::UdpDatagram& udp, size_t l4_off, uint64_t now_real_ns) {
+  m.timestamp_ns = now_real_ns;
+  m.src_port = udp.src_port();
+  m.dst_port = udp.dst_port();
+  m.payload_offset = static_cast<uint16_t>(l4_off + wire::UdpDatagram::kHeaderLen);
+  m.payload_len = static_cast<uint16_t>(udp.length() - wire::UdpDatagram::kHeaderLen);
+}
 
 inline void Stack::enqueue_datagram(UdpSocket* s, Packet* pkt, RxBatch& batch) {
   const PacketRxMeta& m = pkt->meta;

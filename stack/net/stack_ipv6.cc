@@ -188,11 +188,7 @@ void Stack::receive_udp6(Packet* pkt, size_t l2_len, size_t l4_off, RxBatch& bat
     return drop(pkt, DropReason::kUdpChecksum, batch);
   }
   PacketRxMeta& m = pkt->meta;
-  m.timestamp_ns = batch.now_real_ns;
-  m.src_port = udp->src_port();
-  m.dst_port = udp->dst_port();
-  m.payload_offset = static_cast<uint16_t>(l4_off + UdpDatagram::kHeaderLen);
-  m.payload_len = static_cast<uint16_t>(udp->length() - UdpDatagram::kHeaderLen);
+  set_udp_meta(m, *udp, l4_off, batch.now_real_ns);
 
   UdpSocket* s = table_.lookup6(dst, m.dst_port, src, m.src_port);
   if (s == nullptr) {

@@ -24,6 +24,21 @@ constexpr size_t kIpUdpHeaders = Ipv4Packet::kMinHeaderLen + UdpDatagram::kHeade
 constexpr size_t kMaxUdpPayload = 65535 - kIpUdpHeaders;
 constexpr int kTxRetries = 64;
 
+// The one copy of a datagram: the app's payload straight into the frame,
+// summed from the source on the way when software does the checksum (the
+// frame is never read back).
+[[gnu::always_inline]] inline wire::PartialChecksum copy_payload(std::span<const iovec> iov, uint8_t* out, bool sum) {
+  wire::PartialChecksum payload_sum;
+  for (const iovec& v : iov) {
+    if (v.iov_len == 0) continue;
+    const auto* src_bytes = static_cast<const uint8_t*>(v.iov_base);
+    if (sum) payload_sum.add(src_bytes, v.iov_len);
+    std::memcpy(out, src_bytes, v.iov_len);
+    out += v.iov_len;
+  }
+  return payload_sum;
+}
+
 MacAddr multicast_mac(Ipv4Addr group) {  // RFC 1112 §6.4
   return {0x01,
           0x00,
@@ -458,17 +473,7 @@ int64_t Stack::build_datagram(UdpSocket& s, std::span<const iovec> iov, const En
 
   const bool hw_l4 = caps_.tx_udp_csum && !loopback;
   const bool hw_l3 = caps_.tx_ipv4_csum && !loopback;
-  // The one copy: the app's payload straight into the frame, summed from
-  // the source on the way when software does the checksum.
-  uint8_t* payload = pkt->data + l2 + kIpUdpHeaders;
-  wire::PartialChecksum payload_sum;
-  for (const iovec& v : iov) {
-    if (v.iov_len == 0) continue;
-    const auto* src_bytes = static_cast<const uint8_t*>(v.iov_base);
-    if (!hw_l4) payload_sum.add(src_bytes, v.iov_len);
-    std::memcpy(payload, src_bytes, v.iov_len);
-    payload += v.iov_len;
-  }
+  const wire::PartialChecksum payload_sum = copy_payload(iov, pkt->data + l2 + kIpUdpHeaders, !hw_l4);
   const Ipv4Addr src = local_addr.is_unspecified() || local_addr.is_broadcast() || local_addr.is_multicast()
                            ? config_.address.addr
                            : local_addr;
@@ -583,15 +588,7 @@ int64_t Stack::build_datagram6(UdpSocket& s, std::span<const iovec> iov, const E
   }
   const bool loopback = out.kind == OutFrame::kLoopback;
   const bool hw_l4 = caps_.tx_udp_csum && !loopback;
-  uint8_t* payload = pkt->data + l2 + kHeaders;
-  wire::PartialChecksum payload_sum;
-  for (const iovec& v : iov) {
-    if (v.iov_len == 0) continue;
-    const auto* src_bytes = static_cast<const uint8_t*>(v.iov_base);
-    if (!hw_l4) payload_sum.add(src_bytes, v.iov_len);
-    std::memcpy(payload, src_bytes, v.iov_len);
-    payload += v.iov_len;
-  }
+  const wire::PartialChecksum payload_sum = copy_payload(iov, pkt->data + l2 + kHeaders, !hw_l4);
   std::span<uint8_t> datagram{pkt->data + l2 + wire::Ipv6Packet::kHeaderLen, UdpDatagram::kHeaderLen + payload_len};
   if (hw_l4) {
     wire::UdpRepr{local_port, dst.port}.emit(datagram, src, to, wire::ChecksumMode::kPseudoHeader);
