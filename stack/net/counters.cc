@@ -30,6 +30,9 @@ std::string_view drop_reason_name(DropReason reason) {
     case DropReason::kUdpZeroChecksum: return "udp_zero_checksum";
     case DropReason::kNdpMalformed: return "ndp_malformed";
     case DropReason::kNdpUnresolved: return "ndp_unresolved";
+    case DropReason::kTunnelMalformed: return "tunnel_malformed";
+    case DropReason::kTunnelNoMatch: return "tunnel_no_match";
+    case DropReason::kTunnelUnsupported: return "tunnel_unsupported";
     case DropReason::kCount: break;
   }
   return "unknown";

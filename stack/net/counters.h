@@ -45,6 +45,9 @@ enum class DropReason : uint8_t {
   kUdpZeroChecksum,     // UDP over IPv6 with checksum 0 (RFC 8200 §8.1)
   kNdpMalformed,        // NS/NA failing RFC 4861's validity checks
   kNdpUnresolved,       // held for NDP resolution and it failed or overflowed
+  kTunnelMalformed,     // a truncated or invalid VXLAN/GENEVE/GUE header
+  kTunnelNoMatch,       // a tunnel port, but a VNI (or family) no tunnel serves
+  kTunnelUnsupported,   // control/OAM messages, critical GENEVE options, inner IPv6
   kCount,
 };
 

@@ -22,6 +22,7 @@ struct BasicRoute {
   std::optional<Addr> gateway;  // none: on-link
   uint32_t mtu = 0;             // 0: the interface MTU
   uint32_t metric = 0;          // lower wins among equal prefixes
+  uint16_t link = 0;            // 0: the interface; n: the stack's tunnel n - 1
 };
 
 template <typename Addr>
@@ -29,6 +30,7 @@ struct BasicRouteResult {
   Addr next_hop;     // the gateway, or the destination itself when on-link
   uint32_t mtu = 0;  // effective L3 MTU for the path
   bool via_gateway = false;
+  uint16_t link = 0;  // the route's link (see BasicRoute::link)
 };
 
 template <typename Cidr, typename Addr>
@@ -58,6 +60,7 @@ class BasicRouteTable {
         out.next_hop = r.gateway ? *r.gateway : dst;
         out.mtu = r.mtu != 0 ? r.mtu : interface_mtu_;
         out.via_gateway = r.gateway.has_value();
+        out.link = r.link;
         return true;
       }
     }

@@ -13,6 +13,8 @@ struct Stack::RxBatch {
   uint64_t now_real_ns = 0;
   uint64_t now_mono_ns = 0;
   RxQueueCounters* counters = nullptr;
+  // The tunnel the frame in hand came out of (nullptr: the interface).
+  Tunnel* link = nullptr;
   Packet* release[kBurst * 2];
   size_t n_release = 0;
   Packet* send[kBurst * 2];
@@ -69,6 +71,8 @@ inline void Stack::enqueue_datagram(UdpSocket* s, Packet* pkt, RxBatch& batch) {
 
 inline void Stack::drop(Packet* pkt, DropReason reason, RxBatch& batch) {
   batch.counters->drops[static_cast<size_t>(reason)].add();
+  if (batch.link != nullptr) [[unlikely]]
+    batch.link->count_drop(TunnelDrop::kInner);
   batch.release[batch.n_release++] = pkt;
 }
 

@@ -108,9 +108,19 @@ Stack::Stack(Backend& backend, StackConfig config, const Clock& clock)
     if (config_.gateway6) routes6_.add(Route6{wire::Ipv6Cidr{Ipv6Addr(), 0}, config_.gateway6, 0, 0});
     for (const Route6& r : config_.routes6) routes6_.add(r);
   }
+  for (const TunnelConfig& c : config_.tunnels) {
+    auto t = std::make_unique<Tunnel>(*this, c, tunnels_.size(), mtu_, link_header_len(), config_.neighbor);
+    t->outer_src = c.local.value_or(config_.address.addr);
+    if (c.outer_v6) t->outer_src6 = c.local6 ? *c.local6 : select_source6(c.remote6).value_or(Ipv6Addr());
+    // The inner subnet is on-link through the tunnel, at its MTU.
+    routes_.add(Route{Ipv4Cidr{c.inner.network(), c.inner.prefix_len}, std::nullopt, t->mtu(), 0,
+                      static_cast<uint16_t>(tunnels_.size() + 1)});
+    tunnels_.push_back(std::move(t));
+  }
 }
 
 Stack::~Stack() {
+  for (auto& t : tunnels_) t->neighbors().flush_pending();
   neighbors_.flush_pending();
   neighbors6_.flush_pending();
   std::vector<UdpSocket*> open;
@@ -128,6 +138,7 @@ Stack::~Stack() {
 }
 
 void Stack::start() {
+  start_tunnels();
   if (!config_.dedicated) return;
   // Gratuitous ARP (RFC 5227 §3 announcement): sender = target = us.
   send_arp(ArpOp::kRequest, wire::kBroadcastMac, wire::kZeroMac, config_.address.addr);
@@ -184,6 +195,10 @@ size_t Stack::poll(uint16_t queue) {
 void Stack::receive(Packet* pkt, RxBatch& batch) {
   batch.counters->frames.add();
   batch.counters->bytes.add(pkt->len);
+  receive_frame(pkt, batch);
+}
+
+void Stack::receive_frame(Packet* pkt, RxBatch& batch) {
   if (pkt->len < wire::EthernetFrame::kHeaderLen) return drop(pkt, DropReason::kEthTruncated, batch);
   const uint8_t* p = pkt->data;
   if (!is_multicast_mac(p) && std::memcmp(p, mac_.data(), 6) != 0) {
@@ -201,7 +216,9 @@ void Stack::receive(Packet* pkt, RxBatch& batch) {
   }
   // Priority-tagged frames (VID 0) count as untagged (802.1Q §6.9.1).
   uint16_t vid = tci ? (*tci & 0x0fff) : 0;
-  if (vid != (config_.vlan_id ? *config_.vlan_id : 0)) return drop(pkt, DropReason::kVlanMismatch, batch);
+  // (A tunnel's inner frames carry no tag.)
+  const uint16_t want_vid = config_.vlan_id && batch.link == nullptr ? *config_.vlan_id : 0;
+  if (vid != want_vid) return drop(pkt, DropReason::kVlanMismatch, batch);
 
   switch (ethertype) {
     case wire::ethertype::kIpv4: return receive_ipv4(pkt, l2_len, batch);
@@ -216,16 +233,19 @@ void Stack::receive_arp(Packet* pkt, size_t l2_len, RxBatch& batch) {
   std::optional<ArpRepr> arp = view ? ArpRepr::parse(*view) : std::nullopt;
   if (!arp) return drop(pkt, DropReason::kArpMalformed, batch);
   batch.counters->arp_received.add();
-  const Ipv4Addr us = config_.address.addr;
+  const Ipv4Addr us = rx_address(batch).addr;
+  // Inside a tunnel the overlay's neighbours, and the address is ours alone.
+  NeighborCache& cache = batch.link != nullptr ? batch.link->neighbors() : neighbors_;
+  const bool answer = config_.dedicated || batch.link != nullptr;
   bool to_us = arp->target_ip == us;
   // RFC 826 merge: refresh what we know; create an entry only when the
   // packet is for us. A sender of 0.0.0.0 is an RFC 5227 probe: learn
   // nothing from it.
   if (!arp->sender_ip.is_unspecified() && arp->sender_ip != us) {
-    neighbors_.update(arp->sender_ip, arp->sender_mac, batch.now_mono_ns, to_us);
+    cache.update(arp->sender_ip, arp->sender_mac, batch.now_mono_ns, to_us);
   }
-  if (to_us && arp->op == ArpOp::kRequest && config_.dedicated) {
-    send_arp(ArpOp::kReply, arp->sender_mac, arp->sender_mac, arp->sender_ip);
+  if (to_us && arp->op == ArpOp::kRequest && answer) {
+    send_arp(ArpOp::kReply, arp->sender_mac, arp->sender_mac, arp->sender_ip, batch.link);
     batch.counters->arp_replies_sent.add();
   }
   batch.release[batch.n_release++] = pkt;
@@ -239,8 +259,15 @@ void Stack::receive_ipv4(Packet* pkt, size_t l2_len, RxBatch& batch) {
     return drop(pkt, DropReason::kIpChecksum, batch);
   }
   Ipv4Addr dst = ip->dst();
-  bool broadcast = dst.is_broadcast() || dst == config_.address.directed_broadcast();
-  if (dst != config_.address.addr && !broadcast) return drop(pkt, DropReason::kIpNotOurs, batch);
+  const Ipv4Cidr& ours = rx_address(batch);
+  bool broadcast = dst.is_broadcast() || dst == ours.directed_broadcast();
+  if (dst != ours.addr && !broadcast) {
+    // Another of our addresses (a tunnel's inner or outer one: the weak
+    // host model, and datagrams looped back to an inner address).
+    if (tunnels_.empty() || batch.link != nullptr || (!is_local_address(dst) && !is_tunnel_local(dst))) {
+      return drop(pkt, DropReason::kIpNotOurs, batch);
+    }
+  }
   Ipv4Addr src = ip->src();
   if (src.is_broadcast() || src.is_multicast() || src == config_.address.directed_broadcast()) {
     return drop(pkt, DropReason::kIpMartianSource, batch);
@@ -275,11 +302,15 @@ void Stack::receive_udp(Packet* pkt, size_t l2_len, size_t l3_len, RxBatch& batc
   PacketRxMeta& m = pkt->meta;
   set_udp_meta(m, *udp, l4_off, batch.now_real_ns);
 
-  if (dst != config_.address.addr) return deliver_broadcast(pkt, batch);
+  if (!tunnels_.empty() && batch.link == nullptr && is_tunnel_port(m.dst_port, false) &&
+      (dst == config_.address.addr || is_tunnel_local(dst))) [[unlikely]] {
+    return receive_tunnel(pkt, l4_off, false, batch);
+  }
+  if (dst != config_.address.addr && !is_local_address(dst)) return deliver_broadcast(pkt, batch);
 
   UdpSocket* s = table_.lookup(dst, m.dst_port, src, m.src_port);
   if (s == nullptr) {
-    if (config_.dedicated) send_port_unreachable(pkt, l2_len, batch);
+    if (config_.dedicated || batch.link != nullptr) send_port_unreachable(pkt, l2_len, batch);
     return drop(pkt, DropReason::kUdpNoSocket, batch);
   }
   enqueue_datagram(s, pkt, batch);
@@ -321,19 +352,21 @@ void Stack::receive_icmp(Packet* pkt, size_t l2_len, size_t l3_len, RxBatch& bat
   Ipv4Addr peer(pkt->meta.src_addr);
   switch (icmp->type()) {
     case wire::icmp_type::kEchoRequest: {
-      if (!config_.dedicated) return drop(pkt, DropReason::kIcmpUnhandled, batch);  // the kernel answers
+      // Shared mode: the kernel answers for the interface's address.
+      if (!config_.dedicated && batch.link == nullptr) return drop(pkt, DropReason::kIcmpUnhandled, batch);
       Packet* reply = nullptr;
-      size_t l2 = link_header_len();
+      size_t l2 = link_header_len(batch.link);
       size_t len = l2 + Ipv4Packet::kMinHeaderLen + icmp->bytes().size();
       if (backend_.alloc({&reply, 1}) != 1) return drop(pkt, DropReason::kTxNoBuffer, batch);
       if (len > reply->room) {
         release(reply);
         return drop(pkt, DropReason::kIcmpMalformed, batch);
       }
-      emit_link_header(reply, wire::load_mac(pkt->data + wire::EthernetFrame::kSrcOffset), wire::ethertype::kIpv4);
+      emit_link_header(reply, wire::load_mac(pkt->data + wire::EthernetFrame::kSrcOffset), wire::ethertype::kIpv4,
+                       batch.link);
       wire::Icmpv4Repr{wire::icmp_type::kEchoReply, 0, icmp->echo_ident(), icmp->echo_seq(), 0, icmp->data()}.emit(
           {reply->data + l2 + Ipv4Packet::kMinHeaderLen, icmp->bytes().size()});
-      Ipv4Repr{config_.address.addr,
+      Ipv4Repr{Ipv4Addr(pkt->meta.dst_addr),  // the address pinged (one of ours)
                peer,
                wire::ip_proto::kIcmp,
                static_cast<uint16_t>(icmp->bytes().size()),
@@ -345,7 +378,7 @@ void Stack::receive_icmp(Packet* pkt, size_t l2_len, size_t l3_len, RxBatch& bat
       if (caps_.tx_ipv4_csum) reply->tx_flags |= kTxIpv4Csum;
       reply->l3_len = Ipv4Packet::kMinHeaderLen;
       reply->len = static_cast<uint32_t>(len);
-      batch.send[batch.n_send++] = reply;
+      send_reply(reply, batch);
       batch.counters->icmp_echo_replies.add();
       batch.release[batch.n_release++] = pkt;
       return;
@@ -373,7 +406,7 @@ void Stack::icmp_error_to_socket(Ipv4Addr offender, uint8_t type, uint8_t code, 
   Ipv4Addr to = Ipv4Addr::load(original.data() + Ipv4Packet::kDstOffset);
   uint16_t sport = wire::load_be16(original.data() + ihl);
   uint16_t dport = wire::load_be16(original.data() + ihl + 2);
-  if (from != config_.address.addr) return;
+  if (!is_local_address(from)) return;
   // The socket that sent it: local = (from, sport), remote = (to, dport).
   UdpSocket* s = table_.lookup(from, sport, to, dport);
   if (s == nullptr) return;
@@ -399,13 +432,14 @@ void Stack::send_port_unreachable(const Packet* pkt, size_t l2_len, RxBatch& bat
   }
   Packet* err = nullptr;
   if (backend_.alloc({&err, 1}) != 1) return;
-  size_t l2 = link_header_len();
+  size_t l2 = link_header_len(batch.link);
   size_t quoted = std::min<size_t>(pkt->len - l2_len, kIcmpErrorMaxData);
   size_t icmp_len = wire::Icmpv4Packet::kHeaderLen + quoted;
-  emit_link_header(err, wire::load_mac(pkt->data + wire::EthernetFrame::kSrcOffset), wire::ethertype::kIpv4);
+  emit_link_header(err, wire::load_mac(pkt->data + wire::EthernetFrame::kSrcOffset), wire::ethertype::kIpv4,
+                   batch.link);
   wire::Icmpv4Repr{wire::icmp_type::kDestUnreachable, wire::icmp_unreach::kPort, 0, 0, 0, {pkt->data + l2_len, quoted}}
       .emit({err->data + l2 + Ipv4Packet::kMinHeaderLen, icmp_len});
-  Ipv4Repr{config_.address.addr,
+  Ipv4Repr{Ipv4Addr(pkt->meta.dst_addr),
            peer,
            wire::ip_proto::kIcmp,
            static_cast<uint16_t>(icmp_len),
@@ -417,7 +451,7 @@ void Stack::send_port_unreachable(const Packet* pkt, size_t l2_len, RxBatch& bat
   if (caps_.tx_ipv4_csum) err->tx_flags |= kTxIpv4Csum;
   err->l3_len = Ipv4Packet::kMinHeaderLen;
   err->len = static_cast<uint32_t>(l2 + Ipv4Packet::kMinHeaderLen + icmp_len);
-  batch.send[batch.n_send++] = err;
+  send_reply(err, batch);
   batch.counters->icmp_unreach_sent.add();
 }
 
@@ -426,6 +460,7 @@ void Stack::on_timer() {
   coarse_now_ns_.store(now, std::memory_order_relaxed);
   neighbors_.on_timer(now);
   neighbors6_.on_timer(now);
+  for (auto& t : tunnels_) t->neighbors().on_timer(now);
   reclaimer_.reclaim();
 }
 

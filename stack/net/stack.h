@@ -31,6 +31,7 @@
 #include "stack/net/neighbor.h"
 #include "stack/net/reclaim.h"
 #include "stack/net/route.h"
+#include "stack/net/tunnel.h"
 #include "stack/net/udp_socket.h"
 #include "stack/net/udp_table.h"
 #include "stack/wire/arp.h"
@@ -63,9 +64,14 @@ struct StackConfig {
   std::vector<Route6> routes6;
   uint32_t ifindex = 0;  // the interface's index: our link-local scope id
   uint8_t default_hop_limit = 64;
+
+  // Overlay endpoints (tunnel.h): each adds an inner address and subnet.
+  std::vector<TunnelConfig> tunnels;
 };
 
 class Stack final : private NeighborHooks, private NeighborHooks6, private SocketOwner {
+  friend class Tunnel;
+
  public:
   static constexpr size_t kBurst = 32;
 
@@ -121,8 +127,14 @@ class Stack final : private NeighborHooks, private NeighborHooks6, private Socke
   // Set before sockets are opened; must outlive the stack's sockets.
   void set_port_steering(PortSteeringHook* h) { port_steering_ = h; }
 
-  // Is addr one of ours (unicast), so datagrams to it loop inside?
-  bool is_local_address(Ipv4Addr addr) const { return addr == config_.address.addr; }
+  // Is addr one of ours (unicast; a tunnel's inner address too), so
+  // datagrams to it loop inside?
+  bool is_local_address(Ipv4Addr addr) const {
+    return addr == config_.address.addr || (!tunnels_.empty() && tunnel_by_inner(addr) != nullptr);
+  }
+  // The configured tunnels, in order.
+  size_t tunnel_count() const { return tunnels_.size(); }
+  const Tunnel& tunnel(size_t i) const { return *tunnels_[i]; }
   bool is_local_address6(const Ipv6Addr& addr) const { return find_address6(addr) >= 0; }
   // Our IPv6 addresses (configured, then the link-local one the stack
   // added), and whether duplicate-address detection found another node
@@ -168,6 +180,7 @@ class Stack final : private NeighborHooks, private NeighborHooks6, private Socke
 
   // ---- RX ----
   void receive(Packet* pkt, RxBatch& batch);
+  void receive_frame(Packet* pkt, RxBatch& batch);  // the Ethernet header on
   void receive_arp(Packet* pkt, size_t l2_len, RxBatch& batch);
   void receive_ipv4(Packet* pkt, size_t l2_len, RxBatch& batch);
   void receive_udp(Packet* pkt, size_t l2_len, size_t l3_len, RxBatch& batch);
@@ -205,7 +218,44 @@ class Stack final : private NeighborHooks, private NeighborHooks6, private Socke
   void note_duplicate6(size_t index, const MacAddr& from);
   uint32_t learned_mtu6(const Ipv6Addr& dst, uint32_t route_mtu) const;
   void learn_mtu6(const Ipv6Addr& dst, uint32_t mtu, uint64_t now_ns);
+  // ---- tunnels (stack_tunnel.cc) ----
+  void start_tunnels();
+  Tunnel* tunnel_by_inner(Ipv4Addr addr) const {
+    for (const auto& t : tunnels_) {
+      if (t->config().inner.addr == addr) return t.get();
+    }
+    return nullptr;
+  }
+  // Is port one of the tunnels' outer UDP ports (of that outer family)?
+  bool is_tunnel_port(uint16_t port, bool v6) const {
+    for (const auto& t : tunnels_) {
+      if (t->config().outer_port() == port && t->config().outer_v6 == v6) return true;
+    }
+    return false;
+  }
+  bool is_tunnel_local(Ipv4Addr addr) const;
+  // A datagram to a tunnel port (checksum verified, meta set): decapsulate
+  // and receive the inner frame as the tunnel's.
+  void receive_tunnel(Packet* pkt, size_t l4_off, bool outer_v6, RxBatch& batch);
+  // The address and subnet the frame in hand was sent to: the interface's
+  // or the tunnel's inner one.
+  const wire::Ipv4Cidr& rx_address(const RxBatch& batch) const;
+  // Frames answered from RX (ARP, echo, errors): encapsulated when the
+  // request came through a tunnel.
+  void send_reply(Packet* pkt, RxBatch& batch);
+  // Writes the outer headers of a tunnel frame whose inner frame is built
+  // (inner Ethernet included) and resolves the outer next hop. Returns the
+  // frame when it can go now; nullptr when it is held for ARP/NDP or was
+  // dropped (and counted).
+  Packet* encapsulate(Tunnel& t, Packet* pkt, uint64_t now_ns);
+  // A datagram routed into a tunnel: inner neighbour, then encapsulate().
+  Packet* send_tunneled(const OutFrame& f, uint64_t now_ns);
+
   // ---- TX ----
+  size_t link_header_len(const Tunnel* link) const { return link ? link->encap_len() : link_header_len(); }
+  // The link header of a frame on `link`: the interface's, or a tunnel's
+  // inner Ethernet (nothing for GUE) after room for the outer headers.
+  void emit_link_header(Packet* pkt, const MacAddr& dst, uint16_t ethertype, const Tunnel* link) const;
   // Writes Ethernet (+ tag when software does it) at the front of pkt.
   size_t link_header_len() const { return vlan_in_software() ? 18 : 14; }
   bool vlan_in_software() const { return config_.vlan_id && !caps_.tx_vlan_insert; }
@@ -222,6 +272,7 @@ class Stack final : private NeighborHooks, private NeighborHooks6, private Socke
     Ipv4Addr next_hop;   // kToNextHop: resolve through ARP
     MacAddr mac{};       // kToMac: broadcast / multicast
     Ipv6Addr next_hop6;  // kToNextHop, v6: resolve through NDP
+    uint16_t link = 0;   // kToNextHop: the route's link (tunnel link - 1)
   };
   // Validates, routes and builds one datagram (payload copied once).
   // Returns the payload length or -errno (nothing allocated then).
@@ -239,7 +290,8 @@ class Stack final : private NeighborHooks, private NeighborHooks6, private Socke
   // Resolves link addresses and hands the frames to the backend in one
   // burst (frames waiting for ARP are held by the neighbor cache).
   void dispatch(std::span<OutFrame> frames);
-  void send_arp(wire::ArpOp op, const MacAddr& eth_dst, const MacAddr& target_mac, Ipv4Addr target_ip);
+  void send_arp(wire::ArpOp op, const MacAddr& eth_dst, const MacAddr& target_mac, Ipv4Addr target_ip,
+                Tunnel* link = nullptr);
   uint16_t tx_queue_for_thread() const;
 
   // ---- NeighborHooks (ARP) and NeighborHooks6 (NDP) ----
@@ -288,6 +340,7 @@ class Stack final : private NeighborHooks, private NeighborHooks6, private Socke
   mutable std::mutex pmtu6_lock_;
   std::vector<LearnedMtu6> pmtu6_;
   std::atomic<uint32_t> pmtu6_count_{0};
+  std::vector<std::unique_ptr<Tunnel>> tunnels_;
   UdpTable table_;
   IcmpRateLimiter icmp_limiter_;  // guarded by icmp_limiter_lock_ (pollers of all queues)
 

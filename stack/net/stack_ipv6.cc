@@ -189,6 +189,9 @@ void Stack::receive_udp6(Packet* pkt, size_t l2_len, size_t l4_off, RxBatch& bat
   }
   PacketRxMeta& m = pkt->meta;
   set_udp_meta(m, *udp, l4_off, batch.now_real_ns);
+  if (!tunnels_.empty() && is_tunnel_port(m.dst_port, true)) [[unlikely]] {
+    return receive_tunnel(pkt, l4_off, true, batch);
+  }
 
   UdpSocket* s = table_.lookup6(dst, m.dst_port, src, m.src_port);
   if (s == nullptr) {

@@ -228,7 +228,13 @@ int Stack::socket_connect(UdpSocket& s, Endpoint remote) {
   if (!remote.v6) {
     if (local.v6 && !local.addr6.is_unspecified()) return -ENETUNREACH;  // bound to an IPv6 address
     if (local.v6) local = Endpoint{Ipv4Addr::any(), local.port};
-    if (local.addr.is_unspecified()) local.addr = config_.address.addr;
+    if (local.addr.is_unspecified()) {
+      // The address of the link the route takes (a tunnel's inner one).
+      RouteResult r;
+      local.addr = !tunnels_.empty() && routes_.lookup_into(remote.addr, r) && r.link != 0
+                       ? tunnels_[r.link - 1]->config().inner.addr
+                       : config_.address.addr;
+    }
   } else {
     if (!local.v6) return -ENETUNREACH;  // bound to an IPv4 (v4-mapped) address
     if (local.addr6.is_unspecified()) {
@@ -349,17 +355,22 @@ size_t Stack::transmit(uint16_t queue, std::span<Packet*> pkts) {
   return sent;
 }
 
-void Stack::send_arp(wire::ArpOp op, const MacAddr& eth_dst, const MacAddr& target_mac, Ipv4Addr target_ip) {
+void Stack::send_arp(wire::ArpOp op, const MacAddr& eth_dst, const MacAddr& target_mac, Ipv4Addr target_ip,
+                     Tunnel* link) {
   Packet* pkt = nullptr;
   if (backend_.alloc({&pkt, 1}) != 1) {
     tx_counters_.drop(DropReason::kTxNoBuffer);
     return;
   }
-  emit_link_header(pkt, eth_dst, wire::ethertype::kArp);
-  wire::ArpRepr{op, mac_, config_.address.addr, target_mac, target_ip}.emit(
-      {pkt->data + pkt->l2_len, wire::ArpRepr::kBufferLen});
+  emit_link_header(pkt, eth_dst, wire::ethertype::kArp, link);
+  const Ipv4Addr us = link != nullptr ? link->config().inner.addr : config_.address.addr;
+  wire::ArpRepr{op, mac_, us, target_mac, target_ip}.emit({pkt->data + pkt->l2_len, wire::ArpRepr::kBufferLen});
   pkt->len = pkt->l2_len + static_cast<uint32_t>(wire::ArpRepr::kBufferLen);
   if (op == wire::ArpOp::kRequest) tx_counters_.update([](TxCounterBlock& b) { b.arp_requests.add(); });
+  if (link != nullptr) {
+    pkt = encapsulate(*link, pkt, coarse_now_ns());
+    if (pkt == nullptr) return;
+  }
   transmit(tx_queue_for_thread(), {&pkt, 1});
 }
 
@@ -436,6 +447,7 @@ int64_t Stack::build_datagram(UdpSocket& s, std::span<const iovec> iov, const En
   const bool broadcast = dst_addr.is_broadcast() || dst_addr == config_.address.directed_broadcast();
   const bool loopback = is_local_address(dst_addr);
   RouteResult route;
+  route.link = 0;
   uint32_t path_mtu = mtu_;
   if (broadcast) {
     if (!s.broadcast()) return -EACCES;
@@ -454,6 +466,7 @@ int64_t Stack::build_datagram(UdpSocket& s, std::span<const iovec> iov, const En
     path_mtu = route.mtu;
     out.kind = OutFrame::kToNextHop;
     out.next_hop = route.next_hop;
+    out.link = route.link;
   }
   // No fragmentation (as the reference): the datagram must fit the path.
   if (payload_len + kIpUdpHeaders > path_mtu) return -EMSGSIZE;
@@ -464,19 +477,29 @@ int64_t Stack::build_datagram(UdpSocket& s, std::span<const iovec> iov, const En
     s.tx_drops_.add();
     return -ENOBUFS;
   }
-  const size_t l2 = link_header_len();
+  size_t l2 = link_header_len();
+  bool soft_csum = loopback;
+  Ipv4Addr default_src = config_.address.addr;
+  if (route.link != 0) [[unlikely]] {
+    // Into a tunnel: room for the outer headers, the inner checksums in
+    // software (the device's offloads are for the outer ones), and the
+    // source is the inner address.
+    const Tunnel& t = *tunnels_[route.link - 1];
+    l2 = t.encap_len();
+    soft_csum = true;
+    default_src = t.config().inner.addr;
+  }
   const size_t frame_len = l2 + kIpUdpHeaders + payload_len;
   if (frame_len > pkt->room) {
     release(pkt);
     return -EMSGSIZE;
   }
 
-  const bool hw_l4 = caps_.tx_udp_csum && !loopback;
-  const bool hw_l3 = caps_.tx_ipv4_csum && !loopback;
+  const bool hw_l4 = caps_.tx_udp_csum && !soft_csum;
+  const bool hw_l3 = caps_.tx_ipv4_csum && !soft_csum;
   const wire::PartialChecksum payload_sum = copy_payload(iov, pkt->data + l2 + kIpUdpHeaders, !hw_l4);
-  const Ipv4Addr src = local_addr.is_unspecified() || local_addr.is_broadcast() || local_addr.is_multicast()
-                           ? config_.address.addr
-                           : local_addr;
+  const Ipv4Addr src =
+      local_addr.is_unspecified() || local_addr.is_broadcast() || local_addr.is_multicast() ? default_src : local_addr;
   std::span<uint8_t> datagram{pkt->data + l2 + Ipv4Packet::kMinHeaderLen, UdpDatagram::kHeaderLen + payload_len};
   if (hw_l4) {
     wire::UdpRepr{local_port, dst_port}.emit(datagram, src, dst_addr, wire::ChecksumMode::kPseudoHeader);
@@ -641,6 +664,10 @@ void Stack::dispatch(std::span<OutFrame> frames) {
         continue;
       case OutFrame::kToMac: emit_link_header(pkt, f.mac, ethertype); break;
       case OutFrame::kToNextHop: {
+        if (f.link != 0) [[unlikely]] {
+          if (Packet* p = send_tunneled(f, now)) ready[n_ready++] = p;
+          continue;
+        }
         if (f.v6) {
           uint64_t mac6 =
               (last_mac6 != 0 && f.next_hop6 == last_hop6) ? last_mac6 : neighbors6_.lookup_packed(f.next_hop6, now);

@@ -8,8 +8,10 @@ namespace dpdkudp::wire::ip_proto {
 
 inline constexpr uint8_t kHopByHop = 0;  // IPv6 Hop-by-Hop Options (RFC 8200 §4.3)
 inline constexpr uint8_t kIcmp = 1;
+inline constexpr uint8_t kIpip = 4;  // IPv4 in IP (GUE's inner IPv4)
 inline constexpr uint8_t kTcp = 6;
 inline constexpr uint8_t kUdp = 17;
+inline constexpr uint8_t kIpv6 = 41;      // IPv6 in IP (GUE's inner IPv6)
 inline constexpr uint8_t kRouting = 43;   // IPv6 Routing header (RFC 8200 §4.4)
 inline constexpr uint8_t kFragment = 44;  // IPv6 Fragment header (RFC 8200 §4.5)
 inline constexpr uint8_t kIcmpv6 = 58;

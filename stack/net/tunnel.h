@@ -1,0 +1,122 @@
+// Overlay endpoints: the stack's address inside a VXLAN, GENEVE or GUE
+// tunnel. A tunnel is a second link of the one stack: its inner address
+// takes sockets (bound to it or to the wildcard) like the stack's own, its
+// subnet is routed into it, and inside an Ethernet overlay (VXLAN, GENEVE)
+// it answers ARP and resolves its inner neighbours through the tunnel. The
+// stack encapsulates on the way out and decapsulates on the way in.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "stack/net/counters.h"
+#include "stack/net/neighbor.h"
+#include "stack/wire/bytes.h"
+
+namespace dpdkudp::stack {
+
+class Stack;
+
+enum class TunnelKind : uint8_t { kVxlan, kGeneve, kGue };
+std::string_view tunnel_kind_name(TunnelKind kind);
+
+struct TunnelConfig {
+  TunnelKind kind = TunnelKind::kVxlan;
+  uint32_t vni = 0;  // VXLAN, GENEVE: 24 bits
+  // The outer peer, IPv4 or IPv6; the outer source (none: the stack's
+  // address of that family).
+  bool outer_v6 = false;
+  wire::Ipv4Addr remote;
+  wire::Ipv6Addr remote6;
+  std::optional<wire::Ipv4Addr> local;
+  std::optional<wire::Ipv6Addr> local6;
+  uint16_t port = 0;       // outer UDP port; 0: the kind's standard one
+  wire::Ipv4Cidr inner;    // the stack's address (and subnet) inside
+  bool outer_csum = false;  // compute the outer UDP checksum over IPv4
+                            // (RFC 7348 §5 allows zero; IPv6 always computes)
+  uint32_t mtu = 0;         // inner MTU; 0: the underlay's minus the overhead
+
+  uint16_t outer_port() const;
+};
+
+// What a tunnel dropped on the way in, each also counted under the stack's
+// drop reason.
+enum class TunnelDrop : uint8_t {
+  kMalformed,    // truncated or invalid encapsulation header
+  kNoMatch,      // this tunnel's port, another VNI (counted on the port's first tunnel)
+  kUnsupported,  // control/OAM, a critical GENEVE option, inner IPv6
+  kInner,        // the inner frame was dropped (the stack's reason says why)
+  kCount,
+};
+inline constexpr size_t kTunnelDropCount = static_cast<size_t>(TunnelDrop::kCount);
+std::string_view tunnel_drop_name(TunnelDrop d);
+
+struct TunnelCounterSnapshot {
+  uint64_t rx_frames = 0;  // decapsulated
+  uint64_t rx_bytes = 0;   // inner bytes
+  uint64_t tx_frames = 0;  // encapsulated and handed to the link
+  uint64_t tx_bytes = 0;
+  uint64_t drops[kTunnelDropCount] = {};
+};
+
+// One configured tunnel, owned by the stack. The inner neighbour cache
+// resolves inner addresses with ARP inside the overlay (Ethernet kinds).
+class Tunnel final : private NeighborHooks {
+ public:
+  Tunnel(Stack& stack, const TunnelConfig& config, size_t index, uint32_t underlay_mtu, size_t underlay_l2,
+         const NeighborConfig& neighbor);
+
+  // The outer source address, fixed when the stack starts.
+  wire::Ipv4Addr outer_src;
+  wire::Ipv6Addr outer_src6;
+
+  const TunnelConfig& config() const { return config_; }
+  size_t index() const { return index_; }
+  bool ethernet() const { return config_.kind != TunnelKind::kGue; }
+  // Bytes in front of the inner IP header in a frame we build: the outer
+  // link, IP, UDP and tunnel headers and, for Ethernet kinds, the inner
+  // Ethernet header.
+  size_t encap_len() const { return encap_len_; }
+  size_t outer_l2_len() const { return outer_l2_; }
+  uint32_t mtu() const { return mtu_; }
+  NeighborCache& neighbors() { return neighbors_; }
+
+  TunnelCounterSnapshot counters() const;
+  void count_rx(uint64_t bytes) {
+    rx_frames_.add();
+    rx_bytes_.add(bytes);
+  }
+  void count_tx(uint64_t bytes) {
+    tx_frames_.add();
+    tx_bytes_.add(bytes);
+  }
+  void count_drop(TunnelDrop d) { drops_[static_cast<size_t>(d)].add(); }
+  uint16_t next_ident() { return static_cast<uint16_t>(ident_.fetch_add(1, std::memory_order_relaxed)); }
+
+ private:
+  // NeighborHooks: ARP inside the overlay.
+  void send_request(wire::Ipv4Addr target, const MacAddr* unicast_to) override;
+  void transmit_resolved(Packet* pkt, const MacAddr& mac) override;
+  void drop_unresolved(Packet* pkt, wire::Ipv4Addr target) override;
+
+  Stack& stack_;
+  TunnelConfig config_;
+  size_t index_;
+  size_t outer_l2_;
+  size_t encap_len_;
+  uint32_t mtu_;
+  NeighborCache neighbors_;
+  std::atomic<uint32_t> ident_{0};
+  SharedCounter rx_frames_, rx_bytes_, tx_frames_, tx_bytes_;
+  SharedCounter drops_[kTunnelDropCount];
+};
+
+// Overhead in front of the inner IP header, outer link header excluded.
+size_t tunnel_overhead(const TunnelConfig& config);
+
+}  // namespace dpdkudp::stack
