@@ -474,6 +474,146 @@ bool set_routes(std::string_view v, Config& c, std::string& reason) {
   return true;
 }
 
+constexpr std::string_view kTunnelSyntax =
+    "expected \"vxlan|geneve|gue remote=ADDR inner=CIDR [vni=N] [port=N] [local=ADDR] [csum=on|off] [mtu=N]\"";
+
+// One tunnel; "" on success, else why not (naming the key).
+std::string parse_tunnel(std::string_view entry, stack::TunnelConfig& t) {
+  const auto w = words(entry);
+  if (w[0] == "vxlan") {
+    t.kind = stack::TunnelKind::kVxlan;
+  } else if (w[0] == "geneve") {
+    t.kind = stack::TunnelKind::kGeneve;
+  } else if (w[0] == "gue") {
+    t.kind = stack::TunnelKind::kGue;
+  } else {
+    return "kind " + quote(w[0]) + " is not one of vxlan, geneve, gue";
+  }
+  bool have_vni = false, have_remote = false, have_inner = false, have_local = false, have_csum = false;
+  std::string_view local_text;
+  for (size_t i = 1; i < w.size(); ++i) {
+    const size_t eq = w[i].find('=');
+    if (eq == std::string_view::npos) return "unexpected " + quote(w[i]) + "; " + std::string(kTunnelSyntax);
+    const std::string_view key = w[i].substr(0, eq);
+    const std::string_view val = w[i].substr(eq + 1);
+    if (key == "vni") {
+      if (t.kind == stack::TunnelKind::kGue) return "vni= does not apply to gue (it has no VNI)";
+      auto n = parse_number(val, 0, 0xffffff);
+      if (!n) return "vni=" + quote(val) + " must be a number from 0 to 16777215";
+      t.vni = static_cast<uint32_t>(*n);
+      have_vni = true;
+    } else if (key == "remote") {
+      if (auto a = parse_unicast(val)) {
+        t.remote = *a;
+      } else if (auto a6 = wire::Ipv6Addr::parse(val); a6 && is_unicast6(*a6) && !a6->is_link_local()) {
+        t.outer_v6 = true;
+        t.remote6 = *a6;
+      } else {
+        return "remote=" + quote(val) + " is not a unicast IPv4 or global IPv6 address";
+      }
+      have_remote = true;
+    } else if (key == "local") {
+      local_text = val;
+      have_local = true;
+    } else if (key == "inner") {
+      auto cidr = wire::Ipv4Cidr::parse(val);
+      if (!cidr || val.find('/') == std::string_view::npos || !parse_unicast(cidr->addr.to_string())) {
+        return "inner=" + quote(val) + " is not an IPv4 address with its prefix (e.g. 198.19.1.2/24)";
+      }
+      if (cidr->prefix_len == 0 || cidr->prefix_len > 30) {
+        return "inner=" + quote(val) + " needs a prefix from /1 to /30 (a subnet that holds the peer)";
+      }
+      if (cidr->addr == cidr->network() || cidr->addr == cidr->directed_broadcast()) {
+        return "inner=" + quote(val) + " is the network or broadcast address of its subnet";
+      }
+      t.inner = *cidr;
+      have_inner = true;
+    } else if (key == "port") {
+      auto n = parse_number(val, 1, 65535);
+      if (!n) return "port=" + quote(val) + " must be a number from 1 to 65535";
+      t.port = static_cast<uint16_t>(*n);
+    } else if (key == "csum") {
+      if (val != "on" && val != "off") return "csum=" + quote(val) + " must be on or off";
+      t.outer_csum = val == "on";
+      have_csum = true;
+    } else if (key == "mtu") {
+      auto n = parse_number(val, 68, 9000);
+      if (!n) return "mtu=" + quote(val) + " must be a number from 68 to 9000";
+      t.mtu = static_cast<uint32_t>(*n);
+    } else {
+      return "unknown key " + quote(key) + "; " + std::string(kTunnelSyntax);
+    }
+  }
+  if (!have_remote) return "remote= is missing (the outer peer)";
+  if (!have_inner) return "inner= is missing (the stack's address inside the tunnel)";
+  if (!have_vni && t.kind != stack::TunnelKind::kGue) return "vni= is missing";
+  if (have_local) {
+    if (!t.outer_v6) {
+      auto a = parse_unicast(local_text);
+      if (!a) return "local=" + quote(local_text) + " is not a unicast IPv4 address (remote= is IPv4)";
+      t.local = *a;
+    } else {
+      auto a6 = wire::Ipv6Addr::parse(local_text);
+      if (!a6 || !is_unicast6(*a6)) return "local=" + quote(local_text) + " is not a unicast IPv6 address (remote= is IPv6)";
+      t.local6 = *a6;
+    }
+  }
+  if (t.outer_v6 && have_csum && !t.outer_csum) return "csum=off: over IPv6 the outer UDP checksum is mandatory";
+  if (t.outer_v6) t.outer_csum = true;
+  return {};
+}
+
+bool set_tunnels(std::string_view v, Config& c, std::string& reason) {
+  std::vector<stack::TunnelConfig> tunnels;
+  size_t n = 0;
+  for (std::string_view piece : split(v, ';')) {
+    const std::string_view entry = trim(piece);
+    if (entry.empty()) continue;
+    const std::string prefix = "tunnel " + std::to_string(++n) + " " + quote(entry) + ": ";
+    stack::TunnelConfig t;
+    const std::string why = parse_tunnel(entry, t);
+    if (!why.empty()) {
+      reason = prefix + why;
+      return false;
+    }
+    for (const auto& o : tunnels) {
+      // What arrives on one port must name one tunnel: by its VNI, and GUE
+      // has none.
+      if (o.outer_port() == t.outer_port() && o.outer_v6 == t.outer_v6 &&
+          (o.kind != t.kind || o.vni == t.vni || t.kind == stack::TunnelKind::kGue)) {
+        reason = prefix + "outer port " + std::to_string(t.outer_port()) + " is already tunnel " +
+                 std::to_string(&o - tunnels.data() + 1) + "'s" +
+                 (o.kind == t.kind && t.kind != stack::TunnelKind::kGue ? " with the same VNI" : "");
+        return false;
+      }
+      if (o.inner.contains(t.inner.addr) || t.inner.contains(o.inner.addr)) {
+        reason = prefix + "inner subnet overlaps tunnel " + std::to_string(&o - tunnels.data() + 1) + "'s";
+        return false;
+      }
+    }
+    tunnels.push_back(t);
+  }
+  c.tunnels = std::move(tunnels);
+  return true;
+}
+
+std::string show_tunnels(const std::vector<stack::TunnelConfig>& tunnels) {
+  std::string out;
+  for (const auto& t : tunnels) {
+    if (!out.empty()) out += "; ";
+    out += std::string(stack::tunnel_kind_name(t.kind));
+    if (t.kind != stack::TunnelKind::kGue) out += " vni=" + std::to_string(t.vni);
+    out += " remote=" + (t.outer_v6 ? t.remote6.to_string() : t.remote.to_string());
+    out += " inner=" + t.inner.to_string();
+    if (t.port != 0) out += " port=" + std::to_string(t.port);
+    if (t.local) out += " local=" + t.local->to_string();
+    if (t.local6) out += " local=" + t.local6->to_string();
+    if (!t.outer_v6 && t.outer_csum) out += " csum=on";
+    if (t.mtu != 0) out += " mtu=" + std::to_string(t.mtu);
+  }
+  return out;
+}
+
 bool set_neighbors(std::string_view v, Config& c, std::string& reason) {
   std::vector<NeighborSpec> neighbors;
   std::vector<NeighborSpec6> neighbors6;
@@ -607,6 +747,8 @@ constexpr KeyDef kKeys[] =
          [](const C& c) { return show_routes(c.routes, c.routes6); }},
         {"DPDKUDP_NEIGHBORS", [](V v, C& c, R& r) { return set_neighbors(v, c, r); },
          [](const C& c) { return show_neighbors(c.neighbors, c.neighbors6); }},
+        {"DPDKUDP_TUNNEL", [](V v, C& c, R& r) { return set_tunnels(v, c, r); },
+         [](const C& c) { return show_tunnels(c.tunnels); }},
         {"DPDKUDP_QUEUES", [](V v, C& c, R& r) { return set_number(v, 1, 64, c.queues, r); },
          [](const C& c) { return std::to_string(c.queues); }},
         {"DPDKUDP_BUSY_POLL_US",

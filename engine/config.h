@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "backends/api/backend_module.h"  // XdpMode
+#include "stack/net/tunnel_config.h"
 #include "stack/wire/bytes.h"
 
 namespace dpdkudp::engine {
@@ -103,6 +104,8 @@ struct Config {
   std::vector<RouteSpec6> routes6;        // and its IPv6 ones
   std::vector<NeighborSpec> neighbors;    // DPDKUDP_NEIGHBORS' IPv4 entries
   std::vector<NeighborSpec6> neighbors6;  // and its IPv6 ones
+  // DPDKUDP_TUNNEL: overlay endpoints, "KIND key=value ..." separated by ';'.
+  std::vector<stack::TunnelConfig> tunnels;
   bool stats = true;
   // One line on stderr when the bypass is up, at any log level but quiet
   // (dpdkudp-run sets it: success is visible; plain LD_PRELOAD stays silent).

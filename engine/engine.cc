@@ -219,7 +219,34 @@ stack::StackConfig make_stack_config(const Config& config, wire::Ipv4Cidr addres
   }
   for (const RouteSpec& r : config.routes) sc.routes.push_back(stack::Route{r.destination, r.gateway, r.mtu, 0});
   add_ipv6(config, sc);
+  sc.tunnels = config.tunnels;
   return sc;
+}
+
+// What DPDKUDP_TUNNEL could not check alone: the stack's own addresses.
+bool check_tunnels(const stack::StackConfig& sc, std::string* error) {
+  for (size_t i = 0; i < sc.tunnels.size(); ++i) {
+    const stack::TunnelConfig& t = sc.tunnels[i];
+    const std::string which = "DPDKUDP_TUNNEL: tunnel " + std::to_string(i + 1) + " (" +
+                              std::string(stack::tunnel_kind_name(t.kind)) + " inner=" + t.inner.to_string() + "): ";
+    if (t.outer_v6 && sc.addresses6.empty()) {
+      *error = which + "remote= is IPv6 but the stack has no IPv6 address (set DPDKUDP_IP6)";
+      return false;
+    }
+    if (sc.address.contains(t.inner.addr) || t.inner.contains(sc.address.addr)) {
+      *error = which + "the inner subnet overlaps the interface's " + sc.address.to_string();
+      return false;
+    }
+    if (!t.outer_v6 && !sc.address.contains(t.remote) && !sc.gateway) {
+      bool routed = false;
+      for (const stack::Route& r : sc.routes) routed |= r.destination.contains(t.remote);
+      if (!routed) {
+        *error = which + "no route to remote=" + t.remote.to_string() + " (set DPDKUDP_GATEWAY or DPDKUDP_ROUTES)";
+        return false;
+      }
+    }
+  }
+  return true;
 }
 
 // Configured neighbours (static), then the kernel's for the interface.
@@ -254,6 +281,7 @@ std::unique_ptr<Engine> Engine::start(const Config& config, std::string* error) 
   std::unique_ptr<Engine> e(new Engine());
   e->config_ = config;
   stack::StackConfig stack_config = make_stack_config(config, *address);
+  if (!check_tunnels(stack_config, error)) return nullptr;
   OpenedBackend opened = open_backend(config, *address, stack_config.addresses6, error);
   if (!opened.backend) return nullptr;
   e->backend_ = std::move(opened.backend);
@@ -264,7 +292,10 @@ std::unique_ptr<Engine> Engine::start(const Config& config, std::string* error) 
   e->stack_ = std::make_unique<stack::Stack>(*e->backend_, std::move(stack_config), e->clock_);
   if (e->steering_) e->stack_->set_port_steering(e->steering_.get());
   seed_neighbors(*e->stack_, config, e->clock_.monotonic_ns());
-  if (config.mode == DeploymentMode::kShared) e->stack_->set_port_reserver(&e->reserver_);
+  if (config.mode == DeploymentMode::kShared) {
+    e->stack_->set_port_reserver(&e->reserver_);
+    if (!e->reserve_tunnel_ports(error)) return nullptr;
+  }
 
   e->make_pollers();
   e->open_live_stats();
@@ -375,6 +406,33 @@ Engine::~Engine() {
   stop();
   stack_.reset();
   backend_.reset();
+  for (uintptr_t token : tunnel_port_tokens_) reserver_.release(token);
+}
+
+bool Engine::reserve_tunnel_ports(std::string* error) {
+  for (size_t i = 0; i < stack_->tunnel_count(); ++i) {
+    const stack::TunnelConfig& t = stack_->tunnel(i).config();
+    const stack::Endpoint local = t.outer_v6
+                                      ? stack::Endpoint::ipv6(t.local6.value_or(wire::Ipv6Addr()), t.outer_port())
+                                      : stack::Endpoint{t.local.value_or(wire::Ipv4Addr::any()), t.outer_port()};
+    // Tunnels sharing a port (different VNIs) take it once.
+    bool taken = false;
+    for (size_t j = 0; j < i; ++j) {
+      const stack::TunnelConfig& o = stack_->tunnel(j).config();
+      taken |= o.outer_port() == t.outer_port() && o.outer_v6 == t.outer_v6;
+    }
+    if (taken) continue;
+    uintptr_t token = 0;
+    int rc = reserver_.reserve_port(local, true, false, false, &token);
+    if (rc < 0) {
+      *error = "DPDKUDP_TUNNEL: tunnel " + std::to_string(i + 1) + ": outer UDP port " +
+               std::to_string(t.outer_port()) + " cannot be taken on the host: " + std::strerror(-rc) +
+               (rc == -EADDRINUSE ? " (a kernel tunnel device or another program has it)" : "");
+      return false;
+    }
+    tunnel_port_tokens_.push_back(token);
+  }
+  return true;
 }
 
 void Engine::stop() {

@@ -67,6 +67,10 @@ class Engine {
   void open_live_stats();
   void install_tick_hook();
   void warn_ignored_settings() const;
+  // Shared mode: the tunnels' outer ports taken on the host, so no other
+  // program (or kernel tunnel device) has them and the kernel answers no
+  // port-unreachable for them.
+  bool reserve_tunnel_ports(std::string* error);
 
   Config config_;
   BackendKind kind_ = BackendKind::kOff;
@@ -75,6 +79,7 @@ class Engine {
   std::unique_ptr<stack::PortSteeringHook> steering_;
   std::string backend_description_;
   KernelPortReserver reserver_;
+  std::vector<uintptr_t> tunnel_port_tokens_;
   std::unique_ptr<stack::Stack> stack_;
   std::unique_ptr<Drivers> drivers_;
   std::vector<std::unique_ptr<Poller>> pollers_;

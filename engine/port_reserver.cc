@@ -12,6 +12,11 @@ namespace dpdkudp::engine {
 
 int KernelPortReserver::reserve(const stack::UdpSocket& socket, const stack::Endpoint& local, bool reuse_addr,
                                 bool reuse_port, uintptr_t* token) {
+  return reserve_port(local, socket.v6only(), reuse_addr, reuse_port, token);
+}
+
+int KernelPortReserver::reserve_port(const stack::Endpoint& local, bool v6only, bool reuse_addr, bool reuse_port,
+                                     uintptr_t* token) {
   const int family = local.v6 ? AF_INET6 : AF_INET;
   int fd = ::socket(family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return -errno;
@@ -21,8 +26,8 @@ int KernelPortReserver::reserve(const stack::UdpSocket& socket, const stack::End
   if (local.v6) {
     // The same families as the stack's socket: :: without IPV6_V6ONLY
     // holds the IPv4 port too.
-    int v6only = socket.v6only() ? 1 : 0;
-    ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
+    int only = v6only ? 1 : 0;
+    ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &only, sizeof only);
   }
   // Drop everything the kernel would queue here: the stack has the traffic.
   sock_filter drop_all[] = {BPF_STMT(BPF_RET | BPF_K, 0)};
@@ -58,7 +63,7 @@ int KernelPortReserver::reserve(const stack::UdpSocket& socket, const stack::End
     if (e == EADDRNOTAVAIL && !local.is_unspecified()) {
       stack::Endpoint any = local.v6 ? stack::Endpoint::ipv6(wire::Ipv6Addr(), local.port)
                                      : stack::Endpoint{wire::Ipv4Addr::any(), local.port};
-      return reserve(socket, any, reuse_addr, reuse_port, token);
+      return reserve_port(any, v6only, reuse_addr, reuse_port, token);
     }
     return -e;
   }

@@ -14,6 +14,9 @@ class KernelPortReserver final : public stack::PortReserver {
   int reserve(const stack::UdpSocket& socket, const stack::Endpoint& local, bool reuse_addr, bool reuse_port,
               uintptr_t* token) override;
   void release(uintptr_t token) override;
+  // The same for a port with no socket of the stack's behind it (a
+  // tunnel's outer port).
+  int reserve_port(const stack::Endpoint& local, bool v6only, bool reuse_addr, bool reuse_port, uintptr_t* token);
 };
 
 }  // namespace dpdkudp::engine

@@ -65,6 +65,17 @@ bool LiveStats::open_region(const StatsIdentity& id, std::string* error) {
   for (size_t i = 0; i < stack::kDropReasonCount; ++i) {
     put(r->drop_names[i], std::string(stack::drop_reason_name(static_cast<stack::DropReason>(i))));
   }
+  static_assert(stack::kTunnelDropCount == stats::kTunnelDropReasons);
+  r->tunnel_count = static_cast<uint32_t>(std::min(stack_.tunnel_count(), stats::kMaxTunnels));
+  for (size_t i = 0; i < r->tunnel_count; ++i) {
+    const stack::Tunnel& t = stack_.tunnel(i);
+    const stack::TunnelConfig& c = t.config();
+    std::string d = std::string(stack::tunnel_kind_name(c.kind));
+    if (c.kind != stack::TunnelKind::kGue) d += " vni=" + std::to_string(c.vni);
+    d += " remote=" + (c.outer_v6 ? c.remote6.to_string() : c.remote.to_string()) + " inner=" + c.inner.to_string() +
+         " port=" + std::to_string(c.outer_port()) + " mtu=" + std::to_string(t.mtu());
+    put(r->tunnels[i].describe, d);
+  }
   writer_.end_update();
   return true;
 }
@@ -142,6 +153,15 @@ void LiveStats::publish(const stats::Totals& totals, uint64_t mono_ns) {
   });
   r->socket_count = count;
   r->sockets_shown = shown;
+  for (size_t i = 0; i < r->tunnel_count; ++i) {
+    const stack::TunnelCounterSnapshot c = stack_.tunnel(i).counters();
+    stats::TunnelSlot& slot = r->tunnels[i];
+    slot.rx_frames = c.rx_frames;
+    slot.rx_bytes = c.rx_bytes;
+    slot.tx_frames = c.tx_frames;
+    slot.tx_bytes = c.tx_bytes;
+    for (size_t d = 0; d < stats::kTunnelDropReasons; ++d) slot.drops[d] = c.drops[d];
+  }
   r->updated_unix_ns = stack_.clock().realtime_ns();
   r->updated_mono_ns = mono_ns;
   writer_.end_update();

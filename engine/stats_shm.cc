@@ -53,6 +53,8 @@ DropClass drop_class(std::string_view reason) {
       {"tx_ring_full", DropClass::kTxFailed},          {"tx_no_route", DropClass::kTxFailed},
       {"ip6_extension_header", DropClass::kMalformed}, {"ndp_malformed", DropClass::kMalformed},
       {"udp_zero_checksum", DropClass::kChecksum},     {"ndp_unresolved", DropClass::kArpUnresolved},
+      {"tunnel_malformed", DropClass::kMalformed},     {"tunnel_no_match", DropClass::kNotForUs},
+      {"tunnel_unsupported", DropClass::kUnsupported},
   };
   for (const Entry& e : kTable) {
     if (e.name == reason) return e.cls;

@@ -28,10 +28,12 @@
 namespace dpdkudp::engine::stats {
 
 inline constexpr uint64_t kMagic = 0x3154415453445544ULL;  // "DUDSTAT1" little-endian
-inline constexpr uint32_t kVersion = 2;                    // 2: IPv6 addresses and NDP counters
+inline constexpr uint32_t kVersion = 3;                    // 2: IPv6 and NDP; 3: tunnels
 inline constexpr size_t kMaxSockets = 1024;
 inline constexpr size_t kMaxDropReasons = 40;
 inline constexpr size_t kDropNameLen = 24;
+inline constexpr size_t kMaxTunnels = 16;
+inline constexpr size_t kTunnelDropReasons = 4;  // stack::TunnelDrop, in order
 inline constexpr char kShmPrefix[] = "dpdkudp.";  // /dev/shm/dpdkudp.<pid>
 inline constexpr char kShmDir[] = "/dev/shm";
 
@@ -53,6 +55,13 @@ struct SocketSlot {
   // IPv6 endpoints (local_addr / remote_addr unused then).
   uint8_t local_v6, remote_v6;
   uint8_t local6[16], remote6[16];
+};
+
+// One overlay endpoint (DPDKUDP_TUNNEL), described and counted.
+struct TunnelSlot {
+  char describe[96];  // "vxlan vni=100 remote=198.18.1.1 inner=198.19.1.2/24 port=4789 mtu=1450"
+  uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes;
+  uint64_t drops[kTunnelDropReasons];  // malformed, no_match, unsupported, inner
 };
 
 // Counters, each a running total since the engine started.
@@ -95,6 +104,8 @@ struct Region {
   char description[160];  // backend details: XDP mode, DPDK driver, offloads
   char drop_names[kMaxDropReasons][kDropNameLen];
   Totals totals;
+  uint32_t tunnel_count;
+  TunnelSlot tunnels[kMaxTunnels];
   uint32_t socket_count;  // open sockets (may exceed kMaxSockets)
   uint32_t sockets_shown;
   SocketSlot sockets[kMaxSockets];

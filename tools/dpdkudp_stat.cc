@@ -179,6 +179,15 @@ void print_text(const st::Region& r, bool stale, const Rates& rt) {
                 t.ndp_received, t.ndp_adverts_sent, t.ndp_solicits_sent);
   }
   std::printf("  pollers    %" PRIu64 " sleeps, %" PRIu64 " wake-ups\n", t.poller_sleeps, t.poller_wakeups);
+  for (uint32_t i = 0; i < r.tunnel_count && i < st::kMaxTunnels; ++i) {
+    const st::TunnelSlot& tu = r.tunnels[i];
+    std::printf("  tunnel %u   %.*s\n", i + 1, static_cast<int>(sizeof tu.describe), tu.describe);
+    std::printf("             in %" PRIu64 " frames %" PRIu64 " bytes, out %" PRIu64 " frames %" PRIu64
+                " bytes; dropped: malformed %" PRIu64 "  no match %" PRIu64 "  unsupported %" PRIu64
+                "  inner %" PRIu64 "\n",
+                tu.rx_frames, tu.rx_bytes, tu.tx_frames, tu.tx_bytes, tu.drops[0], tu.drops[1], tu.drops[2],
+                tu.drops[3]);
+  }
   Hierarchy h = hierarchy(r);
   std::printf("  drops, wire to application:\n");
   std::printf("    nic          missed %" PRIu64 "  no buffer %" PRIu64 "  errors %" PRIu64 "\n", h.nic_missed,
@@ -242,7 +251,18 @@ void print_json(const st::Region& r, bool stale, const Rates& rt) {
     std::memcpy(name, r.drop_names[i], st::kDropNameLen);
     std::printf("%s\"%s\":%" PRIu64, i ? "," : "", json_escape(name).c_str(), t.drops[i]);
   }
-  std::printf("}},\"socket_count\":%u,\"sockets\":[", r.socket_count);
+  std::printf("}},\"tunnels\":[");
+  for (uint32_t i = 0; i < r.tunnel_count && i < st::kMaxTunnels; ++i) {
+    const st::TunnelSlot& tu = r.tunnels[i];
+    char describe[sizeof tu.describe + 1] = {};
+    std::memcpy(describe, tu.describe, sizeof tu.describe);
+    std::printf("%s{\"tunnel\":\"%s\",\"rx_frames\":%" PRIu64 ",\"rx_bytes\":%" PRIu64 ",\"tx_frames\":%" PRIu64
+                ",\"tx_bytes\":%" PRIu64 ",\"drops\":{\"malformed\":%" PRIu64 ",\"no_match\":%" PRIu64
+                ",\"unsupported\":%" PRIu64 ",\"inner\":%" PRIu64 "}}",
+                i ? "," : "", json_escape(describe).c_str(), tu.rx_frames, tu.rx_bytes, tu.tx_frames, tu.tx_bytes,
+                tu.drops[0], tu.drops[1], tu.drops[2], tu.drops[3]);
+  }
+  std::printf("],\"socket_count\":%u,\"sockets\":[", r.socket_count);
   for (uint32_t i = 0; i < r.sockets_shown && i < st::kMaxSockets; ++i) {
     const st::SocketSlot& s = r.sockets[i];
     std::printf("%s{\"id\":%" PRIu64 ",\"local\":\"%s\",\"remote\":\"%s\",\"rcvbuf\":%u,\"queued_bytes\":%" PRIu64

@@ -34,15 +34,6 @@ size_t tunnel_header_len(TunnelKind kind) {
 
 }  // namespace
 
-std::string_view tunnel_kind_name(TunnelKind kind) {
-  switch (kind) {
-    case TunnelKind::kVxlan: return "vxlan";
-    case TunnelKind::kGeneve: return "geneve";
-    case TunnelKind::kGue: return "gue";
-  }
-  return "?";
-}
-
 std::string_view tunnel_drop_name(TunnelDrop d) {
   switch (d) {
     case TunnelDrop::kMalformed: return "malformed";
@@ -52,16 +43,6 @@ std::string_view tunnel_drop_name(TunnelDrop d) {
     case TunnelDrop::kCount: break;
   }
   return "?";
-}
-
-uint16_t TunnelConfig::outer_port() const {
-  if (port != 0) return port;
-  switch (kind) {
-    case TunnelKind::kVxlan: return wire::tunnel_port::kVxlan;
-    case TunnelKind::kGeneve: return wire::tunnel_port::kGeneve;
-    case TunnelKind::kGue: return wire::tunnel_port::kGue;
-  }
-  return 0;
 }
 
 size_t tunnel_overhead(const TunnelConfig& c) {

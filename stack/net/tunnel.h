@@ -16,33 +16,12 @@
 
 #include "stack/net/counters.h"
 #include "stack/net/neighbor.h"
+#include "stack/net/tunnel_config.h"
 #include "stack/wire/bytes.h"
 
 namespace dpdkudp::stack {
 
 class Stack;
-
-enum class TunnelKind : uint8_t { kVxlan, kGeneve, kGue };
-std::string_view tunnel_kind_name(TunnelKind kind);
-
-struct TunnelConfig {
-  TunnelKind kind = TunnelKind::kVxlan;
-  uint32_t vni = 0;  // VXLAN, GENEVE: 24 bits
-  // The outer peer, IPv4 or IPv6; the outer source (none: the stack's
-  // address of that family).
-  bool outer_v6 = false;
-  wire::Ipv4Addr remote;
-  wire::Ipv6Addr remote6;
-  std::optional<wire::Ipv4Addr> local;
-  std::optional<wire::Ipv6Addr> local6;
-  uint16_t port = 0;       // outer UDP port; 0: the kind's standard one
-  wire::Ipv4Cidr inner;    // the stack's address (and subnet) inside
-  bool outer_csum = false;  // compute the outer UDP checksum over IPv4
-                            // (RFC 7348 §5 allows zero; IPv6 always computes)
-  uint32_t mtu = 0;         // inner MTU; 0: the underlay's minus the overhead
-
-  uint16_t outer_port() const;
-};
 
 // What a tunnel dropped on the way in, each also counted under the stack's
 // drop reason.

@@ -293,6 +293,79 @@ TEST(ConfigKeys, RoutesAndNeighborsTakeIpv6EntriesBesideIpv4Ones) {
   }
 }
 
+TEST(ConfigTunnels, ParsesEachKindWithItsKeys) {
+  Config c = parse_ok(
+      "DPDKUDP_TUNNEL=vxlan vni=100 remote=198.18.1.1 inner=198.19.1.2/24; "
+      "geneve vni=16777215 remote=2001:2::1 inner=198.19.2.2/24 local=2001:2::2 mtu=1400 ;"
+      "gue remote=198.18.1.1 inner=198.19.3.2/30 port=5555 csum=on\n");
+  ASSERT_EQ(c.tunnels.size(), 3u);
+  const stack::TunnelConfig& v = c.tunnels[0];
+  EXPECT_EQ(v.kind, stack::TunnelKind::kVxlan);
+  EXPECT_EQ(v.vni, 100u);
+  EXPECT_FALSE(v.outer_v6);
+  EXPECT_EQ(v.remote, Ipv4Addr(198, 18, 1, 1));
+  EXPECT_EQ(v.inner, (Ipv4Cidr{Ipv4Addr(198, 19, 1, 2), 24}));
+  EXPECT_EQ(v.outer_port(), 4789);
+  EXPECT_FALSE(v.outer_csum);
+  const stack::TunnelConfig& g = c.tunnels[1];
+  EXPECT_EQ(g.kind, stack::TunnelKind::kGeneve);
+  EXPECT_EQ(g.vni, 0xffffffu);
+  EXPECT_TRUE(g.outer_v6);
+  EXPECT_EQ(g.remote6, wire::Ipv6Addr(0x2001, 2, 0, 0, 0, 0, 0, 1));
+  EXPECT_EQ(g.local6, wire::Ipv6Addr(0x2001, 2, 0, 0, 0, 0, 0, 2));
+  EXPECT_EQ(g.outer_port(), 6081);
+  EXPECT_TRUE(g.outer_csum) << "mandatory over IPv6";
+  EXPECT_EQ(g.mtu, 1400u);
+  const stack::TunnelConfig& u = c.tunnels[2];
+  EXPECT_EQ(u.kind, stack::TunnelKind::kGue);
+  EXPECT_EQ(u.outer_port(), 5555);
+  EXPECT_TRUE(u.outer_csum);
+  EXPECT_THAT(c.describe_non_defaults(), HasSubstr("vxlan vni=100 remote=198.18.1.1 inner=198.19.1.2/24"));
+}
+
+TEST(ConfigTunnels, EveryBadLineNamesTheKeyAndTheProblem) {
+  struct Bad {
+    std::string value;
+    std::string reason;
+  };
+  for (const Bad& b : std::vector<Bad>{
+           {"ipip remote=198.18.1.1 inner=198.19.1.2/24", "kind \"ipip\" is not one of vxlan, geneve, gue"},
+           {"vxlan remote=198.18.1.1 inner=198.19.1.2/24", "vni= is missing"},
+           {"vxlan vni=1 inner=198.19.1.2/24", "remote= is missing"},
+           {"vxlan vni=1 remote=198.18.1.1", "inner= is missing"},
+           {"vxlan vni=16777216 remote=198.18.1.1 inner=198.19.1.2/24", "vni=\"16777216\" must be a number"},
+           {"gue vni=1 remote=198.18.1.1 inner=198.19.1.2/24", "vni= does not apply to gue"},
+           {"vxlan vni=1 remote=224.0.0.1 inner=198.19.1.2/24", "remote=\"224.0.0.1\" is not a unicast"},
+           {"vxlan vni=1 remote=fe80::1 inner=198.19.1.2/24", "is not a unicast IPv4 or global IPv6 address"},
+           {"vxlan vni=1 remote=198.18.1.1 inner=198.19.1.2", "is not an IPv4 address with its prefix"},
+           {"vxlan vni=1 remote=198.18.1.1 inner=198.19.1.2/32", "needs a prefix from /1 to /30"},
+           {"vxlan vni=1 remote=198.18.1.1 inner=198.19.1.0/24", "is the network or broadcast address"},
+           {"vxlan vni=1 remote=198.18.1.1 inner=198.19.1.2/24 port=0", "port=\"0\" must be a number from 1"},
+           {"vxlan vni=1 remote=198.18.1.1 inner=198.19.1.2/24 csum=yes", "csum=\"yes\" must be on or off"},
+           {"vxlan vni=1 remote=2001:2::1 inner=198.19.1.2/24 csum=off", "mandatory"},
+           {"vxlan vni=1 remote=198.18.1.1 inner=198.19.1.2/24 local=2001:2::2", "remote= is IPv4"},
+           {"vxlan vni=1 remote=198.18.1.1 inner=198.19.1.2/24 mtu=20", "mtu=\"20\" must be a number from 68"},
+           {"vxlan vni=1 remote=198.18.1.1 inner=198.19.1.2/24 colour=red", "unknown key \"colour\""},
+           {"vxlan vni=1 remote=198.18.1.1 inner=198.19.1.2/24 oops", "unexpected \"oops\""},
+           {"vxlan vni=1 remote=198.18.1.1 inner=198.19.1.2/24; vxlan vni=1 remote=198.18.1.3 inner=198.19.2.2/24",
+            "tunnel 2 \"vxlan vni=1 remote=198.18.1.3 inner=198.19.2.2/24\": outer port 4789 is already tunnel 1's "
+            "with the same VNI"},
+           {"gue remote=198.18.1.1 inner=198.19.1.2/24; gue remote=198.18.1.3 inner=198.19.2.2/24",
+            "outer port 6080 is already tunnel 1's"},
+           {"vxlan vni=1 remote=198.18.1.1 inner=198.19.1.2/24; vxlan vni=2 remote=198.18.1.1 inner=198.19.1.9/16",
+            "inner subnet overlaps tunnel 1's"},
+       }) {
+    ConfigError e = parse_error("DPDKUDP_TUNNEL=" + b.value + "\n");
+    EXPECT_EQ(e.key, "DPDKUDP_TUNNEL") << b.value;
+    EXPECT_THAT(e.reason, HasSubstr(b.reason)) << b.value << " -> " << e.reason;
+  }
+  // Two VNIs on one port are two tunnels.
+  EXPECT_EQ(parse_ok("DPDKUDP_TUNNEL=vxlan vni=1 remote=198.18.1.1 inner=198.19.1.2/24;"
+                     "vxlan vni=2 remote=198.18.1.1 inner=198.19.2.2/24\n")
+                .tunnels.size(),
+            2u);
+}
+
 TEST(ConfigKeys, EmptyValueMeansDefault) {
   Config c = parse_ok("DPDKUDP_MTU=\nDPDKUDP_BACKEND=\nDPDKUDP_IP=''\n");
   EXPECT_FALSE(c.mtu);
