@@ -554,7 +554,9 @@ std::string parse_tunnel(std::string_view entry, stack::TunnelConfig& t) {
       t.local = *a;
     } else {
       auto a6 = wire::Ipv6Addr::parse(local_text);
-      if (!a6 || !is_unicast6(*a6)) return "local=" + quote(local_text) + " is not a unicast IPv6 address (remote= is IPv6)";
+      if (!a6 || !is_unicast6(*a6)) {
+        return "local=" + quote(local_text) + " is not a unicast IPv6 address (remote= is IPv6)";
+      }
       t.local6 = *a6;
     }
   }

@@ -33,7 +33,7 @@ inline constexpr size_t kMaxSockets = 1024;
 inline constexpr size_t kMaxDropReasons = 40;
 inline constexpr size_t kDropNameLen = 24;
 inline constexpr size_t kMaxTunnels = 16;
-inline constexpr size_t kTunnelDropReasons = 4;  // stack::TunnelDrop, in order
+inline constexpr size_t kTunnelDropReasons = 4;   // stack::TunnelDrop, in order
 inline constexpr char kShmPrefix[] = "dpdkudp.";  // /dev/shm/dpdkudp.<pid>
 inline constexpr char kShmDir[] = "/dev/shm";
 

@@ -182,11 +182,10 @@ void print_text(const st::Region& r, bool stale, const Rates& rt) {
   for (uint32_t i = 0; i < r.tunnel_count && i < st::kMaxTunnels; ++i) {
     const st::TunnelSlot& tu = r.tunnels[i];
     std::printf("  tunnel %u   %.*s\n", i + 1, static_cast<int>(sizeof tu.describe), tu.describe);
-    std::printf("             in %" PRIu64 " frames %" PRIu64 " bytes, out %" PRIu64 " frames %" PRIu64
-                " bytes; dropped: malformed %" PRIu64 "  no match %" PRIu64 "  unsupported %" PRIu64
-                "  inner %" PRIu64 "\n",
-                tu.rx_frames, tu.rx_bytes, tu.tx_frames, tu.tx_bytes, tu.drops[0], tu.drops[1], tu.drops[2],
-                tu.drops[3]);
+    std::printf(
+        "             in %" PRIu64 " frames %" PRIu64 " bytes, out %" PRIu64 " frames %" PRIu64
+        " bytes; dropped: malformed %" PRIu64 "  no match %" PRIu64 "  unsupported %" PRIu64 "  inner %" PRIu64 "\n",
+        tu.rx_frames, tu.rx_bytes, tu.tx_frames, tu.tx_bytes, tu.drops[0], tu.drops[1], tu.drops[2], tu.drops[3]);
   }
   Hierarchy h = hierarchy(r);
   std::printf("  drops, wire to application:\n");

@@ -77,8 +77,7 @@ TunnelCounterSnapshot Tunnel::counters() const {
 }
 
 void Tunnel::send_request(wire::Ipv4Addr target, const MacAddr* unicast_to) {
-  stack_.send_arp(wire::ArpOp::kRequest, unicast_to ? *unicast_to : wire::kBroadcastMac, wire::kZeroMac, target,
-                  this);
+  stack_.send_arp(wire::ArpOp::kRequest, unicast_to ? *unicast_to : wire::kBroadcastMac, wire::kZeroMac, target, this);
 }
 
 void Tunnel::transmit_resolved(Packet* pkt, const MacAddr& mac) {
@@ -282,12 +281,13 @@ Packet* Stack::encapsulate(Tunnel& t, Packet* pkt, uint64_t now_ns) {
       release(pkt);
       return nullptr;
     }
-    const wire::ChecksumMode mode =
-        !c.outer_csum ? wire::ChecksumMode::kNone : (hw_l4 ? wire::ChecksumMode::kPseudoHeader : wire::ChecksumMode::kFull);
+    const wire::ChecksumMode mode = !c.outer_csum
+                                        ? wire::ChecksumMode::kNone
+                                        : (hw_l4 ? wire::ChecksumMode::kPseudoHeader : wire::ChecksumMode::kFull);
     wire::UdpRepr{sport, c.outer_port()}.emit(datagram, t.outer_src, c.remote, mode);
     const bool hw_l3 = caps_.tx_ipv4_csum;
-    wire::Ipv4Repr{t.outer_src,       c.remote, wire::ip_proto::kUdp, static_cast<uint16_t>(udp_len), kOuterTtl, 0,
-                   t.next_ident(), false}
+    wire::Ipv4Repr{t.outer_src, c.remote, wire::ip_proto::kUdp, static_cast<uint16_t>(udp_len),
+                   kOuterTtl,   0,        t.next_ident(),       false}
         .emit({pkt->data + l2, Ipv4Packet::kMinHeaderLen}, !hw_l3);
     pkt->tx_flags = (hw_l3 ? kTxIpv4Csum : 0u) | (c.outer_csum && hw_l4 ? kTxUdpCsum : 0u);
     emit_link_header(pkt, wire::kZeroMac, wire::ethertype::kIpv4);
@@ -310,7 +310,12 @@ Packet* Stack::encapsulate(Tunnel& t, Packet* pkt, uint64_t now_ns) {
     wire::UdpRepr{sport, c.outer_port()}.emit(datagram, t.outer_src6, c.remote6,
                                               hw_l4 ? wire::ChecksumMode::kPseudoHeader : wire::ChecksumMode::kFull);
     // The flow label carries the same entropy (RFC 6438).
-    wire::Ipv6Repr{t.outer_src6,  c.remote6, wire::ip_proto::kUdp, static_cast<uint16_t>(udp_len), kOuterTtl, 0,
+    wire::Ipv6Repr{t.outer_src6,
+                   c.remote6,
+                   wire::ip_proto::kUdp,
+                   static_cast<uint16_t>(udp_len),
+                   kOuterTtl,
+                   0,
                    hash & wire::Ipv6Packet::kFlowLabelMask}
         .emit({pkt->data + l2, wire::Ipv6Packet::kHeaderLen});
     pkt->tx_flags = kTxIpv6 | (hw_l4 ? kTxUdpCsum : 0u);

@@ -326,12 +326,8 @@ TEST_F(TunnelOnWire, TheEncapsulatedReplyIsRightFieldByField) {
   EXPECT_EQ(Ipv4Addr::load(inner + 14 + 24), kInnerB);
 
   // b answers inside the overlay; the held datagram leaves.
-  Bytes reply = FrameBuilder()
-                    .src_mac(kPeerMac)
-                    .dst_mac(kMacA)
-                    .src_ip(kInnerB)
-                    .dst_ip(kInnerA)
-                    .arp(wire::ArpOp::kReply);
+  Bytes reply =
+      FrameBuilder().src_mac(kPeerMac).dst_mac(kMacA).src_ip(kInnerB).dst_ip(kInnerA).arp(wire::ArpOp::kReply);
   feed(outer4(4789, vxlan(kVni, reply)));
   out = wire_frames();
   ASSERT_EQ(out.size(), 1u);
