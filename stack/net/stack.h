@@ -135,6 +135,7 @@ class Stack final : private NeighborHooks, private NeighborHooks6, private Socke
   // The configured tunnels, in order.
   size_t tunnel_count() const { return tunnels_.size(); }
   const Tunnel& tunnel(size_t i) const { return *tunnels_[i]; }
+  Tunnel& tunnel(size_t i) { return *tunnels_[i]; }
   bool is_local_address6(const Ipv6Addr& addr) const { return find_address6(addr) >= 0; }
   // Our IPv6 addresses (configured, then the link-local one the stack
   // added), and whether duplicate-address detection found another node

@@ -132,7 +132,7 @@ TEST_P(EthernetTunnelPair, InnerArpIsAnsweredInsideTheOverlay) {
   // Each side knows the other's inner address in its tunnel's table, not
   // the interface's.
   EXPECT_EQ(a_->tunnel(0).config().inner.addr, kInnerA);
-  EXPECT_TRUE(const_cast<stack::Tunnel&>(a_->tunnel(0)).neighbors().lookup(kInnerB, clock_.monotonic_ns()));
+  EXPECT_TRUE(a_->tunnel(0).neighbors().lookup(kInnerB, clock_.monotonic_ns()));
   EXPECT_FALSE(a_->neighbors().lookup(kInnerB, clock_.monotonic_ns()));
 }
 
