@@ -273,14 +273,27 @@ Packet* Stack::encapsulate(Tunnel& t, Packet* pkt, uint64_t now_ns) {
   const uint16_t sport = wire::flow_source_port(hash, config_.ephemeral_low, config_.ephemeral_high);
   const std::span<uint8_t> datagram{udp, udp_len};
   const bool hw_l4 = caps_.tx_udp_csum;
-  uint64_t mac = 0;
-  if (!c.outer_v6) {
-    RouteResult r;
-    if (!routes_.lookup_into(c.remote, r) || r.link != 0) {
-      tx_counters_.drop(DropReason::kTxNoRoute);
-      release(pkt);
+  auto no_route = [&]() -> Packet* {
+    tx_counters_.drop(DropReason::kTxNoRoute);
+    release(pkt);
+    return nullptr;
+  };
+  // The outer next hop through the interface's table of that family: the
+  // frame now, or held for ARP/NDP (or dropped and counted).
+  auto hand_off = [&](auto& cache, const auto& next_hop) -> Packet* {
+    pkt->l3_len = static_cast<uint16_t>(ip_len);
+    t.count_tx(inner_len);
+    const uint64_t mac = cache.lookup_packed(next_hop, now_ns);
+    if (mac == 0) {
+      if (!cache.enqueue_pending(next_hop, pkt, now_ns)) drop_unresolved(pkt, next_hop);
       return nullptr;
     }
+    std::memcpy(pkt->data + EthernetFrame::kDstOffset, &mac, 6);
+    return pkt;
+  };
+  if (!c.outer_v6) {
+    RouteResult r;
+    if (!routes_.lookup_into(c.remote, r) || r.link != 0) return no_route();
     const wire::ChecksumMode mode = !c.outer_csum
                                         ? wire::ChecksumMode::kNone
                                         : (hw_l4 ? wire::ChecksumMode::kPseudoHeader : wire::ChecksumMode::kFull);
@@ -291,47 +304,26 @@ Packet* Stack::encapsulate(Tunnel& t, Packet* pkt, uint64_t now_ns) {
         .emit({pkt->data + l2, Ipv4Packet::kMinHeaderLen}, !hw_l3);
     pkt->tx_flags = (hw_l3 ? kTxIpv4Csum : 0u) | (c.outer_csum && hw_l4 ? kTxUdpCsum : 0u);
     emit_link_header(pkt, wire::kZeroMac, wire::ethertype::kIpv4);
-    mac = neighbors_.lookup_packed(r.next_hop, now_ns);
-    if (mac == 0) {
-      pkt->l3_len = static_cast<uint16_t>(ip_len);
-      t.count_tx(inner_len);
-      if (!neighbors_.enqueue_pending(r.next_hop, pkt, now_ns)) drop_unresolved(pkt, r.next_hop);
-      return nullptr;
-    }
-  } else {
-    RouteResult6 r;
-    if (!routes6_.lookup_into(c.remote6, r) || r.link != 0) {
-      tx_counters_.drop(DropReason::kTxNoRoute);
-      release(pkt);
-      return nullptr;
-    }
-    // RFC 8200 §8.1: the checksum is mandatory over IPv6 (RFC 6935's
-    // zero-checksum exception is not taken).
-    wire::UdpRepr{sport, c.outer_port()}.emit(datagram, t.outer_src6, c.remote6,
-                                              hw_l4 ? wire::ChecksumMode::kPseudoHeader : wire::ChecksumMode::kFull);
-    // The flow label carries the same entropy (RFC 6438).
-    wire::Ipv6Repr{t.outer_src6,
-                   c.remote6,
-                   wire::ip_proto::kUdp,
-                   static_cast<uint16_t>(udp_len),
-                   kOuterTtl,
-                   0,
-                   hash & wire::Ipv6Packet::kFlowLabelMask}
-        .emit({pkt->data + l2, wire::Ipv6Packet::kHeaderLen});
-    pkt->tx_flags = kTxIpv6 | (hw_l4 ? kTxUdpCsum : 0u);
-    emit_link_header(pkt, wire::kZeroMac, wire::ethertype::kIpv6);
-    mac = neighbors6_.lookup_packed(r.next_hop, now_ns);
-    if (mac == 0) {
-      pkt->l3_len = static_cast<uint16_t>(ip_len);
-      t.count_tx(inner_len);
-      if (!neighbors6_.enqueue_pending(r.next_hop, pkt, now_ns)) drop_unresolved(pkt, r.next_hop);
-      return nullptr;
-    }
+    return hand_off(neighbors_, r.next_hop);
   }
-  pkt->l3_len = static_cast<uint16_t>(ip_len);
-  std::memcpy(pkt->data + EthernetFrame::kDstOffset, &mac, 6);
-  t.count_tx(inner_len);
-  return pkt;
+  RouteResult6 r;
+  if (!routes6_.lookup_into(c.remote6, r) || r.link != 0) return no_route();
+  // RFC 8200 §8.1: the checksum is mandatory over IPv6 (RFC 6935's
+  // zero-checksum exception is not taken).
+  wire::UdpRepr{sport, c.outer_port()}.emit(datagram, t.outer_src6, c.remote6,
+                                            hw_l4 ? wire::ChecksumMode::kPseudoHeader : wire::ChecksumMode::kFull);
+  // The flow label carries the same entropy (RFC 6438).
+  wire::Ipv6Repr{t.outer_src6,
+                 c.remote6,
+                 wire::ip_proto::kUdp,
+                 static_cast<uint16_t>(udp_len),
+                 kOuterTtl,
+                 0,
+                 hash & wire::Ipv6Packet::kFlowLabelMask}
+      .emit({pkt->data + l2, wire::Ipv6Packet::kHeaderLen});
+  pkt->tx_flags = kTxIpv6 | (hw_l4 ? kTxUdpCsum : 0u);
+  emit_link_header(pkt, wire::kZeroMac, wire::ethertype::kIpv6);
+  return hand_off(neighbors6_, r.next_hop);
 }
 
 }  // namespace dpdkudp::stack
