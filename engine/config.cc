@@ -199,6 +199,10 @@ constexpr EnumName<DeploymentMode> kModeNames[] = {{"dedicated", DeploymentMode:
                                                    {"shared", DeploymentMode::kShared}};
 constexpr EnumName<XdpMode> kXdpModeNames[] = {
     {"auto", XdpMode::kAuto}, {"native", XdpMode::kNative}, {"generic", XdpMode::kGeneric}};
+constexpr EnumName<stack::VlanMode> kVlanModeNames[] = {{"port-tagging", stack::VlanMode::kPortTagging},
+                                                        {"access", stack::VlanMode::kAccess},
+                                                        {"trunk", stack::VlanMode::kTrunk}};
+constexpr EnumName<bool> kVlanOffloadNames[] = {{"auto", false}, {"software", true}};
 constexpr EnumName<WaitModel> kWaitNames[] = {{"inline", WaitModel::kInline}, {"thread", WaitModel::kThread}};
 
 template <class E, size_t N>
@@ -707,6 +711,43 @@ std::string show_neighbors(const std::vector<NeighborSpec>& neighbors, const std
   return out;
 }
 
+// DPDKUDP_VLAN_ALLOWED: VIDs and ranges, e.g. "100,200,300-310".
+bool set_vlan_list(std::string_view v, std::vector<uint16_t>& out, std::string& reason) {
+  std::vector<uint16_t> vids;
+  size_t pos = 0;
+  while (pos <= v.size()) {
+    const size_t end = std::min(v.find(',', pos), v.size());
+    const std::string_view item = trim(v.substr(pos, end - pos));
+    const size_t dash = item.find('-');
+    auto lo = parse_number(item.substr(0, dash), 1, stack::VlanConfig::kMaxVid);
+    auto hi = dash == std::string_view::npos ? lo : parse_number(item.substr(dash + 1), 1, stack::VlanConfig::kMaxVid);
+    if (!lo || !hi || *hi < *lo) {
+      reason = (item.empty() ? std::string("an empty entry") : quote(item) + " is not a VID from 1 to 4094") +
+               "; expected VIDs and ranges, e.g. 100,200,300-310";
+      return false;
+    }
+    for (uint64_t id = *lo; id <= *hi; ++id) vids.push_back(static_cast<uint16_t>(id));
+    pos = end + 1;
+  }
+  std::sort(vids.begin(), vids.end());
+  vids.erase(std::unique(vids.begin(), vids.end()), vids.end());
+  out = std::move(vids);
+  return true;
+}
+
+std::string show_vlan_list(const std::vector<uint16_t>& vids) {
+  std::string out;
+  for (size_t i = 0; i < vids.size();) {
+    size_t j = i;
+    while (j + 1 < vids.size() && vids[j + 1] == vids[j] + 1) ++j;
+    if (!out.empty()) out += ',';
+    out += std::to_string(vids[i]);
+    if (j > i) out += "-" + std::to_string(vids[j]);
+    i = j + 1;
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------- the key table
 // One row per file key: how to parse it and how to print it. describe()
 // compares printed values with a default Config, so it cannot drift.
@@ -743,8 +784,18 @@ constexpr KeyDef kKeys[] =
          [](const C& c) { return c.gateway6 ? c.gateway6->to_string() : R(); }},
         {"DPDKUDP_MTU", [](V v, C& c, R& r) { return set_number(v, 68, 9000, c.mtu, r); },
          [](const C& c) { return show(c.mtu); }},
-        {"DPDKUDP_VLAN", [](V v, C& c, R& r) { return set_number(v, 1, 4094, c.vlan, r); },
-         [](const C& c) { return show(c.vlan); }},
+        {"DPDKUDP_VLAN", [](V v, C& c, R& r) { return set_number(v, 1, 4094, c.vlan.vid, r); },
+         [](const C& c) { return c.vlan.vid != 0 ? std::to_string(c.vlan.vid) : R(); }},
+        {"DPDKUDP_VLAN_MODE", [](V v, C& c, R& r) { return set_enum(v, kVlanModeNames, c.vlan.mode, r); },
+         [](const C& c) { return R(name_of(kVlanModeNames, c.vlan.mode)); }},
+        {"DPDKUDP_VLAN_ALLOWED", [](V v, C& c, R& r) { return set_vlan_list(v, c.vlan.allowed, r); },
+         [](const C& c) { return show_vlan_list(c.vlan.allowed); }},
+        {"DPDKUDP_VLAN_NATIVE", [](V v, C& c, R& r) { return set_number(v, 1, 4094, c.vlan.native, r); },
+         [](const C& c) { return c.vlan.native != 0 ? std::to_string(c.vlan.native) : R(); }},
+        {"DPDKUDP_VLAN_PCP", [](V v, C& c, R& r) { return set_number(v, 0, 7, c.vlan.pcp, r); },
+         [](const C& c) { return std::to_string(c.vlan.pcp); }},
+        {"DPDKUDP_VLAN_OFFLOAD", [](V v, C& c, R& r) { return set_enum(v, kVlanOffloadNames, c.vlan.software, r); },
+         [](const C& c) { return R(name_of(kVlanOffloadNames, c.vlan.software)); }},
         {"DPDKUDP_ROUTES", [](V v, C& c, R& r) { return set_routes(v, c, r); },
          [](const C& c) { return show_routes(c.routes, c.routes6); }},
         {"DPDKUDP_NEIGHBORS", [](V v, C& c, R& r) { return set_neighbors(v, c, r); },
@@ -952,6 +1003,42 @@ std::optional<ConfigError> apply_settings(const Settings& settings, Config& c) {
   return std::nullopt;
 }
 
+// The VLAN keys that only mean something together. Each error names the
+// key that is out of place.
+template <typename Where>
+std::optional<ConfigError> check_vlan(const Config& c, const Where& where) {
+  const stack::VlanConfig& v = c.vlan;
+  const stack::VlanConfig none;
+  auto error = [&](std::string_view key, std::string value, std::string reason) {
+    return make_error(key, std::move(value), std::move(reason), where(key));
+  };
+  if (!v.enabled()) {
+    if (v.mode != none.mode) {
+      return error("DPDKUDP_VLAN_MODE", R(name_of(kVlanModeNames, v.mode)), "needs DPDKUDP_VLAN (the VID)");
+    }
+    if (!v.allowed.empty()) {
+      return error("DPDKUDP_VLAN_ALLOWED", show_vlan_list(v.allowed), "needs DPDKUDP_VLAN (the VID)");
+    }
+    if (v.native != 0) return error("DPDKUDP_VLAN_NATIVE", std::to_string(v.native), "needs DPDKUDP_VLAN (the VID)");
+    if (v.pcp != 0) return error("DPDKUDP_VLAN_PCP", std::to_string(v.pcp), "needs DPDKUDP_VLAN (the VID)");
+    if (v.software) return error("DPDKUDP_VLAN_OFFLOAD", "software", "needs DPDKUDP_VLAN (the VID)");
+    return std::nullopt;
+  }
+  const std::string trunk_only =
+      "only a trunk has it (DPDKUDP_VLAN_MODE=trunk; the mode is " + std::string(name_of(kVlanModeNames, v.mode)) + ")";
+  if (v.mode != stack::VlanMode::kTrunk && !v.allowed.empty()) {
+    return error("DPDKUDP_VLAN_ALLOWED", show_vlan_list(v.allowed), trunk_only);
+  }
+  if (v.mode != stack::VlanMode::kTrunk && v.native != 0) {
+    return error("DPDKUDP_VLAN_NATIVE", std::to_string(v.native), trunk_only);
+  }
+  if (v.mode == stack::VlanMode::kAccess && v.pcp != 0) {
+    return error("DPDKUDP_VLAN_PCP", std::to_string(v.pcp),
+                 "access mode sends untagged frames, which carry no priority");
+  }
+  return std::nullopt;
+}
+
 // Checks between keys, after each value is valid on its own. A gateway the
 // stack cannot ARP for would make every off-link send fail silently.
 std::optional<ConfigError> check_consistency(const Settings& settings, const Config& c) {
@@ -968,6 +1055,7 @@ std::optional<ConfigError> check_consistency(const Settings& settings, const Con
     auto it = settings.find(key);
     return it == settings.end() ? std::string() : it->second.value;
   };
+  if (auto e = check_vlan(c, where)) return e;
   // Without DPDKUDP_IP the address comes from the interface at start-up,
   // and the engine checks the gateway against it then.
   if (!c.ip) return std::nullopt;

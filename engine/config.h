@@ -18,6 +18,7 @@
 
 #include "backends/api/backend_module.h"  // XdpMode
 #include "stack/net/tunnel_config.h"
+#include "stack/net/vlan_config.h"
 #include "stack/wire/bytes.h"
 
 namespace dpdkudp::engine {
@@ -88,7 +89,7 @@ struct Config {
   LogLevel log = LogLevel::kWarn;
   bool require = false;
   DeploymentMode mode = DeploymentMode::kDedicated;
-  std::optional<uint16_t> vlan;
+  stack::VlanConfig vlan;  // DPDKUDP_VLAN and DPDKUDP_VLAN_*; vid 0: none
   uint16_t queues = 1;
   uint16_t dpdk_port = 0;
   std::string eal_args;  // kept verbatim; the DPDK backend splits it

@@ -49,6 +49,7 @@ BackendOpenRequest make_request(const Config& config, wire::Ipv4Cidr address,
   r.xdp_mode = config.xdp_mode;
   r.eal_args = config.eal_args;
   r.dpdk_port = config.dpdk_port;
+  r.vlan_offload = !config.vlan.software;
   // EAL's start-up calls (socket, ioctl, ...) must reach libc directly.
   r.thread_init = mark_this_thread_engine;
   r.log = [](BackendLogLevel level, const std::string& line) {
@@ -202,7 +203,7 @@ stack::StackConfig make_stack_config(const Config& config, wire::Ipv4Cidr addres
   sc.address = address;
   sc.gateway = config.gateway;
   sc.dedicated = config.mode == DeploymentMode::kDedicated;
-  sc.vlan_id = config.vlan;
+  sc.vlan = config.vlan;
   if (config.mtu) sc.mtu = *config.mtu;
   sc.default_rcvbuf = config.rcvbuf_default;
   if (auto range = stack::read_port_range(kPortRange)) {

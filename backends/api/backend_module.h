@@ -87,8 +87,9 @@ struct BackendOpenRequest {
   uint32_t tx_ring = 0;   // 0: the backend's default
   uint32_t mtu = 0;       // 0: the device's own
   XdpMode xdp_mode = XdpMode::kAuto;
-  std::string eal_args;    // DPDK only, verbatim
-  uint16_t dpdk_port = 0;  // DPDK only
+  std::string eal_args;      // DPDK only, verbatim
+  uint16_t dpdk_port = 0;    // DPDK only
+  bool vlan_offload = true;  // false: the device neither strips nor inserts 802.1Q tags
   // Runs first on any thread the backend starts in order to open the
   // device (DPDK's EAL start-up thread): the engine marks it as its own so
   // the shim passes that thread's calls straight to libc.

@@ -14,6 +14,8 @@ BackendOpened open_module(const BackendOpenRequest& request, std::string* error)
   if (request.rx_ring != 0) c.rx_ring = request.rx_ring;
   if (request.tx_ring != 0) c.tx_ring = request.tx_ring;
   c.mtu = request.mtu;
+  c.vlan_strip = request.vlan_offload;
+  c.vlan_insert = request.vlan_offload;
   c.eal_thread_init = request.thread_init;
   if (request.log) {
     auto log = request.log;

@@ -30,11 +30,15 @@ bool has_mac(uint8_t state) {
          state == code(NeighborState::kPermanent);
 }
 
-uint64_t pack_mac(const MacAddr& mac) {
+// A slot's link-layer word: the MAC's 6 bytes in memory order, the VLAN in
+// bits 48..59 (lookup_packed hands it out as it is).
+uint64_t pack_link(const MacAddr& mac, uint16_t vlan) {
   uint64_t v = 0;
   std::memcpy(&v, mac.data(), mac.size());
-  return v;
+  return v | (uint64_t{vlan & 0x0fffu} << NeighborCache::kPackedVlanShift);
 }
+
+uint16_t unpack_vlan(uint64_t v) { return NeighborCache::packed_vlan(v); }
 
 MacAddr unpack_mac(uint64_t v) {
   MacAddr mac;
@@ -133,10 +137,11 @@ struct AddrTraits<wire::Ipv6Addr> {
 
 // Hooks get one frame at a time, unlinked: they may reuse Packet::next.
 template <typename Addr>
-void transmit_chain(BasicNeighborHooks<Addr>& hooks, Packet* pkt, const MacAddr& mac) {
+void transmit_chain(BasicNeighborHooks<Addr>& hooks, Packet* pkt, uint64_t link) {
+  const MacAddr mac = unpack_mac(link);
   while (pkt != nullptr) {
     Packet* next = std::exchange(pkt->next, nullptr);
-    hooks.transmit_resolved(pkt, mac);
+    hooks.transmit_resolved(pkt, mac, unpack_vlan(link));
     pkt = next;
   }
 }
@@ -265,6 +270,7 @@ struct BasicNeighborCache<Addr>::Deferred {
   struct Request {
     Addr target;
     std::optional<MacAddr> unicast_to;
+    uint16_t vlan = 0;
   };
   struct Drop {
     Pending frames;
@@ -322,7 +328,7 @@ template <typename Addr>
 bool BasicNeighborCache<Addr>::enqueue_pending(Addr ip, Packet* pkt, uint64_t now_ns) {
   bool held = false;
   bool send_request = false;
-  std::optional<MacAddr> resolved;
+  std::optional<uint64_t> resolved;
   Packet* dropped = nullptr;
   Addr dropped_for;
   {
@@ -335,12 +341,12 @@ bool BasicNeighborCache<Addr>::enqueue_pending(Addr ip, Packet* pkt, uint64_t no
     typename Slot::View v = slot->load();
     if (has_mac(v.state)) {
       // Resolved between the caller's lookup miss and now: send it.
-      resolved = unpack_mac(v.mac);
+      resolved = v.mac;
       held = true;
     } else {
       if (v.state != code(NeighborState::kIncomplete)) {
         // New or failed: start a resolution (Linux restarts a failed entry too).
-        publish(*slot, ip, wire::kZeroMac, NeighborState::kIncomplete, 0);
+        publish(*slot, ip, 0, NeighborState::kIncomplete, 0);
         slot->reset_resolution();
         slot->probes = 1;
         slot->next_probe_ns = now_ns + config_.retrans_ns;
@@ -367,20 +373,20 @@ bool BasicNeighborCache<Addr>::enqueue_pending(Addr ip, Packet* pkt, uint64_t no
     }
   }
   if (send_request) {
-    hooks_.send_request(ip, nullptr);
+    hooks_.send_request(ip, nullptr, 0);
   }
   if (dropped != nullptr) {
     hooks_.drop_unresolved(dropped, dropped_for);
   }
   if (resolved) {
-    hooks_.transmit_resolved(pkt, *resolved);
+    hooks_.transmit_resolved(pkt, unpack_mac(*resolved), unpack_vlan(*resolved));
   }
   return held;
 }
 
 template <typename Addr>
-void BasicNeighborCache<Addr>::update(Addr ip, const MacAddr& mac, uint64_t now_ns, bool create) {
-  learn(ip, mac, NeighborState::kReachable, now_ns, create, [](const typename Slot::View& v) {
+void BasicNeighborCache<Addr>::update(Addr ip, const MacAddr& mac, uint64_t now_ns, bool create, uint16_t vlan) {
+  learn(ip, pack_link(mac, vlan), NeighborState::kReachable, now_ns, create, [](const typename Slot::View& v) {
     return v.state != code(NeighborState::kPermanent);  // configuration wins over the wire, as in Linux
   });
 }
@@ -389,8 +395,8 @@ template <typename Addr>
 void BasicNeighborCache<Addr>::insert(Addr ip, const MacAddr& mac, uint64_t now_ns, bool permanent) {
   // Seeding must not undo what we know better: a configured entry, or one
   // we confirmed ourselves with the same address.
-  const uint64_t packed = pack_mac(mac);
-  learn(ip, mac, permanent ? NeighborState::kPermanent : NeighborState::kStale, now_ns, true,
+  const uint64_t packed = pack_link(mac, 0);
+  learn(ip, packed, permanent ? NeighborState::kPermanent : NeighborState::kStale, now_ns, true,
         [permanent, packed](const typename Slot::View& v) {
     return permanent || !(v.state == code(NeighborState::kPermanent) ||
                           (v.state == code(NeighborState::kReachable) && v.mac == packed));
@@ -405,7 +411,7 @@ void BasicNeighborCache<Addr>::insert(Addr ip, const MacAddr& mac, uint64_t now_
 // gets the address after kMaxFlushRounds).
 template <typename Addr>
 template <typename Accept>
-void BasicNeighborCache<Addr>::learn(Addr ip, const MacAddr& mac, NeighborState state, uint64_t now_ns, bool create,
+void BasicNeighborCache<Addr>::learn(Addr ip, uint64_t link, NeighborState state, uint64_t now_ns, bool create,
                                      Accept accept) {
   constexpr int kMaxFlushRounds = 8;
   for (int round = 0;; ++round) {
@@ -422,11 +428,11 @@ void BasicNeighborCache<Addr>::learn(Addr ip, const MacAddr& mac, NeighborState 
         ready = slot->pending.take();
         pending_total_ -= ready.count;
       } else {
-        ready = settle(*slot, ip, mac, state, now_ns);
+        ready = settle(*slot, ip, link, state, now_ns);
         published = true;
       }
     }
-    transmit_chain(hooks_, ready.head, mac);
+    transmit_chain(hooks_, ready.head, link);
     if (published) {
       return;
     }
@@ -435,7 +441,7 @@ void BasicNeighborCache<Addr>::learn(Addr ip, const MacAddr& mac, NeighborState 
 
 // The address is known now: publish it and hand back the frames held for it.
 template <typename Addr>
-typename BasicNeighborCache<Addr>::Pending BasicNeighborCache<Addr>::settle(Slot& slot, Addr ip, const MacAddr& mac,
+typename BasicNeighborCache<Addr>::Pending BasicNeighborCache<Addr>::settle(Slot& slot, Addr ip, uint64_t link,
                                                                             NeighborState state, uint64_t now_ns) {
   uint8_t before = slot.load().state;
   if (!is_live(before)) {
@@ -444,7 +450,7 @@ typename BasicNeighborCache<Addr>::Pending BasicNeighborCache<Addr>::settle(Slot
   if (before == code(NeighborState::kIncomplete)) {
     ++stats_.resolved;
   }
-  publish(slot, ip, mac, state, now_ns);
+  publish(slot, ip, link, state, now_ns);
   slot.reset_resolution();
   Pending ready = slot.pending.take();
   pending_total_ -= ready.count;
@@ -481,7 +487,7 @@ void BasicNeighborCache<Addr>::age(Slot& slot, uint64_t now_ns, Deferred& work) 
         ++stats_.requests_sent;
         return;
       }
-      publish(slot, ip, wire::kZeroMac, NeighborState::kFailed);
+      publish(slot, ip, 0, NeighborState::kFailed);
       ++stats_.failed;
       stats_.pending_dropped += slot.pending.count;
       pending_total_ -= slot.pending.count;
@@ -491,14 +497,14 @@ void BasicNeighborCache<Addr>::age(Slot& slot, uint64_t now_ns, Deferred& work) 
       if (elapsed(now_ns, v.confirmed_ns) < config_.reachable_ns) {
         return;
       }
-      publish(slot, ip, unpack_mac(v.mac), NeighborState::kStale);
+      publish(slot, ip, v.mac, NeighborState::kStale);
       [[fallthrough]];
     case NeighborState::kStale:
       if (slot.probing) {
         if (now_ns >= slot.next_probe_ns) {
           // No answer to the unicast refresh: the address must be
           // resolved again by broadcast.
-          publish(slot, ip, wire::kZeroMac, NeighborState::kFailed);
+          publish(slot, ip, 0, NeighborState::kFailed);
           slot.reset_resolution();
           ++stats_.failed;
         }
@@ -508,7 +514,7 @@ void BasicNeighborCache<Addr>::age(Slot& slot, uint64_t now_ns, Deferred& work) 
         slot.refresh_for.store(0, std::memory_order_relaxed);
         slot.probing = true;
         slot.next_probe_ns = now_ns + config_.max_probes * config_.retrans_ns;
-        work.requests.push_back({ip, unpack_mac(v.mac)});
+        work.requests.push_back({ip, unpack_mac(v.mac), unpack_vlan(v.mac)});
         ++stats_.requests_sent;
       } else if (unused) {
         erase(slot);
@@ -548,8 +554,8 @@ std::vector<BasicNeighborEntrySnapshot<Addr>> BasicNeighborCache<Addr>::snapshot
     const Slot& slot = slots_[i];
     typename Slot::View v = slot.load();
     if (is_live(v.state)) {
-      out.push_back(
-          {AddrTraits<Addr>::addr(v.ip), unpack_mac(v.mac), static_cast<NeighborState>(v.state), slot.pending.count});
+      out.push_back({AddrTraits<Addr>::addr(v.ip), unpack_mac(v.mac), unpack_vlan(v.mac),
+                     static_cast<NeighborState>(v.state), slot.pending.count});
     }
   }
   return out;
@@ -615,14 +621,13 @@ typename BasicNeighborCache<Addr>::Slot* BasicNeighborCache<Addr>::claim_slot(Ad
 }
 
 template <typename Addr>
-void BasicNeighborCache<Addr>::publish(Slot& slot, Addr ip, const MacAddr& mac, NeighborState state) {
-  publish(slot, ip, mac, state, slot.confirmed_ns.load(std::memory_order_relaxed));
+void BasicNeighborCache<Addr>::publish(Slot& slot, Addr ip, uint64_t link, NeighborState state) {
+  publish(slot, ip, link, state, slot.confirmed_ns.load(std::memory_order_relaxed));
 }
 
 template <typename Addr>
-void BasicNeighborCache<Addr>::publish(Slot& slot, Addr ip, const MacAddr& mac, NeighborState state,
-                                       uint64_t confirmed_ns) {
-  slot.store(AddrTraits<Addr>::key(ip), pack_mac(mac), code(state), confirmed_ns);
+void BasicNeighborCache<Addr>::publish(Slot& slot, Addr ip, uint64_t link, NeighborState state, uint64_t confirmed_ns) {
+  slot.store(AddrTraits<Addr>::key(ip), link, code(state), confirmed_ns);
 }
 
 // Frees a slot without moving any other entry, so a concurrent reader can at
@@ -691,7 +696,7 @@ std::pair<Packet*, Addr> BasicNeighborCache<Addr>::take_oldest_pending() {
 template <typename Addr>
 void BasicNeighborCache<Addr>::run(Deferred& work) {
   for (const auto& req : work.requests) {
-    hooks_.send_request(req.target, req.unicast_to ? &*req.unicast_to : nullptr);
+    hooks_.send_request(req.target, req.unicast_to ? &*req.unicast_to : nullptr, req.vlan);
   }
   for (auto& drop : work.drops) {
     drop_chain(hooks_, drop.frames.head, drop.target);

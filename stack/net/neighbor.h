@@ -47,6 +47,9 @@ struct NeighborConfig {
 // the poller in update()/on_timer()). An owner of both caches derives from
 // both instantiations: transmit_resolved() has one signature for both and is
 // overridden once; send_request() and drop_unresolved() are overloads.
+//
+// `vlan` is the 802.1Q VLAN the neighbour was heard on, for a stack on a
+// trunk (vlan_config.h); 0 means the stack's own. It travels beside the MAC.
 template <typename Addr>
 class BasicNeighborHooks {
  public:
@@ -55,9 +58,9 @@ class BasicNeighborHooks {
   // Solicitation to its solicited-node group), or unicast it to `unicast_to`
   // when refreshing an entry we already know (RFC 1122 §2.3.2.1, RFC 4861
   // §7.3.3's PROBE).
-  virtual void send_request(Addr target, const MacAddr* unicast_to) = 0;
+  virtual void send_request(Addr target, const MacAddr* unicast_to, uint16_t vlan) = 0;
   // A frame held for target can go: fill its destination MAC and send it.
-  virtual void transmit_resolved(Packet* pkt, const MacAddr& mac) = 0;
+  virtual void transmit_resolved(Packet* pkt, const MacAddr& mac, uint16_t vlan) = 0;
   // Resolution failed, or the pending queue overflowed: the frame is the
   // owner's to count and release.
   virtual void drop_unresolved(Packet* pkt, Addr target) = 0;
@@ -72,6 +75,7 @@ template <typename Addr>
 struct BasicNeighborEntrySnapshot {
   Addr ip;
   MacAddr mac{};
+  uint16_t vlan = 0;
   NeighborState state = NeighborState::kEmpty;
   size_t pending = 0;
 };
@@ -112,10 +116,13 @@ class BasicNeighborCache {
     return mac;
   }
   // The same for the TX fast path: the MAC's 6 bytes in memory order in
-  // the low bytes, kPackedValid set; 0 on a miss. A plain integer comes
-  // back in a register (an optional<array> goes through the stack).
+  // the low bytes, the VLAN in bits 48..59, kPackedValid set; 0 on a miss.
+  // A plain integer comes back in a register (an optional<array> goes
+  // through the stack).
   static constexpr uint64_t kPackedValid = uint64_t{1} << 63;
+  static constexpr int kPackedVlanShift = 48;
   uint64_t lookup_packed(Addr ip, uint64_t now_ns) const;
+  static uint16_t packed_vlan(uint64_t packed) { return (packed >> kPackedVlanShift) & 0x0fff; }
 
   // After a lookup miss: hold pkt until ip resolves. Starts resolution (one
   // request now, then every retrans_ns) when none is running. Returns false
@@ -127,7 +134,8 @@ class BasicNeighborCache {
   // request or reply addressed to us); otherwise only refresh an existing one
   // (RFC 826's merge rule; RFC 4861 §7.2.5 likewise ignores an advertisement
   // nobody asked for). Sends the frames held for ip.
-  void update(Addr ip, const MacAddr& mac, uint64_t now_ns, bool create);
+  // `vlan`: where it was heard (0: the stack's own VLAN, or none).
+  void update(Addr ip, const MacAddr& mac, uint64_t now_ns, bool create, uint16_t vlan = 0);
 
   // A static entry that never ages (configuration, or seeding from the
   // kernel's table with `permanent` false: seeded entries start stale).
@@ -150,12 +158,13 @@ class BasicNeighborCache {
   Slot* claim_slot(Addr ip, uint64_t now_ns);  // with mutex_ held
   // update() and insert(): ip is at mac, if accept(current view) says so.
   template <typename Accept>
-  void learn(Addr ip, const MacAddr& mac, NeighborState state, uint64_t now_ns, bool create, Accept accept);
+  // `link` is the packed MAC and VLAN (pack_link in neighbor.cc).
+  void learn(Addr ip, uint64_t link, NeighborState state, uint64_t now_ns, bool create, Accept accept);
   // Seqlock writes, with mutex_ held. The first keeps the confirmation time.
-  void publish(Slot& slot, Addr ip, const MacAddr& mac, NeighborState state);
-  void publish(Slot& slot, Addr ip, const MacAddr& mac, NeighborState state, uint64_t confirmed_ns);
+  void publish(Slot& slot, Addr ip, uint64_t link, NeighborState state);
+  void publish(Slot& slot, Addr ip, uint64_t link, NeighborState state, uint64_t confirmed_ns);
   // With mutex_ held.
-  Pending settle(Slot& slot, Addr ip, const MacAddr& mac, NeighborState state, uint64_t now_ns);
+  Pending settle(Slot& slot, Addr ip, uint64_t link, NeighborState state, uint64_t now_ns);
   void erase(Slot& slot);
   bool evict_one();
   std::pair<Packet*, Addr> take_oldest_pending();  // frame and its address

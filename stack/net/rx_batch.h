@@ -15,6 +15,9 @@ struct Stack::RxBatch {
   RxQueueCounters* counters = nullptr;
   // The tunnel the frame in hand came out of (nullptr: the interface).
   Tunnel* link = nullptr;
+  // The VLAN the frame in hand was heard on, on a trunk (0: the stack's
+  // own); replies and learned neighbours use it.
+  uint16_t vlan = 0;
   Packet* release[kBurst * 2];
   size_t n_release = 0;
   Packet* send[kBurst * 2];

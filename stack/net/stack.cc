@@ -78,6 +78,28 @@ Stack::Stack(Backend& backend, StackConfig config, const Clock& clock)
       tx_buffer_cache_(new TxBufferCache[kThreadSlots]),
       tx_locks_(new TxLock[std::max<uint16_t>(caps_.tx_queues, 1)]),
       rx_counters_(new RxQueueCounters[std::max<uint16_t>(caps_.rx_queues, 1)]) {
+  const VlanConfig& vlan = config_.vlan;
+  if (!vlan.enabled()) {
+    rx_vids_.set(0);
+  } else {
+    rx_vids_.set(vlan.vid);
+    tx_pcp_bits_ = static_cast<uint16_t>((vlan.pcp & 7u) << 13);
+    switch (vlan.mode) {
+      case VlanMode::kPortTagging: tx_vlan_ = vlan.vid; break;
+      case VlanMode::kAccess: rx_vids_.set(0); break;  // tx_vlan_ 0: untagged
+      case VlanMode::kTrunk:
+        tx_vlan_ = vlan.vid;
+        learn_vlans_ = true;
+        for (uint16_t v : vlan.allowed) rx_vids_.set(v);
+        if (vlan.native != 0) {
+          rx_vids_.set(vlan.native);
+          rx_vids_.set(0);
+          untagged_vlan_ = vlan.native;
+        }
+        break;
+    }
+    tags_in_software_ = vlan.software || !caps_.tx_vlan_insert;
+  }
   routes_.add(Route{Ipv4Cidr{config_.address.network(), config_.address.prefix_len}, std::nullopt, 0, 0});
   if (config_.gateway) routes_.add(Route{Ipv4Cidr{Ipv4Addr::any(), 0}, config_.gateway, 0, 0});
   for (const Route& r : config_.routes) routes_.add(r);
@@ -215,10 +237,10 @@ void Stack::receive_frame(Packet* pkt, RxBatch& batch) {
     l2_len += wire::VlanTag::kLen;
   }
   // Priority-tagged frames (VID 0) count as untagged (802.1Q §6.9.1).
-  uint16_t vid = tci ? (*tci & 0x0fff) : 0;
+  const uint16_t vid = tci ? (*tci & 0x0fff) : 0;
   // (A tunnel's inner frames carry no tag.)
-  const uint16_t want_vid = config_.vlan_id && batch.link == nullptr ? *config_.vlan_id : 0;
-  if (vid != want_vid) return drop(pkt, DropReason::kVlanMismatch, batch);
+  if (batch.link != nullptr ? vid != 0 : !rx_vids_[vid]) return drop(pkt, DropReason::kVlanMismatch, batch);
+  batch.vlan = learn_vlans_ && batch.link == nullptr ? (vid != 0 ? vid : untagged_vlan_) : 0;
 
   switch (ethertype) {
     case wire::ethertype::kIpv4: return receive_ipv4(pkt, l2_len, batch);
@@ -242,10 +264,10 @@ void Stack::receive_arp(Packet* pkt, size_t l2_len, RxBatch& batch) {
   // packet is for us. A sender of 0.0.0.0 is an RFC 5227 probe: learn
   // nothing from it.
   if (!arp->sender_ip.is_unspecified() && arp->sender_ip != us) {
-    cache.update(arp->sender_ip, arp->sender_mac, batch.now_mono_ns, to_us);
+    cache.update(arp->sender_ip, arp->sender_mac, batch.now_mono_ns, to_us, batch.vlan);
   }
   if (to_us && arp->op == ArpOp::kRequest && answer) {
-    send_arp(ArpOp::kReply, arp->sender_mac, arp->sender_mac, arp->sender_ip, batch.link);
+    send_arp(ArpOp::kReply, arp->sender_mac, arp->sender_mac, arp->sender_ip, batch.link, batch.vlan);
     batch.counters->arp_replies_sent.add();
   }
   batch.release[batch.n_release++] = pkt;
@@ -363,7 +385,7 @@ void Stack::receive_icmp(Packet* pkt, size_t l2_len, size_t l3_len, RxBatch& bat
         return drop(pkt, DropReason::kIcmpMalformed, batch);
       }
       emit_link_header(reply, wire::load_mac(pkt->data + wire::EthernetFrame::kSrcOffset), wire::ethertype::kIpv4,
-                       batch.link);
+                       batch.link, batch.vlan);
       wire::Icmpv4Repr{wire::icmp_type::kEchoReply, 0, icmp->echo_ident(), icmp->echo_seq(), 0, icmp->data()}.emit(
           {reply->data + l2 + Ipv4Packet::kMinHeaderLen, icmp->bytes().size()});
       Ipv4Repr{Ipv4Addr(pkt->meta.dst_addr),  // the address pinged (one of ours)
@@ -435,8 +457,8 @@ void Stack::send_port_unreachable(const Packet* pkt, size_t l2_len, RxBatch& bat
   size_t l2 = link_header_len(batch.link);
   size_t quoted = std::min<size_t>(pkt->len - l2_len, kIcmpErrorMaxData);
   size_t icmp_len = wire::Icmpv4Packet::kHeaderLen + quoted;
-  emit_link_header(err, wire::load_mac(pkt->data + wire::EthernetFrame::kSrcOffset), wire::ethertype::kIpv4,
-                   batch.link);
+  emit_link_header(err, wire::load_mac(pkt->data + wire::EthernetFrame::kSrcOffset), wire::ethertype::kIpv4, batch.link,
+                   batch.vlan);
   wire::Icmpv4Repr{wire::icmp_type::kDestUnreachable, wire::icmp_unreach::kPort, 0, 0, 0, {pkt->data + l2_len, quoted}}
       .emit({err->data + l2 + Ipv4Packet::kMinHeaderLen, icmp_len});
   Ipv4Repr{Ipv4Addr(pkt->meta.dst_addr),

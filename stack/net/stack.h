@@ -14,6 +14,7 @@
 #pragma once
 
 #include <atomic>
+#include <bitset>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -34,7 +35,9 @@
 #include "stack/net/tunnel.h"
 #include "stack/net/udp_socket.h"
 #include "stack/net/udp_table.h"
+#include "stack/net/vlan_config.h"
 #include "stack/wire/arp.h"
+#include "stack/wire/ethernet.h"
 
 namespace dpdkudp::stack {
 
@@ -43,7 +46,7 @@ struct StackConfig {
   std::optional<Ipv4Addr> gateway;  // default route
   std::vector<Route> routes;        // extra routes (e.g. from /proc/net/route)
   uint32_t mtu = 0;                 // 0: the backend's MTU
-  std::optional<uint16_t> vlan_id;  // tag every frame with this VID
+  VlanConfig vlan;                  // 802.1Q mode (vlan_config.h)
   // Dedicated mode: the address belongs to the stack alone, so it answers
   // ARP, ICMP echo, sends port-unreachable and a gratuitous ARP on start.
   // Shared mode leaves those to the kernel.
@@ -256,11 +259,23 @@ class Stack final : private NeighborHooks, private NeighborHooks6, private Socke
   size_t link_header_len(const Tunnel* link) const { return link ? link->encap_len() : link_header_len(); }
   // The link header of a frame on `link`: the interface's, or a tunnel's
   // inner Ethernet (nothing for GUE) after room for the outer headers.
-  void emit_link_header(Packet* pkt, const MacAddr& dst, uint16_t ethertype, const Tunnel* link) const;
-  // Writes Ethernet (+ tag when software does it) at the front of pkt.
-  size_t link_header_len() const { return vlan_in_software() ? 18 : 14; }
-  bool vlan_in_software() const { return config_.vlan_id && !caps_.tx_vlan_insert; }
-  void emit_link_header(Packet* pkt, const MacAddr& dst, uint16_t ethertype) const;
+  void emit_link_header(Packet* pkt, const MacAddr& dst, uint16_t ethertype, const Tunnel* link, uint16_t vlan) const;
+  // Writes the 14-byte Ethernet header at the front of pkt and asks for the
+  // 802.1Q tag `vlan` takes (0: the stack's own VLAN) through kTxVlanInsert;
+  // transmit() inserts it in software when the device does not.
+  static constexpr size_t link_header_len() { return wire::EthernetFrame::kHeaderLen; }
+  void emit_link_header(Packet* pkt, const MacAddr& dst, uint16_t ethertype, uint16_t vlan = 0) const;
+  // The tag a frame on `vlan` carries: 0 for none (access mode, the native
+  // VLAN, no VLAN at all), else the TCI with the configured priority.
+  uint16_t tx_tci(uint16_t vlan) const {
+    if (vlan == 0) vlan = tx_vlan_;
+    return vlan == 0 || vlan == config_.vlan.native ? 0 : static_cast<uint16_t>(vlan | tx_pcp_bits_);
+  }
+  // A frame whose header is written goes on `vlan` instead (a trunk
+  // neighbour heard on another VLAN than the stack's own).
+  void retag(Packet* pkt, uint16_t vlan) const;
+  // The 802.1Q tags the device would not insert, moved into the headroom.
+  static void insert_tags(std::span<Packet*> pkts);
   // Hands frames to the backend (serialised per TX queue, bounded retries);
   // drops and counts what it would not take.
   size_t transmit(uint16_t queue, std::span<Packet*> pkts);
@@ -284,21 +299,23 @@ class Stack final : private NeighborHooks, private NeighborHooks6, private Socke
   // NDP and IPv6 control messages: the ICMPv6 message written by `fill`
   // (len bytes) into a frame from src to dst, sent at once.
   template <typename Fill>
-  void send_icmp6(const MacAddr& eth_dst, const Ipv6Addr& src, const Ipv6Addr& dst, size_t len, Fill fill);
-  void send_ns(const Ipv6Addr& target, const MacAddr* unicast_to, bool dad);
-  void send_na(const Ipv6Addr& target, const Ipv6Addr& dst, const MacAddr& eth_dst, bool solicited, bool override_flag);
+  void send_icmp6(const MacAddr& eth_dst, const Ipv6Addr& src, const Ipv6Addr& dst, size_t len, Fill fill,
+                  uint16_t vlan = 0);
+  void send_ns(const Ipv6Addr& target, const MacAddr* unicast_to, bool dad, uint16_t vlan = 0);
+  void send_na(const Ipv6Addr& target, const Ipv6Addr& dst, const MacAddr& eth_dst, bool solicited, bool override_flag,
+               uint16_t vlan = 0);
   void start6();
   // Resolves link addresses and hands the frames to the backend in one
   // burst (frames waiting for ARP are held by the neighbor cache).
   void dispatch(std::span<OutFrame> frames);
   void send_arp(wire::ArpOp op, const MacAddr& eth_dst, const MacAddr& target_mac, Ipv4Addr target_ip,
-                Tunnel* link = nullptr);
+                Tunnel* link = nullptr, uint16_t vlan = 0);
   uint16_t tx_queue_for_thread() const;
 
   // ---- NeighborHooks (ARP) and NeighborHooks6 (NDP) ----
-  void send_request(Ipv4Addr target, const MacAddr* unicast_to) override;
-  void send_request(Ipv6Addr target, const MacAddr* unicast_to) override;
-  void transmit_resolved(Packet* pkt, const MacAddr& mac) override;
+  void send_request(Ipv4Addr target, const MacAddr* unicast_to, uint16_t vlan) override;
+  void send_request(Ipv6Addr target, const MacAddr* unicast_to, uint16_t vlan) override;
+  void transmit_resolved(Packet* pkt, const MacAddr& mac, uint16_t vlan) override;
   void drop_unresolved(Packet* pkt, Ipv4Addr target) override;
   void drop_unresolved(Packet* pkt, Ipv6Addr target) override;
 
@@ -312,6 +329,16 @@ class Stack final : private NeighborHooks, private NeighborHooks6, private Socke
   Capabilities caps_;
   MacAddr mac_;
   uint32_t mtu_;
+  // 802.1Q, from config_.vlan: the VIDs received (bit 0: untagged), the
+  // VLAN an untagged frame belongs to, the VLAN of frames to a neighbour
+  // with none of its own (0: untagged), the priority bits, whether a trunk
+  // learns its neighbours' VLANs, and whether transmit() inserts tags.
+  std::bitset<4096> rx_vids_;
+  uint16_t untagged_vlan_ = 0;
+  uint16_t tx_vlan_ = 0;
+  uint16_t tx_pcp_bits_ = 0;
+  bool learn_vlans_ = false;
+  bool tags_in_software_ = false;
   std::atomic<uint64_t> coarse_now_ns_{0};
 
   PortReserver* port_reserver_ = nullptr;

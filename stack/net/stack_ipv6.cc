@@ -224,7 +224,8 @@ void Stack::receive_icmp6(Packet* pkt, size_t l2_len, size_t l4_off, RxBatch& ba
         release(reply);
         return drop(pkt, DropReason::kIcmpMalformed, batch);
       }
-      emit_link_header(reply, wire::load_mac(pkt->data + wire::EthernetFrame::kSrcOffset), wire::ethertype::kIpv6);
+      emit_link_header(reply, wire::load_mac(pkt->data + wire::EthernetFrame::kSrcOffset), wire::ethertype::kIpv6,
+                       batch.vlan);
       uint8_t* l3_out = reply->data + l2;
       Icmpv6Repr{icmpv6_type::kEchoReply, 0, icmp->echo_ident(), icmp->echo_seq(), 0, 0, icmp->data()}.emit(
           {l3_out + Ipv6Packet::kHeaderLen, bytes.size()}, dst, src);
@@ -271,17 +272,17 @@ void Stack::receive_ns(Packet* pkt, std::span<const uint8_t> icmp, RxBatch& batc
     if (idx >= 0 && batch.now_mono_ns < dad_until_ns_.load(std::memory_order_relaxed)) {
       note_duplicate6(static_cast<size_t>(idx), eth_src);
     } else if (idx >= 0 && config_.dedicated && !addrs6_[static_cast<size_t>(idx)].duplicate->load()) {
-      send_na(target, Ipv6Addr::all_nodes(), Ipv6Addr::all_nodes().multicast_mac(), false, true);
+      send_na(target, Ipv6Addr::all_nodes(), Ipv6Addr::all_nodes().multicast_mac(), false, true, batch.vlan);
       batch.counters->ndp_adverts_sent.add();
     }
     batch.release[batch.n_release++] = pkt;
     return;
   }
   // §7.2.3: learn the sender (an entry is made only for an NS to us).
-  if (auto mac = ns->source_mac()) neighbors6_.update(src, *mac, batch.now_mono_ns, idx >= 0);
+  if (auto mac = ns->source_mac()) neighbors6_.update(src, *mac, batch.now_mono_ns, idx >= 0, batch.vlan);
   if (idx >= 0 && config_.dedicated && !addrs6_[static_cast<size_t>(idx)].duplicate->load()) {
     const MacAddr reply_mac = ns->source_mac().value_or(eth_src);
-    send_na(target, src, reply_mac, true, true);
+    send_na(target, src, reply_mac, true, true, batch.vlan);
     batch.counters->ndp_adverts_sent.add();
   }
   batch.release[batch.n_release++] = pkt;
@@ -305,7 +306,7 @@ void Stack::receive_na(Packet* pkt, std::span<const uint8_t> icmp, RxBatch& batc
   }
   // §7.2.5: an advertisement updates an entry we have; without the target's
   // link-layer option it says nothing we can use.
-  if (auto mac = na->target_mac()) neighbors6_.update(target, *mac, batch.now_mono_ns, false);
+  if (auto mac = na->target_mac()) neighbors6_.update(target, *mac, batch.now_mono_ns, false, batch.vlan);
   batch.release[batch.n_release++] = pkt;
 }
 
@@ -358,7 +359,8 @@ void Stack::send_port_unreachable6(const Packet* pkt, size_t l2_len, RxBatch& ba
     release(err);
     return;
   }
-  emit_link_header(err, wire::load_mac(pkt->data + wire::EthernetFrame::kSrcOffset), wire::ethertype::kIpv6);
+  emit_link_header(err, wire::load_mac(pkt->data + wire::EthernetFrame::kSrcOffset), wire::ethertype::kIpv6,
+                   batch.vlan);
   repr.emit({err->data + l2 + Ipv6Packet::kHeaderLen, icmp_len}, us, peer);
   Ipv6Repr{us, peer, wire::ip_proto::kIcmpv6, static_cast<uint16_t>(icmp_len), config_.default_hop_limit, 0, 0}.emit(
       {err->data + l2, Ipv6Packet::kHeaderLen});
@@ -371,13 +373,14 @@ void Stack::send_port_unreachable6(const Packet* pkt, size_t l2_len, RxBatch& ba
 // ---------------------------------------------------------------- NDP TX
 
 template <typename Fill>
-void Stack::send_icmp6(const MacAddr& eth_dst, const Ipv6Addr& src, const Ipv6Addr& dst, size_t len, Fill fill) {
+void Stack::send_icmp6(const MacAddr& eth_dst, const Ipv6Addr& src, const Ipv6Addr& dst, size_t len, Fill fill,
+                       uint16_t vlan) {
   Packet* pkt = nullptr;
   if (backend_.alloc({&pkt, 1}) != 1) {
     tx_counters_.drop(DropReason::kTxNoBuffer);
     return;
   }
-  emit_link_header(pkt, eth_dst, wire::ethertype::kIpv6);
+  emit_link_header(pkt, eth_dst, wire::ethertype::kIpv6, vlan);
   uint8_t* l3 = pkt->data + pkt->l2_len;
   fill(std::span<uint8_t>{l3 + Ipv6Packet::kHeaderLen, len});
   Ipv6Repr{src, dst, wire::ip_proto::kIcmpv6, static_cast<uint16_t>(len), wire::kNdpHopLimit, 0, 0}.emit(
@@ -387,7 +390,7 @@ void Stack::send_icmp6(const MacAddr& eth_dst, const Ipv6Addr& src, const Ipv6Ad
   transmit(tx_queue_for_thread(), {&pkt, 1});
 }
 
-void Stack::send_ns(const Ipv6Addr& target, const MacAddr* unicast_to, bool dad) {
+void Stack::send_ns(const Ipv6Addr& target, const MacAddr* unicast_to, bool dad, uint16_t vlan) {
   // §7.2.2: to the target's solicited-node group, or to the target itself
   // when confirming a known entry; from the address the traffic will use
   // (DAD: from ::, without our link-layer address).
@@ -396,17 +399,21 @@ void Stack::send_ns(const Ipv6Addr& target, const MacAddr* unicast_to, bool dad)
   const Ipv6Addr dst = unicast_to != nullptr ? target : target.solicited_node();
   const MacAddr eth_dst = unicast_to != nullptr ? *unicast_to : dst.multicast_mac();
   wire::NdpNeighborSolicitRepr ns{target, dad ? std::nullopt : std::optional<MacAddr>(mac_)};
-  send_icmp6(eth_dst, *src, dst, ns.buffer_len(), [&](std::span<uint8_t> out) { ns.emit(out, *src, dst); });
+  send_icmp6(
+      eth_dst, *src, dst, ns.buffer_len(), [&](std::span<uint8_t> out) { ns.emit(out, *src, dst); }, vlan);
   tx_counters_.update([](TxCounterBlock& b) { b.ndp_solicits.add(); });
 }
 
 void Stack::send_na(const Ipv6Addr& target, const Ipv6Addr& dst, const MacAddr& eth_dst, bool solicited,
-                    bool override_flag) {
+                    bool override_flag, uint16_t vlan) {
   wire::NdpNeighborAdvertRepr na{target, false, solicited, override_flag, mac_};
-  send_icmp6(eth_dst, target, dst, na.buffer_len(), [&](std::span<uint8_t> out) { na.emit(out, target, dst); });
+  send_icmp6(
+      eth_dst, target, dst, na.buffer_len(), [&](std::span<uint8_t> out) { na.emit(out, target, dst); }, vlan);
 }
 
-void Stack::send_request(Ipv6Addr target, const MacAddr* unicast_to) { send_ns(target, unicast_to, false); }
+void Stack::send_request(Ipv6Addr target, const MacAddr* unicast_to, uint16_t vlan) {
+  send_ns(target, unicast_to, false, vlan);
+}
 
 void Stack::drop_unresolved(Packet* pkt, Ipv6Addr /*target*/) {
   tx_counters_.drop(DropReason::kNdpUnresolved);

@@ -76,11 +76,11 @@ TunnelCounterSnapshot Tunnel::counters() const {
   return s;
 }
 
-void Tunnel::send_request(wire::Ipv4Addr target, const MacAddr* unicast_to) {
+void Tunnel::send_request(wire::Ipv4Addr target, const MacAddr* unicast_to, uint16_t /*vlan: none inside*/) {
   stack_.send_arp(wire::ArpOp::kRequest, unicast_to ? *unicast_to : wire::kBroadcastMac, wire::kZeroMac, target, this);
 }
 
-void Tunnel::transmit_resolved(Packet* pkt, const MacAddr& mac) {
+void Tunnel::transmit_resolved(Packet* pkt, const MacAddr& mac, uint16_t /*vlan: none inside*/) {
   wire::store_mac(pkt->data + encap_len_ - EthernetFrame::kHeaderLen + EthernetFrame::kDstOffset, mac);
   if (Packet* p = stack_.encapsulate(*this, pkt, stack_.coarse_now_ns())) {
     stack_.transmit(stack_.tx_queue_for_thread(), {&p, 1});
@@ -207,8 +207,9 @@ void Stack::receive_tunnel(Packet* pkt, size_t l4_off, bool outer_v6, RxBatch& b
   batch.link = nullptr;
 }
 
-void Stack::emit_link_header(Packet* pkt, const MacAddr& dst, uint16_t ethertype, const Tunnel* link) const {
-  if (link == nullptr) return emit_link_header(pkt, dst, ethertype);
+void Stack::emit_link_header(Packet* pkt, const MacAddr& dst, uint16_t ethertype, const Tunnel* link,
+                             uint16_t vlan) const {
+  if (link == nullptr) return emit_link_header(pkt, dst, ethertype, vlan);
   if (link->ethernet()) {
     uint8_t* eth = pkt->data + link->encap_len() - EthernetFrame::kHeaderLen;
     wire::store_mac(eth + EthernetFrame::kDstOffset, dst);
@@ -231,7 +232,7 @@ Packet* Stack::send_tunneled(const OutFrame& f, uint64_t now_ns) {
   Packet* pkt = f.pkt;
   if (!t.ethernet()) return encapsulate(t, pkt, now_ns);
   uint64_t mac = t.neighbors().lookup_packed(f.next_hop, now_ns);
-  emit_link_header(pkt, wire::kZeroMac, wire::ethertype::kIpv4, &t);
+  emit_link_header(pkt, wire::kZeroMac, wire::ethertype::kIpv4, &t, 0);
   if (mac == 0) {
     // Held until ARP inside the overlay answers; encapsulated then.
     if (!t.neighbors().enqueue_pending(f.next_hop, pkt, now_ns)) drop_unresolved(pkt, f.next_hop);
@@ -289,6 +290,7 @@ Packet* Stack::encapsulate(Tunnel& t, Packet* pkt, uint64_t now_ns) {
       return nullptr;
     }
     std::memcpy(pkt->data + EthernetFrame::kDstOffset, &mac, 6);
+    if (learn_vlans_) retag(pkt, NeighborCache::packed_vlan(mac));
     return pkt;
   };
   if (!c.outer_v6) {

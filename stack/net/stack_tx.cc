@@ -314,28 +314,47 @@ Packet* Stack::alloc_tx_buffer() {
   return c.bufs[--c.count];
 }
 
-void Stack::emit_link_header(Packet* pkt, const MacAddr& dst, uint16_t ethertype) const {
-  if (!config_.vlan_id) {  // the common case, written directly
-    wire::store_mac(pkt->data + wire::EthernetFrame::kDstOffset, dst);
-    wire::store_mac(pkt->data + wire::EthernetFrame::kSrcOffset, mac_);
-    wire::store_be16(pkt->data + wire::EthernetFrame::kEtherTypeOffset, ethertype);
-    pkt->l2_len = wire::EthernetFrame::kHeaderLen;
-    return;
-  }
-  wire::EthernetRepr eth{dst, mac_, ethertype, std::nullopt};
-  if (caps_.tx_vlan_insert) {
+void Stack::emit_link_header(Packet* pkt, const MacAddr& dst, uint16_t ethertype, uint16_t vlan) const {
+  wire::store_mac(pkt->data + wire::EthernetFrame::kDstOffset, dst);
+  wire::store_mac(pkt->data + wire::EthernetFrame::kSrcOffset, mac_);
+  wire::store_be16(pkt->data + wire::EthernetFrame::kEtherTypeOffset, ethertype);
+  pkt->l2_len = wire::EthernetFrame::kHeaderLen;
+  if (!config_.vlan.enabled()) return;  // the common case
+  if (const uint16_t tci = tx_tci(vlan)) {
     pkt->tx_flags |= kTxVlanInsert;
-    pkt->vlan_tci = *config_.vlan_id;
-  } else {
-    eth.vlan_tci = *config_.vlan_id;
+    pkt->vlan_tci = tci;
   }
-  eth.emit({pkt->data, eth.header_len()});
-  pkt->l2_len = static_cast<uint16_t>(eth.header_len());
+}
+
+void Stack::retag(Packet* pkt, uint16_t vlan) const {
+  pkt->tx_flags &= ~kTxVlanInsert;
+  if (const uint16_t tci = tx_tci(vlan)) {
+    pkt->tx_flags |= kTxVlanInsert;
+    pkt->vlan_tci = tci;
+  }
+}
+
+// As a NIC would: the tag goes after the MACs, in the headroom every
+// backend leaves in front of a TX buffer's data (backend.h).
+void Stack::insert_tags(std::span<Packet*> pkts) {
+  for (Packet* pkt : pkts) {
+    if ((pkt->tx_flags & kTxVlanInsert) == 0) continue;
+    uint8_t* tagged = pkt->data - wire::VlanTag::kLen;
+    std::memmove(tagged, pkt->data, wire::EthernetFrame::kEtherTypeOffset);
+    wire::store_be16(tagged + wire::EthernetFrame::kEtherTypeOffset, wire::ethertype::kVlan);
+    wire::store_be16(tagged + wire::EthernetFrame::kEtherTypeOffset + 2, pkt->vlan_tci);
+    pkt->data = tagged;
+    pkt->len += wire::VlanTag::kLen;
+    pkt->room += wire::VlanTag::kLen;
+    pkt->l2_len += wire::VlanTag::kLen;
+    pkt->tx_flags &= ~kTxVlanInsert;
+  }
 }
 
 size_t Stack::transmit(uint16_t queue, std::span<Packet*> pkts) {
   uint64_t bytes = 0;
   for (const Packet* p : pkts) bytes += p->len;
+  if (tags_in_software_) insert_tags(pkts);
   size_t sent = 0;
   std::atomic_flag& lock = tx_locks_[queue].held;
   while (lock.test_and_set(std::memory_order_acquire)) cpu_relax();
@@ -356,13 +375,13 @@ size_t Stack::transmit(uint16_t queue, std::span<Packet*> pkts) {
 }
 
 void Stack::send_arp(wire::ArpOp op, const MacAddr& eth_dst, const MacAddr& target_mac, Ipv4Addr target_ip,
-                     Tunnel* link) {
+                     Tunnel* link, uint16_t vlan) {
   Packet* pkt = nullptr;
   if (backend_.alloc({&pkt, 1}) != 1) {
     tx_counters_.drop(DropReason::kTxNoBuffer);
     return;
   }
-  emit_link_header(pkt, eth_dst, wire::ethertype::kArp, link);
+  emit_link_header(pkt, eth_dst, wire::ethertype::kArp, link, vlan);
   const Ipv4Addr us = link != nullptr ? link->config().inner.addr : config_.address.addr;
   wire::ArpRepr{op, mac_, us, target_mac, target_ip}.emit({pkt->data + pkt->l2_len, wire::ArpRepr::kBufferLen});
   pkt->len = pkt->l2_len + static_cast<uint32_t>(wire::ArpRepr::kBufferLen);
@@ -374,12 +393,14 @@ void Stack::send_arp(wire::ArpOp op, const MacAddr& eth_dst, const MacAddr& targ
   transmit(tx_queue_for_thread(), {&pkt, 1});
 }
 
-void Stack::send_request(Ipv4Addr target, const MacAddr* unicast_to) {
-  send_arp(wire::ArpOp::kRequest, unicast_to ? *unicast_to : wire::kBroadcastMac, wire::kZeroMac, target);
+void Stack::send_request(Ipv4Addr target, const MacAddr* unicast_to, uint16_t vlan) {
+  send_arp(wire::ArpOp::kRequest, unicast_to ? *unicast_to : wire::kBroadcastMac, wire::kZeroMac, target, nullptr,
+           vlan);
 }
 
-void Stack::transmit_resolved(Packet* pkt, const MacAddr& mac) {
+void Stack::transmit_resolved(Packet* pkt, const MacAddr& mac, uint16_t vlan) {
   wire::store_mac(pkt->data + wire::EthernetFrame::kDstOffset, mac);
+  if (learn_vlans_) retag(pkt, vlan);
   transmit(tx_queue_for_thread(), {&pkt, 1});
 }
 
@@ -679,6 +700,8 @@ void Stack::dispatch(std::span<OutFrame> frames) {
             continue;
           }
           std::memcpy(pkt->data + wire::EthernetFrame::kDstOffset, &mac6, 6);
+          if (learn_vlans_) [[unlikely]]
+            retag(pkt, NeighborCache6::packed_vlan(mac6));
           break;
         }
         uint64_t mac = (last_mac != 0 && f.next_hop == last_hop) ? last_mac : neighbors_.lookup_packed(f.next_hop, now);
@@ -691,6 +714,8 @@ void Stack::dispatch(std::span<OutFrame> frames) {
           continue;
         }
         std::memcpy(pkt->data + wire::EthernetFrame::kDstOffset, &mac, 6);
+        if (learn_vlans_) [[unlikely]]
+          retag(pkt, NeighborCache::packed_vlan(mac));
         break;
       }
     }

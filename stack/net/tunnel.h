@@ -79,8 +79,8 @@ class Tunnel final : private NeighborHooks {
 
  private:
   // NeighborHooks: ARP inside the overlay.
-  void send_request(wire::Ipv4Addr target, const MacAddr* unicast_to) override;
-  void transmit_resolved(Packet* pkt, const MacAddr& mac) override;
+  void send_request(wire::Ipv4Addr target, const MacAddr* unicast_to, uint16_t vlan) override;
+  void transmit_resolved(Packet* pkt, const MacAddr& mac, uint16_t vlan) override;
   void drop_unresolved(Packet* pkt, wire::Ipv4Addr target) override;
 
   Stack& stack_;

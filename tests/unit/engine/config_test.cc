@@ -50,7 +50,7 @@ TEST(ConfigDefaults, EmptyTextGivesDefaults) {
   EXPECT_EQ(c.log, LogLevel::kWarn);
   EXPECT_FALSE(c.require);
   EXPECT_EQ(c.mode, DeploymentMode::kDedicated);
-  EXPECT_FALSE(c.vlan);
+  EXPECT_FALSE(c.vlan.enabled());
   EXPECT_EQ(c.queues, 1);
   EXPECT_EQ(c.dpdk_port, 0);
   EXPECT_EQ(c.eal_args, "");
@@ -102,7 +102,7 @@ TEST(ConfigDefaults, EveryKeySetsItsField) {
   EXPECT_EQ(c.log, LogLevel::kDebug);
   EXPECT_TRUE(c.require);
   EXPECT_EQ(c.mode, DeploymentMode::kShared);
-  EXPECT_EQ(c.vlan, 100);
+  EXPECT_EQ(c.vlan.vid, 100);
   EXPECT_EQ(c.queues, 4);
   EXPECT_EQ(c.dpdk_port, 2);
   EXPECT_EQ(c.eal_args, "--no-huge -m 256 --no-pci");
@@ -364,6 +364,63 @@ TEST(ConfigTunnels, EveryBadLineNamesTheKeyAndTheProblem) {
                      "vxlan vni=2 remote=198.18.1.1 inner=198.19.2.2/24\n")
                 .tunnels.size(),
             2u);
+}
+
+TEST(ConfigVlan, ParsesTheThreeModes) {
+  Config port = parse_ok("DPDKUDP_VLAN=100\nDPDKUDP_VLAN_PCP=5\n");
+  EXPECT_EQ(port.vlan.vid, 100);
+  EXPECT_EQ(port.vlan.mode, stack::VlanMode::kPortTagging);
+  EXPECT_EQ(port.vlan.pcp, 5);
+  EXPECT_FALSE(port.vlan.software);
+
+  Config access = parse_ok("DPDKUDP_VLAN=7\nDPDKUDP_VLAN_MODE=access\nDPDKUDP_VLAN_OFFLOAD=software\n");
+  EXPECT_EQ(access.vlan.mode, stack::VlanMode::kAccess);
+  EXPECT_TRUE(access.vlan.software);
+
+  Config trunk = parse_ok(
+      "DPDKUDP_VLAN=100\nDPDKUDP_VLAN_MODE=trunk\nDPDKUDP_VLAN_ALLOWED=300-302, 200,4094,201\n"
+      "DPDKUDP_VLAN_NATIVE=1\n");
+  EXPECT_EQ(trunk.vlan.mode, stack::VlanMode::kTrunk);
+  EXPECT_EQ(trunk.vlan.allowed, (std::vector<uint16_t>{200, 201, 300, 301, 302, 4094}));
+  EXPECT_EQ(trunk.vlan.native, 1);
+  EXPECT_TRUE(trunk.vlan.trunk_accepts(100));
+  EXPECT_TRUE(trunk.vlan.trunk_accepts(1));
+  EXPECT_FALSE(trunk.vlan.trunk_accepts(202));
+  EXPECT_THAT(trunk.describe_non_defaults(),
+              HasSubstr("vlan=100 vlan_mode=trunk vlan_allowed=200-201,300-302,4094 vlan_native=1"));
+}
+
+TEST(ConfigVlan, EveryBadSettingNamesTheKeyAndTheProblem) {
+  struct Bad {
+    std::string text;
+    std::string key;
+    std::string reason;
+  };
+  for (const Bad& b : std::vector<Bad>{
+           {"DPDKUDP_VLAN=4095", "DPDKUDP_VLAN", "must be a number from 1 to 4094"},
+           {"DPDKUDP_VLAN=100\nDPDKUDP_VLAN_MODE=hybrid", "DPDKUDP_VLAN_MODE", "port-tagging, access, trunk"},
+           {"DPDKUDP_VLAN=100\nDPDKUDP_VLAN_PCP=8", "DPDKUDP_VLAN_PCP", "must be a number from 0 to 7"},
+           {"DPDKUDP_VLAN=100\nDPDKUDP_VLAN_OFFLOAD=hw", "DPDKUDP_VLAN_OFFLOAD", "auto, software"},
+           {"DPDKUDP_VLAN=100\nDPDKUDP_VLAN_MODE=trunk\nDPDKUDP_VLAN_ALLOWED=200,0", "DPDKUDP_VLAN_ALLOWED",
+            "\"0\" is not a VID from 1 to 4094"},
+           {"DPDKUDP_VLAN=100\nDPDKUDP_VLAN_MODE=trunk\nDPDKUDP_VLAN_ALLOWED=300-200", "DPDKUDP_VLAN_ALLOWED",
+            "\"300-200\" is not a VID"},
+           {"DPDKUDP_VLAN=100\nDPDKUDP_VLAN_MODE=trunk\nDPDKUDP_VLAN_ALLOWED=200,,300", "DPDKUDP_VLAN_ALLOWED",
+            "an empty entry"},
+           {"DPDKUDP_VLAN_MODE=trunk", "DPDKUDP_VLAN_MODE", "needs DPDKUDP_VLAN (the VID)"},
+           {"DPDKUDP_VLAN_PCP=3", "DPDKUDP_VLAN_PCP", "needs DPDKUDP_VLAN"},
+           {"DPDKUDP_VLAN_OFFLOAD=software", "DPDKUDP_VLAN_OFFLOAD", "needs DPDKUDP_VLAN"},
+           {"DPDKUDP_VLAN=100\nDPDKUDP_VLAN_ALLOWED=200", "DPDKUDP_VLAN_ALLOWED",
+            "only a trunk has it (DPDKUDP_VLAN_MODE=trunk; the mode is port-tagging)"},
+           {"DPDKUDP_VLAN=100\nDPDKUDP_VLAN_MODE=access\nDPDKUDP_VLAN_NATIVE=1", "DPDKUDP_VLAN_NATIVE",
+            "only a trunk has it"},
+           {"DPDKUDP_VLAN=100\nDPDKUDP_VLAN_MODE=access\nDPDKUDP_VLAN_PCP=3", "DPDKUDP_VLAN_PCP",
+            "access mode sends untagged frames"},
+       }) {
+    ConfigError e = parse_error(b.text + "\n");
+    EXPECT_EQ(e.key, b.key) << b.text;
+    EXPECT_THAT(e.reason, HasSubstr(b.reason)) << b.text << " -> " << e.reason;
+  }
 }
 
 TEST(ConfigKeys, EmptyValueMeansDefault) {

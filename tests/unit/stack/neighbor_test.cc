@@ -95,6 +95,7 @@ struct Event {
   Addr ip;                     // request target, drop target
   std::optional<MacAddr> mac;  // request unicast_to, transmit destination
   Packet* pkt = nullptr;
+  uint16_t vlan = 0;  // request, transmit: the neighbour's VLAN
   friend bool operator==(const Event&, const Event&) = default;
 };
 
@@ -119,20 +120,21 @@ template <typename Addr>
 void PrintTo(const Event<Addr>& e, std::ostream* os) {
   static const char* const kNames[] = {"request", "transmit", "drop"};
   *os << kNames[e.kind] << "(" << e.ip.to_string() << ", " << (e.mac ? wire::mac_to_string(*e.mac) : "-") << ", "
-      << e.pkt << ")";
+      << e.pkt << ", vlan " << e.vlan << ")";
 }
 
 template <typename Addr>
 class RecordingHooks : public BasicNeighborHooks<Addr> {
  public:
-  void send_request(Addr target, const MacAddr* unicast_to) override {
+  void send_request(Addr target, const MacAddr* unicast_to, uint16_t vlan) override {
     check_unlocked();
-    events_.push_back({Event<Addr>::kRequest, target, unicast_to ? std::optional(*unicast_to) : std::nullopt, nullptr});
+    events_.push_back(
+        {Event<Addr>::kRequest, target, unicast_to ? std::optional(*unicast_to) : std::nullopt, nullptr, vlan});
   }
-  void transmit_resolved(Packet* pkt, const MacAddr& mac) override {
+  void transmit_resolved(Packet* pkt, const MacAddr& mac, uint16_t vlan) override {
     check_unlocked();
     EXPECT_EQ(pkt->next, nullptr);
-    events_.push_back({Event<Addr>::kTransmit, Addr(), mac, pkt});
+    events_.push_back({Event<Addr>::kTransmit, Addr(), mac, pkt, vlan});
     if (on_transmit) {
       auto f = std::exchange(on_transmit, nullptr);
       f();
@@ -392,6 +394,38 @@ TYPED_TEST(NeighborTest, StaleHitSendsOneUnicastRefresh) {
   cache.on_timer(t0 + 10 * kSec);
   EXPECT_THAT(this->hooks_.take(), IsEmpty());
   EXPECT_EQ(cache.stats().requests_sent, 1u);
+}
+
+// A trunk's neighbour keeps the VLAN it was heard on: the fast path hands
+// it out beside the MAC, held frames and the unicast refresh go on it, and
+// hearing the address on another VLAN moves it.
+TYPED_TEST(NeighborTest, KeepsTheVlanTheNeighbourWasHeardOn) {
+  using Cache = TypeParam;
+  const auto peer = this->peer_;
+  auto& cache = this->cache();
+  auto& pkts = this->pkts_;
+  cache.enqueue_pending(peer, &pkts[0], 0);
+  EXPECT_THAT(this->hooks_.take(), ElementsAre(broadcast_request(peer)));  // on the stack's own VLAN (0)
+  cache.update(peer, mac_for(peer), 1, /*create=*/false, 200);
+  auto held = transmit(&pkts[0], peer);
+  held.vlan = 200;
+  EXPECT_THAT(this->hooks_.take(), ElementsAre(held));
+  uint64_t packed = cache.lookup_packed(peer, 2);
+  EXPECT_EQ(Cache::packed_vlan(packed), 200);
+  EXPECT_EQ(cache.lookup(peer, 2), mac_for(peer));  // the MAC bytes untouched by the VLAN bits
+  EXPECT_EQ(this->entry(peer)->vlan, 200);
+
+  const uint64_t t0 = 1 + this->config_.reachable_ns;
+  (void)cache.lookup_packed(peer, t0);  // stale hit: a unicast refresh
+  cache.on_timer(t0);
+  auto refresh = unicast_request(peer);
+  refresh.vlan = 200;
+  EXPECT_THAT(this->hooks_.take(), ElementsAre(refresh));
+
+  cache.update(peer, mac_for(peer), t0 + 1, /*create=*/false, 300);
+  EXPECT_EQ(Cache::packed_vlan(cache.lookup_packed(peer, t0 + 2)), 300);
+  cache.update(peer, mac_for(peer), t0 + 3, /*create=*/false);
+  EXPECT_EQ(Cache::packed_vlan(cache.lookup_packed(peer, t0 + 4)), 0);
 }
 
 TYPED_TEST(NeighborTest, UnansweredRefreshFallsBackToBroadcast) {
@@ -658,9 +692,9 @@ TEST_F(Neighbor6KeyTest, SameHomeSlotAddressesShareOneProbeChain) {
 // transmit_resolved for both address types, the rest overloaded.
 class DualHooks : public NeighborHooks, public NeighborHooks6 {
  public:
-  void send_request(Ipv4Addr target, const MacAddr*) override { requests4.push_back(target); }
-  void send_request(Ipv6Addr target, const MacAddr*) override { requests6.push_back(target); }
-  void transmit_resolved(Packet* pkt, const MacAddr& mac) override { sent.emplace_back(pkt, mac); }
+  void send_request(Ipv4Addr target, const MacAddr*, uint16_t) override { requests4.push_back(target); }
+  void send_request(Ipv6Addr target, const MacAddr*, uint16_t) override { requests6.push_back(target); }
+  void transmit_resolved(Packet* pkt, const MacAddr& mac, uint16_t) override { sent.emplace_back(pkt, mac); }
   void drop_unresolved(Packet* pkt, Ipv4Addr) override { dropped.push_back(pkt); }
   void drop_unresolved(Packet* pkt, Ipv6Addr) override { dropped.push_back(pkt); }
 
@@ -694,8 +728,8 @@ TEST(NeighborHooks, OneOwnerServesBothAddressTypes) {
 template <typename Addr>
 class NullHooks : public BasicNeighborHooks<Addr> {
  public:
-  void send_request(Addr, const MacAddr*) override {}
-  void transmit_resolved(Packet*, const MacAddr&) override {}
+  void send_request(Addr, const MacAddr*, uint16_t) override {}
+  void transmit_resolved(Packet*, const MacAddr&, uint16_t) override {}
   void drop_unresolved(Packet*, Addr) override {}
 };
 

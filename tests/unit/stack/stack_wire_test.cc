@@ -401,7 +401,7 @@ class StackOnVlan : public StackOnWire {
   explicit StackOnVlan(PairConfig pc = pair_config()) : StackOnWire(vlan_config(), pc) {}
   static stack::StackConfig vlan_config() {
     auto c = config_for(kIpA);
-    c.vlan_id = 100;
+    c.vlan.vid = 100;
     return c;
   }
 };
