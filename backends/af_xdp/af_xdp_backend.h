@@ -72,6 +72,7 @@ class AfXdpBackend final : public Backend, public PortSteering {
  public:
   static constexpr uint32_t kFrameSize = 4096;
   static constexpr uint32_t kTxHeadroom = 128;  // in front of data in a TX frame
+  static_assert(kTxHeadroom >= kMinTxHeadroom);
   // XDP_PACKET_HEADROOM: the kernel keeps it in front of a received frame.
   static constexpr uint32_t kRxKernelHeadroom = 256;
   static constexpr uint32_t kMaxFrameOverMtu = 18;  // Ethernet header + one tag

@@ -3,7 +3,9 @@
 // One virtual call moves a burst. Ownership is stated per call:
 //  - rx_burst():  the returned packets become the caller's.
 //  - alloc():     the returned buffers become the caller's (empty, len 0,
-//                 data positioned after the backend's headroom).
+//                 data positioned after the backend's headroom, at least
+//                 kMinTxHeadroom bytes: the stack inserts 802.1Q tags
+//                 there).
 //  - tx_burst():  the first N (the return value) packets become the
 //                 backend's; the rest stay the caller's, who retries or
 //                 releases them.
@@ -23,6 +25,9 @@
 #include "base/addr.h"
 
 namespace dpdkudp {
+
+// Bytes every TX buffer from alloc() has in front of its data.
+inline constexpr uint32_t kMinTxHeadroom = 64;
 
 // What the device does for the stack. The stack reads this; nothing in the
 // stack depends on which backend it runs over.

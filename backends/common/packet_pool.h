@@ -35,7 +35,7 @@ namespace dpdkudp {
 struct PacketPoolConfig {
   uint32_t count = 8192;
   uint32_t buffer_size = 2048;  // bytes per buffer, headroom included
-  uint32_t headroom = 128;      // bytes reserved in front of data
+  uint32_t headroom = 128;      // bytes reserved in front of data (TX: at least kMinTxHeadroom)
 };
 
 class PacketPool {

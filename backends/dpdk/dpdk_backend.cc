@@ -21,6 +21,7 @@ namespace {
 constexpr uint32_t kMinMtu = 68;    // RFC 791
 constexpr uint32_t kMaxMtu = 9000;  // jumbo frames
 constexpr uint32_t kMaxFrameOverMtu = RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN;
+static_assert(RTE_PKTMBUF_HEADROOM >= kMinTxHeadroom, "the stack inserts 802.1Q tags into the headroom");
 constexpr uint32_t kTxChecksumFlags = kTxIpv4Csum | kTxUdpCsum;
 constexpr uint16_t kMaxL2Len = 0x7f;   // rte_mbuf::l2_len is 7 bits
 constexpr uint16_t kMaxL3Len = 0x1ff;  // rte_mbuf::l3_len is 9 bits

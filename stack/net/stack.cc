@@ -96,6 +96,12 @@ Stack::Stack(Backend& backend, StackConfig config, const Clock& clock)
           rx_vids_.set(0);
           untagged_vlan_ = vlan.native;
         }
+        resolve_vlans_.push_back(vlan.vid);
+        if (vlan.native != 0 && vlan.native != vlan.vid) resolve_vlans_.push_back(vlan.native);
+        for (uint16_t v : vlan.allowed) {
+          if (resolve_vlans_.size() == kMaxResolveVlans) break;
+          if (v != vlan.vid && v != vlan.native) resolve_vlans_.push_back(v);
+        }
         break;
     }
     tags_in_software_ = vlan.software || !caps_.tx_vlan_insert;

@@ -339,6 +339,11 @@ class Stack final : private NeighborHooks, private NeighborHooks6, private Socke
   uint16_t tx_pcp_bits_ = 0;
   bool learn_vlans_ = false;
   bool tags_in_software_ = false;
+  // A trunk resolves a neighbour on each of its VLANs (its own first, the
+  // native one, the allowed ones; at most kMaxResolveVlans): the answer
+  // says which VLAN the neighbour is on.
+  static constexpr size_t kMaxResolveVlans = 64;
+  std::vector<uint16_t> resolve_vlans_;
   std::atomic<uint64_t> coarse_now_ns_{0};
 
   PortReserver* port_reserver_ = nullptr;

@@ -412,7 +412,8 @@ void Stack::send_na(const Ipv6Addr& target, const Ipv6Addr& dst, const MacAddr& 
 }
 
 void Stack::send_request(Ipv6Addr target, const MacAddr* unicast_to, uint16_t vlan) {
-  send_ns(target, unicast_to, false, vlan);
+  if (unicast_to != nullptr || resolve_vlans_.empty()) return send_ns(target, unicast_to, false, vlan);
+  for (uint16_t v : resolve_vlans_) send_ns(target, nullptr, false, v);  // as for ARP
 }
 
 void Stack::drop_unresolved(Packet* pkt, Ipv6Addr /*target*/) {

@@ -394,8 +394,10 @@ void Stack::send_arp(wire::ArpOp op, const MacAddr& eth_dst, const MacAddr& targ
 }
 
 void Stack::send_request(Ipv4Addr target, const MacAddr* unicast_to, uint16_t vlan) {
-  send_arp(wire::ArpOp::kRequest, unicast_to ? *unicast_to : wire::kBroadcastMac, wire::kZeroMac, target, nullptr,
-           vlan);
+  if (unicast_to != nullptr) return send_arp(wire::ArpOp::kRequest, *unicast_to, wire::kZeroMac, target, nullptr, vlan);
+  if (resolve_vlans_.empty()) return send_arp(wire::ArpOp::kRequest, wire::kBroadcastMac, wire::kZeroMac, target);
+  for (uint16_t v : resolve_vlans_)
+    send_arp(wire::ArpOp::kRequest, wire::kBroadcastMac, wire::kZeroMac, target, nullptr, v);
 }
 
 void Stack::transmit_resolved(Packet* pkt, const MacAddr& mac, uint16_t vlan) {

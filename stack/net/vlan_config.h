@@ -8,9 +8,11 @@
 //   trunk         RX: frames tagged with any VID of {vid} + `allowed`, and
 //                 untagged ones when a `native` VLAN is set (they belong to
 //                 it); TX: tagged. A neighbour is answered on the VLAN it
-//                 was heard on (the neighbour cache keeps it); new
-//                 conversations and broadcasts go on `vid`. The native
-//                 VLAN's frames go untagged both ways.
+//                 was heard on (the neighbour cache keeps it); resolving a
+//                 new one asks on every VLAN of the trunk (`vid` first, at
+//                 most 64), and the answer says where it is. Announcements
+//                 go on `vid`. The native VLAN's frames go untagged both
+//                 ways.
 //
 // Tagged frames carry `pcp` (802.1p priority). VID 0 (priority-tagged)
 // counts as untagged on receive.

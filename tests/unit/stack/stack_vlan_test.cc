@@ -129,7 +129,7 @@ TEST_P(PortTagging, OnlyItsVidIsHeardAndEverythingGoesTagged) {
   // A priority bit set by the peer does not change the VLAN.
   expect_echo(s, kPeerMac, kPeerIp, (3 << 13) | 100, kTci100Pcp5);
 
-  feed(from(kPeerMac, kPeerIp).udp());  // untagged
+  feed(from(kPeerMac, kPeerIp).udp());              // untagged
   feed(from(kPeerMac, kPeerIp).vlan_tci(0).udp());  // priority-tagged counts as untagged
   feed(from(kPeerMac, kPeerIp).vlan_tci(200).udp());
   feed(from(kPeerMac, kPeerIp).dst_mac(wire::kBroadcastMac).arp(wire::ArpOp::kRequest));
@@ -149,8 +149,7 @@ TEST_P(PortTagging, ResolutionOfANewNeighbourIsTagged) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Vlan, PortTagging,
-                         ::testing::Values(Tagging::kStack, Tagging::kDevice, Tagging::kForcedSoftware),
-                         tagging_name);
+                         ::testing::Values(Tagging::kStack, Tagging::kDevice, Tagging::kForcedSoftware), tagging_name);
 
 // ---- access: untagged and its VID heard, untagged sent
 
@@ -168,8 +167,8 @@ class Access : public VlanWire, public ::testing::WithParamInterface<Tagging> {
 
 TEST_P(Access, HearsUntaggedAndItsVidAndAnswersUntagged) {
   UdpSocket* s = bound();
-  for (std::optional<uint16_t> in : {std::optional<uint16_t>(), std::optional<uint16_t>(100),
-                                     std::optional<uint16_t>(0)}) {
+  for (std::optional<uint16_t> in :
+       {std::optional<uint16_t>(), std::optional<uint16_t>(100), std::optional<uint16_t>(0)}) {
     SCOPED_TRACE(in ? std::to_string(*in) : "untagged");
     expect_arp_answered(kPeerMac, kPeerIp, in, std::nullopt);
     expect_echo(s, kPeerMac, kPeerIp, in, std::nullopt);
@@ -226,14 +225,19 @@ TEST_P(Trunk, EachNeighbourIsAnsweredOnTheVlanItWasHeardOn) {
   EXPECT_TRUE(wire_frames().empty());
 }
 
-// A conversation the stack starts: resolution on its own VID, and the held
-// datagram goes on the VLAN the answer came from.
-TEST_P(Trunk, NewConversationsResolveOnItsOwnVidAndFollowTheAnswer) {
+// A conversation the stack starts: the neighbour is asked for on every VLAN
+// of the trunk (its own first), and the held datagram goes on the VLAN the
+// answer came from.
+TEST_P(Trunk, NewConversationsResolveOnEveryVlanAndFollowTheAnswer) {
   UdpSocket* s = stack_->open_udp();
   Endpoint dst{kPeer3Ip, 53};
   ASSERT_EQ(send_string(s, "first", &dst), 5);
-  Bytes request = one_frame();
-  EXPECT_TRUE(check_arp_frame(request, {tag(kPcp2 | 100), eth::Dst(wire::kBroadcastMac)}));
+  auto requests = wire_frames();
+  ASSERT_EQ(requests.size(), 4u);
+  EXPECT_TRUE(check_arp_frame(requests[0], {tag(kPcp2 | 100), eth::Dst(wire::kBroadcastMac)}));
+  EXPECT_TRUE(check_arp_frame(requests[1], {eth::Untagged(), eth::Dst(wire::kBroadcastMac)}));  // native 10
+  EXPECT_TRUE(check_arp_frame(requests[2], {tag(kPcp2 | 200), eth::Dst(wire::kBroadcastMac)}));
+  EXPECT_TRUE(check_arp_frame(requests[3], {tag(kPcp2 | 300), eth::Dst(wire::kBroadcastMac)}));
   feed(from(kPeer3Mac, kPeer3Ip).vlan_tci(300).arp(wire::ArpOp::kReply));
   Bytes held = one_frame();
   EXPECT_TRUE(check_udp_frame(held, {tag(kPcp2 | 300), eth::Dst(kPeer3Mac), Payload("first")}));
@@ -256,8 +260,10 @@ TEST(VlanTrunkNative, OwnVidNativeGoesUntagged) {
       UdpSocket* s = stack_->open_udp();
       Endpoint dst{kPeer2Ip, 53};
       ASSERT_EQ(send_string(s, "q", &dst), 1);
-      Bytes request = one_frame();
-      EXPECT_TRUE(check_arp_frame(request, {eth::Untagged(), eth::Dst(wire::kBroadcastMac)}));
+      auto requests = wire_frames();
+      ASSERT_EQ(requests.size(), 3u);  // 100 (native: untagged), 200, 300
+      EXPECT_TRUE(check_arp_frame(requests[0], {eth::Untagged(), eth::Dst(wire::kBroadcastMac)}));
+      EXPECT_TRUE(check_arp_frame(requests[1], {eth::VlanTci(kPcp2 | 200), eth::Dst(wire::kBroadcastMac)}));
       feed(from(kPeer2Mac, kPeer2Ip).arp(wire::ArpOp::kReply));
       Bytes datagram = one_frame();
       EXPECT_TRUE(check_udp_frame(datagram, {eth::Untagged(), Payload("q")}));
@@ -289,7 +295,9 @@ TEST(VlanOffload, DeviceAndSoftwareTaggingSendTheSameFrames) {
     }
   };
   std::vector<Bytes> by_stack = Run(Tagging::kStack).exchange();
-  ASSERT_EQ(by_stack.size(), 5u);  // ARP reply, datagram, echo reply, ARP request, held datagram
+  // ARP reply, datagram, echo reply, ARP requests on the trunk's 4 VLANs,
+  // the held datagram.
+  ASSERT_EQ(by_stack.size(), 8u);
   EXPECT_EQ(Run(Tagging::kDevice).exchange(), by_stack);
   EXPECT_EQ(Run(Tagging::kForcedSoftware).exchange(), by_stack);
 }
