@@ -75,7 +75,7 @@ inline void Stack::enqueue_datagram(UdpSocket* s, Packet* pkt, RxBatch& batch) {
 inline void Stack::drop(Packet* pkt, DropReason reason, RxBatch& batch) {
   batch.counters->drops[static_cast<size_t>(reason)].add();
   if (batch.link != nullptr) [[unlikely]]
-    batch.link->count_drop(TunnelDrop::kInner);
+    batch.link->count_drop(TunnelDrop::kInner, batch.queue);
   batch.release[batch.n_release++] = pkt;
 }
 

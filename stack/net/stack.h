@@ -251,9 +251,24 @@ class Stack final : private NeighborHooks, private NeighborHooks6, private Socke
   // (inner Ethernet included) and resolves the outer next hop. Returns the
   // frame when it can go now; nullptr when it is held for ARP/NDP or was
   // dropped (and counted).
-  Packet* encapsulate(Tunnel& t, Packet* pkt, uint64_t now_ns);
+  // What dispatch() learned about one tunnel's next hops, kept for the rest
+  // of its batch (a burst usually goes to one peer through one tunnel), as
+  // dispatch() keeps the interface's next hop.
+  struct TunnelHops {
+    const Tunnel* tunnel = nullptr;  // whose hops these are
+    Ipv4Addr inner_hop;
+    uint64_t inner_mac = 0;  // lookup_packed()'s word; 0: not known
+    bool outer_routed = false;
+    Ipv4Addr outer_hop;
+    Ipv6Addr outer_hop6;
+    uint64_t outer_mac = 0;
+    void use_for(const Tunnel& t) {
+      if (tunnel != &t) *this = TunnelHops{&t};
+    }
+  };
+  Packet* encapsulate(Tunnel& t, Packet* pkt, uint64_t now_ns, TunnelHops* hops = nullptr);
   // A datagram routed into a tunnel: inner neighbour, then encapsulate().
-  Packet* send_tunneled(const OutFrame& f, uint64_t now_ns);
+  Packet* send_tunneled(const OutFrame& f, uint64_t now_ns, TunnelHops& hops);
 
   // ---- TX ----
   size_t link_header_len(const Tunnel* link) const { return link ? link->encap_len() : link_header_len(); }

@@ -58,7 +58,11 @@ Tunnel::Tunnel(Stack& stack, const TunnelConfig& config, size_t index, uint32_t 
       outer_l2_(underlay_l2),
       encap_len_(underlay_l2 + tunnel_overhead(config)),
       mtu_(0),
-      neighbors_(neighbor, static_cast<NeighborHooks&>(*this)) {
+      neighbors_(neighbor, static_cast<NeighborHooks&>(*this)),
+      rx_(new RxBlock[std::max<uint16_t>(stack.caps_.rx_queues, 1)]),
+      tx_(new TxBlock[kThreadSlots + 1]),
+      rx_queues_(std::max<uint16_t>(stack.caps_.rx_queues, 1)) {
+  for (size_t i = 0; i <= kThreadSlots; ++i) tx_[i].ident = static_cast<uint16_t>(i << 10);
   // Linux's vxlan device: the underlay's MTU less the overhead (50 bytes
   // over IPv4), unless a smaller one is asked for.
   const uint32_t overhead = static_cast<uint32_t>(tunnel_overhead(config));
@@ -68,12 +72,29 @@ Tunnel::Tunnel(Stack& stack, const TunnelConfig& config, size_t index, uint32_t 
 
 TunnelCounterSnapshot Tunnel::counters() const {
   TunnelCounterSnapshot s;
-  s.rx_frames = rx_frames_.get();
-  s.rx_bytes = rx_bytes_.get();
-  s.tx_frames = tx_frames_.get();
-  s.tx_bytes = tx_bytes_.get();
-  for (size_t i = 0; i < kTunnelDropCount; ++i) s.drops[i] = drops_[i].get();
+  for (size_t q = 0; q < rx_queues_; ++q) {
+    s.rx_frames += rx_[q].frames.get();
+    s.rx_bytes += rx_[q].bytes.get();
+    for (size_t i = 0; i < kTunnelDropCount; ++i) s.drops[i] += rx_[q].drops[i].get();
+  }
+  for (size_t t = 0; t <= kThreadSlots; ++t) {
+    s.tx_frames += tx_[t].frames.get();
+    s.tx_bytes += tx_[t].bytes.get();
+  }
   return s;
+}
+
+uint16_t Tunnel::count_tx(uint64_t bytes) {
+  const size_t slot = this_thread_slot();
+  auto count = [bytes](TxBlock& b) {
+    b.frames.add();
+    b.bytes.add(bytes);
+    return b.ident++;
+  };
+  if (slot < kThreadSlots) [[likely]]
+    return count(tx_[slot]);
+  std::lock_guard lock(tx_overflow_lock_);
+  return count(tx_[kThreadSlots]);
 }
 
 void Tunnel::send_request(wire::Ipv4Addr target, const MacAddr* unicast_to, uint16_t /*vlan: none inside*/) {
@@ -132,7 +153,7 @@ void Stack::receive_tunnel(Packet* pkt, size_t l4_off, bool outer_v6, RxBatch& b
   const size_t hdr_off = l4_off + UdpDatagram::kHeaderLen;
   const std::span<const uint8_t> body{pkt->data + hdr_off, pkt->meta.payload_len};
   auto fail = [&](TunnelDrop d, DropReason r) {
-    first->count_drop(d);
+    first->count_drop(d, batch.queue);
     drop(pkt, r, batch);
   };
   size_t inner_off = 0;
@@ -186,7 +207,7 @@ void Stack::receive_tunnel(Packet* pkt, size_t l4_off, bool outer_v6, RxBatch& b
   }
   const size_t end = hdr_off + pkt->meta.payload_len;
   const size_t inner_len = end - inner_off;
-  t->count_rx(inner_len);
+  t->count_rx(inner_len, batch.queue);
   // The device's checksum and tag facts were about the outer frame.
   pkt->rx_flags = 0;
   pkt->vlan_tci = 0;
@@ -227,11 +248,16 @@ void Stack::send_reply(Packet* pkt, RxBatch& batch) {
   batch.send[batch.n_send++] = pkt;
 }
 
-Packet* Stack::send_tunneled(const OutFrame& f, uint64_t now_ns) {
+Packet* Stack::send_tunneled(const OutFrame& f, uint64_t now_ns, TunnelHops& hops) {
   Tunnel& t = *tunnels_[f.link - 1];
   Packet* pkt = f.pkt;
-  if (!t.ethernet()) return encapsulate(t, pkt, now_ns);
-  uint64_t mac = t.neighbors().lookup_packed(f.next_hop, now_ns);
+  hops.use_for(t);
+  if (!t.ethernet()) return encapsulate(t, pkt, now_ns, &hops);
+  if (hops.inner_mac == 0 || hops.inner_hop != f.next_hop) {
+    hops.inner_hop = f.next_hop;
+    hops.inner_mac = t.neighbors().lookup_packed(f.next_hop, now_ns);
+  }
+  const uint64_t mac = hops.inner_mac;
   emit_link_header(pkt, wire::kZeroMac, wire::ethertype::kIpv4, &t, 0);
   if (mac == 0) {
     // Held until ARP inside the overlay answers; encapsulated then.
@@ -239,10 +265,11 @@ Packet* Stack::send_tunneled(const OutFrame& f, uint64_t now_ns) {
     return nullptr;
   }
   std::memcpy(pkt->data + t.encap_len() - EthernetFrame::kHeaderLen + EthernetFrame::kDstOffset, &mac, 6);
-  return encapsulate(t, pkt, now_ns);
+  return encapsulate(t, pkt, now_ns, &hops);
 }
 
-Packet* Stack::encapsulate(Tunnel& t, Packet* pkt, uint64_t now_ns) {
+Packet* Stack::encapsulate(Tunnel& t, Packet* pkt, uint64_t now_ns, TunnelHops* hops) {
+  if (hops != nullptr) hops->use_for(t);
   const TunnelConfig& c = t.config();
   const size_t inner_ip = t.encap_len();
   const size_t inner_start = inner_ip - (t.ethernet() ? EthernetFrame::kHeaderLen : 0);
@@ -283,8 +310,11 @@ Packet* Stack::encapsulate(Tunnel& t, Packet* pkt, uint64_t now_ns) {
   // frame now, or held for ARP/NDP (or dropped and counted).
   auto hand_off = [&](auto& cache, const auto& next_hop) -> Packet* {
     pkt->l3_len = static_cast<uint16_t>(ip_len);
-    t.count_tx(inner_len);
-    const uint64_t mac = cache.lookup_packed(next_hop, now_ns);
+    uint64_t mac = hops != nullptr ? hops->outer_mac : 0;
+    if (mac == 0) {
+      mac = cache.lookup_packed(next_hop, now_ns);
+      if (hops != nullptr) hops->outer_mac = mac;
+    }
     if (mac == 0) {
       if (!cache.enqueue_pending(next_hop, pkt, now_ns)) drop_unresolved(pkt, next_hop);
       return nullptr;
@@ -293,23 +323,42 @@ Packet* Stack::encapsulate(Tunnel& t, Packet* pkt, uint64_t now_ns) {
     if (learn_vlans_) retag(pkt, NeighborCache::packed_vlan(mac));
     return pkt;
   };
+  const bool routed = hops != nullptr && hops->outer_routed;
   if (!c.outer_v6) {
-    RouteResult r;
-    if (!routes_.lookup_into(c.remote, r) || r.link != 0) return no_route();
+    Ipv4Addr next_hop = routed ? hops->outer_hop : Ipv4Addr();
+    if (!routed) {
+      RouteResult r;
+      if (!routes_.lookup_into(c.remote, r) || r.link != 0) return no_route();
+      next_hop = r.next_hop;
+      if (hops != nullptr) {
+        hops->outer_routed = true;
+        hops->outer_hop = next_hop;
+      }
+    }
+    const uint16_t ident = t.count_tx(inner_len);
     const wire::ChecksumMode mode = !c.outer_csum
                                         ? wire::ChecksumMode::kNone
                                         : (hw_l4 ? wire::ChecksumMode::kPseudoHeader : wire::ChecksumMode::kFull);
     wire::UdpRepr{sport, c.outer_port()}.emit(datagram, t.outer_src, c.remote, mode);
     const bool hw_l3 = caps_.tx_ipv4_csum;
-    wire::Ipv4Repr{t.outer_src, c.remote, wire::ip_proto::kUdp, static_cast<uint16_t>(udp_len),
-                   kOuterTtl,   0,        t.next_ident(),       false}
+    wire::Ipv4Repr{t.outer_src, c.remote, wire::ip_proto::kUdp, static_cast<uint16_t>(udp_len), kOuterTtl, 0,
+                   ident,       false}
         .emit({pkt->data + l2, Ipv4Packet::kMinHeaderLen}, !hw_l3);
     pkt->tx_flags = (hw_l3 ? kTxIpv4Csum : 0u) | (c.outer_csum && hw_l4 ? kTxUdpCsum : 0u);
     emit_link_header(pkt, wire::kZeroMac, wire::ethertype::kIpv4);
-    return hand_off(neighbors_, r.next_hop);
+    return hand_off(neighbors_, next_hop);
   }
-  RouteResult6 r;
-  if (!routes6_.lookup_into(c.remote6, r) || r.link != 0) return no_route();
+  Ipv6Addr next_hop6 = routed ? hops->outer_hop6 : Ipv6Addr();
+  if (!routed) {
+    RouteResult6 r;
+    if (!routes6_.lookup_into(c.remote6, r) || r.link != 0) return no_route();
+    next_hop6 = r.next_hop;
+    if (hops != nullptr) {
+      hops->outer_routed = true;
+      hops->outer_hop6 = next_hop6;
+    }
+  }
+  t.count_tx(inner_len);
   // RFC 8200 §8.1: the checksum is mandatory over IPv6 (RFC 6935's
   // zero-checksum exception is not taken).
   wire::UdpRepr{sport, c.outer_port()}.emit(datagram, t.outer_src6, c.remote6,
@@ -325,7 +374,7 @@ Packet* Stack::encapsulate(Tunnel& t, Packet* pkt, uint64_t now_ns) {
       .emit({pkt->data + l2, wire::Ipv6Packet::kHeaderLen});
   pkt->tx_flags = kTxIpv6 | (hw_l4 ? kTxUdpCsum : 0u);
   emit_link_header(pkt, wire::kZeroMac, wire::ethertype::kIpv6);
-  return hand_off(neighbors6_, r.next_hop);
+  return hand_off(neighbors6_, next_hop6);
 }
 
 }  // namespace dpdkudp::stack

@@ -669,6 +669,7 @@ void Stack::dispatch(std::span<OutFrame> frames) {
   uint64_t last_mac = 0;
   Ipv6Addr last_hop6;
   uint64_t last_mac6 = 0;
+  TunnelHops tunnel_hops;
   for (OutFrame& f : frames) {
     Packet* pkt = f.pkt;
     const uint16_t ethertype = f.v6 ? wire::ethertype::kIpv6 : wire::ethertype::kIpv4;
@@ -688,7 +689,7 @@ void Stack::dispatch(std::span<OutFrame> frames) {
       case OutFrame::kToMac: emit_link_header(pkt, f.mac, ethertype); break;
       case OutFrame::kToNextHop: {
         if (f.link != 0) [[unlikely]] {
-          if (Packet* p = send_tunneled(f, now)) ready[n_ready++] = p;
+          if (Packet* p = send_tunneled(f, now, tunnel_hops)) ready[n_ready++] = p;
           continue;
         }
         if (f.v6) {

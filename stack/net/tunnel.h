@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +17,7 @@
 
 #include "stack/net/counters.h"
 #include "stack/net/neighbor.h"
+#include "stack/net/thread_slot.h"
 #include "stack/net/tunnel_config.h"
 #include "stack/wire/bytes.h"
 
@@ -66,16 +68,17 @@ class Tunnel final : private NeighborHooks {
   NeighborCache& neighbors() { return neighbors_; }
 
   TunnelCounterSnapshot counters() const;
-  void count_rx(uint64_t bytes) {
-    rx_frames_.add();
-    rx_bytes_.add(bytes);
+  // Counting writes no shared cache line: the RX side per queue (one
+  // poller at a time each), the TX side per thread (thread_slot.h, as the
+  // stack's TxCounters), where the outer IPv4 identification runs too.
+  void count_rx(uint64_t bytes, uint16_t queue) {
+    RxBlock& b = rx_[queue];
+    b.frames.add();
+    b.bytes.add(bytes);
   }
-  void count_tx(uint64_t bytes) {
-    tx_frames_.add();
-    tx_bytes_.add(bytes);
-  }
-  void count_drop(TunnelDrop d) { drops_[static_cast<size_t>(d)].add(); }
-  uint16_t next_ident() { return static_cast<uint16_t>(ident_.fetch_add(1, std::memory_order_relaxed)); }
+  void count_drop(TunnelDrop d, uint16_t queue) { rx_[queue].drops[static_cast<size_t>(d)].add(); }
+  // Counts one frame out and returns the outer IPv4 identification for it.
+  uint16_t count_tx(uint64_t bytes);
 
  private:
   // NeighborHooks: ARP inside the overlay.
@@ -90,9 +93,20 @@ class Tunnel final : private NeighborHooks {
   size_t encap_len_;
   uint32_t mtu_;
   NeighborCache neighbors_;
-  std::atomic<uint32_t> ident_{0};
-  SharedCounter rx_frames_, rx_bytes_, tx_frames_, tx_bytes_;
-  SharedCounter drops_[kTunnelDropCount];
+  struct alignas(64) RxBlock {
+    LocalCounter frames, bytes;
+    LocalCounter drops[kTunnelDropCount];
+  };
+  // Each thread's identifications start apart (slot * 2^10) so that two
+  // threads' frames to the remote seldom share one within a wrap.
+  struct alignas(64) TxBlock {
+    LocalCounter frames, bytes;
+    uint16_t ident = 0;
+  };
+  std::unique_ptr<RxBlock[]> rx_;  // one per RX queue
+  std::unique_ptr<TxBlock[]> tx_;  // kThreadSlots, then the overflow block
+  std::mutex tx_overflow_lock_;    // threads beyond kThreadSlots share the last
+  size_t rx_queues_;
 };
 
 // Overhead in front of the inner IP header, outer link header excluded.

@@ -6,6 +6,7 @@
 
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "stack/net/tunnel.h"
@@ -105,6 +106,66 @@ TEST_P(TunnelPair, EchoesThroughTheTunnelAtEverySizeUpToItsMtu) {
   EXPECT_GT(ta.tx_frames, 0u);
   EXPECT_GT(ta.rx_frames, 0u);
   EXPECT_EQ(ta.drops[static_cast<size_t>(TunnelDrop::kMalformed)], 0u);
+}
+
+// One sendmmsg batch mixing the tunnel and the interface, to two sockets:
+// the next hops dispatch() keeps for the burst never leak from one link to
+// the other.
+TEST_P(TunnelPair, ABatchMixingTheTunnelAndTheInterfaceReachesBoth) {
+  UdpSocket* inner = b_->open_udp();
+  ASSERT_EQ(inner->bind({kInnerB, 7}), 0);
+  UdpSocket* outer = b_->open_udp();
+  ASSERT_EQ(outer->bind({kIpB, 8}), 0);
+  UdpSocket* client = a_->open_udp();
+  // Resolve both next hops first (the batch then measures the cached path).
+  Endpoint to_inner{kInnerB, 7}, to_outer{kIpB, 8};
+  ASSERT_EQ(send_string(client, "i", &to_inner), 1);
+  ASSERT_EQ(send_string(client, "o", &to_outer), 1);
+  pump();
+  ASSERT_EQ(recv_string(inner).data, "i");
+  ASSERT_EQ(recv_string(outer).data, "o");
+  std::vector<std::string> payloads;
+  std::vector<iovec> iovs(16);
+  std::vector<stack::SendSlot> slots(16);
+  for (size_t i = 0; i < 16; ++i) payloads.push_back("datagram " + std::to_string(i));
+  for (size_t i = 0; i < 16; ++i) {
+    iovs[i] = {payloads[i].data(), payloads[i].size()};
+    slots[i].iov = {&iovs[i], 1};
+    slots[i].dst = (i % 3 == 0) ? &to_outer : &to_inner;
+  }
+  ASSERT_EQ(client->send_batch(slots), 16);
+  pump();
+  for (size_t i = 0; i < 16; ++i) {
+    Received r = recv_string(i % 3 == 0 ? outer : inner);
+    EXPECT_EQ(r.data, payloads[i]);
+    EXPECT_EQ(r.info.source.addr, i % 3 == 0 ? kIpA : kInnerA);
+  }
+}
+
+// The tunnel counts per thread: what several threads sent adds up exactly.
+TEST_P(TunnelPair, CountsFromSeveralThreadsAddUp) {
+  UdpSocket* server = b_->open_udp();
+  ASSERT_EQ(server->bind({Ipv4Addr::any(), 7}), 0);
+  UdpSocket* client = a_->open_udp();
+  Endpoint dst{kInnerB, 7};
+  ASSERT_EQ(send_string(client, "resolve", &dst), 7);
+  pump();
+  const stack::TunnelCounterSnapshot before = a_->tunnel(0).counters();
+  constexpr int kThreads = 4;
+  constexpr int kEach = 50;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kEach; ++i) EXPECT_EQ(send_string(client, "0123456789", &dst), 10);
+    });
+  }
+  for (auto& th : threads) th.join();
+  const stack::TunnelCounterSnapshot after = a_->tunnel(0).counters();
+  EXPECT_EQ(after.tx_frames - before.tx_frames, uint64_t{kThreads * kEach});
+  // Inner bytes: the inner IPv4 + UDP headers, the payload, and the inner
+  // Ethernet header for the Ethernet kinds.
+  const uint64_t inner = 20 + 8 + 10 + (GetParam().kind == TunnelKind::kGue ? 0 : 14);
+  EXPECT_EQ(after.tx_bytes - before.tx_bytes, uint64_t{kThreads * kEach} * inner);
 }
 
 TEST_P(TunnelPair, TheMtuIsTheUnderlaysLessTheOverhead) {
