@@ -4,9 +4,10 @@
 #   VXLAN, IPv4 outer (VNI 100) and IPv6 outer (VNI 101): Linux's own vxlan
 #     devices; a kernel client echoes 2000 datagrams through each and pings;
 #   GENEVE (VNI 102, 103) and GUE, IPv4 and IPv6 outer: python3-scapy builds the encapsulated frames,
-#     answers the ARP that comes inside and checks every answer field by field
-#     (the kernel here has no geneve/fou modules; where it has, its devices
-#     are the peer too);
+#     answers the ARP that comes inside and checks every answer field by field;
+#     where the kernel has the geneve and fou modules (detected; this
+#     machine's has neither), Linux's geneve and ipip-over-GUE devices are
+#     peers too;
 #   wrong VNI, truncated headers and a critical GENEVE option: dropped,
 #     nothing answered, counted per tunnel (dpdkudp-stat --json);
 #   Wireshark's dissectors (tshark) decode the captured VXLAN and GENEVE
@@ -71,6 +72,41 @@ done
 neigh=$(in_cli ip neigh show "$INNER.2" dev vx4)
 echo "$neigh" | grep -qi "lladdr" || fail "no neighbour entry for $INNER.2 on vx4: '$neigh'"
 pass "VXLAN, Linux at the far end: 2000 + 2000 datagrams echoed (IPv4 and IPv6 outer), ping answered, $MODE mode"
+
+# 1b. GENEVE and GUE with Linux at the far end, where the kernel has the
+# geneve and fou modules (detected: this machine's kernel has neither, and
+# scapy below is the peer either way).
+kernel_peer() {  # what dst max_size
+  in_cli "$PYTHON" "$HERE/../udp_echo_client.py" "$2" $PORT --count 500 --max-size "$3" || fail "echo through $1"
+  in_cli ping -c 3 -i 0.2 -W 2 "$2" >"$LOGDIR/ping.log" 2>&1 || { cat "$LOGDIR/ping.log" >&2; fail "ping through $1"; }
+  pass "$1 with Linux at the far end: 500 datagrams echoed, ping answered"
+}
+if [ "$MODE" = shim ]; then
+  if ip -n "$NS_CLI" link add gnv4 type geneve id 102 remote "$IP_SRV" dstport 6081 2>/dev/null; then
+    ip -n "$NS_CLI" addr add "$INNER.65/27" dev gnv4
+    ip -n "$NS_CLI" link set gnv4 up
+    ip -n "$NS_CLI" link add gnv6 type geneve id 103 remote "$IP6_SRV" dstport 6081
+    ip -n "$NS_CLI" addr add "$INNER.97/27" dev gnv6
+    ip -n "$NS_CLI" link set gnv6 up
+    kernel_peer "GENEVE (IPv4 outer)" "$INNER.66" 1422
+    kernel_peer "GENEVE (IPv6 outer)" "$INNER.98" 1402
+    ip -n "$NS_CLI" link del gnv4
+    ip -n "$NS_CLI" link del gnv6
+  else
+    echo "note: this kernel has no geneve devices; scapy is the GENEVE peer"
+  fi
+  if ip netns exec "$NS_CLI" ip fou add port 6080 gue 2>/dev/null; then
+    ip -n "$NS_CLI" link add gue4 type ipip remote "$IP_SRV" local "$IP_CLI" encap gue encap-sport auto \
+      encap-dport 6080
+    ip -n "$NS_CLI" addr add "$INNER.129/27" dev gue4
+    ip -n "$NS_CLI" link set gue4 up
+    kernel_peer "GUE (IPv4 outer, Linux's fou)" "$INNER.130" 1440
+    ip -n "$NS_CLI" link del gue4
+    ip netns exec "$NS_CLI" ip fou del port 6080
+  else
+    echo "note: this kernel has no fou (GUE) module; scapy is the GUE peer"
+  fi
+fi
 
 if [ "$MODE" = shim ]; then
   # 2. GENEVE and GUE, IPv4 and IPv6 outer, with scapy at the far end
