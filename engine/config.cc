@@ -479,7 +479,8 @@ bool set_routes(std::string_view v, Config& c, std::string& reason) {
 }
 
 constexpr std::string_view kTunnelSyntax =
-    "expected \"vxlan|geneve|gue remote=ADDR inner=CIDR [vni=N] [port=N] [local=ADDR] [csum=on|off] [mtu=N]\"";
+    "expected \"vxlan|geneve|gue remote=ADDR inner=CIDR [inner6=CIDR6] [vni=N] [port=N] [local=ADDR] [csum=on|off] "
+    "[mtu=N]\"";
 
 // One tunnel; "" on success, else why not (naming the key).
 std::string parse_tunnel(std::string_view entry, stack::TunnelConfig& t) {
@@ -532,6 +533,15 @@ std::string parse_tunnel(std::string_view entry, stack::TunnelConfig& t) {
       }
       t.inner = *cidr;
       have_inner = true;
+    } else if (key == "inner6") {
+      auto cidr = wire::Ipv6Cidr::parse(val);
+      if (!cidr || val.find('/') == std::string_view::npos || !is_unicast6(cidr->addr) || cidr->addr.is_link_local()) {
+        return "inner6=" + quote(val) + " is not a global IPv6 address with its prefix (e.g. 2001:2:0:100::2/64)";
+      }
+      if (cidr->prefix_len == 0 || cidr->prefix_len > 126) {
+        return "inner6=" + quote(val) + " needs a prefix from /1 to /126 (a subnet that holds the peer)";
+      }
+      t.inner6 = *cidr;
     } else if (key == "port") {
       auto n = parse_number(val, 1, 65535);
       if (!n) return "port=" + quote(val) + " must be a number from 1 to 65535";
@@ -596,6 +606,10 @@ bool set_tunnels(std::string_view v, Config& c, std::string& reason) {
         reason = prefix + "inner subnet overlaps tunnel " + std::to_string(&o - tunnels.data() + 1) + "'s";
         return false;
       }
+      if (o.inner6 && t.inner6 && (o.inner6->contains(t.inner6->addr) || t.inner6->contains(o.inner6->addr))) {
+        reason = prefix + "inner6 subnet overlaps tunnel " + std::to_string(&o - tunnels.data() + 1) + "'s";
+        return false;
+      }
     }
     tunnels.push_back(t);
   }
@@ -611,6 +625,7 @@ std::string show_tunnels(const std::vector<stack::TunnelConfig>& tunnels) {
     if (t.kind != stack::TunnelKind::kGue) out += " vni=" + std::to_string(t.vni);
     out += " remote=" + (t.outer_v6 ? t.remote6.to_string() : t.remote.to_string());
     out += " inner=" + t.inner.to_string();
+    if (t.inner6) out += " inner6=" + t.inner6->to_string();
     if (t.port != 0) out += " port=" + std::to_string(t.port);
     if (t.local) out += " local=" + t.local->to_string();
     if (t.local6) out += " local=" + t.local6->to_string();

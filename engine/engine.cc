@@ -238,6 +238,14 @@ bool check_tunnels(const stack::StackConfig& sc, std::string* error) {
       *error = which + "the inner subnet overlaps the interface's " + sc.address.to_string();
       return false;
     }
+    if (t.inner6) {
+      for (const wire::Ipv6Cidr& a : sc.addresses6) {
+        if (a.contains(t.inner6->addr) || t.inner6->contains(a.addr)) {
+          *error = which + "the inner6 subnet overlaps the interface's " + a.to_string();
+          return false;
+        }
+      }
+    }
     if (!t.outer_v6 && !sc.address.contains(t.remote) && !sc.gateway) {
       bool routed = false;
       for (const stack::Route& r : sc.routes) routed |= r.destination.contains(t.remote);

@@ -47,7 +47,7 @@ enum class DropReason : uint8_t {
   kNdpUnresolved,       // held for NDP resolution and it failed or overflowed
   kTunnelMalformed,     // a truncated or invalid VXLAN/GENEVE/GUE header
   kTunnelNoMatch,       // a tunnel port, but a VNI (or family) no tunnel serves
-  kTunnelUnsupported,   // control/OAM messages, critical GENEVE options, inner IPv6
+  kTunnelUnsupported,   // control/OAM messages, critical GENEVE options, GUE carrying neither IPv4 nor IPv6
   kCount,
 };
 

@@ -143,12 +143,19 @@ Stack::Stack(Backend& backend, StackConfig config, const Clock& clock)
     // The inner subnet is on-link through the tunnel, at its MTU.
     routes_.add(Route{Ipv4Cidr{c.inner.network(), c.inner.prefix_len}, std::nullopt, t->mtu(), 0,
                       static_cast<uint16_t>(tunnels_.size() + 1)});
+    if (c.inner6) {
+      routes6_.add(Route6{wire::Ipv6Cidr{c.inner6->network(), c.inner6->prefix_len}, std::nullopt, t->mtu(), 0,
+                          static_cast<uint16_t>(tunnels_.size() + 1)});
+    }
     tunnels_.push_back(std::move(t));
   }
 }
 
 Stack::~Stack() {
-  for (auto& t : tunnels_) t->neighbors().flush_pending();
+  for (auto& t : tunnels_) {
+    t->neighbors().flush_pending();
+    t->neighbors6().flush_pending();
+  }
   neighbors_.flush_pending();
   neighbors6_.flush_pending();
   std::vector<UdpSocket*> open;
@@ -488,7 +495,10 @@ void Stack::on_timer() {
   coarse_now_ns_.store(now, std::memory_order_relaxed);
   neighbors_.on_timer(now);
   neighbors6_.on_timer(now);
-  for (auto& t : tunnels_) t->neighbors().on_timer(now);
+  for (auto& t : tunnels_) {
+    t->neighbors().on_timer(now);
+    t->neighbors6().on_timer(now);
+  }
   reclaimer_.reclaim();
 }
 

@@ -139,7 +139,9 @@ class Stack final : private NeighborHooks, private NeighborHooks6, private Socke
   size_t tunnel_count() const { return tunnels_.size(); }
   const Tunnel& tunnel(size_t i) const { return *tunnels_[i]; }
   Tunnel& tunnel(size_t i) { return *tunnels_[i]; }
-  bool is_local_address6(const Ipv6Addr& addr) const { return find_address6(addr) >= 0; }
+  bool is_local_address6(const Ipv6Addr& addr) const {
+    return find_address6(addr) >= 0 || (!tunnels_.empty() && tunnel_by_inner6(addr) != nullptr);
+  }
   // Our IPv6 addresses (configured, then the link-local one the stack
   // added), and whether duplicate-address detection found another node
   // using one (it is then not used).
@@ -224,6 +226,7 @@ class Stack final : private NeighborHooks, private NeighborHooks6, private Socke
   void learn_mtu6(const Ipv6Addr& dst, uint32_t mtu, uint64_t now_ns);
   // ---- tunnels (stack_tunnel.cc) ----
   void start_tunnels();
+  Tunnel* tunnel_by_inner6(const Ipv6Addr& addr) const;
   Tunnel* tunnel_by_inner(Ipv4Addr addr) const {
     for (const auto& t : tunnels_) {
       if (t->config().inner.addr == addr) return t.get();
@@ -315,10 +318,11 @@ class Stack final : private NeighborHooks, private NeighborHooks6, private Socke
   // (len bytes) into a frame from src to dst, sent at once.
   template <typename Fill>
   void send_icmp6(const MacAddr& eth_dst, const Ipv6Addr& src, const Ipv6Addr& dst, size_t len, Fill fill,
-                  uint16_t vlan = 0);
-  void send_ns(const Ipv6Addr& target, const MacAddr* unicast_to, bool dad, uint16_t vlan = 0);
+                  uint16_t vlan = 0, Tunnel* link = nullptr);
+  // `link`: inside that tunnel (encapsulated), from its inner address.
+  void send_ns(const Ipv6Addr& target, const MacAddr* unicast_to, bool dad, uint16_t vlan = 0, Tunnel* link = nullptr);
   void send_na(const Ipv6Addr& target, const Ipv6Addr& dst, const MacAddr& eth_dst, bool solicited, bool override_flag,
-               uint16_t vlan = 0);
+               uint16_t vlan = 0, Tunnel* link = nullptr);
   void start6();
   // Resolves link addresses and hands the frames to the backend in one
   // burst (frames waiting for ARP are held by the neighbor cache).

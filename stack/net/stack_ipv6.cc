@@ -6,6 +6,7 @@
 
 #include "stack/net/rx_batch.h"
 #include "stack/net/stack.h"
+#include "stack/net/tunnel.h"
 #include "stack/wire/ethernet.h"
 #include "stack/wire/icmpv6.h"
 #include "stack/wire/ipv6.h"
@@ -69,6 +70,11 @@ std::vector<Stack::Address6> Stack::addresses6() const {
 }
 
 std::optional<Ipv6Addr> Stack::select_source6(const Ipv6Addr& dst) const {
+  if (!tunnels_.empty() && !dst.is_multicast()) {
+    // Routed into a tunnel: its inner address.
+    RouteResult6 r;
+    if (routes6_.lookup_into(dst, r) && r.link != 0) return tunnels_[r.link - 1]->inner6();
+  }
   // Same scope first (a link-local destination needs a link-local source,
   // a global one a global source), then the longest common prefix.
   const bool want_link_local = dst.is_link_local() || (dst.is_multicast() && dst.multicast_scope() <= 2);
@@ -142,11 +148,18 @@ void Stack::receive_ipv6(Packet* pkt, size_t l2_len, RxBatch& batch) {
   const Ipv6Addr dst = ip->dst();
   const Ipv6Addr src = ip->src();
   const bool multicast = dst.is_multicast();
-  if (multicast ? !accepts_multicast6(dst) : find_address6(dst) < 0) {
+  if (batch.link != nullptr) {
+    // Inside a tunnel: its inner address, and the groups NDP needs.
+    const Tunnel& t = *batch.link;
+    if (!t.has_inner6() ||
+        (multicast ? dst != Ipv6Addr::all_nodes() && dst != t.inner6().solicited_node() : dst != t.inner6())) {
+      return drop(pkt, DropReason::kIpNotOurs, batch);
+    }
+  } else if (multicast ? !accepts_multicast6(dst) : find_address6(dst) < 0) {
     return drop(pkt, DropReason::kIpNotOurs, batch);
   }
   if (src.is_multicast()) return drop(pkt, DropReason::kIpMartianSource, batch);
-  if (!multicast) {
+  if (!multicast && batch.link == nullptr) {
     int idx = find_address6(dst);
     if (addrs6_[static_cast<size_t>(idx)].duplicate->load(std::memory_order_relaxed)) {
       return drop(pkt, DropReason::kIpNotOurs, batch);
@@ -189,13 +202,13 @@ void Stack::receive_udp6(Packet* pkt, size_t l2_len, size_t l4_off, RxBatch& bat
   }
   PacketRxMeta& m = pkt->meta;
   set_udp_meta(m, *udp, l4_off, batch.now_real_ns);
-  if (!tunnels_.empty() && is_tunnel_port(m.dst_port, true)) [[unlikely]] {
+  if (!tunnels_.empty() && batch.link == nullptr && is_tunnel_port(m.dst_port, true)) [[unlikely]] {
     return receive_tunnel(pkt, l4_off, true, batch);
   }
 
   UdpSocket* s = table_.lookup6(dst, m.dst_port, src, m.src_port);
   if (s == nullptr) {
-    if (config_.dedicated) send_port_unreachable6(pkt, l2_len, batch);
+    if (config_.dedicated || batch.link != nullptr) send_port_unreachable6(pkt, l2_len, batch);
     return drop(pkt, DropReason::kUdpNoSocket, batch);
   }
   enqueue_datagram(s, pkt, batch);
@@ -215,17 +228,19 @@ void Stack::receive_icmp6(Packet* pkt, size_t l2_len, size_t l4_off, RxBatch& ba
     case icmpv6_type::kEchoRequest: {
       // The kernel answers in shared mode; a multicast echo is not answered
       // (as Linux's icmp_echo_ignore_multicast).
-      if (!config_.dedicated || dst.is_multicast()) return drop(pkt, DropReason::kIcmpUnhandled, batch);
+      if ((!config_.dedicated && batch.link == nullptr) || dst.is_multicast()) {
+        return drop(pkt, DropReason::kIcmpUnhandled, batch);
+      }
       Packet* reply = nullptr;
       if (backend_.alloc({&reply, 1}) != 1) return drop(pkt, DropReason::kTxNoBuffer, batch);
-      const size_t l2 = link_header_len();
+      const size_t l2 = link_header_len(batch.link);
       const size_t len = l2 + Ipv6Packet::kHeaderLen + bytes.size();
       if (len > reply->room) {
         release(reply);
         return drop(pkt, DropReason::kIcmpMalformed, batch);
       }
       emit_link_header(reply, wire::load_mac(pkt->data + wire::EthernetFrame::kSrcOffset), wire::ethertype::kIpv6,
-                       batch.vlan);
+                       batch.link, batch.vlan);
       uint8_t* l3_out = reply->data + l2;
       Icmpv6Repr{icmpv6_type::kEchoReply, 0, icmp->echo_ident(), icmp->echo_seq(), 0, 0, icmp->data()}.emit(
           {l3_out + Ipv6Packet::kHeaderLen, bytes.size()}, dst, src);
@@ -235,7 +250,7 @@ void Stack::receive_icmp6(Packet* pkt, size_t l2_len, size_t l4_off, RxBatch& ba
           .emit({l3_out, Ipv6Packet::kHeaderLen});
       reply->l3_len = Ipv6Packet::kHeaderLen;
       reply->len = static_cast<uint32_t>(len);
-      batch.send[batch.n_send++] = reply;
+      send_reply(reply, batch);
       batch.counters->icmp_echo_replies.add();
       batch.release[batch.n_release++] = pkt;
       return;
@@ -262,8 +277,25 @@ void Stack::receive_ns(Packet* pkt, std::span<const uint8_t> icmp, RxBatch& batc
   if (!ns) return drop(pkt, DropReason::kNdpMalformed, batch);
   batch.counters->ndp_received.add();
   const Ipv6Addr target = ns->target();
-  const int idx = find_address6(target);
   const Ipv6Addr src = ip->src();
+  if (batch.link != nullptr) {
+    // Inside a tunnel: the inner address is ours alone (no DAD inside);
+    // learn the asker and answer through the tunnel.
+    Tunnel& t = *batch.link;
+    const bool for_us = t.has_inner6() && target == t.inner6();
+    if (!src.is_unspecified()) {
+      if (auto mac = ns->source_mac()) t.neighbors6().update(src, *mac, batch.now_mono_ns, for_us);
+      if (for_us) {
+        const MacAddr reply_mac =
+            ns->source_mac().value_or(wire::load_mac(pkt->data + wire::EthernetFrame::kSrcOffset));
+        send_na(target, src, reply_mac, true, true, 0, &t);
+        batch.counters->ndp_adverts_sent.add();
+      }
+    }
+    batch.release[batch.n_release++] = pkt;
+    return;
+  }
+  const int idx = find_address6(target);
   const MacAddr eth_src = wire::load_mac(pkt->data + wire::EthernetFrame::kSrcOffset);
   if (src.is_unspecified()) {
     // Another node's duplicate-address probe for one of ours (RFC 4862
@@ -295,6 +327,11 @@ void Stack::receive_na(Packet* pkt, std::span<const uint8_t> icmp, RxBatch& batc
   if (!na) return drop(pkt, DropReason::kNdpMalformed, batch);
   batch.counters->ndp_received.add();
   const Ipv6Addr target = na->target();
+  if (batch.link != nullptr) {
+    if (auto mac = na->target_mac()) batch.link->neighbors6().update(target, *mac, batch.now_mono_ns, false);
+    batch.release[batch.n_release++] = pkt;
+    return;
+  }
   const MacAddr eth_src = wire::load_mac(pkt->data + wire::EthernetFrame::kSrcOffset);
   if (int idx = find_address6(target); idx >= 0) {
     // Someone else claims one of our addresses (RFC 4862 §5.4.4).
@@ -351,7 +388,7 @@ void Stack::send_port_unreachable6(const Packet* pkt, size_t l2_len, RxBatch& ba
   }
   Packet* err = nullptr;
   if (backend_.alloc({&err, 1}) != 1) return;
-  const size_t l2 = link_header_len();
+  const size_t l2 = link_header_len(batch.link);
   std::span<const uint8_t> quoted = Icmpv6Repr::quote({l3, pkt->len - l2_len});
   Icmpv6Repr repr{wire::icmpv6_type::kDestUnreachable, wire::icmpv6_unreach::kPort, 0, 0, 0, 0, quoted};
   const size_t icmp_len = repr.buffer_len();
@@ -359,14 +396,14 @@ void Stack::send_port_unreachable6(const Packet* pkt, size_t l2_len, RxBatch& ba
     release(err);
     return;
   }
-  emit_link_header(err, wire::load_mac(pkt->data + wire::EthernetFrame::kSrcOffset), wire::ethertype::kIpv6,
+  emit_link_header(err, wire::load_mac(pkt->data + wire::EthernetFrame::kSrcOffset), wire::ethertype::kIpv6, batch.link,
                    batch.vlan);
   repr.emit({err->data + l2 + Ipv6Packet::kHeaderLen, icmp_len}, us, peer);
   Ipv6Repr{us, peer, wire::ip_proto::kIcmpv6, static_cast<uint16_t>(icmp_len), config_.default_hop_limit, 0, 0}.emit(
       {err->data + l2, Ipv6Packet::kHeaderLen});
   err->l3_len = Ipv6Packet::kHeaderLen;
   err->len = static_cast<uint32_t>(l2 + Ipv6Packet::kHeaderLen + icmp_len);
-  batch.send[batch.n_send++] = err;
+  send_reply(err, batch);
   batch.counters->icmp_unreach_sent.add();
 }
 
@@ -374,41 +411,47 @@ void Stack::send_port_unreachable6(const Packet* pkt, size_t l2_len, RxBatch& ba
 
 template <typename Fill>
 void Stack::send_icmp6(const MacAddr& eth_dst, const Ipv6Addr& src, const Ipv6Addr& dst, size_t len, Fill fill,
-                       uint16_t vlan) {
+                       uint16_t vlan, Tunnel* link) {
   Packet* pkt = nullptr;
   if (backend_.alloc({&pkt, 1}) != 1) {
     tx_counters_.drop(DropReason::kTxNoBuffer);
     return;
   }
-  emit_link_header(pkt, eth_dst, wire::ethertype::kIpv6, vlan);
+  emit_link_header(pkt, eth_dst, wire::ethertype::kIpv6, link, vlan);
   uint8_t* l3 = pkt->data + pkt->l2_len;
   fill(std::span<uint8_t>{l3 + Ipv6Packet::kHeaderLen, len});
   Ipv6Repr{src, dst, wire::ip_proto::kIcmpv6, static_cast<uint16_t>(len), wire::kNdpHopLimit, 0, 0}.emit(
       {l3, Ipv6Packet::kHeaderLen});
   pkt->l3_len = Ipv6Packet::kHeaderLen;
   pkt->len = pkt->l2_len + static_cast<uint32_t>(Ipv6Packet::kHeaderLen + len);
+  if (link != nullptr) {
+    pkt = encapsulate(*link, pkt, coarse_now_ns());
+    if (pkt == nullptr) return;
+  }
   transmit(tx_queue_for_thread(), {&pkt, 1});
 }
 
-void Stack::send_ns(const Ipv6Addr& target, const MacAddr* unicast_to, bool dad, uint16_t vlan) {
+void Stack::send_ns(const Ipv6Addr& target, const MacAddr* unicast_to, bool dad, uint16_t vlan, Tunnel* link) {
   // §7.2.2: to the target's solicited-node group, or to the target itself
   // when confirming a known entry; from the address the traffic will use
   // (DAD: from ::, without our link-layer address).
-  std::optional<Ipv6Addr> src = dad ? std::optional<Ipv6Addr>(Ipv6Addr()) : select_source6(target);
+  std::optional<Ipv6Addr> src = dad    ? std::optional<Ipv6Addr>(Ipv6Addr())
+                                : link ? std::optional<Ipv6Addr>(link->inner6())
+                                       : select_source6(target);
   if (!src) return;
   const Ipv6Addr dst = unicast_to != nullptr ? target : target.solicited_node();
   const MacAddr eth_dst = unicast_to != nullptr ? *unicast_to : dst.multicast_mac();
   wire::NdpNeighborSolicitRepr ns{target, dad ? std::nullopt : std::optional<MacAddr>(mac_)};
   send_icmp6(
-      eth_dst, *src, dst, ns.buffer_len(), [&](std::span<uint8_t> out) { ns.emit(out, *src, dst); }, vlan);
+      eth_dst, *src, dst, ns.buffer_len(), [&](std::span<uint8_t> out) { ns.emit(out, *src, dst); }, vlan, link);
   tx_counters_.update([](TxCounterBlock& b) { b.ndp_solicits.add(); });
 }
 
 void Stack::send_na(const Ipv6Addr& target, const Ipv6Addr& dst, const MacAddr& eth_dst, bool solicited,
-                    bool override_flag, uint16_t vlan) {
+                    bool override_flag, uint16_t vlan, Tunnel* link) {
   wire::NdpNeighborAdvertRepr na{target, false, solicited, override_flag, mac_};
   send_icmp6(
-      eth_dst, target, dst, na.buffer_len(), [&](std::span<uint8_t> out) { na.emit(out, target, dst); }, vlan);
+      eth_dst, target, dst, na.buffer_len(), [&](std::span<uint8_t> out) { na.emit(out, target, dst); }, vlan, link);
 }
 
 void Stack::send_request(Ipv6Addr target, const MacAddr* unicast_to, uint16_t vlan) {

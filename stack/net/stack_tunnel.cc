@@ -59,6 +59,7 @@ Tunnel::Tunnel(Stack& stack, const TunnelConfig& config, size_t index, uint32_t 
       encap_len_(underlay_l2 + tunnel_overhead(config)),
       mtu_(0),
       neighbors_(neighbor, static_cast<NeighborHooks&>(*this)),
+      neighbors6_(neighbor, static_cast<NeighborHooks6&>(*this)),
       rx_(new RxBlock[std::max<uint16_t>(stack.caps_.rx_queues, 1)]),
       tx_(new TxBlock[kThreadSlots + 1]),
       rx_queues_(std::max<uint16_t>(stack.caps_.rx_queues, 1)) {
@@ -113,6 +114,15 @@ void Tunnel::drop_unresolved(Packet* pkt, wire::Ipv4Addr /*target*/) {
   stack_.release(pkt);
 }
 
+void Tunnel::send_request(wire::Ipv6Addr target, const MacAddr* unicast_to, uint16_t /*vlan: none inside*/) {
+  stack_.send_ns(target, unicast_to, false, 0, this);
+}
+
+void Tunnel::drop_unresolved(Packet* pkt, wire::Ipv6Addr /*target*/) {
+  stack_.tx_counters_.drop(DropReason::kNdpUnresolved);
+  stack_.release(pkt);
+}
+
 // ---------------------------------------------------------------- Stack
 
 void Stack::start_tunnels() {
@@ -127,6 +137,13 @@ void Stack::start_tunnels() {
     // Announce the inner address inside the overlay (gratuitous ARP).
     if (t->ethernet()) send_arp(wire::ArpOp::kRequest, wire::kBroadcastMac, wire::kZeroMac, c.inner.addr, t.get());
   }
+}
+
+Tunnel* Stack::tunnel_by_inner6(const Ipv6Addr& addr) const {
+  for (const auto& t : tunnels_) {
+    if (t->has_inner6() && t->inner6() == addr) return t.get();
+  }
+  return nullptr;
 }
 
 bool Stack::is_tunnel_local(Ipv4Addr addr) const {
@@ -159,6 +176,7 @@ void Stack::receive_tunnel(Packet* pkt, size_t l4_off, bool outer_v6, RxBatch& b
   size_t inner_off = 0;
   uint32_t vni = 0;
   bool has_vni = true;
+  bool gue_ipv6 = false;  // GUE variant 0 carrying IPv6 (protocol 41)
   switch (first->config().kind) {
     case TunnelKind::kVxlan: {
       auto h = wire::VxlanHeader::parse(body);
@@ -187,7 +205,10 @@ void Stack::receive_tunnel(Packet* pkt, size_t l4_off, bool outer_v6, RxBatch& b
                    ? fail(TunnelDrop::kUnsupported, DropReason::kTunnelUnsupported)
                    : fail(TunnelDrop::kMalformed, DropReason::kTunnelMalformed);
       }
-      if (h->protocol() != wire::ip_proto::kIpip) return fail(TunnelDrop::kUnsupported, DropReason::kTunnelUnsupported);
+      if (h->protocol() != wire::ip_proto::kIpip && h->protocol() != wire::ip_proto::kIpv6) {
+        return fail(TunnelDrop::kUnsupported, DropReason::kTunnelUnsupported);
+      }
+      gue_ipv6 = h->protocol() == wire::ip_proto::kIpv6;
       has_vni = false;
       inner_off = hdr_off + h->header_len();
       break;
@@ -223,7 +244,11 @@ void Stack::receive_tunnel(Packet* pkt, size_t l4_off, bool outer_v6, RxBatch& b
     // read no link address from it).
     pkt->data += inner_off - EthernetFrame::kHeaderLen;
     pkt->len = static_cast<uint32_t>(inner_len + EthernetFrame::kHeaderLen);
-    receive_ipv4(pkt, EthernetFrame::kHeaderLen, batch);
+    if (gue_ipv6) {
+      receive_ipv6(pkt, EthernetFrame::kHeaderLen, batch);
+    } else {
+      receive_ipv4(pkt, EthernetFrame::kHeaderLen, batch);
+    }
   }
   batch.link = nullptr;
 }
@@ -253,6 +278,16 @@ Packet* Stack::send_tunneled(const OutFrame& f, uint64_t now_ns, TunnelHops& hop
   Packet* pkt = f.pkt;
   hops.use_for(t);
   if (!t.ethernet()) return encapsulate(t, pkt, now_ns, &hops);
+  if (f.v6) [[unlikely]] {
+    const uint64_t mac6 = t.neighbors6().lookup_packed(f.next_hop6, now_ns);
+    emit_link_header(pkt, wire::kZeroMac, wire::ethertype::kIpv6, &t, 0);
+    if (mac6 == 0) {
+      if (!t.neighbors6().enqueue_pending(f.next_hop6, pkt, now_ns)) drop_unresolved(pkt, f.next_hop6);
+      return nullptr;
+    }
+    std::memcpy(pkt->data + t.encap_len() - EthernetFrame::kHeaderLen + EthernetFrame::kDstOffset, &mac6, 6);
+    return encapsulate(t, pkt, now_ns, &hops);
+  }
   if (hops.inner_mac == 0 || hops.inner_hop != f.next_hop) {
     hops.inner_hop = f.next_hop;
     hops.inner_mac = t.neighbors().lookup_packed(f.next_hop, now_ns);
@@ -279,24 +314,45 @@ Packet* Stack::encapsulate(Tunnel& t, Packet* pkt, uint64_t now_ns, TunnelHops* 
   uint8_t* udp = pkt->data + l2 + ip_len;
   const size_t udp_len = inner_len + (inner_start - l2 - ip_len);
   uint8_t* hdr = udp + UdpDatagram::kHeaderLen;
+  // The inner packet's family: the inner EtherType, or (GUE) the IP version.
+  const uint8_t* ip = pkt->data + inner_ip;
+  const uint16_t inner_type = t.ethernet()        ? wire::load_be16(pkt->data + inner_ip - 2)
+                              : (ip[0] >> 4) == 6 ? wire::ethertype::kIpv6
+                                                  : wire::ethertype::kIpv4;
   switch (c.kind) {
     case TunnelKind::kVxlan: wire::emit_vxlan(hdr, c.vni); break;
     case TunnelKind::kGeneve: wire::emit_geneve(hdr, c.vni, wire::kEtherTypeTeb, {}); break;
-    case TunnelKind::kGue: wire::emit_gue(hdr, wire::ip_proto::kIpip); break;
+    case TunnelKind::kGue:
+      wire::emit_gue(hdr, inner_type == wire::ethertype::kIpv6 ? wire::ip_proto::kIpv6 : wire::ip_proto::kIpip);
+      break;
   }
   // ECMP/RSS entropy: the outer source port follows the inner flow.
   uint32_t hash;
-  const uint8_t* ip = pkt->data + inner_ip;
-  const bool inner_ipv4 = !t.ethernet() || wire::load_be16(pkt->data + inner_ip - 2) == wire::ethertype::kIpv4;
-  if (inner_ipv4) {
+  if (inner_type == wire::ethertype::kIpv4) {
     const size_t ihl = size_t{static_cast<uint8_t>(ip[0] & 0x0f)} * 4;
     const uint32_t ports = ip[Ipv4Packet::kProtocolOffset] == wire::ip_proto::kUdp && inner_len >= ihl + 4
                                ? wire::load_be32(ip + ihl)
                                : ip[Ipv4Packet::kProtocolOffset];
     hash = wire::flow_hash(wire::load_be32(ip + Ipv4Packet::kSrcOffset), wire::load_be32(ip + Ipv4Packet::kDstOffset),
                            ports);
+  } else if (inner_type == wire::ethertype::kIpv6) {
+    // The addresses folded to a word each; the ports when UDP follows the
+    // fixed header directly.
+    const Ipv6Addr src = Ipv6Addr::load(ip + wire::Ipv6Packet::kSrcOffset);
+    const Ipv6Addr dst = Ipv6Addr::load(ip + wire::Ipv6Packet::kDstOffset);
+    auto fold = [](const Ipv6Addr& a) {
+      const uint64_t x = a.high64() ^ a.low64();
+      return static_cast<uint32_t>(x ^ (x >> 32));
+    };
+    const uint8_t next = ip[wire::Ipv6Packet::kNextHeaderOffset];
+    const size_t l4 = wire::Ipv6Packet::kHeaderLen;
+    const uint32_t ports =
+        next == wire::ip_proto::kUdp && inner_len >= l4 + 4 + (t.ethernet() ? EthernetFrame::kHeaderLen : 0)
+            ? wire::load_be32(ip + l4)
+            : next;
+    hash = wire::flow_hash(fold(src), fold(dst), ports);
   } else {
-    hash = wire::flow_hash(0, 0, wire::load_be16(pkt->data + inner_ip - 2));  // ARP: one flow
+    hash = wire::flow_hash(0, 0, inner_type);  // ARP: one flow
   }
   const uint16_t sport = wire::flow_source_port(hash, config_.ephemeral_low, config_.ephemeral_high);
   const std::span<uint8_t> datagram{udp, udp_len};

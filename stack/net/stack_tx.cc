@@ -601,6 +601,7 @@ int64_t Stack::build_datagram6(UdpSocket& s, std::span<const iovec> iov, const E
     path_mtu = path_mtu6(to, route.mtu);
     out.kind = OutFrame::kToNextHop;
     out.next_hop6 = route.next_hop;
+    out.link = route.link;
   }
   Ipv6Addr src = local6;
   if (src6 != nullptr && !src6->is_unspecified()) {
@@ -626,14 +627,17 @@ int64_t Stack::build_datagram6(UdpSocket& s, std::span<const iovec> iov, const E
     s.tx_drops_.add();
     return -ENOBUFS;
   }
-  const size_t l2 = link_header_len();
+  // Into a tunnel: room for the outer headers, the inner checksum in
+  // software (as for IPv4).
+  const Tunnel* link = out.link != 0 ? tunnels_[out.link - 1].get() : nullptr;
+  const size_t l2 = link_header_len(link);
   const size_t frame_len = l2 + kHeaders + payload_len;
   if (frame_len > pkt->room) {
     release(pkt);
     return -EMSGSIZE;
   }
   const bool loopback = out.kind == OutFrame::kLoopback;
-  const bool hw_l4 = caps_.tx_udp_csum && !loopback;
+  const bool hw_l4 = caps_.tx_udp_csum && !loopback && link == nullptr;
   const wire::PartialChecksum payload_sum = copy_payload(iov, pkt->data + l2 + kHeaders, !hw_l4);
   std::span<uint8_t> datagram{pkt->data + l2 + wire::Ipv6Packet::kHeaderLen, UdpDatagram::kHeaderLen + payload_len};
   if (hw_l4) {

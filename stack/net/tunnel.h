@@ -30,7 +30,7 @@ class Stack;
 enum class TunnelDrop : uint8_t {
   kMalformed,    // truncated or invalid encapsulation header
   kNoMatch,      // this tunnel's port, another VNI (counted on the port's first tunnel)
-  kUnsupported,  // control/OAM, a critical GENEVE option, inner IPv6
+  kUnsupported,  // control/OAM, a critical GENEVE option, GUE carrying neither IPv4 nor IPv6
   kInner,        // the inner frame was dropped (the stack's reason says why)
   kCount,
 };
@@ -47,7 +47,7 @@ struct TunnelCounterSnapshot {
 
 // One configured tunnel, owned by the stack. The inner neighbour cache
 // resolves inner addresses with ARP inside the overlay (Ethernet kinds).
-class Tunnel final : private NeighborHooks {
+class Tunnel final : private NeighborHooks, private NeighborHooks6 {
  public:
   Tunnel(Stack& stack, const TunnelConfig& config, size_t index, uint32_t underlay_mtu, size_t underlay_l2,
          const NeighborConfig& neighbor);
@@ -66,6 +66,10 @@ class Tunnel final : private NeighborHooks {
   size_t outer_l2_len() const { return outer_l2_; }
   uint32_t mtu() const { return mtu_; }
   NeighborCache& neighbors() { return neighbors_; }
+  NeighborCache6& neighbors6() { return neighbors6_; }
+  // The inner IPv6 address, if the tunnel has one.
+  bool has_inner6() const { return config_.inner6.has_value(); }
+  const wire::Ipv6Addr& inner6() const { return config_.inner6->addr; }
 
   TunnelCounterSnapshot counters() const;
   // Counting writes no shared cache line: the RX side per queue (one
@@ -81,10 +85,12 @@ class Tunnel final : private NeighborHooks {
   uint16_t count_tx(uint64_t bytes);
 
  private:
-  // NeighborHooks: ARP inside the overlay.
+  // NeighborHooks and NeighborHooks6: ARP and NDP inside the overlay.
   void send_request(wire::Ipv4Addr target, const MacAddr* unicast_to, uint16_t vlan) override;
+  void send_request(wire::Ipv6Addr target, const MacAddr* unicast_to, uint16_t vlan) override;
   void transmit_resolved(Packet* pkt, const MacAddr& mac, uint16_t vlan) override;
   void drop_unresolved(Packet* pkt, wire::Ipv4Addr target) override;
+  void drop_unresolved(Packet* pkt, wire::Ipv6Addr target) override;
 
   Stack& stack_;
   TunnelConfig config_;
@@ -93,6 +99,7 @@ class Tunnel final : private NeighborHooks {
   size_t encap_len_;
   uint32_t mtu_;
   NeighborCache neighbors_;
+  NeighborCache6 neighbors6_;
   struct alignas(64) RxBlock {
     LocalCounter frames, bytes;
     LocalCounter drops[kTunnelDropCount];

@@ -31,11 +31,12 @@ struct TunnelConfig {
   wire::Ipv6Addr remote6;
   std::optional<wire::Ipv4Addr> local;
   std::optional<wire::Ipv6Addr> local6;
-  uint16_t port = 0;        // outer UDP port; 0: the kind's standard one
-  wire::Ipv4Cidr inner;     // the stack's address (and subnet) inside
-  bool outer_csum = false;  // compute the outer UDP checksum over IPv4
-                            // (RFC 7348 §5 allows zero; IPv6 always computes)
-  uint32_t mtu = 0;         // inner MTU; 0: the underlay's minus the overhead
+  uint16_t port = 0;                     // outer UDP port; 0: the kind's standard one
+  wire::Ipv4Cidr inner;                  // the stack's address (and subnet) inside
+  std::optional<wire::Ipv6Cidr> inner6;  // and its IPv6 one (Ethernet kinds: NDP inside)
+  bool outer_csum = false;               // compute the outer UDP checksum over IPv4
+                                         // (RFC 7348 §5 allows zero; IPv6 always computes)
+  uint32_t mtu = 0;                      // inner MTU; 0: the underlay's minus the overhead
 
   uint16_t outer_port() const {
     if (port != 0) return port;

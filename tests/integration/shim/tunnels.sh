@@ -23,6 +23,10 @@ shim_setup "$1" "$2"
 IP6_SRV="2001:2:0:$SUBNET::2"
 IP6_CLI="2001:2:0:$SUBNET::1"
 INNER="198.19.$SUBNET"
+# IPv6 inside the two VXLAN tunnels (2001:2:0:1xxx:: and 2xxx::, apart from
+# the interface's 2001:2:0:$SUBNET::).
+INNER6_4="2001:2:0:$((1000 + SUBNET))::"
+INNER6_6="2001:2:0:$((2000 + SUBNET))::"
 in_cli ip -6 addr add "$IP6_CLI/64" dev "$VETH_CLI" nodad
 if [ "$MODE" = kernel ]; then
   in_srv ip -6 addr add "$IP6_SRV/64" dev "$VETH_SRV" nodad
@@ -30,22 +34,23 @@ else
   in_srv sysctl -qw "net.ipv6.conf.$VETH_SRV.disable_ipv6=1"
   cat >>"$SHIM_CONF" <<CONF
 DPDKUDP_IP6=$IP6_SRV/64
-DPDKUDP_TUNNEL=vxlan vni=100 remote=$IP_CLI inner=$INNER.2/27; vxlan vni=101 remote=$IP6_CLI inner=$INNER.34/27; geneve vni=102 remote=$IP_CLI inner=$INNER.66/27; geneve vni=103 remote=$IP6_CLI inner=$INNER.98/27; gue remote=$IP_CLI inner=$INNER.130/27; gue remote=$IP6_CLI inner=$INNER.162/27
+DPDKUDP_TUNNEL=vxlan vni=100 remote=$IP_CLI inner=$INNER.2/27 inner6=${INNER6_4}2/64; vxlan vni=101 remote=$IP6_CLI inner=$INNER.34/27 inner6=${INNER6_6}2/64; geneve vni=102 remote=$IP_CLI inner=$INNER.66/27; geneve vni=103 remote=$IP6_CLI inner=$INNER.98/27; gue remote=$IP_CLI inner=$INNER.130/27; gue remote=$IP6_CLI inner=$INNER.162/27
 CONF
 fi
 
 # Linux's VXLAN devices: the far end in the client namespace (and, in
 # kernel mode, the server's end too).
-vxlan_dev() {  # ns name vni remote local dev inner
+vxlan_dev() {  # ns name vni remote local dev inner inner6
   ip netns exec "$1" ip link add "$2" type vxlan id "$3" remote "$4" local "$5" dstport 4789 dev "$6"
   ip netns exec "$1" ip addr add "$7" dev "$2"
+  ip netns exec "$1" ip -6 addr add "$8" dev "$2" nodad
   ip netns exec "$1" ip link set "$2" up
 }
-vxlan_dev "$NS_CLI" vx4 100 "$IP_SRV" "$IP_CLI" "$VETH_CLI" "$INNER.1/27"
-vxlan_dev "$NS_CLI" vx6 101 "$IP6_SRV" "$IP6_CLI" "$VETH_CLI" "$INNER.33/27"
+vxlan_dev "$NS_CLI" vx4 100 "$IP_SRV" "$IP_CLI" "$VETH_CLI" "$INNER.1/27" "${INNER6_4}1/64"
+vxlan_dev "$NS_CLI" vx6 101 "$IP6_SRV" "$IP6_CLI" "$VETH_CLI" "$INNER.33/27" "${INNER6_6}1/64"
 if [ "$MODE" = kernel ]; then
-  vxlan_dev "$NS_SRV" vx4 100 "$IP_CLI" "$IP_SRV" "$VETH_SRV" "$INNER.2/27"
-  vxlan_dev "$NS_SRV" vx6 101 "$IP6_CLI" "$IP6_SRV" "$VETH_SRV" "$INNER.34/27"
+  vxlan_dev "$NS_SRV" vx4 100 "$IP_CLI" "$IP_SRV" "$VETH_SRV" "$INNER.2/27" "${INNER6_4}2/64"
+  vxlan_dev "$NS_SRV" vx6 101 "$IP6_CLI" "$IP6_SRV" "$VETH_SRV" "$INNER.34/27" "${INNER6_6}2/64"
 fi
 
 # Everything the tunnels carry, for Wireshark's dissectors afterwards.
@@ -56,7 +61,8 @@ on_exit "kill -9 $TCPDUMP"
 for _ in $(seq 50); do grep -q "listening on" "$LOGDIR/tcpdump.log" && break; sleep 0.1; done
 
 PORT=7
-start_under echo '^ready' "$PYTHON" "$HERE/py_echo_server.py" $PORT --lifetime 120
+# One dual-stack socket serves the IPv4 and the IPv6 inner addresses.
+start_under echo '^ready' "$PYTHON" "$HERE/py_dual_server.py" $PORT --lifetime 120
 
 # 1. VXLAN with Linux at the far end: IPv4 and IPv6 outer, the inner MTU
 # (1450 and 1430: the largest datagrams 1422 and 1402 bytes) and ping.
@@ -72,6 +78,19 @@ done
 neigh=$(in_cli ip neigh show "$INNER.2" dev vx4)
 echo "$neigh" | grep -qi "lladdr" || fail "no neighbour entry for $INNER.2 on vx4: '$neigh'"
 pass "VXLAN, Linux at the far end: 2000 + 2000 datagrams echoed (IPv4 and IPv6 outer), ping answered, $MODE mode"
+
+# 1a. IPv6 inside both VXLAN tunnels: NDP inside the overlay, the inner MTU
+# (1450 and 1430: the largest datagrams 1402 and 1382 bytes), ping.
+in_cli "$PYTHON" "$HERE/../udp_echo_client.py" "${INNER6_4}2" $PORT --count 1000 --max-size 1402 ||
+  fail "echo over IPv6 inside VXLAN (IPv4 outer)"
+in_cli "$PYTHON" "$HERE/../udp_echo_client.py" "${INNER6_6}2" $PORT --count 1000 --max-size 1382 ||
+  fail "echo over IPv6 inside VXLAN (IPv6 outer)"
+for dst in "${INNER6_4}2" "${INNER6_6}2"; do
+  in_cli ping -6 -c 3 -i 0.2 -W 2 "$dst" >"$LOGDIR/ping.log" 2>&1 || { cat "$LOGDIR/ping.log" >&2; fail "ping $dst through VXLAN"; }
+done
+neigh=$(in_cli ip -6 neigh show "${INNER6_4}2" dev vx4)
+grep -qi "lladdr" <<<"$neigh" || fail "no NDP entry for ${INNER6_4}2 on vx4: '$neigh'"
+pass "IPv6 inside VXLAN, Linux at the far end: 1000 + 1000 datagrams echoed, ping answered, the server found by NDP inside, $MODE mode"
 
 # 1b. GENEVE and GUE with Linux at the far end, where the kernel has the
 # geneve and fou modules (detected: this machine's kernel has neither, and

@@ -321,6 +321,11 @@ TEST(ConfigTunnels, ParsesEachKindWithItsKeys) {
   EXPECT_EQ(u.outer_port(), 5555);
   EXPECT_TRUE(u.outer_csum);
   EXPECT_THAT(c.describe_non_defaults(), HasSubstr("vxlan vni=100 remote=198.18.1.1 inner=198.19.1.2/24"));
+  Config six = parse_ok("DPDKUDP_TUNNEL=vxlan vni=7 remote=198.18.1.1 inner=198.19.1.2/24 inner6=2001:2:0:100::2/64\n");
+  ASSERT_TRUE(six.tunnels[0].inner6);
+  EXPECT_EQ(six.tunnels[0].inner6->addr, wire::Ipv6Addr(0x2001, 2, 0, 0x100, 0, 0, 0, 2));
+  EXPECT_EQ(six.tunnels[0].inner6->prefix_len, 64);
+  EXPECT_THAT(six.describe_non_defaults(), HasSubstr("inner6=2001:2:0:100::2/64"));
 }
 
 TEST(ConfigTunnels, EveryBadLineNamesTheKeyAndTheProblem) {
@@ -341,6 +346,14 @@ TEST(ConfigTunnels, EveryBadLineNamesTheKeyAndTheProblem) {
            {"vxlan vni=1 remote=198.18.1.1 inner=198.19.1.2/32", "needs a prefix from /1 to /30"},
            {"vxlan vni=1 remote=198.18.1.1 inner=198.19.1.0/24", "is the network or broadcast address"},
            {"vxlan vni=1 remote=198.18.1.1 inner=198.19.1.2/24 port=0", "port=\"0\" must be a number from 1"},
+           {"vxlan vni=1 remote=198.18.1.1 inner=198.19.1.2/24 inner6=2001:2:0:100::2", "with its prefix"},
+           {"vxlan vni=1 remote=198.18.1.1 inner=198.19.1.2/24 inner6=fe80::2/64", "not a global IPv6 address"},
+           {"vxlan vni=1 remote=198.18.1.1 inner=198.19.1.2/24 inner6=198.19.1.2/24", "not a global IPv6 address"},
+           {"vxlan vni=1 remote=198.18.1.1 inner=198.19.1.2/24 inner6=2001:2:0:100::2/128",
+            "needs a prefix from /1 to /126"},
+           {"vxlan vni=1 remote=198.18.1.1 inner=198.19.1.2/24 inner6=2001:2:0:100::2/64; vxlan vni=2 "
+            "remote=198.18.1.1 inner=198.19.2.2/24 inner6=2001:2:0:100::9/64",
+            "inner6 subnet overlaps tunnel 1's"},
            {"vxlan vni=1 remote=198.18.1.1 inner=198.19.1.2/24 csum=yes", "csum=\"yes\" must be on or off"},
            {"vxlan vni=1 remote=2001:2::1 inner=198.19.1.2/24 csum=off", "mandatory"},
            {"vxlan vni=1 remote=198.18.1.1 inner=198.19.1.2/24 local=2001:2::2", "remote= is IPv4"},

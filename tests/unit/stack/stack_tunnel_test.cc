@@ -34,6 +34,8 @@ constexpr Ipv4Addr kInnerB{198, 19, 1, 2};
 constexpr uint32_t kVni = 100;
 const Ipv6Addr kIp6A(0x2001, 2, 0, 0, 0, 0, 0, 0xa);
 const Ipv6Addr kIp6B(0x2001, 2, 0, 0, 0, 0, 0, 0xb);
+const Ipv6Addr kInner6A(0x2001, 2, 0, 0x100, 0, 0, 0, 1);
+const Ipv6Addr kInner6B(0x2001, 2, 0, 0x100, 0, 0, 0, 2);
 
 struct Case {
   TunnelKind kind;
@@ -53,6 +55,7 @@ TunnelConfig tunnel(const Case& c, bool side_a) {
   t.remote = side_a ? kIpB : kIpA;
   t.remote6 = side_a ? kIp6B : kIp6A;
   t.inner = wire::Ipv4Cidr{side_a ? kInnerA : kInnerB, 24};
+  t.inner6 = wire::Ipv6Cidr{side_a ? kInner6A : kInner6B, 64};
   return t;
 }
 
@@ -166,6 +169,48 @@ TEST_P(TunnelPair, CountsFromSeveralThreadsAddUp) {
   // Ethernet header for the Ethernet kinds.
   const uint64_t inner = 20 + 8 + 10 + (GetParam().kind == TunnelKind::kGue ? 0 : 14);
   EXPECT_EQ(after.tx_bytes - before.tx_bytes, uint64_t{kThreads * kEach} * inner);
+}
+
+// IPv6 inside: an AF_INET6 socket on the inner IPv6 address, NDP inside
+// the Ethernet overlays, every size up to the tunnel's MTU, ping.
+TEST_P(TunnelPair, EchoesOverIpv6InsideAtEverySizeUpToItsMtu) {
+  UdpSocket* server = b_->open_udp(true);
+  ASSERT_EQ(server->bind(Endpoint::ipv6(Ipv6Addr(), 7)), 0);
+  UdpSocket* client = a_->open_udp(true);
+  ASSERT_EQ(client->connect(Endpoint::ipv6(kInner6B, 7)), 0);
+  EXPECT_EQ(client->local()->addr6, kInner6A);  // the route chose the inner address
+  const size_t max_payload = a_->tunnel(0).mtu() - 48;
+  for (size_t size = 1; size <= max_payload; size += 97) {
+    std::string payload(size, '\0');
+    for (size_t i = 0; i < size; ++i) payload[i] = static_cast<char>((i * 7 + size) & 0xff);
+    ASSERT_EQ(send_string(client, payload), static_cast<int64_t>(size));
+    pump();
+    Received got = recv_string(server);
+    ASSERT_EQ(got.data, payload) << "size " << size;
+    EXPECT_EQ(got.info.source.addr6, kInner6A);
+    ASSERT_EQ(send_string(server, got.data, &got.info.source), static_cast<int64_t>(size));
+    pump();
+    ASSERT_EQ(recv_string(client).data, payload) << "size " << size;
+  }
+  EXPECT_EQ(send_string(client, std::string(max_payload + 1, 'x')), -EMSGSIZE);
+  if (GetParam().kind != TunnelKind::kGue) {
+    // Resolved by NDP inside the overlay, in the tunnel's own table.
+    EXPECT_TRUE(a_->tunnel(0).neighbors6().lookup(kInner6B, clock_.monotonic_ns()));
+    EXPECT_FALSE(a_->neighbors6().lookup(kInner6B, clock_.monotonic_ns()));
+  }
+  // A closed port inside answers port-unreachable through the tunnel.
+  UdpSocket* probe = a_->open_udp(true);
+  Endpoint closed = Endpoint::ipv6(kInner6B, 9999);
+  ASSERT_EQ(probe->connect(closed), 0);
+  ASSERT_EQ(send_string(probe, "anyone?"), 7);
+  pump();
+  EXPECT_EQ(recv_string(probe).rc, -ECONNREFUSED);
+  for (auto* st : {a_.get(), b_.get()}) {
+    stack::CounterSnapshot c = st->counters();
+    c.drops[static_cast<size_t>(DropReason::kIpNotOurs)] = 0;
+    c.drops[static_cast<size_t>(DropReason::kUdpNoSocket)] = 0;  // the probe
+    EXPECT_EQ(c.drops, (stack::CounterSnapshot{}.drops));
+  }
 }
 
 TEST_P(TunnelPair, TheMtuIsTheUnderlaysLessTheOverhead) {
