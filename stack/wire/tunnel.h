@@ -11,8 +11,17 @@
 #include <span>
 
 #include "stack/wire/bytes.h"
+#include "stack/wire/ip_proto.h"
 
 namespace dpdkudp::wire {
+
+namespace tunnel_detail {
+template <typename E>
+std::nullopt_t fail(E* error, E e) {
+  if (error) *error = e;
+  return std::nullopt;
+}
+}  // namespace tunnel_detail
 
 namespace tunnel_port {
 inline constexpr uint16_t kVxlan = 4789;   // IANA
@@ -136,6 +145,52 @@ inline uint32_t flow_hash(uint32_t a, uint32_t b, uint32_t ports) {
   h *= 0xc2b2ae35u;
   h ^= h >> 16;
   return h;
+}
+
+// The parsers are inline: an optional returned across a call costs a
+// store-forwarding stall on the receive path.
+inline std::optional<VxlanHeader> VxlanHeader::parse(std::span<const uint8_t> bytes, Error* error) {
+  if (bytes.size() < kLen) return tunnel_detail::fail(error, Error::kTruncated);
+  if ((bytes[0] & kFlagVni) == 0) return tunnel_detail::fail(error, Error::kNoVni);
+  return VxlanHeader(bytes.data());
+}
+
+inline std::optional<GeneveHeader> GeneveHeader::parse(std::span<const uint8_t> bytes, Error* error) {
+  if (bytes.size() < kFixedLen) return tunnel_detail::fail(error, Error::kTruncated);
+  if ((bytes[0] >> 6) != 0) return tunnel_detail::fail(error, Error::kBadVersion);
+  size_t opt_len = size_t{static_cast<uint8_t>(bytes[0] & 0x3f)} * 4;
+  if (bytes.size() < kFixedLen + opt_len) return tunnel_detail::fail(error, Error::kTruncated);
+  // Every option's length must end inside opt_len exactly (§3.5).
+  std::span<const uint8_t> o = bytes.subspan(kFixedLen, opt_len);
+  while (!o.empty()) {
+    if (o.size() < 4) return tunnel_detail::fail(error, Error::kBadOptions);
+    size_t len = 4 + size_t{static_cast<uint8_t>(o[3] & 0x1f)} * 4;
+    if (len > o.size()) return tunnel_detail::fail(error, Error::kBadOptions);
+    o = o.subspan(len);
+  }
+  return GeneveHeader(bytes.data());
+}
+
+inline std::optional<GueHeader> GueHeader::parse(std::span<const uint8_t> bytes, Error* error) {
+  if (bytes.empty()) return tunnel_detail::fail(error, Error::kTruncated);
+  switch (bytes[0] >> 6) {
+    case 0: {
+      if (bytes.size() < kLen) return tunnel_detail::fail(error, Error::kTruncated);
+      if ((bytes[0] & 0x20) != 0) return tunnel_detail::fail(error, Error::kControl);
+      size_t len = kLen + size_t{static_cast<uint8_t>(bytes[0] & 0x1f)} * 4;
+      if (bytes.size() < len) return tunnel_detail::fail(error, Error::kTruncated);
+      uint8_t proto = bytes[1];
+      if (proto != ip_proto::kIpip && proto != ip_proto::kIpv6) return tunnel_detail::fail(error, Error::kBadProtocol);
+      return GueHeader(len, proto);
+    }
+    case 1:  // direct IP: the version nibble is 4 (0100) or 6 (0110)
+      switch (bytes[0] >> 4) {
+        case 4: return GueHeader(0, ip_proto::kIpip);
+        case 6: return GueHeader(0, ip_proto::kIpv6);
+        default: return tunnel_detail::fail(error, Error::kBadProtocol);
+      }
+    default: return tunnel_detail::fail(error, Error::kBadVersion);
+  }
 }
 
 }  // namespace dpdkudp::wire
