@@ -266,7 +266,10 @@ class Stack final : private NeighborHooks, private NeighborHooks6, private Socke
     Ipv6Addr outer_hop6;
     uint64_t outer_mac = 0;
     void use_for(const Tunnel& t) {
-      if (tunnel != &t) *this = TunnelHops{&t};
+      if (tunnel != &t) {
+        *this = TunnelHops{};
+        tunnel = &t;
+      }
     }
   };
   Packet* encapsulate(Tunnel& t, Packet* pkt, uint64_t now_ns, TunnelHops* hops = nullptr);
