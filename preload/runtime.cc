@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <pthread.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 #include <array>
@@ -105,6 +106,11 @@ bool open_doorbell() {
 
 engine::Engine* start_engine() {
   ShimGuard guard;  // everything below goes straight to libc
+  // Secure execution (setuid, setgid, file capabilities: AT_SECURE): the
+  // environment and the working directory belong to a less trusted caller,
+  // so no configuration is read and nothing starts; every call is libc's.
+  // Silent, as the dynamic loader is about what it ignores then.
+  if (getauxval(AT_SECURE) != 0) return nullptr;
   auto config = engine::load_config_from_process();
   if (!config) {
     const engine::ConfigError& e = config.error();
