@@ -37,13 +37,13 @@ TEST(Vxlan, RejectsTruncatedAndMissingIFlag) {
   EXPECT_FALSE(VxlanHeader::parse({kVxlan.data(), 7}, &e));
   EXPECT_EQ(e, VxlanHeader::Error::kTruncated);
   Bytes no_i = kVxlan;
-  no_i[0] = 0;
+  no_i.at(0) = 0;
   EXPECT_FALSE(VxlanHeader::parse(no_i, &e));
   EXPECT_EQ(e, VxlanHeader::Error::kNoVni);
   // Reserved bits set elsewhere are ignored on receive (RFC 7348 §5).
   Bytes reserved = kVxlan;
-  reserved[1] = 0xff;
-  reserved[7] = 0xff;
+  reserved.at(1) = 0xff;
+  reserved.at(7) = 0xff;
   ASSERT_TRUE(VxlanHeader::parse(reserved));
   EXPECT_EQ(VxlanHeader::parse(reserved)->vni(), 0xabcdefu);
 }
@@ -84,11 +84,11 @@ TEST(Geneve, RejectsBadVersionTruncationAndOptionsPastTheirLength) {
   EXPECT_FALSE(GeneveHeader::parse({kGeneve.data(), 12}, &e));  // opt_len says 4 more
   EXPECT_EQ(e, GeneveHeader::Error::kTruncated);
   Bytes v1 = kGeneve;
-  v1[0] |= 0x40;
+  v1.at(0) |= 0x40;
   EXPECT_FALSE(GeneveHeader::parse(v1, &e));
   EXPECT_EQ(e, GeneveHeader::Error::kBadVersion);
   Bytes long_opt = kGeneve;
-  long_opt[11] = 0x02;  // option data of 8 bytes inside 4 of options
+  long_opt.at(11) = 0x02;  // option data of 8 bytes inside 4 of options
   EXPECT_FALSE(GeneveHeader::parse(long_opt, &e));
   EXPECT_EQ(e, GeneveHeader::Error::kBadOptions);
 }
