@@ -92,8 +92,9 @@ uint16_t Tunnel::count_tx(uint64_t bytes) {
     b.bytes.add(bytes);
     return b.ident++;
   };
-  if (slot < kThreadSlots) [[likely]]
+  if (slot < kThreadSlots) [[likely]] {
     return count(tx_[slot]);
+  }
   std::lock_guard lock(tx_overflow_lock_);
   return count(tx_[kThreadSlots]);
 }

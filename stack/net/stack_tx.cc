@@ -396,8 +396,9 @@ void Stack::send_arp(wire::ArpOp op, const MacAddr& eth_dst, const MacAddr& targ
 void Stack::send_request(Ipv4Addr target, const MacAddr* unicast_to, uint16_t vlan) {
   if (unicast_to != nullptr) return send_arp(wire::ArpOp::kRequest, *unicast_to, wire::kZeroMac, target, nullptr, vlan);
   if (resolve_vlans_.empty()) return send_arp(wire::ArpOp::kRequest, wire::kBroadcastMac, wire::kZeroMac, target);
-  for (uint16_t v : resolve_vlans_)
+  for (uint16_t v : resolve_vlans_) {
     send_arp(wire::ArpOp::kRequest, wire::kBroadcastMac, wire::kZeroMac, target, nullptr, v);
+  }
 }
 
 void Stack::transmit_resolved(Packet* pkt, const MacAddr& mac, uint16_t vlan) {
@@ -707,8 +708,9 @@ void Stack::dispatch(std::span<OutFrame> frames) {
             continue;
           }
           std::memcpy(pkt->data + wire::EthernetFrame::kDstOffset, &mac6, 6);
-          if (learn_vlans_) [[unlikely]]
+          if (learn_vlans_) [[unlikely]] {
             retag(pkt, NeighborCache6::packed_vlan(mac6));
+          }
           break;
         }
         uint64_t mac = (last_mac != 0 && f.next_hop == last_hop) ? last_mac : neighbors_.lookup_packed(f.next_hop, now);
@@ -721,8 +723,9 @@ void Stack::dispatch(std::span<OutFrame> frames) {
           continue;
         }
         std::memcpy(pkt->data + wire::EthernetFrame::kDstOffset, &mac, 6);
-        if (learn_vlans_) [[unlikely]]
+        if (learn_vlans_) [[unlikely]] {
           retag(pkt, NeighborCache::packed_vlan(mac));
+        }
         break;
       }
     }
