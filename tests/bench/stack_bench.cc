@@ -113,12 +113,9 @@ struct Bench {
   }
 };
 
-void BM_Rx(benchmark::State& state) {
-  const size_t payload_len = static_cast<size_t>(state.range(0));
-  const bool batch_recv = state.range(1) != 0;
-  const bool v6 = state.range(2) == 6;
-  Bench b(v6);
-  std::vector<uint8_t> frame = v6 ? udp6_frame(payload_len) : udp_frame(payload_len);
+// The RX rows' loop: a burst of `frame` "DMA'd" into the stack, one poll,
+// the datagrams read by recvmmsg (batch_recv) or recv one at a time.
+void run_rx(benchmark::State& state, Bench& b, const std::vector<uint8_t>& frame, bool batch_recv, size_t payload_len) {
   b.prefill(frame);
   std::vector<uint8_t> app_buf(2048);
   std::vector<iovec> iovs(kBurst, iovec{app_buf.data(), app_buf.size()});
@@ -143,6 +140,13 @@ void BM_Rx(benchmark::State& state) {
   if (delivered != state.iterations() * kBurst) state.SkipWithError("not every datagram was delivered");
   state.SetItemsProcessed(static_cast<int64_t>(delivered));
   state.SetBytesProcessed(static_cast<int64_t>(delivered * payload_len));
+}
+
+void BM_Rx(benchmark::State& state) {
+  const size_t payload_len = static_cast<size_t>(state.range(0));
+  const bool v6 = state.range(2) == 6;
+  Bench b(v6);
+  run_rx(state, b, v6 ? udp6_frame(payload_len) : udp_frame(payload_len), state.range(1) != 0, payload_len);
 }
 BENCHMARK(BM_Rx)->ArgNames({"payload", "recvmmsg", "family"})->ArgsProduct({{64, 1400}, {1, 0}, {4, 6}});
 
@@ -223,25 +227,7 @@ std::vector<uint8_t> tunnel_frame(int tunnel, size_t payload_len) {
 void BM_RxTunnel(benchmark::State& state) {
   const int tunnel = static_cast<int>(state.range(0));
   Bench b(false, tunnel);
-  std::vector<uint8_t> frame = tunnel_frame(tunnel, 64);
-  b.prefill(frame);
-  std::vector<uint8_t> app_buf(2048);
-  std::vector<iovec> iovs(kBurst, iovec{app_buf.data(), app_buf.size()});
-  std::vector<stack::UdpSocket::RecvSlot> slots(kBurst);
-  for (size_t i = 0; i < kBurst; ++i) slots[i].iov = {&iovs[i], 1};
-  Packet* pkts[kBurst];
-  uint64_t delivered = 0;
-  for (auto _ : state) {
-    size_t n = b.pair.b->alloc(pkts);
-    for (size_t i = 0; i < n; ++i) pkts[i]->len = static_cast<uint32_t>(frame.size());
-    b.pair.b->tx_burst(0, {pkts, n});
-    b.a->poll(0);
-    int64_t got = b.socket->recv_batch(slots, 0);
-    if (got > 0) delivered += static_cast<uint64_t>(got);
-    benchmark::DoNotOptimize(app_buf.data());
-  }
-  if (delivered != state.iterations() * kBurst) state.SkipWithError("not every datagram was delivered");
-  state.SetItemsProcessed(static_cast<int64_t>(delivered));
+  run_rx(state, b, tunnel_frame(tunnel, 64), true, 64);
 }
 BENCHMARK(BM_RxTunnel)->ArgNames({"tunnel"})->DenseRange(0, 3);
 
