@@ -2,24 +2,31 @@
 
 #include <arpa/inet.h>
 
+#include <fcntl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
+#include <ctime>
 
 namespace dpdkudp::preload {
 
-bool parse_doorbell(const sockaddr_in& from, const void* data, ssize_t n, DoorbellMsg* out) {
+bool parse_doorbell(const sockaddr_in& from, const void* data, ssize_t n, uint64_t key, DoorbellMsg* out) {
   if (from.sin_family != AF_INET || from.sin_addr.s_addr != htonl(INADDR_LOOPBACK) ||
       n != static_cast<ssize_t>(sizeof(DoorbellMsg))) {
     return false;
   }
   std::memcpy(out, data, sizeof *out);
-  return out->magic == kDoorbellMagic;
+  return out->magic == kDoorbellMagic && out->key == key;
 }
 
-bool parse_doorbell(const sockaddr_storage& from, const void* data, ssize_t n, DoorbellMsg* out) {
+bool parse_doorbell(const sockaddr_storage& from, const void* data, ssize_t n, uint64_t key, DoorbellMsg* out) {
   if (!from_loopback_sender(from) || n != static_cast<ssize_t>(sizeof(DoorbellMsg))) return false;
   std::memcpy(out, data, sizeof *out);
-  return out->magic == kDoorbellMagic;
+  return out->magic == kDoorbellMagic && out->key == key;
 }
 
 bool from_loopback_sender(const sockaddr_storage& from) {
@@ -43,6 +50,89 @@ bool gather_head(const msghdr& m, size_t n, DoorbellMsg* out) {
     got += take;
   }
   return got == n;
+}
+
+namespace {
+
+uint64_t draw_key() {
+  uint64_t k = 0;
+  for (int i = 0; i < 8; ++i) {
+    if (getrandom(&k, sizeof k, 0) == static_cast<ssize_t>(sizeof k)) return k;
+  }
+  // No getrandom (a seccomp filter): the clock and the pid, mixed. Not
+  // secret, but still never the shape of an application's bytes.
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  k = (static_cast<uint64_t>(ts.tv_nsec) << 32) ^ static_cast<uint64_t>(ts.tv_sec) ^ static_cast<uint64_t>(getpid());
+  k ^= k >> 33;
+  k *= 0xff51afd7ed558ccdULL;
+  return k ^ (k >> 33);
+}
+
+// The key in an open file, if the file is fit to hold it.
+bool read_key(int fd, uint64_t* key, std::string* note) {
+  struct stat st {};
+  if (fstat(fd, &st) != 0) {
+    *note = std::string("fstat: ") + std::strerror(errno);
+  } else if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
+    *note = "not a regular file of this user with mode 0600";
+  } else if (st.st_size != static_cast<off_t>(sizeof *key) || pread(fd, key, sizeof *key, 0) != sizeof *key) {
+    *note = "not 8 bytes long";
+  } else {
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+uint64_t load_doorbell_key(const char* dir, std::string* note) {
+  note->clear();
+  const std::string path = std::string(dir) + "/dpdkudp-doorbell-" + std::to_string(geteuid());
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0) {
+      uint64_t key = 0;
+      bool ok = read_key(fd, &key, note);
+      close(fd);
+      if (ok) return key;
+      *note = path + ": " + *note;
+      return draw_key();
+    }
+    if (errno != ENOENT) {
+      *note = path + ": " + std::strerror(errno);
+      return draw_key();
+    }
+    // Made whole under a name of our own, then linked into place: a reader
+    // never sees a short file, and of two processes making it at once one
+    // wins and the other reads the winner's key.
+    const uint64_t key = draw_key();
+    const std::string tmp = path + "." + std::to_string(getpid());
+    int t = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (t < 0) {
+      *note = tmp + ": " + std::strerror(errno);
+      return key;
+    }
+    bool written = write(t, &key, sizeof key) == sizeof key;
+    close(t);
+    int linked = written ? link(tmp.c_str(), path.c_str()) : -1;
+    int link_errno = errno;
+    unlink(tmp.c_str());
+    if (linked == 0) return key;
+    if (!written || link_errno != EEXIST) {
+      *note = path + ": " + (written ? std::strerror(link_errno) : "short write");
+      return key;
+    }
+  }
+  *note = path + ": keeps changing";
+  return draw_key();
+}
+
+uint64_t doorbell_key(std::string* note) {
+  static std::string first_note;
+  static const uint64_t key = load_doorbell_key("/dev/shm", &first_note);
+  if (note != nullptr) *note = first_note;
+  return key;
 }
 
 }  // namespace dpdkudp::preload

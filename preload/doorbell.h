@@ -1,8 +1,16 @@
-// The doorbell's wire form (decision 1): a 16-byte datagram from a
+// The doorbell's wire form (decision 1): a 24-byte datagram from a
 // loopback address that makes an offloaded socket's kernel fd readable
 // for waits the shim cannot see. The sending and passing on is
 // ShimSocket's (shim_socket_doorbell.cc); this is what a doorbell is and
-// how one is recognised. Pure functions, any thread.
+// how one is recognised. Pure functions, any thread, except doorbell_key().
+//
+// Any local program may send a datagram from 127.0.0.1 to a socket's
+// kernel port, so the shape alone proves nothing: a doorbell also carries
+// the key of the user the shim runs as (64 random bits in an owner-only
+// file, shared by that user's processes, whose SO_REUSEPORT siblings pass
+// doorbells on to each other). A datagram with the shape and the wrong key
+// is the application's, delivered as any other. Loopback traffic cannot be
+// observed without privilege, so the key is not learnt from the wire.
 #pragma once
 
 #include <netinet/in.h>
@@ -11,30 +19,46 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace dpdkudp::preload {
 
-// A doorbell on the wire: 16 bytes from a loopback address.
+// A doorbell on the wire: 24 bytes from a loopback address.
 struct DoorbellMsg {
   uint32_t magic;
   uint16_t hops;  // times a sibling passed it on
   uint16_t reserved;
   uint64_t token;  // the socket it is for
+  uint64_t key;    // doorbell_key() of the sender
 };
 inline constexpr uint32_t kDoorbellMagic = 0x42445544;  // "DUDB"
 inline constexpr uint16_t kDoorbellMaxHops = 8;
-static_assert(sizeof(DoorbellMsg) == 16);
+static_assert(sizeof(DoorbellMsg) == 24);
 
 // True when (from, data[0..n)) is a doorbell: from 127.0.0.1, exactly
-// sizeof(DoorbellMsg) bytes, the magic; *out gets it.
-bool parse_doorbell(const sockaddr_in& from, const void* data, ssize_t n, DoorbellMsg* out);
+// sizeof(DoorbellMsg) bytes, the magic and `key`; *out gets it.
+bool parse_doorbell(const sockaddr_in& from, const void* data, ssize_t n, uint64_t key, DoorbellMsg* out);
 // The same for a source of either family: 127.0.0.1, ::1 (the IPv6
 // senders) or ::ffff:127.0.0.1 (an IPv4 sender to a dual-stack socket).
-bool parse_doorbell(const sockaddr_storage& from, const void* data, ssize_t n, DoorbellMsg* out);
+bool parse_doorbell(const sockaddr_storage& from, const void* data, ssize_t n, uint64_t key, DoorbellMsg* out);
 // Whether a received source address is a doorbell sender's (either family).
 bool from_loopback_sender(const sockaddr_storage& from);
 // The first n bytes of a received message, gathered from its iovec into
 // *out; false unless n is sizeof(DoorbellMsg) and they are all there.
 bool gather_head(const msghdr& m, size_t n, DoorbellMsg* out);
+
+// This user's doorbell key, read once per process from
+// <dir>/dpdkudp-doorbell-<euid> (made with 64 random bits, mode 0600, if
+// missing). The file must be a regular file of the process's effective
+// user, mode 0600 or stricter, not a symbolic link; otherwise, or when
+// it cannot be made, the process draws a key of its own (its doorbells
+// then still work; a sibling in another process does not recognise them
+// and delivers them as data, which only SO_REUSEPORT across processes
+// meets). dir: /dev/shm. *note (if given) gets why a process key was
+// drawn, "" when the file's key is used.
+uint64_t doorbell_key(std::string* note = nullptr);
+// The same, from a given directory, for tests; no caching. *note gets why
+// a process key was drawn ("" when the file's key is used).
+uint64_t load_doorbell_key(const char* dir, std::string* note);
 
 }  // namespace dpdkudp::preload

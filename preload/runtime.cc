@@ -13,6 +13,7 @@
 
 #include "engine/log.h"
 #include "engine/stats_shm.h"
+#include "preload/doorbell.h"
 #include "preload/epoll_set.h"
 #include "preload/real.h"
 #include "preload/shim_socket.h"
@@ -94,6 +95,11 @@ int open_doorbell_sender(bool v6) {
 }
 
 bool open_doorbell() {
+  std::string note;
+  doorbell_key(&note);
+  if (!note.empty()) {
+    engine::log(engine::LogLevel::kWarn, "doorbell key: %s; using one of this process's own", note.c_str());
+  }
   for (int& slot : g_doorbell_fds) {
     slot = open_doorbell_sender(false);
     if (slot < 0) return false;

@@ -500,7 +500,7 @@ ssize_t ShimSocket::recv_once(int fd, msghdr* msg, int flags, bool stack_only) {
     msghdr m = *msg;
     m.msg_name = &from;
     m.msg_namelen = sizeof from;
-    // Doorbells (16 bytes from loopback) are told apart by their bytes: a
+    // Doorbells (24 bytes from loopback, with the key) are told apart by their bytes: a
     // buffer too small to hold one looks at the queue's head first.
     DoorbellMsg bell{};
     if (capacity < sizeof bell) {
@@ -511,7 +511,7 @@ ssize_t ShimSocket::recv_once(int fd, msghdr* msg, int flags, bool stack_only) {
     ssize_t k = real().recvmsg(fd, &m, flags | MSG_DONTWAIT);
     if (k < 0) return -1;
     bool doorbell = capacity >= sizeof bell && from_loopback_sender(from) &&
-                    gather_head(m, static_cast<size_t>(k), &bell) && parse_doorbell(from, &bell, k, &bell);
+                    gather_head(m, static_cast<size_t>(k), &bell) && parse_doorbell(from, &bell, k, doorbell_key(), &bell);
     bool unwanted = doorbell || (remote && !same_address(from, remote_name));
     if (unwanted) {
       if (flags & MSG_PEEK) {  // peeked: take it off for real

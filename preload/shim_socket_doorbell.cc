@@ -58,7 +58,7 @@ void ShimSocket::ring() {
 
 void ShimSocket::send_own_doorbell(bool fresh_sender) {
   if (doorbell_target_.load(std::memory_order_acquire) == 0 || closing_.load(std::memory_order_acquire)) return;
-  const DoorbellMsg m{kDoorbellMagic, 0, 0, token_};
+  const DoorbellMsg m{kDoorbellMagic, 0, 0, token_, doorbell_key()};
   last_ring_ns_.store(stack::monotonic_now_ns(), std::memory_order_relaxed);
   doorbells_.fetch_add(1, std::memory_order_acq_rel);
   if (!fresh_sender) {
@@ -175,7 +175,7 @@ int ShimSocket::take_queued_doorbell(int fd) {
   DoorbellMsg m{};
   ssize_t n = real().recvfrom(fd, &m, sizeof m, MSG_PEEK | MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &len);
   if (n < 0) return -1;
-  if (!parse_doorbell(from, &m, n, &m)) return 0;
+  if (!parse_doorbell(from, &m, n, doorbell_key(), &m)) return 0;
   if (real().recv(fd, &m, sizeof m, MSG_DONTWAIT) >= 0) take_doorbell(&m);
   return 1;
 }
