@@ -35,4 +35,24 @@ uint64_t process_start_time(uint32_t pid) {
   return p == nullptr ? 0 : std::strtoull(p + 1, nullptr, 10);
 }
 
+int64_t process_fs_uid(uint32_t pid) {
+  char path[64];
+  std::snprintf(path, sizeof(path), "/proc/%u/status", pid);
+  FILE* f = std::fopen(path, "re");
+  if (f == nullptr) {
+    return -1;
+  }
+  char line[256];
+  int64_t uid = -1;
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    unsigned long real = 0, effective = 0, saved = 0, fs = 0;
+    if (std::sscanf(line, "Uid: %lu %lu %lu %lu", &real, &effective, &saved, &fs) == 4) {
+      uid = static_cast<int64_t>(fs);
+      break;
+    }
+  }
+  std::fclose(f);
+  return uid;
+}
+
 }  // namespace dpdkudp::base

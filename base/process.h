@@ -10,4 +10,8 @@ namespace dpdkudp::base {
 // process is gone.
 uint64_t process_start_time(uint32_t pid);
 
+// The user a process creates files as (/proc/<pid>/status, "Uid:", the
+// filesystem uid), -1 when the process is gone or it cannot be read.
+int64_t process_fs_uid(uint32_t pid);
+
 }  // namespace dpdkudp::base

@@ -64,12 +64,34 @@ DropClass drop_class(std::string_view reason) {
 
 Writer::~Writer() { close(); }
 
+namespace {
+
+// Who owns the object `name`: -1 when there is none (or it cannot be
+// looked at). shm_open never follows a symbolic link (glibc opens with
+// O_NOFOLLOW), here or anywhere below.
+int64_t region_owner(const std::string& name) {
+  int fd = shm_open(name.c_str(), O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  struct stat st {};
+  int64_t uid = fstat(fd, &st) == 0 ? static_cast<int64_t>(st.st_uid) : -1;
+  ::close(fd);
+  return uid;
+}
+
+}  // namespace
+
 bool Writer::open(std::string* error) {
   for (pid_t pid : list_regions()) remove_if_stale(pid);
   owner_ = getpid();
   name_ = shm_name(owner_);
-  // A region left by an earlier process with this pid (it died without
-  // cleaning up) is replaced.
+  // A region left by an earlier process of ours with this pid (it died
+  // without cleaning up) is replaced. One of another user's is not touched:
+  // its process may be alive with this pid in another pid namespace.
+  if (int64_t uid = region_owner(name_); uid >= 0 && uid != static_cast<int64_t>(geteuid())) {
+    *error = path_error(name_, "exists and belongs to uid " + std::to_string(uid) +
+                                   " (another user's process of this pid, in another pid namespace?); left alone");
+    return false;
+  }
   shm_unlink(name_.c_str());
   int fd = shm_open(name_.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
   if (fd < 0) {
@@ -134,6 +156,18 @@ Snapshot read_region(pid_t pid) {
     ::close(fd);
     snap.status = ReadStatus::kBadVersion;
     snap.error = path_error(name, "too small to be a dpdkudp stats region");
+    return snap;
+  }
+  // A live process's region is made as its filesystem uid: one of another
+  // user's is not its region (a process of the same pid in another pid
+  // namespace that shares /dev/shm, or a forgery).
+  if (int64_t uid = base::process_fs_uid(static_cast<uint32_t>(pid));
+      uid >= 0 && static_cast<int64_t>(st.st_uid) != uid) {
+    ::close(fd);
+    snap.status = ReadStatus::kError;
+    snap.error = path_error(name, "belongs to uid " + std::to_string(st.st_uid) + " but process " +
+                                      std::to_string(pid) + " runs as uid " + std::to_string(uid) +
+                                      ": not its region (another pid namespace's process of this pid?)");
     return snap;
   }
   size_t map_len = static_cast<size_t>(st.st_size);
@@ -209,7 +243,13 @@ bool remove_if_stale(pid_t pid) {
   if (fd < 0) return false;
   uint64_t recorded = 0;
   struct stat st {};
-  if (fstat(fd, &st) == 0 && static_cast<size_t>(st.st_size) >= sizeof(Region)) {
+  // Only our own user's: another user's process may be alive with this pid
+  // in another pid namespace (and root could unlink it).
+  if (fstat(fd, &st) != 0 || st.st_uid != geteuid()) {
+    ::close(fd);
+    return false;
+  }
+  if (static_cast<size_t>(st.st_size) >= sizeof(Region)) {
     void* p = mmap(nullptr, sizeof(Region), PROT_READ, MAP_SHARED, fd, 0);
     if (p != MAP_FAILED) {
       recorded = static_cast<Region*>(p)->start_ticks;

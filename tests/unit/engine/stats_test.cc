@@ -144,6 +144,63 @@ TEST(StatsRegion, ForeignOrTruncatedObjectsAreRefusedWithAReason) {
   EXPECT_EQ(stats::read_region(getpid()).status, stats::ReadStatus::kMissing);
 }
 
+// A region at a pid's name made by another user than the process's (a
+// process of the same pid in another pid namespace sharing /dev/shm, or a
+// forgery) is not that process's: the reader refuses it, the writer and
+// the stale-region sweep leave it alone.
+TEST(StatsRegion, AnotherUsersRegionOfTheSamePidIsNeitherReadNorRemoved) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to make a file of another user";
+  const uid_t other = 65534;
+  auto plant = [&](pid_t pid) {
+    std::string name = "/dpdkudp." + std::to_string(pid);
+    int fd = shm_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600);
+    EXPECT_GE(fd, 0) << name;
+    EXPECT_EQ(ftruncate(fd, sizeof(stats::Region)), 0);
+    auto* r =
+        static_cast<stats::Region*>(mmap(nullptr, sizeof(stats::Region), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
+    EXPECT_NE(r, MAP_FAILED);
+    r->magic = stats::kMagic;
+    r->version = stats::kVersion;
+    r->size = sizeof(stats::Region);
+    r->pid = pid;
+    r->totals.udp_delivered = 7;
+    munmap(r, sizeof(stats::Region));
+    EXPECT_EQ(fchown(fd, other, other), 0);
+    close(fd);
+    return name;
+  };
+  // Our own pid: the reader says whose it is, the writer does not replace it.
+  std::string ours = plant(getpid());
+  stats::Snapshot snap = stats::read_region(getpid());
+  EXPECT_EQ(snap.status, stats::ReadStatus::kError);
+  EXPECT_FALSE(snap.region);
+  EXPECT_NE(snap.error.find("belongs to uid 65534"), std::string::npos) << snap.error;
+  {
+    stats::Writer w;
+    std::string error;
+    EXPECT_FALSE(w.open(&error));
+    EXPECT_NE(error.find("belongs to uid 65534"), std::string::npos) << error;
+  }
+  int fd = shm_open(ours.c_str(), O_RDONLY, 0);
+  EXPECT_GE(fd, 0) << "the writer removed another user's region";
+  if (fd >= 0) close(fd);
+  EXPECT_FALSE(stats::remove_if_stale(getpid()));
+  shm_unlink(ours.c_str());
+
+  // A pid with no process here (a dead child's): the sweep that removes
+  // our stale regions leaves another user's.
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) _exit(0);
+  ASSERT_EQ(waitpid(child, nullptr, 0), child);
+  std::string theirs = plant(child);
+  EXPECT_FALSE(stats::remove_if_stale(child));
+  fd = shm_open(theirs.c_str(), O_RDONLY, 0);
+  EXPECT_GE(fd, 0) << "the sweep removed another user's region";
+  if (fd >= 0) close(fd);
+  shm_unlink(theirs.c_str());
+}
+
 // The tool, the [PERF] line and the exit line classify drops by name: a
 // reason renamed or added without a class would fall out of the hierarchy.
 TEST(StatsRegion, EveryDropReasonHasAClass) {
