@@ -150,6 +150,81 @@ bool set_number(std::string_view v, uint64_t lo, uint64_t hi, std::optional<Int>
   return true;
 }
 
+// DPDKUDP_FAULTS: "rx.drop=0.01,tx.corrupt=0.001,dup=0.01,delay_us=500,seed=7";
+// a kind without rx./tx. is both directions.
+bool set_faults(std::string_view v, FaultSpec& out, std::string& reason) {
+  FaultSpec spec;
+  const std::string expected =
+      "; expected comma-separated [rx.|tx.]KIND=RATE (KIND drop, dup, reorder, delay, truncate or corrupt; RATE "
+      "a probability from 0 to 1), delay_us=N, seed=N";
+  for (std::string_view piece : split(v, ',')) {
+    const std::string_view item = trim(piece);
+    if (item.empty()) continue;
+    const size_t eq = item.find('=');
+    if (eq == std::string_view::npos) {
+      reason = quote(item) + " has no '='" + expected;
+      return false;
+    }
+    std::string_view name = trim(item.substr(0, eq));
+    const std::string_view value = trim(item.substr(eq + 1));
+    if (name == "delay_us" || name == "seed") {
+      auto n = parse_number(value, name == "seed" ? 0 : 1, name == "seed" ? UINT64_MAX / 10 : 10'000'000);
+      if (!n) {
+        reason = quote(item) + ": " + std::string(name) +
+                 (name == "seed" ? " must be a number" : " must be a number of microseconds from 1 to 10000000");
+        return false;
+      }
+      if (name == "seed") {
+        spec.seed = *n;
+      } else {
+        spec.delay_us = static_cast<uint32_t>(*n);
+      }
+      continue;
+    }
+    bool rx = true, tx = true;
+    if (name.substr(0, 3) == "rx.") {
+      tx = false;
+      name.remove_prefix(3);
+    } else if (name.substr(0, 3) == "tx.") {
+      rx = false;
+      name.remove_prefix(3);
+    }
+    const auto kind = std::find(kFaultKindNames.begin(), kFaultKindNames.end(), name);
+    if (kind == kFaultKindNames.end()) {
+      reason = quote(item) + ": unknown fault " + quote(name) + expected;
+      return false;
+    }
+    // A plain decimal fraction: 0, 1, 0.5, .001 (no sign, exponent or
+    // locale).
+    double rate = 0;
+    bool ok = !value.empty() && value.size() <= 12;
+    double scale = 0;
+    for (char c : value) {
+      if (c == '.' && scale == 0) {
+        scale = 0.1;
+      } else if (c >= '0' && c <= '9') {
+        if (scale == 0) {
+          rate = rate * 10 + (c - '0');
+        } else {
+          rate += (c - '0') * scale;
+          scale /= 10;
+        }
+      } else {
+        ok = false;
+      }
+    }
+    if (!ok || rate > 1 || value == ".") {
+      reason = quote(item) + ": the rate must be a probability from 0 to 1 (e.g. 0.01)" + expected;
+      return false;
+    }
+    const size_t k = static_cast<size_t>(kind - kFaultKindNames.begin());
+    if (rx) spec.rx.p[k] = rate;
+    if (tx) spec.tx.p[k] = rate;
+  }
+  out = spec;
+  return true;
+}
+
 bool set_ring(std::string_view v, std::optional<uint32_t>& out, std::string& reason) {
   auto n = parse_number(v, 64, 16384);
   if (!n || (*n & (*n - 1)) != 0) {
@@ -857,6 +932,8 @@ constexpr KeyDef kKeys[] =
      [](const C& c) { return R(c.require ? "1" : "0"); }},
     {"DPDKUDP_STATS", [](V v, C& c, R& r) { return set_bool(v, c.stats, r); },
      [](const C& c) { return R(c.stats ? "1" : "0"); }},
+    {"DPDKUDP_FAULTS", [](V v, C& c, R& r) { return set_faults(v, c.faults, r); },
+     [](const C& c) { return to_string(c.faults); }},
     {"DPDKUDP_ANNOUNCE", [](V v, C& c, R& r) { return set_bool(v, c.announce, r); },
      [](const C& c) { return R(c.announce ? "1" : "0"); }},
     {"DPDKUDP_PERF_INTERVAL", [](V v, C& c, R& r) { return set_number(v, 0, 3600, c.perf_interval_s, r, "seconds"); },

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "backends/api/backend_module.h"  // XdpMode
+#include "backends/fault/fault_spec.h"
 #include "stack/net/tunnel_config.h"
 #include "stack/net/vlan_config.h"
 #include "stack/wire/bytes.h"
@@ -108,6 +109,9 @@ struct Config {
   // DPDKUDP_TUNNEL: overlay endpoints, "KIND key=value ..." separated by ';'.
   std::vector<stack::TunnelConfig> tunnels;
   bool stats = true;
+  // DPDKUDP_FAULTS: faults injected into the backend's frames (testing
+  // only; none by default).
+  FaultSpec faults;
   // One line on stderr when the bypass is up, at any log level but quiet
   // (dpdkudp-run sets it: success is visible; plain LD_PRELOAD stays silent).
   bool announce = false;

@@ -297,6 +297,19 @@ std::unique_ptr<Engine> Engine::start(const Config& config, std::string* error) 
   e->kind_ = opened.kind;
   e->steering_ = std::move(opened.steering);
   e->backend_description_ = opened.description;
+  if (config.faults.any()) {
+    // Testing only: say so loudly, at start and at stop.
+    try {
+      auto faulty = std::make_unique<FaultBackend>(std::move(e->backend_), config.faults);
+      e->faults_ = faulty.get();
+      e->backend_ = std::move(faulty);
+    } catch (const std::exception& ex) {
+      *error = std::string("DPDKUDP_FAULTS: ") + ex.what();
+      return nullptr;
+    }
+    e->backend_description_ += (e->backend_description_.empty() ? "" : "; ") + std::string("injecting faults");
+    log(LogLevel::kWarn, "DPDKUDP_FAULTS: injecting faults into every frame: %s", to_string(config.faults).c_str());
+  }
 
   e->stack_ = std::make_unique<stack::Stack>(*e->backend_, std::move(stack_config), e->clock_);
   if (e->steering_) e->stack_->set_port_steering(e->steering_.get());
@@ -448,6 +461,10 @@ void Engine::stop() {
   if (stack_) stack_->set_poller_waker(nullptr);
   for (auto& p : pollers_) p->stop();
   if (live_stats_) live_stats_->close_region();  // after the pollers: nothing publishes any more
+  if (faults_ != nullptr && !faults_reported_) {
+    faults_reported_ = true;
+    log(LogLevel::kWarn, "DPDKUDP_FAULTS: injected %s", describe(faults_->counts()).c_str());
+  }
 }
 
 void Engine::add_tick_hook(std::function<void(uint64_t)> hook) {

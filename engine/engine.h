@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "backends/api/backend.h"
+#include "backends/fault/fault_backend.h"
 #include "engine/config.h"
 #include "engine/driver.h"
 #include "engine/poller.h"
@@ -76,6 +77,8 @@ class Engine {
   BackendKind kind_ = BackendKind::kOff;
   stack::SystemClock clock_;
   std::unique_ptr<Backend> backend_;
+  FaultBackend* faults_ = nullptr;  // backend_ when DPDKUDP_FAULTS is set
+  bool faults_reported_ = false;
   std::unique_ptr<stack::PortSteeringHook> steering_;
   std::string backend_description_;
   KernelPortReserver reserver_;

@@ -436,6 +436,46 @@ TEST(ConfigVlan, EveryBadSettingNamesTheKeyAndTheProblem) {
   }
 }
 
+TEST(ConfigFaults, RatesPerDirectionDelayAndSeed) {
+  Config c = parse_ok("DPDKUDP_FAULTS=rx.drop=0.01, tx.corrupt=.5,dup=1,delay=0.25,delay_us=500,seed=42\n");
+  const auto k = [](FaultKind kind) { return static_cast<size_t>(kind); };
+  EXPECT_DOUBLE_EQ(c.faults.rx.p[k(FaultKind::kDrop)], 0.01);
+  EXPECT_DOUBLE_EQ(c.faults.tx.p[k(FaultKind::kDrop)], 0);
+  EXPECT_DOUBLE_EQ(c.faults.tx.p[k(FaultKind::kCorrupt)], 0.5);
+  EXPECT_DOUBLE_EQ(c.faults.rx.p[k(FaultKind::kCorrupt)], 0);
+  EXPECT_DOUBLE_EQ(c.faults.rx.p[k(FaultKind::kDuplicate)], 1);  // no rx./tx.: both
+  EXPECT_DOUBLE_EQ(c.faults.tx.p[k(FaultKind::kDuplicate)], 1);
+  EXPECT_DOUBLE_EQ(c.faults.tx.p[k(FaultKind::kDelay)], 0.25);
+  EXPECT_EQ(c.faults.delay_us, 500u);
+  EXPECT_EQ(c.faults.seed, 42u);
+  EXPECT_TRUE(c.faults.any());
+  // Shown in the banner's settings, and read back the same.
+  EXPECT_THAT(c.describe_non_defaults(), HasSubstr("faults=rx.drop=0.01,rx.dup=1,rx.delay=0.25,"));
+  EXPECT_EQ(parse_ok("DPDKUDP_FAULTS=" + to_string(c.faults) + "\n").faults, c.faults);
+  EXPECT_FALSE(parse_ok("").faults.any());
+  EXPECT_FALSE(parse_ok("DPDKUDP_FAULTS=drop=0\n").faults.any());
+}
+
+TEST(ConfigFaults, EveryBadSettingNamesTheKeyAndTheProblem) {
+  for (const auto& [text, reason] : std::vector<std::pair<std::string, std::string>>{
+           {"drop", "\"drop\" has no '='"},
+           {"rx.lose=0.1", "unknown fault \"lose\""},
+           {"xx.drop=0.1", "unknown fault \"xx.drop\""},
+           {"drop=1.5", "a probability from 0 to 1"},
+           {"drop=-0.1", "a probability from 0 to 1"},
+           {"drop=1e-3", "a probability from 0 to 1"},
+           {"drop=", "a probability from 0 to 1"},
+           {"drop=.", "a probability from 0 to 1"},
+           {"drop=0.1.2", "a probability from 0 to 1"},
+           {"delay_us=0", "microseconds from 1 to 10000000"},
+           {"seed=abc", "seed must be a number"},
+       }) {
+    ConfigError e = parse_error("DPDKUDP_FAULTS=" + text + "\n");
+    EXPECT_EQ(e.key, "DPDKUDP_FAULTS") << text;
+    EXPECT_THAT(e.reason, HasSubstr(reason)) << text << " -> " << e.reason;
+  }
+}
+
 TEST(ConfigKeys, EmptyValueMeansDefault) {
   Config c = parse_ok("DPDKUDP_MTU=\nDPDKUDP_BACKEND=\nDPDKUDP_IP=''\n");
   EXPECT_FALSE(c.mtu);
