@@ -52,7 +52,10 @@ def main():
             d = make(seq, max(size, 16))
             sent[seq] = d
             window.append(seq)
-            s.send(d)
+            try:
+                s.send(d)
+            except ConnectionRefusedError:
+                pass  # an earlier datagram's port-unreachable (the server restarting)
             seq += 1
         until = time.monotonic() + args.wait
         while any(w not in answered for w in window):
