@@ -178,17 +178,42 @@ Snapshot read_region(pid_t pid) {
     snap.error = path_error(name, std::string("mmap: ") + std::strerror(errno));
     return snap;
   }
-  auto* shared = static_cast<Region*>(p);
+  snap = snapshot_of(p, map_len, name);
+  munmap(p, map_len);
+  if (snap.status != ReadStatus::kOk) return snap;
+  uint64_t ticks = base::process_start_time(pid);
+  snap.status = (ticks == 0 || ticks != snap.region->start_ticks) ? ReadStatus::kStale : ReadStatus::kOk;
+  if (snap.status == ReadStatus::kStale) snap.error = "the process is gone";
+  return snap;
+}
+
+namespace {
+
+// Ends a text field within its array, whatever the writer (or a corrupt
+// object) left in it.
+template <size_t N>
+void terminate(char (&field)[N]) {
+  field[N - 1] = '\0';
+}
+
+}  // namespace
+
+Snapshot snapshot_of(const void* mapped, size_t map_len, const std::string& name) {
+  Snapshot snap;
+  auto* shared = static_cast<Region*>(const_cast<void*>(mapped));
+  if (map_len < offsetof(Region, seq) + sizeof(uint64_t)) {
+    snap.status = ReadStatus::kBadVersion;
+    snap.error = path_error(name, "too small to be a dpdkudp stats region");
+    return snap;
+  }
   uint64_t magic = std::atomic_ref<uint64_t>(shared->magic).load(std::memory_order_acquire);
   if (magic == 0) {  // created a moment ago: the header is not written yet
-    munmap(p, map_len);
     snap.status = ReadStatus::kBusy;
     snap.error = path_error(name, "being created; try again");
     return snap;
   }
   uint32_t version = magic == kMagic ? shared->version : 0;
   if (magic != kMagic || version != kVersion || map_len < sizeof(Region) || shared->size != sizeof(Region)) {
-    munmap(p, map_len);
     snap.status = ReadStatus::kBadVersion;
     snap.error = path_error(name, "written by another version of dpdkudp (region version " + std::to_string(version) +
                                       ", this tool reads " + std::to_string(kVersion) + ")");
@@ -207,15 +232,22 @@ Snapshot read_region(pid_t pid) {
     std::atomic_thread_fence(std::memory_order_acquire);
     consistent = seq.load(std::memory_order_relaxed) == before;
   }
-  munmap(p, map_len);
   if (!consistent) {
     snap.status = ReadStatus::kBusy;
     snap.error = path_error(name, "the writer never paused long enough to take a consistent copy");
     return snap;
   }
-  uint64_t ticks = base::process_start_time(pid);
-  snap.status = (ticks == 0 || ticks != copy->start_ticks) ? ReadStatus::kStale : ReadStatus::kOk;
-  if (snap.status == ReadStatus::kStale) snap.error = "the process is gone";
+  Region& r = *copy;
+  terminate(r.comm);
+  terminate(r.backend);
+  terminate(r.mode);
+  terminate(r.iface);
+  terminate(r.address);
+  terminate(r.address6);
+  terminate(r.description);
+  for (auto& n : r.drop_names) terminate(n);
+  for (TunnelSlot& t : r.tunnels) terminate(t.describe);
+  snap.status = ReadStatus::kOk;
   snap.region = std::move(copy);
   return snap;
 }

@@ -184,6 +184,13 @@ struct Snapshot {
 // Reads the region of pid. kStale: the object exists but its process is
 // gone (SIGKILL); the last published values are still returned.
 Snapshot read_region(pid_t pid);
+// What read_region does once the object is mapped: checks the header
+// (kBusy, kBadVersion), takes a consistent copy under the sequence lock,
+// and makes it safe to print whatever the bytes were (every text field
+// ends within its array; counts stay as written, readers clamp them to
+// the arrays). status kOk with the copy, or the reason; `name` is for the
+// messages. The mapping must be 8-byte aligned. Any thread.
+Snapshot snapshot_of(const void* mapped, size_t map_len, const std::string& name);
 // Every pid with a region in /dev/shm, ascending.
 std::vector<pid_t> list_regions();
 // Removes the region of pid if its process is gone. True if removed.

@@ -166,7 +166,8 @@ AfXdpBackend::AfXdpBackend(const AfXdpConfig& config, const base::InterfaceInfo&
   queues_ = std::make_unique<Queue[]>(queue_count_);
   const uint32_t buffer = (kPoolHeadroom + caps_.max_frame + 63) / 64 * 64;
   pool_ = std::make_unique<PacketPool>(PacketPoolConfig{config.pool_size != 0 ? config.pool_size : kDefaultPoolSize,
-                                                        std::max<uint32_t>(2048, buffer), kPoolHeadroom});
+                                                        std::max<uint32_t>(2048, buffer), kPoolHeadroom,
+                                                        /*prefault=*/true});
 }
 
 bool AfXdpBackend::found(const AfXdpConfig& config, const ErrorSink& err, const af_xdp::LibLogCapture& log,

@@ -1,5 +1,7 @@
 #include "backends/common/packet_pool.h"
 
+#include <sys/mman.h>
+
 #include <cassert>
 #include <new>
 #include <stdexcept>
@@ -17,6 +19,11 @@ uint8_t* allocate_buffers(const PacketPoolConfig& config) {
     throw std::invalid_argument("PacketPool: headroom must be < buffer_size");
   }
   const size_t bytes = size_t{config.count} * config.buffer_size;
+  if (config.prefault) {
+    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    return static_cast<uint8_t*>(p);  // page-aligned
+  }
   return static_cast<uint8_t*>(::operator new (bytes, std::align_val_t{common::kCacheLine}));
 }
 
@@ -26,6 +33,7 @@ PacketPool::PacketPool(const PacketPoolConfig& config)
     : count_(config.count),
       buffer_size_(config.buffer_size),
       headroom_(config.headroom),
+      mapped_(config.prefault),
       buffers_(allocate_buffers(config)),
       descriptors_(std::make_unique<Packet[]>(config.count)),
       in_pool_(std::make_unique<std::atomic<uint8_t>[]>(config.count)),
@@ -39,7 +47,13 @@ PacketPool::PacketPool(const PacketPoolConfig& config)
   }
 }
 
-PacketPool::~PacketPool() { ::operator delete (buffers_, std::align_val_t{common::kCacheLine}); }
+PacketPool::~PacketPool() {
+  if (mapped_) {
+    ::munmap(buffers_, size_t{count_} * buffer_size_);
+  } else {
+    ::operator delete (buffers_, std::align_val_t{common::kCacheLine});
+  }
+}
 
 void PacketPool::reset(Packet& pkt, size_t index) const {
   pkt = Packet{};

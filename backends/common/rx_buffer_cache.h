@@ -21,7 +21,7 @@ inline PacketPoolConfig pool_config_for(uint32_t max_frame, uint32_t count) {
   constexpr uint32_t kHeadroom = 128;
   constexpr uint32_t kLine = kCacheLine;
   const uint32_t needed = (kHeadroom + max_frame + kLine - 1) / kLine * kLine;
-  return {count, std::max<uint32_t>(2048, needed), kHeadroom};
+  return {count, std::max<uint32_t>(2048, needed), kHeadroom, /*prefault=*/true};
 }
 
 class RxBufferCache {

@@ -118,6 +118,10 @@ void FaultBackend::close_fds() {
 
 FaultBackend::~FaultBackend() {
   close_fds();
+  release_held();
+}
+
+void FaultBackend::release_held() {
   for (uint16_t i = 0; i < queue_count_; ++i) {
     Queue& q = queues_[i];
     for (Lane* lane : {&q.rx, &q.tx}) {

@@ -81,6 +81,11 @@ class FaultBackend final : public Backend {
 
   BackendStats stats() const override { return inner_->stats(); }
 
+  // Releases every frame held back (delayed, reordered, not yet taken by
+  // the wrapped backend) to the wrapped backend, unsent: what a link going
+  // down loses. The destructor does it too. Not concurrently with bursts.
+  void release_held();
+
   const FaultSpec& spec() const { return spec_; }
   FaultCounts counts() const;
   Backend& inner() { return *inner_; }

@@ -114,6 +114,14 @@ def main():
         "gue remote=2001:2::9 inner=198.19.3.2/30 port=5555\n"
         "DPDKUDP_MODE=shared\nDPDKUDP_QUEUES=2\nDPDKUDP_RX_RING=1024\nDPDKUDP_WAIT=thread\n"
         "DPDKUDP_EAL_ARGS=--no-pci --vdev=net_af_packet0,iface=veth1\n# comment\nexport DPDKUDP_LOG='info'\n").encode())
+    # fuzz_stat_region: a shape byte, then bytes that fill the region.
+    write("fuzz_stat_region", "zeros", b"\x01" + bytes(64))
+    write("fuzz_stat_region", "text", b"\x02" + b"af_xdp\x00dedicated\x00veth1\x00198.18.0.2/24\x00" * 4)
+    write("fuzz_stat_region", "counts", b"\x03" + struct.pack("<8I", 5, 1024, 4096, 0xffffffff, 3, 7, 0, 1))
+    write("fuzz_stat_region", "no_zero", b"\x45" + b"\xff" * 64)
+    write("fuzz_stat_region", "cut", b"\x81\x01\x40" + bytes(32))
+    write("fuzz_stat_region", "raw_small", b"\x00" + b"dpdkudp" * 3)
+    write("fuzz_stat_region", "raw_magic", b"\x00" + struct.pack("<QII", 0x3154415453445544, 1, 64) + bytes(48))
     fixtures = os.path.join(HERE, "..", "unit", "stack", "fixtures")
     os.makedirs(os.path.join(HERE, "corpus", "fuzz_proc_net"), exist_ok=True)
     for name in sorted(os.listdir(fixtures)):

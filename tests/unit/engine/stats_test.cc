@@ -144,6 +144,36 @@ TEST(StatsRegion, ForeignOrTruncatedObjectsAreRefusedWithAReason) {
   EXPECT_EQ(stats::read_region(getpid()).status, stats::ReadStatus::kMissing);
 }
 
+// A corrupt region whose text fields run to the end of their arrays (no
+// NUL anywhere): the reader ends each within its array, so printing never
+// runs past it (found by tests/fuzz/fuzz_stat_region once the reader was
+// fuzzed; regressions/fuzz_stat_region/unterminated_text_fields).
+TEST(StatsRegion, TextFieldsOfACorruptRegionEndWithinTheirArrays) {
+  std::string name = "/dpdkudp." + std::to_string(getpid());
+  shm_unlink(name.c_str());
+  int fd = shm_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(ftruncate(fd, sizeof(stats::Region)), 0);
+  auto* r =
+      static_cast<stats::Region*>(mmap(nullptr, sizeof(stats::Region), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
+  ASSERT_NE(r, MAP_FAILED);
+  std::memset(static_cast<void*>(r), 'A', sizeof(stats::Region));
+  r->magic = stats::kMagic;
+  r->version = stats::kVersion;
+  r->size = sizeof(stats::Region);
+  r->seq = 0;
+  munmap(r, sizeof(stats::Region));
+  close(fd);
+  stats::Snapshot snap = stats::read_region(getpid());
+  shm_unlink(name.c_str());
+  ASSERT_TRUE(snap.region) << snap.error;
+  const stats::Region& got = *snap.region;
+  EXPECT_EQ(strnlen(got.comm, sizeof got.comm), sizeof got.comm - 1);
+  EXPECT_EQ(strnlen(got.description, sizeof got.description), sizeof got.description - 1);
+  EXPECT_EQ(strnlen(got.drop_names[0], stats::kDropNameLen), stats::kDropNameLen - 1);
+  EXPECT_EQ(strnlen(got.tunnels[0].describe, sizeof got.tunnels[0].describe), sizeof got.tunnels[0].describe - 1);
+}
+
 // A region at a pid's name made by another user than the process's (a
 // process of the same pid in another pid namespace sharing /dev/shm, or a
 // forgery) is not that process's: the reader refuses it, the writer and

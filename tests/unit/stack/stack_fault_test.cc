@@ -49,9 +49,10 @@ class BadLink : public ::testing::Test {
   void TearDown() override {
     a_.reset();
     b_.reset();
-    a_backend_.reset();
-    b_backend_.reset();
+    // The pool goes with the last side: look at it while both live.
     if (pool_ != nullptr) {
+      a_backend_->release_held();
+      b_backend_->release_held();
       EXPECT_EQ(pool_->in_use(), 0u) << "packet buffers leaked";
     }
   }
@@ -149,6 +150,11 @@ TEST_F(BadLink, ArpRecoversFromLostReplies) {
     lossy.seed = seed;
     b_.reset();
     a_.reset();
+    if (pool_ != nullptr) {
+      a_backend_->release_held();
+      b_backend_->release_held();
+      EXPECT_EQ(pool_->in_use(), 0u) << "packet buffers leaked (seed " << seed - 1 << ")";
+    }
     build(lossy, FaultSpec{});
     stack::UdpSocket* rx = b_->open_udp();
     ASSERT_EQ(rx->bind({Ipv4Addr::any(), kPort}), 0);
