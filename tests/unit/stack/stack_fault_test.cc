@@ -36,16 +36,24 @@ long seq_of(const std::string& p) {
   return std::strtol(p.c_str() + 4, nullptr, 10);
 }
 
+const wire::Ipv6Addr kIp6A{0x2001, 2, 0, 0, 0, 0, 0, 0xa};
+const wire::Ipv6Addr kIp6B{0x2001, 2, 0, 0, 0, 0, 0, 0xb};
+
 class BadLink : public ::testing::Test {
  protected:
+  // With IPv6 addresses too (2001:2::a and ::b), for NDP.
   void build(const FaultSpec& a_faults, const FaultSpec& b_faults) {
     pair_ = make_pair(pair_config());
     pool_ = &pair_.a->pool();
     a_backend_ = std::make_unique<FaultBackend>(std::move(pair_.a), a_faults);
     b_backend_ = std::make_unique<FaultBackend>(std::move(pair_.b), b_faults);
-    a_ = std::make_unique<stack::Stack>(*a_backend_, config_for(kIpA), clock_);
-    b_ = std::make_unique<stack::Stack>(*b_backend_, config_for(kIpB), clock_);
+    stack::StackConfig ca = config_for(kIpA), cb = config_for(kIpB);
+    ca.addresses6 = {wire::Ipv6Cidr{kIp6A, 64}};
+    cb.addresses6 = {wire::Ipv6Cidr{kIp6B, 64}};
+    a_ = std::make_unique<stack::Stack>(*a_backend_, ca, clock_);
+    b_ = std::make_unique<stack::Stack>(*b_backend_, cb, clock_);
   }
+
   void TearDown() override {
     a_.reset();
     b_.reset();
@@ -68,6 +76,25 @@ class BadLink : public ::testing::Test {
     pump();
   }
 
+  // For the helpers outside the fixture.
+ public:
+  void rebuild(const FaultSpec& a_faults) {
+    b_.reset();
+    a_.reset();
+    if (pool_ != nullptr) {
+      a_backend_->release_held();
+      b_backend_->release_held();
+      EXPECT_EQ(pool_->in_use(), 0u) << "packet buffers leaked";
+    }
+    build(a_faults, FaultSpec{});
+  }
+  stack::Stack* a() { return a_.get(); }
+  stack::Stack* b() { return b_.get(); }
+  FaultBackend& a_faults() { return *a_backend_; }
+  void pump_both() { pump(); }
+  void tick_both(uint64_t ns) { tick(ns); }
+
+ protected:
   stack::ManualClock clock_;
   BackendPair pair_;
   PacketPool* pool_ = nullptr;
@@ -137,48 +164,46 @@ TEST_F(BadLink, DatagramsAreLostNeverDamagedAndEveryFrameHasAFate) {
   tick(1'000'000'000);
 }
 
-TEST_F(BadLink, ArpRecoversFromLostReplies) {
-  // Half of what a receives is lost, ARP replies among it. Each round is a
-  // fresh pair of stacks (a neighbour not yet known) and a datagram that
-  // waits on resolution; a resolution that fails (max_probes = 3 requests
-  // unanswered) drops its datagram, counted, and the program sends again,
-  // as it would on Linux.
+// Half of what a receives is lost, ARP replies (or NDP advertisements)
+// among it. Each round is a fresh pair of stacks (a neighbour not yet
+// known) and a datagram that waits on resolution; a resolution that fails
+// (max_probes = 3 requests unanswered) drops its datagram, counted, and the
+// program sends again, as it would on Linux.
+void resolution_recovers(BadLink& t, bool ipv6) {
   uint64_t replies_lost = 0, failed_attempts = 0;
   for (uint64_t seed = 1; seed <= 20; ++seed) {
     FaultSpec lossy;
     lossy.rx.p[static_cast<size_t>(FaultKind::kDrop)] = 0.5;
     lossy.seed = seed;
-    b_.reset();
-    a_.reset();
-    if (pool_ != nullptr) {
-      a_backend_->release_held();
-      b_backend_->release_held();
-      EXPECT_EQ(pool_->in_use(), 0u) << "packet buffers leaked (seed " << seed - 1 << ")";
-    }
-    build(lossy, FaultSpec{});
-    stack::UdpSocket* rx = b_->open_udp();
-    ASSERT_EQ(rx->bind({Ipv4Addr::any(), kPort}), 0);
-    stack::UdpSocket* tx = a_->open_udp();
-    const stack::Endpoint dst{kIpB, kPort};
+    t.rebuild(lossy);
+    stack::UdpSocket* rx = t.b()->open_udp(ipv6);
+    const stack::Endpoint local = ipv6 ? stack::Endpoint::ipv6(wire::Ipv6Addr(), kPort) : stack::Endpoint{Ipv4Addr::any(), kPort};
+    ASSERT_EQ(rx->bind(local), 0);
+    stack::UdpSocket* tx = t.a()->open_udp(ipv6);
+    const stack::Endpoint dst = ipv6 ? stack::Endpoint::ipv6(kIp6B, kPort) : stack::Endpoint{kIpB, kPort};
     bool arrived = false;
     for (int attempt = 0; attempt < 4 && !arrived; ++attempt) {
       ASSERT_EQ(send_string(tx, "hello", &dst), 5);
-      pump();
-      for (int t = 0; t < 5 && !arrived; ++t) {
+      t.pump_both();
+      for (int i = 0; i < 5 && !arrived; ++i) {
         arrived = recv_string(rx).rc == 5;
-        if (!arrived) tick(1'000'000'000);  // a retry each second
+        if (!arrived) t.tick_both(1'000'000'000);  // a retry each second
       }
     }
-    EXPECT_TRUE(arrived) << "seed " << seed;
-    replies_lost += a_backend_->counts().rx[static_cast<size_t>(FaultKind::kDrop)];
-    failed_attempts += a_->counters().drop(stack::DropReason::kArpUnresolved);
+    EXPECT_TRUE(arrived) << (ipv6 ? "NDP" : "ARP") << ", seed " << seed;
+    replies_lost += t.a_faults().counts().rx[static_cast<size_t>(FaultKind::kDrop)];
+    failed_attempts +=
+        t.a()->counters().drop(ipv6 ? stack::DropReason::kNdpUnresolved : stack::DropReason::kArpUnresolved);
     rx->close();
     tx->close();
-    tick(1'000'000'000);
+    t.tick_both(1'000'000'000);
   }
   EXPECT_GT(replies_lost, 10u) << "too few replies lost for the test to mean anything";
   EXPECT_GT(failed_attempts, 0u) << "no resolution ever failed: the seeds do not test the retry by the program";
 }
+
+TEST_F(BadLink, ArpRecoversFromLostReplies) { resolution_recovers(*this, false); }
+TEST_F(BadLink, NdpRecoversFromLostAdvertisements) { resolution_recovers(*this, true); }
 
 }  // namespace
 }  // namespace dpdkudp::test
