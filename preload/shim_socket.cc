@@ -511,7 +511,8 @@ ssize_t ShimSocket::recv_once(int fd, msghdr* msg, int flags, bool stack_only) {
     ssize_t k = real().recvmsg(fd, &m, flags | MSG_DONTWAIT);
     if (k < 0) return -1;
     bool doorbell = capacity >= sizeof bell && from_loopback_sender(from) &&
-                    gather_head(m, static_cast<size_t>(k), &bell) && parse_doorbell(from, &bell, k, doorbell_key(), &bell);
+                    gather_head(m, static_cast<size_t>(k), &bell) &&
+                    parse_doorbell(from, &bell, k, doorbell_key(), &bell);
     bool unwanted = doorbell || (remote && !same_address(from, remote_name));
     if (unwanted) {
       if (flags & MSG_PEEK) {  // peeked: take it off for real

@@ -19,7 +19,6 @@ namespace st = engine::stats;
 
 namespace {
 
-
 std::string ip(uint32_t host_order) {
   in_addr a{htonl(host_order)};
   char buf[INET_ADDRSTRLEN];
@@ -139,38 +138,41 @@ Rates rates(const st::Region& now, const st::Region* prev) {
 void print_text(std::FILE* out, const st::Region& r, bool stale, const Rates& rt) {
   const st::Totals& t = r.totals;
   std::fprintf(out, "pid %d (%s)%s%s  backend=%s mode=%s iface=%s ip=%s mtu=%u queues=%u\n", r.pid, r.comm,
-              stale ? " [gone: last values]" : "",
-              stalled(r, stale) ? " [not updating: process stopped, poller stuck, or exec'd]" : "", r.backend, r.mode,
-              r.iface, r.address, r.mtu, r.queues);
+               stale ? " [gone: last values]" : "",
+               stalled(r, stale) ? " [not updating: process stopped, poller stuck, or exec'd]" : "", r.backend, r.mode,
+               r.iface, r.address, r.mtu, r.queues);
   if (r.address6[0] != '\0') std::fprintf(out, "  ip6        %s\n", r.address6);
   if (r.description[0] != '\0') std::fprintf(out, "  device     %s\n", r.description);
   std::fprintf(out, "  up %.1fs, updated %.2fs ago\n",
-              r.started_unix_ns ? static_cast<double>(r.updated_unix_ns - r.started_unix_ns) / 1e9 : 0.0,
-              seconds_since(r.updated_unix_ns));
+               r.started_unix_ns ? static_cast<double>(r.updated_unix_ns - r.started_unix_ns) / 1e9 : 0.0,
+               seconds_since(r.updated_unix_ns));
   if (rt.valid) {
     std::fprintf(out, "  rates      rx %.0f pps  tx %.0f pps  delivered %.0f/s  sent %.0f/s  drops %.0f/s\n", rt.rx_pps,
-                rt.tx_pps, rt.delivered, rt.sent, rt.drops);
+                 rt.tx_pps, rt.delivered, rt.sent, rt.drops);
   }
-  std::fprintf(out, "  rx         %" PRIu64 " frames %" PRIu64 " bytes; udp delivered %" PRIu64 "\n", t.rx_frames, t.rx_bytes,
-              t.udp_delivered);
-  std::fprintf(out, "  tx         %" PRIu64 " frames %" PRIu64 " bytes; udp sent %" PRIu64 ", looped back %" PRIu64 "\n",
-              t.tx_frames, t.tx_bytes, t.udp_sent, t.loopback);
+  std::fprintf(out, "  rx         %" PRIu64 " frames %" PRIu64 " bytes; udp delivered %" PRIu64 "\n", t.rx_frames,
+               t.rx_bytes, t.udp_delivered);
+  std::fprintf(out,
+               "  tx         %" PRIu64 " frames %" PRIu64 " bytes; udp sent %" PRIu64 ", looped back %" PRIu64 "\n",
+               t.tx_frames, t.tx_bytes, t.udp_sent, t.loopback);
   std::fprintf(out, "  kernel     %" PRIu64 " datagrams received, %" PRIu64 " sent through the kernel path\n",
-              t.kernel_rx_datagrams, t.kernel_tx_datagrams);
-  std::fprintf(out, "  arp        %" PRIu64 " received, %" PRIu64 " replies, %" PRIu64 " requests sent\n", t.arp_received,
-              t.arp_replies_sent, t.arp_requests_sent);
-  std::fprintf(out, "  icmp       %" PRIu64 " echo replies, %" PRIu64 " errors received, %" PRIu64
-              " unreachable sent (%" PRIu64 " rate-limited)\n",
-              t.icmp_echo_replies, t.icmp_errors_received, t.icmp_unreach_sent, t.icmp_rate_limited);
+               t.kernel_rx_datagrams, t.kernel_tx_datagrams);
+  std::fprintf(out, "  arp        %" PRIu64 " received, %" PRIu64 " replies, %" PRIu64 " requests sent\n",
+               t.arp_received, t.arp_replies_sent, t.arp_requests_sent);
+  std::fprintf(out,
+               "  icmp       %" PRIu64 " echo replies, %" PRIu64 " errors received, %" PRIu64
+               " unreachable sent (%" PRIu64 " rate-limited)\n",
+               t.icmp_echo_replies, t.icmp_errors_received, t.icmp_unreach_sent, t.icmp_rate_limited);
   if (r.address6[0] != '\0') {
     std::fprintf(out, "  ndp        %" PRIu64 " received, %" PRIu64 " adverts sent, %" PRIu64 " solicitations sent\n",
-                t.ndp_received, t.ndp_adverts_sent, t.ndp_solicits_sent);
+                 t.ndp_received, t.ndp_adverts_sent, t.ndp_solicits_sent);
   }
   std::fprintf(out, "  pollers    %" PRIu64 " sleeps, %" PRIu64 " wake-ups\n", t.poller_sleeps, t.poller_wakeups);
   for (uint32_t i = 0; i < r.tunnel_count && i < st::kMaxTunnels; ++i) {
     const st::TunnelSlot& tu = r.tunnels[i];
     std::fprintf(out, "  tunnel %u   %.*s\n", i + 1, static_cast<int>(sizeof tu.describe), tu.describe);
-    std::fprintf(out, 
+    std::fprintf(
+        out,
         "             in %" PRIu64 " frames %" PRIu64 " bytes, out %" PRIu64 " frames %" PRIu64
         " bytes; dropped: malformed %" PRIu64 "  no match %" PRIu64 "  unsupported %" PRIu64 "  inner %" PRIu64 "\n",
         tu.rx_frames, tu.rx_bytes, tu.tx_frames, tu.tx_bytes, tu.drops[0], tu.drops[1], tu.drops[2], tu.drops[3]);
@@ -178,61 +180,67 @@ void print_text(std::FILE* out, const st::Region& r, bool stale, const Rates& rt
   Hierarchy h = hierarchy(r);
   std::fprintf(out, "  drops, wire to application:\n");
   std::fprintf(out, "    nic          missed %" PRIu64 "  no buffer %" PRIu64 "  errors %" PRIu64 "\n", h.nic_missed,
-              h.nic_no_buffer, h.nic_errors);
-  std::fprintf(out, "    stack        malformed %" PRIu64 "  checksum %" PRIu64 "  not for us %" PRIu64
-              "  unsupported %" PRIu64 "  fragments %" PRIu64 "  no socket %" PRIu64 "\n",
-              h.malformed, h.checksum, h.not_for_us, h.unsupported, h.fragments, h.no_socket);
+               h.nic_no_buffer, h.nic_errors);
+  std::fprintf(out,
+               "    stack        malformed %" PRIu64 "  checksum %" PRIu64 "  not for us %" PRIu64
+               "  unsupported %" PRIu64 "  fragments %" PRIu64 "  no socket %" PRIu64 "\n",
+               h.malformed, h.checksum, h.not_for_us, h.unsupported, h.fragments, h.no_socket);
   std::fprintf(out, "    socket       buffer full %" PRIu64 "\n", h.socket_buffer_full);
-  std::fprintf(out, "    send side    arp unresolved %" PRIu64 "  tx failed %" PRIu64 "\n", h.arp_unresolved, h.tx_failed);
+  std::fprintf(out, "    send side    arp unresolved %" PRIu64 "  tx failed %" PRIu64 "\n", h.arp_unresolved,
+               h.tx_failed);
   std::fprintf(out, "  sockets (%u open%s)\n", r.socket_count,
-              r.sockets_shown < r.socket_count ? ", the first ones shown" : "");
+               r.sockets_shown < r.socket_count ? ", the first ones shown" : "");
   if (r.sockets_shown != 0) {
-    std::fprintf(out, "    %-6s %-22s %-22s %10s %8s %12s %10s %12s %10s\n", "id", "local", "remote", "queued_B", "queued",
-                "rx", "rx_drops", "tx", "tx_drops");
+    std::fprintf(out, "    %-6s %-22s %-22s %10s %8s %12s %10s %12s %10s\n", "id", "local", "remote", "queued_B",
+                 "queued", "rx", "rx_drops", "tx", "tx_drops");
   }
   for (uint32_t i = 0; i < r.sockets_shown && i < st::kMaxSockets; ++i) {
     const st::SocketSlot& s = r.sockets[i];
-    std::fprintf(out, "    %-6" PRIu64 " %-22s %-22s %10" PRIu64 " %8" PRIu64 " %12" PRIu64 " %10" PRIu64 " %12" PRIu64
-                " %10" PRIu64 "\n",
-                s.id, local_of(s).c_str(), remote_of(s).c_str(), s.queued_bytes, s.queued_datagrams, s.rx_datagrams,
-                s.rx_drops, s.tx_datagrams, s.tx_drops);
+    std::fprintf(out,
+                 "    %-6" PRIu64 " %-22s %-22s %10" PRIu64 " %8" PRIu64 " %12" PRIu64 " %10" PRIu64 " %12" PRIu64
+                 " %10" PRIu64 "\n",
+                 s.id, local_of(s).c_str(), remote_of(s).c_str(), s.queued_bytes, s.queued_datagrams, s.rx_datagrams,
+                 s.rx_drops, s.tx_datagrams, s.tx_drops);
   }
 }
 
 void print_json(std::FILE* out, const st::Region& r, bool stale, const Rates& rt) {
   const st::Totals& t = r.totals;
   Hierarchy h = hierarchy(r);
-  std::fprintf(out, 
-      "{\"pid\":%d,\"comm\":\"%s\",\"alive\":%s,\"updating\":%s,\"backend\":\"%s\",\"mode\":\"%s\","
-      "\"iface\":\"%s\",\"address\":\"%s\",\"address6\":\"%s\",\"mtu\":%u,\"queues\":%u,\"device\":\"%s\","
-      "\"updated_age_s\":%.3f,",
-      r.pid, json_escape(r.comm).c_str(), stale ? "false" : "true", stale || stalled(r, stale) ? "false" : "true",
-      json_escape(r.backend).c_str(), json_escape(r.mode).c_str(), json_escape(r.iface).c_str(),
-      json_escape(r.address).c_str(), json_escape(r.address6).c_str(), r.mtu, r.queues,
-      json_escape(r.description).c_str(), seconds_since(r.updated_unix_ns));
+  std::fprintf(out,
+               "{\"pid\":%d,\"comm\":\"%s\",\"alive\":%s,\"updating\":%s,\"backend\":\"%s\",\"mode\":\"%s\","
+               "\"iface\":\"%s\",\"address\":\"%s\",\"address6\":\"%s\",\"mtu\":%u,\"queues\":%u,\"device\":\"%s\","
+               "\"updated_age_s\":%.3f,",
+               r.pid, json_escape(r.comm).c_str(), stale ? "false" : "true",
+               stale || stalled(r, stale) ? "false" : "true", json_escape(r.backend).c_str(),
+               json_escape(r.mode).c_str(), json_escape(r.iface).c_str(), json_escape(r.address).c_str(),
+               json_escape(r.address6).c_str(), r.mtu, r.queues, json_escape(r.description).c_str(),
+               seconds_since(r.updated_unix_ns));
   if (rt.valid) {
-    std::fprintf(out, 
-        "\"rates\":{\"rx_pps\":%.1f,\"tx_pps\":%.1f,\"delivered_per_s\":%.1f,\"sent_per_s\":%.1f,"
-        "\"drops_per_s\":%.1f},",
-        rt.rx_pps, rt.tx_pps, rt.delivered, rt.sent, rt.drops);
+    std::fprintf(out,
+                 "\"rates\":{\"rx_pps\":%.1f,\"tx_pps\":%.1f,\"delivered_per_s\":%.1f,\"sent_per_s\":%.1f,"
+                 "\"drops_per_s\":%.1f},",
+                 rt.rx_pps, rt.tx_pps, rt.delivered, rt.sent, rt.drops);
   }
-  std::fprintf(out, "\"totals\":{\"rx_frames\":%" PRIu64 ",\"rx_bytes\":%" PRIu64 ",\"tx_frames\":%" PRIu64
-              ",\"tx_bytes\":%" PRIu64 ",\"udp_delivered\":%" PRIu64 ",\"udp_sent\":%" PRIu64 ",\"loopback\":%" PRIu64
-              ",\"kernel_rx_datagrams\":%" PRIu64 ",\"kernel_tx_datagrams\":%" PRIu64 ",\"arp_received\":%" PRIu64
-              ",\"arp_replies_sent\":%" PRIu64 ",\"arp_requests_sent\":%" PRIu64 ",\"icmp_echo_replies\":%" PRIu64
-              ",\"icmp_errors_received\":%" PRIu64 ",\"icmp_unreach_sent\":%" PRIu64 ",\"icmp_rate_limited\":%" PRIu64
-              ",\"nic_rx_packets\":%" PRIu64 ",\"nic_tx_packets\":%" PRIu64 ",\"poller_sleeps\":%" PRIu64
-              ",\"poller_wakeups\":%" PRIu64 "},",
-              t.rx_frames, t.rx_bytes, t.tx_frames, t.tx_bytes, t.udp_delivered, t.udp_sent, t.loopback,
-              t.kernel_rx_datagrams, t.kernel_tx_datagrams, t.arp_received, t.arp_replies_sent, t.arp_requests_sent,
-              t.icmp_echo_replies, t.icmp_errors_received, t.icmp_unreach_sent, t.icmp_rate_limited, t.nic_rx_packets,
-              t.nic_tx_packets, t.poller_sleeps, t.poller_wakeups);
-  std::fprintf(out, "\"drops\":{\"nic_missed\":%" PRIu64 ",\"nic_no_buffer\":%" PRIu64 ",\"nic_errors\":%" PRIu64
-              ",\"malformed\":%" PRIu64 ",\"checksum\":%" PRIu64 ",\"not_for_us\":%" PRIu64 ",\"unsupported\":%" PRIu64
-              ",\"fragments\":%" PRIu64 ",\"no_socket\":%" PRIu64 ",\"socket_buffer_full\":%" PRIu64
-              ",\"arp_unresolved\":%" PRIu64 ",\"tx_failed\":%" PRIu64 ",\"by_reason\":{",
-              h.nic_missed, h.nic_no_buffer, h.nic_errors, h.malformed, h.checksum, h.not_for_us, h.unsupported,
-              h.fragments, h.no_socket, h.socket_buffer_full, h.arp_unresolved, h.tx_failed);
+  std::fprintf(out,
+               "\"totals\":{\"rx_frames\":%" PRIu64 ",\"rx_bytes\":%" PRIu64 ",\"tx_frames\":%" PRIu64
+               ",\"tx_bytes\":%" PRIu64 ",\"udp_delivered\":%" PRIu64 ",\"udp_sent\":%" PRIu64 ",\"loopback\":%" PRIu64
+               ",\"kernel_rx_datagrams\":%" PRIu64 ",\"kernel_tx_datagrams\":%" PRIu64 ",\"arp_received\":%" PRIu64
+               ",\"arp_replies_sent\":%" PRIu64 ",\"arp_requests_sent\":%" PRIu64 ",\"icmp_echo_replies\":%" PRIu64
+               ",\"icmp_errors_received\":%" PRIu64 ",\"icmp_unreach_sent\":%" PRIu64 ",\"icmp_rate_limited\":%" PRIu64
+               ",\"nic_rx_packets\":%" PRIu64 ",\"nic_tx_packets\":%" PRIu64 ",\"poller_sleeps\":%" PRIu64
+               ",\"poller_wakeups\":%" PRIu64 "},",
+               t.rx_frames, t.rx_bytes, t.tx_frames, t.tx_bytes, t.udp_delivered, t.udp_sent, t.loopback,
+               t.kernel_rx_datagrams, t.kernel_tx_datagrams, t.arp_received, t.arp_replies_sent, t.arp_requests_sent,
+               t.icmp_echo_replies, t.icmp_errors_received, t.icmp_unreach_sent, t.icmp_rate_limited, t.nic_rx_packets,
+               t.nic_tx_packets, t.poller_sleeps, t.poller_wakeups);
+  std::fprintf(out,
+               "\"drops\":{\"nic_missed\":%" PRIu64 ",\"nic_no_buffer\":%" PRIu64 ",\"nic_errors\":%" PRIu64
+               ",\"malformed\":%" PRIu64 ",\"checksum\":%" PRIu64 ",\"not_for_us\":%" PRIu64 ",\"unsupported\":%" PRIu64
+               ",\"fragments\":%" PRIu64 ",\"no_socket\":%" PRIu64 ",\"socket_buffer_full\":%" PRIu64
+               ",\"arp_unresolved\":%" PRIu64 ",\"tx_failed\":%" PRIu64 ",\"by_reason\":{",
+               h.nic_missed, h.nic_no_buffer, h.nic_errors, h.malformed, h.checksum, h.not_for_us, h.unsupported,
+               h.fragments, h.no_socket, h.socket_buffer_full, h.arp_unresolved, h.tx_failed);
   for (uint32_t i = 0; i < r.drop_reason_count && i < st::kMaxDropReasons; ++i) {
     char name[st::kDropNameLen + 1] = {};
     std::memcpy(name, r.drop_names[i], st::kDropNameLen);
@@ -243,21 +251,23 @@ void print_json(std::FILE* out, const st::Region& r, bool stale, const Rates& rt
     const st::TunnelSlot& tu = r.tunnels[i];
     char describe[sizeof tu.describe + 1] = {};
     std::memcpy(describe, tu.describe, sizeof tu.describe);
-    std::fprintf(out, "%s{\"tunnel\":\"%s\",\"rx_frames\":%" PRIu64 ",\"rx_bytes\":%" PRIu64 ",\"tx_frames\":%" PRIu64
-                ",\"tx_bytes\":%" PRIu64 ",\"drops\":{\"malformed\":%" PRIu64 ",\"no_match\":%" PRIu64
-                ",\"unsupported\":%" PRIu64 ",\"inner\":%" PRIu64 "}}",
-                i ? "," : "", json_escape(describe).c_str(), tu.rx_frames, tu.rx_bytes, tu.tx_frames, tu.tx_bytes,
-                tu.drops[0], tu.drops[1], tu.drops[2], tu.drops[3]);
+    std::fprintf(out,
+                 "%s{\"tunnel\":\"%s\",\"rx_frames\":%" PRIu64 ",\"rx_bytes\":%" PRIu64 ",\"tx_frames\":%" PRIu64
+                 ",\"tx_bytes\":%" PRIu64 ",\"drops\":{\"malformed\":%" PRIu64 ",\"no_match\":%" PRIu64
+                 ",\"unsupported\":%" PRIu64 ",\"inner\":%" PRIu64 "}}",
+                 i ? "," : "", json_escape(describe).c_str(), tu.rx_frames, tu.rx_bytes, tu.tx_frames, tu.tx_bytes,
+                 tu.drops[0], tu.drops[1], tu.drops[2], tu.drops[3]);
   }
   std::fprintf(out, "],\"socket_count\":%u,\"sockets\":[", r.socket_count);
   for (uint32_t i = 0; i < r.sockets_shown && i < st::kMaxSockets; ++i) {
     const st::SocketSlot& s = r.sockets[i];
-    std::fprintf(out, "%s{\"id\":%" PRIu64 ",\"local\":\"%s\",\"remote\":\"%s\",\"rcvbuf\":%u,\"queued_bytes\":%" PRIu64
-                ",\"queued_datagrams\":%" PRIu64 ",\"rx_datagrams\":%" PRIu64 ",\"rx_bytes\":%" PRIu64
-                ",\"rx_drops\":%" PRIu64 ",\"tx_datagrams\":%" PRIu64 ",\"tx_bytes\":%" PRIu64 ",\"tx_drops\":%" PRIu64
-                "}",
-                i ? "," : "", s.id, local_of(s).c_str(), remote_of(s).c_str(), s.rcvbuf, s.queued_bytes,
-                s.queued_datagrams, s.rx_datagrams, s.rx_bytes, s.rx_drops, s.tx_datagrams, s.tx_bytes, s.tx_drops);
+    std::fprintf(out,
+                 "%s{\"id\":%" PRIu64 ",\"local\":\"%s\",\"remote\":\"%s\",\"rcvbuf\":%u,\"queued_bytes\":%" PRIu64
+                 ",\"queued_datagrams\":%" PRIu64 ",\"rx_datagrams\":%" PRIu64 ",\"rx_bytes\":%" PRIu64
+                 ",\"rx_drops\":%" PRIu64 ",\"tx_datagrams\":%" PRIu64 ",\"tx_bytes\":%" PRIu64 ",\"tx_drops\":%" PRIu64
+                 "}",
+                 i ? "," : "", s.id, local_of(s).c_str(), remote_of(s).c_str(), s.rcvbuf, s.queued_bytes,
+                 s.queued_datagrams, s.rx_datagrams, s.rx_bytes, s.rx_drops, s.tx_datagrams, s.tx_bytes, s.tx_drops);
   }
   std::fprintf(out, "]}\n");
 }

@@ -90,7 +90,7 @@ class PacketPool {
   const uint32_t count_;
   const uint32_t buffer_size_;
   const uint32_t headroom_;
-  const bool mapped_;        // buffers_ came from mmap (prefault), not operator new
+  const bool mapped_;       // buffers_ came from mmap (prefault), not operator new
   uint8_t* const buffers_;  // count_ * buffer_size_ bytes, cache-line aligned
   const std::unique_ptr<Packet[]> descriptors_;
   // Debug builds: 1 while the buffer is in the pool (double-free check).

@@ -177,7 +177,8 @@ void resolution_recovers(BadLink& t, bool ipv6) {
     lossy.seed = seed;
     t.rebuild(lossy);
     stack::UdpSocket* rx = t.b()->open_udp(ipv6);
-    const stack::Endpoint local = ipv6 ? stack::Endpoint::ipv6(wire::Ipv6Addr(), kPort) : stack::Endpoint{Ipv4Addr::any(), kPort};
+    const stack::Endpoint local =
+        ipv6 ? stack::Endpoint::ipv6(wire::Ipv6Addr(), kPort) : stack::Endpoint{Ipv4Addr::any(), kPort};
     ASSERT_EQ(rx->bind(local), 0);
     stack::UdpSocket* tx = t.a()->open_udp(ipv6);
     const stack::Endpoint dst = ipv6 ? stack::Endpoint::ipv6(kIp6B, kPort) : stack::Endpoint{kIpB, kPort};
