@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The soak's socket churn (scripts/soak): one short-lived process under the
 shim that opens ROUNDS UDP sockets one after another (some dual-stack, some
-connected, some bound to a fixed port), exchanges a datagram through each
+connected, some bound to fixed ports), exchanges a datagram through each
 with a kernel echo peer, and closes it. Prints "churn: N of M answered";
 exit status 1 when fewer than half were answered (a lost datagram is a
 bad link's right; none answered is a broken shim).
@@ -24,7 +24,10 @@ def main():
             s.settimeout(0.5)
             peer = ("::ffff:" + a.peer, a.port) if i % 3 == 0 else (a.peer, a.port)
             if i % 4 == 1:
-                s.bind(("", 45000 + i % 8))
+                # Below Linux's ephemeral range (32768-60999): a fixed port
+                # inside it can be taken by any socket the kernel autobinds,
+                # the shim's loopback doorbell senders included.
+                s.bind(("", 30000 + i % 8))
             if i % 2 == 0:
                 s.connect(peer)
                 s.send(b"churn %d" % i)
