@@ -168,10 +168,11 @@ bool set_faults(std::string_view v, FaultSpec& out, std::string& reason) {
     std::string_view name = trim(item.substr(0, eq));
     const std::string_view value = trim(item.substr(eq + 1));
     if (name == "delay_us" || name == "seed") {
-      auto n = parse_number(value, name == "seed" ? 0 : 1, name == "seed" ? UINT64_MAX / 10 : 10'000'000);
+      auto n = parse_number(value, name == "seed" ? 0 : 1, name == "seed" ? 1'000'000'000'000'000'000 : 10'000'000);
       if (!n) {
         reason = quote(item) + ": " + std::string(name) +
-                 (name == "seed" ? " must be a number" : " must be a number of microseconds from 1 to 10000000");
+                 (name == "seed" ? " must be a number from 0 to 1000000000000000000"
+                                 : " must be a number of microseconds from 1 to 10000000");
         return false;
       }
       if (name == "seed") {

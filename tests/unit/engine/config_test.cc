@@ -469,6 +469,7 @@ TEST(ConfigFaults, EveryBadSettingNamesTheKeyAndTheProblem) {
            {"drop=0.1.2", "a probability from 0 to 1"},
            {"delay_us=0", "microseconds from 1 to 10000000"},
            {"seed=abc", "seed must be a number"},
+           {"seed=18446744073709551619", "seed must be a number from 0 to 1000000000000000000"},  // not wrapped to 3
        }) {
     ConfigError e = parse_error("DPDKUDP_FAULTS=" + text + "\n");
     EXPECT_EQ(e.key, "DPDKUDP_FAULTS") << text;
