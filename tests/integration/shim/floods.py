@@ -9,7 +9,8 @@ should not be, the server must answer a normal client at once, and its
 memory must stay flat. Prints a table of what was offered and what held.
 
   floods.py --ns-cli NS --dev VETH --srv-ip IP --cli-ip IP --srv-mac MAC
-            --cli-mac MAC --port PORT --pid PID --stat PATH --client CMD..."""
+            --cli-mac MAC --port PORT --pid PID --stat PATH --logdir DIR
+            [--only FLOOD] --client CMD..."""
 import argparse
 import json
 import os
@@ -122,8 +123,7 @@ def main():
     if a.only:
         flood = c.flood
         c.flood = lambda name, *rest, **kw: flood(name, *rest, **kw) if name == a.only else None
-    srv, cli = ip_bytes(a.srv_ip), ip_bytes(a.cli_ip)
-    smac, cmac = mac_bytes(a.srv_mac), mac_bytes(a.cli_mac)
+    srv, smac = ip_bytes(a.srv_ip), mac_bytes(a.srv_mac)  # for the raw ARP frames
     net = ",".join(a.srv_ip.split(".")[:3])
 
     def nothing(*_):
