@@ -46,6 +46,15 @@ bool damage_caught(std::span<const uint8_t> got, std::span<const uint8_t> want) 
   return !ip_ok || !udp_ok || get16(got, udp + 6) == 0;
 }
 
+// Offsets where got differs from want (same length).
+std::vector<size_t> differing(std::span<const uint8_t> got, std::span<const uint8_t> want) {
+  std::vector<size_t> at;
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (got[i] != want[i]) at.push_back(i);
+  }
+  return at;
+}
+
 struct FaultPair {
   explicit FaultPair(const FaultSpec& spec, PairConfig config = {}) : pair(make_pair(config)) {
     initial_free = pair.a->pool().available();
@@ -218,10 +227,7 @@ TEST(FaultBackend, CorruptionChangesOneByteAndClearsTheDevicesVerdicts) {
     const std::vector<uint8_t> want = numbered(static_cast<uint16_t>(n));
     const std::vector<uint8_t> got = bytes_of(p);
     ASSERT_EQ(got.size(), want.size());
-    std::vector<size_t> differ;
-    for (size_t i = 0; i < got.size(); ++i) {
-      if (got[i] != want.at(i)) differ.push_back(i);
-    }
+    const std::vector<size_t> differ = differing(got, want);
     ASSERT_EQ(differ.size(), 1u) << "frame " << n;
     EXPECT_EQ(p->rx_flags & (kRxIpv4CsumGood | kRxL4CsumGood | kRxIpv4CsumBad | kRxL4CsumBad), 0u);
     if (differ[0] < kEthLen) {
@@ -254,10 +260,7 @@ TEST(FaultBackend, TxCorruptionHappensAfterTheChecksumsTheDeviceFillsIn) {
     const std::vector<uint8_t> want = numbered(static_cast<uint16_t>(n));
     const std::vector<uint8_t> got = bytes_of(p);
     ASSERT_EQ(got.size(), want.size());
-    std::vector<size_t> differ;
-    for (size_t i = 0; i < got.size(); ++i) {
-      if (got[i] != want.at(i)) differ.push_back(i);
-    }
+    const std::vector<size_t> differ = differing(got, want);
     ASSERT_EQ(differ.size(), 1u) << "frame " << n << ": damage before the checksums were filled in";
     if (differ[0] >= kEthLen) {
       EXPECT_TRUE(damage_caught(got, want)) << "byte " << differ[0];

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <string>
 
 #include "backends/pair/pair_backend.h"
@@ -121,22 +122,36 @@ TEST_F(StatsFixture, RegionOfADeadProcessIsStaleAndCleanedUp) {
   EXPECT_EQ(stats::read_region(child).status, stats::ReadStatus::kMissing);
 }
 
+// A region object made by hand at pid's name (it must not exist yet):
+// every byte `fill`, then a header of `version`, then edit(region). Returns
+// the open fd (the test may cut the object or give it away), -1 on failure.
+int make_region_object(pid_t pid, uint32_t version, int fill,
+                       const std::function<void(stats::Region&)>& edit = nullptr) {
+  const std::string name = "/dpdkudp." + std::to_string(pid);
+  int fd = shm_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600);
+  if (fd < 0 || ftruncate(fd, sizeof(stats::Region)) != 0) return -1;
+  auto* r =
+      static_cast<stats::Region*>(mmap(nullptr, sizeof(stats::Region), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
+  if (r == MAP_FAILED) return -1;
+  std::memset(static_cast<void*>(r), fill, sizeof(stats::Region));
+  r->magic = stats::kMagic;
+  r->version = version;
+  r->size = sizeof(stats::Region);
+  r->seq = 0;
+  if (edit) edit(*r);
+  munmap(r, sizeof(stats::Region));
+  return fd;
+}
+
 TEST(StatsRegion, ForeignOrTruncatedObjectsAreRefusedWithAReason) {
   // A region of another layout version under a pid that is ours.
   std::string name = "/dpdkudp." + std::to_string(getpid());
-  int fd = shm_open(name.c_str(), O_CREAT | O_RDWR | O_TRUNC, 0600);
+  shm_unlink(name.c_str());
+  int fd = make_region_object(getpid(), stats::kVersion + 1, 0);
   ASSERT_GE(fd, 0);
-  ASSERT_EQ(ftruncate(fd, sizeof(stats::Region)), 0);
-  auto* r =
-      static_cast<stats::Region*>(mmap(nullptr, sizeof(stats::Region), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
-  ASSERT_NE(r, MAP_FAILED);
-  r->magic = stats::kMagic;
-  r->version = stats::kVersion + 1;
-  r->size = sizeof(stats::Region);
   stats::Snapshot snap = stats::read_region(getpid());
   EXPECT_EQ(snap.status, stats::ReadStatus::kBadVersion);
   EXPECT_NE(snap.error.find("another version"), std::string::npos) << snap.error;
-  munmap(r, sizeof(stats::Region));
   ASSERT_EQ(ftruncate(fd, 4), 0);
   EXPECT_EQ(stats::read_region(getpid()).status, stats::ReadStatus::kBadVersion);
   close(fd);
@@ -151,18 +166,8 @@ TEST(StatsRegion, ForeignOrTruncatedObjectsAreRefusedWithAReason) {
 TEST(StatsRegion, TextFieldsOfACorruptRegionEndWithinTheirArrays) {
   std::string name = "/dpdkudp." + std::to_string(getpid());
   shm_unlink(name.c_str());
-  int fd = shm_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600);
+  int fd = make_region_object(getpid(), stats::kVersion, 'A');
   ASSERT_GE(fd, 0);
-  ASSERT_EQ(ftruncate(fd, sizeof(stats::Region)), 0);
-  auto* r =
-      static_cast<stats::Region*>(mmap(nullptr, sizeof(stats::Region), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
-  ASSERT_NE(r, MAP_FAILED);
-  std::memset(static_cast<void*>(r), 'A', sizeof(stats::Region));
-  r->magic = stats::kMagic;
-  r->version = stats::kVersion;
-  r->size = sizeof(stats::Region);
-  r->seq = 0;
-  munmap(r, sizeof(stats::Region));
   close(fd);
   stats::Snapshot snap = stats::read_region(getpid());
   shm_unlink(name.c_str());
@@ -183,18 +188,11 @@ TEST(StatsRegion, AnotherUsersRegionOfTheSamePidIsNeitherReadNorRemoved) {
   const uid_t other = 65534;
   auto plant = [&](pid_t pid) {
     std::string name = "/dpdkudp." + std::to_string(pid);
-    int fd = shm_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600);
+    int fd = make_region_object(pid, stats::kVersion, 0, [pid](stats::Region& r) {
+      r.pid = pid;
+      r.totals.udp_delivered = 7;
+    });
     EXPECT_GE(fd, 0) << name;
-    EXPECT_EQ(ftruncate(fd, sizeof(stats::Region)), 0);
-    auto* r =
-        static_cast<stats::Region*>(mmap(nullptr, sizeof(stats::Region), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
-    EXPECT_NE(r, MAP_FAILED);
-    r->magic = stats::kMagic;
-    r->version = stats::kVersion;
-    r->size = sizeof(stats::Region);
-    r->pid = pid;
-    r->totals.udp_delivered = 7;
-    munmap(r, sizeof(stats::Region));
     EXPECT_EQ(fchown(fd, other, other), 0);
     close(fd);
     return name;
