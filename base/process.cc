@@ -9,30 +9,53 @@
 
 namespace dpdkudp::base {
 
-uint64_t process_start_time(uint32_t pid) {
+namespace {
+
+// /proc/<pid>/stat's state (field 3) and starttime (field 22); false when
+// the process is gone.
+bool read_stat(uint32_t pid, char* state, uint64_t* start_time) {
   char path[64];
   std::snprintf(path, sizeof(path), "/proc/%u/stat", pid);
   const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    return 0;
+    return false;
   }
   char buf[1024];
   const ssize_t n = ::read(fd, buf, sizeof(buf) - 1);
   ::close(fd);
   if (n <= 0) {
-    return 0;
+    return false;
   }
   buf[n] = '\0';
   // The command name may hold spaces and parentheses: fields count from
-  // the last ')'. starttime is field 22, the 20th after it.
+  // the last ')'. The state is field 3, starttime field 22, the 20th after it.
   const char* p = std::strrchr(buf, ')');
-  if (p == nullptr) {
-    return 0;
+  if (p == nullptr || p[1] != ' ' || p[2] == '\0') {
+    return false;
   }
+  *state = p[2];
   for (int field = 2; field < 22 && p != nullptr; ++field) {
     p = std::strchr(p + 1, ' ');
   }
-  return p == nullptr ? 0 : std::strtoull(p + 1, nullptr, 10);
+  if (p == nullptr) {
+    return false;
+  }
+  *start_time = std::strtoull(p + 1, nullptr, 10);
+  return true;
+}
+
+}  // namespace
+
+uint64_t process_start_time(uint32_t pid) {
+  char state = 0;
+  uint64_t start = 0;
+  return read_stat(pid, &state, &start) ? start : 0;
+}
+
+bool process_running(uint32_t pid, uint64_t start_time) {
+  char state = 0;
+  uint64_t start = 0;
+  return pid != 0 && read_stat(pid, &state, &start) && start == start_time && state != 'Z' && state != 'X';
 }
 
 int64_t process_fs_uid(uint32_t pid) {

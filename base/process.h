@@ -10,6 +10,11 @@ namespace dpdkudp::base {
 // process is gone.
 uint64_t process_start_time(uint32_t pid);
 
+// Whether the process that started at `start_time` (as above) still runs:
+// its /proc entry is there, started then, and is not a zombie (which
+// holds its pid until reaped but will never read a socket again).
+bool process_running(uint32_t pid, uint64_t start_time);
+
 // The user a process creates files as (/proc/<pid>/status, "Uid:", the
 // filesystem uid), -1 when the process is gone or it cannot be read.
 int64_t process_fs_uid(uint32_t pid);

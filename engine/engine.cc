@@ -312,7 +312,11 @@ std::unique_ptr<Engine> Engine::start(const Config& config, std::string* error) 
   }
 
   e->stack_ = std::make_unique<stack::Stack>(*e->backend_, std::move(stack_config), e->clock_);
-  if (e->steering_) e->stack_->set_port_steering(e->steering_.get());
+  if (e->steering_) {
+    e->stack_->set_port_steering(e->steering_.get());
+  } else if (iface) {
+    e->join_shared_ports(iface->ifindex);
+  }
   seed_neighbors(*e->stack_, config, e->clock_.monotonic_ns());
   if (config.mode == DeploymentMode::kShared) {
     e->stack_->set_port_reserver(&e->reserver_);
@@ -332,6 +336,20 @@ std::unique_ptr<Engine> Engine::start(const Config& config, std::string* error) 
     log(LogLevel::kInfo, "started: %s", e->banner().c_str());
   }
   return e;
+}
+
+void Engine::join_shared_ports(int ifindex) {
+  // Every process on the interface sees every frame (no steering of the
+  // backend's own): settle with the others which datagrams are whose.
+  std::string why;
+  shared_ports_ = SharedPorts::join(SharedPorts::name_for(ifindex), &why);
+  if (!shared_ports_) {
+    log(LogLevel::kWarn, "%s: other processes on %s sharing a port with SO_REUSEPORT may take the same datagrams",
+        why.c_str(), config_.iface.c_str());
+    return;
+  }
+  stack_->set_port_steering(shared_ports_.get());
+  stack_->set_port_sharing(shared_ports_.get());
 }
 
 void Engine::make_pollers() {
@@ -379,9 +397,11 @@ void Engine::install_tick_hook() {
   // kernel's table (which learns it from the peer's own ARP).
   bool import_arp = config_.mode == DeploymentMode::kShared && kind_ == BackendKind::kAfXdp && !config_.iface.empty();
   std::string ifname = import_arp ? config_.iface : std::string();
-  pollers_[0]->set_timer_hook([this, ifname] {
+  pollers_[0]->set_timer_hook([this, ifname, ticks = uint32_t{0}]() mutable {
     uint64_t tick = clock_.monotonic_ns();
     live_stats_->on_tick(tick);
+    // Every fourth tick (200 ms): a killed process's ports go to the others.
+    if (shared_ports_ && ++ticks % 4 == 0) shared_ports_->refresh();
     {
       std::lock_guard lock(tick_hooks_lock_);
       for (auto& hook : tick_hooks_) hook(tick);
@@ -461,6 +481,7 @@ void Engine::stop() {
   if (stack_) stack_->set_poller_waker(nullptr);
   for (auto& p : pollers_) p->stop();
   if (live_stats_) live_stats_->close_region();  // after the pollers: nothing publishes any more
+  if (shared_ports_) shared_ports_->leave();      // the others take our share of the ports at once
   if (faults_ != nullptr && !faults_reported_) {
     faults_reported_ = true;
     log(LogLevel::kWarn, "DPDKUDP_FAULTS: injected %s", describe(faults_->counts()).c_str());

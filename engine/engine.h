@@ -16,6 +16,7 @@
 #include "engine/driver.h"
 #include "engine/poller.h"
 #include "engine/port_reserver.h"
+#include "engine/shared_ports.h"
 #include "engine/stats.h"
 #include "stack/net/clock.h"
 #include "stack/net/stack.h"
@@ -68,6 +69,9 @@ class Engine {
   void open_live_stats();
   void install_tick_hook();
   void warn_ignored_settings() const;
+  // Joins the interface's port-sharing table (shared_ports.h) when the
+  // backend does not steer ports itself; a warning when it cannot.
+  void join_shared_ports(int ifindex);
   // Shared mode: the tunnels' outer ports taken on the host, so no other
   // program (or kernel tunnel device) has them and the kernel answers no
   // port-unreachable for them.
@@ -80,6 +84,7 @@ class Engine {
   FaultBackend* faults_ = nullptr;  // backend_ when DPDKUDP_FAULTS is set
   bool faults_reported_ = false;
   std::unique_ptr<stack::PortSteeringHook> steering_;
+  std::unique_ptr<SharedPorts> shared_ports_;  // AF_PACKET, DPDK: see shared_ports.h
   std::string backend_description_;
   KernelPortReserver reserver_;
   std::vector<uintptr_t> tunnel_port_tokens_;

@@ -48,6 +48,7 @@ enum class DropReason : uint8_t {
   kTunnelMalformed,     // a truncated or invalid VXLAN/GENEVE/GUE header
   kTunnelNoMatch,       // a tunnel port, but a VNI (or family) no tunnel serves
   kTunnelUnsupported,   // control/OAM messages, critical GENEVE options, GUE carrying neither IPv4 nor IPv6
+  kUdpOtherProcess,     // another process on the interface takes it (its port, or SO_REUSEPORT's hash chose it)
   kCount,
 };
 

@@ -46,6 +46,26 @@ class PortSteeringHook {
   virtual int steer6(const Ipv6Addr& addr, uint16_t port, bool on, bool reuse_port) = 0;
 };
 
+// Other processes' stacks that receive the same frames (AF_PACKET hands
+// every packet socket on an interface a copy of each frame): which process
+// takes a datagram, and which one answers for the host. The stack asks
+// only for a datagram whose socket is an unconnected SO_REUSEPORT one, or
+// that no socket of its own takes. From pollers; must not block.
+class PortSharing {
+ public:
+  enum class Owner : uint8_t {
+    kUs,            // this process takes it (the hash chose us, or nobody else shares)
+    kOtherProcess,  // another process's socket takes it
+    kNobody,        // no process serves the port
+  };
+  virtual ~PortSharing() = default;
+  virtual Owner owner(Ipv4Addr dst, uint16_t dst_port, Ipv4Addr src, uint16_t src_port) const = 0;
+  virtual Owner owner6(const Ipv6Addr& dst, uint16_t dst_port, const Ipv6Addr& src, uint16_t src_port) const = 0;
+  // Whether this process answers ARP, NDP, echo and sends port unreachable
+  // (dedicated mode): one process of those sharing the interface does.
+  virtual bool answers_for_host() const = 0;
+};
+
 // How a socket tells its owner that readiness changed. Both calls come
 // from stack threads and must not block.
 class SocketNotifier {

@@ -72,6 +72,11 @@ inline void Stack::enqueue_datagram(UdpSocket* s, Packet* pkt, RxBatch& batch) {
   batch.chain_bytes += UdpSocket::charge_of(m);
 }
 
+inline bool Stack::answers_for_host(const RxBatch& batch) const {
+  if (batch.link != nullptr) return true;
+  return config_.dedicated && (port_sharing_ == nullptr || port_sharing_->answers_for_host());
+}
+
 inline void Stack::drop(Packet* pkt, DropReason reason, RxBatch& batch) {
   batch.counters->drops[static_cast<size_t>(reason)].add();
   if (batch.link != nullptr) [[unlikely]]

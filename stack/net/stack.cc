@@ -271,7 +271,7 @@ void Stack::receive_arp(Packet* pkt, size_t l2_len, RxBatch& batch) {
   const Ipv4Addr us = rx_address(batch).addr;
   // Inside a tunnel the overlay's neighbours, and the address is ours alone.
   NeighborCache& cache = batch.link != nullptr ? batch.link->neighbors() : neighbors_;
-  const bool answer = config_.dedicated || batch.link != nullptr;
+  const bool answer = answers_for_host(batch);
   bool to_us = arp->target_ip == us;
   // RFC 826 merge: refresh what we know; create an entry only when the
   // packet is for us. A sender of 0.0.0.0 is an RFC 5227 probe: learn
@@ -343,9 +343,15 @@ void Stack::receive_udp(Packet* pkt, size_t l2_len, size_t l3_len, RxBatch& batc
   }
   if (dst != config_.address.addr && !is_local_address(dst)) return deliver_broadcast(pkt, batch);
 
-  UdpSocket* s = table_.lookup(dst, m.dst_port, src, m.src_port);
+  bool shared = false;
+  UdpSocket* s = table_.lookup(dst, m.dst_port, src, m.src_port, &shared);
+  if (port_sharing_ != nullptr && (s == nullptr || shared) && batch.link == nullptr) [[unlikely]] {
+    if (port_sharing_->owner(dst, m.dst_port, src, m.src_port) == PortSharing::Owner::kOtherProcess) {
+      return drop(pkt, DropReason::kUdpOtherProcess, batch);
+    }
+  }
   if (s == nullptr) {
-    if (config_.dedicated || batch.link != nullptr) send_port_unreachable(pkt, l2_len, batch);
+    if (answers_for_host(batch)) send_port_unreachable(pkt, l2_len, batch);
     return drop(pkt, DropReason::kUdpNoSocket, batch);
   }
   enqueue_datagram(s, pkt, batch);
@@ -388,7 +394,7 @@ void Stack::receive_icmp(Packet* pkt, size_t l2_len, size_t l3_len, RxBatch& bat
   switch (icmp->type()) {
     case wire::icmp_type::kEchoRequest: {
       // Shared mode: the kernel answers for the interface's address.
-      if (!config_.dedicated && batch.link == nullptr) return drop(pkt, DropReason::kIcmpUnhandled, batch);
+      if (!answers_for_host(batch)) return drop(pkt, DropReason::kIcmpUnhandled, batch);
       Packet* reply = nullptr;
       size_t l2 = link_header_len(batch.link);
       size_t len = l2 + Ipv4Packet::kMinHeaderLen + icmp->bytes().size();

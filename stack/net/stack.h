@@ -129,6 +129,9 @@ class Stack final : private NeighborHooks, private NeighborHooks6, private Socke
   void set_poller_waker(PollerWaker* w) { poller_waker_.store(w, std::memory_order_release); }
   // Set before sockets are opened; must outlive the stack's sockets.
   void set_port_steering(PortSteeringHook* h) { port_steering_ = h; }
+  // Other processes that receive the same frames (hooks.h). Set before
+  // the pollers start; must outlive the stack.
+  void set_port_sharing(const PortSharing* s) { port_sharing_ = s; }
 
   // Is addr one of ours (unicast; a tunnel's inner address too), so
   // datagrams to it loop inside?
@@ -195,6 +198,10 @@ class Stack final : private NeighborHooks, private NeighborHooks6, private Socke
   void icmp_error_to_socket(Ipv4Addr offender, uint8_t type, uint8_t code, uint16_t mtu,
                             std::span<const uint8_t> original);
   void send_port_unreachable(const Packet* pkt, size_t l2_len, RxBatch& batch);
+  // Does this stack answer ARP, NDP, echo and closed ports for the frame
+  // in hand: inside a tunnel always; on the interface in dedicated mode,
+  // and then only the one process of those sharing it that answers.
+  bool answers_for_host(const RxBatch& batch) const;
   void drop(Packet* pkt, DropReason reason, RxBatch& batch);
   // Appends a datagram (meta filled in) to the batch's run for socket s,
   // or drops it when s's receive buffer is full.
@@ -370,6 +377,7 @@ class Stack final : private NeighborHooks, private NeighborHooks6, private Socke
 
   PortReserver* port_reserver_ = nullptr;
   PortSteeringHook* port_steering_ = nullptr;
+  const PortSharing* port_sharing_ = nullptr;
   std::atomic<PollerWaker*> poller_waker_{nullptr};
   Reclaimer reclaimer_;
   RouteTable routes_;

@@ -206,9 +206,15 @@ void Stack::receive_udp6(Packet* pkt, size_t l2_len, size_t l4_off, RxBatch& bat
     return receive_tunnel(pkt, l4_off, true, batch);
   }
 
-  UdpSocket* s = table_.lookup6(dst, m.dst_port, src, m.src_port);
+  bool shared = false;
+  UdpSocket* s = table_.lookup6(dst, m.dst_port, src, m.src_port, &shared);
+  if (port_sharing_ != nullptr && (s == nullptr || shared) && batch.link == nullptr) [[unlikely]] {
+    if (port_sharing_->owner6(dst, m.dst_port, src, m.src_port) == PortSharing::Owner::kOtherProcess) {
+      return drop(pkt, DropReason::kUdpOtherProcess, batch);
+    }
+  }
   if (s == nullptr) {
-    if (config_.dedicated || batch.link != nullptr) send_port_unreachable6(pkt, l2_len, batch);
+    if (answers_for_host(batch)) send_port_unreachable6(pkt, l2_len, batch);
     return drop(pkt, DropReason::kUdpNoSocket, batch);
   }
   enqueue_datagram(s, pkt, batch);
@@ -228,7 +234,7 @@ void Stack::receive_icmp6(Packet* pkt, size_t l2_len, size_t l4_off, RxBatch& ba
     case icmpv6_type::kEchoRequest: {
       // The kernel answers in shared mode; a multicast echo is not answered
       // (as Linux's icmp_echo_ignore_multicast).
-      if ((!config_.dedicated && batch.link == nullptr) || dst.is_multicast()) {
+      if (!answers_for_host(batch) || dst.is_multicast()) {
         return drop(pkt, DropReason::kIcmpUnhandled, batch);
       }
       Packet* reply = nullptr;
@@ -303,7 +309,7 @@ void Stack::receive_ns(Packet* pkt, std::span<const uint8_t> icmp, RxBatch& batc
     // defend it (dedicated mode) with an advertisement to all nodes.
     if (idx >= 0 && batch.now_mono_ns < dad_until_ns_.load(std::memory_order_relaxed)) {
       note_duplicate6(static_cast<size_t>(idx), eth_src);
-    } else if (idx >= 0 && config_.dedicated && !addrs6_[static_cast<size_t>(idx)].duplicate->load()) {
+    } else if (idx >= 0 && answers_for_host(batch) && !addrs6_[static_cast<size_t>(idx)].duplicate->load()) {
       send_na(target, Ipv6Addr::all_nodes(), Ipv6Addr::all_nodes().multicast_mac(), false, true, batch.vlan);
       batch.counters->ndp_adverts_sent.add();
     }
@@ -312,7 +318,7 @@ void Stack::receive_ns(Packet* pkt, std::span<const uint8_t> icmp, RxBatch& batc
   }
   // §7.2.3: learn the sender (an entry is made only for an NS to us).
   if (auto mac = ns->source_mac()) neighbors6_.update(src, *mac, batch.now_mono_ns, idx >= 0, batch.vlan);
-  if (idx >= 0 && config_.dedicated && !addrs6_[static_cast<size_t>(idx)].duplicate->load()) {
+  if (idx >= 0 && answers_for_host(batch) && !addrs6_[static_cast<size_t>(idx)].duplicate->load()) {
     const MacAddr reply_mac = ns->source_mac().value_or(eth_src);
     send_na(target, src, reply_mac, true, true, batch.vlan);
     batch.counters->ndp_adverts_sent.add();

@@ -56,7 +56,7 @@ int UdpTable::score6(const UdpBinding& e, const Ipv6Addr& dst, const Ipv6Addr& s
 }
 
 template <typename Score>
-UdpSocket* UdpTable::pick(const Bucket* b, uint32_t flow_hash, Score score) const {
+const UdpBinding* UdpTable::pick(const Bucket* b, uint32_t flow_hash, Score score) const {
   const auto& entries = b->entries;
   int best = -1;
   const UdpBinding* winner = nullptr;
@@ -72,33 +72,34 @@ UdpSocket* UdpTable::pick(const Bucket* b, uint32_t flow_hash, Score score) cons
       ++group;
     }
   }
-  if (winner == nullptr || group <= 1) return winner ? winner->socket : nullptr;
+  if (winner == nullptr || group <= 1) return winner;
   // Spread a reuseport group by flow so one flow always lands on one socket.
   unsigned pick = flow_hash % group;
   for (const UdpBinding& e : entries) {
-    if (e.reuse_port && score(e) == best && pick-- == 0) return e.socket;
+    if (e.reuse_port && score(e) == best && pick-- == 0) return &e;
   }
-  return winner->socket;
+  return winner;
 }
 
-UdpSocket* UdpTable::lookup(Ipv4Addr dst, uint16_t dst_port, Ipv4Addr src, uint16_t src_port) const {
+UdpSocket* UdpTable::lookup(Ipv4Addr dst, uint16_t dst_port, Ipv4Addr src, uint16_t src_port, bool* reuse_port) const {
   const Bucket* b = buckets_[dst_port].load(std::memory_order_acquire);
   if (b == nullptr) return nullptr;
   const auto& entries = b->entries;
   if (entries.size() == 1) {  // the common case: one socket on the port
-    return score(entries[0], dst, src, src_port) >= 0 ? entries[0].socket : nullptr;
+    return found(score(entries[0], dst, src, src_port) >= 0 ? &entries[0] : nullptr, reuse_port);
   }
   uint32_t h = (src.value * 0x9e3779b1u) ^ (uint32_t{src_port} * 0x85ebca6bu) ^ dst.value;
   h ^= h >> 15;
-  return pick(b, h, [&](const UdpBinding& e) { return score(e, dst, src, src_port); });
+  return found(pick(b, h, [&](const UdpBinding& e) { return score(e, dst, src, src_port); }), reuse_port);
 }
 
-UdpSocket* UdpTable::lookup6(const Ipv6Addr& dst, uint16_t dst_port, const Ipv6Addr& src, uint16_t src_port) const {
+UdpSocket* UdpTable::lookup6(const Ipv6Addr& dst, uint16_t dst_port, const Ipv6Addr& src, uint16_t src_port,
+                             bool* reuse_port) const {
   const Bucket* b = buckets_[dst_port].load(std::memory_order_acquire);
   if (b == nullptr) return nullptr;
   const auto& entries = b->entries;
   if (entries.size() == 1) {
-    return score6(entries[0], dst, src, src_port) >= 0 ? entries[0].socket : nullptr;
+    return found(score6(entries[0], dst, src, src_port) >= 0 ? &entries[0] : nullptr, reuse_port);
   }
   uint32_t h = uint32_t{src_port} * 0x85ebca6bu;
   for (size_t i = 0; i < Ipv6Addr::kLen; i += 4) {
@@ -108,7 +109,7 @@ UdpSocket* UdpTable::lookup6(const Ipv6Addr& dst, uint16_t dst_port, const Ipv6A
     h = (h << 13) | (h >> 19);
   }
   h ^= h >> 15;
-  return pick(b, h, [&](const UdpBinding& e) { return score6(e, dst, src, src_port); });
+  return found(pick(b, h, [&](const UdpBinding& e) { return score6(e, dst, src, src_port); }), reuse_port);
 }
 
 bool UdpTable::conflicts(const Bucket* b, const UdpAddressing& local, bool reuse_addr, bool reuse_port) const {

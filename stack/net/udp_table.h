@@ -73,10 +73,14 @@ class UdpTable {
   // Poller side (inside a Reclaimer read section): Linux's scoring --
   // a match on the bound address, the connected address and the connected
   // port each outrank a wildcard; the best score wins; SO_REUSEPORT groups
-  // spread by flow hash; otherwise the latest bind wins a tie.
-  UdpSocket* lookup(Ipv4Addr dst, uint16_t dst_port, Ipv4Addr src, uint16_t src_port) const;
+  // spread by flow hash; otherwise the latest bind wins a tie. *reuse_port
+  // (when given) says whether the socket found is an unconnected
+  // SO_REUSEPORT one, which other processes' sockets may share.
+  UdpSocket* lookup(Ipv4Addr dst, uint16_t dst_port, Ipv4Addr src, uint16_t src_port,
+                    bool* reuse_port = nullptr) const;
   // The same for an IPv6 datagram.
-  UdpSocket* lookup6(const Ipv6Addr& dst, uint16_t dst_port, const Ipv6Addr& src, uint16_t src_port) const;
+  UdpSocket* lookup6(const Ipv6Addr& dst, uint16_t dst_port, const Ipv6Addr& src, uint16_t src_port,
+                     bool* reuse_port = nullptr) const;
 
   // Every socket that accepts a broadcast datagram to dst_port (bound to
   // the wildcard or to `dst`, and not connected elsewhere).
@@ -99,7 +103,12 @@ class UdpTable {
   static int score(const UdpBinding& e, Ipv4Addr dst, Ipv4Addr src, uint16_t src_port);
   static int score6(const UdpBinding& e, const Ipv6Addr& dst, const Ipv6Addr& src, uint16_t src_port);
   template <typename Score>
-  UdpSocket* pick(const Bucket* b, uint32_t flow_hash, Score score) const;
+  const UdpBinding* pick(const Bucket* b, uint32_t flow_hash, Score score) const;
+  static UdpSocket* found(const UdpBinding* e, bool* reuse_port) {
+    if (e == nullptr) return nullptr;
+    if (reuse_port != nullptr) *reuse_port = e->reuse_port && e->remote_port == 0;
+    return e->socket;
+  }
   bool conflicts(const Bucket* b, const UdpAddressing& local, bool reuse_addr, bool reuse_port) const;
   void publish(uint16_t port, std::unique_ptr<Bucket> next);  // with mutex_ held
   std::optional<uint16_t> pick_ephemeral(const UdpAddressing& local, bool reuse_addr, bool reuse_port);

@@ -1,0 +1,521 @@
+#include "engine/shared_ports.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "base/process.h"
+
+namespace dpdkudp::engine {
+namespace {
+
+constexpr uint64_t kMagic = 0x7374726f70647564ull;  // "dudports", little-endian
+constexpr uint32_t kVersion = 1;
+constexpr uint32_t kPorts = 65536;
+constexpr uint32_t kNoSlot = 0xff;
+// A reader that finds an entry changing this many times in a row takes
+// the datagram (a duplicate is better than a loss); writes take
+// microseconds, so it does not happen in practice.
+constexpr int kReadAttempts = 1000;
+
+// One (member, family, address) serving a port. meta: slot | v6 << 8 |
+// reuse_port << 9; addr: network order, IPv4 in the first word; all
+// zeros: any address. Words are atomics so that readers may look while a
+// writer changes them (the sequence count says whether what they read
+// held together).
+constexpr uint32_t kMetaV6 = 1u << 8;
+constexpr uint32_t kMetaReusePort = 1u << 9;
+struct Record {
+  std::atomic<uint32_t> meta;
+  std::atomic<uint32_t> addr[4];
+};
+
+struct PortEntry {
+  std::atomic<uint32_t> seq;  // odd while a writer changes the entry
+  std::atomic<uint32_t> count;
+  Record rec[SharedPorts::kMaxSharers];
+};
+
+struct Member {
+  uint32_t pid;  // 0: free slot
+  uint32_t unused;
+  uint64_t start;
+};
+
+bool default_alive(const SharedPorts::Identity& who) { return base::process_running(who.pid, who.start); }
+
+struct Snapshot {
+  uint32_t count = 0;
+  uint32_t meta[SharedPorts::kMaxSharers];
+  uint32_t addr[SharedPorts::kMaxSharers][4];
+};
+
+}  // namespace
+
+struct SharedPorts::Region {
+  uint64_t magic;  // set last by the maker (atomic_ref), once the rest is ready
+  uint32_t version;
+  uint32_t removed;  // set under the lock by the last member, before unlinking
+  pthread_mutex_t mutex;
+  uint32_t writing;  // port + 1 whose entry a writer is changing (repair after its death)
+  uint32_t leader;   // slot + 1 of the member answering for the host
+  Member members[kMaxMembers];
+  std::atomic<uint64_t> in_use[kPorts / 64];  // ports with records: readers look here first
+  PortEntry ports[kPorts];  // untouched entries cost no memory (the object is sparse)
+};
+
+namespace {
+
+using Region = SharedPorts::Region;
+
+bool read_entry(const PortEntry& e, Snapshot* out) {
+  for (int attempt = 0; attempt < kReadAttempts; ++attempt) {
+    const uint32_t before = e.seq.load(std::memory_order_acquire);
+    if ((before & 1) != 0) continue;
+    out->count = std::min(e.count.load(std::memory_order_relaxed), SharedPorts::kMaxSharers);
+    for (uint32_t i = 0; i < out->count; ++i) {
+      out->meta[i] = e.rec[i].meta.load(std::memory_order_relaxed);
+      for (int w = 0; w < 4; ++w) out->addr[i][w] = e.rec[i].addr[w].load(std::memory_order_relaxed);
+    }
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (e.seq.load(std::memory_order_relaxed) == before) return true;
+  }
+  return false;
+}
+
+// Writers hold the region's lock and bracket their changes with these.
+void begin_write(Region* r, uint32_t port) {
+  r->writing = port + 1;
+  PortEntry& e = r->ports[port];
+  e.seq.store(e.seq.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
+}
+
+void end_write(Region* r, uint32_t port) {
+  PortEntry& e = r->ports[port];
+  e.seq.store(e.seq.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+  r->writing = 0;
+}
+
+void set_in_use(Region* r, uint32_t port, bool on) {
+  const uint64_t bit = uint64_t{1} << (port % 64);
+  if (on) {
+    r->in_use[port / 64].fetch_or(bit, std::memory_order_release);
+  } else {
+    r->in_use[port / 64].fetch_and(~bit, std::memory_order_release);
+  }
+}
+
+// Removes record i of the entry (the last one takes its place).
+void remove_record(PortEntry& e, uint32_t i) {
+  const uint32_t last = e.count.load(std::memory_order_relaxed) - 1;
+  if (i != last) {
+    e.rec[i].meta.store(e.rec[last].meta.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    for (int w = 0; w < 4; ++w) {
+      e.rec[i].addr[w].store(e.rec[last].addr[w].load(std::memory_order_relaxed), std::memory_order_relaxed);
+    }
+  }
+  e.count.store(last, std::memory_order_relaxed);
+}
+
+// Spreads a flow over n sharers with other bits than the in-process
+// reuseport pick (which takes the hash modulo the group): both levels
+// then spread independently.
+uint32_t spread(uint32_t h, uint32_t n) {
+  h ^= h >> 16;
+  h *= 0x7feb352du;
+  h ^= h >> 15;
+  h *= 0x846ca68bu;
+  h ^= h >> 16;
+  return static_cast<uint32_t>((uint64_t{h} * n) >> 32);
+}
+
+std::string errno_line(const std::string& name, const char* what, int err) {
+  return "port-sharing table /dev/shm" + name + ": " + what + ": " + std::strerror(err);
+}
+
+void init_mutex(pthread_mutex_t* m) {
+  pthread_mutexattr_t attr;
+  pthread_mutexattr_init(&attr);
+  pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+  pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+  pthread_mutex_init(m, &attr);
+  pthread_mutexattr_destroy(&attr);
+}
+
+// Maps the object, making it when there is none. nullptr with *error; a
+// null error with nullptr: a half-made or removed object met, try again.
+Region* map_region(const std::string& name, std::string* error) {
+  bool maker = true;
+  int fd = shm_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0 && errno == EEXIST) {
+    maker = false;
+    fd = shm_open(name.c_str(), O_RDWR | O_CLOEXEC, 0);
+    if (fd < 0 && errno == ENOENT) return nullptr;  // removed meanwhile
+  }
+  if (fd < 0) {
+    *error = errno_line(name, "cannot open", errno);
+    return nullptr;
+  }
+  struct stat st {};
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
+    ::close(fd);
+    *error = "port-sharing table /dev/shm" + name + " is not a private file of uid " + std::to_string(geteuid()) +
+             " (remove it)";
+    return nullptr;
+  }
+  if (maker && ftruncate(fd, sizeof(Region)) != 0) {
+    const int err = errno;
+    ::close(fd);
+    shm_unlink(name.c_str());
+    *error = errno_line(name, "cannot size", err);
+    return nullptr;
+  }
+  // A joiner may meet the maker between shm_open and ftruncate: wait a
+  // little for the size, then take the object for abandoned.
+  for (int i = 0; !maker && st.st_size == 0 && i < 1000; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    fstat(fd, &st);
+  }
+  if (!maker && static_cast<size_t>(st.st_size) != sizeof(Region)) {
+    ::close(fd);
+    if (st.st_size == 0) {
+      shm_unlink(name.c_str());
+      return nullptr;
+    }
+    *error = "port-sharing table /dev/shm" + name + " has another layout (a process of another dpdkudp build " +
+             "shares the interface)";
+    return nullptr;
+  }
+  void* p = mmap(nullptr, sizeof(Region), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  const int err = errno;
+  ::close(fd);
+  if (p == MAP_FAILED) {
+    *error = errno_line(name, "cannot map", err);
+    return nullptr;
+  }
+  auto* r = static_cast<Region*>(p);
+  std::atomic_ref<uint64_t> magic(r->magic);
+  if (maker) {
+    r->version = kVersion;
+    init_mutex(&r->mutex);
+    magic.store(kMagic, std::memory_order_release);
+    return r;
+  }
+  for (int i = 0; magic.load(std::memory_order_acquire) != kMagic && i < 1000; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (magic.load(std::memory_order_acquire) != kMagic || r->version != kVersion) {
+    const bool abandoned = magic.load(std::memory_order_acquire) == 0;
+    munmap(r, sizeof(Region));
+    if (abandoned) {
+      shm_unlink(name.c_str());
+      return nullptr;
+    }
+    *error = "port-sharing table /dev/shm" + name + " has another version";
+    return nullptr;
+  }
+  return r;
+}
+
+}  // namespace
+
+std::string SharedPorts::name_for(int ifindex) {
+  struct stat ns {};
+  const uint64_t netns = stat("/proc/self/ns/net", &ns) == 0 ? static_cast<uint64_t>(ns.st_ino) : 0;
+  return "/dpdkudp-ports-" + std::to_string(geteuid()) + "-" + std::to_string(netns) + "-" + std::to_string(ifindex);
+}
+
+std::unique_ptr<SharedPorts> SharedPorts::join(const std::string& name, std::string* error) {
+  const auto pid = static_cast<uint32_t>(getpid());
+  return join_as(name, Identity{pid, base::process_start_time(pid)}, default_alive, error);
+}
+
+std::unique_ptr<SharedPorts> SharedPorts::join_as(const std::string& name, Identity self, LivenessCheck alive,
+                                                  std::string* error) {
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    error->clear();
+    Region* r = map_region(name, error);
+    if (r == nullptr) {
+      if (!error->empty()) return nullptr;
+      continue;
+    }
+    std::unique_ptr<SharedPorts> t(new SharedPorts(r, sizeof(Region), self, alive, kNoSlot, name));
+    t->lock();
+    if (r->removed != 0) {  // its last member left while we mapped it
+      t->unlock();
+      t->slot_ = kNoSlot;
+      continue;  // the destructor unmaps
+    }
+    for (uint32_t i = 0; i < kMaxMembers; ++i) {
+      const Member& m = r->members[i];
+      if (m.pid != 0 && !alive(Identity{m.pid, m.start})) t->forget_member_locked(i);
+    }
+    for (uint32_t i = 0; i < kMaxMembers && t->slot_ == kNoSlot; ++i) {
+      if (r->members[i].pid == 0) {
+        r->members[i] = Member{self.pid, 0, self.start};
+        t->slot_ = i;
+      }
+    }
+    if (t->slot_ == kNoSlot) {
+      t->unlock();
+      *error = "port-sharing table /dev/shm" + name + ": " + std::to_string(kMaxMembers) +
+               " processes already share the interface";
+      return nullptr;
+    }
+    t->settle_leader_locked();
+    t->unlock();
+    return t;
+  }
+  *error = "port-sharing table /dev/shm" + name + ": removed or abandoned while joining, four times";
+  return nullptr;
+}
+
+SharedPorts::SharedPorts(Region* region, size_t size, Identity self, LivenessCheck alive, uint32_t slot,
+                         std::string name)
+    : region_(region),
+      size_(size),
+      self_(self),
+      alive_(alive),
+      slot_(slot),
+      name_(std::move(name)),
+      created_by_(static_cast<uint32_t>(getpid())) {}
+
+SharedPorts::~SharedPorts() {
+  leave();
+  munmap(region_, size_);
+}
+
+void SharedPorts::leave() {
+  const std::lock_guard<std::mutex> guard(local_mutex_);
+  // A forked child's copy of a member's table: the parent still uses it.
+  if (slot_ == kNoSlot || created_by_ != static_cast<uint32_t>(getpid())) return;
+  lock();
+  // Our slot is still ours unless another member took us for dead (a
+  // process stopped for longer than a refresh, or a test's made-up one).
+  const Member& mine = region_->members[slot_];
+  if (mine.pid == self_.pid && mine.start == self_.start) forget_member_locked(slot_);
+  bool last = true;
+  for (const Member& m : region_->members) last &= m.pid == 0;
+  if (last) {
+    region_->removed = 1;
+    shm_unlink(name_.c_str());
+  } else {
+    settle_leader_locked();
+  }
+  unlock();
+  slot_ = kNoSlot;
+  held_.clear();
+  leader_.store(false, std::memory_order_relaxed);
+}
+
+void SharedPorts::lock() const {
+  const int r = pthread_mutex_lock(&region_->mutex);
+  if (r == EOWNERDEAD) {
+    // A member died holding the lock: finish the entry it was writing (its
+    // records stay until a refresh finds it dead and removes them).
+    if (region_->writing != 0) {
+      PortEntry& e = region_->ports[region_->writing - 1];
+      if (e.count.load(std::memory_order_relaxed) > kMaxSharers) e.count.store(kMaxSharers, std::memory_order_relaxed);
+      if ((e.seq.load(std::memory_order_relaxed) & 1) != 0) end_write(region_, region_->writing - 1);
+      region_->writing = 0;
+    }
+    pthread_mutex_consistent(&region_->mutex);
+  }
+}
+
+void SharedPorts::unlock() const { pthread_mutex_unlock(&region_->mutex); }
+
+void SharedPorts::forget_member_locked(uint32_t slot) {
+  for (uint32_t word = 0; word < kPorts / 64; ++word) {
+    uint64_t bits = region_->in_use[word].load(std::memory_order_relaxed);
+    while (bits != 0) {
+      const uint32_t port = word * 64 + static_cast<uint32_t>(__builtin_ctzll(bits));
+      bits &= bits - 1;
+      PortEntry& e = region_->ports[port];
+      begin_write(region_, port);
+      for (uint32_t i = e.count.load(std::memory_order_relaxed); i-- > 0;) {
+        if ((e.rec[i].meta.load(std::memory_order_relaxed) & 0xff) == slot) remove_record(e, i);
+      }
+      end_write(region_, port);
+      if (e.count.load(std::memory_order_relaxed) == 0) set_in_use(region_, port, false);
+    }
+  }
+  region_->members[slot] = Member{};
+}
+
+void SharedPorts::settle_leader_locked() {
+  uint32_t leader = 0;
+  for (uint32_t i = 0; i < kMaxMembers && leader == 0; ++i) {
+    if (region_->members[i].pid != 0) leader = i + 1;
+  }
+  region_->leader = leader;
+  leader_.store(leader == slot_ + 1, std::memory_order_relaxed);
+}
+
+void SharedPorts::refresh() {
+  lock();
+  for (uint32_t i = 0; i < kMaxMembers; ++i) {
+    const Member& m = region_->members[i];
+    if (i != slot_ && m.pid != 0 && !alive_(Identity{m.pid, m.start})) forget_member_locked(i);
+  }
+  settle_leader_locked();
+  unlock();
+}
+
+uint32_t SharedPorts::members() const {
+  lock();
+  uint32_t n = 0;
+  for (const Member& m : region_->members) n += m.pid != 0 ? 1 : 0;
+  unlock();
+  return n;
+}
+
+int SharedPorts::claim(bool v6, const uint8_t* addr, uint16_t port, bool on, bool reuse_port) {
+  std::array<uint8_t, 16> a{};
+  std::memcpy(a.data(), addr, v6 ? 16 : 4);
+  const auto key = std::make_tuple(v6, a, port);
+  uint32_t words[4] = {};
+  std::memcpy(words, a.data(), sizeof words);
+  const uint32_t meta = slot_ | (v6 ? kMetaV6 : 0) | (reuse_port ? kMetaReusePort : 0);
+  const auto same = [&](const Record& r) {
+    if ((r.meta.load(std::memory_order_relaxed) & (0xff | kMetaV6)) != (meta & (0xff | kMetaV6))) return false;
+    for (int w = 0; w < 4; ++w) {
+      if (r.addr[w].load(std::memory_order_relaxed) != words[w]) return false;
+    }
+    return true;
+  };
+
+  const std::lock_guard<std::mutex> guard(local_mutex_);
+  if (slot_ == kNoSlot) return 0;  // left: the process is exiting
+  auto it = held_.find(key);
+  PortEntry& e = region_->ports[port];
+  if (on) {
+    if (it != held_.end()) {
+      ++it->second;  // another socket of ours on the same address and port
+      return 0;
+    }
+    lock();
+    // Records of members that died since the last refresh make no room.
+    for (bool again = true; again;) {
+      again = false;
+      for (uint32_t i = 0; i < e.count.load(std::memory_order_relaxed) && !again; ++i) {
+        const uint32_t s = e.rec[i].meta.load(std::memory_order_relaxed) & 0xff;
+        const Member m = region_->members[s];
+        if (s != slot_ && m.pid != 0 && !alive_(Identity{m.pid, m.start})) {
+          forget_member_locked(s);
+          again = true;
+        }
+      }
+    }
+    const uint32_t n = e.count.load(std::memory_order_relaxed);
+    if (n >= kMaxSharers) {
+      unlock();
+      return EADDRINUSE;
+    }
+    begin_write(region_, port);
+    e.rec[n].meta.store(meta, std::memory_order_relaxed);
+    for (int w = 0; w < 4; ++w) e.rec[n].addr[w].store(words[w], std::memory_order_relaxed);
+    e.count.store(n + 1, std::memory_order_relaxed);
+    end_write(region_, port);
+    set_in_use(region_, port, true);
+    unlock();
+    held_.emplace(key, 1);
+    return 0;
+  }
+  if (it == held_.end()) return ENOENT;
+  if (--it->second > 0) return 0;
+  held_.erase(it);
+  lock();
+  begin_write(region_, port);
+  for (uint32_t i = 0; i < e.count.load(std::memory_order_relaxed); ++i) {
+    if (same(e.rec[i])) {
+      remove_record(e, i);
+      break;
+    }
+  }
+  end_write(region_, port);
+  if (e.count.load(std::memory_order_relaxed) == 0) set_in_use(region_, port, false);
+  unlock();
+  return 0;
+}
+
+int SharedPorts::steer(wire::Ipv4Addr addr, uint16_t port, bool on, bool reuse_port) {
+  const uint32_t be = htonl(addr.value);
+  return claim(false, reinterpret_cast<const uint8_t*>(&be), port, on, reuse_port);
+}
+
+int SharedPorts::steer6(const wire::Ipv6Addr& addr, uint16_t port, bool on, bool reuse_port) {
+  return claim(true, addr.octets.data(), port, on, reuse_port);
+}
+
+SharedPorts::Owner SharedPorts::decide(bool v6, const uint8_t* dst, uint16_t dst_port, uint32_t flow_hash) const {
+  if ((region_->in_use[dst_port / 64].load(std::memory_order_acquire) & (uint64_t{1} << (dst_port % 64))) == 0) {
+    return Owner::kNobody;
+  }
+  Snapshot snap;
+  if (!read_entry(region_->ports[dst_port], &snap)) return Owner::kUs;
+  uint32_t want[4] = {};
+  std::memcpy(want, dst, v6 ? 16 : 4);
+  // As Linux: a record on the datagram's own address outranks one on any
+  // address; among the best, the SO_REUSEPORT records share by hash.
+  int best = -1;
+  uint32_t sharers[kMaxSharers];
+  uint32_t n_sharers = 0;
+  bool ours = false;
+  bool all_reuse = true;
+  for (uint32_t i = 0; i < snap.count; ++i) {
+    if (((snap.meta[i] & kMetaV6) != 0) != v6) continue;
+    const bool any = snap.addr[i][0] == 0 && snap.addr[i][1] == 0 && snap.addr[i][2] == 0 && snap.addr[i][3] == 0;
+    const bool exact = std::memcmp(snap.addr[i], want, sizeof want) == 0;
+    if (!any && !exact) continue;
+    const int score = exact && !any ? 1 : 0;
+    if (score > best) {
+      best = score;
+      n_sharers = 0;
+      ours = false;
+      all_reuse = true;
+    } else if (score < best) {
+      continue;
+    }
+    const uint32_t slot = snap.meta[i] & 0xff;
+    ours |= slot == slot_;
+    all_reuse &= (snap.meta[i] & kMetaReusePort) != 0;
+    bool seen = false;
+    for (uint32_t k = 0; k < n_sharers; ++k) seen |= sharers[k] == slot;
+    if (!seen) sharers[n_sharers++] = slot;
+  }
+  if (best < 0) return Owner::kNobody;
+  if (!ours) return Owner::kOtherProcess;
+  if (n_sharers <= 1 || !all_reuse) return Owner::kUs;
+  return sharers[spread(flow_hash, n_sharers)] == slot_ ? Owner::kUs : Owner::kOtherProcess;
+}
+
+SharedPorts::Owner SharedPorts::owner(wire::Ipv4Addr dst, uint16_t dst_port, wire::Ipv4Addr src,
+                                      uint16_t src_port) const {
+  const uint32_t be = htonl(dst.value);
+  const uint32_t h = (src.value * 0x9e3779b1u) ^ (uint32_t{src_port} * 0x85ebca6bu);
+  return decide(false, reinterpret_cast<const uint8_t*>(&be), dst_port, h);
+}
+
+SharedPorts::Owner SharedPorts::owner6(const wire::Ipv6Addr& dst, uint16_t dst_port, const wire::Ipv6Addr& src,
+                                       uint16_t src_port) const {
+  uint32_t h = uint32_t{src_port} * 0x85ebca6bu;
+  for (size_t i = 0; i < wire::Ipv6Addr::kLen; i += 4) {
+    uint32_t w = 0;
+    std::memcpy(&w, src.octets.data() + i, 4);
+    h ^= w * 0x9e3779b1u;
+    h = (h << 13) | (h >> 19);
+  }
+  return decide(true, dst.octets.data(), dst_port, h);
+}
+
+}  // namespace dpdkudp::engine

@@ -1,0 +1,118 @@
+// Ports shared between processes that receive the same frames.
+//
+// AF_PACKET hands every packet socket on an interface a copy of each frame
+// (DPDK over a kernel interface too), so with several programs under the
+// shim on one interface each process's stack sees the others' datagrams.
+// This table says which process serves which port, so that
+//  - a datagram for a port that several processes share with SO_REUSEPORT
+//    is taken by exactly one of them, chosen by a hash of its source
+//    address and port (one flow stays with one process, as Linux's
+//    reuseport groups);
+//  - a datagram for another process's port is left to that process (no
+//    port unreachable from the others in dedicated mode);
+//  - one process, the earliest live member, answers for the host in
+//    dedicated mode (ARP, NDP, echo, port unreachable): no duplicates.
+// AF_XDP settles the same in its XDP program and does not use this.
+//
+// The table is a POSIX shared-memory object per user, network namespace
+// and interface (/dev/shm/dpdkudp-ports-<euid>-<netns>-<ifindex>), 0600.
+// Changes are made under a robust process-shared mutex; the receive path
+// reads a port's entry under its sequence count, without the lock and
+// without a system call. A process that exits leaves the table at once;
+// one that is killed is forgotten by the next member's refresh (every
+// 200 ms, on a poller's timer), and its share of a port then goes to the
+// others.
+#pragma once
+
+#include <pthread.h>
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <tuple>
+
+#include "stack/net/hooks.h"
+
+namespace dpdkudp::engine {
+
+class SharedPorts final : public stack::PortSteeringHook, public stack::PortSharing {
+ public:
+  static constexpr uint32_t kMaxMembers = 64;  // processes per interface
+  static constexpr uint32_t kMaxSharers = 8;   // records (process, family, address) per port
+
+  // A process, as the table knows it: pid plus start time (a pid reused
+  // by a later process is another member).
+  struct Identity {
+    uint32_t pid = 0;
+    uint64_t start = 0;
+  };
+  using LivenessCheck = bool (*)(const Identity&);
+
+  // The object's name for this user, network namespace and interface.
+  static std::string name_for(int ifindex);
+  // Opens (or makes) the table and joins it as this process. nullptr with
+  // one line in *error (the table is full, not ours, cannot be mapped).
+  static std::unique_ptr<SharedPorts> join(const std::string& name, std::string* error);
+  // The same as a given identity, with a given liveness check: for tests,
+  // which play several processes in one.
+  static std::unique_ptr<SharedPorts> join_as(const std::string& name, Identity self, LivenessCheck alive,
+                                              std::string* error);
+  // Leaves (see leave()) and unmaps.
+  ~SharedPorts() override;
+  SharedPorts(const SharedPorts&) = delete;
+  SharedPorts& operator=(const SharedPorts&) = delete;
+
+  // PortSteeringHook (app threads, at bind and close): records that this
+  // process serves (addr, port); any address: 0 / ::. EADDRINUSE when the
+  // port already has kMaxSharers records.
+  int steer(wire::Ipv4Addr addr, uint16_t port, bool on, bool reuse_port) override;
+  int steer6(const wire::Ipv6Addr& addr, uint16_t port, bool on, bool reuse_port) override;
+
+  // PortSharing (pollers).
+  Owner owner(wire::Ipv4Addr dst, uint16_t dst_port, wire::Ipv4Addr src, uint16_t src_port) const override;
+  Owner owner6(const wire::Ipv6Addr& dst, uint16_t dst_port, const wire::Ipv6Addr& src,
+               uint16_t src_port) const override;
+  bool answers_for_host() const override { return leader_.load(std::memory_order_relaxed); }
+
+  // Leaves the table now (idempotent; the destructor does it too): this
+  // process's records go, and the object is removed with its last member.
+  // For a process that exits with its stack still allocated: sockets
+  // closed after this record nothing. A forked child's copy leaves nothing.
+  void leave();
+  // Forgets dead members (their records go) and settles who answers for
+  // the host. From a timer, a few times a second.
+  void refresh();
+  // This process's member slot (for tests and the banner) and how many
+  // members the table has.
+  uint32_t slot() const { return slot_; }
+  uint32_t members() const;
+
+  struct Region;
+
+ private:
+  SharedPorts(Region* region, size_t size, Identity self, LivenessCheck alive, uint32_t slot, std::string name);
+  int claim(bool v6, const uint8_t* addr, uint16_t port, bool on, bool reuse_port);
+  Owner decide(bool v6, const uint8_t* dst, uint16_t dst_port, uint32_t flow_hash) const;
+  void lock() const;
+  void unlock() const;
+  void forget_member_locked(uint32_t slot);
+  void settle_leader_locked();
+
+  Region* region_;
+  size_t size_;
+  Identity self_;
+  LivenessCheck alive_;
+  uint32_t slot_;
+  std::string name_;
+  uint32_t created_by_;  // getpid() when made: a forked child's copy leaves nothing
+  std::atomic<bool> leader_{false};
+  // Our records, counted: several sockets of ours on one (family, addr, port).
+  std::mutex local_mutex_;
+  std::map<std::tuple<bool, std::array<uint8_t, 16>, uint16_t>, uint32_t> held_;
+};
+
+}  // namespace dpdkudp::engine

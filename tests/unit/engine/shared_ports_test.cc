@@ -1,0 +1,376 @@
+// The port-sharing table (engine/shared_ports.h): several "processes"
+// played in one by join_as() with made-up identities and a liveness set
+// the test controls; then two stacks that see the same frames, as two
+// processes on one AF_PACKET interface do.
+#include "engine/shared_ports.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "backends/pair/pair_backend.h"
+#include "stack/net/stack.h"
+#include "tests/support/packets.h"
+#include "tests/unit/stack/stack_fixture.h"
+
+namespace dpdkudp::engine {
+namespace {
+
+using Owner = stack::PortSharing::Owner;
+using wire::Ipv4Addr;
+using wire::Ipv6Addr;
+
+constexpr Ipv4Addr kUs{198, 18, 0, 1};
+constexpr Ipv4Addr kPeer{198, 18, 0, 2};
+
+// Which made-up pids are "running".
+std::mutex g_alive_mutex;
+std::set<uint32_t> g_alive;
+bool test_alive(const SharedPorts::Identity& who) {
+  const std::lock_guard<std::mutex> guard(g_alive_mutex);
+  return g_alive.count(who.pid) != 0;
+}
+void set_alive(uint32_t pid, bool alive) {
+  const std::lock_guard<std::mutex> guard(g_alive_mutex);
+  if (alive) {
+    g_alive.insert(pid);
+  } else {
+    g_alive.erase(pid);
+  }
+}
+
+class SharedPortsTest : public ::testing::Test {
+ protected:
+  SharedPortsTest() : name_("/dpdkudp-ports-test-" + std::to_string(getpid())) { shm_unlink(name_.c_str()); }
+  ~SharedPortsTest() override { shm_unlink(name_.c_str()); }
+
+  std::unique_ptr<SharedPorts> member(uint32_t pid) {
+    set_alive(pid, true);
+    std::string error;
+    auto t = SharedPorts::join_as(name_, SharedPorts::Identity{pid, 1000 + pid}, test_alive, &error);
+    EXPECT_NE(t, nullptr) << error;
+    return t;
+  }
+  bool object_exists() const {
+    const int fd = shm_open(name_.c_str(), O_RDONLY, 0);
+    if (fd >= 0) ::close(fd);
+    return fd >= 0;
+  }
+  // How many of `flows` source ports each table takes for (kUs, port).
+  static std::vector<int> takers(const std::vector<SharedPorts*>& tables, uint16_t port, int flows,
+                                 int* nobody_or_twice) {
+    std::vector<int> taken(tables.size(), 0);
+    *nobody_or_twice = 0;
+    for (int f = 0; f < flows; ++f) {
+      int takers = 0;
+      for (size_t i = 0; i < tables.size(); ++i) {
+        if (tables[i]->owner(kUs, port, kPeer, static_cast<uint16_t>(20000 + f)) == Owner::kUs) {
+          ++taken[i];
+          ++takers;
+        }
+      }
+      if (takers != 1) ++*nobody_or_twice;
+    }
+    return taken;
+  }
+
+  std::string name_;
+};
+
+TEST_F(SharedPortsTest, ReusePortSharersTakeEachFlowExactlyOnceAndSpreadThem) {
+  auto a = member(101);
+  auto b = member(102);
+  auto c = member(103);
+  ASSERT_TRUE(a && b && c);
+  ASSERT_EQ(a->steer(Ipv4Addr::any(), 5300, true, true), 0);
+  ASSERT_EQ(b->steer(Ipv4Addr::any(), 5300, true, true), 0);
+  ASSERT_EQ(c->steer(Ipv4Addr::any(), 5300, true, true), 0);
+  int bad = 0;
+  std::vector<int> taken = takers({a.get(), b.get(), c.get()}, 5300, 3000, &bad);
+  EXPECT_EQ(bad, 0);
+  for (int n : taken) EXPECT_GT(n, 700) << "a third of 3000 flows each, roughly";
+  // A flow stays with one process.
+  for (int f = 0; f < 50; ++f) {
+    const Owner first = b->owner(kUs, 5300, kPeer, static_cast<uint16_t>(20000 + f));
+    EXPECT_EQ(b->owner(kUs, 5300, kPeer, static_cast<uint16_t>(20000 + f)), first);
+  }
+  // One leaves: the two left take every flow between them.
+  c.reset();
+  taken = takers({a.get(), b.get()}, 5300, 2000, &bad);
+  EXPECT_EQ(bad, 0);
+  EXPECT_GT(taken[0], 700);
+  EXPECT_GT(taken[1], 700);
+}
+
+TEST_F(SharedPortsTest, AnotherProcesssPortIsItsAndAnUnknownPortIsNobodys) {
+  auto a = member(111);
+  auto b = member(112);
+  ASSERT_EQ(a->steer(Ipv4Addr::any(), 7000, true, false), 0);
+  EXPECT_EQ(a->owner(kUs, 7000, kPeer, 1), Owner::kUs);
+  EXPECT_EQ(b->owner(kUs, 7000, kPeer, 1), Owner::kOtherProcess);
+  EXPECT_EQ(b->owner(kUs, 7001, kPeer, 1), Owner::kNobody);
+  // IPv6 records are apart from IPv4 ones.
+  const Ipv6Addr us6 = *Ipv6Addr::parse("2001:2::1");
+  const Ipv6Addr peer6 = *Ipv6Addr::parse("2001:2::2");
+  EXPECT_EQ(b->owner6(us6, 7000, peer6, 1), Owner::kNobody);
+  ASSERT_EQ(b->steer6(us6, 7000, true, false), 0);
+  EXPECT_EQ(b->owner6(us6, 7000, peer6, 1), Owner::kUs);
+  EXPECT_EQ(a->owner6(us6, 7000, peer6, 1), Owner::kOtherProcess);
+  EXPECT_EQ(a->owner6(*Ipv6Addr::parse("2001:2::9"), 7000, peer6, 1), Owner::kNobody);
+  // Released: nobody's again.
+  ASSERT_EQ(a->steer(Ipv4Addr::any(), 7000, false, false), 0);
+  EXPECT_EQ(b->owner(kUs, 7000, kPeer, 1), Owner::kNobody);
+  EXPECT_EQ(a->steer(Ipv4Addr::any(), 7000, false, false), ENOENT);
+}
+
+TEST_F(SharedPortsTest, TheDatagramsOwnAddressOutranksTheWildcard) {
+  auto a = member(121);
+  auto b = member(122);
+  ASSERT_EQ(a->steer(Ipv4Addr::any(), 8000, true, true), 0);
+  ASSERT_EQ(b->steer(kUs, 8000, true, true), 0);
+  int bad = 0;
+  std::vector<int> taken = takers({a.get(), b.get()}, 8000, 200, &bad);
+  EXPECT_EQ(bad, 0);
+  EXPECT_EQ(taken[1], 200);
+  // To another of the host's addresses only the wildcard matches.
+  EXPECT_EQ(a->owner(Ipv4Addr{198, 18, 0, 9}, 8000, kPeer, 1), Owner::kUs);
+  EXPECT_EQ(b->owner(Ipv4Addr{198, 18, 0, 9}, 8000, kPeer, 1), Owner::kOtherProcess);
+}
+
+TEST_F(SharedPortsTest, SeveralSocketsOfOneProcessAreOneRecordUntilTheLastCloses) {
+  auto a = member(131);
+  auto b = member(132);
+  ASSERT_EQ(a->steer(Ipv4Addr::any(), 9000, true, true), 0);
+  ASSERT_EQ(a->steer(Ipv4Addr::any(), 9000, true, true), 0);
+  ASSERT_EQ(b->steer(Ipv4Addr::any(), 9000, true, true), 0);
+  int bad = 0;
+  std::vector<int> taken = takers({a.get(), b.get()}, 9000, 2000, &bad);
+  EXPECT_LT(taken[0], 1300) << "two sockets of one process count as one sharer";
+  ASSERT_EQ(a->steer(Ipv4Addr::any(), 9000, false, true), 0);
+  taken = takers({a.get(), b.get()}, 9000, 2000, &bad);
+  EXPECT_EQ(bad, 0);
+  EXPECT_GT(taken[0], 700);
+  ASSERT_EQ(a->steer(Ipv4Addr::any(), 9000, false, true), 0);
+  taken = takers({a.get(), b.get()}, 9000, 2000, &bad);
+  EXPECT_EQ(bad, 0);
+  EXPECT_EQ(taken[1], 2000);
+}
+
+TEST_F(SharedPortsTest, AFullPortRefusesTheNinthSharer) {
+  std::vector<std::unique_ptr<SharedPorts>> m;
+  for (uint32_t i = 0; i < SharedPorts::kMaxSharers; ++i) {
+    m.push_back(member(140 + i));
+    ASSERT_EQ(m.back()->steer(Ipv4Addr::any(), 9100, true, true), 0);
+  }
+  auto ninth = member(150);
+  EXPECT_EQ(ninth->steer(Ipv4Addr::any(), 9100, true, true), EADDRINUSE);
+  // A dead sharer makes room without waiting for a refresh.
+  set_alive(140, false);
+  EXPECT_EQ(ninth->steer(Ipv4Addr::any(), 9100, true, true), 0);
+}
+
+TEST_F(SharedPortsTest, AKilledMembersShareGoesToTheOthersAtTheNextRefresh) {
+  auto a = member(161);
+  auto b = member(162);
+  ASSERT_EQ(a->steer(Ipv4Addr::any(), 5353, true, true), 0);
+  ASSERT_EQ(b->steer(Ipv4Addr::any(), 5353, true, true), 0);
+  EXPECT_TRUE(a->answers_for_host());
+  EXPECT_FALSE(b->answers_for_host());
+  EXPECT_EQ(b->members(), 2u);
+  set_alive(161, false);  // "SIGKILL": a leaves nothing behind by itself
+  int bad = 0;
+  std::vector<int> taken = takers({b.get()}, 5353, 1000, &bad);
+  EXPECT_LT(taken[0], 1000) << "before the refresh the dead one still has its share";
+  b->refresh();
+  taken = takers({b.get()}, 5353, 1000, &bad);
+  EXPECT_EQ(taken[0], 1000);
+  EXPECT_TRUE(b->answers_for_host()) << "the survivor answers for the host";
+  EXPECT_EQ(b->members(), 1u);
+  // The dead process's copy, destroyed later, must not take b's records
+  // with it: its slot may be someone else's by then. (Its identity is
+  // gone from the table; leave() finds its own slot reassigned.)
+  auto c = member(163);
+  EXPECT_EQ(c->slot(), a->slot()) << "the freed slot is reused";
+  ASSERT_EQ(c->steer(Ipv4Addr::any(), 5353, true, true), 0);
+  taken = takers({b.get(), c.get()}, 5353, 2000, &bad);
+  EXPECT_EQ(bad, 0);
+  EXPECT_GT(taken[1], 700);
+}
+
+TEST_F(SharedPortsTest, TheLastMemberRemovesTheObjectAndAForkedChildsCopyLeavesNothing) {
+  auto a = member(171);
+  ASSERT_EQ(a->steer(Ipv4Addr::any(), 6000, true, false), 0);
+  EXPECT_TRUE(object_exists());
+  struct stat st {};
+  const int fd = shm_open(name_.c_str(), O_RDONLY, 0);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(fstat(fd, &st), 0);
+  ::close(fd);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(st.st_uid, geteuid());
+
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    a.reset();  // the child's copy: must leave the parent's records alone
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_EQ(a->members(), 1u);
+  auto b = member(172);
+  EXPECT_EQ(b->owner(kUs, 6000, kPeer, 1), Owner::kOtherProcess);
+  b.reset();
+  a.reset();
+  EXPECT_FALSE(object_exists());
+}
+
+TEST_F(SharedPortsTest, AnotherUsersObjectIsRefusedWithItsName) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to make a file another user owns";
+  const int fd = shm_open(name_.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(fchown(fd, 65534, 65534), 0);
+  ::close(fd);
+  std::string error;
+  auto t = SharedPorts::join_as(name_, SharedPorts::Identity{181, 1}, test_alive, &error);
+  EXPECT_EQ(t, nullptr);
+  EXPECT_NE(error.find(name_), std::string::npos) << error;
+  EXPECT_NE(error.find("not a private file"), std::string::npos) << error;
+}
+
+TEST_F(SharedPortsTest, ReadersNeverSeeAPortHalfChanged) {
+  auto a = member(191);
+  auto b = member(192);
+  ASSERT_EQ(a->steer(Ipv4Addr::any(), 5400, true, true), 0);
+  std::atomic<bool> stop{false};
+  std::atomic<int> nobody{0};
+  std::thread reader([&] {
+    for (uint16_t sport = 0; !stop.load(); ++sport) {
+      // a always holds the port: some process takes every flow, never nobody.
+      if (a->owner(kUs, 5400, kPeer, sport) == Owner::kNobody) nobody.fetch_add(1);
+    }
+  });
+  for (int i = 0; i < 2000; ++i) {
+    ASSERT_EQ(b->steer(Ipv4Addr::any(), 5400, true, true), 0);
+    ASSERT_EQ(b->steer(Ipv4Addr::any(), 5400, false, true), 0);
+  }
+  stop = true;
+  reader.join();
+  EXPECT_EQ(nobody.load(), 0);
+}
+
+// Two stacks with one address and MAC on two wires fed the same frames:
+// two processes on one AF_PACKET interface, each with its own copy.
+class TwoProcessesOneInterface : public SharedPortsTest {
+ protected:
+  TwoProcessesOneInterface() {
+    for (int i = 0; i < 2; ++i) {
+      PairConfig pc;
+      pc.a.mac = test::kMacA;
+      pc.b.mac = test::kMacB;
+      wires_[i] = make_pair(pc);
+      stack::StackConfig sc;
+      sc.address = wire::Ipv4Cidr{kUs, 24};
+      sc.dedicated = true;
+      stacks_[i] = std::make_unique<stack::Stack>(*wires_[i].a, sc, clock_);
+      tables_[i] = member(201 + static_cast<uint32_t>(i));
+      stacks_[i]->set_port_steering(tables_[i].get());
+      stacks_[i]->set_port_sharing(tables_[i].get());
+    }
+  }
+  ~TwoProcessesOneInterface() override {
+    for (auto& s : stacks_) s.reset();
+  }
+  void feed_both(const test::Bytes& frame) {
+    for (int i = 0; i < 2; ++i) {
+      ASSERT_TRUE(wires_[i].a->inject(frame));
+      while (stacks_[i]->poll(0) != 0) {}
+    }
+  }
+  size_t frames_sent(int i) {
+    size_t n = 0;
+    Packet* pkts[32];
+    size_t got;
+    while ((got = wires_[i].b->rx_burst(0, pkts)) != 0) {
+      n += got;
+      wires_[i].b->release({pkts, got});
+    }
+    return n;
+  }
+  uint64_t dropped(int i, stack::DropReason r) { return stacks_[i]->counters().drops[static_cast<size_t>(r)]; }
+  test::FrameBuilder from_peer() {
+    return test::FrameBuilder().src_mac(test::kMacB).dst_mac(test::kMacA).src_ip(kPeer).dst_ip(kUs);
+  }
+
+  stack::ManualClock clock_;
+  BackendPair wires_[2];
+  std::unique_ptr<stack::Stack> stacks_[2];
+  std::unique_ptr<SharedPorts> tables_[2];
+};
+
+TEST_F(TwoProcessesOneInterface, EachDatagramToAReusePortPairReachesOneProcess) {
+  stack::UdpSocket* s[2];
+  for (int i = 0; i < 2; ++i) {
+    s[i] = stacks_[i]->open_udp();
+    s[i]->set_reuse_port(true);
+    ASSERT_EQ(s[i]->bind({Ipv4Addr::any(), 5300}), 0);
+  }
+  int got[2] = {0, 0};
+  for (int f = 0; f < 400; ++f) {
+    feed_both(from_peer().src_port(static_cast<uint16_t>(30000 + f)).dst_port(5300).payload("q").udp());
+    int readers = 0;
+    for (int i = 0; i < 2; ++i) {
+      if (test::recv_string(s[i]).rc == 1) {
+        ++got[i];
+        ++readers;
+      }
+    }
+    ASSERT_EQ(readers, 1) << "flow " << f;
+  }
+  EXPECT_GT(got[0], 100);
+  EXPECT_GT(got[1], 100);
+  EXPECT_EQ(dropped(0, stack::DropReason::kUdpOtherProcess) + dropped(1, stack::DropReason::kUdpOtherProcess), 400u);
+  for (auto* sock : s) sock->close();
+}
+
+TEST_F(TwoProcessesOneInterface, OneProcessAnswersForTheHostAndNoneRefusesAnothersPort) {
+  stack::UdpSocket* s = stacks_[1]->open_udp();
+  ASSERT_EQ(s->bind({Ipv4Addr::any(), 7000}), 0);
+  frames_sent(0);
+  frames_sent(1);
+  // ARP and ping: answered once, by the first member.
+  feed_both(from_peer().arp(wire::ArpOp::kRequest));
+  feed_both(from_peer().echo_ident(1).echo_seq(1).payload("ping").icmp_echo_request());
+  EXPECT_EQ(frames_sent(0), 2u);
+  EXPECT_EQ(frames_sent(1), 0u);
+  // The second's port: it takes the datagram, the first neither delivers
+  // nor answers port unreachable.
+  feed_both(from_peer().src_port(4000).dst_port(7000).payload("mine").udp());
+  EXPECT_EQ(test::recv_string(s).data, "mine");
+  EXPECT_EQ(frames_sent(0), 0u);
+  EXPECT_EQ(dropped(0, stack::DropReason::kUdpOtherProcess), 1u);
+  EXPECT_EQ(dropped(0, stack::DropReason::kUdpNoSocket), 0u);
+  // Nobody's port: one port unreachable, from the first.
+  feed_both(from_peer().src_port(4000).dst_port(7001).payload("closed").udp());
+  EXPECT_EQ(frames_sent(0), 1u);
+  EXPECT_EQ(frames_sent(1), 0u);
+  // The first leaves: after its refresh the second answers for the host.
+  tables_[0]->leave();
+  tables_[1]->refresh();
+  feed_both(from_peer().arp(wire::ArpOp::kRequest));
+  EXPECT_EQ(frames_sent(1), 1u);
+  s->close();
+}
+
+}  // namespace
+}  // namespace dpdkudp::engine
