@@ -61,6 +61,9 @@ class Engine {
   // Runs hook(now_ns) on queue 0's poller at every timer tick (50 ms),
   // after the stack's timers. Any thread, any time; hooks are never removed.
   void add_tick_hook(std::function<void(uint64_t)> hook);
+  // The interface's port-sharing table (shared_ports.h); nullptr when the
+  // backend steers ports itself or the table could not be joined.
+  SharedPorts* shared_ports() { return shared_ports_.get(); }
 
  private:
   Engine() = default;

@@ -1,6 +1,7 @@
 #include "engine/shared_ports.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -33,6 +34,12 @@ constexpr int kReadAttempts = 1000;
 // held together).
 constexpr uint32_t kMetaV6 = 1u << 8;
 constexpr uint32_t kMetaReusePort = 1u << 9;
+// The socket came down a fork: its holders share it as an SO_REUSEPORT
+// group would (set on every record of the port by the child that adopts it).
+constexpr uint32_t kMetaInherited = 1u << 10;
+// The process has read (or waited on) its socket on the port: among the
+// sharers, those that read take the traffic.
+constexpr uint32_t kMetaReading = 1u << 11;
 struct Record {
   std::atomic<uint32_t> meta;
   std::atomic<uint32_t> addr[4];
@@ -226,6 +233,46 @@ Region* map_region(const std::string& name, std::string* error) {
   return r;
 }
 
+// Removes the tables of this user whose members are all gone (killed
+// together, or in a network namespace that no longer exists): each is
+// looked at under its lock and marked removed first, as a last member
+// leaving does. At most a few dozen per call.
+void sweep_stale(const std::string& own_name) {
+  const std::string prefix = "dpdkudp-ports-" + std::to_string(geteuid()) + "-";
+  DIR* dir = opendir("/dev/shm");
+  if (dir == nullptr) return;
+  std::vector<std::string> names;
+  while (const dirent* d = readdir(dir)) {
+    if (std::strncmp(d->d_name, prefix.c_str(), prefix.size()) == 0 && own_name != std::string("/") + d->d_name) {
+      names.push_back(std::string("/") + d->d_name);
+    }
+    if (names.size() >= 64) break;
+  }
+  closedir(dir);
+  for (const std::string& name : names) {
+    const int fd = shm_open(name.c_str(), O_RDWR | O_CLOEXEC, 0);
+    if (fd < 0) continue;
+    struct stat st {};
+    const bool ours = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+                      static_cast<size_t>(st.st_size) == sizeof(Region);
+    void* p = ours ? mmap(nullptr, sizeof(Region), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) : MAP_FAILED;
+    ::close(fd);
+    if (p == MAP_FAILED) continue;
+    auto* r = static_cast<Region*>(p);
+    if (std::atomic_ref<uint64_t>(r->magic).load(std::memory_order_acquire) == kMagic && r->version == kVersion) {
+      if (pthread_mutex_lock(&r->mutex) == EOWNERDEAD) pthread_mutex_consistent(&r->mutex);
+      bool live = false;
+      for (const Member& m : r->members) live |= m.pid != 0 && default_alive(SharedPorts::Identity{m.pid, m.start});
+      if (!live && r->removed == 0) {
+        r->removed = 1;
+        shm_unlink(name.c_str());
+      }
+      pthread_mutex_unlock(&r->mutex);
+    }
+    munmap(r, sizeof(Region));
+  }
+}
+
 }  // namespace
 
 std::string SharedPorts::name_for(int ifindex) {
@@ -235,6 +282,7 @@ std::string SharedPorts::name_for(int ifindex) {
 }
 
 std::unique_ptr<SharedPorts> SharedPorts::join(const std::string& name, std::string* error) {
+  sweep_stale(name);
   const auto pid = static_cast<uint32_t>(getpid());
   return join_as(name, Identity{pid, base::process_start_time(pid)}, default_alive, error);
 }
@@ -448,6 +496,28 @@ int SharedPorts::claim(bool v6, const uint8_t* addr, uint16_t port, bool on, boo
   return 0;
 }
 
+void SharedPorts::mark_port(uint16_t port, uint32_t bit, bool ours_only) {
+  lock();
+  PortEntry& e = region_->ports[port];
+  begin_write(region_, port);
+  for (uint32_t i = 0; i < e.count.load(std::memory_order_relaxed); ++i) {
+    const uint32_t meta = e.rec[i].meta.load(std::memory_order_relaxed);
+    if (!ours_only || (meta & 0xff) == slot_) e.rec[i].meta.store(meta | bit, std::memory_order_relaxed);
+  }
+  end_write(region_, port);
+  unlock();
+}
+
+void SharedPorts::share_inherited(uint16_t port) {
+  const std::lock_guard<std::mutex> guard(local_mutex_);
+  if (slot_ != kNoSlot) mark_port(port, kMetaInherited, false);
+}
+
+void SharedPorts::note_reading(uint16_t port) {
+  const std::lock_guard<std::mutex> guard(local_mutex_);
+  if (slot_ != kNoSlot) mark_port(port, kMetaReading, true);
+}
+
 int SharedPorts::steer(wire::Ipv4Addr addr, uint16_t port, bool on, bool reuse_port) {
   const uint32_t be = htonl(addr.value);
   return claim(false, reinterpret_cast<const uint8_t*>(&be), port, on, reuse_port);
@@ -466,9 +536,11 @@ SharedPorts::Owner SharedPorts::decide(bool v6, const uint8_t* dst, uint16_t dst
   uint32_t want[4] = {};
   std::memcpy(want, dst, v6 ? 16 : 4);
   // As Linux: a record on the datagram's own address outranks one on any
-  // address; among the best, the SO_REUSEPORT records share by hash.
+  // address; among the best, the SO_REUSEPORT (or inherited) records share
+  // by hash, those of processes that read first.
   int best = -1;
   uint32_t sharers[kMaxSharers];
+  bool reads[kMaxSharers] = {};
   uint32_t n_sharers = 0;
   bool ours = false;
   bool all_reuse = true;
@@ -488,15 +560,25 @@ SharedPorts::Owner SharedPorts::decide(bool v6, const uint8_t* dst, uint16_t dst
     }
     const uint32_t slot = snap.meta[i] & 0xff;
     ours |= slot == slot_;
-    all_reuse &= (snap.meta[i] & kMetaReusePort) != 0;
-    bool seen = false;
-    for (uint32_t k = 0; k < n_sharers; ++k) seen |= sharers[k] == slot;
-    if (!seen) sharers[n_sharers++] = slot;
+    all_reuse &= (snap.meta[i] & (kMetaReusePort | kMetaInherited)) != 0;
+    uint32_t k = 0;
+    while (k < n_sharers && sharers[k] != slot) ++k;
+    if (k == n_sharers) sharers[n_sharers++] = slot;
+    reads[k] |= (snap.meta[i] & kMetaReading) != 0;
   }
   if (best < 0) return Owner::kNobody;
   if (!ours) return Owner::kOtherProcess;
   if (n_sharers <= 1 || !all_reuse) return Owner::kUs;
-  return sharers[spread(flow_hash, n_sharers)] == slot_ ? Owner::kUs : Owner::kOtherProcess;
+  // A sharer that never reads (a pre-forking parent that only supervises)
+  // would black-hole its share: once any sharer reads, only readers share.
+  uint32_t readers[kMaxSharers];
+  uint32_t n_readers = 0;
+  for (uint32_t k = 0; k < n_sharers; ++k) {
+    if (reads[k]) readers[n_readers++] = sharers[k];
+  }
+  const uint32_t* pool = n_readers != 0 ? readers : sharers;
+  const uint32_t n = n_readers != 0 ? n_readers : n_sharers;
+  return pool[spread(flow_hash, n)] == slot_ ? Owner::kUs : Owner::kOtherProcess;
 }
 
 SharedPorts::Owner SharedPorts::owner(wire::Ipv4Addr dst, uint16_t dst_port, wire::Ipv4Addr src,

@@ -72,6 +72,15 @@ class SharedPorts final : public stack::PortSteeringHook, public stack::PortShar
   int steer(wire::Ipv4Addr addr, uint16_t port, bool on, bool reuse_port) override;
   int steer6(const wire::Ipv6Addr& addr, uint16_t port, bool on, bool reuse_port) override;
 
+  // A socket on `port` came down a fork and this process (the child)
+  // adopted it: every holder's records on the port share it, as an
+  // SO_REUSEPORT group.
+  void share_inherited(uint16_t port);
+  // This process reads (or waits on) its socket on `port`. Once any sharer
+  // of a port reads, only readers take its datagrams: a process that holds
+  // the socket and never reads (a pre-forking parent) gets none.
+  void note_reading(uint16_t port);
+
   // PortSharing (pollers).
   Owner owner(wire::Ipv4Addr dst, uint16_t dst_port, wire::Ipv4Addr src, uint16_t src_port) const override;
   Owner owner6(const wire::Ipv6Addr& dst, uint16_t dst_port, const wire::Ipv6Addr& src,
@@ -97,6 +106,7 @@ class SharedPorts final : public stack::PortSteeringHook, public stack::PortShar
   SharedPorts(Region* region, size_t size, Identity self, LivenessCheck alive, uint32_t slot, std::string name);
   int claim(bool v6, const uint8_t* addr, uint16_t port, bool on, bool reuse_port);
   Owner decide(bool v6, const uint8_t* dst, uint16_t dst_port, uint32_t flow_hash) const;
+  void mark_port(uint16_t port, uint32_t bit, bool ours_only);
   void lock() const;
   void unlock() const;
   void forget_member_locked(uint32_t slot);

@@ -225,4 +225,9 @@ void forget_socket_in_epoll_sets(const ShimSocket* socket) {
   for (auto& set : sets) set->forget(socket);
 }
 
+void adopt_epoll_sets(const std::unordered_map<ShimSocket*, ShimSocket*>& to) {
+  std::lock_guard lock(g_sets_lock);
+  for (auto& [epfd, set] : all_sets()) set->adopt(to);
+}
+
 }  // namespace dpdkudp::preload

@@ -16,9 +16,11 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <unordered_map>
 #include <vector>
 
 #include "preload/runtime.h"
+#include "preload/shim_socket.h"
 
 namespace dpdkudp::preload {
 
@@ -44,6 +46,22 @@ class EpollSet {
   // same data is spent too. Returns true when it duplicates one of
   // out[0..n) (merged into it).
   bool merge_kernel_event(const epoll_event& ev, epoll_event* out, int n);
+  // A forked child adopted its inherited sockets: each registration names
+  // the adopted copy. The parent's objects are left as they are (their
+  // references are not dropped: that would touch the parent's stack).
+  template <typename Map>
+  void adopt(const Map& to) {
+    std::lock_guard lock(lock_);
+    for (Reg& r : regs_) {
+      if (!r.socket) continue;
+      auto it = to.find(r.socket.get());
+      if (it == to.end() || it->second == nullptr) continue;
+      r.socket.abandon();
+      it->second->ref();
+      r.socket = ShimRef(it->second);
+      r.seen_arrivals = 0;
+    }
+  }
 
  private:
   struct Reg {
@@ -85,5 +103,8 @@ bool may_have_kernel_members(int epfd);
 
 // The socket's last fd closed: out of every set.
 void forget_socket_in_epoll_sets(const ShimSocket* socket);
+// Every set of a forked child that adopted its inherited sockets
+// (runtime.cc): old -> adopted.
+void adopt_epoll_sets(const std::unordered_map<ShimSocket*, ShimSocket*>& to);
 
 }  // namespace dpdkudp::preload

@@ -102,6 +102,14 @@ int recheck_poll(void* ctx) { return static_cast<PollWait*>(ctx)->stack_ready();
 
 int shim_poll(pollfd* fds, nfds_t n, const Deadline& deadline, const sigset_t* mask, bool* handled) {
   *handled = false;
+  if (forked_child_pending() && fds != nullptr) {
+    for (nfds_t i = 0; i < n; ++i) {
+      if (is_shim_fd(fds[i].fd) || find_epoll_set(fds[i].fd) != nullptr) {
+        adopt_inherited_sockets();
+        break;
+      }
+    }
+  }
   Engine* e = inline_engine();
   if (e == nullptr || fds == nullptr || n == 0 || n > 4096) return 0;
   PollWait w{fds, n, {}, {}, {}, false};
@@ -172,13 +180,14 @@ int shim_poll(pollfd* fds, nfds_t n, const Deadline& deadline, const sigset_t* m
 int shim_select(int nfds, fd_set* r, fd_set* w, fd_set* x, const Deadline& deadline, const sigset_t* mask,
                 bool* handled) {
   *handled = false;
-  if (inline_engine() == nullptr || nfds <= 0 || nfds > FD_SETSIZE) return 0;
+  if (nfds <= 0 || nfds > FD_SETSIZE) return 0;
   bool any = false;
   for (int fd = 0; fd < nfds && !any; ++fd) {
     bool in = (r && FD_ISSET(fd, r)) || (w && FD_ISSET(fd, w)) || (x && FD_ISSET(fd, x));
     any = in && (is_shim_fd(fd) || find_epoll_set(fd) != nullptr);
   }
-  if (!any) return 0;
+  if (any && forked_child_pending()) adopt_inherited_sockets();
+  if (!any || inline_engine() == nullptr) return 0;
   std::vector<pollfd> p;
   for (int fd = 0; fd < nfds; ++fd) {
     short ev = 0;
@@ -236,6 +245,7 @@ int add_kernel_events(int epfd, uint64_t key, EpollSet& set, epoll_event* out, i
 int shim_epoll_wait(int epfd, epoll_event* out, int max, const Deadline& deadline, const sigset_t* mask,
                     bool* handled) {
   *handled = false;
+  if (forked_child_pending() && find_epoll_set(epfd) != nullptr) adopt_inherited_sockets();
   Engine* e = inline_engine();
   if (e == nullptr || out == nullptr || max <= 0) return 0;
   std::shared_ptr<EpollSet> set = find_epoll_set(epfd);

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <mutex>
+#include <unordered_map>
 
 #include "engine/log.h"
 #include "engine/stats_shm.h"
@@ -24,9 +25,11 @@ thread_local int ShimGuard::depth_ = 0;
 
 namespace {
 
-// Engine state. g_state moves kUnstarted -> kRunning | kOff once; a forked
-// child goes to kOff (its parent's engine threads do not exist there).
-enum class State { kUnstarted, kRunning, kOff };
+// Engine state. g_state moves kUnstarted -> kRunning | kOff once. A forked
+// child (its parent's engine threads do not exist there) goes to kForked
+// when its inherited sockets can have the bypass on an engine of its own
+// (adopt_inherited, at their first use), else to kOff: the kernel's.
+enum class State { kUnstarted, kRunning, kOff, kForked };
 std::atomic<State> g_state{State::kUnstarted};
 std::mutex g_start_lock;
 engine::Engine* g_engine = nullptr;  // never freed: threads may use it until exit
@@ -42,7 +45,40 @@ std::atomic<pid_t> g_owner_pid{0};
 uint64_t g_busy_poll_ns = 0;
 uint64_t g_recv_spin_ns = 0;
 
-void after_fork_in_child() { g_state.store(State::kOff, std::memory_order_release); }
+// Registered once per process image: a forked child that starts an engine
+// of its own inherits them.
+bool g_process_hooks = false;
+// A forked child whose inherited offloaded sockets stay on the kernel (its
+// backend cannot be shared that way): said once, at their first use.
+bool g_forked_on_kernel = false;
+std::atomic<bool> g_forked_on_kernel_said{false};
+
+void say_forked_on_kernel() {
+  if (g_forked_on_kernel_said.exchange(true)) return;
+  engine::log(engine::LogLevel::kWarn,
+              "forked child %d: its inherited sockets use the kernel path (a %s engine cannot be shared with a "
+              "forked child); their datagrams on the bypass path go to the process that opened them",
+              static_cast<int>(getpid()), std::string(engine::to_string(g_engine->backend_kind())).c_str());
+}
+
+void after_fork_in_child() {
+  // Processes share an interface's ports through the port-sharing table on
+  // AF_PACKET (engine/shared_ports.h). DPDK cannot start twice in one
+  // process image, and AF_XDP gives a port without SO_REUSEPORT to one
+  // process: there the child stays on the kernel.
+  // A child that never used its inherited sockets (kForked) passes them on
+  // to its own children as they were.
+  const State state = g_state.load(std::memory_order_relaxed);
+  const bool adoptable = (state == State::kRunning || state == State::kForked) && g_engine != nullptr &&
+                         g_engine->shared_ports() != nullptr &&
+                         (g_engine->backend_kind() == engine::BackendKind::kAfPacket ||
+                          g_engine->backend_kind() == engine::BackendKind::kAfPacketMmap);
+  g_state.store(adoptable ? State::kForked : State::kOff, std::memory_order_release);
+  g_forked_on_kernel = !adoptable && state != State::kUnstarted && state != State::kOff;
+  // fork() (not vfork: these handlers do not run there) gave the child
+  // memory of its own: its closes and dups now edit its own table.
+  if (adoptable) g_owner_pid.store(getpid(), std::memory_order_relaxed);
+}
 
 void stop_engine_at_exit() {
   // Join the pollers so none is mid-burst while the process tears down;
@@ -150,8 +186,11 @@ engine::Engine* start_engine() {
   e->stack().set_port_reserver(&g_reserver);
   g_owner_pid.store(getpid(), std::memory_order_relaxed);
   g_engine = e.release();
-  pthread_atfork(nullptr, nullptr, after_fork_in_child);
-  std::atexit(stop_engine_at_exit);
+  if (!g_process_hooks) {
+    g_process_hooks = true;
+    pthread_atfork(nullptr, nullptr, after_fork_in_child);
+    std::atexit(stop_engine_at_exit);
+  }
   return g_engine;
 }
 
@@ -165,16 +204,71 @@ std::array<Stripe, 64> g_stripes;
 
 }  // namespace
 
+// A forked child's first use of an offloaded socket it inherited (or its
+// first new socket): an engine of its own, and a copy of every inherited
+// socket on it, at the same fds (the parent's objects are left untouched:
+// its threads may have held their locks at fork). Returns the new state.
+State adopt_inherited() {
+  std::lock_guard lock(g_start_lock);
+  if (g_state.load() != State::kForked) return g_state.load();
+  {
+    ShimGuard guard;
+    // The parent's doorbell senders: the child opens its own.
+    for (int& fd : g_doorbell_fds) {
+      if (fd >= 0) real().close(fd);
+      fd = -1;
+    }
+    for (int& fd : g_doorbell6_fds) {
+      if (fd >= 0) real().close(fd);
+      fd = -1;
+    }
+  }
+  engine::Engine* e = start_engine();
+  if (e == nullptr) {
+    g_state.store(State::kOff, std::memory_order_release);
+    return State::kOff;
+  }
+  ShimGuard guard;
+  std::unordered_map<ShimSocket*, ShimSocket*> adopted;
+  size_t fds = 0;
+  for (size_t fd = 0; fd < kMaxFds; ++fd) {
+    ShimSocket* old = g_table[fd].load(std::memory_order_relaxed);
+    if (old == nullptr) continue;
+    auto [it, fresh] = adopted.try_emplace(old, nullptr);
+    if (fresh) {
+      it->second = ShimSocket::adopt(*e, *old, static_cast<int>(fd));
+    } else if (it->second != nullptr) {
+      it->second->add_fd(static_cast<int>(fd));
+    }
+    if (it->second != nullptr) it->second->ref();
+    // The parent's reference stays behind with its object.
+    g_table[fd].store(it->second, std::memory_order_release);
+    ++fds;
+  }
+  adopt_epoll_sets(adopted);
+  g_state.store(State::kRunning, std::memory_order_release);
+  engine::log(engine::LogLevel::kInfo, "forked child %d: %zu inherited sockets (%zu fds) on its own engine",
+              static_cast<int>(getpid()), adopted.size(), fds);
+  return State::kRunning;
+}
+
 engine::Engine* engine_for_new_socket() {
   State s = g_state.load(std::memory_order_acquire);
   if (s == State::kRunning) return g_engine;
   if (s == State::kOff) return nullptr;
+  if (s == State::kForked) return adopt_inherited() == State::kRunning ? g_engine : nullptr;
   std::lock_guard lock(g_start_lock);
   if (g_state.load() == State::kUnstarted) {
     engine::Engine* e = start_engine();
     g_state.store(e ? State::kRunning : State::kOff, std::memory_order_release);
   }
   return g_state.load() == State::kRunning ? g_engine : nullptr;
+}
+
+bool forked_child_pending() { return g_state.load(std::memory_order_acquire) == State::kForked; }
+
+void adopt_inherited_sockets() {
+  if (!ShimGuard::active() && forked_child_pending()) adopt_inherited();
 }
 
 engine::Engine* running_engine() {
@@ -208,7 +302,14 @@ bool is_shim_fd(int fd) {
 ShimRef lookup(int fd) {
   // The common case for a shim process: not one of ours, no lock. In a
   // forked child everything is the kernel's.
-  if (!is_shim_fd(fd) || g_state.load(std::memory_order_acquire) != State::kRunning) return {};
+  if (!is_shim_fd(fd)) return {};
+  State state = g_state.load(std::memory_order_acquire);
+  if (state == State::kForked) [[unlikely]]
+    state = adopt_inherited();
+  if (state != State::kRunning) {
+    if (g_forked_on_kernel && !ShimGuard::active()) say_forked_on_kernel();
+    return {};
+  }
   std::lock_guard lock(g_stripes[static_cast<size_t>(fd) % g_stripes.size()].lock);
   ShimSocket* s = g_table[static_cast<size_t>(fd)].load(std::memory_order_acquire);
   if (s == nullptr) return {};
@@ -236,9 +337,15 @@ void install(int fd, ShimSocket* s) {
 
 void uninstall(int fd) {
   if (fd < 0 || fd >= kMaxFds) return;
-  // A forked child leaves the table alone: freeing a socket would touch the
-  // stack, whose locks the parent's threads may have held at fork time.
-  if (g_state.load(std::memory_order_acquire) != State::kRunning) return;
+  // A forked child leaves the parent's sockets alone: freeing one would
+  // touch the stack, whose locks the parent's threads may have held at
+  // fork time. Before it adopts them, a closed fd is only forgotten.
+  const State state = g_state.load(std::memory_order_acquire);
+  if (state == State::kForked) {
+    g_table[static_cast<size_t>(fd)].store(nullptr, std::memory_order_release);
+    return;
+  }
+  if (state != State::kRunning) return;
   ShimSocket* s;
   {
     std::lock_guard lock(g_stripes[static_cast<size_t>(fd) % g_stripes.size()].lock);

@@ -34,6 +34,12 @@ class ShimGuard {
 engine::Engine* engine_for_new_socket();
 // The running engine, without starting one.
 engine::Engine* running_engine();
+// A forked child whose inherited offloaded sockets have not been adopted
+// yet (runtime.cc); adopt_inherited_sockets() adopts them now: for the
+// waits, whose first look at such a socket must find it on the child's
+// own engine. The other calls adopt through lookup().
+bool forked_child_pending();
+void adopt_inherited_sockets();
 
 // Interface index of the bypass interface (for IP_PKTINFO and the kernel
 // fd's filter).
@@ -74,6 +80,9 @@ class ShimRef {
   ~ShimRef();
   ShimSocket* operator->() const { return s_; }
   ShimSocket* get() const { return s_; }
+  // Lets go of the socket without dropping the reference (a forked child's
+  // copy of its parent's socket, never to be touched again).
+  void abandon() { s_ = nullptr; }
   explicit operator bool() const { return s_ != nullptr; }
 
  private:

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "engine/log.h"
 #include "engine/poller.h"
 #include "preload/addressing.h"
 #include "preload/cmsg.h"
@@ -39,6 +40,59 @@ ShimSocket::ShimSocket(engine::Engine& engine, stack::UdpSocket* socket, int fd)
   socket_->set_notifier(this);
   last_service_ns_.store(stack::monotonic_now_ns(), std::memory_order_relaxed);
   start_watchdog();
+}
+
+ShimSocket* ShimSocket::adopt(engine::Engine& engine, const ShimSocket& old, int fd) {
+  const stack::UdpSocket& from = *old.socket_;
+  stack::UdpSocket* to = engine.stack().open_udp(from.ipv6());
+  if (to == nullptr) return nullptr;
+  if (from.ipv6()) to->set_v6only(from.v6only());
+  to->set_rcvbuf(from.rcvbuf());
+  to->set_broadcast(from.broadcast());
+  to->set_reuse_addr(from.reuse_addr());
+  to->set_reuse_port(from.reuse_port());
+  to->set_ttl(from.ttl());
+  to->set_tos(from.tos());
+  to->set_recv_err(from.recv_err());
+  to->set_hop_limit(from.hop_limit());
+  to->set_tclass(from.tclass());
+  auto* s = new ShimSocket(engine, to, fd);
+  const auto copy = [](std::atomic<bool>& dst, const std::atomic<bool>& src) {
+    dst.store(src.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  };
+  copy(s->kernel_bound_, old.kernel_bound_);
+  copy(s->kernel_connected_, old.kernel_connected_);
+  copy(s->shut_rd_, old.shut_rd_);
+  copy(s->shut_wr_, old.shut_wr_);
+  copy(s->want_pktinfo_, old.want_pktinfo_);
+  copy(s->want_timestamp_, old.want_timestamp_);
+  copy(s->want_timestampns_, old.want_timestampns_);
+  copy(s->want_tos_, old.want_tos_);
+  copy(s->want_ttl_, old.want_ttl_);
+  copy(s->want_pktinfo6_, old.want_pktinfo6_);
+  copy(s->want_hoplimit6_, old.want_hoplimit6_);
+  copy(s->want_tclass6_, old.want_tclass6_);
+  const std::optional<stack::Endpoint> local = from.local();
+  if (local && !s->kernel_only()) {
+    // The kernel fd holds the port already: the reservation finds it bound.
+    const int rc = to->bind(*local);
+    if (rc != 0) {
+      engine::log(engine::LogLevel::kWarn, "fork: fd %d: cannot take port %u on the child's stack (%s); it stays "
+                  "with the kernel path", fd, local->port, std::strerror(-rc));
+    } else if (engine.shared_ports() != nullptr) {
+      engine.shared_ports()->share_inherited(local->port);
+    }
+    const std::optional<stack::Endpoint> remote = from.remote();
+    if (rc == 0 && remote) to->connect(*remote);
+  }
+  return s;
+}
+
+void ShimSocket::announce_reading() {
+  const std::optional<stack::Endpoint> local = socket_->local();
+  if (!local) return;  // not bound yet: asked again at the next read
+  reading_announced_.store(true, std::memory_order_relaxed);
+  if (engine_.shared_ports() != nullptr) engine_.shared_ports()->note_reading(local->port);
 }
 
 void ShimSocket::release() {

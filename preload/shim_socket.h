@@ -33,6 +33,12 @@ namespace dpdkudp::preload {
 class ShimSocket final : public stack::SocketNotifier {
  public:
   ShimSocket(engine::Engine& engine, stack::UdpSocket* socket, int fd);
+  // A forked child's own copy of `old` (its parent's socket, inherited at
+  // fd) on the child's engine: the options, the binding (the kernel fd
+  // already holds the port) and the peer. The processes holding it share
+  // its port (SharedPorts::share_inherited). nullptr when the stack has no
+  // room.
+  static ShimSocket* adopt(engine::Engine& engine, const ShimSocket& old, int fd);
 
   void ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
   // The last reference closes the stack socket at once and frees this
@@ -91,6 +97,8 @@ class ShimSocket final : public stack::SocketNotifier {
   // Someone looked at the socket's readiness or read it (the watchdog
   // leaves such a socket alone).
   void note_serviced(uint64_t now_ns) {
+    if (!reading_announced_.load(std::memory_order_relaxed)) [[unlikely]]
+      announce_reading();
     uint64_t a = socket_->arrivals();
     if (serviced_arrivals_.load(std::memory_order_relaxed) != a) serviced_arrivals_.store(a, std::memory_order_relaxed);
     if (last_service_ns_.load(std::memory_order_relaxed) != now_ns) {
@@ -137,6 +145,10 @@ class ShimSocket final : public stack::SocketNotifier {
 
  private:
   void send_own_doorbell(bool fresh_sender = false);
+  // The first read of or wait on a bound socket: tells the port-sharing
+  // table that this process reads the port (SharedPorts::note_reading).
+  void announce_reading();
+  std::atomic<bool> reading_announced_{false};
   // Where doorbells go, from the kernel fd's bound address.
   void publish_doorbell_target(const sockaddr_storage& bound);
   void start_watchdog();  // joins the watchdog's list (shim_socket_doorbell.cc)

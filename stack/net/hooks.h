@@ -48,9 +48,10 @@ class PortSteeringHook {
 
 // Other processes' stacks that receive the same frames (AF_PACKET hands
 // every packet socket on an interface a copy of each frame): which process
-// takes a datagram, and which one answers for the host. The stack asks
-// only for a datagram whose socket is an unconnected SO_REUSEPORT one, or
-// that no socket of its own takes. From pollers; must not block.
+// takes a datagram, and which one answers for the host. The stack asks for
+// every datagram that an unconnected socket of its own, or none, would
+// take. From pollers; must not block, and costs a few loads when the port
+// is not shared.
 class PortSharing {
  public:
   enum class Owner : uint8_t {

@@ -343,9 +343,10 @@ void Stack::receive_udp(Packet* pkt, size_t l2_len, size_t l3_len, RxBatch& batc
   }
   if (dst != config_.address.addr && !is_local_address(dst)) return deliver_broadcast(pkt, batch);
 
-  bool shared = false;
-  UdpSocket* s = table_.lookup(dst, m.dst_port, src, m.src_port, &shared);
-  if (port_sharing_ != nullptr && (s == nullptr || shared) && batch.link == nullptr) [[unlikely]] {
+  bool unconnected = false;
+  UdpSocket* s = table_.lookup(dst, m.dst_port, src, m.src_port, &unconnected);
+  // Other processes on the interface see this frame too: which one takes it.
+  if (port_sharing_ != nullptr && (s == nullptr || unconnected) && batch.link == nullptr) {
     if (port_sharing_->owner(dst, m.dst_port, src, m.src_port) == PortSharing::Owner::kOtherProcess) {
       return drop(pkt, DropReason::kUdpOtherProcess, batch);
     }

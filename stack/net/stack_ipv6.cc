@@ -206,9 +206,10 @@ void Stack::receive_udp6(Packet* pkt, size_t l2_len, size_t l4_off, RxBatch& bat
     return receive_tunnel(pkt, l4_off, true, batch);
   }
 
-  bool shared = false;
-  UdpSocket* s = table_.lookup6(dst, m.dst_port, src, m.src_port, &shared);
-  if (port_sharing_ != nullptr && (s == nullptr || shared) && batch.link == nullptr) [[unlikely]] {
+  bool unconnected = false;
+  UdpSocket* s = table_.lookup6(dst, m.dst_port, src, m.src_port, &unconnected);
+  // Other processes on the interface see this frame too: which one takes it.
+  if (port_sharing_ != nullptr && (s == nullptr || unconnected) && batch.link == nullptr) {
     if (port_sharing_->owner6(dst, m.dst_port, src, m.src_port) == PortSharing::Owner::kOtherProcess) {
       return drop(pkt, DropReason::kUdpOtherProcess, batch);
     }

@@ -81,25 +81,25 @@ const UdpBinding* UdpTable::pick(const Bucket* b, uint32_t flow_hash, Score scor
   return winner;
 }
 
-UdpSocket* UdpTable::lookup(Ipv4Addr dst, uint16_t dst_port, Ipv4Addr src, uint16_t src_port, bool* reuse_port) const {
+UdpSocket* UdpTable::lookup(Ipv4Addr dst, uint16_t dst_port, Ipv4Addr src, uint16_t src_port, bool* unconnected) const {
   const Bucket* b = buckets_[dst_port].load(std::memory_order_acquire);
   if (b == nullptr) return nullptr;
   const auto& entries = b->entries;
   if (entries.size() == 1) {  // the common case: one socket on the port
-    return found(score(entries[0], dst, src, src_port) >= 0 ? &entries[0] : nullptr, reuse_port);
+    return found(score(entries[0], dst, src, src_port) >= 0 ? &entries[0] : nullptr, unconnected);
   }
   uint32_t h = (src.value * 0x9e3779b1u) ^ (uint32_t{src_port} * 0x85ebca6bu) ^ dst.value;
   h ^= h >> 15;
-  return found(pick(b, h, [&](const UdpBinding& e) { return score(e, dst, src, src_port); }), reuse_port);
+  return found(pick(b, h, [&](const UdpBinding& e) { return score(e, dst, src, src_port); }), unconnected);
 }
 
 UdpSocket* UdpTable::lookup6(const Ipv6Addr& dst, uint16_t dst_port, const Ipv6Addr& src, uint16_t src_port,
-                             bool* reuse_port) const {
+                             bool* unconnected) const {
   const Bucket* b = buckets_[dst_port].load(std::memory_order_acquire);
   if (b == nullptr) return nullptr;
   const auto& entries = b->entries;
   if (entries.size() == 1) {
-    return found(score6(entries[0], dst, src, src_port) >= 0 ? &entries[0] : nullptr, reuse_port);
+    return found(score6(entries[0], dst, src, src_port) >= 0 ? &entries[0] : nullptr, unconnected);
   }
   uint32_t h = uint32_t{src_port} * 0x85ebca6bu;
   for (size_t i = 0; i < Ipv6Addr::kLen; i += 4) {
@@ -109,7 +109,7 @@ UdpSocket* UdpTable::lookup6(const Ipv6Addr& dst, uint16_t dst_port, const Ipv6A
     h = (h << 13) | (h >> 19);
   }
   h ^= h >> 15;
-  return found(pick(b, h, [&](const UdpBinding& e) { return score6(e, dst, src, src_port); }), reuse_port);
+  return found(pick(b, h, [&](const UdpBinding& e) { return score6(e, dst, src, src_port); }), unconnected);
 }
 
 bool UdpTable::conflicts(const Bucket* b, const UdpAddressing& local, bool reuse_addr, bool reuse_port) const {

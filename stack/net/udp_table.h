@@ -73,14 +73,14 @@ class UdpTable {
   // Poller side (inside a Reclaimer read section): Linux's scoring --
   // a match on the bound address, the connected address and the connected
   // port each outrank a wildcard; the best score wins; SO_REUSEPORT groups
-  // spread by flow hash; otherwise the latest bind wins a tie. *reuse_port
-  // (when given) says whether the socket found is an unconnected
-  // SO_REUSEPORT one, which other processes' sockets may share.
+  // spread by flow hash; otherwise the latest bind wins a tie.
+  // *unconnected (when given) says whether the socket found is not
+  // connected: another process may share its port (SO_REUSEPORT, fork).
   UdpSocket* lookup(Ipv4Addr dst, uint16_t dst_port, Ipv4Addr src, uint16_t src_port,
-                    bool* reuse_port = nullptr) const;
+                    bool* unconnected = nullptr) const;
   // The same for an IPv6 datagram.
   UdpSocket* lookup6(const Ipv6Addr& dst, uint16_t dst_port, const Ipv6Addr& src, uint16_t src_port,
-                     bool* reuse_port = nullptr) const;
+                     bool* unconnected = nullptr) const;
 
   // Every socket that accepts a broadcast datagram to dst_port (bound to
   // the wildcard or to `dst`, and not connected elsewhere).
@@ -104,9 +104,9 @@ class UdpTable {
   static int score6(const UdpBinding& e, const Ipv6Addr& dst, const Ipv6Addr& src, uint16_t src_port);
   template <typename Score>
   const UdpBinding* pick(const Bucket* b, uint32_t flow_hash, Score score) const;
-  static UdpSocket* found(const UdpBinding* e, bool* reuse_port) {
+  static UdpSocket* found(const UdpBinding* e, bool* unconnected) {
     if (e == nullptr) return nullptr;
-    if (reuse_port != nullptr) *reuse_port = e->reuse_port && e->remote_port == 0;
+    if (unconnected != nullptr) *unconnected = e->remote_port == 0;
     return e->socket;
   }
   bool conflicts(const Bucket* b, const UdpAddressing& local, bool reuse_addr, bool reuse_port) const;

@@ -248,6 +248,44 @@ TEST_F(SharedPortsTest, AnotherUsersObjectIsRefusedWithItsName) {
   EXPECT_NE(error.find("not a private file"), std::string::npos) << error;
 }
 
+TEST_F(SharedPortsTest, AnInheritedSocketIsSharedByTheProcessesThatReadIt) {
+  // A pre-forking server: the parent bound the port (no SO_REUSEPORT) and
+  // forked two workers, which adopted the socket.
+  auto parent = member(211);
+  ASSERT_EQ(parent->steer(Ipv4Addr::any(), 5353, true, false), 0);
+  auto w1 = member(212);
+  auto w2 = member(213);
+  ASSERT_EQ(w1->steer(Ipv4Addr::any(), 5353, true, false), 0);
+  w1->share_inherited(5353);
+  ASSERT_EQ(w2->steer(Ipv4Addr::any(), 5353, true, false), 0);
+  w2->share_inherited(5353);
+  int bad = 0;
+  // Nobody has read yet: all three holders share.
+  std::vector<int> taken = takers({parent.get(), w1.get(), w2.get()}, 5353, 3000, &bad);
+  EXPECT_EQ(bad, 0);
+  EXPECT_GT(taken[0], 700);
+  // The workers read, the parent only waits: the parent gets nothing.
+  w1->note_reading(5353);
+  w2->note_reading(5353);
+  taken = takers({parent.get(), w1.get(), w2.get()}, 5353, 3000, &bad);
+  EXPECT_EQ(bad, 0);
+  EXPECT_EQ(taken[0], 0);
+  EXPECT_GT(taken[1], 1200);
+  EXPECT_GT(taken[2], 1200);
+  // A worker exits: the other takes every flow.
+  w1.reset();
+  taken = takers({parent.get(), w2.get()}, 5353, 1000, &bad);
+  EXPECT_EQ(bad, 0);
+  EXPECT_EQ(taken[1], 1000);
+  // Without the fork, two processes on one port without SO_REUSEPORT (a
+  // kernel reservation prevents it; a table that says so anyway) both
+  // take: the table does not invent sharing.
+  ASSERT_EQ(parent->steer(Ipv4Addr::any(), 5354, true, false), 0);
+  ASSERT_EQ(w2->steer(Ipv4Addr::any(), 5354, true, false), 0);
+  EXPECT_EQ(parent->owner(kUs, 5354, kPeer, 1), Owner::kUs);
+  EXPECT_EQ(w2->owner(kUs, 5354, kPeer, 1), Owner::kUs);
+}
+
 TEST_F(SharedPortsTest, ReadersNeverSeeAPortHalfChanged) {
   auto a = member(191);
   auto b = member(192);
