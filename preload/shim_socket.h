@@ -84,7 +84,10 @@ class ShimSocket final : public stack::SocketNotifier {
   }
   // The fd was added to an epoll set with EPOLLET (thread model: the
   // doorbell rings per arrival).
-  void set_edge_triggered() { socket_->set_notify_every_arrival(true); }
+  void set_edge_triggered() {
+    edge_triggered_.store(true, std::memory_order_relaxed);
+    socket_->set_notify_every_arrival(true);
+  }
 
   // ---- for interposed waits (run to completion) ----
   // poll(2) events the stack gives: POLLIN when a datagram is queued,
@@ -177,8 +180,15 @@ class ShimSocket final : public stack::SocketNotifier {
   std::atomic<uint64_t> doorbell_addr6_hi_{0}, doorbell_addr6_lo_{0};
   bool doorbell_v6() const { return (doorbell_target_.load(std::memory_order_relaxed) & kDoorbellTargetV6) != 0; }
   // Doorbells sent and not yet drained (counted before the send, so never
-  // fewer than are queued): draining stops at zero without a probe.
+  // fewer than are queued): draining stops at zero without a probe. At
+  // most kMaxPendingDoorbells are sent ahead of the reader: an
+  // edge-triggered waiter in the thread model gets one per arrival, and a
+  // kernel queue left full of them would drop the next one unseen (a
+  // loopback sendto succeeds whether or not the receiver had room) and
+  // with it the edge that should wake the waiter.
+  static constexpr int kMaxPendingDoorbells = 8;
   std::atomic<int> doorbells_{0};
+  std::atomic<bool> edge_triggered_{false};  // in an EPOLLET set (thread model)
   // Names our doorbells (pid << 32 | serial); which doorbell sender's
   // source port the kernel hashes to us (moved on when ours arrive only
   // after a detour through a sibling).
