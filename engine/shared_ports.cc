@@ -300,20 +300,20 @@ std::unique_ptr<SharedPorts> SharedPorts::join_as(const std::string& name, Ident
     t->lock();
     if (r->removed != 0) {  // its last member left while we mapped it
       t->unlock();
-      t->slot_ = kNoSlot;
+      t->slot_.store(kNoSlot, std::memory_order_relaxed);
       continue;  // the destructor unmaps
     }
     for (uint32_t i = 0; i < kMaxMembers; ++i) {
       const Member& m = r->members[i];
       if (m.pid != 0 && !alive(Identity{m.pid, m.start})) t->forget_member_locked(i);
     }
-    for (uint32_t i = 0; i < kMaxMembers && t->slot_ == kNoSlot; ++i) {
+    for (uint32_t i = 0; i < kMaxMembers && t->slot() == kNoSlot; ++i) {
       if (r->members[i].pid == 0) {
         r->members[i] = Member{self.pid, 0, self.start};
-        t->slot_ = i;
+        t->slot_.store(i, std::memory_order_relaxed);
       }
     }
-    if (t->slot_ == kNoSlot) {
+    if (t->slot() == kNoSlot) {
       t->unlock();
       *error = "port-sharing table /dev/shm" + name + ": " + std::to_string(kMaxMembers) +
                " processes already share the interface";
@@ -360,7 +360,7 @@ void SharedPorts::leave() {
     settle_leader_locked();
   }
   unlock();
-  slot_ = kNoSlot;
+  slot_.store(kNoSlot, std::memory_order_relaxed);
   held_.clear();
   leader_.store(false, std::memory_order_relaxed);
 }
@@ -533,6 +533,7 @@ SharedPorts::Owner SharedPorts::decide(bool v6, const uint8_t* dst, uint16_t dst
   }
   Snapshot snap;
   if (!read_entry(region_->ports[dst_port], &snap)) return Owner::kUs;
+  const uint32_t me = slot();
   uint32_t want[4] = {};
   std::memcpy(want, dst, v6 ? 16 : 4);
   // As Linux: a record on the datagram's own address outranks one on any
@@ -559,7 +560,7 @@ SharedPorts::Owner SharedPorts::decide(bool v6, const uint8_t* dst, uint16_t dst
       continue;
     }
     const uint32_t slot = snap.meta[i] & 0xff;
-    ours |= slot == slot_;
+    ours |= slot == me;
     all_reuse &= (snap.meta[i] & (kMetaReusePort | kMetaInherited)) != 0;
     uint32_t k = 0;
     while (k < n_sharers && sharers[k] != slot) ++k;
@@ -578,7 +579,7 @@ SharedPorts::Owner SharedPorts::decide(bool v6, const uint8_t* dst, uint16_t dst
   }
   const uint32_t* pool = n_readers != 0 ? readers : sharers;
   const uint32_t n = n_readers != 0 ? n_readers : n_sharers;
-  return pool[spread(flow_hash, n)] == slot_ ? Owner::kUs : Owner::kOtherProcess;
+  return pool[spread(flow_hash, n)] == me ? Owner::kUs : Owner::kOtherProcess;
 }
 
 SharedPorts::Owner SharedPorts::owner(wire::Ipv4Addr dst, uint16_t dst_port, wire::Ipv4Addr src,

@@ -11,7 +11,11 @@
 //  - a datagram for another process's port is left to that process (no
 //    port unreachable from the others in dedicated mode);
 //  - one process, the earliest live member, answers for the host in
-//    dedicated mode (ARP, NDP, echo, port unreachable): no duplicates.
+//    dedicated mode (ARP, NDP, echo, port unreachable): no duplicates;
+//  - a socket inherited across fork (a pre-forking server) is shared by
+//    the processes holding it as an SO_REUSEPORT group; once any of them
+//    reads it, only those that read share it (the parent that only waits
+//    gets nothing).
 // AF_XDP settles the same in its XDP program and does not use this.
 //
 // The table is a POSIX shared-memory object per user, network namespace
@@ -97,7 +101,7 @@ class SharedPorts final : public stack::PortSteeringHook, public stack::PortShar
   void refresh();
   // This process's member slot (for tests and the banner) and how many
   // members the table has.
-  uint32_t slot() const { return slot_; }
+  uint32_t slot() const { return slot_.load(std::memory_order_relaxed); }
   uint32_t members() const;
 
   struct Region;
@@ -116,7 +120,9 @@ class SharedPorts final : public stack::PortSteeringHook, public stack::PortShar
   size_t size_;
   Identity self_;
   LivenessCheck alive_;
-  uint32_t slot_;
+  // Read by pollers and app threads that drive the stack; changed at join
+  // and when leaving (at exit, while other threads may still drive).
+  std::atomic<uint32_t> slot_;
   std::string name_;
   uint32_t created_by_;  // getpid() when made: a forked child's copy leaves nothing
   std::atomic<bool> leader_{false};

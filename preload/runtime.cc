@@ -340,10 +340,14 @@ void uninstall(int fd) {
   // A forked child leaves the parent's sockets alone: freeing one would
   // touch the stack, whose locks the parent's threads may have held at
   // fork time. Before it adopts them, a closed fd is only forgotten.
-  const State state = g_state.load(std::memory_order_acquire);
+  State state = g_state.load(std::memory_order_acquire);
   if (state == State::kForked) {
-    g_table[static_cast<size_t>(fd)].store(nullptr, std::memory_order_release);
-    return;
+    std::lock_guard lock(g_start_lock);  // not while another thread adopts
+    if (g_state.load() == State::kForked) {
+      g_table[static_cast<size_t>(fd)].store(nullptr, std::memory_order_release);
+      return;
+    }
+    state = g_state.load();
   }
   if (state != State::kRunning) return;
   ShimSocket* s;

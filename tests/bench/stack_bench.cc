@@ -15,6 +15,8 @@
 // inner address through each tunnel kind over IPv4 (tunnel:0 is the plain
 // path in the same run): decapsulate+deliver, encapsulate+send.
 //
+// BM_RxShared: the RX rows with a port-sharing table (AF_PACKET's).
+//
 // Run: build/tests/bench/stack_bench --benchmark_min_time=1
 #include <arpa/inet.h>
 #include <benchmark/benchmark.h>
@@ -27,6 +29,7 @@
 #include <vector>
 
 #include "backends/pair/pair_backend.h"
+#include "engine/shared_ports.h"
 #include "stack/net/stack.h"
 #include "stack/wire/arp.h"
 #include "stack/wire/ethernet.h"
@@ -73,10 +76,13 @@ std::vector<uint8_t> udp6_frame(size_t payload_len) {
 struct Bench {
   stack::SystemClock clock;
   BackendPair pair;
+  std::unique_ptr<engine::SharedPorts> shared;  // outlives the stack
   std::unique_ptr<stack::Stack> a;
   stack::UdpSocket* socket = nullptr;
 
-  explicit Bench(bool v6 = false, int tunnel = 0) {
+  // shared: the stack asks a port-sharing table about every datagram, as
+  // on AF_PACKET (engine/shared_ports.h): one member, the port its own.
+  explicit Bench(bool v6 = false, int tunnel = 0, bool with_table = false) {
     PairConfig pc;
     pc.a.mac = kMacA;
     pc.b.mac = kMacB;
@@ -94,6 +100,14 @@ struct Bench {
       sc.tunnels = {t};
     }
     a = std::make_unique<stack::Stack>(*pair.a, sc, clock);
+    if (with_table) {
+      std::string error;
+      const std::string name = "/dpdkudp-ports-bench-" + std::to_string(getpid());
+      shared = engine::SharedPorts::join(name, &error);
+      if (!shared) std::abort();
+      a->set_port_steering(shared.get());
+      a->set_port_sharing(shared.get());
+    }
     socket = a->open_udp(v6);
     socket->set_rcvbuf(1u << 26);
     Endpoint any = v6 ? Endpoint::ipv6(wire::Ipv6Addr(), kPort) : Endpoint{Ipv4Addr::any(), kPort};
@@ -149,6 +163,15 @@ void BM_Rx(benchmark::State& state) {
   run_rx(state, b, v6 ? udp6_frame(payload_len) : udp_frame(payload_len), state.range(1) != 0, payload_len);
 }
 BENCHMARK(BM_Rx)->ArgNames({"payload", "recvmmsg", "family"})->ArgsProduct({{64, 1400}, {1, 0}, {4, 6}});
+
+// BM_Rx's 64-byte batched rows with the port-sharing table every AF_PACKET
+// process has (shared:0 is the plain path in the same run).
+void BM_RxShared(benchmark::State& state) {
+  const bool v6 = state.range(1) == 6;
+  Bench b(v6, 0, state.range(0) != 0);
+  run_rx(state, b, v6 ? udp6_frame(64) : udp_frame(64), true, 64);
+}
+BENCHMARK(BM_RxShared)->ArgNames({"shared", "family"})->ArgsProduct({{0, 1}, {4, 6}});
 
 void BM_Tx(benchmark::State& state) {
   const size_t payload_len = static_cast<size_t>(state.range(0));
