@@ -400,8 +400,10 @@ void Engine::install_tick_hook() {
   pollers_[0]->set_timer_hook([this, ifname, ticks = uint32_t{0}]() mutable {
     uint64_t tick = clock_.monotonic_ns();
     live_stats_->on_tick(tick);
-    // Every fourth tick (200 ms): a killed process's ports go to the others.
-    if (shared_ports_ && ++ticks % 4 == 0) shared_ports_->refresh();
+    // The first tick holds our liveness mutex on this thread (the engine's
+    // longest-lived); every fourth (200 ms) forgets dead processes.
+    if (shared_ports_ && ticks++ == 0) shared_ports_->hold_membership();
+    if (shared_ports_ && ticks % 4 == 0) shared_ports_->refresh();
     {
       std::lock_guard lock(tick_hooks_lock_);
       for (auto& hook : tick_hooks_) hook(tick);

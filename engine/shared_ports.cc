@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -19,7 +20,7 @@ namespace dpdkudp::engine {
 namespace {
 
 constexpr uint64_t kMagic = 0x7374726f70647564ull;  // "dudports", little-endian
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;
 constexpr uint32_t kPorts = 65536;
 constexpr uint32_t kNoSlot = 0xff;
 // A reader that finds an entry changing this many times in a row takes
@@ -55,7 +56,19 @@ struct Member {
   uint32_t pid;  // 0: free slot
   uint32_t unused;
   uint64_t start;
+  // Held (robust, process-shared) by the member's poller thread for the
+  // engine's life: when the process ends, however (exit, _exit, a signal),
+  // the kernel marks it owner-dead at once, which the others read in
+  // userspace on the receive path, before any refresh finds the pid gone.
+  pthread_mutex_t alive;
 };
+
+// Whether the member's holder thread has ended (FUTEX_OWNER_DIED in the
+// robust mutex's futex word, set by the kernel as the thread exits).
+bool holder_died(const Member& m) {
+  auto& word = const_cast<int&>(m.alive.__data.__lock);
+  return (std::atomic_ref<int>(word).load(std::memory_order_relaxed) & FUTEX_OWNER_DIED) != 0;
+}
 
 bool default_alive(const SharedPorts::Identity& who) { return base::process_running(who.pid, who.start); }
 
@@ -262,7 +275,9 @@ void sweep_stale(const std::string& own_name) {
     if (std::atomic_ref<uint64_t>(r->magic).load(std::memory_order_acquire) == kMagic && r->version == kVersion) {
       if (pthread_mutex_lock(&r->mutex) == EOWNERDEAD) pthread_mutex_consistent(&r->mutex);
       bool live = false;
-      for (const Member& m : r->members) live |= m.pid != 0 && default_alive(SharedPorts::Identity{m.pid, m.start});
+      for (const Member& m : r->members) {
+        live |= m.pid != 0 && !holder_died(m) && default_alive(SharedPorts::Identity{m.pid, m.start});
+      }
       if (!live && r->removed == 0) {
         r->removed = 1;
         shm_unlink(name.c_str());
@@ -305,11 +320,13 @@ std::unique_ptr<SharedPorts> SharedPorts::join_as(const std::string& name, Ident
     }
     for (uint32_t i = 0; i < kMaxMembers; ++i) {
       const Member& m = r->members[i];
-      if (m.pid != 0 && !alive(Identity{m.pid, m.start})) t->forget_member_locked(i);
+      if (m.pid != 0 && (holder_died(m) || !alive(Identity{m.pid, m.start}))) t->forget_member_locked(i);
     }
     for (uint32_t i = 0; i < kMaxMembers && t->slot() == kNoSlot; ++i) {
       if (r->members[i].pid == 0) {
-        r->members[i] = Member{self.pid, 0, self.start};
+        r->members[i].pid = self.pid;
+        r->members[i].start = self.start;
+        init_mutex(&r->members[i].alive);
         t->slot_.store(i, std::memory_order_relaxed);
       }
     }
@@ -397,7 +414,8 @@ void SharedPorts::forget_member_locked(uint32_t slot) {
       if (e.count.load(std::memory_order_relaxed) == 0) set_in_use(region_, port, false);
     }
   }
-  region_->members[slot] = Member{};
+  region_->members[slot].pid = 0;
+  region_->members[slot].start = 0;
 }
 
 void SharedPorts::settle_leader_locked() {
@@ -413,10 +431,18 @@ void SharedPorts::refresh() {
   lock();
   for (uint32_t i = 0; i < kMaxMembers; ++i) {
     const Member& m = region_->members[i];
-    if (i != slot_ && m.pid != 0 && !alive_(Identity{m.pid, m.start})) forget_member_locked(i);
+    if (i != slot_ && m.pid != 0 && (holder_died(m) || !alive_(Identity{m.pid, m.start}))) forget_member_locked(i);
   }
   settle_leader_locked();
   unlock();
+}
+
+void SharedPorts::hold_membership() {
+  const uint32_t me = slot();
+  if (me == kNoSlot || created_by_ != static_cast<uint32_t>(getpid())) return;
+  if (pthread_mutex_lock(&region_->members[me].alive) == EOWNERDEAD) {
+    pthread_mutex_consistent(&region_->members[me].alive);
+  }
 }
 
 uint32_t SharedPorts::members() const {
@@ -458,7 +484,7 @@ int SharedPorts::claim(bool v6, const uint8_t* addr, uint16_t port, bool on, boo
       for (uint32_t i = 0; i < e.count.load(std::memory_order_relaxed) && !again; ++i) {
         const uint32_t s = e.rec[i].meta.load(std::memory_order_relaxed) & 0xff;
         const Member m = region_->members[s];
-        if (s != slot_ && m.pid != 0 && !alive_(Identity{m.pid, m.start})) {
+        if (s != slot_ && m.pid != 0 && (holder_died(m) || !alive_(Identity{m.pid, m.start}))) {
           forget_member_locked(s);
           again = true;
         }
@@ -560,6 +586,8 @@ SharedPorts::Owner SharedPorts::decide(bool v6, const uint8_t* dst, uint16_t dst
       continue;
     }
     const uint32_t slot = snap.meta[i] & 0xff;
+    // A member that has ended takes nothing, from the moment it ended.
+    if (slot != me && slot < kMaxMembers && holder_died(region_->members[slot])) continue;
     ours |= slot == me;
     all_reuse &= (snap.meta[i] & (kMetaReusePort | kMetaInherited)) != 0;
     uint32_t k = 0;

@@ -23,9 +23,10 @@
 // Changes are made under a robust process-shared mutex; the receive path
 // reads a port's entry under its sequence count, without the lock and
 // without a system call. A process that exits leaves the table at once;
-// one that is killed is forgotten by the next member's refresh (every
-// 200 ms, on a poller's timer), and its share of a port then goes to the
-// others.
+// one that ends otherwise (_exit, a signal) takes no datagram from the
+// moment it ended (its poller held a robust mutex, which the kernel marks
+// owner-dead), and the next refresh (every 200 ms, on a poller's timer)
+// removes its records.
 #pragma once
 
 #include <pthread.h>
@@ -99,6 +100,10 @@ class SharedPorts final : public stack::PortSteeringHook, public stack::PortShar
   // Forgets dead members (their records go) and settles who answers for
   // the host. From a timer, a few times a second.
   void refresh();
+  // From the thread that lives as long as the engine (queue 0's poller),
+  // once: the member's liveness mutex, whose release by the kernel at the
+  // thread's end tells the others at once that this process is gone.
+  void hold_membership();
   // This process's member slot (for tests and the banner) and how many
   // members the table has.
   uint32_t slot() const { return slot_.load(std::memory_order_relaxed); }

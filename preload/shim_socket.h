@@ -84,10 +84,7 @@ class ShimSocket final : public stack::SocketNotifier {
   }
   // The fd was added to an epoll set with EPOLLET (thread model: the
   // doorbell rings per arrival).
-  void set_edge_triggered() {
-    edge_triggered_.store(true, std::memory_order_relaxed);
-    socket_->set_notify_every_arrival(true);
-  }
+  void set_edge_triggered() { socket_->set_notify_every_arrival(true); }
 
   // ---- for interposed waits (run to completion) ----
   // poll(2) events the stack gives: POLLIN when a datagram is queued,
@@ -188,7 +185,6 @@ class ShimSocket final : public stack::SocketNotifier {
   // with it the edge that should wake the waiter.
   static constexpr int kMaxPendingDoorbells = 8;
   std::atomic<int> doorbells_{0};
-  std::atomic<bool> edge_triggered_{false};  // in an EPOLLET set (thread model)
   // Names our doorbells (pid << 32 | serial); which doorbell sender's
   // source port the kernel hashes to us (moved on when ours arrive only
   // after a detour through a sibling).

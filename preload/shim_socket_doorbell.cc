@@ -73,9 +73,7 @@ void ShimSocket::send_own_doorbell(bool fresh_sender) {
 
 void ShimSocket::check_doorbell(uint64_t now_ns) {
   if (closing_.load(std::memory_order_acquire) || !socket_->readable()) return;
-  // A queued doorbell keeps the fd readable for a level-triggered waiter;
-  // an edge-triggered one needs a new arrival, whatever is queued.
-  if (doorbells_.load(std::memory_order_acquire) > 0 && !edge_triggered_.load(std::memory_order_relaxed)) {
+  if (doorbells_.load(std::memory_order_acquire) > 0) {
     // One is queued already. Only among SO_REUSEPORT siblings can it have
     // gone astray (to a sibling that passes it on): after 100 ms, ring
     // again from the next sender.

@@ -207,6 +207,23 @@ TEST_F(SharedPortsTest, AKilledMembersShareGoesToTheOthersAtTheNextRefresh) {
   EXPECT_GT(taken[1], 700);
 }
 
+TEST_F(SharedPortsTest, AMemberWhoseHolderThreadEndedTakesNothingAtOnce) {
+  auto a = member(221);
+  auto b = member(222);
+  ASSERT_EQ(a->steer(Ipv4Addr::any(), 5355, true, true), 0);
+  ASSERT_EQ(b->steer(Ipv4Addr::any(), 5355, true, true), 0);
+  // a's "poller" holds its liveness mutex and ends, as a process's threads
+  // do when it exits without leaving (_exit, SIGKILL); its pid still
+  // looks alive to the refresh.
+  std::thread([&] { a->hold_membership(); }).join();
+  int bad = 0;
+  std::vector<int> taken = takers({b.get()}, 5355, 1000, &bad);
+  EXPECT_EQ(taken[0], 1000) << "before any refresh";
+  b->refresh();
+  EXPECT_EQ(b->members(), 1u);
+  EXPECT_TRUE(b->answers_for_host());
+}
+
 TEST_F(SharedPortsTest, TheLastMemberRemovesTheObjectAndAForkedChildsCopyLeavesNothing) {
   auto a = member(171);
   ASSERT_EQ(a->steer(Ipv4Addr::any(), 6000, true, false), 0);
