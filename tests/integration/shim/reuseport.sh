@@ -7,7 +7,7 @@
 #  1. two echo servers share a port with SO_REUSEPORT: 64 flows x 3 rounds,
 #     every datagram answered exactly once, each flow by one server, both
 #     serve some;
-#  2. one is SIGKILLed: 0.1 s later every flow is answered by the
+#  2. one is SIGKILLed: 0.1 s later (AF_XDP: 0.5 s) every flow is answered by the
 #     survivor, nothing twice, nothing lost;
 #  3. two servers on two ports (no SO_REUSEPORT): a connected client of
 #     each gets all its answers and never ECONNREFUSED (no port unreachable
@@ -56,10 +56,14 @@ pass "two servers share port $P with SO_REUSEPORT: 192 datagrams of 64 flows, ea
 
 kill -9 "${BG_PID[ra]}"
 wait "${BG_PID[ra]}" 2>/dev/null || true
-sleep 0.1
+# AF_XDP's group hub drops a dead member from a port's owners at its next
+# look (every 100 ms); elsewhere the table knows at once.
+settle=0.1
+[ "$MODE" = shim ] && [ "$BACKEND" = af_xdp ] && settle=0.5
+sleep $settle
 json=$(in_cli "$PYTHON" "$CLIENT" "$IP_SRV" $P 64 2) || fail "reuse_client: $json"
 check "$json" "B" "after SIGKILL of one"
-pass "one SIGKILLed: 0.1 s later every flow goes to the survivor, none lost or answered twice ($json)"
+pass "one SIGKILLed: $settle s later every flow goes to the survivor, none lost or answered twice ($json)"
 stop_bg rb
 
 start_under s1 '^ready' "$PYTHON" "$ECHO" $P1
