@@ -483,7 +483,7 @@ void Engine::stop() {
   if (stack_) stack_->set_poller_waker(nullptr);
   for (auto& p : pollers_) p->stop();
   if (live_stats_) live_stats_->close_region();  // after the pollers: nothing publishes any more
-  if (shared_ports_) shared_ports_->leave();      // the others take our share of the ports at once
+  if (shared_ports_) shared_ports_->leave();     // the others take our share of the ports at once
   if (faults_ != nullptr && !faults_reported_) {
     faults_reported_ = true;
     log(LogLevel::kWarn, "DPDKUDP_FAULTS: injected %s", describe(faults_->counts()).c_str());

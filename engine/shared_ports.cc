@@ -89,7 +89,7 @@ struct SharedPorts::Region {
   uint32_t leader;   // slot + 1 of the member answering for the host
   Member members[kMaxMembers];
   std::atomic<uint64_t> in_use[kPorts / 64];  // ports with records: readers look here first
-  PortEntry ports[kPorts];  // untouched entries cost no memory (the object is sparse)
+  PortEntry ports[kPorts];                    // untouched entries cost no memory (the object is sparse)
 };
 
 namespace {

@@ -54,7 +54,7 @@ DropClass drop_class(std::string_view reason) {
       {"ip6_extension_header", DropClass::kMalformed}, {"ndp_malformed", DropClass::kMalformed},
       {"udp_zero_checksum", DropClass::kChecksum},     {"ndp_unresolved", DropClass::kArpUnresolved},
       {"tunnel_malformed", DropClass::kMalformed},     {"tunnel_no_match", DropClass::kNotForUs},
-      {"tunnel_unsupported", DropClass::kUnsupported},  {"udp_other_process", DropClass::kNotForUs},
+      {"tunnel_unsupported", DropClass::kUnsupported}, {"udp_other_process", DropClass::kNotForUs},
   };
   for (const Entry& e : kTable) {
     if (e.name == reason) return e.cls;

@@ -300,12 +300,14 @@ bool is_shim_fd(int fd) {
 }
 
 ShimRef lookup(int fd) {
-  // The common case for a shim process: not one of ours, no lock. In a
-  // forked child everything is the kernel's.
+  // The common case for a shim process: not one of ours, no lock. A
+  // forked child adopts its inherited sockets here, at the first use of
+  // one, or leaves them all to the kernel.
   if (!is_shim_fd(fd)) return {};
   State state = g_state.load(std::memory_order_acquire);
-  if (state == State::kForked) [[unlikely]]
+  if (state == State::kForked) [[unlikely]] {
     state = adopt_inherited();
+  }
   if (state != State::kRunning) {
     if (g_forked_on_kernel && !ShimGuard::active()) say_forked_on_kernel();
     return {};

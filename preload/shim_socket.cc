@@ -77,8 +77,10 @@ ShimSocket* ShimSocket::adopt(engine::Engine& engine, const ShimSocket& old, int
     // The kernel fd holds the port already: the reservation finds it bound.
     const int rc = to->bind(*local);
     if (rc != 0) {
-      engine::log(engine::LogLevel::kWarn, "fork: fd %d: cannot take port %u on the child's stack (%s); it stays "
-                  "with the kernel path", fd, local->port, std::strerror(-rc));
+      engine::log(engine::LogLevel::kWarn,
+                  "fork: fd %d: cannot take port %u on the child's stack (%s); it stays "
+                  "with the kernel path",
+                  fd, local->port, std::strerror(-rc));
     } else if (engine.shared_ports() != nullptr) {
       engine.shared_ports()->share_inherited(local->port);
     }

@@ -97,8 +97,9 @@ class ShimSocket final : public stack::SocketNotifier {
   // Someone looked at the socket's readiness or read it (the watchdog
   // leaves such a socket alone).
   void note_serviced(uint64_t now_ns) {
-    if (!reading_announced_.load(std::memory_order_relaxed)) [[unlikely]]
+    if (!reading_announced_.load(std::memory_order_relaxed)) [[unlikely]] {
       announce_reading();
+    }
     uint64_t a = socket_->arrivals();
     if (serviced_arrivals_.load(std::memory_order_relaxed) != a) serviced_arrivals_.store(a, std::memory_order_relaxed);
     if (last_service_ns_.load(std::memory_order_relaxed) != now_ns) {
