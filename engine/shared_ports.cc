@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/process.h"
+#include "stack/net/udp_table.h"
 
 namespace dpdkudp::engine {
 namespace {
@@ -72,6 +73,12 @@ bool holder_died(const Member& m) {
 
 bool default_alive(const SharedPorts::Identity& who) { return base::process_running(who.pid, who.start); }
 
+// A member slot whose process is gone: its holder thread ended, or the
+// process is not running any more by `alive`'s measure. False for a free slot.
+bool member_gone(const Member& m, SharedPorts::LivenessCheck alive) {
+  return m.pid != 0 && (holder_died(m) || !alive(SharedPorts::Identity{m.pid, m.start}));
+}
+
 struct Snapshot {
   uint32_t count = 0;
   uint32_t meta[SharedPorts::kMaxSharers];
@@ -86,7 +93,6 @@ struct SharedPorts::Region {
   uint32_t removed;  // set under the lock by the last member, before unlinking
   pthread_mutex_t mutex;
   uint32_t writing;  // port + 1 whose entry a writer is changing (repair after its death)
-  uint32_t leader;   // slot + 1 of the member answering for the host
   Member members[kMaxMembers];
   std::atomic<uint64_t> in_use[kPorts / 64];  // ports with records: readers look here first
   PortEntry ports[kPorts];                    // untouched entries cost no memory (the object is sparse)
@@ -275,9 +281,7 @@ void sweep_stale(const std::string& own_name) {
     if (std::atomic_ref<uint64_t>(r->magic).load(std::memory_order_acquire) == kMagic && r->version == kVersion) {
       if (pthread_mutex_lock(&r->mutex) == EOWNERDEAD) pthread_mutex_consistent(&r->mutex);
       bool live = false;
-      for (const Member& m : r->members) {
-        live |= m.pid != 0 && !holder_died(m) && default_alive(SharedPorts::Identity{m.pid, m.start});
-      }
+      for (const Member& m : r->members) live |= m.pid != 0 && !member_gone(m, default_alive);
       if (!live && r->removed == 0) {
         r->removed = 1;
         shm_unlink(name.c_str());
@@ -311,7 +315,7 @@ std::unique_ptr<SharedPorts> SharedPorts::join_as(const std::string& name, Ident
       if (!error->empty()) return nullptr;
       continue;
     }
-    std::unique_ptr<SharedPorts> t(new SharedPorts(r, sizeof(Region), self, alive, kNoSlot, name));
+    std::unique_ptr<SharedPorts> t(new SharedPorts(r, self, alive, kNoSlot, name));
     t->lock();
     if (r->removed != 0) {  // its last member left while we mapped it
       t->unlock();
@@ -320,7 +324,7 @@ std::unique_ptr<SharedPorts> SharedPorts::join_as(const std::string& name, Ident
     }
     for (uint32_t i = 0; i < kMaxMembers; ++i) {
       const Member& m = r->members[i];
-      if (m.pid != 0 && (holder_died(m) || !alive(Identity{m.pid, m.start}))) t->forget_member_locked(i);
+      if (member_gone(m, alive)) t->forget_member_locked(i);
     }
     for (uint32_t i = 0; i < kMaxMembers && t->slot() == kNoSlot; ++i) {
       if (r->members[i].pid == 0) {
@@ -344,10 +348,8 @@ std::unique_ptr<SharedPorts> SharedPorts::join_as(const std::string& name, Ident
   return nullptr;
 }
 
-SharedPorts::SharedPorts(Region* region, size_t size, Identity self, LivenessCheck alive, uint32_t slot,
-                         std::string name)
+SharedPorts::SharedPorts(Region* region, Identity self, LivenessCheck alive, uint32_t slot, std::string name)
     : region_(region),
-      size_(size),
       self_(self),
       alive_(alive),
       slot_(slot),
@@ -356,7 +358,7 @@ SharedPorts::SharedPorts(Region* region, size_t size, Identity self, LivenessChe
 
 SharedPorts::~SharedPorts() {
   leave();
-  munmap(region_, size_);
+  munmap(region_, sizeof(Region));
 }
 
 void SharedPorts::leave() {
@@ -423,7 +425,6 @@ void SharedPorts::settle_leader_locked() {
   for (uint32_t i = 0; i < kMaxMembers && leader == 0; ++i) {
     if (region_->members[i].pid != 0) leader = i + 1;
   }
-  region_->leader = leader;
   leader_.store(leader == slot_ + 1, std::memory_order_relaxed);
 }
 
@@ -431,7 +432,7 @@ void SharedPorts::refresh() {
   lock();
   for (uint32_t i = 0; i < kMaxMembers; ++i) {
     const Member& m = region_->members[i];
-    if (i != slot_ && m.pid != 0 && (holder_died(m) || !alive_(Identity{m.pid, m.start}))) forget_member_locked(i);
+    if (i != slot_ && member_gone(m, alive_)) forget_member_locked(i);
   }
   settle_leader_locked();
   unlock();
@@ -483,8 +484,7 @@ int SharedPorts::claim(bool v6, const uint8_t* addr, uint16_t port, bool on, boo
       again = false;
       for (uint32_t i = 0; i < e.count.load(std::memory_order_relaxed) && !again; ++i) {
         const uint32_t s = e.rec[i].meta.load(std::memory_order_relaxed) & 0xff;
-        const Member m = region_->members[s];
-        if (s != slot_ && m.pid != 0 && (holder_died(m) || !alive_(Identity{m.pid, m.start}))) {
+        if (s != slot_ && member_gone(region_->members[s], alive_)) {
           forget_member_locked(s);
           again = true;
         }
@@ -613,20 +613,12 @@ SharedPorts::Owner SharedPorts::decide(bool v6, const uint8_t* dst, uint16_t dst
 SharedPorts::Owner SharedPorts::owner(wire::Ipv4Addr dst, uint16_t dst_port, wire::Ipv4Addr src,
                                       uint16_t src_port) const {
   const uint32_t be = htonl(dst.value);
-  const uint32_t h = (src.value * 0x9e3779b1u) ^ (uint32_t{src_port} * 0x85ebca6bu);
-  return decide(false, reinterpret_cast<const uint8_t*>(&be), dst_port, h);
+  return decide(false, reinterpret_cast<const uint8_t*>(&be), dst_port, stack::source_hash(src, src_port));
 }
 
 SharedPorts::Owner SharedPorts::owner6(const wire::Ipv6Addr& dst, uint16_t dst_port, const wire::Ipv6Addr& src,
                                        uint16_t src_port) const {
-  uint32_t h = uint32_t{src_port} * 0x85ebca6bu;
-  for (size_t i = 0; i < wire::Ipv6Addr::kLen; i += 4) {
-    uint32_t w = 0;
-    std::memcpy(&w, src.octets.data() + i, 4);
-    h ^= w * 0x9e3779b1u;
-    h = (h << 13) | (h >> 19);
-  }
-  return decide(true, dst.octets.data(), dst_port, h);
+  return decide(true, dst.octets.data(), dst_port, stack::source_hash6(src, src_port));
 }
 
 }  // namespace dpdkudp::engine

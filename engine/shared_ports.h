@@ -104,15 +104,15 @@ class SharedPorts final : public stack::PortSteeringHook, public stack::PortShar
   // once: the member's liveness mutex, whose release by the kernel at the
   // thread's end tells the others at once that this process is gone.
   void hold_membership();
-  // This process's member slot (for tests and the banner) and how many
-  // members the table has.
+  // This process's member slot and how many members the table has (for
+  // tests).
   uint32_t slot() const { return slot_.load(std::memory_order_relaxed); }
   uint32_t members() const;
 
   struct Region;
 
  private:
-  SharedPorts(Region* region, size_t size, Identity self, LivenessCheck alive, uint32_t slot, std::string name);
+  SharedPorts(Region* region, Identity self, LivenessCheck alive, uint32_t slot, std::string name);
   int claim(bool v6, const uint8_t* addr, uint16_t port, bool on, bool reuse_port);
   Owner decide(bool v6, const uint8_t* dst, uint16_t dst_port, uint32_t flow_hash) const;
   void mark_port(uint16_t port, uint32_t bit, bool ours_only);
@@ -122,7 +122,6 @@ class SharedPorts final : public stack::PortSteeringHook, public stack::PortShar
   void settle_leader_locked();
 
   Region* region_;
-  size_t size_;
   Identity self_;
   LivenessCheck alive_;
   // Read by pollers and app threads that drive the stack; changed at join

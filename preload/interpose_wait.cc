@@ -180,7 +180,9 @@ int shim_poll(pollfd* fds, nfds_t n, const Deadline& deadline, const sigset_t* m
 int shim_select(int nfds, fd_set* r, fd_set* w, fd_set* x, const Deadline& deadline, const sigset_t* mask,
                 bool* handled) {
   *handled = false;
-  if (nfds <= 0 || nfds > FD_SETSIZE) return 0;
+  // Only where an engine runs, or a forked child may adopt one, are the
+  // sets looked through.
+  if (nfds <= 0 || nfds > FD_SETSIZE || (inline_engine() == nullptr && !forked_child_pending())) return 0;
   bool any = false;
   for (int fd = 0; fd < nfds && !any; ++fd) {
     bool in = (r && FD_ISSET(fd, r)) || (w && FD_ISSET(fd, w)) || (x && FD_ISSET(fd, x));

@@ -69,12 +69,12 @@ void after_fork_in_child() {
   // A child that never used its inherited sockets (kForked) passes them on
   // to its own children as they were.
   const State state = g_state.load(std::memory_order_relaxed);
-  const bool adoptable = (state == State::kRunning || state == State::kForked) && g_engine != nullptr &&
-                         g_engine->shared_ports() != nullptr &&
+  const bool had_engine = (state == State::kRunning || state == State::kForked) && g_engine != nullptr;
+  const bool adoptable = had_engine && g_engine->shared_ports() != nullptr &&
                          (g_engine->backend_kind() == engine::BackendKind::kAfPacket ||
                           g_engine->backend_kind() == engine::BackendKind::kAfPacketMmap);
   g_state.store(adoptable ? State::kForked : State::kOff, std::memory_order_release);
-  g_forked_on_kernel = !adoptable && state != State::kUnstarted && state != State::kOff;
+  g_forked_on_kernel = had_engine && !adoptable;
   // fork() (not vfork: these handlers do not run there) gave the child
   // memory of its own: its closes and dups now edit its own table.
   if (adoptable) g_owner_pid.store(getpid(), std::memory_order_relaxed);
@@ -214,13 +214,11 @@ State adopt_inherited() {
   {
     ShimGuard guard;
     // The parent's doorbell senders: the child opens its own.
-    for (int& fd : g_doorbell_fds) {
-      if (fd >= 0) real().close(fd);
-      fd = -1;
-    }
-    for (int& fd : g_doorbell6_fds) {
-      if (fd >= 0) real().close(fd);
-      fd = -1;
+    for (int* senders : {g_doorbell_fds, g_doorbell6_fds}) {
+      for (unsigned i = 0; i < kDoorbellSenders; ++i) {
+        if (senders[i] >= 0) real().close(senders[i]);
+        senders[i] = -1;
+      }
     }
   }
   engine::Engine* e = start_engine();

@@ -88,7 +88,7 @@ UdpSocket* UdpTable::lookup(Ipv4Addr dst, uint16_t dst_port, Ipv4Addr src, uint1
   if (entries.size() == 1) {  // the common case: one socket on the port
     return found(score(entries[0], dst, src, src_port) >= 0 ? &entries[0] : nullptr, unconnected);
   }
-  uint32_t h = (src.value * 0x9e3779b1u) ^ (uint32_t{src_port} * 0x85ebca6bu) ^ dst.value;
+  uint32_t h = source_hash(src, src_port) ^ dst.value;
   h ^= h >> 15;
   return found(pick(b, h, [&](const UdpBinding& e) { return score(e, dst, src, src_port); }), unconnected);
 }
@@ -101,13 +101,7 @@ UdpSocket* UdpTable::lookup6(const Ipv6Addr& dst, uint16_t dst_port, const Ipv6A
   if (entries.size() == 1) {
     return found(score6(entries[0], dst, src, src_port) >= 0 ? &entries[0] : nullptr, unconnected);
   }
-  uint32_t h = uint32_t{src_port} * 0x85ebca6bu;
-  for (size_t i = 0; i < Ipv6Addr::kLen; i += 4) {
-    uint32_t w = 0;
-    std::memcpy(&w, src.octets.data() + i, 4);
-    h ^= w * 0x9e3779b1u;
-    h = (h << 13) | (h >> 19);
-  }
+  uint32_t h = source_hash6(src, src_port);
   h ^= h >> 15;
   return found(pick(b, h, [&](const UdpBinding& e) { return score6(e, dst, src, src_port); }), unconnected);
 }

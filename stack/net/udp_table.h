@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -23,6 +24,23 @@ namespace dpdkudp::stack {
 // bound to :: both unless IPV6_V6ONLY; bound to (or connected to) an IPv6
 // address kV6; to a v4-mapped one kV4.
 enum Families : uint8_t { kFamilyV4 = 1, kFamilyV6 = 2 };
+
+// The source half of the flow hash that spreads an SO_REUSEPORT group
+// over its sockets (UdpTable::lookup) and over its processes
+// (engine/shared_ports.h): one flow, one socket, one process.
+inline uint32_t source_hash(Ipv4Addr src, uint16_t src_port) {
+  return (src.value * 0x9e3779b1u) ^ (uint32_t{src_port} * 0x85ebca6bu);
+}
+inline uint32_t source_hash6(const Ipv6Addr& src, uint16_t src_port) {
+  uint32_t h = uint32_t{src_port} * 0x85ebca6bu;
+  for (size_t i = 0; i < Ipv6Addr::kLen; i += 4) {
+    uint32_t w = 0;
+    std::memcpy(&w, src.octets.data() + i, 4);
+    h ^= w * 0x9e3779b1u;
+    h = (h << 13) | (h >> 19);
+  }
+  return h;
+}
 
 // A socket's addressing as the table sees it (remote unset when not
 // connected).
