@@ -109,6 +109,9 @@ void LiveStats::collect(stats::Totals* t) const {
   t->nic_tx_errors = b.tx_errors;
   t->kernel_rx_datagrams = kernel_path_.rx.get();
   t->kernel_tx_datagrams = kernel_path_.tx.get();
+  t->handoff_sent = kernel_path_.handoff_sent.get();
+  t->handoff_received = kernel_path_.handoff_received.get();
+  t->handoff_dropped = kernel_path_.handoff_dropped.get();
   for (const Poller* p : pollers_) {
     t->poller_sleeps += p->sleeps();
     t->poller_wakeups += p->wakeups();

@@ -28,6 +28,13 @@ struct KernelPathCounters {
   // Doorbells the shim's watchdog rang for data nothing had looked at for
   // 100 ms (a wait it cannot see; in the thread model, a lost edge).
   stack::SharedCounter watchdog_rings;
+  // Datagrams the stack gave a socket this process did not read after a
+  // fork, passed on through the socket's kernel fd to the process that
+  // reads it (sent here), received from there (handoff_received), or lost
+  // on the way (too long for one loopback datagram, the send failed).
+  stack::SharedCounter handoff_sent;
+  stack::SharedCounter handoff_received;
+  stack::SharedCounter handoff_dropped;
 };
 
 // What the engine is, for the region's header.

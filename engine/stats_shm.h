@@ -28,7 +28,7 @@
 namespace dpdkudp::engine::stats {
 
 inline constexpr uint64_t kMagic = 0x3154415453445544ULL;  // "DUDSTAT1" little-endian
-inline constexpr uint32_t kVersion = 3;                    // 2: IPv6 and NDP; 3: tunnels
+inline constexpr uint32_t kVersion = 4;                    // 2: IPv6 and NDP; 3: tunnels; 4: hand-offs
 inline constexpr size_t kMaxSockets = 1024;
 inline constexpr size_t kMaxDropReasons = 40;
 inline constexpr size_t kDropNameLen = 24;
@@ -77,6 +77,9 @@ struct Totals {
   // Datagrams bypass sockets moved through their kernel fd (loopback,
   // other interfaces), which the stack never sees.
   uint64_t kernel_rx_datagrams, kernel_tx_datagrams;
+  // Datagrams passed between the processes holding a socket after a fork
+  // (engine/stats.h KernelPathCounters).
+  uint64_t handoff_sent, handoff_received, handoff_dropped;
   // The pollers.
   uint64_t poller_sleeps, poller_wakeups;
   uint64_t drops[kMaxDropReasons];

@@ -40,16 +40,60 @@ bool from_loopback_sender(const sockaddr_storage& from) {
          a.s6_addr[15] == 1;
 }
 
-bool gather_head(const msghdr& m, size_t n, DoorbellMsg* out) {
-  if (n != sizeof(DoorbellMsg)) return false;
-  auto* dst = reinterpret_cast<char*>(out);
-  size_t got = 0;
-  for (size_t i = 0; i < m.msg_iovlen && got < n; ++i) {
-    size_t take = std::min(n - got, m.msg_iov[i].iov_len);
-    std::memcpy(dst + got, m.msg_iov[i].iov_base, take);
-    got += take;
+HandoffHeader make_handoff(const stack::RecvInfo& info, uint32_t payload_len, uint64_t key) {
+  HandoffHeader h{};
+  h.magic = kHandoffMagic;
+  h.version = kHandoffVersion;
+  h.v6 = info.source.v6 ? 1 : 0;
+  h.tos = info.tos;
+  h.ttl = info.ttl;
+  h.src_port = info.source.port;
+  h.scope_id = info.source.scope_id;
+  h.payload_len = payload_len;
+  h.timestamp_ns = info.timestamp_ns;
+  h.key = key;
+  if (info.source.v6) {
+    std::memcpy(h.src, info.source.addr6.octets.data(), 16);
+    std::memcpy(h.dst, info.destination6.octets.data(), 16);
+  } else {
+    const uint32_t src = htonl(info.source.addr.value);
+    const uint32_t dst = htonl(info.destination.value);
+    std::memcpy(h.src, &src, 4);
+    std::memcpy(h.dst, &dst, 4);
   }
-  return got == n;
+  return h;
+}
+
+bool parse_handoff(const sockaddr_storage& from, const void* data, size_t n, uint64_t key, stack::RecvInfo* info,
+                   const uint8_t** payload) {
+  HandoffHeader h;
+  if (n < sizeof h || !from_loopback_sender(from)) return false;
+  std::memcpy(&h, data, sizeof h);
+  if (h.magic != kHandoffMagic || h.key != key || h.version != kHandoffVersion || h.v6 > 1 ||
+      (h.v6 == 0 && h.scope_id != 0) || h.payload_len != n - sizeof h) {
+    return false;
+  }
+  *info = stack::RecvInfo{};
+  info->source.port = h.src_port;
+  if (h.v6 != 0) {
+    info->source.v6 = true;
+    info->source.scope_id = h.scope_id;
+    std::memcpy(info->source.addr6.octets.data(), h.src, 16);
+    std::memcpy(info->destination6.octets.data(), h.dst, 16);
+  } else {
+    uint32_t src = 0;
+    uint32_t dst = 0;
+    std::memcpy(&src, h.src, 4);
+    std::memcpy(&dst, h.dst, 4);
+    info->source.addr = stack::Ipv4Addr(ntohl(src));
+    info->destination = stack::Ipv4Addr(ntohl(dst));
+  }
+  info->timestamp_ns = h.timestamp_ns;
+  info->datagram_len = h.payload_len;
+  info->tos = h.tos;
+  info->ttl = h.ttl;
+  *payload = static_cast<const uint8_t*>(data) + sizeof h;
+  return true;
 }
 
 namespace {

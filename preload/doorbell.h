@@ -21,6 +21,8 @@
 #include <cstdint>
 #include <string>
 
+#include "stack/net/udp_socket.h"
+
 namespace dpdkudp::preload {
 
 // A doorbell on the wire: 24 bytes from a loopback address.
@@ -43,9 +45,45 @@ bool parse_doorbell(const sockaddr_in& from, const void* data, ssize_t n, uint64
 bool parse_doorbell(const sockaddr_storage& from, const void* data, ssize_t n, uint64_t key, DoorbellMsg* out);
 // Whether a received source address is a doorbell sender's (either family).
 bool from_loopback_sender(const sockaddr_storage& from);
-// The first n bytes of a received message, gathered from its iovec into
-// *out; false unless n is sizeof(DoorbellMsg) and they are all there.
-bool gather_head(const msghdr& m, size_t n, DoorbellMsg* out);
+
+// A hand-off: a datagram the stack gave a process that does not read the
+// socket (a parent that forked workers and only waits), passed on through
+// the socket's kernel fd, which every process holding the socket shares:
+// whichever of them reads next gets it, with its source, destination and
+// reception details, as the kernel's shared queue would have given it.
+// On the wire: this header (host byte order, the addresses in network
+// order), then the payload; from a loopback doorbell sender, with the key.
+struct HandoffHeader {
+  uint32_t magic;
+  uint8_t version;
+  uint8_t v6;   // 1: the addresses are IPv6, else IPv4 in the first 4 bytes
+  uint8_t tos;  // or the IPv6 traffic class
+  uint8_t ttl;  // or the IPv6 hop limit
+  uint16_t src_port;
+  uint16_t reserved;
+  uint32_t scope_id;  // an IPv6 link-local source's interface index
+  uint32_t payload_len;
+  uint32_t reserved2;
+  uint64_t timestamp_ns;
+  uint64_t key;
+  uint8_t src[16];
+  uint8_t dst[16];
+};
+inline constexpr uint32_t kHandoffMagic = 0x4f484455;  // "UDHO"
+inline constexpr uint8_t kHandoffVersion = 1;
+static_assert(sizeof(HandoffHeader) == 72);
+// The largest payload a hand-off carries: what one loopback IPv4 datagram
+// holds after the header (IPv6 holds 20 bytes more; one limit for both).
+inline constexpr size_t kMaxHandoffPayload = 65507 - sizeof(HandoffHeader);
+
+// The header for a datagram of payload_len bytes received as `info`.
+HandoffHeader make_handoff(const stack::RecvInfo& info, uint32_t payload_len, uint64_t key);
+// True when data[0..n) (received from `from`) is a hand-off with `key`:
+// *info gets the datagram's details (datagram_len: its payload length,
+// which follows the header) and *payload where it starts. A message with
+// the shape and a wrong key or a length that does not add up is not one.
+bool parse_handoff(const sockaddr_storage& from, const void* data, size_t n, uint64_t key, stack::RecvInfo* info,
+                   const uint8_t** payload);
 
 // This user's doorbell key, read once per process from
 // <dir>/dpdkudp-doorbell-<euid> (made with 64 random bits, mode 0600, if

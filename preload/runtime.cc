@@ -61,18 +61,35 @@ void say_forked_on_kernel() {
               static_cast<int>(getpid()), std::string(engine::to_string(g_engine->backend_kind())).c_str());
 }
 
+// Whether a forked child of this process takes its inherited sockets onto
+// an engine of its own. Processes share an interface's ports through the
+// port-sharing table on AF_PACKET (engine/shared_ports.h). DPDK cannot
+// start twice in one process image, and AF_XDP gives a port without
+// SO_REUSEPORT to one process: there the child stays on the kernel.
+bool children_adopt() {
+  const State state = g_state.load(std::memory_order_relaxed);
+  const bool had_engine = (state == State::kRunning || state == State::kForked) && g_engine != nullptr;
+  return had_engine && g_engine->shared_ports() != nullptr &&
+         (g_engine->backend_kind() == engine::BackendKind::kAfPacket ||
+          g_engine->backend_kind() == engine::BackendKind::kAfPacketMmap);
+}
+
+void arm_handoffs();
+
+void after_fork_in_parent() {
+  // The child may adopt the sockets: until this process reads one again,
+  // what its stack takes for it goes on to the holders through the shared
+  // kernel fd (a parent that forked workers and only waits would
+  // otherwise keep the datagrams that arrive before any worker reads).
+  if (g_state.load(std::memory_order_relaxed) == State::kRunning && children_adopt()) arm_handoffs();
+}
+
 void after_fork_in_child() {
-  // Processes share an interface's ports through the port-sharing table on
-  // AF_PACKET (engine/shared_ports.h). DPDK cannot start twice in one
-  // process image, and AF_XDP gives a port without SO_REUSEPORT to one
-  // process: there the child stays on the kernel.
   // A child that never used its inherited sockets (kForked) passes them on
   // to its own children as they were.
   const State state = g_state.load(std::memory_order_relaxed);
   const bool had_engine = (state == State::kRunning || state == State::kForked) && g_engine != nullptr;
-  const bool adoptable = had_engine && g_engine->shared_ports() != nullptr &&
-                         (g_engine->backend_kind() == engine::BackendKind::kAfPacket ||
-                          g_engine->backend_kind() == engine::BackendKind::kAfPacketMmap);
+  const bool adoptable = children_adopt();
   g_state.store(adoptable ? State::kForked : State::kOff, std::memory_order_release);
   g_forked_on_kernel = had_engine && !adoptable;
   // fork() (not vfork: these handlers do not run there) gave the child
@@ -95,14 +112,18 @@ void stop_engine_at_exit() {
   uint64_t tx_drops = classes[engine::stats::DropClass::kTxFailed] + classes[engine::stats::DropClass::kArpUnresolved];
   engine::log(engine::LogLevel::kInfo,
               "exit: rx_frames=%llu tx_frames=%llu udp_delivered=%llu udp_sent=%llu arp_replies=%llu "
-              "icmp_echo_replies=%llu drops=%llu tx_drops=%llu app_bursts=%llu sleeper_wakes=%llu watchdog_rings=%llu",
+              "icmp_echo_replies=%llu drops=%llu tx_drops=%llu app_bursts=%llu sleeper_wakes=%llu watchdog_rings=%llu "
+              "handoffs=%llu/%llu/%llu",
               static_cast<unsigned long long>(c.rx_frames), static_cast<unsigned long long>(c.tx_frames),
               static_cast<unsigned long long>(c.udp_delivered), static_cast<unsigned long long>(c.tx_udp_datagrams),
               static_cast<unsigned long long>(c.arp_replies_sent), static_cast<unsigned long long>(c.icmp_echo_replies),
               static_cast<unsigned long long>(drops), static_cast<unsigned long long>(tx_drops),
               static_cast<unsigned long long>(g_engine->drivers().app_bursts()),
               static_cast<unsigned long long>(g_engine->drivers().sleeper_wakes()),
-              static_cast<unsigned long long>(g_engine->kernel_path().watchdog_rings.get()));
+              static_cast<unsigned long long>(g_engine->kernel_path().watchdog_rings.get()),
+              static_cast<unsigned long long>(g_engine->kernel_path().handoff_sent.get()),
+              static_cast<unsigned long long>(g_engine->kernel_path().handoff_received.get()),
+              static_cast<unsigned long long>(g_engine->kernel_path().handoff_dropped.get()));
 }
 
 // Opens the loopback sockets doorbells are sent from (one port each).
@@ -188,7 +209,7 @@ engine::Engine* start_engine() {
   g_engine = e.release();
   if (!g_process_hooks) {
     g_process_hooks = true;
-    pthread_atfork(nullptr, nullptr, after_fork_in_child);
+    pthread_atfork(nullptr, after_fork_in_parent, after_fork_in_child);
     std::atexit(stop_engine_at_exit);
   }
   return g_engine;
@@ -201,6 +222,14 @@ struct alignas(64) Stripe {
 };
 std::array<std::atomic<ShimSocket*>, kMaxFds> g_table{};
 std::array<Stripe, 64> g_stripes;
+
+void arm_handoffs() {
+  for (size_t fd = 0; fd < kMaxFds; ++fd) {
+    if (g_table[fd].load(std::memory_order_relaxed) == nullptr) continue;
+    std::lock_guard lock(g_stripes[fd % g_stripes.size()].lock);
+    if (ShimSocket* s = g_table[fd].load(std::memory_order_acquire)) s->arm_handoff();
+  }
+}
 
 }  // namespace
 

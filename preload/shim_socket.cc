@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <memory>
 
 #include "engine/log.h"
 #include "engine/poller.h"
@@ -90,7 +91,14 @@ ShimSocket* ShimSocket::adopt(engine::Engine& engine, const ShimSocket& old, int
   return s;
 }
 
+uint8_t* handoff_scratch() {
+  thread_local std::unique_ptr<uint8_t[]> scratch;
+  if (!scratch) scratch = std::make_unique<uint8_t[]>(kKernelScratch);
+  return scratch.get();
+}
+
 void ShimSocket::announce_reading() {
+  handoff_.store(false, std::memory_order_release);  // this process reads it again
   const std::optional<stack::Endpoint> local = socket_->local();
   if (!local) return;  // not bound yet: asked again at the next read
   reading_announced_.store(true, std::memory_order_relaxed);
@@ -545,26 +553,26 @@ ssize_t ShimSocket::recv_once(int fd, msghdr* msg, int flags, bool stack_only) {
   if (n != -EAGAIN) return fail(static_cast<int>(-n));
   if (stack_only) return fail(EAGAIN);
 
-  // The kernel side: loopback and other-interface traffic, and doorbells.
+  // The kernel side: loopback and other-interface traffic, doorbells and
+  // hand-offs. Each datagram lands in this thread's scratch first (a
+  // doorbell or a hand-off must never reach the application as data,
+  // whatever the size of its buffer), then is copied out.
   auto remote = socket_->remote();
   size_t capacity = 0;
   for (size_t i = 0; i < msg->msg_iovlen; ++i) capacity += msg->msg_iov[i].iov_len;
   socklen_t remote_len = 0;
   const sockaddr_storage remote_name = remote ? to_app_sockaddr(*remote, &remote_len) : sockaddr_storage{};
+  uint8_t* buf = handoff_scratch();
+  const std::span<const iovec> user_iov{msg->msg_iov, msg->msg_iovlen};
   for (int i = 0; i < 64; ++i) {
     sockaddr_storage from{};
+    iovec scratch{buf, kKernelScratch};
     msghdr m = *msg;
     m.msg_name = &from;
     m.msg_namelen = sizeof from;
-    // Doorbells (24 bytes from loopback, with the key) are told apart by their bytes: a
-    // buffer too small to hold one looks at the queue's head first.
-    DoorbellMsg bell{};
-    if (capacity < sizeof bell) {
-      int taken = take_queued_doorbell(fd);
-      if (taken < 0) return -1;
-      if (taken == 1) continue;
-    }
-    ssize_t k = real().recvmsg(fd, &m, flags | MSG_DONTWAIT);
+    m.msg_iov = &scratch;
+    m.msg_iovlen = 1;
+    ssize_t k = real().recvmsg(fd, &m, (flags & ~MSG_TRUNC) | MSG_DONTWAIT);
     if (k < 0) {
       // The kernel queue is empty: no doorbell of ours is pending (one
       // counted but dropped by a full queue would otherwise hold the count
@@ -575,10 +583,19 @@ ssize_t ShimSocket::recv_once(int fd, msghdr* msg, int flags, bool stack_only) {
       }
       return -1;
     }
-    bool doorbell = capacity >= sizeof bell && from_loopback_sender(from) &&
-                    gather_head(m, static_cast<size_t>(k), &bell) &&
-                    parse_doorbell(from, &bell, k, doorbell_key(), &bell);
-    bool unwanted = doorbell || (remote && !same_address(from, remote_name));
+    const size_t len = static_cast<size_t>(k);
+    DoorbellMsg bell{};
+    const bool doorbell = parse_doorbell(from, buf, k, doorbell_key(), &bell);
+    stack::RecvInfo handed;
+    const uint8_t* payload = nullptr;
+    const bool handoff = !doorbell && parse_handoff(from, buf, len, doorbell_key(), &handed, &payload);
+    bool unwanted = doorbell;
+    if (handoff) {
+      unwanted = remote && !(handed.source.v6 == remote->v6 && handed.source.port == remote->port &&
+                             (remote->v6 ? handed.source.addr6 == remote->addr6 : handed.source.addr == remote->addr));
+    } else if (!doorbell) {
+      unwanted = remote && !same_address(from, remote_name);
+    }
     if (unwanted) {
       if (flags & MSG_PEEK) {  // peeked: take it off for real
         char byte;
@@ -595,14 +612,24 @@ ssize_t ShimSocket::recv_once(int fd, msghdr* msg, int flags, bool stack_only) {
       }
       continue;
     }
+    if (handoff) {
+      // Another holder's datagram (after a fork): as the stack would have
+      // given it.
+      const size_t copied = stack::copy_to_iov(user_iov, payload, handed.datagram_len);
+      handed.truncated = copied < handed.datagram_len;
+      if (!(flags & MSG_PEEK)) engine_.kernel_path().handoff_received.add();
+      return fill_from_stack(msg, flags,
+                             (flags & MSG_TRUNC) ? int64_t{handed.datagram_len} : static_cast<int64_t>(copied), handed);
+    }
+    const size_t copied = stack::copy_to_iov(user_iov, buf, len);
     if (msg->msg_name != nullptr) {
       std::memcpy(msg->msg_name, &from, std::min<size_t>(msg->msg_namelen, m.msg_namelen));
     }
     msg->msg_namelen = m.msg_namelen;
     msg->msg_controllen = m.msg_controllen;
-    msg->msg_flags = m.msg_flags;
+    msg->msg_flags = (m.msg_flags & ~MSG_TRUNC) | (copied < len || (m.msg_flags & MSG_TRUNC) ? MSG_TRUNC : 0);
     if (!(flags & MSG_PEEK)) engine_.kernel_path().rx.add();
-    return k;
+    return (flags & MSG_TRUNC) ? k : static_cast<ssize_t>(copied);
   }
   return fail(EAGAIN);
 }

@@ -30,6 +30,12 @@
 
 namespace dpdkudp::preload {
 
+// This thread's buffer for one datagram read from or handed off through a
+// kernel fd (sizeof(HandoffHeader) + kMaxHandoffPayload bytes, and more
+// than any UDP datagram on loopback: 65536 + 128).
+inline constexpr size_t kKernelScratch = 65536 + 128;
+uint8_t* handoff_scratch();
+
 class ShimSocket final : public stack::SocketNotifier {
  public:
   ShimSocket(engine::Engine& engine, stack::UdpSocket* socket, int fd);
@@ -106,6 +112,10 @@ class ShimSocket final : public stack::SocketNotifier {
       last_service_ns_.store(now_ns, std::memory_order_relaxed);
     }
   }
+  // fork() in this process, which keeps the socket: until this process
+  // reads or waits on it again, what the stack queues for it goes on
+  // through the kernel fd (hand_off) to whichever holder reads first.
+  void arm_handoff();
   // Before asking the kernel about fd: doorbells left in it with nothing
   // queued in the stack would read as data; drop them.
   void drop_stale_doorbells(int fd);
@@ -135,6 +145,10 @@ class ShimSocket final : public stack::SocketNotifier {
   // when the head is something else, -1 (errno set) when nothing is queued.
   int take_queued_doorbell(int fd);
   void send_doorbell(const void* msg, int from_fd);  // from_fd: a doorbell sender
+  // Sends data[0..len) from a doorbell sender to the kernel fd; false when
+  // it was not sent (no target yet, no sender, the send failed).
+  bool send_to_kernel_fd(const void* data, size_t len, int from_fd);
+
  public:
   // The watchdog, at the engine tick (every socket): the stack holds data
   // that nothing has looked at for 100 ms, so whatever should have said so
@@ -146,6 +160,12 @@ class ShimSocket final : public stack::SocketNotifier {
 
  private:
   void send_own_doorbell(bool fresh_sender = false);
+  // Passes what the stack queued on through the kernel fd (HandoffHeader)
+  // while handoff_ is set; one thread at a time (handing_off_).
+  void hand_off();
+  void hand_off_queued();
+  std::atomic<bool> handoff_{false};
+  std::atomic<bool> handing_off_{false};
   // The first read of or wait on a bound socket: tells the port-sharing
   // table that this process reads the port (SharedPorts::note_reading).
   void announce_reading();

@@ -49,6 +49,10 @@ void ShimSocket::start_watchdog() { watch_doorbells(engine_, this); }
 void ShimSocket::stop_watchdog() { unwatch_doorbells(this); }
 
 void ShimSocket::ring() {
+  if (handoff_.load(std::memory_order_acquire)) [[unlikely]] {
+    hand_off();
+    return;
+  }
   // Run to completion: interposed waits read the stack's readiness
   // themselves; only a thread asleep in a blocking recv on the kernel fd
   // needs the doorbell.
@@ -73,6 +77,10 @@ void ShimSocket::send_own_doorbell(bool fresh_sender) {
 
 void ShimSocket::check_doorbell(uint64_t now_ns) {
   if (closing_.load(std::memory_order_acquire) || !socket_->readable()) return;
+  if (handoff_.load(std::memory_order_acquire)) {
+    hand_off();  // one another thread's drain left behind
+    return;
+  }
   if (doorbells_.load(std::memory_order_acquire) > 0) {
     // One is queued already. Only among SO_REUSEPORT siblings can it have
     // gone astray (to a sibling that passes it on): after 100 ms, ring
@@ -98,10 +106,11 @@ void ShimSocket::drop_stale_doorbells(int fd) {
   if (doorbells_.load(std::memory_order_acquire) > 0 && !socket_->readable()) drain_doorbells(fd);
 }
 
-void ShimSocket::send_doorbell(const void* msg, int from_fd) {
+bool ShimSocket::send_to_kernel_fd(const void* data, size_t len, int from_fd) {
   uint64_t t = doorbell_target_.load(std::memory_order_acquire);
+  if (t == 0 || from_fd < 0) return false;
   sockaddr_storage ss{};
-  socklen_t len;
+  socklen_t sslen;
   if ((t & kDoorbellTargetV6) != 0) {
     auto* to = reinterpret_cast<sockaddr_in6*>(&ss);
     to->sin6_family = AF_INET6;
@@ -110,17 +119,20 @@ void ShimSocket::send_doorbell(const void* msg, int from_fd) {
     uint64_t lo = doorbell_addr6_lo_.load(std::memory_order_relaxed);
     std::memcpy(to->sin6_addr.s6_addr, &hi, 8);
     std::memcpy(to->sin6_addr.s6_addr + 8, &lo, 8);
-    len = sizeof *to;
+    sslen = sizeof *to;
   } else {
     auto* to = reinterpret_cast<sockaddr_in*>(&ss);
     to->sin_family = AF_INET;
     to->sin_port = htons(static_cast<uint16_t>(t));
     to->sin_addr.s_addr = htonl(static_cast<uint32_t>(t >> 16));
-    len = sizeof *to;
+    sslen = sizeof *to;
   }
+  return real().sendto(from_fd, data, len, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&ss), sslen) >= 0;
+}
+
+void ShimSocket::send_doorbell(const void* msg, int from_fd) {
   const auto* m = static_cast<const DoorbellMsg*>(msg);
-  if (t == 0 || from_fd < 0 ||
-      real().sendto(from_fd, m, sizeof *m, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&ss), len) < 0) {
+  if (!send_to_kernel_fd(m, sizeof *m, from_fd)) {
     if (m->token == token_) note_doorbell_taken();  // never sent: not pending
   }
 }
@@ -179,6 +191,49 @@ int ShimSocket::take_queued_doorbell(int fd) {
   if (!parse_doorbell(from, &m, n, doorbell_key(), &m)) return 0;
   if (real().recv(fd, &m, sizeof m, MSG_DONTWAIT) >= 0) take_doorbell(&m);
   return 1;
+}
+
+void ShimSocket::arm_handoff() {
+  if (kernel_only() || closing_.load(std::memory_order_acquire)) return;
+  reading_announced_.store(false, std::memory_order_relaxed);
+  handoff_.store(true, std::memory_order_release);
+}
+
+void ShimSocket::hand_off() {
+  // One drainer at a time; a ring that finds one busy leaves its datagram
+  // to it, and the drainer looks once more after letting go.
+  for (int round = 0; round < 4; ++round) {
+    if (handing_off_.exchange(true, std::memory_order_acq_rel)) return;
+    hand_off_queued();
+    handing_off_.store(false, std::memory_order_release);
+    if (!handoff_.load(std::memory_order_acquire) || !socket_->readable()) return;
+  }
+  // Still more (a flood from other queues' pollers): the watchdog's tick
+  // goes on with it.
+}
+
+void ShimSocket::hand_off_queued() {
+  uint8_t* buf = handoff_scratch();
+  uint64_t t = doorbell_target_.load(std::memory_order_acquire);
+  for (int i = 0; i < 256 && handoff_.load(std::memory_order_acquire); ++i) {
+    stack::RecvInfo info;
+    const iovec iov{buf + sizeof(HandoffHeader), kMaxHandoffPayload};
+    // kRecvKeepError: a pending ICMP error stays for the application.
+    int64_t n = socket_->recv({&iov, 1}, &info, stack::kRecvRealLength | stack::kRecvKeepError);
+    if (n < 0) return;
+    if (t == 0 || static_cast<uint64_t>(n) > kMaxHandoffPayload) {
+      engine_.kernel_path().handoff_dropped.add();
+      continue;
+    }
+    const HandoffHeader h = make_handoff(info, static_cast<uint32_t>(n), doorbell_key());
+    std::memcpy(buf, &h, sizeof h);
+    if (send_to_kernel_fd(buf, sizeof h + static_cast<size_t>(n),
+                          doorbell_fd(sender_.load(std::memory_order_relaxed), doorbell_v6()))) {
+      engine_.kernel_path().handoff_sent.add();
+    } else {
+      engine_.kernel_path().handoff_dropped.add();
+    }
+  }
 }
 
 void ShimSocket::note_doorbell_taken() {

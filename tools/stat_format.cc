@@ -157,6 +157,12 @@ void print_text(std::FILE* out, const st::Region& r, bool stale, const Rates& rt
                t.tx_frames, t.tx_bytes, t.udp_sent, t.loopback);
   std::fprintf(out, "  kernel     %" PRIu64 " datagrams received, %" PRIu64 " sent through the kernel path\n",
                t.kernel_rx_datagrams, t.kernel_tx_datagrams);
+  if (t.handoff_sent + t.handoff_received + t.handoff_dropped != 0) {
+    std::fprintf(out,
+                 "  hand-off   %" PRIu64 " datagrams passed on to the socket's other holders, %" PRIu64
+                 " taken from them, %" PRIu64 " lost\n",
+                 t.handoff_sent, t.handoff_received, t.handoff_dropped);
+  }
   std::fprintf(out, "  arp        %" PRIu64 " received, %" PRIu64 " replies, %" PRIu64 " requests sent\n",
                t.arp_received, t.arp_replies_sent, t.arp_requests_sent);
   std::fprintf(out,
@@ -229,11 +235,13 @@ void print_json(std::FILE* out, const st::Region& r, bool stale, const Rates& rt
                ",\"arp_replies_sent\":%" PRIu64 ",\"arp_requests_sent\":%" PRIu64 ",\"icmp_echo_replies\":%" PRIu64
                ",\"icmp_errors_received\":%" PRIu64 ",\"icmp_unreach_sent\":%" PRIu64 ",\"icmp_rate_limited\":%" PRIu64
                ",\"nic_rx_packets\":%" PRIu64 ",\"nic_tx_packets\":%" PRIu64 ",\"poller_sleeps\":%" PRIu64
-               ",\"poller_wakeups\":%" PRIu64 "},",
+               ",\"poller_wakeups\":%" PRIu64 ",\"handoff_sent\":%" PRIu64 ",\"handoff_received\":%" PRIu64
+               ",\"handoff_dropped\":%" PRIu64 "},",
                t.rx_frames, t.rx_bytes, t.tx_frames, t.tx_bytes, t.udp_delivered, t.udp_sent, t.loopback,
                t.kernel_rx_datagrams, t.kernel_tx_datagrams, t.arp_received, t.arp_replies_sent, t.arp_requests_sent,
                t.icmp_echo_replies, t.icmp_errors_received, t.icmp_unreach_sent, t.icmp_rate_limited, t.nic_rx_packets,
-               t.nic_tx_packets, t.poller_sleeps, t.poller_wakeups);
+               t.nic_tx_packets, t.poller_sleeps, t.poller_wakeups, t.handoff_sent, t.handoff_received,
+               t.handoff_dropped);
   std::fprintf(out,
                "\"drops\":{\"nic_missed\":%" PRIu64 ",\"nic_no_buffer\":%" PRIu64 ",\"nic_errors\":%" PRIu64
                ",\"malformed\":%" PRIu64 ",\"checksum\":%" PRIu64 ",\"not_for_us\":%" PRIu64 ",\"unsupported\":%" PRIu64

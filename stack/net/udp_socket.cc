@@ -8,9 +8,7 @@
 #include "stack/wire/ipv6.h"
 
 namespace dpdkudp::stack {
-namespace {
 
-// Copies len bytes from src into the scatter list; returns bytes copied.
 size_t copy_to_iov(std::span<const iovec> iov, const uint8_t* src, size_t len) {
   size_t done = 0;
   for (const iovec& v : iov) {
@@ -21,6 +19,8 @@ size_t copy_to_iov(std::span<const iovec> iov, const uint8_t* src, size_t len) {
   }
   return done;
 }
+
+namespace {
 
 // A producer that was preempted between its two steps leaves a counted
 // datagram unlinked for that long; wait this many pauses, then say EAGAIN.
@@ -145,7 +145,7 @@ int64_t UdpSocket::recv_batch(std::span<RecvSlot> msgs, int flags) {
   if (msgs.empty()) return 0;
   // Linux reports a pending error before queued data (sock_error() in
   // __skb_try_recv_datagram).
-  if (int err = take_error(); err != 0) {
+  if (int err = (flags & kRecvKeepError) ? 0 : take_error(); err != 0) {
     if (!readable()) {
       if (SocketNotifier* n = notifier_.load(std::memory_order_acquire)) n->clear();
       if (readable()) notify_ring();

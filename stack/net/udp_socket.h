@@ -34,6 +34,10 @@ using wire::Ipv6Addr;
 
 class UdpSocket;
 
+// Copies len bytes from src into the scatter list; returns bytes copied
+// (fewer when the list is shorter).
+size_t copy_to_iov(std::span<const iovec> iov, const uint8_t* src, size_t len);
+
 // One datagram of a sendmmsg-style batch (UdpSocket::send_batch).
 struct SendSlot {
   std::span<const iovec> iov;
@@ -77,6 +81,7 @@ struct RecvInfo {
 enum RecvFlags : int {
   kRecvPeek = 1 << 0,        // MSG_PEEK: leave it queued
   kRecvRealLength = 1 << 1,  // MSG_TRUNC on input: return the full length
+  kRecvKeepError = 1 << 2,   // leave a pending error queued (not the application's read)
 };
 
 // An ICMP or ICMPv6 error matched to this socket (IP_RECVERR,

@@ -9,7 +9,11 @@
 #     serving;
 #  2. one worker SIGKILLed: 0.1 s later the others answer every
 #     flow, nothing lost or twice; SIGTERM stops the rest cleanly;
-#  3. NSD (Debian's authoritative DNS server, which binds in its main
+#  3. datagrams sent before any worker first reads (the workers sleep
+#     0.5 s after the fork) are answered, each once: under the shim the
+#     parent's stack takes them and hands them on through the shared
+#     kernel fd (ShimSocket::hand_off), where the first reader finds them;
+#  4. NSD (Debian's authoritative DNS server, which binds in its main
 #     process and forks server-count children) with two servers: 100 dig
 #     queries answered.
 #   prefork.sh BUILD_DIR kernel|shim   (SHIM_BACKEND=af_packet|af_packet_mmap)
@@ -51,6 +55,28 @@ for w in 0 2; do
 done
 grep -qE "^worker 1 signal 9$" "$LOGDIR/pf.log" || fail "worker 1: $(cat "$LOGDIR/pf.log")"
 pass "SIGTERM: the parent stops its workers, each exits 0 having echoed datagrams"
+
+# The window between the fork and the workers' first read.
+start_under late '^ready' "$PYTHON" "$HERE/prefork_server.py" $((P + 1)) --workers 2 --start-delay 0.5
+json=$(in_cli "$PYTHON" "$CLIENT" "$IP_SRV" $((P + 1)) 64 1) || fail "reuse_client: $json"
+check "$json" 1 2 none "datagrams sent before the workers read"
+if [ "$MODE" = shim ]; then
+  parent=${BG_PID[late]}
+  handed=$("$BUILD/tools/dpdkudp-stat" --json | "$PYTHON" -c '
+import json, sys
+pid = int(sys.argv[1])
+for line in sys.stdin:
+    line = line.strip()
+    if not line:
+        continue
+    d = json.loads(line)
+    for p in d if isinstance(d, list) else [d]:
+        if p.get("pid") == pid:
+            print(p["totals"]["handoff_sent"])' "$parent")
+  [ "${handed:-0}" -ge 1 ] || fail "the parent (pid $parent) handed nothing on: '$handed'"
+fi
+pass "64 datagrams sent before either worker first read: each answered once${handed:+ ($handed handed on by the parent)} ($json)"
+stop_bg late
 
 # NSD, unmodified: an authoritative server for one test zone.
 NSD=$(command -v nsd || true)

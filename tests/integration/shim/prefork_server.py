@@ -4,20 +4,24 @@ binds one socket, forks WORKERS children that each answer on it ("W<i>:" in
 front of every reply) and then only waits for them. Prints "worker I PID"
 for each child, then "ready"; SIGTERM stops the children (each exits 0 when it echoed
 something, 3 when not) and the parent prints "worker I exit S" or "worker I
-signal N" for each. A worker dies with its parent (PR_SET_PDEATHSIG)."""
+signal N" for each. A worker dies with its parent (PR_SET_PDEATHSIG).
+--start-delay S: each worker sleeps S seconds before it first touches the
+socket (datagrams sent meanwhile wait in the socket, as on Linux)."""
 import argparse
 import ctypes
 import os
 import signal
 import socket
 import sys
+import time
 
 PR_SET_PDEATHSIG = 1
 
 
-def worker(sock, index):
+def worker(sock, index, start_delay):
     # Die with the parent (a test that kills the parent leaves no orphans).
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    time.sleep(start_delay)
     stop = False
 
     def on_term(*_):
@@ -44,6 +48,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("port", type=int)
     ap.add_argument("--workers", type=int, default=3)
+    ap.add_argument("--start-delay", type=float, default=0.0)
     args = ap.parse_args()
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind(("0.0.0.0", args.port))
@@ -51,7 +56,7 @@ def main():
     for i in range(args.workers):
         pid = os.fork()
         if pid == 0:
-            worker(sock, i)
+            worker(sock, i, args.start_delay)
         children.append(pid)
         print(f"worker {i} {pid}", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: None)
