@@ -101,6 +101,8 @@ void LiveStats::collect(stats::Totals* t) const {
   t->ndp_received = c.ndp_received;
   t->ndp_adverts_sent = c.ndp_adverts_sent;
   t->ndp_solicits_sent = c.ndp_solicits_sent;
+  t->igmp_received = c.igmp_received;
+  t->igmp_sent = c.igmp_sent;
   t->nic_rx_packets = b.rx_packets;
   t->nic_tx_packets = b.tx_packets;
   t->nic_rx_missed = b.rx_missed;

@@ -21,6 +21,7 @@
 #include <cstring>
 
 #include "preload/epoll_set.h"
+#include "preload/multicast_opts.h"
 #include "preload/real.h"
 #include "preload/runtime.h"
 #include "preload/shim_socket.h"
@@ -33,24 +34,33 @@ namespace {
 // What arrives on the bypass interface is the stack's: the kernel fd drops
 // it (shared mode would otherwise see every datagram twice). A stack
 // without IPv6 leaves that interface's IPv6 to the kernel: only IPv4 goes.
-void attach_bypass_filter(int fd, bool stack_has_ipv6) {
+// A backend that does not receive group traffic (AF_XDP) leaves IPv4
+// multicast to the kernel too (the shim then joins groups there).
+void attach_bypass_filter(int fd, bool stack_has_ipv6, bool kernel_takes_groups) {
   const auto ifindex = static_cast<uint32_t>(bypass_ifindex());
-  sock_filter all[] = {
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, static_cast<uint32_t>(SKF_AD_OFF + SKF_AD_IFINDEX)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ifindex, 0, 1),
-      BPF_STMT(BPF_RET | BPF_K, 0),
-      BPF_STMT(BPF_RET | BPF_K, 0xffffffffu),
-  };
-  sock_filter ipv4_only[] = {
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, static_cast<uint32_t>(SKF_AD_OFF + SKF_AD_IFINDEX)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ifindex, 0, 3),
-      BPF_STMT(BPF_LD | BPF_H | BPF_ABS, static_cast<uint32_t>(SKF_AD_OFF + SKF_AD_PROTOCOL)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, 1),
-      BPF_STMT(BPF_RET | BPF_K, 0),
-      BPF_STMT(BPF_RET | BPF_K, 0xffffffffu),
-  };
-  sock_fprog fprog = stack_has_ipv6 ? sock_fprog{static_cast<unsigned short>(std::size(all)), all}
-                                    : sock_fprog{static_cast<unsigned short>(std::size(ipv4_only)), ipv4_only};
+  // Jump offsets are counted to the two returns at the end.
+  sock_filter prog[9];
+  unsigned short n = 0;
+  const unsigned short len = kernel_takes_groups ? 9 : 6;
+  auto to_drop = [&](unsigned short at) { return static_cast<uint8_t>(len - 2 - at - 1); };
+  auto to_accept = [&](unsigned short at) { return static_cast<uint8_t>(len - 1 - at - 1); };
+  prog[n++] = BPF_STMT(BPF_LD | BPF_W | BPF_ABS, static_cast<uint32_t>(SKF_AD_OFF + SKF_AD_IFINDEX));
+  prog[n] = BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ifindex, 0, to_accept(n));
+  ++n;
+  prog[n++] = BPF_STMT(BPF_LD | BPF_H | BPF_ABS, static_cast<uint32_t>(SKF_AD_OFF + SKF_AD_PROTOCOL));
+  // IPv4 goes on; anything else: the stack's (it has IPv6) or the kernel's.
+  prog[n] = BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, stack_has_ipv6 ? to_drop(n) : to_accept(n));
+  ++n;
+  if (kernel_takes_groups) {
+    // The IPv4 destination (network-relative), a group: the kernel's.
+    prog[n++] = BPF_STMT(BPF_LD | BPF_W | BPF_ABS, static_cast<uint32_t>(SKF_NET_OFF + 16));
+    prog[n++] = BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0xf0000000u);
+    prog[n] = BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xe0000000u, to_accept(n), to_drop(n));
+    ++n;
+  }
+  prog[n++] = BPF_STMT(BPF_RET | BPF_K, 0);
+  prog[n++] = BPF_STMT(BPF_RET | BPF_K, 0xffffffffu);
+  sock_fprog fprog{n, prog};
   real().setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog);
 }
 
@@ -90,7 +100,7 @@ int socket(int domain, int type, int protocol) {
   int fd = real().socket(domain, type, protocol);
   if (engine == nullptr || fd < 0 || fd >= kMaxFds) return fd;
   ShimGuard guard;
-  attach_bypass_filter(fd, engine->stack().ipv6_enabled());
+  attach_bypass_filter(fd, engine->stack().ipv6_enabled(), !engine->backend().capabilities().rx_multicast);
   auto* s = new ShimSocket(*engine, engine->stack().open_udp(domain == AF_INET6), fd);
   install(fd, s);
   return fd;
@@ -230,6 +240,12 @@ int getpeername(int fd, sockaddr* addr, socklen_t* len) {
 }
 
 int setsockopt(int fd, int level, int name, const void* value, socklen_t len) {
+  if (level == IPPROTO_IP && (name == IP_MULTICAST_IF || is_membership_option(name)) && !ShimGuard::active()) {
+    if (ShimRef s = lookup(fd); s && !s->kernel_only()) {
+      int rc = 0;
+      if (s->set_multicast_option(fd, name, value, len, &rc)) return rc;
+    }
+  }
   int rc = real().setsockopt(fd, level, name, value, len);
   if (rc == 0 && !ShimGuard::active()) {
     if (ShimRef s = lookup(fd)) s->mirror_setsockopt(fd, level, name, value, len);
@@ -258,6 +274,9 @@ int getsockopt(int fd, int level, int name, void* value, socklen_t* len) {
         return 0;
       }
     }
+  }
+  if (!ShimGuard::active() && level == IPPROTO_IP && name == IP_MULTICAST_IF) {
+    if (ShimRef s = lookup(fd); s && !s->kernel_only() && s->get_multicast_if(value, len)) return 0;
   }
   return real().getsockopt(fd, level, name, value, len);
 }

@@ -88,6 +88,22 @@ ShimSocket* ShimSocket::adopt(engine::Engine& engine, const ShimSocket& old, int
     const std::optional<stack::Endpoint> remote = from.remote();
     if (rc == 0 && remote) to->connect(*remote);
   }
+  // The group memberships and multicast options: the socket's, so the
+  // child's copy has them too (each process's stack reports its own).
+  to->set_multicast_ttl(from.multicast_ttl());
+  to->set_multicast_loop(from.multicast_loop());
+  to->set_multicast_all(from.multicast_all());
+  copy(s->mcast_if_kernel_, old.mcast_if_kernel_);
+  s->mcast_if_addr_.store(old.mcast_if_addr_.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  for (const stack::MulticastGroups::Membership& m : old.engine_.stack().multicast().memberships(&from)) {
+    stack::Stack& st = engine.stack();
+    if (!m.include) {
+      st.multicast_membership(*to, m.group, nullptr, true);
+      for (Ipv4Addr src : m.sources) st.multicast_block(*to, m.group, src, true);
+    } else {
+      for (Ipv4Addr src : m.sources) st.multicast_membership(*to, m.group, &src, true);
+    }
+  }
   return s;
 }
 
@@ -166,7 +182,8 @@ ShimSocket::Path ShimSocket::path_for(Ipv4Addr dst) const {
     // Shared: the kernel delivers locally to whoever holds the port.
     return st.config().dedicated ? Path::kStack : Path::kKernel;
   }
-  if (dst.is_multicast() || dst.is_broadcast()) return Path::kStack;
+  if (dst.is_multicast()) return mcast_if_kernel_.load(std::memory_order_relaxed) ? Path::kKernel : Path::kStack;
+  if (dst.is_broadcast()) return Path::kStack;
   stack::RouteResult r;
   return const_cast<stack::Stack&>(st).routes().lookup_into(dst, r) ? Path::kStack : Path::kKernel;
 }
@@ -344,6 +361,9 @@ void ShimSocket::mirror_setsockopt(int fd, int level, int name, const void* valu
       case IP_RECVTOS: want_tos_.store(v != 0); break;
       case IP_RECVTTL: want_ttl_.store(v != 0); break;
       case IP_RECVERR: socket_->set_recv_err(v != 0); break;
+      case IP_MULTICAST_TTL: socket_->set_multicast_ttl(static_cast<uint8_t>(v == -1 ? 1 : v)); break;
+      case IP_MULTICAST_LOOP: socket_->set_multicast_loop(v != 0); break;
+      case IP_MULTICAST_ALL: socket_->set_multicast_all(v != 0); break;
       default: break;
     }
   } else if (level == IPPROTO_IPV6) {

@@ -72,6 +72,12 @@ class ShimSocket final : public stack::SocketNotifier {
   int getpeername(int fd, sockaddr* addr, socklen_t* len);
   // After the kernel accepted the option: mirror what the stack needs.
   void mirror_setsockopt(int fd, int level, int name, const void* value, socklen_t len);
+  // IP_MULTICAST_IF and the membership options (multicast_opts.h), before
+  // the kernel sees them: true when handled here (*rc: the call's result,
+  // errno set), false when they are the kernel fd's (another interface).
+  bool set_multicast_option(int fd, int name, const void* value, socklen_t len, int* rc);
+  // getsockopt(IP_MULTICAST_IF) for an interface of ours; false: the kernel's.
+  bool get_multicast_if(void* value, socklen_t* len) const;
   // SO_ERROR: the stack's pending error first. True when answered.
   bool take_so_error(int* out);
   // IP_MTU: the path MTU to the stack-connected peer. True when answered.
@@ -127,6 +133,13 @@ class ShimSocket final : public stack::SocketNotifier {
   enum class Path { kStack, kKernel };
   Path path_for(const stack::Endpoint& dst) const;
   Path path_for(stack::Ipv4Addr dst) const;
+  // Is the interface named by index (0: none) or address (0.0.0.0: the
+  // route's) the bypass interface?
+  bool on_bypass_interface(int ifindex, stack::Ipv4Addr addr) const;
+  // IP_MULTICAST_IF: another interface (group sends take the kernel path),
+  // and the address given (host order; 0: none).
+  std::atomic<bool> mcast_if_kernel_{false};
+  std::atomic<uint32_t> mcast_if_addr_{0};
   // An IPv4 address the stack binds (ours, the wildcard, broadcast, multicast).
   bool is_ours(stack::Ipv4Addr a) const;
   // A sendto destination in the socket's family's rules (addressing.h).

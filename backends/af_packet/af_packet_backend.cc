@@ -60,6 +60,7 @@ AfPacketBackend::AfPacketBackend(UniqueFd fd, const base::InterfaceInfo& info, c
   caps_.max_frame = info.mtu + af_packet::kMaxFrameOverMtu;
   caps_.rx_vlan_strip = true;     // reported, see the header
   caps_.rx_costs_syscall = true;  // recvmmsg per burst
+  caps_.rx_multicast = true;      // PACKET_MR_MULTICAST (set_multicast_mac)
   for (size_t i = 0; i < kBurst; ++i) {
     msghdr& hdr = rx_msgs_[i].msg_hdr;
     hdr.msg_iov = &rx_iovs_[i];
@@ -226,6 +227,11 @@ size_t AfPacketBackend::send_batch(size_t n) {
     tx_errors_.fetch_add(errors, std::memory_order_relaxed);
   }
   return done;
+}
+
+int AfPacketBackend::set_multicast_mac(const MacAddr& mac, bool on) {
+  const int fds[] = {fd_.get()};
+  return multicast_.set(fds, info_.ifindex, mac, on);
 }
 
 BackendStats AfPacketBackend::stats() const {

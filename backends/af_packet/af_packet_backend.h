@@ -71,6 +71,9 @@ class AfPacketBackend final : public Backend {
 
   BackendStats stats() const override;
 
+  // A membership of the packet socket (packet_socket.h): dropped with it.
+  int set_multicast_mac(const MacAddr& mac, bool on) override;
+
   PacketPool& pool() { return *pool_; }
 
  private:
@@ -93,6 +96,7 @@ class AfPacketBackend final : public Backend {
   Capabilities caps_;
   std::unique_ptr<PacketPool> pool_;
   af_packet::PacketStatistics kernel_stats_;
+  af_packet::MulticastMemberships multicast_;
 
   // RX scratch, rx_burst's thread only.
   common::RxBufferCache rx_cache_;

@@ -68,6 +68,7 @@ AfPacketMmapBackend::AfPacketMmapBackend(const base::InterfaceInfo& info, const 
   caps_.tx_queues = 1;
   caps_.max_frame = info.mtu + af_packet::kMaxFrameOverMtu;
   caps_.rx_vlan_strip = true;  // reported, see af_packet_backend.h
+  caps_.rx_multicast = true;   // PACKET_MR_MULTICAST (set_multicast_mac)
 }
 
 AfPacketMmapBackend::~AfPacketMmapBackend() {
@@ -251,6 +252,11 @@ void AfPacketMmapBackend::kick_tx() {
     }
     return;
   }
+}
+
+int AfPacketMmapBackend::set_multicast_mac(const MacAddr& mac, bool on) {
+  const int fds[] = {rx_fd_.get()};
+  return multicast_.set(fds, info_.ifindex, mac, on);
 }
 
 BackendStats AfPacketMmapBackend::stats() const {

@@ -64,6 +64,10 @@ class AfPacketMmapBackend final : public Backend {
 
   BackendStats stats() const override;
 
+  // A membership of the RX socket (packet_socket.h), dropped with it; the
+  // TX socket receives nothing and gets none.
+  int set_multicast_mac(const MacAddr& mac, bool on) override;
+
   // Times the kernel found every RX block ours (tp_freeze_q_cnt, summed).
   uint64_t ring_freezes() const { return kernel_stats_.read().freezes; }
   uint32_t tx_ring_frames() const { return tx_ring_.frame_count(); }
@@ -92,6 +96,7 @@ class AfPacketMmapBackend final : public Backend {
   af_packet::V2TxRing tx_ring_;
   std::unique_ptr<PacketPool> pool_;
   af_packet::PacketStatistics kernel_stats_;
+  af_packet::MulticastMemberships multicast_;
 
   // RX walk state, rx_burst's thread only. current_ is the block being
   // read (nullptr between blocks), next_frame_ its next unread frame.

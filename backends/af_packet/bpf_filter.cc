@@ -21,8 +21,12 @@ constexpr uint32_t kIpv4Tagged = 18;
 constexpr uint32_t kIpv4ProtocolOffset = 9;
 constexpr uint32_t kIpv4DstOffset = 16;
 constexpr uint32_t kIpProtoIcmp = 1;
+constexpr uint32_t kIpProtoIgmp = 2;
 constexpr uint32_t kIpProtoUdp = 17;
 constexpr uint32_t kLimitedBroadcast = 0xffffffffu;
+// 224.0.0.0/4, the IPv4 multicast range (RFC 5771): dst & mask == prefix.
+constexpr uint32_t kMulticastMask = 0xf0000000u;
+constexpr uint32_t kMulticastPrefix = 0xe0000000u;
 constexpr uint32_t kEtherTypeIpv6 = 0x86dd;
 constexpr uint32_t kIpv6NextHeaderOffset = 6;
 // Next headers the stack takes: Hop-by-Hop, UDP, Routing, Fragment, ICMPv6,
@@ -43,6 +47,7 @@ class Assembler {
     kUntagged,
     kIpv4,
     kCheckDst,
+    kCheckMulticast,
     kIpv6Untagged,
     kIpv6Tagged,
     kIpv6,
@@ -149,7 +154,8 @@ std::vector<sock_filter> build_filter(const FilterSpec& spec) {
   } else {
     a.stmt(BPF_LD | BPF_B | BPF_IND, kIpv4ProtocolOffset);
     a.jump(BPF_JMP | BPF_JEQ | BPF_K, kIpProtoUdp, A::kCheckDst, A::kNext);
-    a.jump(BPF_JMP | BPF_JEQ | BPF_K, kIpProtoIcmp, A::kCheckDst, A::kDrop);
+    a.jump(BPF_JMP | BPF_JEQ | BPF_K, kIpProtoIcmp, A::kCheckDst, A::kNext);
+    a.jump(BPF_JMP | BPF_JEQ | BPF_K, kIpProtoIgmp, A::kCheckMulticast, A::kDrop);
     a.bind(A::kCheckDst);
     // BPF_W loads are big-endian (network order) into A: compare to the
     // host-order address as is.
@@ -157,7 +163,17 @@ std::vector<sock_filter> build_filter(const FilterSpec& spec) {
     for (uint32_t address : spec.addresses) {
       a.jump(BPF_JMP | BPF_JEQ | BPF_K, address, A::kAccept, A::kNext);
     }
-    a.jump(BPF_JMP | BPF_JEQ | BPF_K, kLimitedBroadcast, A::kAccept, A::kDrop);
+    a.jump(BPF_JMP | BPF_JEQ | BPF_K, kLimitedBroadcast, A::kAccept, A::kNext);
+    // Not a listed address: UDP may still go to a group, ICMP may not.
+    // The protocol is read again (A holds the destination).
+    a.stmt(BPF_LD | BPF_B | BPF_IND, kIpv4ProtocolOffset);
+    a.jump(BPF_JMP | BPF_JEQ | BPF_K, kIpProtoUdp, A::kCheckMulticast, A::kDrop);
+    // UDP and IGMP: a multicast destination. The AND overwrites A, so this
+    // comes after every compare of the whole address.
+    a.bind(A::kCheckMulticast);
+    a.stmt(BPF_LD | BPF_W | BPF_IND, kIpv4DstOffset);
+    a.stmt(BPF_ALU | BPF_AND | BPF_K, kMulticastMask);
+    a.jump(BPF_JMP | BPF_JEQ | BPF_K, kMulticastPrefix, A::kAccept, A::kDrop);
   }
 
   a.bind(A::kAccept);

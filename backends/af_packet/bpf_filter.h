@@ -6,7 +6,12 @@
 // Accepted:
 //  - ARP;
 //  - IPv4 carrying UDP or ICMP whose destination is one of filter.addresses
-//    or 255.255.255.255 (when addresses is empty: every IPv4 frame);
+//    or 255.255.255.255, and IPv4 carrying UDP or IGMP whose destination is
+//    multicast (224.0.0.0/4, any group: the stack checks membership itself,
+//    and a NIC passes up only the groups in its multicast list, see
+//    Backend::set_multicast_mac). ICMP to a group, IGMP to a unicast
+//    address, TCP and the rest are dropped. When addresses is empty: every
+//    IPv4 frame;
 //  - with filter.ipv6, IPv6 whose next header is UDP, ICMPv6 (NDP too) or an
 //    extension header the stack walks (Hop-by-Hop, Routing, Fragment,
 //    Destination Options); TCP and the rest stay the kernel's alone. The
@@ -28,7 +33,9 @@
 
 namespace dpdkudp::af_packet {
 
-// Jump offsets in cBPF are 8 bits; the address list is one compare each.
+// Jump offsets in cBPF are 8 bits; the address list is one compare each,
+// and the longest jump (an early accept or drop over the whole IPv4 part,
+// IPv6 included) must still reach the end.
 inline constexpr size_t kMaxFilterAddresses = 200;
 
 struct FilterSpec {

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <array>
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -46,6 +47,9 @@ struct Capabilities {
   // packet socket): spinning on it burns system calls, so the engine
   // sleeps on wait_fd instead of busy-polling.
   bool rx_costs_syscall = false;
+  // Frames to a joined IPv4/IPv6 group reach rx_burst (set_multicast_mac
+  // works). Without it the shim leaves group memberships to the kernel.
+  bool rx_multicast = false;
 };
 
 // Counters the backend owns (NIC level of the drop hierarchy).
@@ -78,6 +82,13 @@ class Backend {
   virtual void arm_wait(uint16_t /*queue*/) {}
 
   virtual BackendStats stats() const = 0;
+
+  // From now on (on) or no longer, also receive frames sent to this
+  // link-layer multicast address (an IPv4 group's 01:00:5e:..., RFC 1112
+  // 6.4; an IPv6 group's 33:33:..., RFC 2464 7). Counted: every on is
+  // undone by one off. Returns 0 or a negative errno; -EOPNOTSUPP when the
+  // backend cannot receive group traffic. Any app thread; not the RX path.
+  virtual int set_multicast_mac(const MacAddr& /*mac*/, bool /*on*/) { return -EOPNOTSUPP; }
 };
 
 }  // namespace dpdkudp

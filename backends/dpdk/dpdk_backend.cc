@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <map>
@@ -9,6 +10,7 @@
 #include <new>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include "backends/common/soft_offloads.h"
 #include "backends/dpdk/eal.h"
@@ -452,6 +454,8 @@ std::unique_ptr<DpdkBackend> DpdkBackend::open(const DpdkConfig& config, std::st
   // Counters from this open on (a port reopened in the same process, or
   // the device's own start-up traffic, does not show).
   rte_eth_stats_reset(port);
+  // Multicast groups arrive anyway: set_multicast_mac leaves the modes be.
+  b->all_multicast_at_open_ = rte_eth_allmulticast_get(port) == 1 || rte_eth_promiscuous_get(port) == 1;
   b->opened_ = true;
   guard.commit();
   return b;
@@ -477,10 +481,87 @@ DpdkBackend::~DpdkBackend() {
   if (!opened_) {
     return;  // a failed open(): the OpenGuard undoes what it did
   }
+  {
+    // The port outlives us in this process: the next open must find it as
+    // this one did.
+    std::lock_guard lock(multicast_mutex_);
+    if (mc_list_set_) {
+      rte_eth_dev_set_mc_addr_list(port_, nullptr, 0);
+    }
+    if (allmulticast_ours_) {
+      rte_eth_allmulticast_disable(port_);
+    }
+  }
   Registry& reg = registry();
   std::lock_guard lock(reg.mutex);
   rte_eth_dev_stop(port_);
   reg.ports[port_].open = false;
+}
+
+int DpdkBackend::set_multicast_mac(const MacAddr& mac, bool on) {
+  if ((mac[0] & 0x01) == 0) {
+    return -EINVAL;  // the I/G bit: a unicast address is no group
+  }
+  std::lock_guard lock(multicast_mutex_);
+  const auto it = multicast_.find(mac);
+  if (on) {
+    if (it != multicast_.end()) {
+      ++it->second;  // the device has it already
+      return 0;
+    }
+    multicast_.emplace(mac, 1);
+    if (const int rc = program_multicast(); rc != 0) {
+      multicast_.erase(mac);
+      return rc;
+    }
+    return 0;
+  }
+  if (it == multicast_.end()) {
+    return -EADDRNOTAVAIL;  // as PACKET_DROP_MEMBERSHIP says it
+  }
+  if (it->second > 1) {
+    --it->second;
+    return 0;
+  }
+  multicast_.erase(it);
+  if (const int rc = program_multicast(); rc != 0) {
+    multicast_.emplace(mac, 1);  // still joined, as far as anyone can tell
+    return rc;
+  }
+  return 0;
+}
+
+int DpdkBackend::program_multicast() {
+  if (!mc_list_unsupported_) {
+    std::vector<rte_ether_addr> list(multicast_.size());
+    size_t i = 0;
+    for (const auto& entry : multicast_) {
+      std::copy(entry.first.begin(), entry.first.end(), list[i++].addr_bytes);
+    }
+    const int rc =
+        rte_eth_dev_set_mc_addr_list(port_, list.empty() ? nullptr : list.data(), static_cast<uint32_t>(list.size()));
+    if (rc == 0) {
+      mc_list_set_ = !list.empty();
+      return 0;
+    }
+    if (rc != -ENOTSUP) {
+      return rc;
+    }
+    mc_list_unsupported_ = true;  // never will: all-multicast from now on
+  }
+  return set_allmulticast(!multicast_.empty());
+}
+
+int DpdkBackend::set_allmulticast(bool on) {
+  if (all_multicast_at_open_ || on == allmulticast_ours_) {
+    return 0;
+  }
+  const int rc = on ? rte_eth_allmulticast_enable(port_) : rte_eth_allmulticast_disable(port_);
+  if (rc != 0) {
+    return rc;
+  }
+  allmulticast_ours_ = on;
+  return 0;
 }
 
 Packet* DpdkBackend::rx_packet(rte_mbuf* m, uint16_t queue) {

@@ -32,6 +32,17 @@
 // rx/tx_errors); per-queue counters via queue_stats(). The device's
 // counters are reset when the port is opened.
 //
+// Multicast: set_multicast_mac keeps a counted set of the joined
+// addresses and gives the whole set to the device on every change
+// (rte_eth_dev_set_mc_addr_list). A driver without a multicast list
+// (-ENOTSUP) gets all-multicast instead (rte_eth_allmulticast_enable)
+// while any address is joined, turned off again with the last one, unless
+// all-multicast or promiscuous mode was already on when the port opened
+// (then it is left as found). A change the device refuses changes nothing
+// and returns its error (-ENOTSUP when it has neither: frames to a group
+// may not arrive). The destructor clears what was programmed. A mutex
+// serialises the callers (app threads); bursts do not take it.
+//
 // wait_fd() is -1: DPDK ports are polled; the poller naps when idle. (Rx
 // interrupts, rte_eth_dev_rx_intr_*, exist on some NICs but not on the
 // virtual devices the tests run on, and the eventfd needs driver-specific
@@ -39,7 +50,10 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -70,6 +84,8 @@ class DpdkBackend final : public Backend {
   void release(std::span<Packet* const> pkts) override;
 
   BackendStats stats() const override;
+
+  int set_multicast_mac(const MacAddr& mac, bool on) override;
 
   // For the banner, the stats tool and the tests.
   uint16_t port() const { return port_; }
@@ -111,6 +127,10 @@ class DpdkBackend final : public Backend {
  private:
   DpdkBackend() = default;
   void drop_tx(rte_mbuf* m);
+  // Gives the device multicast_ (its list, or all-multicast); 0 or a
+  // negative errno. Caller holds multicast_mutex_.
+  int program_multicast();
+  int set_allmulticast(bool on);
 
   uint16_t port_ = 0;
   std::string device_;
@@ -124,6 +144,13 @@ class DpdkBackend final : public Backend {
   uint16_t tx_ring_ = 0;
   bool rss_ = false;
   bool opened_ = false;  // the destructor stops the port only then
+
+  std::mutex multicast_mutex_;
+  std::map<MacAddr, uint32_t> multicast_;  // joined address -> ons not yet undone
+  bool mc_list_set_ = false;               // the device holds a list we gave it
+  bool mc_list_unsupported_ = false;       // set_mc_addr_list said -ENOTSUP: all-multicast instead
+  bool allmulticast_ours_ = false;         // we turned all-multicast on
+  bool all_multicast_at_open_ = false;     // all-multicast or promiscuous already on: left alone
 
   std::atomic<uint64_t> rx_errors_{0};
   std::atomic<uint64_t> tx_errors_{0};

@@ -80,6 +80,8 @@ class FaultBackend final : public Backend {
   void arm_wait(uint16_t queue) override;
 
   BackendStats stats() const override { return inner_->stats(); }
+  // No faults here: group membership is the wrapped device's.
+  int set_multicast_mac(const MacAddr& mac, bool on) override { return inner_->set_multicast_mac(mac, on); }
 
   // Releases every frame held back (delayed, reordered, not yet taken by
   // the wrapped backend) to the wrapped backend, unsent: what a link going

@@ -7,6 +7,8 @@
 #include <atomic>
 #include <cassert>
 #include <cerrno>
+#include <map>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -69,6 +71,9 @@ struct Side {
   std::unique_ptr<TxQueue[]> tx;
   std::atomic<uint32_t> drop_every_nth{0};
   std::atomic<uint64_t> fault_sequence{0};  // frames seen while faults are on
+  std::atomic<int> multicast_error{0};
+  mutable std::mutex multicast_mutex;
+  std::map<MacAddr, uint32_t> multicast;  // joined address -> ons not yet undone
 };
 
 struct Link {
@@ -90,6 +95,7 @@ struct Link {
       caps.tx_udp_csum = side.offloads.tx_udp_csum;
       caps.rx_vlan_strip = side.offloads.rx_vlan_strip;
       caps.tx_vlan_insert = side.offloads.tx_vlan_insert;
+      caps.rx_multicast = true;  // every frame goes across
       for (uint16_t q = 0; q < cfg.queues; ++q) {
         side.rx.push_back(std::make_unique<RxQueue>(cfg.ring_size));
       }
@@ -309,9 +315,54 @@ void PairBackend::set_faults(const PairFaults& faults) {
   pair::Side& me = link_->sides[side_];
   me.fault_sequence.store(0, std::memory_order_relaxed);
   me.drop_every_nth.store(faults.drop_every_nth_tx, std::memory_order_relaxed);
+  me.multicast_error.store(faults.multicast_error, std::memory_order_relaxed);
 }
 
-PairFaults PairBackend::faults() const { return {link_->sides[side_].drop_every_nth.load(std::memory_order_relaxed)}; }
+PairFaults PairBackend::faults() const {
+  const pair::Side& me = link_->sides[side_];
+  return {me.drop_every_nth.load(std::memory_order_relaxed), me.multicast_error.load(std::memory_order_relaxed)};
+}
+
+int PairBackend::set_multicast_mac(const MacAddr& mac, bool on) {
+  pair::Side& me = link_->sides[side_];
+  if (const int error = me.multicast_error.load(std::memory_order_relaxed); error != 0) {
+    return error;
+  }
+  if ((mac[0] & 0x01) == 0) {
+    return -EINVAL;  // the I/G bit: a unicast address is no group
+  }
+  std::lock_guard lock(me.multicast_mutex);
+  if (on) {
+    ++me.multicast[mac];
+    return 0;
+  }
+  const auto it = me.multicast.find(mac);
+  if (it == me.multicast.end()) {
+    return -EADDRNOTAVAIL;
+  }
+  if (--it->second == 0) {
+    me.multicast.erase(it);
+  }
+  return 0;
+}
+
+std::vector<MacAddr> PairBackend::multicast_macs() const {
+  const pair::Side& me = link_->sides[side_];
+  std::lock_guard lock(me.multicast_mutex);
+  std::vector<MacAddr> macs;
+  macs.reserve(me.multicast.size());
+  for (const auto& entry : me.multicast) {
+    macs.push_back(entry.first);
+  }
+  return macs;
+}
+
+uint32_t PairBackend::multicast_refs(const MacAddr& mac) const {
+  const pair::Side& me = link_->sides[side_];
+  std::lock_guard lock(me.multicast_mutex);
+  const auto it = me.multicast.find(mac);
+  return it == me.multicast.end() ? 0 : it->second;
+}
 
 BackendStats PairBackend::stats() const {
   const pair::Side& me = link_->sides[side_];

@@ -24,10 +24,10 @@
 // stack's offload and no-offload paths both meet a truthful device.
 //
 // Faults: set_faults() makes tx_burst drop every Nth frame it takes
-// (counted in tx_errors). tx_burst also drops, into tx_errors, a frame
-// larger than max_frame or with an offload request that cannot be honoured
-// (header lengths outside the frame, no headroom for a tag) — a stack bug
-// made loud.
+// (counted in tx_errors), and can make set_multicast_mac fail. tx_burst
+// also drops, into tx_errors, a frame larger than max_frame or with an
+// offload request that cannot be honoured (header lengths outside the
+// frame, no headroom for a tag) — a stack bug made loud.
 //
 // Waking a sleeping poller, per RX queue q (wait_fd(q) is an eventfd):
 //   1. The poller finds rx_burst(q) empty and wants to sleep.
@@ -49,9 +49,16 @@
 // A stale readable fd costs at most one spurious wake-up, never a lost one.
 // Calling arm_wait(q) and then rx_burst(q) before sleeping is also correct.
 //
+// Multicast: the pair delivers every frame whatever its destination MAC,
+// so set_multicast_mac only records the joined addresses (counted, like a
+// NIC's list: each on is undone by one off) for tests to look at
+// (multicast_macs(), multicast_refs()). It returns -EINVAL for an address
+// that is not multicast and -EADDRNOTAVAIL for an off without an on, as
+// the AF_PACKET backends do.
+//
 // Threading follows backend.h: one thread at a time per rx_burst(q) /
 // tx_burst(q), and arm_wait(q) belongs to the thread that runs rx_burst(q);
-// alloc/release/inject/stats/set_faults from any thread.
+// alloc/release/inject/stats/set_faults/set_multicast_mac from any thread.
 // Lifetime: the two sides share the pool and rings; each stays valid while
 // the other is destroyed. Packets still held by the caller must be
 // released before the last side goes.
@@ -61,6 +68,7 @@
 #include <memory>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "backends/api/backend.h"
 #include "backends/common/packet_pool.h"
@@ -100,6 +108,7 @@ struct PairConfig {
 
 struct PairFaults {
   uint32_t drop_every_nth_tx = 0;  // 0: off; N: the Nth, 2Nth, ... taken frame
+  int multicast_error = 0;         // 0: off; else set_multicast_mac returns it (a negative errno), recording nothing
 };
 
 namespace pair {
@@ -126,6 +135,8 @@ class PairBackend final : public Backend {
 
   BackendStats stats() const override;
 
+  int set_multicast_mac(const MacAddr& mac, bool on) override;
+
   // Copies frame into a pool buffer and puts it on this side's RX queue as
   // if it came from the wire (RX offloads still apply when it is received).
   // False, and counted, when the pool is empty (rx_no_buffer), the ring is
@@ -134,6 +145,11 @@ class PairBackend final : public Backend {
 
   void set_faults(const PairFaults& faults);
   PairFaults faults() const;
+
+  // The multicast addresses joined on this side (each once, in order),
+  // and how many ons of mac are not undone yet (0: not joined).
+  std::vector<MacAddr> multicast_macs() const;
+  uint32_t multicast_refs(const MacAddr& mac) const;
 
   // Frames waiting on this side's RX queue (exact when quiet).
   size_t rx_pending(uint16_t queue) const;

@@ -54,6 +54,7 @@ class PcapTap final : public Backend {
   void arm_wait(uint16_t queue) override { inner_.arm_wait(queue); }
 
   BackendStats stats() const override { return inner_.stats(); }
+  int set_multicast_mac(const MacAddr& mac, bool on) override { return inner_.set_multicast_mac(mac, on); }
 
   void flush();
   uint64_t frames_written() const;

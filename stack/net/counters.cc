@@ -34,6 +34,7 @@ std::string_view drop_reason_name(DropReason reason) {
     case DropReason::kTunnelNoMatch: return "tunnel_no_match";
     case DropReason::kTunnelUnsupported: return "tunnel_unsupported";
     case DropReason::kUdpOtherProcess: return "udp_other_process";
+    case DropReason::kIgmpMalformed: return "igmp_malformed";
     case DropReason::kCount: break;
   }
   return "unknown";

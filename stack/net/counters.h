@@ -49,6 +49,7 @@ enum class DropReason : uint8_t {
   kTunnelNoMatch,       // a tunnel port, but a VNI (or family) no tunnel serves
   kTunnelUnsupported,   // control/OAM messages, critical GENEVE options, GUE carrying neither IPv4 nor IPv6
   kUdpOtherProcess,     // another process on the interface takes it (its port, or SO_REUSEPORT's hash chose it)
+  kIgmpMalformed,       // IGMP too short, a bad checksum, or a query that does not add up
   kCount,
 };
 
@@ -87,6 +88,7 @@ struct alignas(64) RxQueueCounters {
   LocalCounter icmp_rate_limited;
   LocalCounter ndp_received;      // NS and NA taken in
   LocalCounter ndp_adverts_sent;  // NA sent in answer
+  LocalCounter igmp_received;     // IGMP queries, reports and leaves taken in
   std::array<LocalCounter, kDropReasonCount> drops;
 };
 
@@ -100,6 +102,7 @@ struct alignas(64) TxCounterBlock {
   LocalCounter arp_requests;
   LocalCounter ndp_solicits;  // NS sent (resolution, refresh, DAD)
   LocalCounter loopback;      // datagrams to our own address, looped inside
+  LocalCounter igmp_sent;     // IGMP reports and leaves
   std::array<LocalCounter, kDropReasonCount> drops;
 };
 
@@ -151,6 +154,8 @@ struct CounterSnapshot {
   uint64_t ndp_adverts_sent = 0;
   uint64_t ndp_solicits_sent = 0;
   uint64_t loopback = 0;
+  uint64_t igmp_received = 0;
+  uint64_t igmp_sent = 0;
   std::array<uint64_t, kDropReasonCount> drops{};
 
   uint64_t drop(DropReason r) const { return drops[static_cast<size_t>(r)]; }

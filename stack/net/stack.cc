@@ -106,6 +106,8 @@ Stack::Stack(Backend& backend, StackConfig config, const Clock& clock)
     }
     tags_in_software_ = vlan.software || !caps_.tx_vlan_insert;
   }
+  multicast_ = std::make_unique<MulticastGroups>(reclaimer_, static_cast<MulticastLink&>(*this),
+                                                 config_.address.addr.value ^ (uint32_t{mac_[4]} << 8 | mac_[5]));
   routes_.add(Route{Ipv4Cidr{config_.address.network(), config_.address.prefix_len}, std::nullopt, 0, 0});
   if (config_.gateway) routes_.add(Route{Ipv4Cidr{Ipv4Addr::any(), 0}, config_.gateway, 0, 0});
   for (const Route& r : config_.routes) routes_.add(r);
@@ -296,7 +298,13 @@ void Stack::receive_ipv4(Packet* pkt, size_t l2_len, RxBatch& batch) {
   Ipv4Addr dst = ip->dst();
   const Ipv4Cidr& ours = rx_address(batch);
   bool broadcast = dst.is_broadcast() || dst == ours.directed_broadcast();
-  if (dst != ours.addr && !broadcast) {
+  const bool multicast = dst.is_multicast();
+  if (multicast) {
+    // A group the interface listens to, or all-systems (queries).
+    if (batch.link != nullptr || (dst != wire::kAllSystems && !multicast_->listening(dst))) {
+      return drop(pkt, DropReason::kIpNotOurs, batch);
+    }
+  } else if (dst != ours.addr && !broadcast) {
     // Another of our addresses (a tunnel's inner or outer one: the weak
     // host model, and datagrams looped back to an inner address).
     if (tunnels_.empty() || batch.link != nullptr || (!is_local_address(dst) && !is_tunnel_local(dst))) {
@@ -318,8 +326,12 @@ void Stack::receive_ipv4(Packet* pkt, size_t l2_len, RxBatch& batch) {
   switch (ip->protocol()) {
     case wire::ip_proto::kUdp: return receive_udp(pkt, l2_len, ip->header_len(), batch);
     case wire::ip_proto::kIcmp:
-      if (broadcast) return drop(pkt, DropReason::kIcmpUnhandled, batch);  // icmp_echo_ignore_broadcasts
+      // icmp_echo_ignore_broadcasts (which covers groups too)
+      if (broadcast || multicast) return drop(pkt, DropReason::kIcmpUnhandled, batch);
       return receive_icmp(pkt, l2_len, ip->header_len(), batch);
+    case wire::ip_proto::kIgmp:
+      if (!multicast && dst != ours.addr) return drop(pkt, DropReason::kIpNotOurs, batch);
+      return receive_igmp(pkt, l2_len, ip->header_len(), batch);
     default: return drop(pkt, DropReason::kIpUnknownProtocol, batch);
   }
 }
@@ -362,8 +374,11 @@ void Stack::deliver_broadcast(Packet* pkt, RxBatch& batch) {
   batch.flush_chain();
   const PacketRxMeta& m = pkt->meta;
   bool delivered = false;
+  const Ipv4Addr group(m.dst_addr);
+  const bool multicast = group.is_multicast();
   table_.for_each_broadcast_match(Ipv4Addr(m.dst_addr), m.dst_port, Ipv4Addr(m.src_addr), m.src_port,
                                   [&](UdpSocket* s) {
+    if (multicast && !multicast_->allows(s, group, Ipv4Addr(m.src_addr), s->multicast_all())) return;
     uint64_t queued = s->queued_charge();
     if (queued != 0 && queued + UdpSocket::charge_of(m) > s->rcvbuf()) {
       s->count_rx_drop();
@@ -502,6 +517,7 @@ void Stack::on_timer() {
   coarse_now_ns_.store(now, std::memory_order_relaxed);
   neighbors_.on_timer(now);
   neighbors6_.on_timer(now);
+  multicast_->on_timer(now);
   for (auto& t : tunnels_) {
     t->neighbors().on_timer(now);
     t->neighbors6().on_timer(now);
@@ -524,6 +540,7 @@ CounterSnapshot Stack::counters() const {
     s.icmp_rate_limited += c.icmp_rate_limited.get();
     s.ndp_received += c.ndp_received.get();
     s.ndp_adverts_sent += c.ndp_adverts_sent.get();
+    s.igmp_received += c.igmp_received.get();
     for (size_t i = 0; i < kDropReasonCount; ++i) s.drops[i] += c.drops[i].get();
   }
   s.tx_frames = tx_counters_.sum([](const TxCounterBlock& b) -> const LocalCounter& { return b.frames; });
@@ -532,6 +549,7 @@ CounterSnapshot Stack::counters() const {
   s.arp_requests_sent = tx_counters_.sum([](const TxCounterBlock& b) -> const LocalCounter& { return b.arp_requests; });
   s.ndp_solicits_sent = tx_counters_.sum([](const TxCounterBlock& b) -> const LocalCounter& { return b.ndp_solicits; });
   s.loopback = tx_counters_.sum([](const TxCounterBlock& b) -> const LocalCounter& { return b.loopback; });
+  s.igmp_sent = tx_counters_.sum([](const TxCounterBlock& b) -> const LocalCounter& { return b.igmp_sent; });
   for (size_t i = 0; i < kDropReasonCount; ++i) {
     s.drops[i] += tx_counters_.sum([i](const TxCounterBlock& b) -> const LocalCounter& { return b.drops[i]; });
   }

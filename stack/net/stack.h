@@ -29,6 +29,7 @@
 #include "stack/net/hooks.h"
 #include "stack/net/icmp_rate_limit.h"
 #include "stack/net/mpsc_queue.h"
+#include "stack/net/multicast.h"
 #include "stack/net/neighbor.h"
 #include "stack/net/reclaim.h"
 #include "stack/net/route.h"
@@ -72,7 +73,7 @@ struct StackConfig {
   std::vector<TunnelConfig> tunnels;
 };
 
-class Stack final : private NeighborHooks, private NeighborHooks6, private SocketOwner {
+class Stack final : private NeighborHooks, private NeighborHooks6, private SocketOwner, private MulticastLink {
   friend class Tunnel;
 
  public:
@@ -132,6 +133,16 @@ class Stack final : private NeighborHooks, private NeighborHooks6, private Socke
   // Other processes that receive the same frames (hooks.h). Set before
   // the pollers start; must outlive the stack.
   void set_port_sharing(const PortSharing* s) { port_sharing_ = s; }
+
+  // IPv4 multicast (multicast.h): socket s joins (join) or leaves group
+  // on the interface, for any source (source nullptr) or that one; 0 or
+  // -errno as Linux's IP_ADD_MEMBERSHIP and friends.
+  int multicast_membership(UdpSocket& s, Ipv4Addr group, const Ipv4Addr* source, bool join);
+  // IP_BLOCK_SOURCE / IP_UNBLOCK_SOURCE on an any-source membership.
+  int multicast_block(UdpSocket& s, Ipv4Addr group, Ipv4Addr source, bool block) {
+    return multicast_->block(&s, group, source, block);
+  }
+  const MulticastGroups& multicast() const { return *multicast_; }
 
   // Is addr one of ours (unicast; a tunnel's inner address too), so
   // datagrams to it loop inside?
@@ -194,6 +205,8 @@ class Stack final : private NeighborHooks, private NeighborHooks6, private Socke
   void receive_ipv4(Packet* pkt, size_t l2_len, RxBatch& batch);
   void receive_udp(Packet* pkt, size_t l2_len, size_t l3_len, RxBatch& batch);
   void receive_icmp(Packet* pkt, size_t l2_len, size_t l3_len, RxBatch& batch);
+  void receive_igmp(Packet* pkt, size_t l2_len, size_t l3_len, RxBatch& batch);  // stack_multicast.cc
+  // A broadcast or multicast datagram: a copy to every socket that takes it.
   void deliver_broadcast(Packet* pkt, RxBatch& batch);
   void icmp_error_to_socket(Ipv4Addr offender, uint8_t type, uint8_t code, uint16_t mtu,
                             std::span<const uint8_t> original);
@@ -317,6 +330,7 @@ class Stack final : private NeighborHooks, private NeighborHooks6, private Socke
     MacAddr mac{};       // kToMac: broadcast / multicast
     Ipv6Addr next_hop6;  // kToNextHop, v6: resolve through NDP
     uint16_t link = 0;   // kToNextHop: the route's link (tunnel link - 1)
+    bool loop = false;   // kToMac: a copy to our own group members too
   };
   // Validates, routes and builds one datagram (payload copied once).
   // Returns the payload length or -errno (nothing allocated then).
@@ -340,6 +354,13 @@ class Stack final : private NeighborHooks, private NeighborHooks6, private Socke
   void send_arp(wire::ArpOp op, const MacAddr& eth_dst, const MacAddr& target_mac, Ipv4Addr target_ip,
                 Tunnel* link = nullptr, uint16_t vlan = 0);
   uint16_t tx_queue_for_thread() const;
+
+  // ---- MulticastLink (stack_multicast.cc) ----
+  void send_igmp(std::span<const uint8_t> msg, Ipv4Addr dst) override;
+  int listen_to_group(Ipv4Addr group, bool on) override;
+  // A copy of a multicast frame for the stack's own members
+  // (IP_MULTICAST_LOOP), into RX as a looped-back frame.
+  void loop_multicast_copy(const Packet* pkt);
 
   // ---- NeighborHooks (ARP) and NeighborHooks6 (NDP) ----
   void send_request(Ipv4Addr target, const MacAddr* unicast_to, uint16_t vlan) override;
@@ -405,6 +426,7 @@ class Stack final : private NeighborHooks, private NeighborHooks6, private Socke
   std::atomic<uint32_t> pmtu6_count_{0};
   std::vector<std::unique_ptr<Tunnel>> tunnels_;
   UdpTable table_;
+  std::unique_ptr<MulticastGroups> multicast_;
   IcmpRateLimiter icmp_limiter_;  // guarded by icmp_limiter_lock_ (pollers of all queues)
 
   // Datagrams to our own address, processed by queue 0's poller.

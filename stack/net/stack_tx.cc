@@ -39,15 +39,6 @@ constexpr int kTxRetries = 64;
   return payload_sum;
 }
 
-MacAddr multicast_mac(Ipv4Addr group) {  // RFC 1112 §6.4
-  return {0x01,
-          0x00,
-          0x5e,
-          static_cast<uint8_t>((group.value >> 16) & 0x7f),
-          static_cast<uint8_t>(group.value >> 8),
-          static_cast<uint8_t>(group.value)};
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------- addressing
@@ -280,6 +271,7 @@ void Stack::socket_close(UdpSocket& s) {
     s.remote_.reset();
     s.publish_addresses();
   }
+  multicast_->drop_socket(&s, clock_.monotonic_ns());
   {
     std::lock_guard lock(sockets_lock_);
     sockets_.erase(&s);
@@ -481,7 +473,8 @@ int64_t Stack::build_datagram(UdpSocket& s, std::span<const iovec> iov, const En
     out.kind = OutFrame::kLoopback;
   } else if (dst_addr.is_multicast()) {
     out.kind = OutFrame::kToMac;
-    out.mac = multicast_mac(dst_addr);
+    out.mac = ipv4_multicast_mac(dst_addr);
+    out.loop = s.multicast_loop() && multicast_->listening(dst_addr);
   } else {
     if (!routes_.lookup_into(dst_addr, route)) {
       tx_counters_.drop(DropReason::kTxNoRoute);
@@ -536,7 +529,7 @@ int64_t Stack::build_datagram(UdpSocket& s, std::span<const iovec> iov, const En
                  dst_addr,
                  wire::ip_proto::kUdp,
                  static_cast<uint16_t>(UdpDatagram::kHeaderLen + payload_len),
-                 s.ttl(),
+                 dst_addr.is_multicast() ? s.multicast_ttl() : s.ttl(),
                  s.tos(),
                  ident,
                  true}
@@ -691,7 +684,10 @@ void Stack::dispatch(std::span<OutFrame> frames) {
         }
         ++looped;
         continue;
-      case OutFrame::kToMac: emit_link_header(pkt, f.mac, ethertype); break;
+      case OutFrame::kToMac:
+        emit_link_header(pkt, f.mac, ethertype);
+        if (f.loop) loop_multicast_copy(pkt);
+        break;
       case OutFrame::kToNextHop: {
         if (f.link != 0) [[unlikely]] {
           if (Packet* p = send_tunneled(f, now, tunnel_hops)) ready[n_ready++] = p;

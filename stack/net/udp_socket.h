@@ -197,6 +197,16 @@ class UdpSocket {
   uint8_t tos() const { return tos_.load(std::memory_order_relaxed); }
   void set_recv_err(bool on) { recv_err_.store(on, std::memory_order_relaxed); }
   bool recv_err() const { return recv_err_.load(std::memory_order_relaxed); }
+  // IP_MULTICAST_TTL (1), IP_MULTICAST_LOOP (on: a copy of what it sends
+  // to a group goes to the stack's own members too) and IP_MULTICAST_ALL
+  // (on: group traffic to its port from any group the interface joined,
+  // unless it has a membership of its own for the group), Linux's defaults.
+  void set_multicast_ttl(uint8_t ttl) { mcast_ttl_.store(ttl, std::memory_order_relaxed); }
+  uint8_t multicast_ttl() const { return mcast_ttl_.load(std::memory_order_relaxed); }
+  void set_multicast_loop(bool on) { mcast_loop_.store(on, std::memory_order_relaxed); }
+  bool multicast_loop() const { return mcast_loop_.load(std::memory_order_relaxed); }
+  void set_multicast_all(bool on) { mcast_all_.store(on, std::memory_order_relaxed); }
+  bool multicast_all() const { return mcast_all_.load(std::memory_order_relaxed); }
   // IPV6_UNICAST_HOPS (-1: the route's default, 64) and IPV6_TCLASS.
   void set_hop_limit(int hops) { hop_limit_.store(static_cast<int16_t>(hops), std::memory_order_relaxed); }
   int hop_limit() const { return hop_limit_.load(std::memory_order_relaxed); }
@@ -313,6 +323,9 @@ class UdpSocket {
   bool reuse_addr_ = false;  // read under the table lock only
   bool reuse_port_ = false;
   std::atomic<uint8_t> ttl_{64};
+  std::atomic<uint8_t> mcast_ttl_{1};
+  std::atomic<bool> mcast_loop_{true};
+  std::atomic<bool> mcast_all_{true};
   std::atomic<uint8_t> tos_{0};
   std::atomic<bool> recv_err_{false};
   std::atomic<int16_t> hop_limit_{-1};

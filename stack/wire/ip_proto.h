@@ -8,6 +8,7 @@ namespace dpdkudp::wire::ip_proto {
 
 inline constexpr uint8_t kHopByHop = 0;  // IPv6 Hop-by-Hop Options (RFC 8200 §4.3)
 inline constexpr uint8_t kIcmp = 1;
+inline constexpr uint8_t kIgmp = 2;
 inline constexpr uint8_t kIpip = 4;  // IPv4 in IP (GUE's inner IPv4)
 inline constexpr uint8_t kTcp = 6;
 inline constexpr uint8_t kUdp = 17;

@@ -11,6 +11,23 @@ namespace {
 
 constexpr MacAddr kBroadcastMac = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 constexpr MacAddr kOtherHostMac = {0x02, 0xaf, 0xee, 0xee, 0xee, 0xee};
+// 239.1.2.3 and 224.0.0.22 (IGMPv3 reports) and their MACs (RFC 1112 6.4).
+const wire::Ipv4Addr kGroup(239, 1, 2, 3);
+const wire::Ipv4Addr kIgmpv3Routers(224, 0, 0, 22);
+constexpr MacAddr kGroupMac = {0x01, 0x00, 0x5e, 0x01, 0x02, 0x03};
+constexpr MacAddr kIgmpv3RoutersMac = {0x01, 0x00, 0x5e, 0x00, 0x00, 0x16};
+constexpr uint8_t kIpProtoIgmp = 2;
+// An IGMPv3 membership report with no group records (RFC 3376 4.2),
+// checksum filled in.
+const Bytes kIgmpReport = {0x22, 0x00, 0xdd, 0xff, 0x00, 0x00, 0x00, 0x00};
+
+// frame with an 802.1ad S-tag (VLAN 100) in front of its EtherType: the
+// kernel strips it, leaving the frame's own 802.1Q tag for the filter.
+Bytes with_s_tag(Bytes frame) {
+  const uint8_t s_tag[4] = {0x88, 0xa8, 0x00, 0x64};
+  frame.insert(frame.begin() + 12, s_tag, s_tag + 4);
+  return frame;
+}
 
 struct Labelled {
   const char* what;
@@ -87,6 +104,82 @@ TEST_P(AfPacketFilter, AcceptsOnlyArpAndOurIpv4UdpIcmp) {
   expect_filtered(*backend, wanted, unwanted);
 }
 
+TEST_P(AfPacketFilter, AcceptsUdpAndIgmpToAnyGroup) {
+  auto backend = open_or_fail(default_config());
+  ASSERT_NE(backend, nullptr);
+  const wire::Ipv4Addr elsewhere(198, 18, net_.subnet, 77);
+  const std::vector<Labelled> wanted = {
+      {"udp to 239.1.2.3", to_server().dst_mac(kGroupMac).dst_ip(kGroup).payload("m1").udp()},
+      {"igmp to 224.0.0.22",
+       to_server().dst_mac(kIgmpv3RoutersMac).dst_ip(kIgmpv3Routers).payload(kIgmpReport).ipv4(kIpProtoIgmp)},
+      {"udp to 224.0.0.1", to_server()
+                               .dst_mac({0x01, 0x00, 0x5e, 0x00, 0x00, 0x01})
+                               .dst_ip(wire::Ipv4Addr(224, 0, 0, 1))
+                               .payload("m2")
+                               .udp()},
+      {"udp to 239.255.255.255 (top of the range)", to_server()
+                                                        .dst_mac({0x01, 0x00, 0x5e, 0x7f, 0xff, 0xff})
+                                                        .dst_ip(wire::Ipv4Addr(239, 255, 255, 255))
+                                                        .payload("m3")
+                                                        .udp()},
+      {"udp to a group, our MAC", to_server().dst_ip(kGroup).payload("m4").udp()},
+      {"udp to us still", to_server().payload("m5").udp()},
+  };
+  const std::vector<Labelled> unwanted = {
+      {"igmp to our unicast address", to_server().payload(kIgmpReport).ipv4(kIpProtoIgmp)},
+      {"icmp to 239.1.2.3", to_server().dst_mac(kGroupMac).dst_ip(kGroup).icmp_echo_request()},
+      {"tcp to 239.1.2.3",
+       to_server().dst_mac(kGroupMac).dst_ip(kGroup).payload(Bytes(20, 0x50)).ipv4(wire::ip_proto::kTcp)},
+      {"udp to an unlisted address", to_server().dst_ip(elsewhere).payload("x").udp()},
+      {"udp to 240.0.0.1 (class E)", to_server().dst_ip(wire::Ipv4Addr(240, 0, 0, 1)).payload("e").udp()},
+      {"udp to 223.255.255.255", to_server().dst_ip(wire::Ipv4Addr(223, 255, 255, 255)).payload("f").udp()},
+      {"igmp to an unlisted address", to_server().dst_ip(elsewhere).payload(kIgmpReport).ipv4(kIpProtoIgmp)},
+  };
+  expect_filtered(*backend, wanted, unwanted);
+}
+
+// One 802.1Q tag: the kernel strips it before the filter runs (the frame
+// is filtered untagged, the tag reported beside it).
+TEST_P(AfPacketFilter, TaggedUdpToAGroupIsAccepted) {
+  auto backend = open_or_fail(default_config());
+  ASSERT_NE(backend, nullptr);
+  const wire::Ipv4Addr elsewhere(198, 18, net_.subnet, 77);
+  inject(to_server().vlan_tci(9).dst_ip(elsewhere).payload("x").udp());
+  inject(to_server().vlan_tci(9).dst_mac(kGroupMac).dst_ip(kGroup).icmp_echo_request());
+  inject(to_server().vlan_tci(9).dst_mac(kGroupMac).dst_ip(kGroup).payload("t1").udp());
+  const auto frames = receive(*backend, 1, 2000ms, 150ms);
+  ASSERT_EQ(frames.size(), 1u) << "extra or missing frames";
+  EXPECT_EQ(frames[0].bytes, to_server().dst_mac(kGroupMac).dst_ip(kGroup).payload("t1").udp());
+  EXPECT_NE(frames[0].rx_flags & kRxVlanStripped, 0u);
+  EXPECT_EQ(frames[0].vlan_tci, 9);
+}
+
+// QinQ: the kernel strips the outer tag, so the filter meets the inner
+// 802.1Q tag in the frame and takes its tagged path.
+TEST_P(AfPacketFilter, QinQUdpAndIgmpToAGroupAreAccepted) {
+  auto backend = open_or_fail(default_config());
+  ASSERT_NE(backend, nullptr);
+  const wire::Ipv4Addr elsewhere(198, 18, net_.subnet, 77);
+  const std::vector<Labelled> wanted = {
+      {"qinq udp to 239.1.2.3",
+       with_s_tag(to_server().vlan_tci(5).dst_mac(kGroupMac).dst_ip(kGroup).payload("q1").udp())},
+      {"qinq igmp to 224.0.0.22", with_s_tag(to_server()
+                                                 .vlan_tci(5)
+                                                 .dst_mac(kIgmpv3RoutersMac)
+                                                 .dst_ip(kIgmpv3Routers)
+                                                 .payload(kIgmpReport)
+                                                 .ipv4(kIpProtoIgmp))},
+      {"qinq udp to us", with_s_tag(to_server().vlan_tci(5).payload("q2").udp())},
+  };
+  const std::vector<Labelled> unwanted = {
+      {"qinq udp to an unlisted address", with_s_tag(to_server().vlan_tci(5).dst_ip(elsewhere).payload("x").udp())},
+      {"qinq icmp to 239.1.2.3",
+       with_s_tag(to_server().vlan_tci(5).dst_mac(kGroupMac).dst_ip(kGroup).icmp_echo_request())},
+      {"qinq igmp to us", with_s_tag(to_server().vlan_tci(5).payload(kIgmpReport).ipv4(kIpProtoIgmp))},
+  };
+  expect_filtered(*backend, wanted, unwanted);
+}
+
 TEST_P(AfPacketFilter, PromiscuousAlsoTakesOtherHostsFrames) {
   AfPacketConfig config = default_config();
   config.promiscuous = true;
@@ -110,6 +203,8 @@ TEST_P(AfPacketFilter, EmptyAddressListTakesAllArpAndIpv4) {
       {"udp anywhere", to_server().dst_ip(wire::Ipv4Addr(198, 18, net_.subnet, 77)).udp()},
       {"tcp", to_server().payload(Bytes(20, 0x50)).ipv4(wire::ip_proto::kTcp)},
       {"arp", to_server().arp(wire::ArpOp::kReply)},
+      {"icmp to a group", to_server().dst_mac(kGroupMac).dst_ip(kGroup).icmp_echo_request()},
+      {"igmp to us", to_server().payload(kIgmpReport).ipv4(kIpProtoIgmp)},
   };
   const std::vector<Labelled> unwanted = {
       {"ipv6", ipv6_frame(net_.server_mac, net_.client_mac)},
@@ -137,8 +232,9 @@ TEST(AfPacketFilterProgram, GrowsByOneCompareAndStopsAtTheJumpLimit) {
 TEST(AfPacketFilterProgram, EveryJumpLandsInsideTheProgram) {
   af_packet::FilterSpec spec;
   spec.addresses.assign(af_packet::kMaxFilterAddresses, 7);
-  for (bool promiscuous : {false, true}) {
-    spec.promiscuous = promiscuous;
+  for (int variant = 0; variant < 4; ++variant) {
+    spec.promiscuous = (variant & 1) != 0;
+    spec.ipv6 = (variant & 2) != 0;  // the longest program: its early jumps go furthest
     const auto program = af_packet::build_filter(spec);
     ASSERT_FALSE(program.empty());
     for (size_t i = 0; i < program.size(); ++i) {

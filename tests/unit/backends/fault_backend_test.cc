@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 
+#include <cerrno>
 #include <chrono>
 #include <thread>
 #include <vector>
@@ -102,6 +103,22 @@ FaultSpec with(bool rx, FaultKind k, double p, uint64_t seed = 1) {
   (rx ? s.rx : s.tx).p[static_cast<size_t>(k)] = p;
   s.seed = seed;
   return s;
+}
+
+TEST(FaultBackend, MulticastMacsReachTheWrappedBackend) {
+  FaultPair f(with(true, FaultKind::kDrop, 1.0));
+  auto& inner = static_cast<PairBackend&>(f.rx->inner());
+  const MacAddr group = {0x01, 0x00, 0x5e, 0x01, 0x02, 0x03};
+  EXPECT_EQ(f.rx->set_multicast_mac(group, true), 0);
+  EXPECT_EQ(f.rx->set_multicast_mac(group, true), 0);
+  EXPECT_EQ(inner.multicast_refs(group), 2u);
+  EXPECT_EQ(f.rx->set_multicast_mac(group, false), 0);
+  EXPECT_EQ(f.rx->set_multicast_mac(group, false), 0);
+  EXPECT_TRUE(inner.multicast_macs().empty());
+  // The wrapped backend's answers come back as they are.
+  EXPECT_EQ(f.rx->set_multicast_mac(group, false), -EADDRNOTAVAIL);
+  inner.set_faults({.multicast_error = -EOPNOTSUPP});
+  EXPECT_EQ(f.rx->set_multicast_mac(group, true), -EOPNOTSUPP);
 }
 
 TEST(FaultBackend, NoFaultsPassesEverythingInOrder) {

@@ -4,6 +4,7 @@
 #include <poll.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <map>
 #include <set>
@@ -293,6 +294,81 @@ TEST(PairBackend, FaultDropsEveryNthFrame) {
   EXPECT_EQ(got.size(), 6u);
   b->release(got);
   EXPECT_EQ(a->stats().tx_errors, 3u);
+}
+
+TEST(PairBackend, MulticastMacsAreCountedPerSide) {
+  auto [a, b] = make_pair(small_config());
+  const MacAddr group1 = {0x01, 0x00, 0x5e, 0x01, 0x02, 0x03};
+  const MacAddr group2 = {0x01, 0x00, 0x5e, 0x00, 0x00, 0x16};
+  EXPECT_TRUE(a->multicast_macs().empty());
+
+  // Two ons of one address need two offs; another address is apart.
+  EXPECT_EQ(a->set_multicast_mac(group1, true), 0);
+  EXPECT_EQ(a->set_multicast_mac(group1, true), 0);
+  EXPECT_EQ(a->set_multicast_mac(group2, true), 0);
+  EXPECT_EQ(a->multicast_refs(group1), 2u);
+  EXPECT_EQ(a->multicast_refs(group2), 1u);
+  EXPECT_EQ(a->multicast_macs(), (std::vector<MacAddr>{group2, group1}));  // in order
+  EXPECT_TRUE(b->multicast_macs().empty()) << "the other side joined nothing";
+
+  EXPECT_EQ(a->set_multicast_mac(group1, false), 0);
+  EXPECT_EQ(a->multicast_refs(group1), 1u);
+  EXPECT_EQ(a->multicast_macs(), (std::vector<MacAddr>{group2, group1}));
+  EXPECT_EQ(a->set_multicast_mac(group1, false), 0);
+  EXPECT_EQ(a->multicast_refs(group1), 0u);
+  EXPECT_EQ(a->multicast_macs(), (std::vector<MacAddr>{group2}));
+
+  // An off more than there were ons, as the kernel answers it.
+  EXPECT_EQ(a->set_multicast_mac(group1, false), -EADDRNOTAVAIL);
+  EXPECT_EQ(a->multicast_macs(), (std::vector<MacAddr>{group2}));
+  EXPECT_EQ(a->set_multicast_mac(group2, false), 0);
+  EXPECT_TRUE(a->multicast_macs().empty());
+}
+
+TEST(PairBackend, MulticastRefusesUnicastAndFailsOnDemand) {
+  auto [a, b] = make_pair(small_config());
+  const MacAddr group = {0x01, 0x00, 0x5e, 0x7f, 0x00, 0x01};
+  EXPECT_EQ(a->set_multicast_mac(b->mac(), true), -EINVAL);
+  EXPECT_EQ(a->set_multicast_mac(b->mac(), false), -EINVAL);
+  EXPECT_TRUE(a->multicast_macs().empty());
+
+  a->set_faults({.multicast_error = -EOPNOTSUPP});
+  EXPECT_EQ(a->faults().multicast_error, -EOPNOTSUPP);
+  EXPECT_EQ(a->set_multicast_mac(group, true), -EOPNOTSUPP);
+  EXPECT_TRUE(a->multicast_macs().empty()) << "a refused on records nothing";
+  a->set_faults({});
+  EXPECT_EQ(a->set_multicast_mac(group, true), 0);
+  a->set_faults({.multicast_error = -ENOMEM});
+  EXPECT_EQ(a->set_multicast_mac(group, false), -ENOMEM);
+  EXPECT_EQ(a->multicast_refs(group), 1u) << "a refused off changes nothing";
+  a->set_faults({});
+  EXPECT_EQ(a->set_multicast_mac(group, false), 0);
+  EXPECT_TRUE(a->multicast_macs().empty());
+}
+
+TEST(PairBackend, MulticastFromManyThreads) {
+  auto [a, b] = make_pair(small_config());
+  constexpr int kThreads = 4;
+  constexpr int kRounds = 500;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&a = a, t] {
+      const MacAddr mine = {0x01, 0x00, 0x5e, 0x00, 0x00, static_cast<uint8_t>(t)};
+      const MacAddr shared = {0x01, 0x00, 0x5e, 0x01, 0x01, 0x01};
+      for (int i = 0; i < kRounds; ++i) {
+        EXPECT_EQ(a->set_multicast_mac(mine, true), 0);
+        EXPECT_EQ(a->set_multicast_mac(shared, true), 0);
+        EXPECT_EQ(a->set_multicast_mac(mine, false), 0);
+        EXPECT_EQ(a->set_multicast_mac(shared, false), 0);
+      }
+      EXPECT_EQ(a->set_multicast_mac(shared, true), 0);
+    });
+  }
+  for (auto& thread : threads) {
+    thread.join();
+  }
+  EXPECT_EQ(a->multicast_macs(), (std::vector<MacAddr>{{0x01, 0x00, 0x5e, 0x01, 0x01, 0x01}}));
+  EXPECT_EQ(a->multicast_refs({0x01, 0x00, 0x5e, 0x01, 0x01, 0x01}), static_cast<uint32_t>(kThreads));
 }
 
 TEST(PairBackend, FaultPatternSurvivesBackPressure) {

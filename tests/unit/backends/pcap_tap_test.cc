@@ -4,6 +4,7 @@
 #include <pcap/pcap.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -104,6 +105,23 @@ TEST(PcapTap, RefusedFramesAreNotWritten) {
   ASSERT_EQ(frames.size(), 4u) << "each frame once, none for the refused attempt";
   for (uint8_t i = 0; i < 4; ++i) {
     EXPECT_EQ(frames[i], std::vector<uint8_t>(60, i));
+  }
+  std::remove(path.c_str());
+}
+
+TEST(PcapTap, MulticastMacsReachTheWrappedBackend) {
+  const std::string path = temp_path("multicast");
+  PairConfig config;
+  config.pool_size = 4;
+  auto [a, b] = make_pair(config);
+  {
+    PcapTap tap(*a, path);
+    const MacAddr group = {0x01, 0x00, 0x5e, 0x01, 0x02, 0x03};
+    EXPECT_EQ(tap.set_multicast_mac(group, true), 0);
+    EXPECT_EQ(a->multicast_refs(group), 1u);
+    EXPECT_EQ(tap.set_multicast_mac(group, false), 0);
+    EXPECT_TRUE(a->multicast_macs().empty());
+    EXPECT_EQ(tap.set_multicast_mac(group, false), -EADDRNOTAVAIL);
   }
   std::remove(path.c_str());
 }

@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <cerrno>
 #include <cstring>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "backends/dpdk/dpdk.h"
@@ -478,6 +480,86 @@ TEST(DpdkBackend, FailurePaths) {
   EXPECT_FALSE(DpdkBackend::port_open(dpdk_env().ring_port));
   // And nullptr for error is fine.
   EXPECT_EQ(open_dpdk(config, nullptr), nullptr);
+}
+
+// net_ring has no multicast list (set_mc_addr_list: -ENOTSUP) and starts
+// in all-multicast mode: the backend has nothing to turn on or off, and
+// only counts.
+TEST(DpdkBackend, MulticastOnAPortAlreadyAllMulticastOnlyCounts) {
+  const uint16_t port = dpdk_env().ring_port;
+  ASSERT_EQ(rte_eth_allmulticast_get(port), 1) << "net_ring starts all-multicast";
+  auto b = open_or_fail(test_config(port));
+  ASSERT_NE(b, nullptr);
+  const MacAddr group = {0x01, 0x00, 0x5e, 0x01, 0x02, 0x03};
+  EXPECT_EQ(b->set_multicast_mac(group, true), 0);
+  EXPECT_EQ(b->set_multicast_mac(group, true), 0);
+  EXPECT_EQ(b->set_multicast_mac(group, false), 0);
+  EXPECT_EQ(b->set_multicast_mac(group, false), 0);
+  EXPECT_EQ(rte_eth_allmulticast_get(port), 1) << "left as it was found";
+  EXPECT_EQ(b->set_multicast_mac(group, false), -EADDRNOTAVAIL) << "an off without an on";
+  EXPECT_EQ(b->set_multicast_mac(b->mac(), true), -EINVAL) << "a unicast address";
+  EXPECT_EQ(b->set_multicast_mac(group, true), 0);
+  b.reset();
+  EXPECT_EQ(rte_eth_allmulticast_get(port), 1) << "closing with a group joined";
+}
+
+// The same device with all-multicast off when the port opens: it is turned
+// on with the first group and off with the last (or at close).
+TEST(DpdkBackend, MulticastFallsBackToAllMulticast) {
+  const uint16_t port = dpdk_env().ring_port;
+  ASSERT_EQ(rte_eth_allmulticast_disable(port), 0);
+  struct Restore {
+    uint16_t port;
+    ~Restore() { rte_eth_allmulticast_enable(port); }  // as the other tests expect it
+  } restore{port};
+  auto b = open_or_fail(test_config(port));
+  ASSERT_NE(b, nullptr);
+  ASSERT_EQ(rte_eth_allmulticast_get(port), 0);
+  ASSERT_EQ(rte_eth_promiscuous_get(port), 0);
+  const MacAddr g1 = {0x01, 0x00, 0x5e, 0x01, 0x02, 0x03};
+  const MacAddr g2 = {0x01, 0x00, 0x5e, 0x00, 0x00, 0x16};
+  EXPECT_EQ(b->set_multicast_mac(g1, true), 0);
+  EXPECT_EQ(rte_eth_allmulticast_get(port), 1);
+  EXPECT_EQ(b->set_multicast_mac(g2, true), 0);
+  EXPECT_EQ(b->set_multicast_mac(g1, true), 0);
+  EXPECT_EQ(b->set_multicast_mac(g1, false), 0);
+  EXPECT_EQ(b->set_multicast_mac(g1, false), 0);
+  EXPECT_EQ(rte_eth_allmulticast_get(port), 1) << "g2 is still joined";
+  EXPECT_EQ(b->set_multicast_mac(g2, false), 0);
+  EXPECT_EQ(rte_eth_allmulticast_get(port), 0) << "the last group left";
+  EXPECT_EQ(b->set_multicast_mac(g2, false), -EADDRNOTAVAIL);
+  EXPECT_EQ(rte_eth_allmulticast_get(port), 0);
+
+  // Closed with a group joined: the port is left as the open found it.
+  EXPECT_EQ(b->set_multicast_mac(g1, true), 0);
+  EXPECT_EQ(rte_eth_allmulticast_get(port), 1);
+  b.reset();
+  EXPECT_EQ(rte_eth_allmulticast_get(port), 0);
+}
+
+TEST(DpdkBackend, MulticastFromManyThreads) {
+  const uint16_t port = dpdk_env().ring_port;
+  ASSERT_EQ(rte_eth_allmulticast_disable(port), 0);
+  struct Restore {
+    uint16_t port;
+    ~Restore() { rte_eth_allmulticast_enable(port); }
+  } restore{port};
+  auto b = open_or_fail(test_config(port));
+  ASSERT_NE(b, nullptr);
+  std::vector<std::thread> threads;
+  for (uint8_t t = 0; t < 4; ++t) {
+    threads.emplace_back([&b, t] {
+      const MacAddr mine = {0x01, 0x00, 0x5e, 0x00, 0x00, t};
+      for (int i = 0; i < 200; ++i) {
+        EXPECT_EQ(b->set_multicast_mac(mine, true), 0);
+        EXPECT_EQ(b->set_multicast_mac(mine, false), 0);
+      }
+    });
+  }
+  for (auto& thread : threads) {
+    thread.join();
+  }
+  EXPECT_EQ(rte_eth_allmulticast_get(port), 0) << "every group left";
 }
 
 TEST(DpdkBackend, ListPorts) {

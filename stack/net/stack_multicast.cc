@@ -1,0 +1,82 @@
+// The Stack's side of IPv4 multicast (multicast.h): memberships from the
+// sockets, IGMP in and out, the link filter, and looped copies of what the
+// stack's own sockets send to a group.
+#include <cstring>
+
+#include "stack/net/rx_batch.h"
+#include "stack/net/stack.h"
+#include "stack/wire/igmp.h"
+#include "stack/wire/ipv4.h"
+
+namespace dpdkudp::stack {
+
+int Stack::multicast_membership(UdpSocket& s, Ipv4Addr group, const Ipv4Addr* source, bool join) {
+  const uint64_t now = clock_.monotonic_ns();
+  return join ? multicast_->join(&s, group, source, now) : multicast_->leave(&s, group, source, now);
+}
+
+void Stack::send_igmp(std::span<const uint8_t> msg, Ipv4Addr dst) {
+  Packet* pkt = nullptr;
+  if (backend_.alloc({&pkt, 1}) != 1) {
+    tx_counters_.drop(DropReason::kTxNoBuffer);
+    return;
+  }
+  const size_t l3 = wire::kIpv4RouterAlertHeaderLen;
+  if (pkt->room < link_header_len() + l3 + msg.size()) {
+    release(pkt);
+    return;
+  }
+  emit_link_header(pkt, ipv4_multicast_mac(dst), wire::ethertype::kIpv4);
+  uint8_t* ip = pkt->data + pkt->l2_len;
+  // TOS 0xc0 (internetwork control), as Linux sends IGMP.
+  wire::emit_ipv4_router_alert_header(config_.address.addr, dst, 0xc0, 0, static_cast<uint16_t>(msg.size()), {ip, l3});
+  std::memcpy(ip + l3, msg.data(), msg.size());
+  pkt->l3_len = static_cast<uint16_t>(l3);
+  pkt->len = static_cast<uint32_t>(pkt->l2_len + l3 + msg.size());
+  pkt->tx_flags &= kTxVlanInsert;  // checksums are set: no offload asked
+  tx_counters_.update([](TxCounterBlock& b) { b.igmp_sent.add(); });
+  transmit(tx_queue_for_thread(), {&pkt, 1});
+}
+
+int Stack::listen_to_group(Ipv4Addr group, bool on) {
+  return backend_.set_multicast_mac(ipv4_multicast_mac(group), on);
+}
+
+void Stack::receive_igmp(Packet* pkt, size_t l2_len, size_t l3_len, RxBatch& batch) {
+  const size_t off = l2_len + l3_len;
+  const std::span<const uint8_t> msg{pkt->data + off, pkt->len - off};
+  const std::optional<uint8_t> type = wire::igmp_message_type(msg);
+  if (!type) return drop(pkt, DropReason::kIgmpMalformed, batch);
+  batch.counters->igmp_received.add();
+  if (*type == wire::igmp_type::kQuery && batch.link == nullptr) {
+    const std::optional<wire::IgmpQuery> q = wire::parse_igmp_query(msg);
+    if (!q) return drop(pkt, DropReason::kIgmpMalformed, batch);
+    multicast_->on_query(*q, batch.now_mono_ns != 0 ? batch.now_mono_ns : clock_.monotonic_ns());
+  }
+  // Other hosts' reports and leaves: nothing to do (IGMPv3 suppresses
+  // nothing; a v1/v2 host would, and answering anyway is allowed).
+  batch.release[batch.n_release++] = pkt;
+}
+
+void Stack::loop_multicast_copy(const Packet* pkt) {
+  Packet* copy = nullptr;
+  if (backend_.alloc({&copy, 1}) != 1) {
+    tx_counters_.drop(DropReason::kTxNoBuffer);
+    return;
+  }
+  std::memcpy(copy->data, pkt->data, pkt->len);
+  copy->len = pkt->len;
+  copy->l2_len = pkt->l2_len;
+  copy->l3_len = pkt->l3_len;
+  copy->vlan_tci = pkt->vlan_tci;
+  // The checksums may be left to the device: say they are good, as the
+  // unicast loopback does.
+  copy->rx_flags = kRxIpv4CsumGood | kRxL4CsumGood | ((pkt->tx_flags & kTxVlanInsert) ? kRxVlanStripped : 0u);
+  copy->tx_flags = 0;
+  loopback_.push(copy);
+  if (loopback_count_.fetch_add(1, std::memory_order_acq_rel) == 0) {
+    if (PollerWaker* w = poller_waker_.load(std::memory_order_acquire)) w->wake();
+  }
+}
+
+}  // namespace dpdkudp::stack
