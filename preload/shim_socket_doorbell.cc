@@ -214,14 +214,13 @@ void ShimSocket::hand_off() {
 
 void ShimSocket::hand_off_queued() {
   uint8_t* buf = handoff_scratch();
-  uint64_t t = doorbell_target_.load(std::memory_order_acquire);
   for (int i = 0; i < 256 && handoff_.load(std::memory_order_acquire); ++i) {
     stack::RecvInfo info;
     const iovec iov{buf + sizeof(HandoffHeader), kMaxHandoffPayload};
     // kRecvKeepError: a pending ICMP error stays for the application.
     int64_t n = socket_->recv({&iov, 1}, &info, stack::kRecvRealLength | stack::kRecvKeepError);
     if (n < 0) return;
-    if (t == 0 || static_cast<uint64_t>(n) > kMaxHandoffPayload) {
+    if (static_cast<uint64_t>(n) > kMaxHandoffPayload) {
       engine_.kernel_path().handoff_dropped.add();
       continue;
     }

@@ -55,6 +55,13 @@ MulticastGroups::Group* MulticastGroups::find(Snapshot& s, Ipv4Addr group) {
   return nullptr;
 }
 
+MulticastGroups::Member* MulticastGroups::member_of(Group& g, const UdpSocket* socket) {
+  for (Member& m : g.members) {
+    if (m.socket == socket) return &m;
+  }
+  return nullptr;
+}
+
 MulticastGroups::State MulticastGroups::state_of(const Group* g) {
   State st;
   if (g == nullptr || g->members.empty()) return st;
@@ -78,12 +85,7 @@ int MulticastGroups::join(const UdpSocket* socket, Ipv4Addr group, const Ipv4Add
   const Snapshot& cur = *snapshot_.load(std::memory_order_relaxed);
   auto next = std::make_unique<Snapshot>(cur);
   Group* g = find(*next, group);
-  Member* m = nullptr;
-  if (g != nullptr) {
-    for (Member& x : g->members) {
-      if (x.socket == socket) m = &x;
-    }
-  }
+  Member* m = g != nullptr ? member_of(*g, socket) : nullptr;
   if (m != nullptr) {
     if (source == nullptr) return -EADDRINUSE;  // joined already (any-source or not)
     if (!m->include) return -EINVAL;            // a source join where an any-source one stands
@@ -116,19 +118,16 @@ int MulticastGroups::leave(const UdpSocket* socket, Ipv4Addr group, const Ipv4Ad
   auto next = std::make_unique<Snapshot>(cur);
   Group* g = find(*next, group);
   if (g == nullptr) return -EADDRNOTAVAIL;
-  auto it =
-      std::find_if(g->members.begin(), g->members.end(), [socket](const Member& m) { return m.socket == socket; });
-  if (it == g->members.end()) return -EADDRNOTAVAIL;
+  Member* it = member_of(*g, socket);
+  if (it == nullptr) return -EADDRNOTAVAIL;
   if (source != nullptr) {
     if (!it->include) return -EINVAL;
     auto s = std::find(it->sources.begin(), it->sources.end(), *source);
     if (s == it->sources.end()) return -EADDRNOTAVAIL;
     it->sources.erase(s);
-    // The last source of an INCLUDE filter gone: the membership goes too.
-    if (it->sources.empty()) g->members.erase(it);
-  } else {
-    g->members.erase(it);
   }
+  // Left for any source, or the last source of an INCLUDE filter gone.
+  if (source == nullptr || it->sources.empty()) g->members.erase(g->members.begin() + (it - g->members.data()));
   commit(std::move(next), group, state_of(find(cur, group)), now_ns);
   return 0;
 }
@@ -139,9 +138,8 @@ int MulticastGroups::block(const UdpSocket* socket, Ipv4Addr group, Ipv4Addr sou
   auto next = std::make_unique<Snapshot>(*snapshot_.load(std::memory_order_relaxed));
   Group* g = find(*next, group);
   if (g == nullptr) return -EADDRNOTAVAIL;
-  auto it =
-      std::find_if(g->members.begin(), g->members.end(), [socket](const Member& m) { return m.socket == socket; });
-  if (it == g->members.end()) return -EADDRNOTAVAIL;
+  Member* it = member_of(*g, socket);
+  if (it == nullptr) return -EADDRNOTAVAIL;
   if (it->include) return -EINVAL;
   auto s = std::find(it->sources.begin(), it->sources.end(), source);
   if (on) {

@@ -138,6 +138,8 @@ class MulticastGroups {
   static State state_of(const Group* g);
   static const Group* find(const Snapshot& s, wire::Ipv4Addr group);
   static Group* find(Snapshot& s, wire::Ipv4Addr group);
+  // The socket's membership of g, or nullptr.
+  static Member* member_of(Group& g, const UdpSocket* socket);
   // Publishes next, sends the reports for group's change from `before`,
   // and moves the link filter. With mutex_ held.
   void commit(std::unique_ptr<Snapshot> next, wire::Ipv4Addr group, const State& before, uint64_t now_ns);

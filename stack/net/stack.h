@@ -358,6 +358,10 @@ class Stack final : private NeighborHooks, private NeighborHooks6, private Socke
   // ---- MulticastLink (stack_multicast.cc) ----
   void send_igmp(std::span<const uint8_t> msg, Ipv4Addr dst) override;
   int listen_to_group(Ipv4Addr group, bool on) override;
+  // A frame whose link header is written back into RX through queue 0's
+  // poller, flagged as a NIC would have left it on the way out and back in
+  // (checksums good: they may have been left to the device).
+  void push_loopback(Packet* pkt);
   // A copy of a multicast frame for the stack's own members
   // (IP_MULTICAST_LOOP), into RX as a looped-back frame.
   void loop_multicast_copy(const Packet* pkt);

@@ -69,14 +69,8 @@ void Stack::loop_multicast_copy(const Packet* pkt) {
   copy->l2_len = pkt->l2_len;
   copy->l3_len = pkt->l3_len;
   copy->vlan_tci = pkt->vlan_tci;
-  // The checksums may be left to the device: say they are good, as the
-  // unicast loopback does.
-  copy->rx_flags = kRxIpv4CsumGood | kRxL4CsumGood | ((pkt->tx_flags & kTxVlanInsert) ? kRxVlanStripped : 0u);
-  copy->tx_flags = 0;
-  loopback_.push(copy);
-  if (loopback_count_.fetch_add(1, std::memory_order_acq_rel) == 0) {
-    if (PollerWaker* w = poller_waker_.load(std::memory_order_acquire)) w->wake();
-  }
+  copy->tx_flags = pkt->tx_flags;  // push_loopback reads the VLAN request
+  push_loopback(copy);
 }
 
 }  // namespace dpdkudp::stack

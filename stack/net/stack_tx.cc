@@ -656,6 +656,15 @@ int64_t Stack::build_datagram6(UdpSocket& s, std::span<const iovec> iov, const E
   return static_cast<int64_t>(payload_len);
 }
 
+void Stack::push_loopback(Packet* pkt) {
+  pkt->rx_flags = kRxIpv4CsumGood | kRxL4CsumGood | ((pkt->tx_flags & kTxVlanInsert) ? kRxVlanStripped : 0u);
+  pkt->tx_flags = 0;
+  loopback_.push(pkt);
+  if (loopback_count_.fetch_add(1, std::memory_order_acq_rel) == 0) {
+    if (PollerWaker* w = poller_waker_.load(std::memory_order_acquire)) w->wake();
+  }
+}
+
 void Stack::dispatch(std::span<OutFrame> frames) {
   Packet* ready[kBurst];
   size_t n_ready = 0;
@@ -676,12 +685,7 @@ void Stack::dispatch(std::span<OutFrame> frames) {
         // To ourselves: straight back into RX through queue 0's poller,
         // flagged as a NIC would have left it on the way out and back in.
         emit_link_header(pkt, mac_, ethertype);
-        pkt->rx_flags = kRxIpv4CsumGood | kRxL4CsumGood | ((pkt->tx_flags & kTxVlanInsert) ? kRxVlanStripped : 0u);
-        pkt->tx_flags = 0;
-        loopback_.push(pkt);
-        if (loopback_count_.fetch_add(1, std::memory_order_acq_rel) == 0) {
-          if (PollerWaker* w = poller_waker_.load(std::memory_order_acquire)) w->wake();
-        }
+        push_loopback(pkt);
         ++looped;
         continue;
       case OutFrame::kToMac:

@@ -37,6 +37,20 @@ assert exclude not in d["tags"], d["tags"]
 PY
 }
 
+# One line per shim process (dpdkudp-stat --json): pid, comm (spaces as
+# _), interface, then the named totals.
+stat_rows() {  # total...
+  "$BUILD/tools/dpdkudp-stat" --json | "$PYTHON" -c '
+import json, sys
+for line in sys.stdin:
+    line = line.strip()
+    if not line:
+        continue
+    d = json.loads(line)
+    for p in d if isinstance(d, list) else [d]:
+        print(p.get("pid"), p.get("comm", "").replace(" ", "_"), p.get("iface"), *(p["totals"][f] for f in sys.argv[1:]))' "$@"
+}
+
 start_under pf '^ready' "$PYTHON" "$HERE/prefork_server.py" $P --workers 3
 json=$(in_cli "$PYTHON" "$CLIENT" "$IP_SRV" $P 64 3) || fail "reuse_client: $json"
 check "$json" 2 3 none "three forked workers"
@@ -62,17 +76,7 @@ json=$(in_cli "$PYTHON" "$CLIENT" "$IP_SRV" $((P + 1)) 64 1) || fail "reuse_clie
 check "$json" 1 2 none "datagrams sent before the workers read"
 if [ "$MODE" = shim ]; then
   parent=${BG_PID[late]}
-  handed=$("$BUILD/tools/dpdkudp-stat" --json | "$PYTHON" -c '
-import json, sys
-pid = int(sys.argv[1])
-for line in sys.stdin:
-    line = line.strip()
-    if not line:
-        continue
-    d = json.loads(line)
-    for p in d if isinstance(d, list) else [d]:
-        if p.get("pid") == pid:
-            print(p["totals"]["handoff_sent"])' "$parent")
+  handed=$(stat_rows handoff_sent | awk -v pid="$parent" '$1 == pid {print $4}')
   [ "${handed:-0}" -ge 1 ] || fail "the parent (pid $parent) handed nothing on: '$handed'"
 fi
 pass "64 datagrams sent before either worker first read: each answered once${handed:+ ($handed handed on by the parent)} ($json)"
@@ -122,19 +126,7 @@ done
 if [ "$MODE" = shim ]; then
   # Which nsd processes took the queries on the bypass path: the forked
   # servers, each on an engine of its own.
-  servers=$("$BUILD/tools/dpdkudp-stat" --json | "$PYTHON" -c '
-import json, sys
-iface = sys.argv[1]
-n = 0
-for line in sys.stdin:
-    line = line.strip()
-    if not line:
-        continue
-    d = json.loads(line)
-    for p in d if isinstance(d, list) else [d]:
-        if p.get("comm", "").startswith("nsd") and p.get("iface") == iface and p["totals"]["udp_delivered"] > 0:
-            n += 1
-print(n)' "$VETH_SRV")
+  servers=$(stat_rows udp_delivered | awk -v i="$VETH_SRV" '$2 ~ /^nsd/ && $3 == i && $4 > 0 {n++} END {print n + 0}')
   [ "$servers" -ge 2 ] || { "$BUILD/tools/dpdkudp-stat" --json | head -c 1500 >&2; fail "nsd: $servers processes took queries on the bypass path, want both servers"; }
 fi
 pass "nsd $("$NSD" -v 2>&1 | awk 'NR == 1 {print $3}') with two forked servers: 100 of 100 queries answered${servers:+, by $servers server processes}"
