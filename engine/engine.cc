@@ -29,6 +29,7 @@ class BackendSteering final : public stack::PortSteeringHook {
   int steer6(const wire::Ipv6Addr& addr, uint16_t port, bool on, bool reuse_port) override {
     return s_->steer6(addr.octets, port, on, reuse_port);
   }
+  int steer_group(wire::Ipv4Addr group, bool on) override { return s_->steer_group(group.value, on); }
 
  private:
   PortSteering* s_;

@@ -45,6 +45,7 @@
 #include "backends/af_packet/af_packet.h"
 #include "backends/af_packet/packet_socket.h"
 #include "backends/api/backend.h"
+#include "backends/common/multicast_memberships.h"
 #include "backends/common/packet_pool.h"
 #include "backends/common/rx_buffer_cache.h"
 #include "base/interface.h"
@@ -96,7 +97,7 @@ class AfPacketBackend final : public Backend {
   Capabilities caps_;
   std::unique_ptr<PacketPool> pool_;
   af_packet::PacketStatistics kernel_stats_;
-  af_packet::MulticastMemberships multicast_;
+  MulticastMemberships multicast_;
 
   // RX scratch, rx_burst's thread only.
   common::RxBufferCache rx_cache_;

@@ -39,6 +39,7 @@
 #include "backends/af_packet/packet_socket.h"
 #include "backends/af_packet/tpacket_rings.h"
 #include "backends/api/backend.h"
+#include "backends/common/multicast_memberships.h"
 #include "backends/common/packet_pool.h"
 #include "backends/common/rx_buffer_cache.h"
 #include "base/interface.h"
@@ -96,7 +97,7 @@ class AfPacketMmapBackend final : public Backend {
   af_packet::V2TxRing tx_ring_;
   std::unique_ptr<PacketPool> pool_;
   af_packet::PacketStatistics kernel_stats_;
-  af_packet::MulticastMemberships multicast_;
+  MulticastMemberships multicast_;
 
   // RX walk state, rx_burst's thread only. current_ is the block being
   // read (nullptr between blocks), next_frame_ its next unread frame.

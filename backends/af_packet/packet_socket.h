@@ -5,7 +5,6 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -48,26 +47,6 @@ bool bind_packet_socket(int fd, int ifindex, uint16_t protocol, const ErrorSink&
 
 // PACKET_ADD_MEMBERSHIP / PACKET_MR_PROMISC: dropped with the socket.
 bool enable_promiscuous(int fd, int ifindex, const ErrorSink& err);
-
-// Backend::set_multicast_mac for packet sockets: PACKET_ADD_MEMBERSHIP /
-// PACKET_DROP_MEMBERSHIP of the address (PACKET_MR_MULTICAST), which puts
-// it on the interface's multicast list while any socket holds it and takes
-// it off with the last one (or with the socket). The ons are counted here,
-// so each socket holds one kernel membership per address, added by the
-// first on and dropped by the last off, and the answers are the same on
-// every kernel (kernels differ on a drop without an add: EADDRNOTAVAIL on
-// some, 0 on others; here it is -EADDRNOTAVAIL). Thread-safe.
-class MulticastMemberships {
- public:
-  // For every socket in fds (all or none: when one refuses, those already
-  // changed are changed back). Returns 0 or a negative errno (-EINVAL: mac
-  // is not a multicast address; -EADDRNOTAVAIL: an off without an on).
-  int set(std::span<const int> fds, int ifindex, const MacAddr& mac, bool on);
-
- private:
-  std::mutex mutex_;
-  std::map<MacAddr, uint32_t> refs_;  // address -> ons not yet undone
-};
 
 // PACKET_STATISTICS reads and resets the kernel's counters, so the totals
 // are kept here. read() may be called from any thread.

@@ -163,6 +163,7 @@ AfXdpBackend::AfXdpBackend(const AfXdpConfig& config, const base::InterfaceInfo&
   caps_.rx_queues = config.queues;
   caps_.tx_queues = config.queues;
   caps_.max_frame = std::min(info.mtu + kMaxFrameOverMtu, kFrameSize - kTxHeadroom);
+  caps_.rx_multicast = true;  // the groups map steers joined groups (steer_group)
   queues_ = std::make_unique<Queue[]>(queue_count_);
   const uint32_t buffer = (kPoolHeadroom + caps_.max_frame + 63) / 64 * 64;
   pool_ = std::make_unique<PacketPool>(PacketPoolConfig{config.pool_size != 0 ? config.pool_size : kDefaultPoolSize,
@@ -352,7 +353,11 @@ bool AfXdpBackend::publish(const AfXdpConfig& config, const ErrorSink& err) {
       return err.fail_errno("putting the XSK of queue " + std::to_string(q) + " in the XSKMAP", r);
     }
   }
-  std::vector<int> give = {region_->memfd(), ports_fd(), xsks_fd(), addrs_fd(), ports6_fd(), addrs6_fd()};
+  membership_fd_ = af_xdp::UniqueFd(::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0));
+  if (!membership_fd_.valid()) {
+    return err.fail_errno("opening the packet socket that holds multicast memberships", errno);
+  }
+  std::vector<int> give = {region_->memfd(), ports_fd(), xsks_fd(), addrs_fd(), ports6_fd(), addrs6_fd(), groups_fd()};
   for (uint32_t q = 0; q < queue_count_; ++q) {
     give.push_back(queues_[q].fd);
   }
@@ -516,9 +521,16 @@ AfXdpBackend::~AfXdpBackend() {
           bpf_map_delete_elem(addrs6_fd(), &addr);
         }
       }
+      for (const auto& [group, count] : groups_) {
+        drop_port_owner_locked(groups_fd(), htonl(group), owner_pid_);
+      }
+      if (!groups_.empty()) {
+        drop_port_owner_locked(groups_fd(), htonl(kAllSystemsGroup), owner_pid_);
+      }
       region_->unlock_steer();
       steered_.clear();
       steered6_.clear();
+      groups_.clear();
     }
     for (uint32_t q = 0; q < queue_count_; ++q) {
       const uint32_t index = slot_ * af_xdp::kMaxQueues + q;

@@ -63,6 +63,7 @@
 #include "backends/af_xdp/group.h"
 #include "backends/af_xdp/xdp_program.h"
 #include "backends/api/backend.h"
+#include "backends/common/multicast_memberships.h"
 #include "backends/common/packet_pool.h"
 #include "base/interface.h"
 
@@ -76,6 +77,9 @@ class AfXdpBackend final : public Backend, public PortSteering {
   // XDP_PACKET_HEADROOM: the kernel keeps it in front of a received frame.
   static constexpr uint32_t kRxKernelHeadroom = 256;
   static constexpr uint32_t kMaxFrameOverMtu = 18;  // Ethernet header + one tag
+  // 224.0.0.1, where IGMP queries arrive: in the groups map while this
+  // process has joined any group.
+  static constexpr uint32_t kAllSystemsGroup = 0xe0000001;
 
   // nullptr and *error on failure (see open_af_xdp()).
   static std::unique_ptr<AfXdpBackend> open(const AfXdpConfig& config, std::string* error);
@@ -94,7 +98,11 @@ class AfXdpBackend final : public Backend, public PortSteering {
 
   int steer(uint32_t addr, uint16_t port, bool on, bool reuse_port) override;
   int steer6(const std::array<uint8_t, 16>& addr, uint16_t port, bool on, bool reuse_port) override;
+  int steer_group(uint32_t group, bool on) override;
   using PortSteering::steer;
+  // The device's multicast list (packet-socket memberships, dropped with
+  // the process).
+  int set_multicast_mac(const MacAddr& mac, bool on) override;
 
   // "native copy", "native zero-copy", "generic copy" (+ ", libxdp ...").
   const std::string& mode_description() const { return mode_description_; }
@@ -148,6 +156,9 @@ class AfXdpBackend final : public Backend, public PortSteering {
   int claim_port_locked(int fd, const Key& key, bool reuse_port);
   template <typename Key>
   void drop_port_owner_locked(int fd, const Key& key, uint32_t pid);
+  // Under the steer lock: adds this process to the members of a group
+  // (network order) in the groups map (0 or an errno).
+  int claim_group_locked(uint32_t group);
   // Under the steer lock: removes addr's dedicated-mode entry if pid owns it.
   void drop_addr_owner_locked(uint32_t addr, uint32_t pid);
   // Under the queue lock: moves stashed frames onto the fill ring.
@@ -166,6 +177,7 @@ class AfXdpBackend final : public Backend, public PortSteering {
   int addrs_fd() const { return program_ ? program_->addrs_fd() : handles_.addrs_map.get(); }
   int ports6_fd() const { return program_ ? program_->ports6_fd() : handles_.ports6_map.get(); }
   int addrs6_fd() const { return program_ ? program_->addrs6_fd() : handles_.addrs6_map.get(); }
+  int groups_fd() const { return program_ ? program_->groups_fd() : handles_.groups_map.get(); }
   int link_fd() const { return program_ ? program_->link_fd() : handles_.link.get(); }
 
   base::InterfaceInfo info_;
@@ -202,6 +214,14 @@ class AfXdpBackend final : public Backend, public PortSteering {
   std::mutex steer_mutex_;
   std::map<uint64_t, uint32_t> steered_;
   std::map<std::pair<std::array<uint8_t, 16>, uint16_t>, uint32_t> steered6_;
+  // Joined groups (host order) -> nesting count, mirrored in the groups
+  // map; while there is any, 224.0.0.1 is there too (the queries).
+  std::map<uint32_t, uint32_t> groups_;
+
+  // The multicast list: memberships held by a packet socket that receives
+  // nothing (bound to no protocol).
+  af_xdp::UniqueFd membership_fd_;
+  MulticastMemberships multicast_;
 };
 
 }  // namespace dpdkudp

@@ -23,7 +23,7 @@ namespace dpdkudp::af_xdp {
 namespace {
 
 constexpr uint32_t kMagic = 0x64785047;  // "GPxd"
-constexpr uint32_t kVersion = 4;         // 4: the IPv6 maps
+constexpr uint32_t kVersion = 5;         // 4: the IPv6 maps; 5: the groups map
 constexpr uint32_t kHelloMagic = 0x6f6c6548;
 constexpr int kJoinWaitMs = 2000;
 constexpr int kWelcomeTimeoutMs = 5000;  // the holder may still be opening (EBUSY retries)
@@ -439,7 +439,7 @@ GroupHub::Join GroupHub::join(const std::string& iface, std::unique_ptr<GroupHub
                  ") runs another dpdkudp version; one version per interface");
         return Join::kFailed;
       }
-      const size_t want = 6 + welcome.has_link + welcome.queues;
+      const size_t want = kHandedMaps + 1 + welcome.has_link + welcome.queues;
       if (e == 0 && welcome.magic == kHelloMagic && welcome.fds == want && fds.size() == want) {
         size_t i = 0;
         handles->memfd = std::move(fds[i++]);
@@ -448,6 +448,7 @@ GroupHub::Join GroupHub::join(const std::string& iface, std::unique_ptr<GroupHub
         handles->addrs_map = std::move(fds[i++]);
         handles->ports6_map = std::move(fds[i++]);
         handles->addrs6_map = std::move(fds[i++]);
+        handles->groups_map = std::move(fds[i++]);
         if (welcome.has_link != 0) {
           handles->link = std::move(fds[i++]);
           close_in_fork_children(handles->link.get());
@@ -560,8 +561,8 @@ void GroupHub::serve_one() {
     send_welcome(conn.get(), w, {});
     return;
   }
-  // The region and the five maps, the link, then the queues' XSKs.
-  constexpr size_t kFixed = 6;
+  // The region and the maps, the link, then the queues' XSKs.
+  constexpr size_t kFixed = kHandedMaps + 1;
   std::vector<int> fds(give_fds_.begin(), give_fds_.begin() + kFixed);
   w.has_link = link_fd_ >= 0 ? 1 : 0;
   if (link_fd_ >= 0) {

@@ -66,6 +66,9 @@ void AfXdpBackend::forget_pid(uint32_t pid) {
       bpf_map_delete_elem(addrs6_fd(), &addr);
     }
   }
+  for (const uint32_t group : map_keys<uint32_t>(groups_fd())) {
+    drop_port_owner_locked(groups_fd(), group, pid);
+  }
   region_->unlock_steer();
 }
 
@@ -159,6 +162,73 @@ int AfXdpBackend::steer6(const std::array<uint8_t, 16>& addr, uint16_t port, boo
   return 0;
 }
 
+// ---- multicast ----
+
+int AfXdpBackend::claim_group_locked(uint32_t group) {
+  af_xdp::PortOwners members{};
+  if (bpf_map_lookup_elem(groups_fd(), &group, &members) != 0 || members.count > af_xdp::kMaxSharers) {
+    members = {};
+  }
+  const uint32_t live = keep_live_owners(&members, owner_pid_);
+  if (live == af_xdp::kMaxSharers) {
+    return ENOBUFS;  // as many processes as an entry holds joined it already
+  }
+  members.owner[live] = {owner_pid_, slot_};
+  members.count = live + 1;
+  const int r = bpf_map_update_elem(groups_fd(), &group, &members, BPF_ANY);
+  if (r != 0) {
+    return r == -E2BIG ? ENOBUFS : -r;
+  }
+  return 0;
+}
+
+int AfXdpBackend::steer_group(uint32_t group, bool on) {
+  const std::lock_guard<std::mutex> guard(steer_mutex_);
+  auto it = groups_.find(group);
+  if (on) {
+    if (it != groups_.end()) {
+      ++it->second;
+      return 0;
+    }
+    region_->lock_steer();
+    int result = claim_group_locked(htonl(group));
+    // The first group: the queries to all systems are ours too.
+    if (result == 0 && groups_.empty()) {
+      result = claim_group_locked(htonl(kAllSystemsGroup));
+      if (result != 0) {
+        drop_port_owner_locked(groups_fd(), htonl(group), owner_pid_);
+      }
+    }
+    region_->unlock_steer();
+    if (result == 0) {
+      groups_.emplace(group, 1);
+    }
+    return result;
+  }
+  if (it == groups_.end()) {
+    return ENOENT;
+  }
+  if (--it->second > 0) {
+    return 0;
+  }
+  groups_.erase(it);
+  region_->lock_steer();
+  drop_port_owner_locked(groups_fd(), htonl(group), owner_pid_);
+  if (groups_.empty()) {
+    drop_port_owner_locked(groups_fd(), htonl(kAllSystemsGroup), owner_pid_);
+  }
+  region_->unlock_steer();
+  return 0;
+}
+
+int AfXdpBackend::set_multicast_mac(const MacAddr& mac, bool on) {
+  const int fd = membership_fd_.get();
+  if (fd < 0) {
+    return -ENOTSUP;
+  }
+  return multicast_.set({&fd, 1}, info_.ifindex, mac, on);
+}
+
 void AfXdpBackend::drop_addr_owner_locked(uint32_t addr, uint32_t pid) {
   af_xdp::Owner owner{};
   if (bpf_map_lookup_elem(addrs_fd(), &addr, &owner) == 0 && owner.pid == pid) {
@@ -187,5 +257,6 @@ void AfXdpBackend::drop_port_owner_locked(int fd, const Key& key, uint32_t pid) 
 // The close path (af_xdp_backend.cc) drops entries of both maps.
 template void AfXdpBackend::drop_port_owner_locked(int, const af_xdp::PortKey&, uint32_t);
 template void AfXdpBackend::drop_port_owner_locked(int, const af_xdp::Port6Key&, uint32_t);
+template void AfXdpBackend::drop_port_owner_locked(int, const uint32_t&, uint32_t);
 
 }  // namespace dpdkudp

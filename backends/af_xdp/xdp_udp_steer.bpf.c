@@ -15,6 +15,13 @@
 //     ARP whose target protocol address is it             -> its member
 //     any other IPv4 to it (ICMP echo, UDP to an unbound port so the stack
 //     can answer port-unreachable, fragments)             -> its member
+//   to an IPv4 group one of the processes joined (dpdkudp_groups: the
+//   group -> the members that joined it; 224.0.0.1 is "joined" while any
+//   group is):
+//     IGMP (queries; another host's v1/v2 report)        -> the first member
+//     UDP to a steered port                              -> an owner of the
+//        port that joined the group (several: by the source hash)
+//     anything else, or no owner joined                  -> XDP_PASS
 //   everything else (ARP, ICMP, TCP, other ports)          -> XDP_PASS
 //
 // IPv6 the same way, with its own maps: UDP to a steered (IPv6 destination,
@@ -109,6 +116,14 @@ struct {
   __type(value, struct dpdkudp_owner);
 } dpdkudp_addrs6 SEC(".maps");
 
+// IPv4 group (network order) -> the members whose stack joined it.
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 1024);
+  __type(key, __u32);
+  __type(value, struct dpdkudp_port_owners);
+} dpdkudp_groups SEC(".maps");
+
 // IPv4 address (network order) served in dedicated mode -> owner.
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
@@ -172,6 +187,77 @@ static __always_inline int to_port_owner(struct xdp_md *ctx,
     return XDP_PASS;
   }
   return to_owner(ctx, &owners->owner[pick]);
+}
+
+// A group's datagram: among the port's owners, those whose process joined
+// the group (a bit per member slot in `joined`), one by the source hash.
+static __always_inline int to_joined_owner(struct xdp_md *ctx, const struct dpdkudp_port_owners *owners,
+                                           __u32 joined, __u32 saddr, __u16 sport) {
+  __u32 count = owners->count;
+  if (count == 0 || count > DPDKUDP_MAX_SHARERS) {
+    return XDP_PASS;
+  }
+  __u32 eligible = 0;
+#pragma unroll
+  for (int i = 0; i < DPDKUDP_MAX_SHARERS; i++) {
+    if ((__u32)i < count && owners->owner[i].slot < DPDKUDP_MAX_MEMBERS &&
+        ((joined >> owners->owner[i].slot) & 1) != 0) {
+      eligible++;
+    }
+  }
+  if (eligible == 0) {
+    return XDP_PASS;
+  }
+  __u32 h = (saddr ^ ((__u32)sport << 16) ^ (__u32)sport) * 0x9E3779B1u;
+  __u32 pick = (h >> 16) % eligible;
+#pragma unroll
+  for (int i = 0; i < DPDKUDP_MAX_SHARERS; i++) {
+    if ((__u32)i < count && owners->owner[i].slot < DPDKUDP_MAX_MEMBERS &&
+        ((joined >> owners->owner[i].slot) & 1) != 0) {
+      if (pick == 0) {
+        return to_owner(ctx, &owners->owner[i]);
+      }
+      pick--;
+    }
+  }
+  return XDP_PASS;
+}
+
+static __always_inline int steer_ipv4_group(struct xdp_md *ctx, struct iphdr *ip, void *data_end) {
+  __u32 group = ip->daddr;
+  const struct dpdkudp_port_owners *members = bpf_map_lookup_elem(&dpdkudp_groups, &group);
+  if (!members) {
+    return XDP_PASS;  // nobody's stack joined it: the kernel's
+  }
+  __u32 count = members->count;
+  if (count == 0 || count > DPDKUDP_MAX_SHARERS) {
+    return XDP_PASS;
+  }
+  if (ip->protocol == IPPROTO_IGMP) {
+    return to_owner(ctx, &members->owner[0]);
+  }
+  // A fragment cannot be matched to a port: the kernel's.
+  if (ip->protocol != IPPROTO_UDP || (ip->frag_off & bpf_htons(0x3fff)) != 0) {
+    return XDP_PASS;
+  }
+  struct udphdr *udp = (void *)((__u8 *)ip + ip->ihl * 4);
+  if ((void *)(udp + 1) > data_end) {
+    return XDP_PASS;
+  }
+  __u32 joined = 0;
+#pragma unroll
+  for (int i = 0; i < DPDKUDP_MAX_SHARERS; i++) {
+    if ((__u32)i < count && members->owner[i].slot < DPDKUDP_MAX_MEMBERS) {
+      joined |= 1u << members->owner[i].slot;
+    }
+  }
+  struct dpdkudp_port_key key = {.addr = group, .port = udp->dest, .pad = 0};
+  const struct dpdkudp_port_owners *owners = bpf_map_lookup_elem(&dpdkudp_ports, &key);
+  if (!owners) {
+    key.addr = 0;
+    owners = bpf_map_lookup_elem(&dpdkudp_ports, &key);
+  }
+  return owners ? to_joined_owner(ctx, owners, joined, ip->saddr, udp->source) : XDP_PASS;
 }
 
 #define DPDKUDP_NEXTHDR_HOP 0
@@ -299,6 +385,9 @@ int xdp_udp_steer(struct xdp_md *ctx) {
     return XDP_PASS;
   }
   __u32 daddr = ip->daddr;
+  if ((daddr & bpf_htonl(0xf0000000)) == bpf_htonl(0xe0000000)) {
+    return steer_ipv4_group(ctx, ip, data_end);
+  }
   // Fragments (MF set or a non-zero offset) are not looked up by port: the
   // kernel reassembles them, or the dedicated address's stack does.
   if (ip->protocol == IPPROTO_UDP && (ip->frag_off & bpf_htons(0x3fff)) == 0) {

@@ -29,7 +29,7 @@ namespace dpdkudp {
 
 // Bump when BackendOpenRequest, BackendOpened, BackendModule, Backend or
 // Packet change layout.
-inline constexpr uint32_t kBackendModuleAbi = 1;
+inline constexpr uint32_t kBackendModuleAbi = 2;  // 2: PortSteering::steer_group
 inline constexpr const char* kBackendModuleSymbol = "dpdkudp_backend_module";
 
 // How the XDP program is attached: driver (native) mode or SKB (generic).
@@ -68,6 +68,13 @@ class PortSteering {
   // The same for IPv6: addr the 16 octets in network order, all zero = any
   // of our addresses (in6addr_any).
   virtual int steer6(const std::array<uint8_t, 16>& addr, uint16_t port, bool on, bool reuse_port) = 0;
+  // An IPv4 group (host order) the stack joined: its datagrams to our
+  // steered ports, and IGMP about it, go to the stack (joining any group
+  // also takes the queries to 224.0.0.1). Calls nest as steer's. Returns 0,
+  // or an errno: ENOBUFS (the group already has the most members a map
+  // entry holds, or the map is full), ENOENT (off for a group not
+  // joined), or the system's error.
+  virtual int steer_group(uint32_t group, bool on) = 0;
 };
 
 enum class BackendLogLevel { kError, kWarn, kInfo };

@@ -44,6 +44,9 @@ class PortSteeringHook {
   virtual int steer(Ipv4Addr addr, uint16_t port, bool on, bool reuse_port) = 0;
   // The same for IPv6 datagrams to (addr, port).
   virtual int steer6(const Ipv6Addr& addr, uint16_t port, bool on, bool reuse_port) = 0;
+  // An IPv4 group the stack joined (on) or left (off): its datagrams, and
+  // IGMP, to the stack. Nothing to do where every frame reaches the stack.
+  virtual int steer_group(Ipv4Addr /*group*/, bool /*on*/) { return 0; }
 };
 
 // Other processes' stacks that receive the same frames (AF_PACKET hands

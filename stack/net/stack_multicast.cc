@@ -39,7 +39,18 @@ void Stack::send_igmp(std::span<const uint8_t> msg, Ipv4Addr dst) {
 }
 
 int Stack::listen_to_group(Ipv4Addr group, bool on) {
-  return backend_.set_multicast_mac(ipv4_multicast_mac(group), on);
+  // On: the device's filter first, then the steering (the other way round
+  // on the way out), so a group is never steered to us and then filtered.
+  if (on) {
+    if (int rc = backend_.set_multicast_mac(ipv4_multicast_mac(group), true); rc != 0) return rc;
+    if (port_steering_ == nullptr) return 0;
+    const int err = port_steering_->steer_group(group, true);
+    if (err == 0) return 0;
+    backend_.set_multicast_mac(ipv4_multicast_mac(group), false);
+    return -err;
+  }
+  if (port_steering_ != nullptr) port_steering_->steer_group(group, false);
+  return backend_.set_multicast_mac(ipv4_multicast_mac(group), false);
 }
 
 void Stack::receive_igmp(Packet* pkt, size_t l2_len, size_t l3_len, RxBatch& batch) {

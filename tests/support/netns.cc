@@ -1,6 +1,7 @@
 #include "tests/support/netns.h"
 
 #include <fcntl.h>
+#include <net/if.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -11,7 +12,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 namespace dpdkudp::test {
@@ -207,6 +210,44 @@ void VethPair::destroy() {
     run_command("ip netns del " + *ns);
     unregister_namespace(*ns);
   }
+}
+
+bool VethPair::server_lists_multicast(const MacAddr& mac) const {
+  std::string table;
+  int ifindex = 0;
+  const bool entered = in_netns(server_ns, [&] {
+    ifindex = static_cast<int>(::if_nametoindex(server_if.c_str()));
+    // thread-self: /proc/net is the namespace of the process's first
+    // thread, not this one's.
+    std::ifstream in("/proc/thread-self/net/dev_mcast");
+    std::ostringstream text;
+    text << in.rdbuf();
+    table = text.str();
+  });
+  if (!entered || ifindex == 0) {
+    return false;
+  }
+  std::string want;
+  for (uint8_t b : mac) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    want += kHex[b >> 4];
+    want += kHex[b & 0xf];
+  }
+  // "ifindex name users global-users address" per line.
+  std::istringstream lines(table);
+  std::string line;
+  while (std::getline(lines, line)) {
+    std::istringstream fields(line);
+    int index = 0;
+    std::string name;
+    int users = 0;
+    int global_users = 0;
+    std::string address;
+    if (fields >> index >> name >> users >> global_users >> address && index == ifindex && address == want) {
+      return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace dpdkudp::test

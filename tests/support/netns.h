@@ -53,6 +53,9 @@ class VethPair {
   // gets the command and its output otherwise).
   bool client_exec(const std::string& command, std::string* error = nullptr) const;
   bool server_exec(const std::string& command, std::string* error = nullptr) const;
+  // Whether the server veth's multicast list (/proc/net/dev_mcast of the
+  // server namespace) holds mac.
+  bool server_lists_multicast(const MacAddr& mac) const;
 
   std::string server_ns;
   std::string client_ns;

@@ -1,11 +1,8 @@
 // set_multicast_mac: the packet socket's PACKET_MR_MULTICAST membership
 // puts the address on the interface's multicast list (what a NIC filters
 // on), counted, and takes it off with the last off or with the socket.
-#include <net/if.h>
 
 #include <cerrno>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include <gmock/gmock.h>
@@ -20,43 +17,7 @@ constexpr MacAddr kOtherGroupMac = {0x01, 0x00, 0x5e, 0x00, 0x00, 0x16};
 
 class AfPacketMulticast : public AfPacketFixture {
  protected:
-  // Whether the server veth's multicast list (/proc/net/dev_mcast of the
-  // server namespace: "ifindex name users global-users address") holds mac.
-  bool listed(const MacAddr& mac) {
-    std::string table;
-    int ifindex = 0;
-    const bool entered = in_netns(net_.server_ns, [&] {
-      ifindex = static_cast<int>(::if_nametoindex(net_.server_if.c_str()));
-      // thread-self: /proc/net is the namespace of the process's first
-      // thread, not this one's.
-      std::ifstream in("/proc/thread-self/net/dev_mcast");
-      std::ostringstream text;
-      text << in.rdbuf();
-      table = text.str();
-    });
-    EXPECT_TRUE(entered);
-    EXPECT_NE(ifindex, 0);
-    std::string want;
-    for (uint8_t b : mac) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      want += kHex[b >> 4];
-      want += kHex[b & 0xf];
-    }
-    std::istringstream lines(table);
-    std::string line;
-    while (std::getline(lines, line)) {
-      std::istringstream fields(line);
-      int index = 0;
-      std::string name;
-      int users = 0;
-      int global_users = 0;
-      std::string address;
-      if (fields >> index >> name >> users >> global_users >> address && index == ifindex && address == want) {
-        return true;
-      }
-    }
-    return false;
-  }
+  bool listed(const MacAddr& mac) const { return net_.server_lists_multicast(mac); }
 };
 
 TEST_P(AfPacketMulticast, OnPutsTheAddressOnTheInterfaceAndOffTakesItOff) {

@@ -227,6 +227,69 @@ TEST_P(AfXdpSteering, SteeringOffAndNestingAndClose) {
   EXPECT_EQ(got[0], to_bytes("after close"));
 }
 
+// Multicast: a group's datagrams to a steered port and IGMP come to the
+// stack only while it has joined the group (steer_group); other groups,
+// other ports and ICMP to the group stay with the kernel. The device's
+// multicast list holds the group's MAC while the backend does.
+TEST_P(AfXdpSteering, JoinedGroupsAndTheirIgmpAreSteered) {
+  AfXdpOpened opened = open_or_fail(shared_config(GetParam()));
+  ASSERT_NE(opened.backend, nullptr);
+  ASSERT_TRUE(opened.backend->capabilities().rx_multicast);
+  PortSteering& steering = *opened.steering;
+  ASSERT_EQ(steering.steer(0, kSteered, true), 0);
+  const wire::Ipv4Addr group(239, 198, 18, 9);
+  const wire::Ipv4Addr other_group(239, 198, 18, 10);
+  const MacAddr group_mac = {0x01, 0x00, 0x5e, 0x46, 0x12, 0x09};
+  const MacAddr other_mac = {0x01, 0x00, 0x5e, 0x46, 0x12, 0x0a};
+  const MacAddr all_systems_mac = {0x01, 0x00, 0x5e, 0x00, 0x00, 0x01};
+  const uint8_t igmp_query[8] = {0x11, 0x64, 0xee, 0x9b, 0, 0, 0, 0};  // v2 general query
+  auto group_udp = [&](wire::Ipv4Addr g, const MacAddr& mac, uint16_t port, std::string_view text) {
+    inject(to_server().dst_ip(g).dst_mac(mac).ttl(1).dst_port(port).payload(text).udp());
+  };
+  auto general_query = [&] {
+    inject(to_server()
+               .dst_ip(wire::Ipv4Addr(224, 0, 0, 1))
+               .dst_mac(all_systems_mac)
+               .ttl(1)
+               .payload(igmp_query)
+               .ipv4(IPPROTO_IGMP));
+  };
+
+  // Not joined: all the kernel's.
+  group_udp(group, group_mac, kSteered, "before the join");
+  general_query();
+  EXPECT_TRUE(receive(*opened.backend, 1, 300ms).empty());
+
+  ASSERT_EQ(opened.backend->set_multicast_mac(group_mac, true), 0);
+  EXPECT_TRUE(net_.server_lists_multicast(group_mac));
+  ASSERT_EQ(steering.steer_group(group.value, true), 0);
+  ASSERT_EQ(steering.steer_group(group.value, true), 0);  // nests
+  group_udp(group, group_mac, kSteered, "joined");
+  group_udp(group, group_mac, kOther, "unsteered port");
+  group_udp(other_group, other_mac, kSteered, "other group");
+  inject(to_server().dst_ip(group).dst_mac(group_mac).echo_ident(1).echo_seq(1).payload("ping").icmp_echo_request());
+  general_query();
+  inject(to_server().dst_ip(group).dst_mac(group_mac).ttl(1).payload(igmp_query).ipv4(IPPROTO_IGMP));
+  auto frames = receive(*opened.backend, 3, 2000ms, 200ms);
+  ASSERT_EQ(frames.size(), 3u);
+  EXPECT_TRUE(check_udp_frame(frames[0].bytes, {ipv4::Dst(group), udp::DstPort(kSteered), Payload("joined")}));
+  EXPECT_EQ(frames[1].bytes[14 + 9], IPPROTO_IGMP);
+  EXPECT_EQ(frames[1].bytes[14 + 19], 1) << "to 224.0.0.1";
+  EXPECT_EQ(frames[2].bytes[14 + 9], IPPROTO_IGMP);
+  EXPECT_EQ(frames[2].bytes[14 + 19], 9) << "to the group";
+
+  EXPECT_EQ(steering.steer_group(group.value, false), 0);
+  group_udp(group, group_mac, kSteered, "still joined once");
+  EXPECT_EQ(receive(*opened.backend, 1, 2000ms).size(), 1u);
+  EXPECT_EQ(steering.steer_group(group.value, false), 0);
+  EXPECT_EQ(steering.steer_group(group.value, false), ENOENT);
+  group_udp(group, group_mac, kSteered, "after the leave");
+  general_query();
+  EXPECT_TRUE(receive(*opened.backend, 1, 300ms).empty());
+  EXPECT_EQ(opened.backend->set_multicast_mac(group_mac, false), 0);
+  EXPECT_FALSE(net_.server_lists_multicast(group_mac));
+}
+
 INSTANTIATE_TEST_SUITE_P(Modes, AfXdpSteering, ::testing::Values(XdpMode::kNative, XdpMode::kGeneric), mode_name);
 
 }  // namespace
