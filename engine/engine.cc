@@ -30,6 +30,7 @@ class BackendSteering final : public stack::PortSteeringHook {
     return s_->steer6(addr.octets, port, on, reuse_port);
   }
   int steer_group(wire::Ipv4Addr group, bool on) override { return s_->steer_group(group.value, on); }
+  int steer_group6(const wire::Ipv6Addr& group, bool on) override { return s_->steer_group6(group.octets, on); }
 
  private:
   PortSteering* s_;

@@ -103,6 +103,8 @@ void LiveStats::collect(stats::Totals* t) const {
   t->ndp_solicits_sent = c.ndp_solicits_sent;
   t->igmp_received = c.igmp_received;
   t->igmp_sent = c.igmp_sent;
+  t->mld_received = c.mld_received;
+  t->mld_sent = c.mld_sent;
   t->nic_rx_packets = b.rx_packets;
   t->nic_tx_packets = b.tx_packets;
   t->nic_rx_missed = b.rx_missed;

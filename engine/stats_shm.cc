@@ -55,7 +55,7 @@ DropClass drop_class(std::string_view reason) {
       {"udp_zero_checksum", DropClass::kChecksum},     {"ndp_unresolved", DropClass::kArpUnresolved},
       {"tunnel_malformed", DropClass::kMalformed},     {"tunnel_no_match", DropClass::kNotForUs},
       {"tunnel_unsupported", DropClass::kUnsupported}, {"udp_other_process", DropClass::kNotForUs},
-      {"igmp_malformed", DropClass::kMalformed},
+      {"igmp_malformed", DropClass::kMalformed},       {"mld_malformed", DropClass::kMalformed},
   };
   for (const Entry& e : kTable) {
     if (e.name == reason) return e.cls;

@@ -28,7 +28,7 @@
 namespace dpdkudp::engine::stats {
 
 inline constexpr uint64_t kMagic = 0x3154415453445544ULL;  // "DUDSTAT1" little-endian
-inline constexpr uint32_t kVersion = 4;                    // 2: IPv6 and NDP; 3: tunnels; 4: hand-offs, IGMP
+inline constexpr uint32_t kVersion = 5;                    // 2: IPv6 and NDP; 3: tunnels; 4: hand-offs, IGMP; 5: MLD
 inline constexpr size_t kMaxSockets = 1024;
 inline constexpr size_t kMaxDropReasons = 40;
 inline constexpr size_t kDropNameLen = 24;
@@ -73,6 +73,7 @@ struct Totals {
   uint64_t icmp_echo_replies, icmp_errors_received, icmp_unreach_sent, icmp_rate_limited;
   uint64_t ndp_received, ndp_adverts_sent, ndp_solicits_sent;
   uint64_t igmp_received, igmp_sent;
+  uint64_t mld_received, mld_sent;
   // The backend (NIC level).
   uint64_t nic_rx_packets, nic_tx_packets, nic_rx_missed, nic_rx_no_buffer, nic_rx_errors, nic_tx_errors;
   // Datagrams bypass sockets moved through their kernel fd (loopback,

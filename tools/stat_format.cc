@@ -177,6 +177,10 @@ void print_text(std::FILE* out, const st::Region& r, bool stale, const Rates& rt
     std::fprintf(out, "  igmp       %" PRIu64 " received, %" PRIu64 " reports and leaves sent\n", t.igmp_received,
                  t.igmp_sent);
   }
+  if (t.mld_received + t.mld_sent != 0) {
+    std::fprintf(out, "  mld        %" PRIu64 " received, %" PRIu64 " reports and dones sent\n", t.mld_received,
+                 t.mld_sent);
+  }
   std::fprintf(out, "  pollers    %" PRIu64 " sleeps, %" PRIu64 " wake-ups\n", t.poller_sleeps, t.poller_wakeups);
   for (uint32_t i = 0; i < r.tunnel_count && i < st::kMaxTunnels; ++i) {
     const st::TunnelSlot& tu = r.tunnels[i];
@@ -240,12 +244,13 @@ void print_json(std::FILE* out, const st::Region& r, bool stale, const Rates& rt
                ",\"icmp_errors_received\":%" PRIu64 ",\"icmp_unreach_sent\":%" PRIu64 ",\"icmp_rate_limited\":%" PRIu64
                ",\"nic_rx_packets\":%" PRIu64 ",\"nic_tx_packets\":%" PRIu64 ",\"poller_sleeps\":%" PRIu64
                ",\"poller_wakeups\":%" PRIu64 ",\"handoff_sent\":%" PRIu64 ",\"handoff_received\":%" PRIu64
-               ",\"handoff_dropped\":%" PRIu64 ",\"igmp_received\":%" PRIu64 ",\"igmp_sent\":%" PRIu64 "},",
+               ",\"handoff_dropped\":%" PRIu64 ",\"igmp_received\":%" PRIu64 ",\"igmp_sent\":%" PRIu64
+               ",\"mld_received\":%" PRIu64 ",\"mld_sent\":%" PRIu64 "},",
                t.rx_frames, t.rx_bytes, t.tx_frames, t.tx_bytes, t.udp_delivered, t.udp_sent, t.loopback,
                t.kernel_rx_datagrams, t.kernel_tx_datagrams, t.arp_received, t.arp_replies_sent, t.arp_requests_sent,
                t.icmp_echo_replies, t.icmp_errors_received, t.icmp_unreach_sent, t.icmp_rate_limited, t.nic_rx_packets,
                t.nic_tx_packets, t.poller_sleeps, t.poller_wakeups, t.handoff_sent, t.handoff_received,
-               t.handoff_dropped, t.igmp_received, t.igmp_sent);
+               t.handoff_dropped, t.igmp_received, t.igmp_sent, t.mld_received, t.mld_sent);
   std::fprintf(out,
                "\"drops\":{\"nic_missed\":%" PRIu64 ",\"nic_no_buffer\":%" PRIu64 ",\"nic_errors\":%" PRIu64
                ",\"malformed\":%" PRIu64 ",\"checksum\":%" PRIu64 ",\"not_for_us\":%" PRIu64 ",\"unsupported\":%" PRIu64

@@ -357,7 +357,8 @@ bool AfXdpBackend::publish(const AfXdpConfig& config, const ErrorSink& err) {
   if (!membership_fd_.valid()) {
     return err.fail_errno("opening the packet socket that holds multicast memberships", errno);
   }
-  std::vector<int> give = {region_->memfd(), ports_fd(), xsks_fd(), addrs_fd(), ports6_fd(), addrs6_fd(), groups_fd()};
+  std::vector<int> give = {region_->memfd(), ports_fd(),  xsks_fd(),   addrs_fd(),
+                           ports6_fd(),      addrs6_fd(), groups_fd(), groups6_fd()};
   for (uint32_t q = 0; q < queue_count_; ++q) {
     give.push_back(queues_[q].fd);
   }
@@ -527,10 +528,17 @@ AfXdpBackend::~AfXdpBackend() {
       if (!groups_.empty()) {
         drop_port_owner_locked(groups_fd(), htonl(kAllSystemsGroup), owner_pid_);
       }
+      for (const auto& [group, count] : groups6_) {
+        drop_port_owner_locked(groups6_fd(), group6_key(group), owner_pid_);
+      }
+      if (!groups6_.empty()) {
+        drop_port_owner_locked(groups6_fd(), group6_key(kAllNodesGroup), owner_pid_);
+      }
       region_->unlock_steer();
       steered_.clear();
       steered6_.clear();
       groups_.clear();
+      groups6_.clear();
     }
     for (uint32_t q = 0; q < queue_count_; ++q) {
       const uint32_t index = slot_ * af_xdp::kMaxQueues + q;

@@ -80,6 +80,8 @@ class AfXdpBackend final : public Backend, public PortSteering {
   // 224.0.0.1, where IGMP queries arrive: in the groups map while this
   // process has joined any group.
   static constexpr uint32_t kAllSystemsGroup = 0xe0000001;
+  // ff02::1, where MLD queries arrive: the same for IPv6 groups.
+  static constexpr std::array<uint8_t, 16> kAllNodesGroup = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
 
   // nullptr and *error on failure (see open_af_xdp()).
   static std::unique_ptr<AfXdpBackend> open(const AfXdpConfig& config, std::string* error);
@@ -99,6 +101,7 @@ class AfXdpBackend final : public Backend, public PortSteering {
   int steer(uint32_t addr, uint16_t port, bool on, bool reuse_port) override;
   int steer6(const std::array<uint8_t, 16>& addr, uint16_t port, bool on, bool reuse_port) override;
   int steer_group(uint32_t group, bool on) override;
+  int steer_group6(const std::array<uint8_t, 16>& group, bool on) override;
   using PortSteering::steer;
   // The device's multicast list (packet-socket memberships, dropped with
   // the process).
@@ -156,9 +159,19 @@ class AfXdpBackend final : public Backend, public PortSteering {
   int claim_port_locked(int fd, const Key& key, bool reuse_port);
   template <typename Key>
   void drop_port_owner_locked(int fd, const Key& key, uint32_t pid);
-  // Under the steer lock: adds this process to the members of a group
-  // (network order) in the groups map (0 or an errno).
-  int claim_group_locked(uint32_t group);
+  // Under the steer lock: adds this process to the members of a group in
+  // a groups map (IPv4: network order; IPv6: Addr6Key) (0 or an errno).
+  template <typename Key>
+  int claim_group_locked(int fd, const Key& group);
+  // The two families' steer_group: the group's count in `joined`, and the
+  // all-systems / all-nodes entry while any group is joined.
+  template <typename Key, typename Local>
+  int steer_group_in(int fd, std::map<Local, uint32_t>& joined, const Local& group, const Local& all, bool on);
+  static af_xdp::Addr6Key group6_key(const std::array<uint8_t, 16>& a) {
+    af_xdp::Addr6Key k{};
+    std::copy(a.begin(), a.end(), k.addr);
+    return k;
+  }
   // Under the steer lock: removes addr's dedicated-mode entry if pid owns it.
   void drop_addr_owner_locked(uint32_t addr, uint32_t pid);
   // Under the queue lock: moves stashed frames onto the fill ring.
@@ -178,6 +191,7 @@ class AfXdpBackend final : public Backend, public PortSteering {
   int ports6_fd() const { return program_ ? program_->ports6_fd() : handles_.ports6_map.get(); }
   int addrs6_fd() const { return program_ ? program_->addrs6_fd() : handles_.addrs6_map.get(); }
   int groups_fd() const { return program_ ? program_->groups_fd() : handles_.groups_map.get(); }
+  int groups6_fd() const { return program_ ? program_->groups6_fd() : handles_.groups6_map.get(); }
   int link_fd() const { return program_ ? program_->link_fd() : handles_.link.get(); }
 
   base::InterfaceInfo info_;
@@ -217,6 +231,7 @@ class AfXdpBackend final : public Backend, public PortSteering {
   // Joined groups (host order) -> nesting count, mirrored in the groups
   // map; while there is any, 224.0.0.1 is there too (the queries).
   std::map<uint32_t, uint32_t> groups_;
+  std::map<std::array<uint8_t, 16>, uint32_t> groups6_;
 
   // The multicast list: memberships held by a packet socket that receives
   // nothing (bound to no protocol).

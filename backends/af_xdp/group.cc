@@ -23,7 +23,7 @@ namespace dpdkudp::af_xdp {
 namespace {
 
 constexpr uint32_t kMagic = 0x64785047;  // "GPxd"
-constexpr uint32_t kVersion = 5;         // 4: the IPv6 maps; 5: the groups map
+constexpr uint32_t kVersion = 6;         // 4: the IPv6 maps; 5, 6: the groups maps
 constexpr uint32_t kHelloMagic = 0x6f6c6548;
 constexpr int kJoinWaitMs = 2000;
 constexpr int kWelcomeTimeoutMs = 5000;  // the holder may still be opening (EBUSY retries)
@@ -449,6 +449,7 @@ GroupHub::Join GroupHub::join(const std::string& iface, std::unique_ptr<GroupHub
         handles->ports6_map = std::move(fds[i++]);
         handles->addrs6_map = std::move(fds[i++]);
         handles->groups_map = std::move(fds[i++]);
+        handles->groups6_map = std::move(fds[i++]);
         if (welcome.has_link != 0) {
           handles->link = std::move(fds[i++]);
           close_in_fork_children(handles->link.get());

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstring>
 #include <mutex>
+#include <type_traits>
 #include <vector>
 
 namespace dpdkudp {
@@ -68,6 +69,9 @@ void AfXdpBackend::forget_pid(uint32_t pid) {
   }
   for (const uint32_t group : map_keys<uint32_t>(groups_fd())) {
     drop_port_owner_locked(groups_fd(), group, pid);
+  }
+  for (const af_xdp::Addr6Key& group : map_keys<af_xdp::Addr6Key>(groups6_fd())) {
+    drop_port_owner_locked(groups6_fd(), group, pid);
   }
   region_->unlock_steer();
 }
@@ -164,9 +168,10 @@ int AfXdpBackend::steer6(const std::array<uint8_t, 16>& addr, uint16_t port, boo
 
 // ---- multicast ----
 
-int AfXdpBackend::claim_group_locked(uint32_t group) {
+template <typename Key>
+int AfXdpBackend::claim_group_locked(int fd, const Key& group) {
   af_xdp::PortOwners members{};
-  if (bpf_map_lookup_elem(groups_fd(), &group, &members) != 0 || members.count > af_xdp::kMaxSharers) {
+  if (bpf_map_lookup_elem(fd, &group, &members) != 0 || members.count > af_xdp::kMaxSharers) {
     members = {};
   }
   const uint32_t live = keep_live_owners(&members, owner_pid_);
@@ -175,50 +180,68 @@ int AfXdpBackend::claim_group_locked(uint32_t group) {
   }
   members.owner[live] = {owner_pid_, slot_};
   members.count = live + 1;
-  const int r = bpf_map_update_elem(groups_fd(), &group, &members, BPF_ANY);
+  const int r = bpf_map_update_elem(fd, &group, &members, BPF_ANY);
   if (r != 0) {
     return r == -E2BIG ? ENOBUFS : -r;
   }
   return 0;
 }
 
-int AfXdpBackend::steer_group(uint32_t group, bool on) {
-  const std::lock_guard<std::mutex> guard(steer_mutex_);
-  auto it = groups_.find(group);
+template <typename Key, typename Local>
+int AfXdpBackend::steer_group_in(int fd, std::map<Local, uint32_t>& joined, const Local& group, const Local& all,
+                                 bool on) {
+  auto key = [](const Local& g) -> Key {
+    if constexpr (std::is_same_v<Key, uint32_t>) {
+      return htonl(g);
+    } else {
+      return group6_key(g);
+    }
+  };
+  auto it = joined.find(group);
   if (on) {
-    if (it != groups_.end()) {
+    if (it != joined.end()) {
       ++it->second;
       return 0;
     }
     region_->lock_steer();
-    int result = claim_group_locked(htonl(group));
-    // The first group: the queries to all systems are ours too.
-    if (result == 0 && groups_.empty()) {
-      result = claim_group_locked(htonl(kAllSystemsGroup));
+    int result = claim_group_locked(fd, key(group));
+    // The first group: the queries to all systems (all nodes) are ours too.
+    if (result == 0 && joined.empty()) {
+      result = claim_group_locked(fd, key(all));
       if (result != 0) {
-        drop_port_owner_locked(groups_fd(), htonl(group), owner_pid_);
+        drop_port_owner_locked(fd, key(group), owner_pid_);
       }
     }
     region_->unlock_steer();
     if (result == 0) {
-      groups_.emplace(group, 1);
+      joined.emplace(group, 1);
     }
     return result;
   }
-  if (it == groups_.end()) {
+  if (it == joined.end()) {
     return ENOENT;
   }
   if (--it->second > 0) {
     return 0;
   }
-  groups_.erase(it);
+  joined.erase(it);
   region_->lock_steer();
-  drop_port_owner_locked(groups_fd(), htonl(group), owner_pid_);
-  if (groups_.empty()) {
-    drop_port_owner_locked(groups_fd(), htonl(kAllSystemsGroup), owner_pid_);
+  drop_port_owner_locked(fd, key(group), owner_pid_);
+  if (joined.empty()) {
+    drop_port_owner_locked(fd, key(all), owner_pid_);
   }
   region_->unlock_steer();
   return 0;
+}
+
+int AfXdpBackend::steer_group(uint32_t group, bool on) {
+  const std::lock_guard<std::mutex> guard(steer_mutex_);
+  return steer_group_in<uint32_t>(groups_fd(), groups_, group, kAllSystemsGroup, on);
+}
+
+int AfXdpBackend::steer_group6(const std::array<uint8_t, 16>& group, bool on) {
+  const std::lock_guard<std::mutex> guard(steer_mutex_);
+  return steer_group_in<af_xdp::Addr6Key>(groups6_fd(), groups6_, group, kAllNodesGroup, on);
 }
 
 int AfXdpBackend::set_multicast_mac(const MacAddr& mac, bool on) {
@@ -258,5 +281,6 @@ void AfXdpBackend::drop_port_owner_locked(int fd, const Key& key, uint32_t pid) 
 template void AfXdpBackend::drop_port_owner_locked(int, const af_xdp::PortKey&, uint32_t);
 template void AfXdpBackend::drop_port_owner_locked(int, const af_xdp::Port6Key&, uint32_t);
 template void AfXdpBackend::drop_port_owner_locked(int, const uint32_t&, uint32_t);
+template void AfXdpBackend::drop_port_owner_locked(int, const af_xdp::Addr6Key&, uint32_t);
 
 }  // namespace dpdkudp

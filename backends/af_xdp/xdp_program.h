@@ -77,6 +77,7 @@ class XdpProgram {
   int ports6_fd() const { return ports6_fd_; }
   int addrs6_fd() const { return addrs6_fd_; }
   int groups_fd() const { return groups_fd_; }
+  int groups6_fd() const { return groups6_fd_; }
   int link_fd() const { return link_fd_; }
 
   // Pins the maps in dir (created; stale pins there replaced).
@@ -118,6 +119,7 @@ class XdpProgram {
   int ports6_fd_ = -1;
   int addrs6_fd_ = -1;
   int groups_fd_ = -1;
+  int groups6_fd_ = -1;
   std::string pin_dir_;
   // libxdp ways: the network namespace we attached in (for the detach).
   UniqueFd netns_;

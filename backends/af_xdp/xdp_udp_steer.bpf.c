@@ -29,6 +29,9 @@
 // mode (dpdkudp_addrs6): every packet to it -> its member, and a Neighbor
 // Solicitation or Advertisement sent to a multicast group whose target is
 // it (address resolution and duplicate-address detection) -> its member.
+// IPv6 groups the same way as IPv4's (dpdkudp_groups6; ff02::1 is "joined"
+// while any group is): MLD (queries; another host's v1 report) -> the
+// first member, UDP to a steered port -> an owner that joined.
 // Up to four Hop-by-Hop, Routing or Destination Options headers are walked
 // to find UDP; anything else (a fragment, TCP, another extension) is
 // XDP_PASSed unless its destination is a served address.
@@ -124,6 +127,14 @@ struct {
   __type(value, struct dpdkudp_port_owners);
 } dpdkudp_groups SEC(".maps");
 
+// IPv6 group -> the members whose stack joined it.
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 1024);
+  __type(key, struct dpdkudp_addr6);
+  __type(value, struct dpdkudp_port_owners);
+} dpdkudp_groups6 SEC(".maps");
+
 // IPv4 address (network order) served in dedicated mode -> owner.
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
@@ -135,7 +146,7 @@ struct {
 // slot * 64 + RX queue index -> XSK.
 struct {
   __uint(type, BPF_MAP_TYPE_XSKMAP);
-  __uint(max_entries, DPDKUDP_MAX_QUEUES * DPDKUDP_MAX_MEMBERS);
+  __uint(max_entries, DPDKUDP_MAX_QUEUES* DPDKUDP_MAX_MEMBERS);
   __type(key, __u32);
   __type(value, __u32);
 } dpdkudp_xsks SEC(".maps");
@@ -158,7 +169,7 @@ struct arp_ipv4 {
   __u8 tpa[4];
 };
 
-static __always_inline int to_owner(struct xdp_md *ctx, const struct dpdkudp_owner *owner) {
+static __always_inline int to_owner(struct xdp_md* ctx, const struct dpdkudp_owner* owner) {
   __u32 queue = ctx->rx_queue_index;
   if (owner->slot >= DPDKUDP_MAX_MEMBERS || queue >= DPDKUDP_MAX_QUEUES) {
     return XDP_PASS;
@@ -168,8 +179,7 @@ static __always_inline int to_owner(struct xdp_md *ctx, const struct dpdkudp_own
 
 // One owner of a port; with several (SO_REUSEPORT), by a hash of the
 // source address and port.
-static __always_inline int to_port_owner(struct xdp_md *ctx,
-                                         const struct dpdkudp_port_owners *owners, __u32 saddr,
+static __always_inline int to_port_owner(struct xdp_md* ctx, const struct dpdkudp_port_owners* owners, __u32 saddr,
                                          __u16 sport) {
   __u32 count = owners->count;
   if (count == 0 || count > DPDKUDP_MAX_SHARERS) {
@@ -191,8 +201,8 @@ static __always_inline int to_port_owner(struct xdp_md *ctx,
 
 // A group's datagram: among the port's owners, those whose process joined
 // the group (a bit per member slot in `joined`), one by the source hash.
-static __always_inline int to_joined_owner(struct xdp_md *ctx, const struct dpdkudp_port_owners *owners,
-                                           __u32 joined, __u32 saddr, __u16 sport) {
+static __always_inline int to_joined_owner(struct xdp_md* ctx, const struct dpdkudp_port_owners* owners, __u32 joined,
+                                           __u32 saddr, __u16 sport) {
   __u32 count = owners->count;
   if (count == 0 || count > DPDKUDP_MAX_SHARERS) {
     return XDP_PASS;
@@ -223,9 +233,9 @@ static __always_inline int to_joined_owner(struct xdp_md *ctx, const struct dpdk
   return XDP_PASS;
 }
 
-static __always_inline int steer_ipv4_group(struct xdp_md *ctx, struct iphdr *ip, void *data_end) {
+static __always_inline int steer_ipv4_group(struct xdp_md* ctx, struct iphdr* ip, void* data_end) {
   __u32 group = ip->daddr;
-  const struct dpdkudp_port_owners *members = bpf_map_lookup_elem(&dpdkudp_groups, &group);
+  const struct dpdkudp_port_owners* members = bpf_map_lookup_elem(&dpdkudp_groups, &group);
   if (!members) {
     return XDP_PASS;  // nobody's stack joined it: the kernel's
   }
@@ -240,8 +250,8 @@ static __always_inline int steer_ipv4_group(struct xdp_md *ctx, struct iphdr *ip
   if (ip->protocol != IPPROTO_UDP || (ip->frag_off & bpf_htons(0x3fff)) != 0) {
     return XDP_PASS;
   }
-  struct udphdr *udp = (void *)((__u8 *)ip + ip->ihl * 4);
-  if ((void *)(udp + 1) > data_end) {
+  struct udphdr* udp = (void*)((__u8*)ip + ip->ihl * 4);
+  if ((void*)(udp + 1) > data_end) {
     return XDP_PASS;
   }
   __u32 joined = 0;
@@ -252,7 +262,7 @@ static __always_inline int steer_ipv4_group(struct xdp_md *ctx, struct iphdr *ip
     }
   }
   struct dpdkudp_port_key key = {.addr = group, .port = udp->dest, .pad = 0};
-  const struct dpdkudp_port_owners *owners = bpf_map_lookup_elem(&dpdkudp_ports, &key);
+  const struct dpdkudp_port_owners* owners = bpf_map_lookup_elem(&dpdkudp_ports, &key);
   if (!owners) {
     key.addr = 0;
     owners = bpf_map_lookup_elem(&dpdkudp_ports, &key);
@@ -265,6 +275,10 @@ static __always_inline int steer_ipv4_group(struct xdp_md *ctx, struct iphdr *ip
 #define DPDKUDP_NEXTHDR_DEST 60
 #define DPDKUDP_ICMPV6_NS 135
 #define DPDKUDP_ICMPV6_NA 136
+#define DPDKUDP_MLD_QUERY 130
+#define DPDKUDP_MLD_V1_REPORT 131
+#define DPDKUDP_MLD_V1_DONE 132
+#define DPDKUDP_MLD_V2_REPORT 143
 
 // An extension header's first two octets (RFC 8200 §4).
 struct ext_hdr {
@@ -272,35 +286,79 @@ struct ext_hdr {
   __u8 len;  // 8-octet units past the first 8
 };
 
-static __always_inline int steer_ipv6(struct xdp_md *ctx, void *l3, void *data_end) {
-  struct ipv6hdr *ip6 = l3;
-  if ((void *)(ip6 + 1) > data_end) {
+static __always_inline int steer_ipv6(struct xdp_md* ctx, void* l3, void* data_end) {
+  struct ipv6hdr* ip6 = l3;
+  if ((void*)(ip6 + 1) > data_end) {
     return XDP_PASS;
   }
   __u8 nexthdr = ip6->nexthdr;
-  __u8 *l4 = (__u8 *)(ip6 + 1);
+  __u8* l4 = (__u8*)(ip6 + 1);
 #pragma unroll
   for (int i = 0; i < 4; i++) {
     if (nexthdr != DPDKUDP_NEXTHDR_HOP && nexthdr != DPDKUDP_NEXTHDR_ROUTING && nexthdr != DPDKUDP_NEXTHDR_DEST) {
       break;
     }
-    struct ext_hdr *h = (void *)l4;
-    if ((void *)(h + 1) > data_end) {
+    struct ext_hdr* h = (void*)l4;
+    if ((void*)(h + 1) > data_end) {
       return XDP_PASS;
     }
     nexthdr = h->nexthdr;
     l4 += ((__u32)h->len + 1) * 8;
   }
+  __u32 saddr_hash = ip6->saddr.in6_u.u6_addr32[0] ^ ip6->saddr.in6_u.u6_addr32[1] ^ ip6->saddr.in6_u.u6_addr32[2] ^
+                     ip6->saddr.in6_u.u6_addr32[3];
+  // A group some process joined: its MLD and its datagrams to our ports.
+  if (ip6->daddr.in6_u.u6_addr8[0] == 0xff) {
+    struct dpdkudp_addr6 group;
+    __builtin_memcpy(group.addr, &ip6->daddr, 16);
+    const struct dpdkudp_port_owners* members = bpf_map_lookup_elem(&dpdkudp_groups6, &group);
+    if (members) {
+      __u32 count = members->count;
+      if (count == 0 || count > DPDKUDP_MAX_SHARERS) {
+        return XDP_PASS;
+      }
+      if (nexthdr == IPPROTO_ICMPV6) {
+        __u8* icmp = l4;
+        if ((void*)(icmp + 1) > data_end) {
+          return XDP_PASS;
+        }
+        if (icmp[0] == DPDKUDP_MLD_QUERY || icmp[0] == DPDKUDP_MLD_V1_REPORT || icmp[0] == DPDKUDP_MLD_V1_DONE ||
+            icmp[0] == DPDKUDP_MLD_V2_REPORT) {
+          return to_owner(ctx, &members->owner[0]);
+        }
+      } else if (nexthdr == IPPROTO_UDP) {
+        struct udphdr* udp = (void*)l4;
+        if ((void*)(udp + 1) > data_end) {
+          return XDP_PASS;
+        }
+        __u32 joined = 0;
+#pragma unroll
+        for (int i = 0; i < DPDKUDP_MAX_SHARERS; i++) {
+          if ((__u32)i < count && members->owner[i].slot < DPDKUDP_MAX_MEMBERS) {
+            joined |= 1u << members->owner[i].slot;
+          }
+        }
+        struct dpdkudp_port6_key key = {.port = udp->dest, .pad = 0};
+        __builtin_memcpy(key.addr, &ip6->daddr, 16);
+        const struct dpdkudp_port_owners* owners = bpf_map_lookup_elem(&dpdkudp_ports6, &key);
+        if (!owners) {
+          __builtin_memset(key.addr, 0, 16);
+          owners = bpf_map_lookup_elem(&dpdkudp_ports6, &key);
+        }
+        return owners ? to_joined_owner(ctx, owners, joined, saddr_hash, udp->source) : XDP_PASS;
+      }
+    } else if (nexthdr == IPPROTO_UDP) {
+      return XDP_PASS;  // a group nobody joined: the kernel's
+    }
+  }
   if (nexthdr == IPPROTO_UDP) {
-    struct udphdr *udp = (void *)l4;
-    if ((void *)(udp + 1) > data_end) {
+    struct udphdr* udp = (void*)l4;
+    if ((void*)(udp + 1) > data_end) {
       return XDP_PASS;
     }
     struct dpdkudp_port6_key key = {.port = udp->dest, .pad = 0};
     __builtin_memcpy(key.addr, &ip6->daddr, 16);
-    const struct dpdkudp_port_owners *owners = bpf_map_lookup_elem(&dpdkudp_ports6, &key);
-    __u32 saddr_hash = ip6->saddr.in6_u.u6_addr32[0] ^ ip6->saddr.in6_u.u6_addr32[1] ^
-                       ip6->saddr.in6_u.u6_addr32[2] ^ ip6->saddr.in6_u.u6_addr32[3];
+    const struct dpdkudp_port_owners* owners = bpf_map_lookup_elem(&dpdkudp_ports6, &key);
     if (owners) {
       return to_port_owner(ctx, owners, saddr_hash, udp->source);
     }
@@ -312,15 +370,15 @@ static __always_inline int steer_ipv6(struct xdp_md *ctx, void *l3, void *data_e
   }
   struct dpdkudp_addr6 dst;
   __builtin_memcpy(dst.addr, &ip6->daddr, 16);
-  const struct dpdkudp_owner *owner = bpf_map_lookup_elem(&dpdkudp_addrs6, &dst);
+  const struct dpdkudp_owner* owner = bpf_map_lookup_elem(&dpdkudp_addrs6, &dst);
   if (owner) {
     return to_owner(ctx, owner);
   }
   // A solicitation (or advertisement) to a multicast group about one of the
   // served addresses: its target field, 8 octets into the message.
   if (nexthdr == IPPROTO_ICMPV6 && dst.addr[0] == 0xff) {
-    __u8 *icmp = l4;
-    if ((void *)(icmp + 24) > data_end) {
+    __u8* icmp = l4;
+    if ((void*)(icmp + 24) > data_end) {
       return XDP_PASS;
     }
     if (icmp[0] != DPDKUDP_ICMPV6_NS && icmp[0] != DPDKUDP_ICMPV6_NA) {
@@ -337,19 +395,19 @@ static __always_inline int steer_ipv6(struct xdp_md *ctx, void *l3, void *data_e
 }
 
 SEC("xdp")
-int xdp_udp_steer(struct xdp_md *ctx) {
-  void *data = (void *)(long)ctx->data;
-  void *data_end = (void *)(long)ctx->data_end;
+int xdp_udp_steer(struct xdp_md* ctx) {
+  void* data = (void*)(long)ctx->data;
+  void* data_end = (void*)(long)ctx->data_end;
 
-  struct ethhdr *eth = data;
-  if ((void *)(eth + 1) > data_end) {
+  struct ethhdr* eth = data;
+  if ((void*)(eth + 1) > data_end) {
     return XDP_PASS;
   }
   __be16 proto = eth->h_proto;
-  void *l3 = eth + 1;
+  void* l3 = eth + 1;
   if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD)) {
-    struct vlan_tag *tag = l3;
-    if ((void *)(tag + 1) > data_end) {
+    struct vlan_tag* tag = l3;
+    if ((void*)(tag + 1) > data_end) {
       return XDP_PASS;
     }
     proto = tag->proto;
@@ -357,17 +415,16 @@ int xdp_udp_steer(struct xdp_md *ctx) {
   }
 
   if (proto == bpf_htons(ETH_P_ARP)) {
-    struct arp_ipv4 *arp = l3;
-    if ((void *)(arp + 1) > data_end) {
+    struct arp_ipv4* arp = l3;
+    if ((void*)(arp + 1) > data_end) {
       return XDP_PASS;
     }
-    if (arp->htype != bpf_htons(1) || arp->ptype != bpf_htons(ETH_P_IP) || arp->hlen != 6 ||
-        arp->plen != 4) {
+    if (arp->htype != bpf_htons(1) || arp->ptype != bpf_htons(ETH_P_IP) || arp->hlen != 6 || arp->plen != 4) {
       return XDP_PASS;
     }
     __u32 target;
     __builtin_memcpy(&target, arp->tpa, sizeof(target));
-    const struct dpdkudp_owner *owner = bpf_map_lookup_elem(&dpdkudp_addrs, &target);
+    const struct dpdkudp_owner* owner = bpf_map_lookup_elem(&dpdkudp_addrs, &target);
     return owner ? to_owner(ctx, owner) : XDP_PASS;
   }
 
@@ -377,8 +434,8 @@ int xdp_udp_steer(struct xdp_md *ctx) {
   if (proto != bpf_htons(ETH_P_IP)) {
     return XDP_PASS;
   }
-  struct iphdr *ip = l3;
-  if ((void *)(ip + 1) > data_end) {
+  struct iphdr* ip = l3;
+  if ((void*)(ip + 1) > data_end) {
     return XDP_PASS;
   }
   if (ip->version != 4 || ip->ihl < 5) {
@@ -391,12 +448,12 @@ int xdp_udp_steer(struct xdp_md *ctx) {
   // Fragments (MF set or a non-zero offset) are not looked up by port: the
   // kernel reassembles them, or the dedicated address's stack does.
   if (ip->protocol == IPPROTO_UDP && (ip->frag_off & bpf_htons(0x3fff)) == 0) {
-    struct udphdr *udp = (void *)((__u8 *)ip + ip->ihl * 4);
-    if ((void *)(udp + 1) > data_end) {
+    struct udphdr* udp = (void*)((__u8*)ip + ip->ihl * 4);
+    if ((void*)(udp + 1) > data_end) {
       return XDP_PASS;
     }
     struct dpdkudp_port_key key = {.addr = daddr, .port = udp->dest, .pad = 0};
-    const struct dpdkudp_port_owners *owners = bpf_map_lookup_elem(&dpdkudp_ports, &key);
+    const struct dpdkudp_port_owners* owners = bpf_map_lookup_elem(&dpdkudp_ports, &key);
     if (owners) {
       return to_port_owner(ctx, owners, ip->saddr, udp->source);
     }
@@ -406,7 +463,7 @@ int xdp_udp_steer(struct xdp_md *ctx) {
       return to_port_owner(ctx, owners, ip->saddr, udp->source);
     }
   }
-  const struct dpdkudp_owner *owner = bpf_map_lookup_elem(&dpdkudp_addrs, &daddr);
+  const struct dpdkudp_owner* owner = bpf_map_lookup_elem(&dpdkudp_addrs, &daddr);
   return owner ? to_owner(ctx, owner) : XDP_PASS;
 }
 

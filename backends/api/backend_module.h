@@ -29,7 +29,7 @@ namespace dpdkudp {
 
 // Bump when BackendOpenRequest, BackendOpened, BackendModule, Backend or
 // Packet change layout.
-inline constexpr uint32_t kBackendModuleAbi = 2;  // 2: PortSteering::steer_group
+inline constexpr uint32_t kBackendModuleAbi = 2;  // 2: PortSteering::steer_group(6)
 inline constexpr const char* kBackendModuleSymbol = "dpdkudp_backend_module";
 
 // How the XDP program is attached: driver (native) mode or SKB (generic).
@@ -75,6 +75,9 @@ class PortSteering {
   // entry holds, or the map is full), ENOENT (off for a group not
   // joined), or the system's error.
   virtual int steer_group(uint32_t group, bool on) = 0;
+  // The same for an IPv6 group (16 octets, network order; joining any also
+  // takes the MLD queries to ff02::1).
+  virtual int steer_group6(const std::array<uint8_t, 16>& group, bool on) = 0;
 };
 
 enum class BackendLogLevel { kError, kWarn, kInfo };

@@ -35,6 +35,7 @@ std::string_view drop_reason_name(DropReason reason) {
     case DropReason::kTunnelUnsupported: return "tunnel_unsupported";
     case DropReason::kUdpOtherProcess: return "udp_other_process";
     case DropReason::kIgmpMalformed: return "igmp_malformed";
+    case DropReason::kMldMalformed: return "mld_malformed";
     case DropReason::kCount: break;
   }
   return "unknown";

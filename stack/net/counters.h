@@ -50,6 +50,7 @@ enum class DropReason : uint8_t {
   kTunnelUnsupported,   // control/OAM messages, critical GENEVE options, GUE carrying neither IPv4 nor IPv6
   kUdpOtherProcess,     // another process on the interface takes it (its port, or SO_REUSEPORT's hash chose it)
   kIgmpMalformed,       // IGMP too short, a bad checksum, or a query that does not add up
+  kMldMalformed,        // MLD too short, or a query that does not add up or comes from no link-local source
   kCount,
 };
 
@@ -89,6 +90,7 @@ struct alignas(64) RxQueueCounters {
   LocalCounter ndp_received;      // NS and NA taken in
   LocalCounter ndp_adverts_sent;  // NA sent in answer
   LocalCounter igmp_received;     // IGMP queries, reports and leaves taken in
+  LocalCounter mld_received;      // MLD queries, reports and dones taken in
   std::array<LocalCounter, kDropReasonCount> drops;
 };
 
@@ -103,6 +105,7 @@ struct alignas(64) TxCounterBlock {
   LocalCounter ndp_solicits;  // NS sent (resolution, refresh, DAD)
   LocalCounter loopback;      // datagrams to our own address, looped inside
   LocalCounter igmp_sent;     // IGMP reports and leaves
+  LocalCounter mld_sent;      // MLD reports and dones
   std::array<LocalCounter, kDropReasonCount> drops;
 };
 
@@ -156,6 +159,8 @@ struct CounterSnapshot {
   uint64_t loopback = 0;
   uint64_t igmp_received = 0;
   uint64_t igmp_sent = 0;
+  uint64_t mld_received = 0;
+  uint64_t mld_sent = 0;
   std::array<uint64_t, kDropReasonCount> drops{};
 
   uint64_t drop(DropReason r) const { return drops[static_cast<size_t>(r)]; }

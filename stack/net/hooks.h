@@ -47,6 +47,7 @@ class PortSteeringHook {
   // An IPv4 group the stack joined (on) or left (off): its datagrams, and
   // IGMP, to the stack. Nothing to do where every frame reaches the stack.
   virtual int steer_group(Ipv4Addr /*group*/, bool /*on*/) { return 0; }
+  virtual int steer_group6(const Ipv6Addr& /*group*/, bool /*on*/) { return 0; }
 };
 
 // Other processes' stacks that receive the same frames (AF_PACKET hands

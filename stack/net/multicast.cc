@@ -6,63 +6,70 @@
 
 namespace dpdkudp::stack {
 
-using wire::IgmpGroupRecord;
 using wire::IgmpRecordType;
-using wire::Ipv4Addr;
 
 namespace {
 
-bool contains(const std::vector<Ipv4Addr>& v, Ipv4Addr a) { return std::find(v.begin(), v.end(), a) != v.end(); }
+template <class A>
+bool contains(const std::vector<A>& v, const A& a) {
+  return std::find(v.begin(), v.end(), a) != v.end();
+}
 
 // a minus b, in a's order.
-std::vector<Ipv4Addr> minus(const std::vector<Ipv4Addr>& a, const std::vector<Ipv4Addr>& b) {
-  std::vector<Ipv4Addr> out;
-  for (Ipv4Addr x : a) {
+template <class A>
+std::vector<A> minus(const std::vector<A>& a, const std::vector<A>& b) {
+  std::vector<A> out;
+  for (const A& x : a) {
     if (!contains(b, x)) out.push_back(x);
   }
   return out;
 }
 
-// The largest IGMP message one frame carries (1500-byte MTU less the IPv4
-// header with Router Alert).
-constexpr size_t kMaxReport = 1500 - wire::kIpv4RouterAlertHeaderLen;
-
 }  // namespace
 
-MulticastGroups::MulticastGroups(Reclaimer& reclaimer, MulticastLink& link, uint32_t seed)
+template <class F>
+BasicMulticastGroups<F>::BasicMulticastGroups(Reclaimer& reclaimer, BasicMulticastLink<F>& link, uint32_t seed)
     : reclaimer_(reclaimer), link_(link), snapshot_(new Snapshot), rng_(0x9e3779b97f4a7c15ULL ^ seed) {}
 
-MulticastGroups::~MulticastGroups() { delete snapshot_.load(std::memory_order_relaxed); }
+template <class F>
+BasicMulticastGroups<F>::~BasicMulticastGroups() {
+  delete snapshot_.load(std::memory_order_relaxed);
+}
 
-uint64_t MulticastGroups::random_below(uint64_t bound) {
+template <class F>
+uint64_t BasicMulticastGroups<F>::random_below(uint64_t bound) {
   rng_ ^= rng_ << 13;
   rng_ ^= rng_ >> 7;
   rng_ ^= rng_ << 17;
   return bound == 0 ? 0 : rng_ % bound;
 }
 
-const MulticastGroups::Group* MulticastGroups::find(const Snapshot& s, Ipv4Addr group) {
+template <class F>
+const typename BasicMulticastGroups<F>::Group* BasicMulticastGroups<F>::find(const Snapshot& s, const Addr& group) {
   for (const Group& g : s.groups) {
     if (g.group == group) return &g;
   }
   return nullptr;
 }
 
-MulticastGroups::Group* MulticastGroups::find(Snapshot& s, Ipv4Addr group) {
+template <class F>
+typename BasicMulticastGroups<F>::Group* BasicMulticastGroups<F>::find(Snapshot& s, const Addr& group) {
   for (Group& g : s.groups) {
     if (g.group == group) return &g;
   }
   return nullptr;
 }
 
-MulticastGroups::Member* MulticastGroups::member_of(Group& g, const UdpSocket* socket) {
+template <class F>
+typename BasicMulticastGroups<F>::Member* BasicMulticastGroups<F>::member_of(Group& g, const UdpSocket* socket) {
   for (Member& m : g.members) {
     if (m.socket == socket) return &m;
   }
   return nullptr;
 }
 
-MulticastGroups::State MulticastGroups::state_of(const Group* g) {
+template <class F>
+typename BasicMulticastGroups<F>::State BasicMulticastGroups<F>::state_of(const Group* g) {
   State st;
   if (g == nullptr || g->members.empty()) return st;
   st.joined = true;
@@ -72,14 +79,15 @@ MulticastGroups::State MulticastGroups::state_of(const Group* g) {
       st.sources.clear();
       return st;
     }
-    for (Ipv4Addr s : m.sources) {
+    for (const Addr& s : m.sources) {
       if (!contains(st.sources, s)) st.sources.push_back(s);
     }
   }
   return st;
 }
 
-int MulticastGroups::join(const UdpSocket* socket, Ipv4Addr group, const Ipv4Addr* source, uint64_t now_ns) {
+template <class F>
+int BasicMulticastGroups<F>::join(const UdpSocket* socket, const Addr& group, const Addr* source, uint64_t now_ns) {
   if (!group.is_multicast()) return -EINVAL;
   std::lock_guard lock(mutex_);
   const Snapshot& cur = *snapshot_.load(std::memory_order_relaxed);
@@ -111,7 +119,8 @@ int MulticastGroups::join(const UdpSocket* socket, Ipv4Addr group, const Ipv4Add
   return 0;
 }
 
-int MulticastGroups::leave(const UdpSocket* socket, Ipv4Addr group, const Ipv4Addr* source, uint64_t now_ns) {
+template <class F>
+int BasicMulticastGroups<F>::leave(const UdpSocket* socket, const Addr& group, const Addr* source, uint64_t now_ns) {
   if (!group.is_multicast()) return -EINVAL;
   std::lock_guard lock(mutex_);
   const Snapshot& cur = *snapshot_.load(std::memory_order_relaxed);
@@ -132,7 +141,8 @@ int MulticastGroups::leave(const UdpSocket* socket, Ipv4Addr group, const Ipv4Ad
   return 0;
 }
 
-int MulticastGroups::block(const UdpSocket* socket, Ipv4Addr group, Ipv4Addr source, bool on) {
+template <class F>
+int BasicMulticastGroups<F>::block(const UdpSocket* socket, const Addr& group, const Addr& source, bool on) {
   if (!group.is_multicast()) return -EINVAL;
   std::lock_guard lock(mutex_);
   auto next = std::make_unique<Snapshot>(*snapshot_.load(std::memory_order_relaxed));
@@ -155,7 +165,9 @@ int MulticastGroups::block(const UdpSocket* socket, Ipv4Addr group, Ipv4Addr sou
   return 0;
 }
 
-std::vector<MulticastGroups::Membership> MulticastGroups::memberships(const UdpSocket* socket) const {
+template <class F>
+std::vector<typename BasicMulticastGroups<F>::Membership> BasicMulticastGroups<F>::memberships(
+    const UdpSocket* socket) const {
   std::vector<Membership> out;
   for (const Group& g : snapshot_.load(std::memory_order_acquire)->groups) {
     for (const Member& m : g.members) {
@@ -165,9 +177,10 @@ std::vector<MulticastGroups::Membership> MulticastGroups::memberships(const UdpS
   return out;
 }
 
-void MulticastGroups::drop_socket(const UdpSocket* socket, uint64_t now_ns) {
+template <class F>
+void BasicMulticastGroups<F>::drop_socket(const UdpSocket* socket, uint64_t now_ns) {
   for (;;) {
-    Ipv4Addr group;
+    Addr group;
     {
       std::lock_guard lock(mutex_);
       const Snapshot& cur = *snapshot_.load(std::memory_order_relaxed);
@@ -186,7 +199,9 @@ void MulticastGroups::drop_socket(const UdpSocket* socket, uint64_t now_ns) {
   }
 }
 
-void MulticastGroups::commit(std::unique_ptr<Snapshot> next, Ipv4Addr group, const State& before, uint64_t now_ns) {
+template <class F>
+void BasicMulticastGroups<F>::commit(std::unique_ptr<Snapshot> next, const Addr& group, const State& before,
+                                     uint64_t now_ns) {
   Group* g = find(*next, group);
   const State after = state_of(g);
   if (g != nullptr && g->members.empty()) {
@@ -198,11 +213,13 @@ void MulticastGroups::commit(std::unique_ptr<Snapshot> next, Ipv4Addr group, con
   report_change(group, before, after, now_ns);
 }
 
-bool MulticastGroups::listening(Ipv4Addr group) const {
+template <class F>
+bool BasicMulticastGroups<F>::listening(const Addr& group) const {
   return find(*snapshot_.load(std::memory_order_acquire), group) != nullptr;
 }
 
-bool MulticastGroups::allows(const UdpSocket* socket, Ipv4Addr group, Ipv4Addr src, bool mc_all) const {
+template <class F>
+bool BasicMulticastGroups<F>::allows(const UdpSocket* socket, const Addr& group, const Addr& src, bool mc_all) const {
   const Group* g = find(*snapshot_.load(std::memory_order_acquire), group);
   if (g != nullptr) {
     for (const Member& m : g->members) {
@@ -212,44 +229,47 @@ bool MulticastGroups::allows(const UdpSocket* socket, Ipv4Addr group, Ipv4Addr s
   return mc_all;
 }
 
-int MulticastGroups::version(uint64_t now_ns) const {
-  if (now_ns < v1_until_ns_) return 1;
-  if (now_ns < v2_until_ns_) return 2;
-  return 3;
+template <class F>
+int BasicMulticastGroups<F>::version(uint64_t now_ns) const {
+  for (int v = 1; v < F::kVersion; ++v) {
+    if (now_ns < older_until_ns_[v]) return v;
+  }
+  return F::kVersion;
 }
 
-std::vector<Ipv4Addr> MulticastGroups::groups() const {
-  std::vector<Ipv4Addr> out;
+template <class F>
+std::vector<typename F::Addr> BasicMulticastGroups<F>::groups() const {
+  std::vector<Addr> out;
   for (const Group& g : snapshot_.load(std::memory_order_acquire)->groups) out.push_back(g.group);
   return out;
 }
 
-void MulticastGroups::report_change(Ipv4Addr group, const State& before, const State& after, uint64_t now_ns) {
+template <class F>
+void BasicMulticastGroups<F>::report_change(const Addr& group, const State& before, const State& after,
+                                            uint64_t now_ns) {
   // A retransmission still due for this group would tell an older state.
-  std::erase_if(pending_, [group](const Pending& q) {
-    return q.version == 3 ? q.records.front().group == group : q.v2_group == group;
+  std::erase_if(pending_, [&group](const Pending& q) {
+    return q.version == F::kVersion ? q.records.front().group == group : q.old_group == group;
   });
   Pending p;
   p.due_ns = now_ns + 1 + random_below(kReportIntervalNs);
   p.version = version(now_ns);
-  if (p.version != 3) {
-    // Versions 1 and 2 know only "member" and (v2) "left".
+  if (p.version != F::kVersion) {
+    // The older versions know only "member" and (most) "left".
     if (before.joined == after.joined) return;
-    if (!after.joined && p.version == 1) return;  // v1 has no leave
-    p.v2_group = group;
-    p.v2_leave = !after.joined;
-    uint8_t msg[8];
-    const uint8_t type = p.v2_leave ? wire::igmp_type::kV2Leave
-                                    : (p.version == 1 ? wire::igmp_type::kV1Report : wire::igmp_type::kV2Report);
-    wire::emit_igmp_v2(type, group, msg);
-    link_.send_igmp(msg, p.v2_leave ? wire::kAllRouters : group);
-    if (!p.v2_leave) pending_.push_back(std::move(p));  // RFC 2236 3: a leave goes once
+    const bool leave = !after.joined;
+    if (leave && !F::has_leave(p.version)) return;
+    link_.send_old(p.version, leave, group);
+    if (leave) return;  // a leave goes once (RFC 2236 3, RFC 2710 4)
+    p.old_group = group;
+    pending_.push_back(std::move(p));
     return;
   }
-  // RFC 3376 5.1: the records for a change of filter mode or sources.
+  // RFC 3376 5.1, RFC 3810 6.1: the records for a change of filter mode or
+  // sources.
   if (!before.exclude && !after.exclude) {
-    std::vector<Ipv4Addr> allow = minus(after.sources, before.sources);
-    std::vector<Ipv4Addr> block = minus(before.sources, after.sources);
+    std::vector<Addr> allow = minus(after.sources, before.sources);
+    std::vector<Addr> block = minus(before.sources, after.sources);
     if (!allow.empty()) p.records.push_back({IgmpRecordType::kAllowNewSources, group, allow});
     if (!block.empty()) p.records.push_back({IgmpRecordType::kBlockOldSources, group, block});
   } else if (before.exclude != after.exclude || !before.joined) {
@@ -261,50 +281,47 @@ void MulticastGroups::report_change(Ipv4Addr group, const State& before, const S
   pending_.push_back(std::move(p));
 }
 
-void MulticastGroups::send_records(std::span<const IgmpGroupRecord> records) {
-  uint8_t buf[kMaxReport];
+template <class F>
+void BasicMulticastGroups<F>::send_records(std::span<const Record> records) {
   size_t first = 0;
   while (first < records.size()) {
-    // As many records as fit one frame (one record is at most 8 + 4 *
-    // kMaxSources bytes: always fits).
+    // As many records as fit one frame (one record with kMaxSources
+    // sources always fits).
     size_t last = first + 1;
-    while (last < records.size() && wire::igmp_v3_report_len(records.subspan(first, last + 1 - first)) <= kMaxReport) {
+    while (last < records.size() && F::report_len(records.subspan(first, last + 1 - first)) <= F::kMaxReport) {
       ++last;
     }
-    const size_t len = wire::emit_igmp_v3_report(records.subspan(first, last - first), buf);
-    if (len != 0) link_.send_igmp({buf, len}, wire::kIgmpV3Routers);
+    link_.send_report(records.subspan(first, last - first));
     first = last;
   }
 }
 
-void MulticastGroups::send_current_state(const Ipv4Addr* only, uint64_t now_ns) {
+template <class F>
+void BasicMulticastGroups<F>::send_current_state(const Addr* only, uint64_t now_ns) {
   const Snapshot& cur = *snapshot_.load(std::memory_order_relaxed);
   const int v = version(now_ns);
-  std::vector<IgmpGroupRecord> records;
+  std::vector<Record> records;
   for (const Group& g : cur.groups) {
     if (only != nullptr && g.group != *only) continue;
-    if (g.group == wire::kAllSystems) continue;  // never reported (RFC 3376 5)
-    if (v != 3) {
-      uint8_t msg[8];
-      wire::emit_igmp_v2(v == 1 ? wire::igmp_type::kV1Report : wire::igmp_type::kV2Report, g.group, msg);
-      link_.send_igmp(msg, g.group);
+    if (F::never_reported(g.group)) continue;
+    if (v != F::kVersion) {
+      link_.send_old(v, false, g.group);
       continue;
     }
     const State st = state_of(&g);
     records.push_back({st.exclude ? IgmpRecordType::kModeIsExclude : IgmpRecordType::kModeIsInclude, g.group,
-                       st.exclude ? std::vector<Ipv4Addr>{} : st.sources});
+                       st.exclude ? std::vector<Addr>{} : st.sources});
   }
   if (!records.empty()) send_records(records);
 }
 
-void MulticastGroups::on_query(const wire::IgmpQuery& q, uint64_t now_ns) {
+template <class F>
+void BasicMulticastGroups<F>::on_query(const typename F::Query& q, uint64_t now_ns) {
   std::lock_guard lock(mutex_);
-  if (q.version == 1) v1_until_ns_ = now_ns + kOlderQuerierNs;
-  if (q.version == 2) v2_until_ns_ = now_ns + kOlderQuerierNs;
-  // v1 queries mean 10 s (RFC 2236 4); else the query's own time.
-  const uint64_t max_ns = uint64_t{q.version == 1 ? 100u : q.max_resp_ds} * 100'000'000;
+  if (q.version >= 1 && q.version < F::kVersion) older_until_ns_[q.version] = now_ns + kOlderQuerierNs;
+  const uint64_t max_ns = F::max_response_ns(q);
   const uint64_t due = now_ns + 1 + random_below(std::max<uint64_t>(max_ns, 1));
-  if (q.group.value == 0) {
+  if (q.group.is_unspecified()) {
     if (general_due_ns_ == 0 || due < general_due_ns_) general_due_ns_ = due;
     return;
   }
@@ -318,7 +335,8 @@ void MulticastGroups::on_query(const wire::IgmpQuery& q, uint64_t now_ns) {
   group_due_.emplace_back(q.group, due);
 }
 
-void MulticastGroups::on_timer(uint64_t now_ns) {
+template <class F>
+void BasicMulticastGroups<F>::on_timer(uint64_t now_ns) {
   std::lock_guard lock(mutex_);
   if (general_due_ns_ != 0 && now_ns >= general_due_ns_) {
     general_due_ns_ = 0;
@@ -339,15 +357,16 @@ void MulticastGroups::on_timer(uint64_t now_ns) {
       ++i;
       continue;
     }
-    if (p.version == 3) {
+    if (p.version == F::kVersion) {
       send_records(p.records);
     } else {
-      uint8_t msg[8];
-      wire::emit_igmp_v2(p.version == 1 ? wire::igmp_type::kV1Report : wire::igmp_type::kV2Report, p.v2_group, msg);
-      link_.send_igmp(msg, p.v2_group);
+      link_.send_old(p.version, false, p.old_group);
     }
     pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(i));
   }
 }
+
+template class BasicMulticastGroups<IgmpFamily>;
+template class BasicMulticastGroups<MldFamily>;
 
 }  // namespace dpdkudp::stack

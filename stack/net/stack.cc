@@ -108,6 +108,8 @@ Stack::Stack(Backend& backend, StackConfig config, const Clock& clock)
   }
   multicast_ = std::make_unique<MulticastGroups>(reclaimer_, static_cast<MulticastLink&>(*this),
                                                  config_.address.addr.value ^ (uint32_t{mac_[4]} << 8 | mac_[5]));
+  multicast6_ = std::make_unique<MulticastGroups6>(reclaimer_, static_cast<MulticastLink6&>(*this),
+                                                   ~config_.address.addr.value ^ (uint32_t{mac_[3]} << 16 | mac_[5]));
   routes_.add(Route{Ipv4Cidr{config_.address.network(), config_.address.prefix_len}, std::nullopt, 0, 0});
   if (config_.gateway) routes_.add(Route{Ipv4Cidr{Ipv4Addr::any(), 0}, config_.gateway, 0, 0});
   for (const Route& r : config_.routes) routes_.add(r);
@@ -379,26 +381,31 @@ void Stack::deliver_broadcast(Packet* pkt, RxBatch& batch) {
   table_.for_each_broadcast_match(Ipv4Addr(m.dst_addr), m.dst_port, Ipv4Addr(m.src_addr), m.src_port,
                                   [&](UdpSocket* s) {
     if (multicast && !multicast_->allows(s, group, Ipv4Addr(m.src_addr), s->multicast_all())) return;
-    uint64_t queued = s->queued_charge();
-    if (queued != 0 && queued + UdpSocket::charge_of(m) > s->rcvbuf()) {
-      s->count_rx_drop();
-      batch.counters->drops[static_cast<size_t>(DropReason::kSocketBufferFull)].add();
-      return;
-    }
-    Packet* copy = nullptr;
-    if (backend_.alloc({&copy, 1}) != 1) {
-      batch.counters->drops[static_cast<size_t>(DropReason::kTxNoBuffer)].add();
-      return;
-    }
-    std::memcpy(copy->data, pkt->data, pkt->len);
-    copy->len = pkt->len;
-    copy->meta = m;
-    s->deliver_chain(copy, copy, 1, UdpSocket::charge_of(m));
-    batch.counters->udp_delivered.add();
-    delivered = true;
+    delivered |= deliver_copy(s, pkt, batch);
   });
   if (!delivered) return drop(pkt, DropReason::kUdpNoSocket, batch);
   batch.release[batch.n_release++] = pkt;
+}
+
+bool Stack::deliver_copy(UdpSocket* s, const Packet* pkt, RxBatch& batch) {
+  const PacketRxMeta& m = pkt->meta;
+  const uint64_t queued = s->queued_charge();
+  if (queued != 0 && queued + UdpSocket::charge_of(m) > s->rcvbuf()) {
+    s->count_rx_drop();
+    batch.counters->drops[static_cast<size_t>(DropReason::kSocketBufferFull)].add();
+    return false;
+  }
+  Packet* copy = nullptr;
+  if (backend_.alloc({&copy, 1}) != 1) {
+    batch.counters->drops[static_cast<size_t>(DropReason::kTxNoBuffer)].add();
+    return false;
+  }
+  std::memcpy(copy->data, pkt->data, pkt->len);
+  copy->len = pkt->len;
+  copy->meta = m;
+  s->deliver_chain(copy, copy, 1, UdpSocket::charge_of(m));
+  batch.counters->udp_delivered.add();
+  return true;
 }
 
 void Stack::receive_icmp(Packet* pkt, size_t l2_len, size_t l3_len, RxBatch& batch) {
@@ -518,6 +525,7 @@ void Stack::on_timer() {
   neighbors_.on_timer(now);
   neighbors6_.on_timer(now);
   multicast_->on_timer(now);
+  multicast6_->on_timer(now);
   for (auto& t : tunnels_) {
     t->neighbors().on_timer(now);
     t->neighbors6().on_timer(now);
@@ -541,6 +549,7 @@ CounterSnapshot Stack::counters() const {
     s.ndp_received += c.ndp_received.get();
     s.ndp_adverts_sent += c.ndp_adverts_sent.get();
     s.igmp_received += c.igmp_received.get();
+    s.mld_received += c.mld_received.get();
     for (size_t i = 0; i < kDropReasonCount; ++i) s.drops[i] += c.drops[i].get();
   }
   s.tx_frames = tx_counters_.sum([](const TxCounterBlock& b) -> const LocalCounter& { return b.frames; });
@@ -550,6 +559,7 @@ CounterSnapshot Stack::counters() const {
   s.ndp_solicits_sent = tx_counters_.sum([](const TxCounterBlock& b) -> const LocalCounter& { return b.ndp_solicits; });
   s.loopback = tx_counters_.sum([](const TxCounterBlock& b) -> const LocalCounter& { return b.loopback; });
   s.igmp_sent = tx_counters_.sum([](const TxCounterBlock& b) -> const LocalCounter& { return b.igmp_sent; });
+  s.mld_sent = tx_counters_.sum([](const TxCounterBlock& b) -> const LocalCounter& { return b.mld_sent; });
   for (size_t i = 0; i < kDropReasonCount; ++i) {
     s.drops[i] += tx_counters_.sum([i](const TxCounterBlock& b) -> const LocalCounter& { return b.drops[i]; });
   }

@@ -73,7 +73,11 @@ struct StackConfig {
   std::vector<TunnelConfig> tunnels;
 };
 
-class Stack final : private NeighborHooks, private NeighborHooks6, private SocketOwner, private MulticastLink {
+class Stack final : private NeighborHooks,
+                    private NeighborHooks6,
+                    private SocketOwner,
+                    private MulticastLink,
+                    private MulticastLink6 {
   friend class Tunnel;
 
  public:
@@ -143,6 +147,13 @@ class Stack final : private NeighborHooks, private NeighborHooks6, private Socke
     return multicast_->block(&s, group, source, block);
   }
   const MulticastGroups& multicast() const { return *multicast_; }
+  // IPv6 multicast, the same with MLD (IPV6_JOIN_GROUP, MCAST_* with
+  // AF_INET6 groups).
+  int multicast6_membership(UdpSocket& s, const Ipv6Addr& group, const Ipv6Addr* source, bool join);
+  int multicast6_block(UdpSocket& s, const Ipv6Addr& group, const Ipv6Addr& source, bool block) {
+    return multicast6_->block(&s, group, source, block);
+  }
+  const MulticastGroups6& multicast6() const { return *multicast6_; }
 
   // Is addr one of ours (unicast; a tunnel's inner address too), so
   // datagrams to it loop inside?
@@ -206,6 +217,13 @@ class Stack final : private NeighborHooks, private NeighborHooks6, private Socke
   void receive_udp(Packet* pkt, size_t l2_len, size_t l3_len, RxBatch& batch);
   void receive_icmp(Packet* pkt, size_t l2_len, size_t l3_len, RxBatch& batch);
   void receive_igmp(Packet* pkt, size_t l2_len, size_t l3_len, RxBatch& batch);  // stack_multicast.cc
+  // MLD (ICMPv6 130-132, 143; checksum verified): queries to the groups.
+  void receive_mld(Packet* pkt, std::span<const uint8_t> msg, RxBatch& batch);  // stack_multicast.cc
+  // A copy of a received datagram onto s's queue (false: no room there, or
+  // no buffer; counted).
+  bool deliver_copy(UdpSocket* s, const Packet* pkt, RxBatch& batch);
+  // A datagram to an IPv6 group: a copy to every socket that takes it.
+  void deliver_multicast6(Packet* pkt, const Ipv6Addr& group, const Ipv6Addr& src, RxBatch& batch);
   // A broadcast or multicast datagram: a copy to every socket that takes it.
   void deliver_broadcast(Packet* pkt, RxBatch& batch);
   void icmp_error_to_socket(Ipv4Addr offender, uint8_t type, uint8_t code, uint16_t mtu,
@@ -355,9 +373,21 @@ class Stack final : private NeighborHooks, private NeighborHooks6, private Socke
                 Tunnel* link = nullptr, uint16_t vlan = 0);
   uint16_t tx_queue_for_thread() const;
 
-  // ---- MulticastLink (stack_multicast.cc) ----
-  void send_igmp(std::span<const uint8_t> msg, Ipv4Addr dst) override;
-  int listen_to_group(Ipv4Addr group, bool on) override;
+  // ---- MulticastLink and MulticastLink6 (stack_multicast.cc) ----
+  void send_report(std::span<const wire::IgmpGroupRecord> records) override;
+  void send_old(int version, bool leave, const Ipv4Addr& group) override;
+  int listen_to_group(const Ipv4Addr& group, bool on) override;
+  void send_report(std::span<const wire::MldGroupRecord> records) override;
+  void send_old(int version, bool leave, const Ipv6Addr& group) override;
+  int listen_to_group(const Ipv6Addr& group, bool on) override;
+  // An IGMP message (checksum set) to dst, in an IPv4 header with Router
+  // Alert, TTL 1, from the interface's address.
+  void send_igmp(std::span<const uint8_t> msg, Ipv4Addr dst);
+  // An MLD message to dst from our link-local address (:: without one),
+  // hop limit 1 behind a Hop-by-Hop Router Alert; emit writes it and its
+  // checksum for the source it is given, and returns its length.
+  template <class Emit>
+  void send_mld(size_t len, const Ipv6Addr& dst, Emit&& emit);
   // A frame whose link header is written back into RX through queue 0's
   // poller, flagged as a NIC would have left it on the way out and back in
   // (checksums good: they may have been left to the device).
@@ -431,6 +461,7 @@ class Stack final : private NeighborHooks, private NeighborHooks6, private Socke
   std::vector<std::unique_ptr<Tunnel>> tunnels_;
   UdpTable table_;
   std::unique_ptr<MulticastGroups> multicast_;
+  std::unique_ptr<MulticastGroups6> multicast6_;
   IcmpRateLimiter icmp_limiter_;  // guarded by icmp_limiter_lock_ (pollers of all queues)
 
   // Datagrams to our own address, processed by queue 0's poller.

@@ -155,7 +155,7 @@ void Stack::receive_ipv6(Packet* pkt, size_t l2_len, RxBatch& batch) {
         (multicast ? dst != Ipv6Addr::all_nodes() && dst != t.inner6().solicited_node() : dst != t.inner6())) {
       return drop(pkt, DropReason::kIpNotOurs, batch);
     }
-  } else if (multicast ? !accepts_multicast6(dst) : find_address6(dst) < 0) {
+  } else if (multicast ? !accepts_multicast6(dst) && !multicast6_->listening(dst) : find_address6(dst) < 0) {
     return drop(pkt, DropReason::kIpNotOurs, batch);
   }
   if (src.is_multicast()) return drop(pkt, DropReason::kIpMartianSource, batch);
@@ -179,9 +179,7 @@ void Stack::receive_ipv6(Packet* pkt, size_t l2_len, RxBatch& batch) {
   m.ttl = ip->hop_limit();
   const size_t l4_off = l2_len + chain->upper_offset;
   switch (chain->upper_protocol) {
-    case wire::ip_proto::kUdp:
-      if (multicast) return drop(pkt, DropReason::kIpNotOurs, batch);  // no group memberships yet
-      return receive_udp6(pkt, l2_len, l4_off, batch);
+    case wire::ip_proto::kUdp: return receive_udp6(pkt, l2_len, l4_off, batch);
     case wire::ip_proto::kIcmpv6: return receive_icmp6(pkt, l2_len, l4_off, batch);
     case wire::ip_proto::kNoNextHeader: return drop(pkt, DropReason::kIpUnknownProtocol, batch);
     default: return drop(pkt, DropReason::kIpUnknownProtocol, batch);
@@ -205,6 +203,7 @@ void Stack::receive_udp6(Packet* pkt, size_t l2_len, size_t l4_off, RxBatch& bat
   if (!tunnels_.empty() && batch.link == nullptr && is_tunnel_port(m.dst_port, true)) [[unlikely]] {
     return receive_tunnel(pkt, l4_off, true, batch);
   }
+  if (dst.is_multicast()) return deliver_multicast6(pkt, dst, src, batch);
 
   bool unconnected = false;
   UdpSocket* s = table_.lookup6(dst, m.dst_port, src, m.src_port, &unconnected);
@@ -231,6 +230,10 @@ void Stack::receive_icmp6(Packet* pkt, size_t l2_len, size_t l4_off, RxBatch& ba
   if (!icmp->verify_checksum(src, dst)) return drop(pkt, DropReason::kIcmpChecksum, batch);
   switch (icmp->type()) {
     case icmpv6_type::kNeighborSolicitation: return receive_ns(pkt, bytes, batch);
+    case wire::mld_type::kQuery:
+    case wire::mld_type::kV1Report:
+    case wire::mld_type::kV1Done:
+    case wire::mld_type::kV2Report: return receive_mld(pkt, bytes, batch);
     case icmpv6_type::kNeighborAdvertisement: return receive_na(pkt, bytes, batch);
     case icmpv6_type::kEchoRequest: {
       // The kernel answers in shared mode; a multicast echo is not answered

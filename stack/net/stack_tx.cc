@@ -272,6 +272,7 @@ void Stack::socket_close(UdpSocket& s) {
     s.publish_addresses();
   }
   multicast_->drop_socket(&s, clock_.monotonic_ns());
+  multicast6_->drop_socket(&s, clock_.monotonic_ns());
   {
     std::lock_guard lock(sockets_lock_);
     sockets_.erase(&s);
@@ -572,6 +573,7 @@ int64_t Stack::build_datagram6(UdpSocket& s, std::span<const iovec> iov, const E
     // Linux: a link-local destination names its interface, unless the
     // socket's own link-local address does.
     uint32_t scope = dst.scope_id != 0 ? dst.scope_id : local_scope;
+    if (scope == 0 && to.is_multicast()) scope = s.multicast_ifindex6();  // IPV6_MULTICAST_IF
     if (scope == 0) return -EINVAL;
     if (config_.ifindex != 0 && scope != config_.ifindex) return -ENETUNREACH;
   }
@@ -580,6 +582,7 @@ int64_t Stack::build_datagram6(UdpSocket& s, std::span<const iovec> iov, const E
   if (to.is_multicast()) {
     out.kind = OutFrame::kToMac;
     out.mac = to.multicast_mac();
+    out.loop = s.multicast_loop6() && multicast6_->listening(to);
   } else if (is_local_address6(to)) {
     out.kind = OutFrame::kLoopback;
   } else if (link_scope) {
@@ -639,8 +642,9 @@ int64_t Stack::build_datagram6(UdpSocket& s, std::span<const iovec> iov, const E
   } else {
     wire::UdpRepr{local_port, dst.port}.emit_with_payload_sum(datagram, src, to, payload_sum.folded());
   }
-  int hops = s.hop_limit();
-  if (hops < 0) hops = to.is_multicast() ? 1 : config_.default_hop_limit;  // IPV6_MULTICAST_HOPS defaults to 1
+  // IPV6_MULTICAST_HOPS for a group (default 1), else IPV6_UNICAST_HOPS.
+  int hops = to.is_multicast() ? s.multicast_hops() : s.hop_limit();
+  if (hops < 0) hops = to.is_multicast() ? 1 : config_.default_hop_limit;
   wire::Ipv6Repr{src,
                  to,
                  wire::ip_proto::kUdp,

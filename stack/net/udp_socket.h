@@ -207,6 +207,19 @@ class UdpSocket {
   bool multicast_loop() const { return mcast_loop_.load(std::memory_order_relaxed); }
   void set_multicast_all(bool on) { mcast_all_.store(on, std::memory_order_relaxed); }
   bool multicast_all() const { return mcast_all_.load(std::memory_order_relaxed); }
+  // IPV6_MULTICAST_HOPS (-1: the default, 1), IPV6_MULTICAST_LOOP and
+  // IPV6_MULTICAST_ALL: the IPv6 options, apart from the IPv4 ones as on
+  // Linux, with the same meaning and defaults.
+  void set_multicast_hops(int hops) { mcast_hops_.store(static_cast<int16_t>(hops), std::memory_order_relaxed); }
+  int multicast_hops() const { return mcast_hops_.load(std::memory_order_relaxed); }
+  void set_multicast_loop6(bool on) { mcast_loop6_.store(on, std::memory_order_relaxed); }
+  bool multicast_loop6() const { return mcast_loop6_.load(std::memory_order_relaxed); }
+  void set_multicast_all6(bool on) { mcast_all6_.store(on, std::memory_order_relaxed); }
+  bool multicast_all6() const { return mcast_all6_.load(std::memory_order_relaxed); }
+  // IPV6_MULTICAST_IF: the interface (index) a link-scope group without a
+  // scope id in the destination is sent on; 0: none named.
+  void set_multicast_ifindex6(uint32_t ifindex) { mcast_ifindex6_.store(ifindex, std::memory_order_relaxed); }
+  uint32_t multicast_ifindex6() const { return mcast_ifindex6_.load(std::memory_order_relaxed); }
   // IPV6_UNICAST_HOPS (-1: the route's default, 64) and IPV6_TCLASS.
   void set_hop_limit(int hops) { hop_limit_.store(static_cast<int16_t>(hops), std::memory_order_relaxed); }
   int hop_limit() const { return hop_limit_.load(std::memory_order_relaxed); }
@@ -326,6 +339,10 @@ class UdpSocket {
   std::atomic<uint8_t> mcast_ttl_{1};
   std::atomic<bool> mcast_loop_{true};
   std::atomic<bool> mcast_all_{true};
+  std::atomic<int16_t> mcast_hops_{-1};
+  std::atomic<bool> mcast_loop6_{true};
+  std::atomic<bool> mcast_all6_{true};
+  std::atomic<uint32_t> mcast_ifindex6_{0};
   std::atomic<uint8_t> tos_{0};
   std::atomic<bool> recv_err_{false};
   std::atomic<int16_t> hop_limit_{-1};

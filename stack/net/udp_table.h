@@ -111,6 +111,18 @@ class UdpTable {
     }
   }
 
+  // Every IPv6 socket that accepts a datagram to group dst on dst_port
+  // (bound to the wildcard or to the group, not connected elsewhere).
+  template <typename F>
+  void for_each_multicast6_match(const Ipv6Addr& dst, uint16_t dst_port, const Ipv6Addr& src, uint16_t src_port,
+                                 F&& fn) const {
+    const Bucket* b = buckets_[dst_port].load(std::memory_order_acquire);
+    if (b == nullptr) return;
+    for (const UdpBinding& e : b->entries) {
+      if (score6(e, dst, src, src_port) >= 0) fn(e.socket);
+    }
+  }
+
   bool port_in_use(uint16_t port) const { return buckets_[port].load(std::memory_order_acquire) != nullptr; }
   size_t socket_count() const;
 
