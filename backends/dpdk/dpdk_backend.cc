@@ -1,5 +1,7 @@
 #include "backends/dpdk/dpdk_backend.h"
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -456,6 +458,16 @@ std::unique_ptr<DpdkBackend> DpdkBackend::open(const DpdkConfig& config, std::st
   rte_eth_stats_reset(port);
   // Multicast groups arrive anyway: set_multicast_mac leaves the modes be.
   b->all_multicast_at_open_ = rte_eth_allmulticast_get(port) == 1 || rte_eth_promiscuous_get(port) == 1;
+  // An empty list asks the driver whether it has one at all.
+  const bool mc_list = rte_eth_dev_set_mc_addr_list(port, nullptr, 0) != -ENOTSUP;
+  b->mc_list_unsupported_ = !mc_list;
+  b->kernel_ifindex_ = info.if_index;
+  b->caps_.rx_multicast = mc_list || b->all_multicast_at_open_ || info.if_index != 0;
+  if (!mc_list && info.if_index != 0) {
+    // Opened here, in the port's network namespace, for the fallback to
+    // the kernel interface's list (program_multicast).
+    b->membership_fd_ = base::UniqueFd(::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0));
+  }
   b->opened_ = true;
   guard.commit();
   return b;
@@ -491,7 +503,7 @@ DpdkBackend::~DpdkBackend() {
     if (allmulticast_ours_) {
       rte_eth_allmulticast_disable(port_);
     }
-  }
+  }  // the kernel's memberships go with membership_fd_
   Registry& reg = registry();
   std::lock_guard lock(reg.mutex);
   rte_eth_dev_stop(port_);
@@ -549,7 +561,33 @@ int DpdkBackend::program_multicast() {
     }
     mc_list_unsupported_ = true;  // never will: all-multicast from now on
   }
-  return set_allmulticast(!multicast_.empty());
+  if (!kernel_multicast_) {
+    const int rc = set_allmulticast(!multicast_.empty());
+    if (rc != -ENOTSUP || !membership_fd_.valid()) {
+      return rc;
+    }
+    kernel_multicast_ = true;  // neither: the kernel interface under the port takes the groups
+  }
+  // Bring the kernel's list to multicast_ (one address changes per call).
+  const int fd = membership_fd_.get();
+  const int ifindex = static_cast<int>(kernel_ifindex_);
+  for (const auto& [mac, count] : multicast_) {
+    if (kernel_joined_.count(mac) == 0) {
+      if (const int rc = kernel_memberships_.set({&fd, 1}, ifindex, mac, true); rc != 0) {
+        return rc;
+      }
+      kernel_joined_.insert(mac);
+    }
+  }
+  for (auto it = kernel_joined_.begin(); it != kernel_joined_.end();) {
+    if (multicast_.count(*it) == 0) {
+      kernel_memberships_.set({&fd, 1}, ifindex, *it, false);
+      it = kernel_joined_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return 0;
 }
 
 int DpdkBackend::set_allmulticast(bool on) {

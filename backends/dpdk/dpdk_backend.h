@@ -38,9 +38,14 @@
 // (-ENOTSUP) gets all-multicast instead (rte_eth_allmulticast_enable)
 // while any address is joined, turned off again with the last one, unless
 // all-multicast or promiscuous mode was already on when the port opened
-// (then it is left as found). A change the device refuses changes nothing
-// and returns its error (-ENOTSUP when it has neither: frames to a group
-// may not arrive). The destructor clears what was programmed. A mutex
+// (then it is left as found). A port over a kernel interface (net_af_packet,
+// net_af_xdp, net_tap: dev_info.if_index) whose driver has neither puts
+// the group on that interface's multicast list through a packet-socket
+// membership (MulticastMemberships), dropped by the kernel with the
+// process. A change the device refuses changes nothing and returns its
+// error (-ENOTSUP when it has none of these: frames to a group may not
+// arrive). rx_multicast says whether a multicast list, all-multicast or
+// promiscuous mode at open, or a kernel interface is there. The destructor clears what was programmed. A mutex
 // serialises the callers (app threads); bursts do not take it.
 //
 // wait_fd() is -1: DPDK ports are polled; the poller naps when idle. (Rx
@@ -54,15 +59,18 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "backends/api/backend.h"
+#include "backends/common/multicast_memberships.h"
 #include "backends/dpdk/dpdk.h"
 #include "backends/dpdk/dpdk_mapping.h"
 #include "backends/dpdk/rte.h"
+#include "base/unique_fd.h"
 
 namespace dpdkudp {
 
@@ -151,6 +159,11 @@ class DpdkBackend final : public Backend {
   bool mc_list_unsupported_ = false;       // set_mc_addr_list said -ENOTSUP: all-multicast instead
   bool allmulticast_ours_ = false;         // we turned all-multicast on
   bool all_multicast_at_open_ = false;     // all-multicast or promiscuous already on: left alone
+  bool kernel_multicast_ = false;          // neither list nor all-multicast: the kernel interface's list
+  unsigned kernel_ifindex_ = 0;            // the port's kernel interface (dev_info.if_index), 0: none
+  base::UniqueFd membership_fd_;           // a packet socket (opened with the port) for kernel_multicast_
+  MulticastMemberships kernel_memberships_;
+  std::set<MacAddr> kernel_joined_;  // what kernel_memberships_ holds
 
   std::atomic<uint64_t> rx_errors_{0};
   std::atomic<uint64_t> tx_errors_{0};

@@ -207,6 +207,32 @@ TEST_F(DpdkNetns, AfPacketPortFacts) {
   std::printf("af_packet: %s; offloads %s\n", b->describe().c_str(), b->offloads_description().c_str());
 }
 
+// net_af_packet has neither a multicast list nor all-multicast: the
+// groups go on the kernel interface under the port (its dev_mcast list),
+// counted, and off again with the last off or the close.
+TEST_F(DpdkNetns, AfPacketMulticastUsesTheKernelInterfacesList) {
+  const MacAddr g1 = {0x01, 0x00, 0x5e, 0x46, 0x12, 0x01};
+  const MacAddr g2 = {0x33, 0x33, 0x00, 0x00, 0x00, 0x02};
+  {
+    auto b = open(config(g_env->af_packet_port));
+    ASSERT_NE(b, nullptr);
+    EXPECT_TRUE(b->capabilities().rx_multicast);
+    ASSERT_FALSE(g_env->net.server_lists_multicast(g1));
+    ASSERT_EQ(b->set_multicast_mac(g1, true), 0);
+    ASSERT_EQ(b->set_multicast_mac(g1, true), 0);
+    ASSERT_EQ(b->set_multicast_mac(g2, true), 0);
+    EXPECT_TRUE(g_env->net.server_lists_multicast(g1));
+    EXPECT_TRUE(g_env->net.server_lists_multicast(g2));
+    EXPECT_EQ(b->set_multicast_mac(g1, false), 0);
+    EXPECT_TRUE(g_env->net.server_lists_multicast(g1)) << "one on still counts";
+    EXPECT_EQ(b->set_multicast_mac(g1, false), 0);
+    EXPECT_FALSE(g_env->net.server_lists_multicast(g1));
+    EXPECT_EQ(b->set_multicast_mac(g1, false), -EADDRNOTAVAIL);
+    EXPECT_EQ(rte_eth_allmulticast_get(g_env->af_packet_port), 0) << "all-multicast is not used";
+  }
+  EXPECT_FALSE(g_env->net.server_lists_multicast(g2)) << "closed with g2 joined";
+}
+
 TEST_F(DpdkNetns, EchoThroughAKernelSocket) {
   auto b = open(config(g_env->af_packet_port));
   ASSERT_NE(b, nullptr);
