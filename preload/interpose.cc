@@ -34,33 +34,62 @@ namespace {
 // What arrives on the bypass interface is the stack's: the kernel fd drops
 // it (shared mode would otherwise see every datagram twice). A stack
 // without IPv6 leaves that interface's IPv6 to the kernel: only IPv4 goes.
-// A backend that does not receive group traffic (AF_XDP) leaves IPv4
-// multicast to the kernel too (the shim then joins groups there).
+// A backend that does not receive group traffic (DPDK without a multicast
+// list) leaves multicast to the kernel too (the shim then joins groups
+// there): IPv4 to 224.0.0.0/4 and, when the stack has IPv6, IPv6 to
+// ff00::/8 pass.
 void attach_bypass_filter(int fd, bool stack_has_ipv6, bool kernel_takes_groups) {
   const auto ifindex = static_cast<uint32_t>(bypass_ifindex());
-  // Jump offsets are counted to the two returns at the end.
-  sock_filter prog[9];
+  // Jumps name labels, resolved to cBPF's forward offsets at the end.
+  enum Label : uint8_t { kNext, kIpv4, kDrop, kAccept };
+  struct Insn {
+    sock_filter insn;
+    Label jt, jf;
+  };
+  Insn prog[12];
   unsigned short n = 0;
-  const unsigned short len = kernel_takes_groups ? 9 : 6;
-  auto to_drop = [&](unsigned short at) { return static_cast<uint8_t>(len - 2 - at - 1); };
-  auto to_accept = [&](unsigned short at) { return static_cast<uint8_t>(len - 1 - at - 1); };
-  prog[n++] = BPF_STMT(BPF_LD | BPF_W | BPF_ABS, static_cast<uint32_t>(SKF_AD_OFF + SKF_AD_IFINDEX));
-  prog[n] = BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ifindex, 0, to_accept(n));
-  ++n;
-  prog[n++] = BPF_STMT(BPF_LD | BPF_H | BPF_ABS, static_cast<uint32_t>(SKF_AD_OFF + SKF_AD_PROTOCOL));
-  // IPv4 goes on; anything else: the stack's (it has IPv6) or the kernel's.
-  prog[n] = BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, stack_has_ipv6 ? to_drop(n) : to_accept(n));
-  ++n;
+  unsigned short at[4] = {};
+  auto stmt = [&](uint16_t code, uint32_t k) { prog[n++] = {BPF_STMT(code, k), kNext, kNext}; };
+  auto jump = [&](uint32_t k, Label jt, Label jf) {
+    prog[n++] = {BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, k, 0, 0), jt, jf};
+  };
+  auto jump_always = [&](Label to) { prog[n++] = {BPF_STMT(BPF_JMP | BPF_JA, 0), to, kNext}; };
+  stmt(BPF_LD | BPF_W | BPF_ABS, static_cast<uint32_t>(SKF_AD_OFF + SKF_AD_IFINDEX));
+  jump(ifindex, kNext, kAccept);
+  stmt(BPF_LD | BPF_H | BPF_ABS, static_cast<uint32_t>(SKF_AD_OFF + SKF_AD_PROTOCOL));
+  jump(ETH_P_IP, kIpv4, kNext);
+  // Anything else: the stack's when it has IPv6, else the kernel's.
+  if (stack_has_ipv6 && kernel_takes_groups) {
+    jump(ETH_P_IPV6, kNext, kDrop);
+    // The IPv6 destination's first byte (network-relative): ff00::/8, a group.
+    stmt(BPF_LD | BPF_B | BPF_ABS, static_cast<uint32_t>(SKF_NET_OFF + 24));
+    jump(0xff, kAccept, kDrop);
+  } else {
+    jump_always(stack_has_ipv6 ? kDrop : kAccept);
+  }
+  at[kIpv4] = n;
   if (kernel_takes_groups) {
     // The IPv4 destination (network-relative), a group: the kernel's.
-    prog[n++] = BPF_STMT(BPF_LD | BPF_W | BPF_ABS, static_cast<uint32_t>(SKF_NET_OFF + 16));
-    prog[n++] = BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0xf0000000u);
-    prog[n] = BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xe0000000u, to_accept(n), to_drop(n));
-    ++n;
+    stmt(BPF_LD | BPF_W | BPF_ABS, static_cast<uint32_t>(SKF_NET_OFF + 16));
+    stmt(BPF_ALU | BPF_AND | BPF_K, 0xf0000000u);
+    jump(0xe0000000u, kAccept, kDrop);
   }
-  prog[n++] = BPF_STMT(BPF_RET | BPF_K, 0);
-  prog[n++] = BPF_STMT(BPF_RET | BPF_K, 0xffffffffu);
-  sock_fprog fprog{n, prog};
+  at[kDrop] = n;
+  stmt(BPF_RET | BPF_K, 0);
+  at[kAccept] = n;
+  stmt(BPF_RET | BPF_K, 0xffffffffu);
+  sock_filter out[12];
+  for (unsigned short i = 0; i < n; ++i) {
+    out[i] = prog[i].insn;
+    const auto to = [&](Label l) { return l == kNext ? 0u : static_cast<uint32_t>(at[l] - i - 1); };
+    if (BPF_OP(out[i].code) == BPF_JA && BPF_CLASS(out[i].code) == BPF_JMP) {
+      out[i].k = to(prog[i].jt);
+    } else if (BPF_CLASS(out[i].code) == BPF_JMP) {
+      out[i].jt = static_cast<uint8_t>(to(prog[i].jt));
+      out[i].jf = static_cast<uint8_t>(to(prog[i].jf));
+    }
+  }
+  sock_fprog fprog{n, out};
   real().setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog);
 }
 
@@ -244,6 +273,12 @@ int setsockopt(int fd, int level, int name, const void* value, socklen_t len) {
     if (ShimRef s = lookup(fd); s && !s->kernel_only()) {
       int rc = 0;
       if (s->set_multicast_option(fd, name, value, len, &rc)) return rc;
+    }
+  }
+  if (level == IPPROTO_IPV6 && is_membership_option6(name) && !ShimGuard::active()) {
+    if (ShimRef s = lookup(fd); s && !s->kernel_only()) {
+      int rc = 0;
+      if (s->set_multicast_option6(name, value, len, &rc)) return rc;
     }
   }
   int rc = real().setsockopt(fd, level, name, value, len);

@@ -19,6 +19,17 @@ bool inet_of(const sockaddr_storage& ss, wire::Ipv4Addr* out) {
   return true;
 }
 
+wire::Ipv6Addr from_in6(const in6_addr& a) { return wire::Ipv6Addr::load(a.s6_addr); }
+
+// An AF_INET6 sockaddr_storage's address; false for another family.
+bool inet6_of(const sockaddr_storage& ss, wire::Ipv6Addr* out) {
+  if (ss.ss_family != AF_INET6) return false;
+  sockaddr_in6 sin6;
+  std::memcpy(&sin6, &ss, sizeof sin6);
+  *out = from_in6(sin6.sin6_addr);
+  return true;
+}
+
 }  // namespace
 
 bool is_membership_option(int name) {
@@ -125,6 +136,72 @@ int parse_multicast_if(const void* value, socklen_t len, wire::Ipv4Addr* addr, i
   } else {
     return EINVAL;
   }
+  return 0;
+}
+
+bool is_membership_option6(int name) {
+  switch (name) {
+    case IPV6_ADD_MEMBERSHIP:
+    case IPV6_DROP_MEMBERSHIP:
+    case MCAST_JOIN_GROUP:
+    case MCAST_LEAVE_GROUP:
+    case MCAST_JOIN_SOURCE_GROUP:
+    case MCAST_LEAVE_SOURCE_GROUP:
+    case MCAST_BLOCK_SOURCE:
+    case MCAST_UNBLOCK_SOURCE: return true;
+    default: return false;
+  }
+}
+
+int parse_membership6(int name, const void* value, socklen_t len, MembershipRequest6* out) {
+  using Op = MembershipRequest6::Op;
+  *out = MembershipRequest6{};
+  // ipv6_sockglue.c checks the length before it copies: a short one is
+  // EINVAL even when the pointer is null.
+  const auto need = [&](size_t size) -> int {
+    if (len < static_cast<socklen_t>(size)) return EINVAL;
+    return value == nullptr ? EFAULT : 0;
+  };
+  switch (name) {
+    case IPV6_ADD_MEMBERSHIP:
+    case IPV6_DROP_MEMBERSHIP: {
+      if (int err = need(sizeof(ipv6_mreq)); err != 0) return err;
+      ipv6_mreq m{};
+      std::memcpy(&m, value, sizeof m);
+      out->op = name == IPV6_ADD_MEMBERSHIP ? Op::kJoin : Op::kLeave;
+      out->group = from_in6(m.ipv6mr_multiaddr);
+      out->ifindex = static_cast<int>(m.ipv6mr_interface);
+      break;
+    }
+    case MCAST_JOIN_GROUP:
+    case MCAST_LEAVE_GROUP: {
+      if (int err = need(sizeof(group_req)); err != 0) return err;
+      group_req r{};
+      std::memcpy(&r, value, sizeof r);
+      if (!inet6_of(r.gr_group, &out->group)) return EADDRNOTAVAIL;
+      out->op = name == MCAST_JOIN_GROUP ? Op::kJoin : Op::kLeave;
+      out->ifindex = static_cast<int>(r.gr_interface);
+      break;
+    }
+    case MCAST_JOIN_SOURCE_GROUP:
+    case MCAST_LEAVE_SOURCE_GROUP:
+    case MCAST_BLOCK_SOURCE:
+    case MCAST_UNBLOCK_SOURCE: {
+      if (int err = need(sizeof(group_source_req)); err != 0) return err;
+      group_source_req r{};
+      std::memcpy(&r, value, sizeof r);
+      if (!inet6_of(r.gsr_group, &out->group) || !inet6_of(r.gsr_source, &out->source)) return EADDRNOTAVAIL;
+      out->op = name == MCAST_JOIN_SOURCE_GROUP    ? Op::kJoin
+                : name == MCAST_LEAVE_SOURCE_GROUP ? Op::kLeave
+                : name == MCAST_BLOCK_SOURCE       ? Op::kBlock
+                                                   : Op::kUnblock;
+      out->has_source = true;
+      out->ifindex = static_cast<int>(r.gsr_interface);
+      break;
+    }
+    default: return ENOPROTOOPT;
+  }
+  if (!out->group.is_multicast()) return EINVAL;
   return 0;
 }
 

@@ -95,13 +95,26 @@ ShimSocket* ShimSocket::adopt(engine::Engine& engine, const ShimSocket& old, int
   to->set_multicast_all(from.multicast_all());
   copy(s->mcast_if_kernel_, old.mcast_if_kernel_);
   s->mcast_if_addr_.store(old.mcast_if_addr_.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  stack::Stack& st = engine.stack();
   for (const stack::MulticastGroups::Membership& m : old.engine_.stack().multicast().memberships(&from)) {
-    stack::Stack& st = engine.stack();
     if (!m.include) {
       st.multicast_membership(*to, m.group, nullptr, true);
       for (Ipv4Addr src : m.sources) st.multicast_block(*to, m.group, src, true);
     } else {
       for (Ipv4Addr src : m.sources) st.multicast_membership(*to, m.group, &src, true);
+    }
+  }
+  to->set_multicast_hops(from.multicast_hops());
+  to->set_multicast_loop6(from.multicast_loop6());
+  to->set_multicast_all6(from.multicast_all6());
+  to->set_multicast_ifindex6(from.multicast_ifindex6());
+  s->mcast6_if_.store(old.mcast6_if_.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  for (const stack::MulticastGroups6::Membership& m : old.engine_.stack().multicast6().memberships(&from)) {
+    if (!m.include) {
+      st.multicast6_membership(*to, m.group, nullptr, true);
+      for (const stack::Ipv6Addr& src : m.sources) st.multicast6_block(*to, m.group, src, true);
+    } else {
+      for (const stack::Ipv6Addr& src : m.sources) st.multicast6_membership(*to, m.group, &src, true);
     }
   }
   return s;
@@ -163,13 +176,14 @@ ShimSocket::Path ShimSocket::path_for(const Endpoint& endpoint) const {
   const stack::Stack& st = engine_.stack();
   if (a.is_loopback() || a.is_unspecified() || !st.ipv6_enabled()) return Path::kKernel;
   if (st.is_local_address6(a)) return st.config().dedicated ? Path::kStack : Path::kKernel;
-  if (a.is_link_local() || (a.is_multicast() && a.multicast_scope() <= 2)) {
-    // Another interface's link is the kernel's; no scope: the stack says
-    // EINVAL, as Linux.
-    bool other_link = dst.scope_id != 0 && static_cast<int>(dst.scope_id) != bypass_ifindex();
-    return other_link ? Path::kKernel : Path::kStack;
+  const bool link_scope = a.is_link_local() || (a.is_multicast() && a.multicast_scope() <= 2);
+  if (link_scope && dst.scope_id != 0) {
+    // Another interface's link is the kernel's.
+    return static_cast<int>(dst.scope_id) != bypass_ifindex() ? Path::kKernel : Path::kStack;
   }
-  if (a.is_multicast()) return Path::kStack;
+  // A group without a scope id goes out of IPV6_MULTICAST_IF, as IPv4's.
+  if (a.is_multicast()) return mcast6_if_kernel() ? Path::kKernel : Path::kStack;
+  if (link_scope) return Path::kStack;  // no scope: the stack says EINVAL, as Linux
   stack::RouteResult6 r;
   return const_cast<stack::Stack&>(st).routes6().lookup_into(a, r) ? Path::kStack : Path::kKernel;
 }
@@ -375,6 +389,13 @@ void ShimSocket::mirror_setsockopt(int fd, int level, int name, const void* valu
       case IPV6_RECVHOPLIMIT: want_hoplimit6_.store(v != 0); break;
       case IPV6_RECVTCLASS: want_tclass6_.store(v != 0); break;
       case IPV6_RECVERR: socket_->set_recv_err(v != 0); break;
+      case IPV6_MULTICAST_HOPS: socket_->set_multicast_hops(v); break;  // -1: the default
+      case IPV6_MULTICAST_LOOP: socket_->set_multicast_loop6(v != 0); break;
+      case IPV6_MULTICAST_ALL: socket_->set_multicast_all6(v != 0); break;
+      case IPV6_MULTICAST_IF:
+        mcast6_if_.store(v, std::memory_order_relaxed);
+        socket_->set_multicast_ifindex6(static_cast<uint32_t>(v));
+        break;
       default: break;
     }
   }

@@ -78,6 +78,11 @@ class ShimSocket final : public stack::SocketNotifier {
   bool set_multicast_option(int fd, int name, const void* value, socklen_t len, int* rc);
   // getsockopt(IP_MULTICAST_IF) for an interface of ours; false: the kernel's.
   bool get_multicast_if(void* value, socklen_t* len) const;
+  // The IPv6 membership options (level IPPROTO_IPV6, multicast_opts.h) of
+  // an AF_INET6 socket, as set_multicast_option. IPV6_MULTICAST_IF needs no
+  // such step: the kernel fd takes it (it knows every index and answers
+  // getsockopt) and mirror_setsockopt notes it.
+  bool set_multicast_option6(int name, const void* value, socklen_t len, int* rc);
   // SO_ERROR: the stack's pending error first. True when answered.
   bool take_so_error(int* out);
   // IP_MTU: the path MTU to the stack-connected peer. True when answered.
@@ -136,10 +141,16 @@ class ShimSocket final : public stack::SocketNotifier {
   // Is the interface named by index (0: none) or address (0.0.0.0: the
   // route's) the bypass interface?
   bool on_bypass_interface(int ifindex, stack::Ipv4Addr addr) const;
+  // Do group memberships go to the kernel fd: the backend does not receive
+  // group traffic (DPDK without a multicast list).
+  bool groups_in_kernel() const;
   // IP_MULTICAST_IF: another interface (group sends take the kernel path),
   // and the address given (host order; 0: none).
   std::atomic<bool> mcast_if_kernel_{false};
   std::atomic<uint32_t> mcast_if_addr_{0};
+  // IPV6_MULTICAST_IF: the index (0: none, the route's choice).
+  std::atomic<int> mcast6_if_{0};
+  bool mcast6_if_kernel() const;  // another interface's
   // An IPv4 address the stack binds (ours, the wildcard, broadcast, multicast).
   bool is_ours(stack::Ipv4Addr a) const;
   // A sendto destination in the socket's family's rules (addressing.h).

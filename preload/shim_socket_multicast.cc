@@ -1,5 +1,5 @@
-// ShimSocket's IPv4 multicast options: memberships on the bypass
-// interface go to the stack (stack/net/multicast.h), which sends the IGMP
+// ShimSocket's multicast options: memberships on the bypass interface go
+// to the stack (stack/net/multicast.h), which sends the IGMP or MLD
 // reports and programs the link filter; those naming another interface go
 // to the kernel fd, whose traffic arrives on the kernel path. The argument
 // forms are multicast_opts.h's.
@@ -22,6 +22,21 @@ using stack::Ipv4Addr;
 bool ShimSocket::on_bypass_interface(int ifindex, Ipv4Addr addr) const {
   if (ifindex != 0) return ifindex == bypass_ifindex();
   return addr.is_unspecified() || addr == engine_.stack().config().address.addr;
+}
+
+bool ShimSocket::groups_in_kernel() const {
+  if (engine_.backend().capabilities().rx_multicast) return false;
+  // The backend does not receive group traffic (DPDK without a multicast
+  // list): memberships are the kernel's, and so is the group traffic (the
+  // kernel fd lets the bypass interface's groups through then). Said once.
+  static std::atomic<bool> said{false};
+  if (!said.exchange(true)) {
+    engine::log(engine::LogLevel::kInfo,
+                "multicast: the %s backend does not receive group traffic; group memberships and their "
+                "traffic take the kernel path",
+                std::string(engine::to_string(engine_.backend_kind())).c_str());
+  }
+  return true;
 }
 
 bool ShimSocket::set_multicast_option(int fd, int name, const void* value, socklen_t len, int* rc) {
@@ -60,19 +75,7 @@ bool ShimSocket::set_multicast_option(int fd, int name, const void* value, sockl
     return true;
   }
   if (!on_bypass_interface(req.ifindex, req.iface_addr)) return false;  // the kernel's interface
-  if (!engine_.backend().capabilities().rx_multicast) {
-    // The backend does not receive group traffic (AF_XDP): memberships are
-    // the kernel's, and so is the group traffic (the kernel fd lets the
-    // bypass interface's groups through then). Said once.
-    static std::atomic<bool> said{false};
-    if (!said.exchange(true)) {
-      engine::log(engine::LogLevel::kInfo,
-                  "multicast: the %s backend does not receive group traffic; group memberships and their "
-                  "traffic take the kernel path",
-                  std::string(engine::to_string(engine_.backend_kind())).c_str());
-    }
-    return false;
-  }
+  if (groups_in_kernel()) return false;
   int r = 0;
   switch (req.op) {
     case MembershipRequest::Op::kJoin:
@@ -98,6 +101,40 @@ bool ShimSocket::get_multicast_if(void* value, socklen_t* len) const {
   std::memcpy(value, &a, sizeof a);
   *len = sizeof a;
   return true;
+}
+
+bool ShimSocket::set_multicast_option6(int name, const void* value, socklen_t len, int* rc) {
+  if (!socket_->ipv6()) return false;  // an AF_INET socket: the kernel's ENOPROTOOPT
+  MembershipRequest6 req;
+  if (int err = parse_membership6(name, value, len, &req); err != 0) {
+    *rc = fail(err);
+    return true;
+  }
+  // Another interface (the kernel says ENODEV for one that does not
+  // exist), a stack without IPv6 or a backend without group reception:
+  // the kernel's.
+  if (req.ifindex != 0 && req.ifindex != bypass_ifindex()) return false;
+  if (!engine_.stack().ipv6_enabled() || groups_in_kernel()) return false;
+  stack::Stack& st = engine_.stack();
+  int r = 0;
+  switch (req.op) {
+    case MembershipOp::kJoin:
+    case MembershipOp::kLeave:
+      r = st.multicast6_membership(*socket_, req.group, req.has_source ? &req.source : nullptr,
+                                   req.op == MembershipOp::kJoin);
+      break;
+    case MembershipOp::kBlock:
+    case MembershipOp::kUnblock:
+      r = st.multicast6_block(*socket_, req.group, req.source, req.op == MembershipOp::kBlock);
+      break;
+  }
+  *rc = r < 0 ? fail(-r) : 0;
+  return true;
+}
+
+bool ShimSocket::mcast6_if_kernel() const {
+  const int index = mcast6_if_.load(std::memory_order_relaxed);
+  return index != 0 && index != bypass_ifindex();
 }
 
 }  // namespace dpdkudp::preload

@@ -96,7 +96,12 @@ int BasicMulticastGroups<F>::join(const UdpSocket* socket, const Addr& group, co
   Member* m = g != nullptr ? member_of(*g, socket) : nullptr;
   if (m != nullptr) {
     if (source == nullptr) return -EADDRINUSE;  // joined already (any-source or not)
-    if (!m->include) return -EINVAL;            // a source join where an any-source one stands
+    if (!m->include) {
+      // A source join where an any-source one stands: Linux switches an
+      // empty filter's mode (EXCLUDE {} -> INCLUDE {source}), else EINVAL.
+      if (!m->sources.empty()) return -EINVAL;
+      m->include = true;
+    }
     if (contains(m->sources, *source)) return -EADDRNOTAVAIL;
     if (m->sources.size() >= kMaxSources) return -ENOBUFS;
     m->sources.push_back(*source);
@@ -125,10 +130,12 @@ int BasicMulticastGroups<F>::leave(const UdpSocket* socket, const Addr& group, c
   std::lock_guard lock(mutex_);
   const Snapshot& cur = *snapshot_.load(std::memory_order_relaxed);
   auto next = std::make_unique<Snapshot>(cur);
+  // Not joined: a source change needs a prior join (Linux's EINVAL).
+  const int not_joined = source != nullptr ? -EINVAL : -EADDRNOTAVAIL;
   Group* g = find(*next, group);
-  if (g == nullptr) return -EADDRNOTAVAIL;
+  if (g == nullptr) return not_joined;
   Member* it = member_of(*g, socket);
-  if (it == nullptr) return -EADDRNOTAVAIL;
+  if (it == nullptr) return not_joined;
   if (source != nullptr) {
     if (!it->include) return -EINVAL;
     auto s = std::find(it->sources.begin(), it->sources.end(), *source);
@@ -147,9 +154,9 @@ int BasicMulticastGroups<F>::block(const UdpSocket* socket, const Addr& group, c
   std::lock_guard lock(mutex_);
   auto next = std::make_unique<Snapshot>(*snapshot_.load(std::memory_order_relaxed));
   Group* g = find(*next, group);
-  if (g == nullptr) return -EADDRNOTAVAIL;
+  if (g == nullptr) return -EINVAL;  // Linux: a source filter needs a prior join
   Member* it = member_of(*g, socket);
-  if (it == nullptr) return -EADDRNOTAVAIL;
+  if (it == nullptr) return -EINVAL;
   if (it->include) return -EINVAL;
   auto s = std::find(it->sources.begin(), it->sources.end(), source);
   if (on) {

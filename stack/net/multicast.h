@@ -135,8 +135,11 @@ class BasicMulticastGroups {
   BasicMulticastGroups& operator=(const BasicMulticastGroups&) = delete;
 
   // Application threads. source nullptr: for any source; else that one
-  // source. Linux's errors: EINVAL (not a multicast group; a source join
-  // where an any-source one stands, or the reverse), EADDRINUSE (joined
+  // source. A source join where an any-source membership with no blocked
+  // source stands switches it to that source (Linux's mode switch for an
+  // empty filter). Linux's errors: EINVAL (not a multicast group; a source
+  // join where an any-source one with blocked sources stands, or the
+  // reverse; a source leave without a membership), EADDRINUSE (joined
   // already), EADDRNOTAVAIL (not joined; that source not joined), ENOBUFS
   // (past kMaxMembershipsPerSocket or kMaxSources), or the link's error.
   int join(const UdpSocket* socket, const Addr& group, const Addr* source, uint64_t now_ns);
@@ -145,9 +148,9 @@ class BasicMulticastGroups {
   // source the socket's any-source membership leaves out. The interface
   // keeps listening to the group (its state stays EXCLUDE {}: other
   // sockets may want the source); the socket's filter drops it.
-  // EADDRNOTAVAIL when not joined, EINVAL for a source-specific
-  // membership, EADDRNOTAVAIL for a source blocked already (block) or not
-  // blocked (unblock), ENOBUFS past kMaxSources.
+  // EINVAL when not joined or for a source-specific membership,
+  // EADDRNOTAVAIL for a source blocked already (block) or not blocked
+  // (unblock), ENOBUFS past kMaxSources.
   int block(const UdpSocket* socket, const Addr& group, const Addr& source, bool on);
   // One socket's memberships (a forked child's copy of the socket takes
   // them over). Lock-free: the caller may be a child whose copy of the

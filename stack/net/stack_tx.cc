@@ -196,6 +196,7 @@ int Stack::socket_connect(UdpSocket& s, Endpoint remote) {
   } else {
     const Ipv6Addr& a = remote.addr6;
     if (a.is_link_local() || (a.is_multicast() && a.multicast_scope() <= 2)) {
+      if (remote.scope_id == 0 && a.is_multicast()) remote.scope_id = s.multicast_ifindex6();  // IPV6_MULTICAST_IF
       if (remote.scope_id == 0) return -EINVAL;  // Linux: connecting to a link-local peer needs its interface
       if (config_.ifindex != 0 && remote.scope_id != config_.ifindex) return -ENETUNREACH;
     } else {
@@ -574,7 +575,7 @@ int64_t Stack::build_datagram6(UdpSocket& s, std::span<const iovec> iov, const E
     // socket's own link-local address does.
     uint32_t scope = dst.scope_id != 0 ? dst.scope_id : local_scope;
     if (scope == 0 && to.is_multicast()) scope = s.multicast_ifindex6();  // IPV6_MULTICAST_IF
-    if (scope == 0) return -EINVAL;
+    if (scope == 0) return to.is_multicast() ? -EADDRNOTAVAIL : -EINVAL;  // Linux: no route / no interface
     if (config_.ifindex != 0 && scope != config_.ifindex) return -ENETUNREACH;
   }
   uint32_t path_mtu = mtu_;

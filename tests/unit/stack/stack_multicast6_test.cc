@@ -283,10 +283,24 @@ TEST_F(StackMulticast6, LinuxErrors) {
   EXPECT_EQ(join(s, kPeer), -EINVAL);
   ASSERT_EQ(join(s, kGroup), 0);
   EXPECT_EQ(join(s, kGroup), -EADDRINUSE);
-  EXPECT_EQ(join(s, kGroup, &kPeer), -EINVAL);
   EXPECT_EQ(leave(s, kGroup2), -EADDRNOTAVAIL);
+  EXPECT_EQ(leave(s, kGroup2, &kPeer), -EINVAL);  // a source leave needs a prior join
+  EXPECT_EQ(stack_->multicast6_block(*s, kGroup2, kPeer, true), -EINVAL);
   ASSERT_EQ(stack_->multicast6_block(*s, kGroup, kOtherSource, true), 0);
   EXPECT_EQ(stack_->multicast6_block(*s, kGroup, kOtherSource, true), -EADDRNOTAVAIL);
+  EXPECT_EQ(join(s, kGroup, &kPeer), -EINVAL);  // over an any-source membership with a blocked source
+  // With no blocked source, Linux switches the empty filter's mode:
+  // EXCLUDE {} becomes INCLUDE {source}.
+  ASSERT_EQ(join(s, kGroup2), 0);
+  drain_wire();
+  ASSERT_EQ(join(s, kGroup2, &kPeer), 0);
+  auto seen = mld_in(wire_frames());
+  ASSERT_EQ(seen.size(), 1u);
+  ASSERT_EQ(seen[0].records.size(), 1u);
+  EXPECT_EQ(seen[0].records[0].type, MldRecordType::kChangeToInclude);
+  EXPECT_EQ(seen[0].records[0].sources, std::vector<Ipv6Addr>{kPeer});
+  group_datagram(kGroup2, "from another", kOtherSource);
+  EXPECT_LT(recv_string(s).rc, 0);
 }
 
 TEST_F(StackMulticast6, SendingUsesMulticastHopsAndLoopsToMembers) {
@@ -297,7 +311,7 @@ TEST_F(StackMulticast6, SendingUsesMulticastHopsAndLoopsToMembers) {
   sender->set_hop_limit(33);  // the unicast hop limit: not for groups
   const Endpoint to = Endpoint::ipv6(kGroup, kPort, 0);
   // A link-scope group names its interface: by scope id or IPV6_MULTICAST_IF.
-  EXPECT_EQ(send_string(sender, "no interface", &to), -EINVAL);
+  EXPECT_EQ(send_string(sender, "no interface", &to), -EADDRNOTAVAIL);
   sender->set_multicast_ifindex6(1);
   ASSERT_EQ(send_string(sender, "to the group", &to), 12);
   stack_->poll(0);

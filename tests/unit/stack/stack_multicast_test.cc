@@ -290,9 +290,11 @@ TEST_F(StackMulticast, LinuxErrors) {
   EXPECT_EQ(join(s, kIpB), -EINVAL);  // not a group
   ASSERT_EQ(join(s, kGroup), 0);
   EXPECT_EQ(join(s, kGroup), -EADDRINUSE);
-  EXPECT_EQ(join(s, kGroup, &kPeerIp), -EINVAL);  // a source join over an any-source one
+  ASSERT_EQ(stack_->multicast_block(*s, kGroup, kOtherSource, true), 0);
+  EXPECT_EQ(join(s, kGroup, &kPeerIp), -EINVAL);  // a source join over an any-source one with a blocked source
   EXPECT_EQ(leave(s, kGroup2), -EADDRNOTAVAIL);
-  EXPECT_EQ(stack_->multicast_block(*s, kGroup2, kPeerIp, true), -EADDRNOTAVAIL);
+  EXPECT_EQ(leave(s, kGroup2, &kPeerIp), -EINVAL);  // a source leave needs a prior join
+  EXPECT_EQ(stack_->multicast_block(*s, kGroup2, kPeerIp, true), -EINVAL);
   UdpSocket* t = bound(kPort + 1);
   ASSERT_EQ(join(t, kGroup2, &kPeerIp), 0);
   EXPECT_EQ(join(t, kGroup2, &kPeerIp), -EADDRNOTAVAIL);  // that source already
