@@ -11,9 +11,9 @@ namespace dpdkudp::base {
 
 namespace {
 
-// /proc/<pid>/stat's state (field 3) and starttime (field 22); false when
-// the process is gone.
-bool read_stat(uint32_t pid, char* state, uint64_t* start_time) {
+// /proc/<pid>/stat's state (field 3), starttime (field 22) and, when
+// asked, ppid (field 4); false when the process is gone.
+bool read_stat(uint32_t pid, char* state, uint64_t* start_time, uint32_t* ppid = nullptr) {
   char path[64];
   std::snprintf(path, sizeof(path), "/proc/%u/stat", pid);
   const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
@@ -34,6 +34,9 @@ bool read_stat(uint32_t pid, char* state, uint64_t* start_time) {
     return false;
   }
   *state = p[2];
+  if (ppid != nullptr) {
+    *ppid = static_cast<uint32_t>(std::strtoul(p + 4, nullptr, 10));  // after "S "
+  }
   for (int field = 2; field < 22 && p != nullptr; ++field) {
     p = std::strchr(p + 1, ' ');
   }
@@ -56,6 +59,27 @@ bool process_running(uint32_t pid, uint64_t start_time) {
   char state = 0;
   uint64_t start = 0;
   return pid != 0 && read_stat(pid, &state, &start) && start == start_time && state != 'Z' && state != 'X';
+}
+
+bool is_ancestor(uint32_t pid) {
+  if (pid == 0) {
+    return false;
+  }
+  auto p = static_cast<uint32_t>(::getppid());
+  // Bounded: a chain longer than this is not a pre-forking server's.
+  for (int depth = 0; depth < 16 && p > 1; ++depth) {
+    if (p == pid) {
+      return true;
+    }
+    char state = 0;
+    uint64_t start = 0;
+    uint32_t up = 0;
+    if (!read_stat(p, &state, &start, &up)) {
+      return false;
+    }
+    p = up;
+  }
+  return p == pid;
 }
 
 int64_t process_fs_uid(uint32_t pid) {

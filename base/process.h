@@ -15,6 +15,11 @@ uint64_t process_start_time(uint32_t pid);
 // holds its pid until reaped but will never read a socket again).
 bool process_running(uint32_t pid, uint64_t start_time);
 
+// Whether pid is this process's parent, or its parent's, and so on up
+// the chain (a pre-forking server's workers may be forked by a process the
+// main one forked).
+bool is_ancestor(uint32_t pid);
+
 // The user a process creates files as (/proc/<pid>/status, "Uid:", the
 // filesystem uid), -1 when the process is gone or it cannot be read.
 int64_t process_fs_uid(uint32_t pid);

@@ -63,15 +63,20 @@ void say_forked_on_kernel() {
 
 // Whether a forked child of this process takes its inherited sockets onto
 // an engine of its own. Processes share an interface's ports through the
-// port-sharing table on AF_PACKET (engine/shared_ports.h). DPDK cannot
-// start twice in one process image, and AF_XDP gives a port without
-// SO_REUSEPORT to one process: there the child stays on the kernel.
+// port-sharing table on AF_PACKET (engine/shared_ports.h) and through the
+// XDP program's port owners on AF_XDP (the child joins the interface's
+// AF_XDP group and shares its parent's ports). DPDK cannot start twice in
+// one process image: there the child stays on the kernel.
 bool children_adopt() {
   const State state = g_state.load(std::memory_order_relaxed);
   const bool had_engine = (state == State::kRunning || state == State::kForked) && g_engine != nullptr;
-  return had_engine && g_engine->shared_ports() != nullptr &&
-         (g_engine->backend_kind() == engine::BackendKind::kAfPacket ||
-          g_engine->backend_kind() == engine::BackendKind::kAfPacketMmap);
+  if (!had_engine) return false;
+  switch (g_engine->backend_kind()) {
+    case engine::BackendKind::kAfPacket:
+    case engine::BackendKind::kAfPacketMmap: return g_engine->shared_ports() != nullptr;
+    case engine::BackendKind::kAfXdp: return true;
+    default: return false;
+  }
 }
 
 void arm_handoffs();

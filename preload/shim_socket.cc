@@ -76,6 +76,9 @@ ShimSocket* ShimSocket::adopt(engine::Engine& engine, const ShimSocket& old, int
   const std::optional<stack::Endpoint> local = from.local();
   if (local && !s->kernel_only()) {
     // The kernel fd holds the port already: the reservation finds it bound.
+    // Where the device steers ports (AF_XDP), the child shares its parent's
+    // as with SO_REUSEPORT (AfXdpBackend::claim_port_locked).
+    if (engine.backend_kind() == engine::BackendKind::kAfXdp) to->set_reuse_port(true);
     const int rc = to->bind(*local);
     if (rc != 0) {
       engine::log(engine::LogLevel::kWarn,

@@ -22,6 +22,7 @@
 
 #include "base/clock.h"
 #include "base/interface.h"
+#include "base/process.h"
 
 namespace dpdkudp {
 
@@ -303,20 +304,26 @@ bool AfXdpBackend::take_slot(const ErrorSink& err) {
 
 bool AfXdpBackend::publish(const AfXdpConfig& config, const ErrorSink& err) {
   // Dedicated mode: the address is ours (ARP, ICMP, unbound ports), unless
-  // a live process of the group already serves it.
+  // a live process of the group already serves it: an ancestor (a forked
+  // child that took its sockets over serves their ports, the process that
+  // opened them keeps the address), or another process (refused).
+  dedicated_ = config.dedicated;
   if (config.dedicated && config.ipv4 != 0) {
     const uint32_t addr = htonl(config.ipv4);
     af_xdp::Owner owner{};
-    if (bpf_map_lookup_elem(addrs_fd(), &addr, &owner) == 0 && owner.pid != owner_pid_ &&
-        af_xdp::pid_alive(owner.pid)) {
+    const bool served =
+        bpf_map_lookup_elem(addrs_fd(), &addr, &owner) == 0 && owner.pid != owner_pid_ && af_xdp::pid_alive(owner.pid);
+    if (served && !base::is_ancestor(owner.pid)) {
       return err.fail("address " + ipv4_text(addr) + " is already served in dedicated mode by pid " +
                       std::to_string(owner.pid) + " (one process per dedicated address)");
     }
-    owner = {owner_pid_, slot_};
-    if (const int r = bpf_map_update_elem(addrs_fd(), &addr, &owner, BPF_ANY); r != 0) {
-      return err.fail_errno("registering the dedicated address", r);
+    if (!served) {
+      owner = {owner_pid_, slot_};
+      if (const int r = bpf_map_update_elem(addrs_fd(), &addr, &owner, BPF_ANY); r != 0) {
+        return err.fail_errno("registering the dedicated address", r);
+      }
+      dedicated_ipv4_ = addr;
     }
-    dedicated_ipv4_ = addr;
   }
   // The same for the IPv6 addresses (NDP, ICMPv6, unbound ports), with the
   // link-local one the stack adds in dedicated mode when none is given
@@ -337,6 +344,9 @@ bool AfXdpBackend::publish(const AfXdpConfig& config, const ErrorSink& err) {
     af_xdp::Owner owner{};
     if (bpf_map_lookup_elem(addrs6_fd(), &key, &owner) == 0 && owner.pid != owner_pid_ &&
         af_xdp::pid_alive(owner.pid)) {
+      if (base::is_ancestor(owner.pid)) {
+        continue;  // an ancestor keeps it, as the IPv4 one
+      }
       return err.fail("an IPv6 address is already served in dedicated mode by pid " + std::to_string(owner.pid) +
                       " (one process per dedicated address)");
     }
@@ -357,8 +367,8 @@ bool AfXdpBackend::publish(const AfXdpConfig& config, const ErrorSink& err) {
   if (!membership_fd_.valid()) {
     return err.fail_errno("opening the packet socket that holds multicast memberships", errno);
   }
-  std::vector<int> give = {region_->memfd(), ports_fd(),  xsks_fd(),   addrs_fd(),
-                           ports6_fd(),      addrs6_fd(), groups_fd(), groups6_fd()};
+  std::vector<int> give = {region_->memfd(), ports_fd(),  xsks_fd(),    addrs_fd(),     ports6_fd(),
+                           addrs6_fd(),      groups_fd(), groups6_fd(), resolving_fd(), resolving6_fd()};
   for (uint32_t q = 0; q < queue_count_; ++q) {
     give.push_back(queues_[q].fd);
   }
@@ -528,6 +538,8 @@ AfXdpBackend::~AfXdpBackend() {
       if (!groups_.empty()) {
         drop_port_owner_locked(groups_fd(), htonl(kAllSystemsGroup), owner_pid_);
       }
+      drop_resolving_locked<uint32_t>(resolving_fd(), owner_pid_);
+      drop_resolving_locked<af_xdp::Addr6Key>(resolving6_fd(), owner_pid_);
       for (const auto& [group, count] : groups6_) {
         drop_port_owner_locked(groups6_fd(), group6_key(group), owner_pid_);
       }

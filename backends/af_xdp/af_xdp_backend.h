@@ -185,6 +185,13 @@ class AfXdpBackend final : public Backend, public PortSteering {
   void reap_completions(uint32_t queue);
   void kick_tx(uint32_t queue);
   bool tx_frame_ok(const Packet& pkt) const;
+  // Dedicated mode: an ARP request or Neighbor Solicitation we send names
+  // us in the resolving maps, so its reply comes to this process even when
+  // another member (our parent) serves the address.
+  void note_resolution(const Packet& pkt) const;
+  // Under the steer lock: removes a resolving map's entries of pid.
+  template <typename Key>
+  void drop_resolving_locked(int fd, uint32_t pid);
   int ports_fd() const { return program_ ? program_->ports_fd() : handles_.ports_map.get(); }
   int xsks_fd() const { return program_ ? program_->xsks_fd() : handles_.xsks_map.get(); }
   int addrs_fd() const { return program_ ? program_->addrs_fd() : handles_.addrs_map.get(); }
@@ -192,6 +199,8 @@ class AfXdpBackend final : public Backend, public PortSteering {
   int addrs6_fd() const { return program_ ? program_->addrs6_fd() : handles_.addrs6_map.get(); }
   int groups_fd() const { return program_ ? program_->groups_fd() : handles_.groups_map.get(); }
   int groups6_fd() const { return program_ ? program_->groups6_fd() : handles_.groups6_map.get(); }
+  int resolving_fd() const { return program_ ? program_->resolving_fd() : handles_.resolving_map.get(); }
+  int resolving6_fd() const { return program_ ? program_->resolving6_fd() : handles_.resolving6_map.get(); }
   int link_fd() const { return program_ ? program_->link_fd() : handles_.link.get(); }
 
   base::InterfaceInfo info_;
@@ -201,6 +210,7 @@ class AfXdpBackend final : public Backend, public PortSteering {
   uint32_t ring_size_;
   bool native_ = false;
   bool zero_copy_ = false;
+  bool dedicated_ = false;
   uint32_t dedicated_ipv4_ = 0;                   // network order, registered in the addrs map
   std::vector<af_xdp::Addr6Key> dedicated_ipv6_;  // registered in the addrs6 map
   std::string mode_description_;

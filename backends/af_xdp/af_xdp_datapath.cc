@@ -5,6 +5,8 @@
 
 #include <sys/socket.h>
 
+#include <bpf/bpf.h>
+
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -259,6 +261,36 @@ bool AfXdpBackend::tx_frame_ok(const Packet& pkt) const {
   return pkt.data >= base && static_cast<size_t>(pkt.data - base) + pkt.len <= kFrameSize;
 }
 
+void AfXdpBackend::note_resolution(const Packet& pkt) const {
+  // Ethernet, at most one tag, then an ARP request or a Neighbor
+  // Solicitation (ICMPv6 135 right after the IPv6 header, as NDP sends it).
+  const uint8_t* f = pkt.data;
+  size_t off = 12;
+  if (pkt.len < off + 2) {
+    return;
+  }
+  uint16_t type = static_cast<uint16_t>(f[off] << 8 | f[off + 1]);
+  if (type == 0x8100 || type == 0x88a8) {
+    off += 4;
+    if (pkt.len < off + 2) {
+      return;
+    }
+    type = static_cast<uint16_t>(f[off] << 8 | f[off + 1]);
+  }
+  const uint8_t* l3 = f + off + 2;
+  const size_t l3_len = pkt.len - off - 2;
+  const af_xdp::Owner me{owner_pid_, slot_};
+  if (type == 0x0806 && l3_len >= 28 && l3[6] == 0 && l3[7] == 1) {
+    uint32_t target = 0;  // the target protocol address, network order
+    std::memcpy(&target, l3 + 24, sizeof target);
+    bpf_map_update_elem(resolving_fd(), &target, &me, BPF_ANY);
+  } else if (type == 0x86dd && l3_len >= 40 + 24 && l3[6] == 58 && l3[40] == 135) {
+    af_xdp::Addr6Key target{};
+    std::memcpy(target.addr, l3 + 40 + 8, sizeof target.addr);
+    bpf_map_update_elem(resolving6_fd(), &target, &me, BPF_ANY);
+  }
+}
+
 size_t AfXdpBackend::tx_burst(uint16_t queue, std::span<Packet* const> pkts) {
   if (queue >= queue_count_) {
     return 0;
@@ -299,6 +331,9 @@ size_t AfXdpBackend::tx_burst(uint16_t queue, std::span<Packet* const> pkts) {
         release(std::span<Packet* const>(&pkt, 1));
         ++done;
         continue;
+      }
+      if (dedicated_) [[unlikely]] {
+        note_resolution(*pkt);
       }
       if (is_tx_frame(pkt)) {
         const auto frame = static_cast<uint32_t>(pkt - tx_pkts_.get());

@@ -17,6 +17,8 @@
 #include <cstring>
 #include <mutex>
 
+#include "base/process.h"
+
 namespace dpdkudp::af_xdp {
 
 uint64_t netns_inode() {
@@ -88,7 +90,13 @@ bool pid_alive(uint32_t pid) {
   if (pid == 0) {
     return false;
   }
-  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH;
+  if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+    return false;
+  }
+  // A zombie (killed, not yet reaped by its parent) has closed its sockets
+  // already: it serves nothing.
+  const uint64_t start = base::process_start_time(pid);
+  return start == 0 || base::process_running(pid, start);
 }
 
 // ---- libbpf / libxdp log capture ----

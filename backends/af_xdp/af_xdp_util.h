@@ -40,7 +40,8 @@ class LibLogCapture {
   std::string detail() const;
 };
 
-// True when pid names a live process (kill(pid, 0) is not ESRCH).
+// True when pid names a live process (kill(pid, 0) is not ESRCH, and it is
+// not a zombie).
 bool pid_alive(uint32_t pid);
 
 // Fds a fork child must not keep: an XSK (it would keep the socket, and

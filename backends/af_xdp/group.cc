@@ -23,7 +23,7 @@ namespace dpdkudp::af_xdp {
 namespace {
 
 constexpr uint32_t kMagic = 0x64785047;  // "GPxd"
-constexpr uint32_t kVersion = 6;         // 4: the IPv6 maps; 5, 6: the groups maps
+constexpr uint32_t kVersion = 7;         // 4: the IPv6 maps; 5, 6: the groups maps; 7: resolving
 constexpr uint32_t kHelloMagic = 0x6f6c6548;
 constexpr int kJoinWaitMs = 2000;
 constexpr int kWelcomeTimeoutMs = 5000;  // the holder may still be opening (EBUSY retries)
@@ -230,6 +230,7 @@ bool GroupRegion::slot_alive(const MemberSlot& m) const {
   if (!pid_alive(pid)) {
     return false;
   }
+  // pid_alive ruled out a zombie; the start time rules out a reused pid.
   const uint64_t start = base::process_start_time(pid);
   return start == 0 || start == m.start_time.load(std::memory_order_relaxed);
 }
@@ -450,6 +451,8 @@ GroupHub::Join GroupHub::join(const std::string& iface, std::unique_ptr<GroupHub
         handles->addrs6_map = std::move(fds[i++]);
         handles->groups_map = std::move(fds[i++]);
         handles->groups6_map = std::move(fds[i++]);
+        handles->resolving_map = std::move(fds[i++]);
+        handles->resolving6_map = std::move(fds[i++]);
         if (welcome.has_link != 0) {
           handles->link = std::move(fds[i++]);
           close_in_fork_children(handles->link.get());

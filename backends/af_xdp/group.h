@@ -202,7 +202,7 @@ class GroupRegion {
 };
 
 // The program's maps a newcomer gets (after the memfd, in this order).
-inline constexpr size_t kHandedMaps = 7;
+inline constexpr size_t kHandedMaps = 9;
 
 // What the hub hands a newcomer.
 struct GroupHandles {
@@ -214,6 +214,8 @@ struct GroupHandles {
   UniqueFd addrs6_map;
   UniqueFd groups_map;
   UniqueFd groups6_map;
+  UniqueFd resolving_map;
+  UniqueFd resolving6_map;
   UniqueFd link;                     // invalid when the program is not a bpf_link
   std::vector<UniqueFd> queue_xsks;  // one bound XSK per queue
 };
@@ -248,7 +250,8 @@ class GroupHub {
   UniqueFd listen_;
   UniqueFd stop_event_;
   GroupRegion* region_ = nullptr;
-  std::vector<int> give_fds_;  // memfd, ports, xsks, addrs, ports6, addrs6, groups, groups6, [link], queue XSKs...
+  std::vector<int> give_fds_;  // memfd, ports, xsks, addrs, ports6, addrs6, groups, groups6, resolving, resolving6,
+                               // [link], queue XSKs...
   int link_fd_ = -1;
   std::function<void(uint32_t)> on_dead_;
   std::unique_ptr<std::thread> thread_;

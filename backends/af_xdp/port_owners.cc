@@ -5,6 +5,7 @@
 #include "backends/af_xdp/af_xdp_backend.h"
 
 #include <arpa/inet.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 
@@ -13,6 +14,8 @@
 #include <mutex>
 #include <type_traits>
 #include <vector>
+
+#include "base/process.h"
 
 namespace dpdkudp {
 
@@ -73,6 +76,8 @@ void AfXdpBackend::forget_pid(uint32_t pid) {
   for (const af_xdp::Addr6Key& group : map_keys<af_xdp::Addr6Key>(groups6_fd())) {
     drop_port_owner_locked(groups6_fd(), group, pid);
   }
+  drop_resolving_locked<uint32_t>(resolving_fd(), pid);
+  drop_resolving_locked<af_xdp::Addr6Key>(resolving6_fd(), pid);
   region_->unlock_steer();
 }
 
@@ -87,12 +92,17 @@ int AfXdpBackend::claim_port_locked(int fd, const Key& key, bool reuse_port) {
   // Keep the live owners of other processes (a dead one's port, or one
   // left by an earlier backend of this process, is free).
   const uint32_t live = keep_live_owners(&owners, owner_pid_);
-  if (live != 0 && (!reuse_port || owners.reuseport == 0 || live == af_xdp::kMaxSharers)) {
+  // A forked child holds its parent's socket (the kernel fd is one port
+  // reservation): it may share a port only an ancestor holds when it asks
+  // with SO_REUSEPORT, as an adopted socket does, and the port is then
+  // shared by the whole family.
+  const bool from_parent = reuse_port && live == 1 && base::is_ancestor(owners.owner[0].pid);
+  if (live != 0 && !from_parent && (!reuse_port || owners.reuseport == 0 || live == af_xdp::kMaxSharers)) {
     return EADDRINUSE;  // another process of the group serves it
   }
   owners.owner[live] = {owner_pid_, slot_};
   owners.count = live + 1;
-  owners.reuseport = (live == 0 ? reuse_port : owners.reuseport != 0) ? 1 : 0;
+  owners.reuseport = (live == 0 ? reuse_port : (owners.reuseport != 0 || from_parent)) ? 1 : 0;
   const int r = bpf_map_update_elem(fd, &key, &owners, BPF_ANY);
   if (r != 0) {
     return r == -E2BIG ? ENOSPC : -r;
@@ -165,6 +175,19 @@ int AfXdpBackend::steer6(const std::array<uint8_t, 16>& addr, uint16_t port, boo
   region_->unlock_steer();
   return 0;
 }
+
+template <typename Key>
+void AfXdpBackend::drop_resolving_locked(int fd, uint32_t pid) {
+  for (const Key& key : map_keys<Key>(fd)) {
+    af_xdp::Owner owner{};
+    if (bpf_map_lookup_elem(fd, &key, &owner) == 0 && owner.pid == pid) {
+      bpf_map_delete_elem(fd, &key);
+    }
+  }
+}
+
+template void AfXdpBackend::drop_resolving_locked<uint32_t>(int, uint32_t);
+template void AfXdpBackend::drop_resolving_locked<af_xdp::Addr6Key>(int, uint32_t);
 
 // ---- multicast ----
 

@@ -32,7 +32,10 @@ constexpr const char* kPorts6Map = "dpdkudp_ports6";
 constexpr const char* kAddrs6Map = "dpdkudp_addrs6";
 constexpr const char* kGroupsMap = "dpdkudp_groups";
 constexpr const char* kGroups6Map = "dpdkudp_groups6";
-constexpr const char* kPinNames[] = {"ports", "xsks", "addrs", "ports6", "addrs6", "groups", "groups6"};
+constexpr const char* kResolvingMap = "dpdkudp_resolving";
+constexpr const char* kResolving6Map = "dpdkudp_resolving6";
+constexpr const char* kPinNames[] = {"ports",  "xsks",    "addrs",     "ports6",    "addrs6",
+                                     "groups", "groups6", "resolving", "resolving6"};
 
 struct AttachedProgram {
   uint32_t id = 0;
@@ -248,7 +251,8 @@ void XdpProgram::close_object() {
     bpf_object__close(obj_);
     obj_ = nullptr;
   }
-  ports_fd_ = xsks_fd_ = addrs_fd_ = ports6_fd_ = addrs6_fd_ = groups_fd_ = groups6_fd_ = -1;
+  ports_fd_ = xsks_fd_ = addrs_fd_ = ports6_fd_ = addrs6_fd_ = groups_fd_ = groups6_fd_ = resolving_fd_ =
+      resolving6_fd_ = -1;
 }
 
 bool XdpProgram::find_maps(const ErrorSink& err) {
@@ -259,8 +263,10 @@ bool XdpProgram::find_maps(const ErrorSink& err) {
   addrs6_fd_ = bpf_object__find_map_fd_by_name(obj_, kAddrs6Map);
   groups_fd_ = bpf_object__find_map_fd_by_name(obj_, kGroupsMap);
   groups6_fd_ = bpf_object__find_map_fd_by_name(obj_, kGroups6Map);
+  resolving_fd_ = bpf_object__find_map_fd_by_name(obj_, kResolvingMap);
+  resolving6_fd_ = bpf_object__find_map_fd_by_name(obj_, kResolving6Map);
   if (ports_fd_ < 0 || xsks_fd_ < 0 || addrs_fd_ < 0 || ports6_fd_ < 0 || addrs6_fd_ < 0 || groups_fd_ < 0 ||
-      groups6_fd_ < 0) {
+      groups6_fd_ < 0 || resolving_fd_ < 0 || resolving6_fd_ < 0) {
     return err.fail("the XDP object lacks its maps");
   }
   return true;
@@ -373,7 +379,8 @@ bool XdpProgram::pin_maps(const std::string& dir) {
   if (!ensure_bpffs() || !make_dirs(dir)) {
     return false;
   }
-  const int fds[] = {ports_fd_, xsks_fd_, addrs_fd_, ports6_fd_, addrs6_fd_, groups_fd_, groups6_fd_};
+  const int fds[] = {ports_fd_,  xsks_fd_,    addrs_fd_,     ports6_fd_,    addrs6_fd_,
+                     groups_fd_, groups6_fd_, resolving_fd_, resolving6_fd_};
   static_assert(std::size(fds) == std::size(kPinNames));
   for (size_t i = 0; i < std::size(fds); ++i) {
     const std::string path = dir + "/" + kPinNames[i];

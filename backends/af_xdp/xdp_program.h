@@ -78,6 +78,8 @@ class XdpProgram {
   int addrs6_fd() const { return addrs6_fd_; }
   int groups_fd() const { return groups_fd_; }
   int groups6_fd() const { return groups6_fd_; }
+  int resolving_fd() const { return resolving_fd_; }
+  int resolving6_fd() const { return resolving6_fd_; }
   int link_fd() const { return link_fd_; }
 
   // Pins the maps in dir (created; stale pins there replaced).
@@ -120,6 +122,8 @@ class XdpProgram {
   int addrs6_fd_ = -1;
   int groups_fd_ = -1;
   int groups6_fd_ = -1;
+  int resolving_fd_ = -1;
+  int resolving6_fd_ = -1;
   std::string pin_dir_;
   // libxdp ways: the network namespace we attached in (for the detach).
   UniqueFd netns_;

@@ -12,6 +12,8 @@
 //        its owners together: a hash of the source address and port picks
 //        one, so a flow always reaches the same process.
 //   an address served in dedicated mode (dpdkudp_addrs):
+//     an ARP reply from an address a member asked about (dpdkudp_resolving:
+//     the backend notes the requests it sends)            -> that member
 //     ARP whose target protocol address is it             -> its member
 //     any other IPv4 to it (ICMP echo, UDP to an unbound port so the stack
 //     can answer port-unreachable, fragments)             -> its member
@@ -135,6 +137,23 @@ struct {
   __type(value, struct dpdkudp_port_owners);
 } dpdkudp_groups6 SEC(".maps");
 
+// Neighbours being resolved: the address a member's last ARP request (or
+// Neighbor Solicitation) asked about -> that member, so the reply reaches
+// it and not only the address's owner (forked members share an address).
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 4096);
+  __type(key, __u32);
+  __type(value, struct dpdkudp_owner);
+} dpdkudp_resolving SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 4096);
+  __type(key, struct dpdkudp_addr6);
+  __type(value, struct dpdkudp_owner);
+} dpdkudp_resolving6 SEC(".maps");
+
 // IPv4 address (network order) served in dedicated mode -> owner.
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
@@ -177,6 +196,17 @@ static __always_inline int to_owner(struct xdp_md* ctx, const struct dpdkudp_own
   return (int)bpf_redirect_map(&dpdkudp_xsks, owner->slot * DPDKUDP_MAX_QUEUES + queue, XDP_PASS);
 }
 
+// Whether the owner's XSK for this RX queue is in the map (its process
+// lives; the kernel removes a closed socket).
+static __always_inline int has_xsk(struct xdp_md* ctx, const struct dpdkudp_owner* owner) {
+  __u32 queue = ctx->rx_queue_index;
+  if (owner->slot >= DPDKUDP_MAX_MEMBERS || queue >= DPDKUDP_MAX_QUEUES) {
+    return 0;
+  }
+  __u32 index = owner->slot * DPDKUDP_MAX_QUEUES + queue;
+  return bpf_map_lookup_elem(&dpdkudp_xsks, &index) != 0;
+}
+
 // One owner of a port; with several (SO_REUSEPORT), by a hash of the
 // source address and port.
 static __always_inline int to_port_owner(struct xdp_md* ctx, const struct dpdkudp_port_owners* owners, __u32 saddr,
@@ -190,13 +220,23 @@ static __always_inline int to_port_owner(struct xdp_md* ctx, const struct dpdkud
     __u32 h = (saddr ^ ((__u32)sport << 16) ^ (__u32)sport) * 0x9E3779B1u;
     pick = (h >> 16) % count;
   }
-  // The verifier cannot bound a modulo: check explicitly, where the
-  // compiler (which can) does not drop the check.
-  asm volatile("" : "+r"(pick));
-  if (pick >= DPDKUDP_MAX_SHARERS) {
-    return XDP_PASS;
+  // The hash's choice, or when its process has just died (the kernel took
+  // its XSK out of the map; the C++ side drops it from the owners a moment
+  // later) the next live one: a dead sharer loses nothing in between.
+#pragma unroll
+  for (__u32 k = 0; k < DPDKUDP_MAX_SHARERS; k++) {
+    __u32 i = pick + k;
+    if (i >= count) {
+      i -= count;
+    }
+    // The verifier cannot bound a modulo: check explicitly, where the
+    // compiler (which can) does not drop the check.
+    asm volatile("" : "+r"(i));
+    if (k < count && i < DPDKUDP_MAX_SHARERS && has_xsk(ctx, &owners->owner[i])) {
+      return to_owner(ctx, &owners->owner[i]);
+    }
   }
-  return to_owner(ctx, &owners->owner[pick]);
+  return XDP_PASS;
 }
 
 // A group's datagram: among the port's owners, those whose process joined
@@ -372,6 +412,18 @@ static __always_inline int steer_ipv6(struct xdp_md* ctx, void* l3, void* data_e
   __builtin_memcpy(dst.addr, &ip6->daddr, 16);
   const struct dpdkudp_owner* owner = bpf_map_lookup_elem(&dpdkudp_addrs6, &dst);
   if (owner) {
+    // An advertisement about a neighbour a member solicited: that member.
+    if (nexthdr == IPPROTO_ICMPV6) {
+      __u8* icmp = l4;
+      if ((void*)(icmp + 24) <= data_end && icmp[0] == DPDKUDP_ICMPV6_NA) {
+        struct dpdkudp_addr6 target;
+        __builtin_memcpy(target.addr, icmp + 8, 16);
+        const struct dpdkudp_owner* asker = bpf_map_lookup_elem(&dpdkudp_resolving6, &target);
+        if (asker) {
+          return to_owner(ctx, asker);
+        }
+      }
+    }
     return to_owner(ctx, owner);
   }
   // A solicitation (or advertisement) to a multicast group about one of the
@@ -425,7 +477,18 @@ int xdp_udp_steer(struct xdp_md* ctx) {
     __u32 target;
     __builtin_memcpy(&target, arp->tpa, sizeof(target));
     const struct dpdkudp_owner* owner = bpf_map_lookup_elem(&dpdkudp_addrs, &target);
-    return owner ? to_owner(ctx, owner) : XDP_PASS;
+    if (!owner) {
+      return XDP_PASS;
+    }
+    if (arp->op == bpf_htons(2)) {
+      __u32 sender;
+      __builtin_memcpy(&sender, arp->spa, sizeof(sender));
+      const struct dpdkudp_owner* asker = bpf_map_lookup_elem(&dpdkudp_resolving, &sender);
+      if (asker) {
+        return to_owner(ctx, asker);
+      }
+    }
+    return to_owner(ctx, owner);
   }
 
   if (proto == bpf_htons(ETH_P_IPV6)) {

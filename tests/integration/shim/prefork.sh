@@ -2,8 +2,11 @@
 # Pre-forking servers: the parent binds, forks workers that answer on the
 # inherited socket, and only waits. Under the shim each worker adopts the
 # socket on an engine of its own at its first use, and the processes
-# holding it share its port (engine/shared_ports.h): the parent, which
-# never reads, gets no share. Kernel mode runs the same against Linux.
+# holding it share its port: on AF_PACKET through engine/shared_ports.h
+# (the parent, which never reads, gets no share), on AF_XDP through the
+# XDP program's port owners (the parent's share is handed on through the
+# shared kernel fd, step 3's path). Kernel mode runs the same against
+# Linux.
 #  1. prefork_server.py, three workers: 64 flows x 3 rounds from a kernel
 #     client, every datagram answered exactly once, at least two workers
 #     serving;
@@ -16,7 +19,7 @@
 #  4. NSD (Debian's authoritative DNS server, which binds in its main
 #     process and forks server-count children) with two servers: 100 dig
 #     queries answered.
-#   prefork.sh BUILD_DIR kernel|shim   (SHIM_BACKEND=af_packet|af_packet_mmap)
+#   prefork.sh BUILD_DIR kernel|shim   (SHIM_BACKEND=af_packet|af_packet_mmap|af_xdp)
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/shim_lib.sh"
