@@ -157,6 +157,15 @@ bool FaultBackend::as_on_the_wire(Packet* pkt, bool rx) {
   return true;
 }
 
+bool FaultBackend::is_arp(const Packet& pkt) {
+  if (pkt.len < 14) return false;
+  uint16_t type = static_cast<uint16_t>(pkt.data[12] << 8 | pkt.data[13]);
+  if ((type == 0x8100 || type == 0x88a8) && pkt.len >= 18) {
+    type = static_cast<uint16_t>(pkt.data[16] << 8 | pkt.data[17]);
+  }
+  return type == 0x0806;
+}
+
 Packet* FaultBackend::duplicate(const Packet* pkt) {
   Packet* copy = nullptr;
   if (inner_->alloc({&copy, 1}) != 1) return nullptr;
@@ -192,6 +201,13 @@ void FaultBackend::apply(Lane& lane, const FaultRates& r, bool rx, Packet* pkt, 
   }
   if (pkt->len > 0 && draw(lane, r[FaultKind::kCorrupt]) && as_on_the_wire(pkt, rx)) {
     lane.count[static_cast<size_t>(FaultKind::kCorrupt)].fetch_add(1, std::memory_order_relaxed);
+    if (is_arp(*pkt)) {
+      // No checksum covers ARP: a flipped byte would be believed (a wrong
+      // MAC cached by the peer for seconds). On a wire the frame check
+      // sequence drops such a frame, so that is what happens here.
+      inner_->release({&pkt, 1});
+      return;
+    }
     pkt->data[lane.rng() % pkt->len] ^= static_cast<uint8_t>(1 + lane.rng() % 255);
   }
   Packet* copy = nullptr;

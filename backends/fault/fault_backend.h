@@ -21,7 +21,9 @@
 //    the device's checksum verdicts are cleared (the stack checks in
 //    software) and a checksum the sender's kernel left partial (veth) is
 //    completed first; on TX the checksums the device would fill in are
-//    filled in first, in software.
+//    filled in first, in software. An ARP frame, which no checksum covers
+//    (a flipped byte would poison the peer's cache, where a real link's
+//    frame check sequence drops the frame), is dropped instead.
 // Every fault is counted (counts()). The wrapped backend's own counters
 // pass through stats() unchanged.
 //
@@ -124,6 +126,7 @@ class FaultBackend final : public Backend {
   // the top); false when that cannot be done (the damage is skipped).
   bool as_on_the_wire(Packet* pkt, bool rx);
   Packet* duplicate(const Packet* pkt);
+  static bool is_arp(const Packet& pkt);  // Ethernet (one tag at most), then ARP
   // Moves what is due from the holds to ready.
   void release_due(Lane& lane, uint64_t now_ns);
   // Sends lane tx's ready frames; caller holds the queue's lock.

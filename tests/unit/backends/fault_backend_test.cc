@@ -289,6 +289,31 @@ TEST(FaultBackend, TxCorruptionHappensAfterTheChecksumsTheDeviceFillsIn) {
   EXPECT_EQ(f.tx->stats().tx_errors, 0u);
 }
 
+// No checksum covers ARP: a corrupted ARP frame is dropped (a real link's
+// frame check sequence drops it), never passed on with a flipped sender
+// MAC for the peer to cache. Counted as corrupted, both ways.
+TEST(FaultBackend, CorruptedArpIsDroppedNotPassedOn) {
+  for (bool rx : {true, false}) {
+    FaultPair f(with(rx, FaultKind::kCorrupt, 1.0));
+    std::vector<uint8_t> arp(42, 0);
+    for (int i = 0; i < 6; ++i) arp[i] = 0xff;
+    arp[6] = 0x02;
+    arp[12] = 0x08;
+    arp[13] = 0x06;
+    for (int i = 0; i < 20; ++i) ASSERT_TRUE(send_one(*f.tx, packet_with(*f.tx, arp)));
+    f.send(0, 10);  // and IPv4 frames still arrive, damaged
+    std::vector<Packet*> all = drain(*f.rx);
+    EXPECT_EQ(all.size(), 10u) << (rx ? "rx" : "tx");
+    for (Packet* p : all) {
+      EXPECT_FALSE(p->data[12] == 0x08 && p->data[13] == 0x06);
+      f.rx->release({&p, 1});
+    }
+    const FaultCounts c = rx ? f.rx->counts() : f.tx->counts();
+    EXPECT_EQ((rx ? c.rx : c.tx)[5], 30u);
+    EXPECT_EQ(f.in_use(), 0u) << "a dropped ARP frame went back to the pool";
+  }
+}
+
 TEST(FaultBackend, TruncationShortensTheFrame) {
   FaultPair f(with(true, FaultKind::kTruncate, 1.0));
   f.send(0, 100);
