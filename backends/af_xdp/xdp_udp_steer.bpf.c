@@ -239,6 +239,18 @@ static __always_inline int to_port_owner(struct xdp_md* ctx, const struct dpdkud
   return XDP_PASS;
 }
 
+// A bit per member slot of a group's members (count already checked).
+static __always_inline __u32 member_slots(const struct dpdkudp_port_owners* members, __u32 count) {
+  __u32 joined = 0;
+#pragma unroll
+  for (int i = 0; i < DPDKUDP_MAX_SHARERS; i++) {
+    if ((__u32)i < count && members->owner[i].slot < DPDKUDP_MAX_MEMBERS) {
+      joined |= 1u << members->owner[i].slot;
+    }
+  }
+  return joined;
+}
+
 // A group's datagram: among the port's owners, those whose process joined
 // the group (a bit per member slot in `joined`), one by the source hash.
 static __always_inline int to_joined_owner(struct xdp_md* ctx, const struct dpdkudp_port_owners* owners, __u32 joined,
@@ -294,13 +306,7 @@ static __always_inline int steer_ipv4_group(struct xdp_md* ctx, struct iphdr* ip
   if ((void*)(udp + 1) > data_end) {
     return XDP_PASS;
   }
-  __u32 joined = 0;
-#pragma unroll
-  for (int i = 0; i < DPDKUDP_MAX_SHARERS; i++) {
-    if ((__u32)i < count && members->owner[i].slot < DPDKUDP_MAX_MEMBERS) {
-      joined |= 1u << members->owner[i].slot;
-    }
-  }
+  __u32 joined = member_slots(members, count);
   struct dpdkudp_port_key key = {.addr = group, .port = udp->dest, .pad = 0};
   const struct dpdkudp_port_owners* owners = bpf_map_lookup_elem(&dpdkudp_ports, &key);
   if (!owners) {
@@ -371,13 +377,7 @@ static __always_inline int steer_ipv6(struct xdp_md* ctx, void* l3, void* data_e
         if ((void*)(udp + 1) > data_end) {
           return XDP_PASS;
         }
-        __u32 joined = 0;
-#pragma unroll
-        for (int i = 0; i < DPDKUDP_MAX_SHARERS; i++) {
-          if ((__u32)i < count && members->owner[i].slot < DPDKUDP_MAX_MEMBERS) {
-            joined |= 1u << members->owner[i].slot;
-          }
-        }
+        __u32 joined = member_slots(members, count);
         struct dpdkudp_port6_key key = {.port = udp->dest, .pad = 0};
         __builtin_memcpy(key.addr, &ip6->daddr, 16);
         const struct dpdkudp_port_owners* owners = bpf_map_lookup_elem(&dpdkudp_ports6, &key);
