@@ -66,6 +66,14 @@ const std::string& own_directory() {
 // Evaluated at load, before the program runs.
 [[maybe_unused]] const std::string& g_own_directory_at_load = own_directory();
 
+// Whether a module's abi and version are this build's; *why otherwise.
+bool same_build(uint32_t abi, const char* version, std::string* why) {
+  if (abi == kBackendModuleAbi && std::strcmp(version, DPDKUDP_VERSION) == 0) return true;
+  *why = std::string("is from dpdkudp ") + version + " (module ABI " + std::to_string(abi) + "), libdpdkudp.so from " +
+         DPDKUDP_VERSION + " (ABI " + std::to_string(kBackendModuleAbi) + "): install them together";
+  return false;
+}
+
 // Checks what a loaded object says it is; nullptr and *why otherwise.
 const BackendModule* check_module(void* handle, std::string_view name, std::string* why) {
   auto entry = reinterpret_cast<BackendModuleEntry>(dlsym(handle, kBackendModuleSymbol));
@@ -78,16 +86,25 @@ const BackendModule* check_module(void* handle, std::string_view name, std::stri
     *why = "is not the " + std::string(name) + " module";
     return nullptr;
   }
-  if (m->abi != kBackendModuleAbi || std::strcmp(m->version, DPDKUDP_VERSION) != 0) {
-    *why = std::string("is from dpdkudp ") + m->version + " (module ABI " + std::to_string(m->abi) +
-           "), libdpdkudp.so from " + DPDKUDP_VERSION + " (ABI " + std::to_string(kBackendModuleAbi) +
-           "): install them together";
-    return nullptr;
-  }
-  return m;
+  return same_build(m->abi, m->version, why) ? m : nullptr;
 }
 
-const BackendModule* load(std::string_view name, const std::string& module_dir, std::string* error) {
+const CaptureModule* check_capture_module(void* handle, std::string_view /*name*/, std::string* why) {
+  auto entry = reinterpret_cast<CaptureModuleEntry>(dlsym(handle, kCaptureModuleSymbol));
+  const CaptureModule* m = entry != nullptr ? entry() : nullptr;
+  if (m == nullptr || m->wrap == nullptr || m->counts == nullptr) {
+    *why = std::string("has no ") + kCaptureModuleSymbol + " entry";
+    return nullptr;
+  }
+  return same_build(m->abi, m->version, why) ? m : nullptr;
+}
+
+// Loads libdpdkudp-<name>.so from module_dir, else beside this object,
+// else by the dynamic linker's search, and checks it with check; what
+// names it in errors is `what` ("backend af_xdp").
+template <typename Module>
+const Module* load(std::string_view name, std::string_view what, const std::string& module_dir,
+                   const Module* (*check)(void*, std::string_view, std::string*), std::string* error) {
   const std::string file = backend_module_file(name);
   std::vector<std::string> candidates;
   if (!module_dir.empty()) {
@@ -107,12 +124,12 @@ const BackendModule* load(std::string_view name, const std::string& module_dir, 
       continue;
     }
     std::string why;
-    if (const BackendModule* m = check_module(handle, name, &why)) return m;
+    if (const Module* m = check(handle, name, &why)) return m;
     dlclose(handle);
-    *error = "backend " + std::string(name) + ": " + path + " " + why;
+    *error = std::string(what) + ": " + path + " " + why;
     return nullptr;
   }
-  *error = "backend " + std::string(name) + ": module " + file + " not found (" + tried + ")" +
+  *error = std::string(what) + ": module " + file + " not found (" + tried + ")" +
            (module_dir.empty() ? "; install it beside libdpdkudp.so or set DPDKUDP_MODULE_DIR" : "");
   return nullptr;
 }
@@ -144,8 +161,18 @@ const BackendModule* find_backend_module(BackendKind kind, const std::string& mo
   std::lock_guard guard(lock);
   const std::string key = std::string(r->name) + "\n" + module_dir;
   if (auto it = loaded->find(key); it != loaded->end()) return it->second;
-  const BackendModule* m = load(r->name, module_dir, error);
+  const BackendModule* m = load(r->name, "backend " + std::string(r->name), module_dir, check_module, error);
   if (m != nullptr) loaded->emplace(key, m);
+  return m;
+}
+
+const CaptureModule* find_capture_module(const std::string& module_dir, std::string* error) {
+  static std::mutex lock;
+  static auto* loaded = new std::map<std::string, const CaptureModule*>();  // never destroyed, as above
+  std::lock_guard guard(lock);
+  if (auto it = loaded->find(module_dir); it != loaded->end()) return it->second;
+  const CaptureModule* m = load<CaptureModule>("pcap", "DPDKUDP_CAPTURE", module_dir, check_capture_module, error);
+  if (m != nullptr) loaded->emplace(module_dir, m);
   return m;
 }
 

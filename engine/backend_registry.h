@@ -30,4 +30,8 @@ bool backend_built(BackendKind kind);
 // for and why it did not load (missing, not from this build, no entry).
 const BackendModule* find_backend_module(BackendKind kind, const std::string& module_dir, std::string* error);
 
+// The capture module (libdpdkudp-pcap.so, DPDKUDP_CAPTURE), looked for as
+// a backend module is; nullptr and one line in *error when it is missing.
+const CaptureModule* find_capture_module(const std::string& module_dir, std::string* error);
+
 }  // namespace dpdkudp::engine

@@ -271,6 +271,7 @@ constexpr EnumName<LogLevel> kLogNames[] = {
     {"quiet", LogLevel::kQuiet}, {"error", LogLevel::kError}, {"warn", LogLevel::kWarn},
     {"info", LogLevel::kInfo},   {"debug", LogLevel::kDebug},
 };
+constexpr EnumName<LogTarget> kLogTargetNames[] = {{"stderr", LogTarget::kStderr}, {"syslog", LogTarget::kSyslog}};
 constexpr EnumName<DeploymentMode> kModeNames[] = {{"dedicated", DeploymentMode::kDedicated},
                                                    {"shared", DeploymentMode::kShared}};
 constexpr EnumName<XdpMode> kXdpModeNames[] = {
@@ -839,6 +840,60 @@ std::string show_vlan_list(const std::vector<uint16_t>& vids) {
   return out;
 }
 
+// ---------------------------------------------------------------- profiles
+
+// Settings chosen for one aim; every key set in the file or the
+// environment still wins.
+constexpr std::pair<std::string_view, std::string_view> kLatency[] = {{"DPDKUDP_BUSY_POLL_US", "100000"},
+                                                                      {"DPDKUDP_WAIT", "inline"}};
+constexpr std::pair<std::string_view, std::string_view> kThroughput[] = {{"DPDKUDP_BUSY_POLL_US", "200"},
+                                                                         {"DPDKUDP_RX_RING", "4096"},
+                                                                         {"DPDKUDP_TX_RING", "4096"},
+                                                                         {"DPDKUDP_RCVBUF_DEFAULT", "4194304"}};
+constexpr std::pair<std::string_view, std::string_view> kLowCpu[] = {{"DPDKUDP_BUSY_POLL_US", "0"},
+                                                                     {"DPDKUDP_WAIT", "inline"}};
+constexpr Profile kProfiles[] = {
+    {"latency", "the lowest latency: spin up to 100 ms in a wait (a core busy while traffic flows)", kLatency},
+    {"throughput", "bursts: large rings and receive buffers, a short spin", kThroughput},
+    {"low-cpu", "the least CPU: never spin, sleep at once as on the kernel", kLowCpu},
+};
+
+const Profile* find_profile(std::string_view name) {
+  for (const Profile& p : kProfiles) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
+
+bool set_profile(std::string_view v, std::string& out, std::string& reason) {
+  const std::string l = lower(v);
+  if (find_profile(l) == nullptr) {
+    reason = "must be one of";
+    for (const Profile& p : kProfiles) {
+      reason += (&p == kProfiles ? " " : ", ") + std::string(p.name);
+    }
+    return false;
+  }
+  out = l;
+  return true;
+}
+
+bool set_offload(std::string_view v, OffloadRules& out, std::string& reason) {
+  auto rules = OffloadRules::parse(v, &reason);
+  if (!rules) return false;
+  out = std::move(*rules);
+  return true;
+}
+
+bool set_capture(std::string_view v, std::string& out, std::string& reason) {
+  if (!v.empty() && v.front() != '/') {
+    reason = "must be an absolute file name";
+    return false;
+  }
+  out = std::string(v);
+  return true;
+}
+
 // ---------------------------------------------------------------- the key table
 // One row per file key: how to parse it and how to print it. describe()
 // compares printed values with a default Config, so it cannot drift.
@@ -939,6 +994,17 @@ constexpr KeyDef kKeys[] =
      [](const C& c) { return R(c.announce ? "1" : "0"); }},
     {"DPDKUDP_PERF_INTERVAL", [](V v, C& c, R& r) { return set_number(v, 0, 3600, c.perf_interval_s, r, "seconds"); },
      [](const C& c) { return std::to_string(c.perf_interval_s); }},
+    {"DPDKUDP_LOG_TARGET", [](V v, C& c, R& r) { return set_enum(v, kLogTargetNames, c.log_target, r); },
+     [](const C& c) { return R(to_string(c.log_target)); }},
+    {"DPDKUDP_PROFILE", [](V v, C& c, R& r) { return set_profile(v, c.profile, r); },
+     [](const C& c) { return c.profile; }},
+    {"DPDKUDP_OFFLOAD", [](V v, C& c, R& r) { return set_offload(v, c.offload, r); },
+     [](const C& c) { return c.offload.to_string(); }},
+    {"DPDKUDP_CAPTURE", [](V v, C& c, R& r) { return set_capture(v, c.capture, r); },
+     [](const C& c) { return c.capture; }},
+    {"DPDKUDP_CAPTURE_LIMIT",
+     [](V v, C& c, R& r) { return set_number(v, 4096, uint64_t{1} << 40, c.capture_limit, r, "bytes"); },
+     [](const C& c) { return std::to_string(c.capture_limit); }},
     };
 
 const KeyDef* find_key(std::string_view name) {
@@ -1077,6 +1143,24 @@ std::optional<ConfigError> gather_environment(const Environment& env, Settings& 
     // An unknown DPDKUDP_ variable is almost always a typo of a known one.
     if (!find_key(name)) return make_error(name, value, unknown_key_reason(name), std::string(kEnvironment));
     settings[name] = Setting{std::string(trim(value)), std::string(kEnvironment), 0, ++order};
+  }
+  return std::nullopt;
+}
+
+// DPDKUDP_PROFILE's settings, under every key already set (order 0: they
+// are applied first, so a written key replaces one of them).
+std::optional<ConfigError> apply_profile(Settings& settings) {
+  const auto it = settings.find("DPDKUDP_PROFILE");
+  if (it == settings.end() || it->second.value.empty()) return std::nullopt;
+  std::string name;
+  std::string reason;
+  if (!set_profile(it->second.value, name, reason)) {
+    return make_error("DPDKUDP_PROFILE", it->second.value, std::move(reason), it->second.where);
+  }
+  const Profile* profile = find_profile(name);
+  if (profile == nullptr) return std::nullopt;  // set_profile checked it
+  for (const auto& [key, value] : profile->settings) {
+    settings.try_emplace(std::string(key), Setting{std::string(value), "profile " + name, 0, 0});
   }
   return std::nullopt;
 }
@@ -1230,6 +1314,30 @@ ReadStatus read_file(const std::string& path, std::string& out, std::string& rea
 
 std::string_view to_string(BackendKind kind) { return name_of(kBackendNames, kind); }
 std::string_view to_string(LogLevel level) { return name_of(kLogNames, level); }
+std::string_view to_string(LogTarget target) { return name_of(kLogTargetNames, target); }
+
+std::span<const Profile> profiles() { return kProfiles; }
+
+std::string describe_profiles() {
+  std::string out;
+  for (const Profile& p : kProfiles) {
+    if (!out.empty()) out += '\n';
+    out.append(p.name).append(": ").append(p.purpose).append(" (");
+    const char* sep = "";
+    for (const auto& [key, value] : p.settings) {
+      out.append(sep).append(key).append("=").append(value);
+      sep = ", ";
+    }
+    out += ')';
+  }
+  return out;
+}
+
+std::vector<std::string_view> config_keys() {
+  std::vector<std::string_view> out;
+  for (const auto& k : kKeys) out.push_back(k.name);
+  return out;
+}
 std::string_view to_string(DeploymentMode mode) { return name_of(kModeNames, mode); }
 std::string_view to_string(WaitModel model) { return name_of(kWaitNames, model); }
 
@@ -1268,6 +1376,7 @@ Result<Config> parse_config_text(std::string_view text, std::string_view file_na
   Config config;
   std::optional<ConfigError> error = gather_file(text, file_name, settings);
   if (!error) error = gather_environment(env, settings);
+  if (!error) error = apply_profile(settings);
   if (!error) error = apply_settings(settings, config);
   if (!error) error = check_consistency(settings, config);
   if (error) {

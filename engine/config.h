@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -18,6 +19,7 @@
 
 #include "backends/api/backend_module.h"  // XdpMode
 #include "backends/fault/fault_spec.h"
+#include "engine/offload_rules.h"
 #include "stack/net/tunnel_config.h"
 #include "stack/net/vlan_config.h"
 #include "stack/wire/bytes.h"
@@ -28,6 +30,8 @@ inline constexpr const char* kDefaultConfigPath = "/etc/dpdkudp.env";
 
 enum class BackendKind { kAuto, kDpdk, kAfXdp, kAfPacket, kAfPacketMmap, kOff };
 enum class LogLevel { kQuiet, kError, kWarn, kInfo, kDebug };
+// Where the shim's lines go: stderr, or syslog (journald on systemd hosts).
+enum class LogTarget { kStderr, kSyslog };
 enum class DeploymentMode { kDedicated, kShared };
 using dpdkudp::XdpMode;  // the AF_XDP module's own (to_string there too)
 // Who drives the stack while the application waits (docs/architecture.md):
@@ -38,6 +42,7 @@ enum class WaitModel { kInline, kThread };
 // The spellings used in the file ("af_packet_mmap", "debug", ...).
 std::string_view to_string(BackendKind kind);
 std::string_view to_string(LogLevel level);
+std::string_view to_string(LogTarget target);
 std::string_view to_string(DeploymentMode mode);
 std::string_view to_string(WaitModel model);
 
@@ -115,6 +120,16 @@ struct Config {
   // One line on stderr when the bypass is up, at any log level but quiet
   // (dpdkudp-run sets it: success is visible; plain LD_PRELOAD stays silent).
   bool announce = false;
+  LogTarget log_target = LogTarget::kStderr;
+  // DPDKUDP_PROFILE: the named set of settings applied under every key the
+  // file and environment set themselves ("" when none; see profiles()).
+  std::string profile;
+  // DPDKUDP_OFFLOAD: which sockets take the bypass (empty: every one).
+  OffloadRules offload;
+  // DPDKUDP_CAPTURE: a pcap file of the frames the stack sends and
+  // receives ("" : off), written until it holds capture_limit bytes.
+  std::string capture;
+  uint64_t capture_limit = 64ull << 20;
 
   // The file that was read ("" when none): for the banner, not a setting.
   std::string source;
@@ -183,6 +198,21 @@ Result<Config> parse_config_text(std::string_view text, std::string_view file_na
 // set but empty means "no file at all"), else `default_path` if it exists,
 // else none; then parses it as parse_config_text does.
 Result<Config> load_config(const Environment& env, const std::string& default_path = kDefaultConfigPath);
+
+// A named set of settings (DPDKUDP_PROFILE, dpdkudp-run --profile): each
+// applies under whatever the file or environment sets key by key.
+struct Profile {
+  std::string_view name;
+  std::string_view purpose;  // one line, for --help
+  std::span<const std::pair<std::string_view, std::string_view>> settings;
+};
+std::span<const Profile> profiles();
+// "latency: ... (DPDKUDP_BUSY_POLL_US=100000, ...)", a line per profile
+// (no newline after the last).
+std::string describe_profiles();
+
+// Every key the file and the environment may set, in the table's order.
+std::vector<std::string_view> config_keys();
 
 // The DPDKUDP_* entries of `environ` (first occurrence wins, as getenv).
 Environment process_environment();

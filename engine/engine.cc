@@ -280,6 +280,7 @@ void seed_neighbors(stack::Stack& stack, const Config& config, uint64_t now) {
 
 std::unique_ptr<Engine> Engine::start(const Config& config, std::string* error) {
   set_log_level(config.log);
+  set_log_target(config.log_target);
   if (config.backend == BackendKind::kOff) {
     *error = "DPDKUDP_BACKEND=off: using the kernel";
     return nullptr;
@@ -313,6 +314,24 @@ std::unique_ptr<Engine> Engine::start(const Config& config, std::string* error) 
     log(LogLevel::kWarn, "DPDKUDP_FAULTS: injecting faults into every frame: %s", to_string(config.faults).c_str());
   }
 
+  if (!config.capture.empty()) {
+    // Outermost: the file holds what the stack received and handed over.
+    std::string why;
+    e->capture_ = find_capture_module(config.module_dir, &why);
+    std::unique_ptr<Backend> tap =
+        e->capture_ != nullptr ? e->capture_->wrap(std::move(e->backend_), config.capture, config.capture_limit, &why)
+                               : nullptr;
+    if (!tap) {
+      *error = "DPDKUDP_CAPTURE=" + config.capture + ": " + why;
+      return nullptr;
+    }
+    e->capture_backend_ = tap.get();
+    e->backend_ = std::move(tap);
+    e->backend_description_ += (e->backend_description_.empty() ? "" : "; ") + std::string("capturing");
+    log(LogLevel::kInfo, "DPDKUDP_CAPTURE: writing every frame to %s (at most %llu bytes)", config.capture.c_str(),
+        static_cast<unsigned long long>(config.capture_limit));
+  }
+
   e->stack_ = std::make_unique<stack::Stack>(*e->backend_, std::move(stack_config), e->clock_);
   if (e->steering_) {
     e->stack_->set_port_steering(e->steering_.get());
@@ -320,6 +339,7 @@ std::unique_ptr<Engine> Engine::start(const Config& config, std::string* error) 
     e->join_shared_ports(iface->ifindex);
   }
   seed_neighbors(*e->stack_, config, e->clock_.monotonic_ns());
+  if (config.mode == DeploymentMode::kDedicated && !config.iface.empty()) e->watch_foreign_destinations();
   if (config.mode == DeploymentMode::kShared) {
     e->stack_->set_port_reserver(&e->reserver_);
     if (!e->reserve_tunnel_ports(error)) return nullptr;
@@ -490,6 +510,41 @@ void Engine::stop() {
     faults_reported_ = true;
     log(LogLevel::kWarn, "DPDKUDP_FAULTS: injected %s", describe(faults_->counts()).c_str());
   }
+  if (capture_backend_ != nullptr && !capture_reported_) {
+    capture_reported_ = true;
+    uint64_t written = 0, left_out = 0;
+    capture_->counts(*capture_backend_, &written, &left_out);
+    if (left_out != 0) {
+      log(LogLevel::kWarn,
+          "DPDKUDP_CAPTURE: %s: %llu frames written, %llu left out (DPDKUDP_CAPTURE_LIMIT=%llu reached)",
+          config_.capture.c_str(), static_cast<unsigned long long>(written), static_cast<unsigned long long>(left_out),
+          static_cast<unsigned long long>(config_.capture_limit));
+    } else {
+      log(LogLevel::kInfo, "DPDKUDP_CAPTURE: %s: %llu frames written", config_.capture.c_str(),
+          static_cast<unsigned long long>(written));
+    }
+  }
+}
+
+void Engine::watch_foreign_destinations() {
+  // Dedicated mode: the program's sockets answer on the stack's address
+  // alone. Datagrams for another of the interface's kernel addresses are
+  // dropped by the stack (and by the kernel fd's filter): say so once,
+  // instead of a server that looks deaf to clients of the kernel address.
+  add_tick_hook([this, seen = uint32_t{0}, said = false](uint64_t) mutable {
+    const stack::Ipv4Addr dst = stack_->last_foreign_destination();
+    if (said || dst.value == seen) return;
+    seen = dst.value;
+    for (const stack::Ipv4Addr& a : kernel_ipv4_addresses(config_.iface)) {
+      if (a != dst) continue;
+      said = true;
+      log(LogLevel::kWarn,
+          "datagrams for %s, the kernel's address on %s, reach the bypass and no socket here: in dedicated mode the "
+          "program answers on %s only (DPDKUDP_IP); send to it, or use DPDKUDP_MODE=shared to serve the kernel's "
+          "address",
+          dst.to_string().c_str(), config_.iface.c_str(), stack_->config().address.addr.to_string().c_str());
+    }
+  });
 }
 
 void Engine::add_tick_hook(std::function<void(uint64_t)> hook) {

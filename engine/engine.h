@@ -79,6 +79,9 @@ class Engine {
   // program (or kernel tunnel device) has them and the kernel answers no
   // port-unreachable for them.
   bool reserve_tunnel_ports(std::string* error);
+  // Dedicated mode: one warning when datagrams for another of the
+  // interface's kernel addresses reach the stack (a tick hook).
+  void watch_foreign_destinations();
 
   Config config_;
   BackendKind kind_ = BackendKind::kOff;
@@ -86,6 +89,10 @@ class Engine {
   std::unique_ptr<Backend> backend_;
   FaultBackend* faults_ = nullptr;  // backend_ when DPDKUDP_FAULTS is set
   bool faults_reported_ = false;
+  // DPDKUDP_CAPTURE: the module and its wrapper (backend_), nullptr when off.
+  const CaptureModule* capture_ = nullptr;
+  const Backend* capture_backend_ = nullptr;
+  bool capture_reported_ = false;
   std::unique_ptr<stack::PortSteeringHook> steering_;
   std::unique_ptr<SharedPorts> shared_ports_;  // AF_PACKET, DPDK: see shared_ports.h
   std::string backend_description_;

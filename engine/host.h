@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "stack/wire/bytes.h"
 
@@ -22,5 +23,8 @@ struct InterfaceInfo {
 
 // nullopt with *error set ("interface eth9: no such interface") on failure.
 std::optional<InterfaceInfo> query_interface(const std::string& name, std::string* error);
+
+// Every IPv4 address the kernel has on the interface (none when it is gone).
+std::vector<wire::Ipv4Addr> kernel_ipv4_addresses(const std::string& name);
 
 }  // namespace dpdkudp::engine

@@ -1,5 +1,6 @@
 #include "engine/log.h"
 
+#include <syslog.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,7 +10,19 @@
 namespace dpdkudp::engine {
 namespace {
 std::atomic<LogLevel> g_level{LogLevel::kWarn};
+std::atomic<LogTarget> g_target{LogTarget::kStderr};
+
+int syslog_priority(LogLevel level) {
+  switch (level) {
+    case LogLevel::kError: return LOG_ERR;
+    case LogLevel::kWarn: return LOG_WARNING;
+    case LogLevel::kInfo: return LOG_INFO;
+    default: return LOG_DEBUG;
+  }
 }
+}  // namespace
+
+void set_log_target(LogTarget target) { g_target.store(target, std::memory_order_relaxed); }
 
 void set_log_level(LogLevel level) { g_level.store(level, std::memory_order_relaxed); }
 LogLevel log_level() { return g_level.load(std::memory_order_relaxed); }
@@ -27,6 +40,13 @@ void log(LogLevel level, const char* fmt, ...) {
   va_end(ap);
   size_t len = static_cast<size_t>(n) +
                (m < 0 ? 0 : std::min<size_t>(static_cast<size_t>(m), sizeof buf - static_cast<size_t>(n) - 2));
+  if (g_target.load(std::memory_order_relaxed) == LogTarget::kSyslog) {
+    // The program's own ident and facility (no openlog: that is the
+    // program's to call); "dpdkudp: " tells our lines apart.
+    buf[len] = '\0';
+    syslog(syslog_priority(level), "%s", buf);
+    return;
+  }
   buf[len++] = '\n';
   ssize_t ignored = ::write(STDERR_FILENO, buf, len);
   (void)ignored;

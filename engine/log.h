@@ -1,4 +1,4 @@
-// One-line diagnostics on stderr, "dpdkudp: ..." , filtered by DPDKUDP_LOG.
+// One-line diagnostics on stderr (or syslog), "dpdkudp: ..." , filtered by DPDKUDP_LOG.
 // Written with write(2) on a stack buffer: safe in the LD_PRELOAD start-up
 // path and from any thread, never allocates.
 #pragma once
@@ -10,6 +10,9 @@
 namespace dpdkudp::engine {
 
 void set_log_level(LogLevel level);
+// DPDKUDP_LOG_TARGET: stderr (the default) or syslog(3) at the level's
+// priority, under the program's own ident (journald on systemd hosts).
+void set_log_target(LogTarget target);
 LogLevel log_level();
 bool log_enabled(LogLevel level);
 

@@ -148,6 +148,9 @@ void LiveStats::publish(const stats::Totals& totals, uint64_t mono_ns) {
       rem->addr6.store(slot.remote6);
     }
     slot.rcvbuf = s.rcvbuf();
+    slot.ipv6 = s.ipv6() ? 1 : 0;
+    slot.fd = s.owner_fd();
+    slot.last_reader_tid = s.last_reader_tid();
     stack::SocketStats st = s.stats();
     slot.rx_datagrams = st.rx_datagrams;
     slot.rx_bytes = st.rx_bytes;

@@ -28,7 +28,8 @@
 namespace dpdkudp::engine::stats {
 
 inline constexpr uint64_t kMagic = 0x3154415453445544ULL;  // "DUDSTAT1" little-endian
-inline constexpr uint32_t kVersion = 5;                    // 2: IPv6 and NDP; 3: tunnels; 4: hand-offs, IGMP; 5: MLD
+// 2: IPv6 and NDP; 3: tunnels; 4: hand-offs, IGMP; 5: MLD; 6: a socket's family, fd and last reader (SocketSlot)
+inline constexpr uint32_t kVersion = 6;
 inline constexpr size_t kMaxSockets = 1024;
 inline constexpr size_t kMaxDropReasons = 40;
 inline constexpr size_t kDropNameLen = 24;
@@ -54,7 +55,13 @@ struct SocketSlot {
   uint64_t queued_datagrams;
   // IPv6 endpoints (local_addr / remote_addr unused then).
   uint8_t local_v6, remote_v6;
+  uint8_t ipv6;  // an AF_INET6 socket (its endpoints may still be IPv4 ones, v4-mapped)
   uint8_t local6[16], remote6[16];
+  // The application's fd for the socket (-1: not known, e.g. a socket the
+  // engine opened itself) and the tid of the thread that last received on
+  // it (0: none yet), as the shim recorded them.
+  int32_t fd;
+  int32_t last_reader_tid;
 };
 
 // One overlay endpoint (DPDKUDP_TUNNEL), described and counted.

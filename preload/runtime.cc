@@ -189,6 +189,7 @@ engine::Engine* start_engine() {
     return nullptr;
   }
   engine::set_log_level(config->log);
+  engine::set_log_target(config->log_target);
   std::string error;
   std::unique_ptr<engine::Engine> e;
   if (!open_doorbell()) {

@@ -4,7 +4,9 @@
 #include <fcntl.h>
 #include <linux/errqueue.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -28,6 +30,25 @@ using stack::Ipv4Addr;
 
 std::atomic<uint32_t> g_socket_serial{0};
 
+// The calling thread's id for dpdkudp-stat's "last reader", asked of the
+// kernel once per thread: a receive pays a thread-local read, not a system
+// call. A fork bumps the generation, since a forked child's thread keeps
+// its parent's thread-local copy but has a tid of its own.
+std::atomic<uint32_t> g_fork_generation{0};
+[[maybe_unused]] const int g_tid_atfork =
+    pthread_atfork(nullptr, nullptr, [] { g_fork_generation.fetch_add(1, std::memory_order_relaxed); });
+
+int32_t this_tid() {
+  thread_local int32_t tid = 0;
+  thread_local uint32_t generation = 0;
+  const uint32_t now = g_fork_generation.load(std::memory_order_relaxed);
+  if (tid == 0 || generation != now) {
+    tid = static_cast<int32_t>(::gettid());
+    generation = now;
+  }
+  return tid;
+}
+
 }  // namespace
 
 ShimSocket::ShimSocket(engine::Engine& engine, stack::UdpSocket* socket, int fd)
@@ -38,6 +59,7 @@ ShimSocket::ShimSocket(engine::Engine& engine, stack::UdpSocket* socket, int fd)
              g_socket_serial.fetch_add(1, std::memory_order_relaxed)) {
   fds_.push_back(fd);
   socket_->set_user_data(this);
+  socket_->set_owner_fd(fd);
   socket_->set_notifier(this);
   last_service_ns_.store(stack::monotonic_now_ns(), std::memory_order_relaxed);
   start_watchdog();
@@ -63,6 +85,8 @@ ShimSocket* ShimSocket::adopt(engine::Engine& engine, const ShimSocket& old, int
   };
   copy(s->kernel_bound_, old.kernel_bound_);
   copy(s->kernel_connected_, old.kernel_connected_);
+  copy(s->placed_, old.placed_);
+  copy(s->kernel_placed_, old.kernel_placed_);
   copy(s->shut_rd_, old.shut_rd_);
   copy(s->shut_wr_, old.shut_wr_);
   copy(s->want_pktinfo_, old.want_pktinfo_);
@@ -156,7 +180,11 @@ void ShimSocket::remove_fd(int fd) {
   std::lock_guard lock(fds_lock_);
   fds_.erase(std::remove(fds_.begin(), fds_.end(), fd), fds_.end());
   any_fd_.store(fds_.empty() ? -1 : fds_.front(), std::memory_order_release);
-  if (fds_.empty()) closing_.store(true, std::memory_order_release);
+  if (fds_.empty()) {
+    closing_.store(true, std::memory_order_release);
+  } else {
+    socket_->set_owner_fd(fds_.front());  // a dup that outlives the first fd
+  }
 }
 
 // ---------------------------------------------------------------- readiness
@@ -210,6 +238,7 @@ int ShimSocket::bind(int fd, const sockaddr* addr, socklen_t len) {
   if (addr == nullptr) return fail(EFAULT);
   if (socket_->ipv6()) {
     if (int err = parse_bind6(addr, len, &local); err != 0) return fail(err);
+    if (placed_on_kernel(fd, {local, std::nullopt})) return real().bind(fd, addr, len);
     const Endpoint c = local.canonical();
     const stack::Stack& st = engine_.stack();
     bool ours =
@@ -232,6 +261,7 @@ int ShimSocket::bind(int fd, const sockaddr* addr, socklen_t len) {
   } else if (int err = parse_dest(addr, len, &local); err != 0) {
     return fail(err);
   }
+  if (placed_on_kernel(fd, {local, std::nullopt})) return real().bind(fd, addr, len);
   if (!is_ours(local.addr)) {
     // 127.0.0.1, another interface's address: only the kernel reaches it.
     int rc = real().bind(fd, addr, len);
@@ -240,6 +270,20 @@ int ShimSocket::bind(int fd, const sockaddr* addr, socklen_t len) {
   }
   int rc = socket_->bind(local);
   return rc < 0 ? fail(-rc) : 0;
+}
+
+bool ShimSocket::placed_on_kernel(int fd, const engine::PlacementQuery& q) {
+  const engine::OffloadRules& rules = engine_.config().offload;
+  if (rules.empty() || placed_.exchange(true, std::memory_order_acq_rel)) {
+    return kernel_placed_.load(std::memory_order_acquire);
+  }
+  if (rules.offload(q)) return false;
+  // The kernel fd receives what comes in on the bypass interface too now
+  // (shared mode: the kernel's address), not only what the filter let by.
+  const int unused = 0;  // Linux wants an int's length even here
+  real().setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &unused, sizeof unused);
+  kernel_placed_.store(true, std::memory_order_release);
+  return true;
 }
 
 bool ShimSocket::is_ours(Ipv4Addr a) const {
@@ -283,6 +327,7 @@ int ShimSocket::connect(int fd, const sockaddr* addr, socklen_t len) {
   } else if (int err = parse_dest(addr, len, &dst); err != 0) {
     return fail(err);
   }
+  if (placed_on_kernel(fd, {std::nullopt, dst})) return real().connect(fd, addr, len);
   if (path_for(dst) == Path::kKernel) {
     int rc = real().connect(fd, addr, len);
     if (rc == 0) kernel_connected_.store(true, std::memory_order_release);
@@ -444,8 +489,19 @@ bool ShimSocket::fionread(int fd, int* out) {
 
 // ---------------------------------------------------------------- send
 
+bool ShimSocket::placed_for_send(int fd, const msghdr* msg) {
+  if (placed_.load(std::memory_order_acquire) || engine_.config().offload.empty()) return kernel_only();
+  Endpoint dst;
+  bool no_dest = false;
+  if (msg == nullptr || msg->msg_name == nullptr || msg->msg_namelen == 0 ||
+      parse_any_dest(msg->msg_name, msg->msg_namelen, &dst, &no_dest) != 0 || no_dest) {
+    return false;  // the send fails or needs a connected peer: place it later
+  }
+  return placed_on_kernel(fd, {std::nullopt, dst});
+}
+
 ssize_t ShimSocket::sendmsg(int fd, const msghdr* msg, int flags) {
-  if (kernel_only()) return real().sendmsg(fd, msg, flags);
+  if (kernel_only() || placed_for_send(fd, msg)) return real().sendmsg(fd, msg, flags);
   if (msg == nullptr) return fail(EFAULT);
   Endpoint dst;
   const Endpoint* dstp = nullptr;
@@ -496,7 +552,9 @@ ssize_t ShimSocket::sendmsg(int fd, const msghdr* msg, int flags) {
 }
 
 int ShimSocket::sendmmsg(int fd, mmsghdr* msgs, unsigned int n, int flags) {
-  if (kernel_only()) return real().sendmmsg(fd, msgs, n, flags);
+  if (kernel_only() || (msgs != nullptr && n != 0 && placed_for_send(fd, &msgs[0].msg_hdr))) {
+    return real().sendmmsg(fd, msgs, n, flags);
+  }
   if (msgs == nullptr && n != 0) return fail(EFAULT);
   if (n > UIO_MAXIOV) n = UIO_MAXIOV;  // as Linux
   unsigned int sent = 0;
@@ -554,6 +612,7 @@ int ShimSocket::sendmmsg(int fd, mmsghdr* msgs, unsigned int n, int flags) {
 // ---------------------------------------------------------------- receive
 
 ssize_t ShimSocket::fill_from_stack(msghdr* msg, int flags, int64_t n, const stack::RecvInfo& info) {
+  socket_->note_reader(this_tid());
   msg->msg_flags = 0;
   if (msg->msg_name != nullptr) {
     socklen_t from_len = 0;
@@ -673,6 +732,7 @@ ssize_t ShimSocket::recv_once(int fd, msghdr* msg, int flags, bool stack_only) {
     msg->msg_controllen = m.msg_controllen;
     msg->msg_flags = (m.msg_flags & ~MSG_TRUNC) | (copied < len || (m.msg_flags & MSG_TRUNC) ? MSG_TRUNC : 0);
     if (!(flags & MSG_PEEK)) engine_.kernel_path().rx.add();
+    socket_->note_reader(this_tid());
     return (flags & MSG_TRUNC) ? k : static_cast<ssize_t>(copied);
   }
   return fail(EAGAIN);

@@ -97,7 +97,8 @@ class ShimSocket final : public stack::SocketNotifier {
   // Every call on this socket goes to the kernel (connected to, or bound
   // on, something only the kernel reaches).
   bool kernel_only() const {
-    return kernel_bound_.load(std::memory_order_acquire) || kernel_connected_.load(std::memory_order_acquire);
+    return kernel_bound_.load(std::memory_order_acquire) || kernel_connected_.load(std::memory_order_acquire) ||
+           kernel_placed_.load(std::memory_order_acquire);
   }
   // The fd was added to an epoll set with EPOLLET (thread model: the
   // doorbell rings per arrival).
@@ -210,6 +211,16 @@ class ShimSocket final : public stack::SocketNotifier {
   std::atomic<int> any_fd_;
   std::atomic<bool> kernel_bound_{false};      // bound where only the kernel reaches (127.0.0.1, ...)
   std::atomic<bool> kernel_connected_{false};  // connected to such a destination
+  // DPDKUDP_OFFLOAD (engine/offload_rules.h): the socket was placed, at its
+  // first bind, connect or send; kernel_placed_: on the kernel, for good.
+  std::atomic<bool> placed_{false};
+  std::atomic<bool> kernel_placed_{false};
+  // Places the socket by the rules if it is not yet placed; true when it
+  // is (now or already) on the kernel.
+  bool placed_on_kernel(int fd, const engine::PlacementQuery& q);
+  // The same for a send on a socket never bound or connected, by its
+  // destination; true when the send goes to the kernel.
+  bool placed_for_send(int fd, const msghdr* msg);
   std::atomic<bool> closing_{false};
   std::atomic<bool> shut_rd_{false};  // recv returns 0 once the queue is empty
   std::atomic<bool> shut_wr_{false};  // send fails with EPIPE

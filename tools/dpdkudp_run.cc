@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
   CLI::App app{
       "Run PROGRAM with its UDP sockets on the dpdkudp userspace stack (LD_PRELOAD=libdpdkudp.so).\n"
       "Options set the matching DPDKUDP_* variable; anything not given comes from the configuration\n"
-      "file (--config, else $DPDKUDP_CONFIG, else /etc/dpdkudp.env). See README.md for every key."};
+      "file (--config, else $DPDKUDP_CONFIG, else /etc/dpdkudp.env). Every key: dpdkudp.env(5), or README.md."};
   std::string config, backend, iface, ip, gateway, ip6, gateway6, mode, log, lib;
   std::string busy_poll_us;  // validated with the configuration, as the file's value would be
   bool require = false;
@@ -59,6 +59,10 @@ int main(int argc, char** argv) {
   app.add_option("--mode", mode, "dedicated | shared (DPDKUDP_MODE)");
   app.add_option("--busy-poll-us", busy_poll_us, "spin this long before sleeping (DPDKUDP_BUSY_POLL_US)");
   app.add_option("--log", log, "quiet | error | warn | info | debug (DPDKUDP_LOG)");
+  std::string profile;
+  app.add_option("-p,--profile", profile,
+                 "a named set of settings (DPDKUDP_PROFILE), under any key set otherwise:\n" +
+                     dpdkudp::engine::describe_profiles());
   app.add_flag("--require", require, "exit instead of falling back to the kernel (DPDKUDP_REQUIRE=1)");
   app.add_option("--lib", lib, "path of libdpdkudp.so (default: found next to this program or installed)");
   bool list_ports = false;
@@ -69,6 +73,8 @@ int main(int argc, char** argv) {
   app.add_flag("--check", check,
                "validate the configuration and open the backend without running anything; print what would be "
                "used");
+  bool list_keys = false;
+  app.add_flag("--list-keys", list_keys, "print every configuration key (DPDKUDP_*), one per line, and exit");
   app.add_option("command", command, "the program and its arguments (after --)");
   app.positionals_at_end();
   try {
@@ -82,6 +88,12 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  if (list_keys) {
+    for (std::string_view key : dpdkudp::engine::config_keys()) {
+      std::printf("%.*s\n", static_cast<int>(key.size()), key.data());
+    }
+    return 0;
+  }
   if (eal_args.empty()) {
     if (const char* e = std::getenv("DPDKUDP_EAL_ARGS")) eal_args = e;
   }
@@ -118,6 +130,7 @@ int main(int argc, char** argv) {
   set("DPDKUDP_GATEWAY6", gateway6);
   set("DPDKUDP_MODE", mode);
   set("DPDKUDP_LOG", log);
+  set("DPDKUDP_PROFILE", profile);
   set("DPDKUDP_EAL_ARGS", eal_args);
   set("DPDKUDP_BUSY_POLL_US", busy_poll_us);
   if (require) set("DPDKUDP_REQUIRE", "1");

@@ -43,13 +43,6 @@ std::string endpoint6(const uint8_t (&addr)[16], uint16_t port) {
   return std::string("[") + text + "]:" + std::to_string(port);
 }
 
-std::string local_of(const st::SocketSlot& s) {
-  return s.local_v6 ? endpoint6(s.local6, s.local_port) : endpoint(s.local_addr, s.local_port, true);
-}
-std::string remote_of(const st::SocketSlot& s) {
-  return s.remote_v6 ? endpoint6(s.remote6, s.remote_port) : endpoint(s.remote_addr, s.remote_port, false);
-}
-
 std::string json_escape(const char* s) {
   std::string out;
   for (; *s != '\0'; ++s) {
@@ -98,13 +91,6 @@ Hierarchy hierarchy(const st::Region& r) {
   return h;
 }
 
-double seconds_since(uint64_t unix_ns) {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  uint64_t now = static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
-  return unix_ns == 0 || now < unix_ns ? 0.0 : static_cast<double>(now - unix_ns) / 1e9;
-}
-
 uint64_t all_drops(const st::Region& r) {
   uint64_t n = r.totals.nic_rx_missed + r.totals.nic_rx_no_buffer;
   for (uint32_t i = 0; i < r.drop_reason_count && i < st::kMaxDropReasons; ++i) n += r.totals.drops[i];
@@ -116,11 +102,29 @@ uint64_t all_drops(const st::Region& r) {
 // (the process is stopped, the poller is stuck, or the program exec'd).
 constexpr double kStalledAfterS = 1.0;
 
+// "-" for what the region does not know (fd -1, tid 0).
+std::string known(int32_t v, int32_t unknown) { return v == unknown ? std::string("-") : std::to_string(v); }
+std::string json_known(int32_t v, int32_t unknown) { return v == unknown ? std::string("null") : std::to_string(v); }
+
+}  // namespace
+
+std::string local_endpoint(const st::SocketSlot& s) {
+  return s.local_v6 ? endpoint6(s.local6, s.local_port) : endpoint(s.local_addr, s.local_port, true);
+}
+std::string remote_endpoint(const st::SocketSlot& s) {
+  return s.remote_v6 ? endpoint6(s.remote6, s.remote_port) : endpoint(s.remote_addr, s.remote_port, false);
+}
+
+double seconds_since(uint64_t unix_ns) {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  uint64_t now = static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
+  return unix_ns == 0 || now < unix_ns ? 0.0 : static_cast<double>(now - unix_ns) / 1e9;
+}
+
 bool stalled(const st::Region& r, bool stale) {
   return !stale && r.updated_unix_ns != 0 && seconds_since(r.updated_unix_ns) > kStalledAfterS;
 }
-
-}  // namespace
 
 Rates rates(const st::Region& now, const st::Region* prev) {
   Rates out;
@@ -205,16 +209,17 @@ void print_text(std::FILE* out, const st::Region& r, bool stale, const Rates& rt
   std::fprintf(out, "  sockets (%u open%s)\n", r.socket_count,
                r.sockets_shown < r.socket_count ? ", the first ones shown" : "");
   if (r.sockets_shown != 0) {
-    std::fprintf(out, "    %-6s %-22s %-22s %10s %8s %12s %10s %12s %10s\n", "id", "local", "remote", "queued_B",
-                 "queued", "rx", "rx_drops", "tx", "tx_drops");
+    std::fprintf(out, "    %-6s %-22s %-22s %10s %8s %12s %10s %12s %10s  %s\n", "id", "local", "remote", "queued_B",
+                 "queued", "rx", "rx_drops", "tx", "tx_drops", "fd / last reader");
   }
   for (uint32_t i = 0; i < r.sockets_shown && i < st::kMaxSockets; ++i) {
     const st::SocketSlot& s = r.sockets[i];
     std::fprintf(out,
                  "    %-6" PRIu64 " %-22s %-22s %10" PRIu64 " %8" PRIu64 " %12" PRIu64 " %10" PRIu64 " %12" PRIu64
-                 " %10" PRIu64 "\n",
-                 s.id, local_of(s).c_str(), remote_of(s).c_str(), s.queued_bytes, s.queued_datagrams, s.rx_datagrams,
-                 s.rx_drops, s.tx_datagrams, s.tx_drops);
+                 " %10" PRIu64 "  fd %s tid %s\n",
+                 s.id, local_endpoint(s).c_str(), remote_endpoint(s).c_str(), s.queued_bytes, s.queued_datagrams,
+                 s.rx_datagrams, s.rx_drops, s.tx_datagrams, s.tx_drops, known(s.fd, -1).c_str(),
+                 known(s.last_reader_tid, 0).c_str());
   }
 }
 
@@ -282,9 +287,10 @@ void print_json(std::FILE* out, const st::Region& r, bool stale, const Rates& rt
                  "%s{\"id\":%" PRIu64 ",\"local\":\"%s\",\"remote\":\"%s\",\"rcvbuf\":%u,\"queued_bytes\":%" PRIu64
                  ",\"queued_datagrams\":%" PRIu64 ",\"rx_datagrams\":%" PRIu64 ",\"rx_bytes\":%" PRIu64
                  ",\"rx_drops\":%" PRIu64 ",\"tx_datagrams\":%" PRIu64 ",\"tx_bytes\":%" PRIu64 ",\"tx_drops\":%" PRIu64
-                 "}",
-                 i ? "," : "", s.id, local_of(s).c_str(), remote_of(s).c_str(), s.rcvbuf, s.queued_bytes,
-                 s.queued_datagrams, s.rx_datagrams, s.rx_bytes, s.rx_drops, s.tx_datagrams, s.tx_bytes, s.tx_drops);
+                 ",\"family\":\"%s\",\"fd\":%s,\"last_reader_tid\":%s}",
+                 i ? "," : "", s.id, local_endpoint(s).c_str(), remote_endpoint(s).c_str(), s.rcvbuf, s.queued_bytes,
+                 s.queued_datagrams, s.rx_datagrams, s.rx_bytes, s.rx_drops, s.tx_datagrams, s.tx_bytes, s.tx_drops,
+                 s.ipv6 ? "ipv6" : "ipv4", json_known(s.fd, -1).c_str(), json_known(s.last_reader_tid, 0).c_str());
   }
   std::fprintf(out, "]}\n");
 }

@@ -128,4 +128,24 @@ struct BackendModule {
 // The signature of kBackendModuleSymbol.
 using BackendModuleEntry = const BackendModule* (*)();
 
+// The capture module, libdpdkudp-pcap.so (DPDKUDP_CAPTURE): wraps the
+// opened backend in one that writes every frame the stack receives and
+// sends to a pcap file. A module so that libpcap, and what it links, is
+// loaded only by a process that captures. Exported as
+// kCaptureModuleSymbol, a function returning the module.
+inline constexpr const char* kCaptureModuleSymbol = "dpdkudp_capture_module";
+
+struct CaptureModule {
+  uint32_t abi = kBackendModuleAbi;
+  const char* version = "";
+  // The wrapper, writing to path until the file holds limit_bytes; on
+  // failure nullptr (inner destroyed) and one line in *error.
+  std::unique_ptr<Backend> (*wrap)(std::unique_ptr<Backend> inner, const std::string& path, uint64_t limit_bytes,
+                                   std::string* error) = nullptr;
+  // Frames written and frames left out once the file was full.
+  void (*counts)(const Backend& wrapper, uint64_t* written, uint64_t* left_out) = nullptr;
+};
+
+using CaptureModuleEntry = const CaptureModule* (*)();
+
 }  // namespace dpdkudp

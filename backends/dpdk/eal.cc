@@ -7,12 +7,14 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -361,6 +363,18 @@ EalHostFacts current_host_facts() {
       }
     }
   }
+  // /sys/bus/pci/devices/<address>/driver -> .../drivers/<name>
+  static constexpr std::string_view kDpdkDrivers[] = {"vfio-pci", "uio_pci_generic", "igb_uio", "mlx5_core",
+                                                      "mlx4_core"};
+  std::error_code ec;
+  for (const auto& dev : std::filesystem::directory_iterator("/sys/bus/pci/devices", ec)) {
+    const std::string driver = std::filesystem::read_symlink(dev.path() / "driver", ec).filename().string();
+    if (ec) continue;
+    for (std::string_view d : kDpdkDrivers) {
+      if (driver == d) facts.pci_usable.push_back(dev.path().filename().string());
+    }
+  }
+  std::sort(facts.pci_usable.begin(), facts.pci_usable.end());
   std::ifstream meminfo("/proc/meminfo");
   for (std::string line; std::getline(meminfo, line);) {
     if (line.rfind("HugePages_Free:", 0) == 0) {
@@ -394,6 +408,13 @@ std::vector<std::string> build_eal_argv(const std::string& eal_args, const EalHo
   }
   if (!no_shconf_implied && !has_option(user, {"--proc-type", "--no-shconf"})) {
     argv.emplace_back("--no-shconf");
+  }
+  if (!has_option(user, {"-a", "--allow", "-b", "--block", "--no-pci", "-w", "--pci-whitelist", "--pci-blacklist"})) {
+    if (facts.pci_usable.empty()) {
+      argv.emplace_back("--no-pci");
+    } else {
+      for (const std::string& bdf : facts.pci_usable) argv.insert(argv.end(), {"-a", bdf});
+    }
   }
   argv.insert(argv.end(), user.begin(), user.end());
   return argv;

@@ -18,6 +18,11 @@ struct EalHostFacts {
   int cpu = 0;             // first CPU the caller may run on
   bool hugepages = false;  // free hugepages exist
   long pid = 0;
+  // PCI devices bound to a driver DPDK can drive (vfio-pci, uio_pci_generic,
+  // igb_uio, and the bifurcated mlx4/mlx5 ones): the only ones EAL probes
+  // when the arguments name none, so a host NIC the kernel drives is never
+  // touched (nor its probe failure printed).
+  std::vector<std::string> pci_usable;
 };
 EalHostFacts current_host_facts();
 // argv[0] ("dpdkudp-eal"), then the defaults eal_args lacks, then eal_args.

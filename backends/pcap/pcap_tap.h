@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -34,8 +35,13 @@ namespace dpdkudp {
 class PcapTap final : public Backend {
  public:
   // inner must outlive the tap. Throws std::runtime_error when the file
-  // cannot be opened.
-  PcapTap(Backend& inner, const std::string& path);
+  // cannot be opened. limit_bytes: the file stops growing at that size
+  // (frames after it are counted as left out, not written); 0: no limit.
+  PcapTap(Backend& inner, const std::string& path, uint64_t limit_bytes = 0);
+  // The same, owning inner (DPDKUDP_CAPTURE's wrapper). Each burst is
+  // flushed to the file, so it can be read while the program runs and
+  // holds everything up to a kill.
+  PcapTap(std::unique_ptr<Backend> inner, const std::string& path, uint64_t limit_bytes);
   ~PcapTap() override;
 
   PcapTap(const PcapTap&) = delete;
@@ -58,12 +64,20 @@ class PcapTap final : public Backend {
 
   void flush();
   uint64_t frames_written() const;
+  uint64_t frames_left_out() const;
 
  private:
   // Caller holds mutex_.
   void write_frame(const uint8_t* data, uint32_t len, int64_t time_ns);
+  void after_burst();
+  PcapTap(Backend& inner, const std::string& path, uint64_t limit_bytes, bool flush_each_burst);
 
+  std::unique_ptr<Backend> owned_;
   Backend& inner_;
+  const uint64_t limit_bytes_;
+  const bool flush_each_burst_;
+  uint64_t file_bytes_ = 0;
+  uint64_t frames_left_out_ = 0;
   const std::string name_;
   pcap* pcap_ = nullptr;
   pcap_dumper* dumper_ = nullptr;

@@ -310,6 +310,7 @@ void Stack::receive_ipv4(Packet* pkt, size_t l2_len, RxBatch& batch) {
     // Another of our addresses (a tunnel's inner or outer one: the weak
     // host model, and datagrams looped back to an inner address).
     if (tunnels_.empty() || batch.link != nullptr || (!is_local_address(dst) && !is_tunnel_local(dst))) {
+      if (batch.link == nullptr) last_foreign_dst_.store(dst.value, std::memory_order_relaxed);
       return drop(pkt, DropReason::kIpNotOurs, batch);
     }
   }

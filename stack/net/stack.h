@@ -109,6 +109,10 @@ class Stack final : private NeighborHooks,
   UdpSocket* open_udp(bool ipv6 = false);
 
   CounterSnapshot counters() const;
+  // The destination of the latest unicast IPv4 datagram dropped as not
+  // ours (0.0.0.0: none yet): the engine tells a dedicated-mode user when
+  // it is another address of the host (their clients talk to the kernel's).
+  Ipv4Addr last_foreign_destination() const { return Ipv4Addr(last_foreign_dst_.load(std::memory_order_relaxed)); }
   BackendStats backend_stats() const { return backend_.stats(); }
   const StackConfig& config() const { return config_; }
   uint32_t mtu() const { return mtu_; }
@@ -490,6 +494,7 @@ class Stack final : private NeighborHooks,
   std::unique_ptr<RxQueueCounters[]> rx_counters_;
   TxCounters tx_counters_;
   std::atomic<uint64_t> next_socket_id_{1};
+  std::atomic<uint32_t> last_foreign_dst_{0};  // last_foreign_destination()
 };
 
 }  // namespace dpdkudp::stack

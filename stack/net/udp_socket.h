@@ -232,6 +232,18 @@ class UdpSocket {
   // PortReserver that get the socket back.
   void set_user_data(void* p) { user_data_ = p; }
   void* user_data() const { return user_data_; }
+  // For dpdkudp-stat, as the shim saw them: the application's fd for this
+  // socket (-1: none known) and the thread (tid) that last took a datagram
+  // from it (0: none yet). Plain relaxed values; the stats tick reads them.
+  void set_owner_fd(int fd) { owner_fd_.store(fd, std::memory_order_relaxed); }
+  int owner_fd() const { return owner_fd_.load(std::memory_order_relaxed); }
+  // On every receive: a load, and a store only when the reader changed.
+  void note_reader(int32_t tid) {
+    if (last_reader_tid_.load(std::memory_order_relaxed) != tid) {
+      last_reader_tid_.store(tid, std::memory_order_relaxed);
+    }
+  }
+  int32_t last_reader_tid() const { return last_reader_tid_.load(std::memory_order_relaxed); }
 
  private:
   // The stack and its port table manage a socket's addressing and receive
@@ -352,6 +364,8 @@ class UdpSocket {
   // Counters. Datagrams handed to the app are counted by the reader under
   // read_lock_; drops by pollers (rare); tx by app threads.
   LocalCounter rx_datagrams_, rx_bytes_;
+  std::atomic<int32_t> owner_fd_{-1};
+  std::atomic<int32_t> last_reader_tid_{0};  // beside what the reader writes anyway
   SharedCounter rx_drops_;
   SharedCounter tx_datagrams_, tx_bytes_, tx_drops_;
 };

@@ -7,7 +7,9 @@
 //      addresses and tunnels all garbage — mapped whole, or (0x80) cut
 //      short at a length the next two bytes pick; 0x40 lets the count of
 //      sockets shown be anything.
-// Whatever the reader accepts is printed as text and as JSON, with rates
+// Whatever the reader accepts is printed as text, as JSON, as the screen
+// --watch redraws on a terminal (with per-socket rates) and in the
+// Prometheus format (alone and beside the second region), with rates
 // against a second, differently garbage region. Every text field of what
 // the reader returns ends within its array; nothing may read outside the
 // region (ASan) or be undefined (UBSan).
@@ -18,10 +20,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "engine/stats_shm.h"
 #include "tools/stat_format.h"
+#include "tools/stat_prometheus.h"
+#include "tools/stat_top.h"
 
 namespace st = dpdkudp::engine::stats;
 
@@ -93,6 +98,30 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const dpdkudp::tools::Rates rt = dpdkudp::tools::rates(*snap.region, prev.region.get());
     dpdkudp::tools::print_text(sink, *snap.region, stale, rt);
     dpdkudp::tools::print_json(sink, *snap.region, stale, rt);
+    // The screen --watch redraws: the frame, cut to a window.
+    char* frame = nullptr;
+    size_t frame_len = 0;
+    std::FILE* f = open_memstream(&frame, &frame_len);
+    if (f == nullptr) std::abort();
+    dpdkudp::tools::print_top(f, *snap.region, prev.region.get(), stale, rt);
+    std::fclose(f);
+    const std::string screen = dpdkudp::tools::fit_to_window({frame, frame_len}, 24, 80);
+    std::free(frame);
+    for (char c : screen) {
+      if (c != '\n' && static_cast<unsigned char>(c) < 0x20) std::abort();  // no control byte reaches the terminal
+    }
+    std::fwrite(screen.data(), 1, screen.size(), sink);
+  }
+  std::vector<dpdkudp::tools::PromProcess> procs = {{snap.region.get(), false}, {prev.region.get(), true}};
+  const std::string exposition = dpdkudp::tools::prometheus_text(procs);
+  std::fwrite(exposition.data(), 1, exposition.size(), sink);
+  // Every line is a comment or a sample of a dpdkudp_ family, whatever the
+  // region held: no raw newline escaped a label value.
+  for (size_t at = 0; at < exposition.size();) {
+    const size_t end = exposition.find('\n', at);
+    if (end == std::string::npos) std::abort();  // every line ends
+    if (exposition.compare(at, 2, "# ") != 0 && exposition.compare(at, 8, "dpdkudp_") != 0) std::abort();
+    at = end + 1;
   }
   return 0;
 }

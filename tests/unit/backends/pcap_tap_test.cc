@@ -82,6 +82,37 @@ TEST(PcapTap, WritesEveryFrameBothWays) {
   std::remove(path.c_str());
 }
 
+// DPDKUDP_CAPTURE's form: owning the backend, bounded, flushed per burst.
+TEST(PcapTap, TheFileStopsAtItsLimitAndIsReadableWhileOpen) {
+  const std::string path = temp_path("limit");
+  PairConfig config;
+  config.pool_size = 64;
+  auto [a, b] = make_pair(config);
+  Backend* inner = a.get();
+  // 24 bytes of file header, then 16 + 60 a record: three records fit in 256.
+  PcapTap tap(std::move(a), path, 256);
+  EXPECT_EQ(tap.name(), "pcap(pair-a)");
+  std::vector<std::vector<uint8_t>> sent;
+  for (uint8_t i = 0; i < 5; ++i) {
+    sent.push_back(std::vector<uint8_t>(60, i));
+    ASSERT_TRUE(test::send_one(*b, test::packet_with(*b, sent.back())));
+  }
+  Packet* in[8];
+  ASSERT_EQ(tap.rx_burst(0, in), 5u);  // every frame still reaches the stack
+  tap.release(std::span<Packet* const>(in, 5));
+  EXPECT_EQ(tap.frames_written(), 3u);
+  EXPECT_EQ(tap.frames_left_out(), 2u);
+  // Flushed after the burst: the file holds the three while the tap lives.
+  EXPECT_EQ(read_pcap(path), std::vector<std::vector<uint8_t>>(sent.begin(), sent.begin() + 3));
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  ASSERT_NE(f, nullptr);
+  std::fseek(f, 0, SEEK_END);
+  EXPECT_EQ(std::ftell(f), 24 + 3 * (16 + 60));
+  std::fclose(f);
+  EXPECT_EQ(tap.stats().rx_packets, inner->stats().rx_packets);
+  std::remove(path.c_str());
+}
+
 TEST(PcapTap, RefusedFramesAreNotWritten) {
   const std::string path = temp_path("refused");
   PairConfig config;

@@ -196,7 +196,23 @@ TEST(DpdkEalArgs, DefaultsWithoutHugepages) {
   facts.pid = 4242;
   const auto argv = build_eal_argv("", facts);
   EXPECT_EQ(argv, (std::vector<std::string>{"dpdkudp-eal", "--log-level=error", "--lcores=0@1", "--no-telemetry",
-                                            "--file-prefix=dpdkudp-4242", "--no-huge", "-m", "256", "--no-shconf"}));
+                                            "--file-prefix=dpdkudp-4242", "--no-huge", "-m", "256", "--no-shconf",
+                                            "--no-pci"}));
+}
+
+// Without a device named, EAL probes only devices bound to a DPDK driver:
+// none, no PCI at all.
+TEST(DpdkEalArgs, OnlyDevicesBoundForDpdkAreProbed) {
+  EalHostFacts facts;
+  facts.pci_usable = {"0000:01:00.0", "0000:01:00.1"};
+  const auto argv = build_eal_argv("--vdev=net_tap0", facts);
+  const std::vector<std::string> tail(argv.end() - 5, argv.end());
+  EXPECT_EQ(tail, (std::vector<std::string>{"-a", "0000:01:00.0", "-a", "0000:01:00.1", "--vdev=net_tap0"}));
+  for (const char* named : {"-a 0000:02:00.0", "--allow=0000:02:00.0", "-b 0000:01:00.0", "--no-pci"}) {
+    const auto own = build_eal_argv(named, facts);
+    EXPECT_FALSE(contains(own, "0000:01:00.1")) << named;
+    EXPECT_EQ(std::count(own.begin(), own.end(), "--no-pci"), std::string(named) == "--no-pci" ? 1 : 0) << named;
+  }
 }
 
 TEST(DpdkEalArgs, DefaultsWithHugepages) {

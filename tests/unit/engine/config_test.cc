@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -216,6 +217,25 @@ INSTANTIATE_TEST_SUITE_P(
                 {"198.18.0.1", "198.18.0.254"},
                 {"198.18.0.1/24", "0.0.0.0", "255.255.255.255", "224.0.0.1", "127.0.0.1", "x"},
                 "must be a unicast IPv4 address"},
+        KeyCase{"DPDKUDP_PROFILE",
+                {"latency", "throughput", "low-cpu", "LATENCY"},
+                {"fast", "low_cpu", "lowcpu"},
+                "must be one of latency, throughput, low-cpu"},
+        KeyCase{"DPDKUDP_LOG_TARGET", {"stderr", "syslog"}, {"journald", "file"}, "must be one of stderr, syslog"},
+        KeyCase{"DPDKUDP_CAPTURE",
+                {"/tmp/x.pcap", "/var/tmp/a b.pcap"},
+                {"x.pcap", "./x.pcap"},
+                "must be an absolute file name"},
+        KeyCase{"DPDKUDP_CAPTURE_LIMIT",
+                {"4096", "67108864", "1099511627776"},
+                with_non_numbers({"4095", "1099511627777", "0"}),
+                "must be a number of bytes from 4096 to 1099511627776"},
+        KeyCase{"DPDKUDP_OFFLOAD",
+                {"all", "offload port=53", "kernel port=514; kernel remote=198.18.9.0/24 remote_port=1-1024",
+                 "offload local=2001:2::2 port=5000-5100;kernel", "offload port=53;"},
+                {"port=53", "offload port=x", "offload port=9-1", "offload port=65536", "kernel remote=198.18.0.0/33",
+                 "offload prot=53", "offload port", ";", "offload port=53; drop"},
+                "entry"},
         KeyCase{"DPDKUDP_GATEWAY6",
                 {"fe80::1", "2001:2::1"},
                 {"::", "::1", "ff02::1", "::ffff:198.18.0.1", "2001:2::1/64", "198.18.0.1", "x"},
@@ -930,6 +950,125 @@ TEST_F(ConfigFiles, FromTheProcessEnvironment) {
   ASSERT_TRUE(r.ok()) << r.error().message();
   EXPECT_EQ(r->mtu, 1400);
   EXPECT_EQ(r->iface, "veth9");
+}
+
+}  // namespace
+}  // namespace dpdkudp::engine
+
+namespace dpdkudp::engine {
+namespace {
+
+// ------------------------------------------------------------------ profiles
+
+TEST(ConfigProfiles, AProfileSetsItsKeysAndAnyWrittenKeyWins) {
+  Config c = parse_ok("DPDKUDP_PROFILE=throughput\nDPDKUDP_TX_RING=1024\n");
+  EXPECT_EQ(c.profile, "throughput");
+  EXPECT_EQ(c.rx_ring, 4096u);
+  EXPECT_EQ(c.tx_ring, 1024u);  // the file's, over the profile's 4096
+  EXPECT_EQ(c.rcvbuf_default, 4194304u);
+  EXPECT_EQ(c.busy_poll_us, 200u);
+  // From the environment, under a file key too.
+  Config l = parse_ok("DPDKUDP_BUSY_POLL_US=7\n", {{"DPDKUDP_PROFILE", "latency"}});
+  EXPECT_EQ(l.busy_poll_us, 7u);
+  EXPECT_EQ(l.wait, WaitModel::kInline);
+  Config z = parse_ok("DPDKUDP_PROFILE=low-cpu\nDPDKUDP_WAIT=thread\n");
+  EXPECT_EQ(z.busy_poll_us, 0u);
+  EXPECT_EQ(z.wait, WaitModel::kThread);
+  EXPECT_EQ(parse_ok("").busy_poll_us, 50u);  // no profile: the defaults
+}
+
+TEST(ConfigProfiles, EveryProfileParsesAndIsDescribed) {
+  const std::string described = describe_profiles();
+  for (const Profile& p : profiles()) {
+    Config c = parse_ok("DPDKUDP_PROFILE=" + std::string(p.name) + "\n");
+    EXPECT_EQ(c.profile, p.name);
+    EXPECT_FALSE(p.settings.empty()) << p.name;
+    EXPECT_THAT(described, HasSubstr(std::string(p.name) + ": ")) << p.name;
+    for (const auto& [key, value] : p.settings) {
+      EXPECT_THAT(described, HasSubstr(std::string(key) + "=" + std::string(value)));
+      parse_ok(std::string(key) + "=" + std::string(value) + "\n");  // a valid value of its key
+    }
+  }
+  EXPECT_THAT(parse_ok("DPDKUDP_PROFILE=latency\n").describe_non_defaults(), HasSubstr("profile=latency"));
+}
+
+TEST(ConfigKeys, TheKeyListHasEveryKeyOnce) {
+  const std::vector<std::string_view> keys = config_keys();
+  std::set<std::string_view> unique(keys.begin(), keys.end());
+  EXPECT_EQ(unique.size(), keys.size());
+  for (const char* k : {"DPDKUDP_BACKEND", "DPDKUDP_PROFILE", "DPDKUDP_OFFLOAD", "DPDKUDP_CAPTURE",
+                        "DPDKUDP_CAPTURE_LIMIT", "DPDKUDP_LOG_TARGET"}) {
+    EXPECT_EQ(unique.count(k), 1u) << k;
+  }
+}
+
+// ------------------------------------------------------------------ offload rules
+
+stack::Endpoint v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint16_t port) {
+  return stack::Endpoint{Ipv4Addr(a, b, c, d), port};
+}
+
+OffloadRules rules(std::string_view text) {
+  std::string why;
+  auto r = OffloadRules::parse(text, &why);
+  EXPECT_TRUE(r.has_value()) << text << ": " << why;
+  return r.value_or(OffloadRules{});
+}
+
+TEST(OffloadRules, EmptyOrAllOffloadsEverySocket) {
+  EXPECT_TRUE(rules("").empty());
+  EXPECT_TRUE(rules("all").empty());
+  EXPECT_TRUE(rules("").offload({v4(198, 18, 0, 2, 53), std::nullopt}));
+}
+
+TEST(OffloadRules, AListOfOffloadsKeepsTheRestOnTheKernel) {
+  OffloadRules r = rules("offload port=53; offload port=5000-5100 local=198.18.0.2");
+  EXPECT_TRUE(r.offload({v4(0, 0, 0, 0, 53), std::nullopt}));
+  EXPECT_TRUE(r.offload({v4(198, 18, 0, 2, 5050), std::nullopt}));
+  EXPECT_FALSE(r.offload({v4(198, 18, 0, 3, 5050), std::nullopt}));  // another local address
+  EXPECT_FALSE(r.offload({v4(0, 0, 0, 0, 5050), std::nullopt}));     // the wildcard is not that address
+  EXPECT_FALSE(r.offload({v4(0, 0, 0, 0, 514), std::nullopt}));
+  // A client placed at connect: no local port known, so no port rule holds.
+  EXPECT_FALSE(r.offload({std::nullopt, v4(198, 18, 5, 5, 53)}));
+}
+
+TEST(OffloadRules, AListOfKernelsOffloadsTheRest) {
+  OffloadRules r = rules("kernel port=514; kernel remote=198.18.9.0/24 remote_port=8125");
+  EXPECT_FALSE(r.offload({v4(0, 0, 0, 0, 514), std::nullopt}));
+  EXPECT_TRUE(r.offload({v4(0, 0, 0, 0, 53), std::nullopt}));
+  EXPECT_FALSE(r.offload({std::nullopt, v4(198, 18, 9, 7, 8125)}));
+  EXPECT_TRUE(r.offload({std::nullopt, v4(198, 18, 9, 7, 8126)}));
+  EXPECT_TRUE(r.offload({std::nullopt, v4(198, 18, 10, 7, 8125)}));
+}
+
+TEST(OffloadRules, TheFirstMatchWinsAndACatchAllEndsTheList) {
+  OffloadRules r = rules("kernel port=5353; offload port=5000-6000; kernel");
+  EXPECT_FALSE(r.offload({v4(0, 0, 0, 0, 5353), std::nullopt}));
+  EXPECT_TRUE(r.offload({v4(0, 0, 0, 0, 5354), std::nullopt}));
+  EXPECT_FALSE(r.offload({v4(0, 0, 0, 0, 7000), std::nullopt}));
+  EXPECT_EQ(r.to_string(), "kernel port=5353; offload port=5000-6000; kernel");
+}
+
+TEST(OffloadRules, Ipv6AndV4MappedEndpointsMatchTheirFamily) {
+  OffloadRules r = rules("offload local=2001:2::/48; offload remote=198.18.0.0/15");
+  EXPECT_TRUE(r.offload({stack::Endpoint::ipv6(wire::Ipv6Addr(0x2001, 2, 0, 1, 0, 0, 0, 2), 53), std::nullopt}));
+  EXPECT_FALSE(r.offload({stack::Endpoint::ipv6(wire::Ipv6Addr(0x2001, 3, 0, 0, 0, 0, 0, 2), 53), std::nullopt}));
+  // An AF_INET6 socket's v4-mapped peer is the IPv4 address it names.
+  const auto mapped = stack::Endpoint::ipv6(wire::Ipv6Addr(0, 0, 0, 0, 0, 0xffff, 0xc612, 0x0001), 9);
+  EXPECT_TRUE(r.offload({std::nullopt, mapped}));
+  EXPECT_EQ(r.to_string(), "offload local=2001:2::/48; offload remote=198.18.0.0/15");
+}
+
+TEST(OffloadRules, ErrorsNameTheEntry) {
+  std::string why;
+  EXPECT_FALSE(OffloadRules::parse("offload port=53; kernel prot=7", &why));
+  EXPECT_EQ(why, "entry 2 \"kernel prot=7\": unknown condition \"prot\" (port, local, remote, remote_port)");
+  EXPECT_FALSE(OffloadRules::parse("offload port=70000", &why));
+  EXPECT_THAT(why, HasSubstr("port must be a port or a range"));
+  EXPECT_FALSE(OffloadRules::parse("accept port=1", &why));
+  EXPECT_THAT(why, HasSubstr("starts with offload or kernel"));
+  EXPECT_FALSE(OffloadRules::parse(" ; ", &why));
+  EXPECT_THAT(why, HasSubstr("has no entry"));
 }
 
 }  // namespace

@@ -47,6 +47,12 @@ TEST_F(StatsFixture, PublishedRegionReadsBackWithSocketsAndDropHierarchy) {
   send(7001, 3);  // closed port
   kernel_path.rx.add(4);
   kernel_path.tx.add(2);
+  // What the shim records on its sockets (preload/shim_socket.cc): unknown
+  // until it does.
+  EXPECT_EQ(rx->owner_fd(), -1);
+  EXPECT_EQ(rx->last_reader_tid(), 0);
+  rx->set_owner_fd(42);
+  rx->note_reader(4321);
 
   LiveStats live(*b, *pair.b, {}, kernel_path, 0);
   StatsIdentity id{"af_packet", "dedicated", "veth-test", "198.18.0.2/24", "2001:2::2/64", "plain socket", 1500};
@@ -91,6 +97,9 @@ TEST_F(StatsFixture, PublishedRegionReadsBackWithSocketsAndDropHierarchy) {
   EXPECT_GT(slot.queued_datagrams, 0u);
   EXPECT_EQ(slot.queued_datagrams, ss.queued_datagrams);
   EXPECT_EQ(slot.queued_bytes, ss.queued_bytes);
+  EXPECT_EQ(slot.ipv6, 0);
+  EXPECT_EQ(slot.fd, 42);
+  EXPECT_EQ(slot.last_reader_tid, 4321);
 
   live.close_region();
   EXPECT_EQ(stats::read_region(getpid()).status, stats::ReadStatus::kMissing);
