@@ -61,8 +61,16 @@ int main(int argc, char** argv) {
   app.add_option("--log", log, "quiet | error | warn | info | debug (DPDKUDP_LOG)");
   std::string profile;
   app.add_option("-p,--profile", profile,
-                 "a named set of settings (DPDKUDP_PROFILE), under any key set otherwise:\n" +
-                     dpdkudp::engine::describe_profiles());
+                 "latency | throughput | low-cpu: a named set of settings (DPDKUDP_PROFILE), listed below");
+  // A paragraph a profile, indented under a heading (help2man keeps each
+  // one apart).
+  std::string profiles_footer =
+      "Profiles (a key set in the file, the environment or an option wins over its profile):\n  ";
+  for (char c : dpdkudp::engine::describe_profiles()) {
+    profiles_footer += c;
+    if (c == '\n') profiles_footer += "\n  ";
+  }
+  app.footer(profiles_footer);
   app.add_flag("--require", require, "exit instead of falling back to the kernel (DPDKUDP_REQUIRE=1)");
   app.add_option("--lib", lib, "path of libdpdkudp.so (default: found next to this program or installed)");
   bool list_ports = false;
