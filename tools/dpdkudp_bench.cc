@@ -4,7 +4,8 @@
 //   sink     --port P [--duration S]             count datagrams, sequence gaps, rate
 //   gen      --to IP:P --rate PPS --size B [--batch N] [--duration S]
 //   echo     --port P [--duration S]             send every datagram back
-//   pingpong --to IP:P [--count N] [--size B] [--interval-us U]   RTT percentiles
+//   pingpong --to IP:P [--count N] [--size B] [--interval-us U] [--samples FILE]
+//            RTT percentiles; --samples: every RTT in µs, one a line, in run order
 // Datagrams carry a 64-bit sequence number in their first 8 bytes (gen,
 // pingpong) so sink can count gaps.
 #include <CLI/CLI.hpp>
@@ -161,7 +162,23 @@ int run_gen(const sockaddr_in& to, double rate, unsigned size, unsigned batch, d
   return 0;
 }
 
-int run_pingpong(const sockaddr_in& to, unsigned count, unsigned size, unsigned interval_us) {
+// Every round-trip time, in microseconds, one a line, in the order they
+// were measured (for a CDF: scripts/bench draws them).
+bool write_samples(const std::string& path, const std::vector<double>& rtt_us) {
+  FILE* f = std::fopen(path.c_str(), "w");
+  if (f == nullptr) {
+    std::fprintf(stderr, "dpdkudp-bench: --samples %s: %s\n", path.c_str(), std::strerror(errno));
+    return false;
+  }
+  bool ok = true;
+  for (double v : rtt_us) ok = ok && std::fprintf(f, "%.3f\n", v) > 0;
+  ok = (std::fclose(f) == 0) && ok;
+  if (!ok) std::fprintf(stderr, "dpdkudp-bench: --samples %s: write failed\n", path.c_str());
+  return ok;
+}
+
+int run_pingpong(const sockaddr_in& to, unsigned count, unsigned size, unsigned interval_us,
+                 const std::string& samples) {
   int fd = socket(AF_INET, SOCK_DGRAM, 0);
   timeval tv{1, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -188,6 +205,8 @@ int run_pingpong(const sockaddr_in& to, unsigned count, unsigned size, unsigned 
     rtt_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t).count());
     if (interval_us) usleep(interval_us);
   }
+  // Before the sort below, so the file keeps the run's order.
+  bool samples_ok = samples.empty() || write_samples(samples, rtt_us);
   std::sort(rtt_us.begin(), rtt_us.end());
   auto q = [&](double f) {
     if (rtt_us.empty()) return 0.0;
@@ -196,7 +215,7 @@ int run_pingpong(const sockaddr_in& to, unsigned count, unsigned size, unsigned 
   };
   std::printf("pingpong: count=%zu lost=%u p50_us=%.1f p90_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f\n",
               rtt_us.size(), lost, q(0.5), q(0.9), q(0.99), q(0.999), rtt_us.empty() ? 0.0 : rtt_us.back());
-  return lost == count ? 1 : 0;
+  return (lost == count || !samples_ok) ? 1 : 0;
 }
 
 }  // namespace
@@ -207,7 +226,7 @@ int main(int argc, char** argv) {
   uint16_t port = 9000;
   double duration = 10, idle_stop = 2, rate = 0;
   unsigned size = 64, batch = 32, count = 10000, interval_us = 0;
-  std::string to;
+  std::string to, samples;
 
   auto* sink = app.add_subcommand("sink", "count datagrams, sequence gaps and the rate");
   sink->add_option("-p,--port", port, "UDP port");
@@ -228,6 +247,7 @@ int main(int argc, char** argv) {
   pp->add_option("-n,--count", count, "round trips")->check(CLI::Range(1u, 10'000'000u));
   pp->add_option("-s,--size", size, "payload bytes")->check(CLI::Range(8u, 1472u));
   pp->add_option("-i,--interval-us", interval_us, "pause between round trips");
+  pp->add_option("--samples", samples, "write every round-trip time (µs, one a line, in run order) to this file");
   CLI11_PARSE(app, argc, argv);
 
   sockaddr_in dst{};
@@ -238,5 +258,5 @@ int main(int argc, char** argv) {
   if (*sink) return run_sink(port, duration, idle_stop);
   if (*echo) return run_echo(port, duration, idle_stop);
   if (*gen) return run_gen(dst, rate, size, batch, duration);
-  return run_pingpong(dst, count, size, interval_us);
+  return run_pingpong(dst, count, size, interval_us, samples);
 }
