@@ -6,6 +6,7 @@
 
 #include "engine/backend_registry.h"
 #include "engine/host.h"
+#include "engine/host_multicast_loop.h"
 #include "engine/kernel_neighbors.h"
 #include "engine/log.h"
 #include "stack/net/proc_net.h"
@@ -340,6 +341,15 @@ std::unique_ptr<Engine> Engine::start(const Config& config, std::string* error) 
   }
   seed_neighbors(*e->stack_, config, e->clock_.monotonic_ns());
   if (config.mode == DeploymentMode::kDedicated && !config.iface.empty()) e->watch_foreign_destinations();
+  // IP_MULTICAST_LOOP to the host's kernel sockets. Not where the groups'
+  // memberships are the kernel's own (a backend that cannot receive group
+  // traffic: our sockets' kernel fds hold them, and would get the copy
+  // back), nor on a VLAN (the kernel's interface for it may not exist).
+  if (iface && e->backend_->capabilities().rx_multicast && !config.vlan.enabled()) {
+    e->host_loop_ = std::make_unique<HostMulticastLoopImpl>(iface->name, iface->ifindex);
+    e->stack_->set_host_multicast_loop(e->host_loop_.get());
+    e->add_tick_hook([loop = e->host_loop_.get()](uint64_t now) { loop->on_tick(now); });
+  }
   if (config.mode == DeploymentMode::kShared) {
     e->stack_->set_port_reserver(&e->reserver_);
     if (!e->reserve_tunnel_ports(error)) return nullptr;

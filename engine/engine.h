@@ -23,6 +23,8 @@
 
 namespace dpdkudp::engine {
 
+class HostMulticastLoopImpl;
+
 // Opens the backend a config asks for ("auto" tries each available one in
 // order of speed). On failure: nullptr and one line in *error.
 struct OpenedBackend {
@@ -98,6 +100,7 @@ class Engine {
   std::string backend_description_;
   KernelPortReserver reserver_;
   std::vector<uintptr_t> tunnel_port_tokens_;
+  std::unique_ptr<HostMulticastLoopImpl> host_loop_;  // before stack_: the stack uses it until destroyed
   std::unique_ptr<stack::Stack> stack_;
   std::unique_ptr<Drivers> drivers_;
   std::vector<std::unique_ptr<Poller>> pollers_;

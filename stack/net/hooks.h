@@ -80,6 +80,22 @@ class SocketNotifier {
   virtual void clear() = 0;  // the socket is no longer readable
 };
 
+// IP_MULTICAST_LOOP beyond the stack's own sockets: a copy of each group
+// datagram the stack sends out of the interface, for the host's kernel
+// sockets that joined the group there (the stack loops to its own members
+// itself). The engine implements it; from app threads and pollers.
+class HostMulticastLoop {
+ public:
+  virtual ~HostMulticastLoop() = default;
+  // Whether the host's kernel has a member of the group on the interface:
+  // a view a few ticks old at most, read without blocking.
+  virtual bool kernel_member(Ipv4Addr group) = 0;
+  virtual bool kernel_member6(const Ipv6Addr& group) = 0;
+  // Hands the kernel the datagram whose IPv4 or IPv6 header starts at l3
+  // (len bytes, header and payload as they go out). Must not block.
+  virtual void loop_to_kernel(const uint8_t* l3, size_t len, bool v6) = 0;
+};
+
 // Wakes the poller of queue 0 when the stack queued work for it from
 // another thread (a datagram looped back to our own address).
 class PollerWaker {

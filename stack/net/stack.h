@@ -141,6 +141,9 @@ class Stack final : private NeighborHooks,
   // Other processes that receive the same frames (hooks.h). Set before
   // the pollers start; must outlive the stack.
   void set_port_sharing(const PortSharing* s) { port_sharing_ = s; }
+  // IP_MULTICAST_LOOP to the host's kernel sockets (hooks.h). Set before
+  // the pollers start; must outlive the stack.
+  void set_host_multicast_loop(HostMulticastLoop* h) { host_loop_ = h; }
 
   // IPv4 multicast (multicast.h): socket s joins (join) or leaves group
   // on the interface, for any source (source nullptr) or that one; 0 or
@@ -348,11 +351,12 @@ class Stack final : private NeighborHooks,
     Packet* pkt = nullptr;
     Kind kind = kToNextHop;
     bool v6 = false;
-    Ipv4Addr next_hop;   // kToNextHop: resolve through ARP
-    MacAddr mac{};       // kToMac: broadcast / multicast
-    Ipv6Addr next_hop6;  // kToNextHop, v6: resolve through NDP
-    uint16_t link = 0;   // kToNextHop: the route's link (tunnel link - 1)
-    bool loop = false;   // kToMac: a copy to our own group members too
+    Ipv4Addr next_hop;       // kToNextHop: resolve through ARP
+    MacAddr mac{};           // kToMac: broadcast / multicast
+    Ipv6Addr next_hop6;      // kToNextHop, v6: resolve through NDP
+    uint16_t link = 0;       // kToNextHop: the route's link (tunnel link - 1)
+    bool loop = false;       // kToMac: a copy to our own group members too
+    bool loop_host = false;  // kToMac: and one to the host's kernel members
   };
   // Validates, routes and builds one datagram (payload copied once).
   // Returns the payload length or -errno (nothing allocated then).
@@ -436,6 +440,7 @@ class Stack final : private NeighborHooks,
 
   PortReserver* port_reserver_ = nullptr;
   PortSteeringHook* port_steering_ = nullptr;
+  HostMulticastLoop* host_loop_ = nullptr;
   const PortSharing* port_sharing_ = nullptr;
   std::atomic<PollerWaker*> poller_waker_{nullptr};
   Reclaimer reclaimer_;

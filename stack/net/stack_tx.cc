@@ -477,6 +477,7 @@ int64_t Stack::build_datagram(UdpSocket& s, std::span<const iovec> iov, const En
     out.kind = OutFrame::kToMac;
     out.mac = ipv4_multicast_mac(dst_addr);
     out.loop = s.multicast_loop() && multicast_->listening(dst_addr);
+    out.loop_host = s.multicast_loop() && host_loop_ != nullptr && host_loop_->kernel_member(dst_addr);
   } else {
     if (!routes_.lookup_into(dst_addr, route)) {
       tx_counters_.drop(DropReason::kTxNoRoute);
@@ -584,6 +585,7 @@ int64_t Stack::build_datagram6(UdpSocket& s, std::span<const iovec> iov, const E
     out.kind = OutFrame::kToMac;
     out.mac = to.multicast_mac();
     out.loop = s.multicast_loop6() && multicast6_->listening(to);
+    out.loop_host = s.multicast_loop6() && host_loop_ != nullptr && host_loop_->kernel_member6(to);
   } else if (is_local_address6(to)) {
     out.kind = OutFrame::kLoopback;
   } else if (link_scope) {
@@ -696,6 +698,9 @@ void Stack::dispatch(std::span<OutFrame> frames) {
       case OutFrame::kToMac:
         emit_link_header(pkt, f.mac, ethertype);
         if (f.loop) loop_multicast_copy(pkt);
+        if (f.loop_host) [[unlikely]] {
+          host_loop_->loop_to_kernel(pkt->data + pkt->l2_len, pkt->len - pkt->l2_len, f.v6);
+        }
         break;
       case OutFrame::kToNextHop: {
         if (f.link != 0) [[unlikely]] {

@@ -130,9 +130,11 @@ def recv(group, port, iface, addr, source, other):
     print(json.dumps({"before": before, "after": after}), flush=True)
 
 
-def send(group, port, addr, n):
+def send(group, port, addr, n, loop=True):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(addr))
+    if not loop:
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 0)
     got = socket.inet_ntoa(s.getsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, 4))
     for i in range(n):
         s.sendto(b"n %d" % i, (group, port))
@@ -144,7 +146,11 @@ def count_only(group, port, addr, seconds):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("0.0.0.0", port))
-    s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, socket.inet_aton(group) + socket.inet_aton(addr))
+    # The interface by its address, or by its name (one without an address).
+    if addr[0].isdigit():
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, socket.inet_aton(group) + socket.inet_aton(addr))
+    else:
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreqn(group, ifindex(addr)))
     s.settimeout(0.2)
     print("joined", flush=True)
     n = 0
@@ -177,7 +183,7 @@ def main():
     elif cmd == "errnos":
         print(json.dumps(errnos(sys.argv[2], sys.argv[3])), flush=True)
     elif cmd == "send":
-        send(sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5]))
+        send(sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5]), sys.argv[6:7] != ["noloop"])
     elif cmd == "count":
         count_only(sys.argv[2], int(sys.argv[3]), sys.argv[4], float(sys.argv[5]))
     elif cmd == "stream":

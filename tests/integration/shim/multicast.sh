@@ -12,7 +12,9 @@
 #     version 3 report that joins the group (CHANGE_TO_EXCLUDE {}), and the
 #     leave at the end;
 #  4. a sender under the shim reaches two kernel receivers in the peer
-#     namespace, every datagram, with IP_MULTICAST_IF read back.
+#     namespace, every datagram, with IP_MULTICAST_IF read back, and a
+#     kernel receiver on its own host through IP_MULTICAST_LOOP (none with
+#     the loop off).
 # Groups are organisation-local (239.198.18.0/24, RFC 2365) and every
 # datagram has TTL 1: nothing leaves the test's two namespaces.
 #   multicast.sh BUILD_DIR kernel|shim   (SHIM_BACKEND=af_packet|af_packet_mmap|dpdk)
@@ -72,14 +74,33 @@ malformed=$("$TSHARK" -r "$CAP" -Y "_ws.malformed || _ws.expert.severity >= warn
 [ -z "$malformed" ] || fail "tshark flags the IGMP: $malformed"
 pass "IGMPv3 on the wire (tshark): the join (CHANGE_TO_EXCLUDE {}) and the leave, no warnings: $(echo "$records" | tr '\t\n' ' ;')"
 
-# 4. A sender under the shim, two kernel receivers.
+# 4. A sender under the shim, two kernel receivers in the peer namespace
+# and one on the sender's own host (a kernel socket joined on the same
+# interface, by its index: in shim mode it has no address): IP_MULTICAST_LOOP
+# reaches it, and the loop copy never reaches the wire (the peers count
+# exactly 100, not a copy more).
 start_cli r1 '^joined' "$PYTHON" "$PEER" count $G2 $P "$IP_CLI" 3
 start_cli r2 '^joined' "$PYTHON" "$PEER" count $G2 $P "$IP_CLI" 3
+_start_bg "$NS_SRV" r3 '^joined' "$PYTHON" "$PEER" count $G2 $P "$VETH_SRV" 3
 json=$(run_under "$PYTHON" "$PEER" send $G2 $P "$IP_SRV" 100) || fail "send: $json"
 wait_bg r1 10 || fail "receiver 1: $(cat "$LOGDIR/r1.log")"
 wait_bg r2 10 || fail "receiver 2: $(cat "$LOGDIR/r2.log")"
+wait_bg r3 10 || fail "receiver 3: $(cat "$LOGDIR/r3.log")"
 n1=$(tail -n 1 "$LOGDIR/r1.log")
 n2=$(tail -n 1 "$LOGDIR/r2.log")
+n3=$(tail -n 1 "$LOGDIR/r3.log")
 [ "$n1" = 100 ] && [ "$n2" = 100 ] || fail "kernel receivers got $n1 and $n2 of 100"
+[ "$n3" = 100 ] || fail "the kernel receiver on the sender's host got $n3 of 100 (IP_MULTICAST_LOOP)"
 echo "$json" | grep -q "\"multicast_if\": \"$IP_SRV\"" || fail "IP_MULTICAST_IF read back: $json"
-pass "a sender's 100 datagrams to $G2 reach both kernel receivers ($n1, $n2), IP_MULTICAST_IF reads back $IP_SRV"
+pass "a sender's 100 datagrams to $G2 reach both kernel receivers ($n1, $n2) and, looped, the kernel receiver on its host ($n3); IP_MULTICAST_IF reads back $IP_SRV"
+
+# With IP_MULTICAST_LOOP off the host's receiver gets none; the peer's all.
+start_cli r4 '^joined' "$PYTHON" "$PEER" count $G2 $P "$IP_CLI" 3
+_start_bg "$NS_SRV" r5 '^joined' "$PYTHON" "$PEER" count $G2 $P "$VETH_SRV" 3
+json=$(run_under "$PYTHON" "$PEER" send $G2 $P "$IP_SRV" 50 noloop) || fail "send without loop: $json"
+wait_bg r4 10 || fail "receiver 4: $(cat "$LOGDIR/r4.log")"
+wait_bg r5 10 || fail "receiver 5: $(cat "$LOGDIR/r5.log")"
+n4=$(tail -n 1 "$LOGDIR/r4.log")
+n5=$(tail -n 1 "$LOGDIR/r5.log")
+[ "$n4" = 50 ] && [ "$n5" = 0 ] || fail "IP_MULTICAST_LOOP=0: the peer got $n4 of 50 (want 50), the host's receiver $n5 (want 0)"
+pass "IP_MULTICAST_LOOP=0: the peer's receiver gets all 50, the host's none"

@@ -115,3 +115,31 @@ n2=$(tail -n 1 "$LOGDIR/r2.log")
 [ "$n1" = 100 ] && [ "$n2" = 100 ] || fail "kernel receivers got $n1 and $n2 of 100"
 echo "$json" | grep -q '"multicast_if": "iface"' || fail "IPV6_MULTICAST_IF read back: $json"
 pass "a sender's 100 datagrams to $G2 reach both kernel receivers ($n1, $n2), IPV6_MULTICAST_IF reads back $VETH_SRV's index"
+
+# 5. IPV6_MULTICAST_LOOP to a kernel receiver on the sender's own host,
+# joined on the same interface. The kernel needs IPv6 on that interface to
+# join, so under the shim this step runs in shared mode (the kernel keeps
+# its addresses, the stack takes them and its UDP ports).
+G3=ff32:30:2001:2::3
+if [ "$MODE" = shim ]; then
+  in_srv sysctl -qw "net.ipv6.conf.$VETH_SRV.disable_ipv6=0"
+  ip -n "$NS_SRV" addr add "$IP_SRV/$PREFIX" dev "$VETH_SRV"
+  in_srv ip -6 addr add "$IP6_SRV/64" dev "$VETH_SRV" nodad
+  for _ in $(seq 50); do
+    in_srv ip -6 addr show dev "$VETH_SRV" scope link | grep -q tentative || break
+    sleep 0.1
+  done
+  sed -e 's/^DPDKUDP_MODE=.*/DPDKUDP_MODE=shared/' -e '/^DPDKUDP_IP=/d' -e '/^DPDKUDP_IP6=/d' "$SHIM_CONF" >"$LOGDIR/shared.env"
+  SENDER=(env DPDKUDP_CONFIG="$LOGDIR/shared.env")
+else
+  SENDER=()
+fi
+start_cli r6 '^joined' "$PYTHON" "$PEER" count $G3 $P "$VETH_CLI" 3
+_start_bg "$NS_SRV" r7 '^joined' "$PYTHON" "$PEER" count $G3 $P "$VETH_SRV" 3
+json=$(run_under "${SENDER[@]}" "$PYTHON" "$PEER" send $G3 $P "$VETH_SRV" 50) || fail "send to $G3: $json"
+wait_bg r6 10 || fail "receiver 6: $(cat "$LOGDIR/r6.log")"
+wait_bg r7 10 || fail "receiver 7: $(cat "$LOGDIR/r7.log")"
+n6=$(tail -n 1 "$LOGDIR/r6.log")
+n7=$(tail -n 1 "$LOGDIR/r7.log")
+[ "$n6" = 50 ] && [ "$n7" = 50 ] || fail "to $G3: the peer's receiver got $n6 and the host's $n7 of 50 (IPV6_MULTICAST_LOOP)"
+pass "a sender's 50 datagrams to $G3 reach the peer's receiver ($n6) and, looped, the kernel receiver on its host ($n7)"
