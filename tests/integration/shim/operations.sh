@@ -10,6 +10,8 @@
 #  3. DPDKUDP_PROFILE: the profile's settings in the start-up banner, a key
 #     set in the file winning over the profile's.
 #  4. DPDKUDP_LOG_TARGET=syslog: the shim's lines reach syslog, not stderr.
+#  5. dedicated mode: datagrams for another kernel address of the interface
+#     get one warning (DPDK, AF_XDP); 6. a forked child on DPDK, one warning.
 #   operations.sh BUILD_DIR shim
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -194,3 +196,29 @@ if [ -f "$BUILD/preload/libdpdkudp-af_xdp.so" ]; then
   ran=1
 fi
 [ $ran -eq 1 ] || echo "operations.sh: neither DPDK nor AF_XDP is built: section 5 not run" >&2
+
+# ---- 6. a forked child on DPDK (one EAL per process image): its inherited
+# sockets go through the kernel, and one warning says so, however many
+# datagrams it sends.
+if [ -f "$BUILD/preload/libdpdkudp-dpdk.so" ]; then
+  cat >"$LOGDIR/forker.py" <<PY
+import os, socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 7750))
+s.sendto(b"parent", ("$IP_CLI", 7751))
+pid = os.fork()
+if pid == 0:
+    for _ in range(3):
+        s.sendto(b"child", ("$IP_CLI", 7751))
+    os._exit(0)
+os.waitpid(pid, 0)
+print("done", flush=True)
+PY
+  rc=0
+  run_under env DPDKUDP_BACKEND=dpdk DPDKUDP_EAL_ARGS="--no-pci --vdev=net_af_packet0,iface=$VETH_SRV" \
+    "$PYTHON" "$LOGDIR/forker.py" >"$LOGDIR/forker.log" 2>&1 || rc=$?
+  [ $rc -eq 0 ] && grep -q "^done$" "$LOGDIR/forker.log" || { cat "$LOGDIR/forker.log" >&2; fail "the forking program: status $rc"; }
+  [ "$(grep -c "forked child [0-9]*: its inherited sockets use the kernel path (a dpdk engine cannot be shared" \
+    "$LOGDIR/forker.log")" -eq 1 ] || { cat "$LOGDIR/forker.log" >&2; fail "no (or more than one) warning for the forked child"; }
+  pass "dpdk: a forked child sending on an inherited socket gets one warning that it runs on the kernel path"
+fi
