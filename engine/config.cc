@@ -8,6 +8,8 @@
 #include <cstring>
 #include <numeric>
 
+#include "engine/config_text.h"
+
 extern char** environ;
 
 namespace dpdkudp::engine {
@@ -22,13 +24,11 @@ constexpr size_t kMaxQuotedValue = 200;    // keeps the error line readable
 
 // ---------------------------------------------------------------- text helpers
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
+using text::is_space;
+using text::parse_number;
+using text::split;
+using text::trim;
+using text::words;
 
 char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 char ascii_upper(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; }
@@ -70,29 +70,6 @@ std::string quote(std::string_view s) {
   return out + "\"";
 }
 
-// Splits on `sep`, keeping empty pieces (callers skip them).
-std::vector<std::string_view> split(std::string_view s, char sep) {
-  std::vector<std::string_view> parts;
-  for (;;) {
-    size_t pos = s.find(sep);
-    parts.push_back(s.substr(0, pos));
-    if (pos == std::string_view::npos) return parts;
-    s.remove_prefix(pos + 1);
-  }
-}
-
-std::vector<std::string_view> words(std::string_view s) {
-  std::vector<std::string_view> out;
-  while (true) {
-    s = trim(s);
-    if (s.empty()) return out;
-    size_t end = 0;
-    while (end < s.size() && !is_space(s[end])) ++end;
-    out.push_back(s.substr(0, end));
-    s.remove_prefix(end);
-  }
-}
-
 size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<size_t> row(b.size() + 1);
   std::iota(row.begin(), row.end(), size_t{0});
@@ -112,17 +89,6 @@ size_t edit_distance(std::string_view a, std::string_view b) {
 // Each returns false and fills `reason` (the text after "KEY=VALUE: ").
 
 // Decimal digits only: no sign, no 0x, no spaces, no suffix.
-std::optional<uint64_t> parse_number(std::string_view s, uint64_t lo, uint64_t hi) {
-  if (s.empty()) return std::nullopt;
-  uint64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return std::nullopt;
-    v = v * 10 + static_cast<uint64_t>(c - '0');
-    if (v > hi) return std::nullopt;  // also keeps v far from overflow
-  }
-  if (v < lo) return std::nullopt;
-  return v;
-}
 
 std::string range_reason(uint64_t lo, uint64_t hi, std::string_view unit) {
   std::string r = "must be a number ";

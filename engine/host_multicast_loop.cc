@@ -105,25 +105,34 @@ std::vector<stack::Ipv6Addr> HostMulticastLoopImpl::parse_igmp6(const std::strin
   return out;
 }
 
-void HostMulticastLoopImpl::read_now(uint64_t now_ns) {
-  // Caller holds lock_ (a first ask, on the sending thread: two small files).
-  groups_ = parse_igmp(read_text("/proc/net/igmp"), iface_);
-  groups6_ = parse_igmp6(read_text("/proc/net/igmp6"), iface_);
+HostMulticastLoopImpl::Groups HostMulticastLoopImpl::read_groups() const {
+  return {parse_igmp(read_text("/proc/net/igmp"), iface_), parse_igmp6(read_text("/proc/net/igmp6"), iface_)};
+}
+
+void HostMulticastLoopImpl::store(Groups groups, uint64_t now_ns) {
+  // Caller holds lock_.
+  groups_ = std::move(groups);
   read_ns_ = std::max<uint64_t>(now_ns, 1);
 }
 
-bool HostMulticastLoopImpl::kernel_member(stack::Ipv4Addr group) {
+const HostMulticastLoopImpl::Groups& HostMulticastLoopImpl::asked() {
+  // Caller holds lock_. Never read, or forgotten: read at once, on the
+  // sending thread (two small files); the tick keeps it fresh after.
   if (!asked_.load(std::memory_order_relaxed)) asked_.store(true, std::memory_order_relaxed);
+  if (read_ns_ == 0) store(read_groups(), base::monotonic_now_ns());
+  return groups_;
+}
+
+bool HostMulticastLoopImpl::kernel_member(stack::Ipv4Addr group) {
   std::lock_guard guard(lock_);
-  if (read_ns_ == 0) read_now(base::monotonic_now_ns());  // never read, or forgotten: read at once
-  return std::find(groups_.begin(), groups_.end(), group) != groups_.end();
+  const std::vector<stack::Ipv4Addr>& v4 = asked().v4;
+  return std::find(v4.begin(), v4.end(), group) != v4.end();
 }
 
 bool HostMulticastLoopImpl::kernel_member6(const stack::Ipv6Addr& group) {
-  if (!asked_.load(std::memory_order_relaxed)) asked_.store(true, std::memory_order_relaxed);
   std::lock_guard guard(lock_);
-  if (read_ns_ == 0) read_now(base::monotonic_now_ns());
-  return std::find(groups6_.begin(), groups6_.end(), group) != groups6_.end();
+  const std::vector<stack::Ipv6Addr>& v6 = asked().v6;
+  return std::find(v6.begin(), v6.end(), group) != v6.end();
 }
 
 void HostMulticastLoopImpl::on_tick(uint64_t now_ns) {
@@ -139,13 +148,9 @@ void HostMulticastLoopImpl::on_tick(uint64_t now_ns) {
     if (read_ns_ != 0 && now_ns - read_ns_ < kRefreshNs) return;
   }
   asked_.store(false, std::memory_order_relaxed);
-  // Read without the lock (a file each), then swap the lists in.
-  auto groups = parse_igmp(read_text("/proc/net/igmp"), iface_);
-  auto groups6 = parse_igmp6(read_text("/proc/net/igmp6"), iface_);
+  Groups groups = read_groups();  // without the lock, then swapped in
   std::lock_guard guard(lock_);
-  groups_ = std::move(groups);
-  groups6_ = std::move(groups6);
-  read_ns_ = std::max<uint64_t>(now_ns, 1);
+  store(std::move(groups), now_ns);
 }
 
 int HostMulticastLoopImpl::socket_for(bool v6) {

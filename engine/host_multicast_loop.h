@@ -49,14 +49,20 @@ class HostMulticastLoopImpl final : public stack::HostMulticastLoop {
   uint64_t failures() const { return failures_.load(std::memory_order_relaxed); }
 
  private:
+  // The kernel's groups on the interface, of each family.
+  struct Groups {
+    std::vector<stack::Ipv4Addr> v4;
+    std::vector<stack::Ipv6Addr> v6;
+  };
   int socket_for(bool v6);
-  void read_now(uint64_t now_ns);
+  Groups read_groups() const;
+  void store(Groups groups, uint64_t now_ns);
+  const Groups& asked();  // a sender's look at the lists (read if need be)
 
   const std::string iface_;
   const int ifindex_;
   std::mutex lock_;  // the group lists and the sockets
-  std::vector<stack::Ipv4Addr> groups_;
-  std::vector<stack::Ipv6Addr> groups6_;
+  Groups groups_;
   int fd4_ = -1, fd6_ = -1;
   std::atomic<bool> asked_{false};
   uint64_t read_ns_ = 0;  // when the lists were read (monotonic); 0: not read

@@ -1,39 +1,17 @@
 #include "engine/offload_rules.h"
 
-#include <charconv>
 #include <initializer_list>
+
+#include "engine/config_text.h"
 
 namespace dpdkudp::engine {
 
 namespace {
 
-bool is_blank(char c) { return c == ' ' || c == '\t'; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_blank(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-// The words of s, split on blanks.
-std::vector<std::string_view> words(std::string_view s) {
-  std::vector<std::string_view> out;
-  size_t i = 0;
-  while (i < s.size()) {
-    while (i < s.size() && is_blank(s[i])) ++i;
-    size_t j = i;
-    while (j < s.size() && !is_blank(s[j])) ++j;
-    if (j > i) out.push_back(s.substr(i, j - i));
-    i = j;
-  }
-  return out;
-}
-
 std::optional<uint16_t> parse_port(std::string_view s) {
-  unsigned v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc() || end != s.data() + s.size() || v > 65535) return std::nullopt;
-  return static_cast<uint16_t>(v);
+  const auto n = text::parse_number(s, 0, 65535);
+  if (!n) return std::nullopt;
+  return static_cast<uint16_t>(*n);
 }
 
 std::optional<PortRange> parse_range(std::string_view s) {
@@ -84,13 +62,12 @@ std::string AddrPrefix::to_string() const {
 
 std::optional<OffloadRules> OffloadRules::parse(std::string_view text, std::string* reason) {
   OffloadRules out;
-  text = trim(text);
+  text = text::trim(text);
   if (text.empty() || text == "all") return out;
   size_t index = 0;
   bool any_offload = false;
-  while (true) {
-    const size_t semi = text.find(';');
-    const std::string_view entry = trim(text.substr(0, semi));
+  for (std::string_view piece : text::split(text, ';')) {
+    const std::string_view entry = text::trim(piece);
     ++index;
     // "entry 2 \"kernel port=x\": port must be ..."
     auto fail = [&](std::initializer_list<std::string_view> why) {
@@ -98,38 +75,35 @@ std::optional<OffloadRules> OffloadRules::parse(std::string_view text, std::stri
       for (std::string_view w : why) reason->append(w);
       return std::nullopt;
     };
-    if (!entry.empty()) {
-      const std::vector<std::string_view> w = words(entry);
-      OffloadRule rule;
-      if (w[0] == "offload") {
-        rule.offload = true;
-      } else if (w[0] == "kernel") {
-        rule.offload = false;
-      } else {
-        return fail({"starts with offload or kernel"});
-      }
-      for (size_t i = 1; i < w.size(); ++i) {
-        const size_t eq = w[i].find('=');
-        const std::string_view key = w[i].substr(0, eq);
-        const std::string_view value = eq == std::string_view::npos ? std::string_view() : w[i].substr(eq + 1);
-        if (eq == std::string_view::npos) return fail({"\"", w[i], "\" is not key=value"});
-        if (key == "port" || key == "remote_port") {
-          auto r = parse_range(value);
-          if (!r) return fail({key, " must be a port or a range P-Q of 0..65535"});
-          (key == "port" ? rule.port : rule.remote_port) = r;
-        } else if (key == "local" || key == "remote") {
-          auto p = parse_prefix(value);
-          if (!p) return fail({key, " must be an IPv4 or IPv6 address or prefix"});
-          (key == "local" ? rule.local : rule.remote) = p;
-        } else {
-          return fail({"unknown condition \"", key, "\" (port, local, remote, remote_port)"});
-        }
-      }
-      any_offload = any_offload || rule.offload;
-      out.rules_.push_back(rule);
+    if (entry.empty()) continue;
+    const std::vector<std::string_view> w = text::words(entry);
+    OffloadRule rule;
+    if (w[0] == "offload") {
+      rule.offload = true;
+    } else if (w[0] == "kernel") {
+      rule.offload = false;
+    } else {
+      return fail({"starts with offload or kernel"});
     }
-    if (semi == std::string_view::npos) break;
-    text.remove_prefix(semi + 1);
+    for (size_t i = 1; i < w.size(); ++i) {
+      const size_t eq = w[i].find('=');
+      if (eq == std::string_view::npos) return fail({"\"", w[i], "\" is not key=value"});
+      const std::string_view key = w[i].substr(0, eq);
+      const std::string_view value = w[i].substr(eq + 1);
+      if (key == "port" || key == "remote_port") {
+        auto r = parse_range(value);
+        if (!r) return fail({key, " must be a port or a range P-Q of 0..65535"});
+        (key == "port" ? rule.port : rule.remote_port) = r;
+      } else if (key == "local" || key == "remote") {
+        auto p = parse_prefix(value);
+        if (!p) return fail({key, " must be an IPv4 or IPv6 address or prefix"});
+        (key == "local" ? rule.local : rule.remote) = p;
+      } else {
+        return fail({"unknown condition \"", key, "\" (port, local, remote, remote_port)"});
+      }
+    }
+    any_offload = any_offload || rule.offload;
+    out.rules_.push_back(rule);
   }
   if (out.rules_.empty()) {
     *reason = "has no entry (offload|kernel [port=P[-Q]] [local=A[/N]] [remote=A[/N]] [remote_port=P[-Q]]; ...)";
