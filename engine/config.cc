@@ -851,9 +851,11 @@ bool set_offload(std::string_view v, OffloadRules& out, std::string& reason) {
   return true;
 }
 
-bool set_capture(std::string_view v, std::string& out, std::string& reason) {
+// A path that must not depend on the program's working directory ("" is
+// the default); what: "directory", "file name".
+bool set_absolute_path(std::string_view v, std::string& out, std::string& reason, std::string_view what) {
   if (!v.empty() && v.front() != '/') {
-    reason = "must be an absolute file name";
+    reason.assign("must be an absolute ").append(what);
     return false;
   }
   out = std::string(v);
@@ -935,17 +937,11 @@ constexpr KeyDef kKeys[] =
   c.eal_args = R(v);
   return true;
          },
-         [](const C& c) { return c.eal_args; }},
-                 {"DPDKUDP_MODULE_DIR",
-                  [](V v, C& c, R& r) {
-  if (!v.empty() && v.front() != '/') {
-    r = "must be an absolute directory";
-    return false;
-  }
-  c.module_dir = R(v);
-  return true;
-                  },
-                  [](const C& c) { return c.module_dir; }},
+         [](const C& c) {
+  return c.eal_args;
+        }},
+    {"DPDKUDP_MODULE_DIR", [](V v, C& c, R& r) { return set_absolute_path(v, c.module_dir, r, "directory"); },
+     [](const C& c) { return c.module_dir; }},
     {"DPDKUDP_XDP_MODE", [](V v, C& c, R& r) { return set_enum(v, kXdpModeNames, c.xdp_mode, r); },
      [](const C& c) { return R(to_string(c.xdp_mode)); }},
     {"DPDKUDP_LOG", [](V v, C& c, R& r) { return set_enum(v, kLogNames, c.log, r); },
@@ -966,7 +962,7 @@ constexpr KeyDef kKeys[] =
      [](const C& c) { return c.profile; }},
     {"DPDKUDP_OFFLOAD", [](V v, C& c, R& r) { return set_offload(v, c.offload, r); },
      [](const C& c) { return c.offload.to_string(); }},
-    {"DPDKUDP_CAPTURE", [](V v, C& c, R& r) { return set_capture(v, c.capture, r); },
+    {"DPDKUDP_CAPTURE", [](V v, C& c, R& r) { return set_absolute_path(v, c.capture, r, "file name"); },
      [](const C& c) { return c.capture; }},
     {"DPDKUDP_CAPTURE_LIMIT",
      [](V v, C& c, R& r) { return set_number(v, 4096, uint64_t{1} << 40, c.capture_limit, r, "bytes"); },
