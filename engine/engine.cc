@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "engine/backend_registry.h"
+#include "engine/group_peers.h"
 #include "engine/host.h"
 #include "engine/host_multicast_loop.h"
 #include "engine/kernel_neighbors.h"
@@ -339,6 +340,26 @@ std::unique_ptr<Engine> Engine::start(const Config& config, std::string* error) 
   } else if (iface) {
     e->join_shared_ports(iface->ifindex);
   }
+  // Multicast between the processes on the interface (group_peers.h): on
+  // AF_XDP the table serves for that alone, its program settling ports.
+  if (iface && e->backend_->capabilities().rx_multicast && !config.vlan.enabled()) {
+    if (e->steering_ && !e->shared_ports_) {
+      std::string why;
+      e->shared_ports_ = SharedPorts::join(SharedPorts::name_for(iface->ifindex), &why, /*groups_only=*/true);
+      if (!e->shared_ports_) {
+        log(LogLevel::kWarn,
+            "%s: other processes' members of a group on %s get no IP_MULTICAST_LOOP copies "
+            "from this one, nor the group datagrams the interface gives it",
+            why.c_str(), iface->name.c_str());
+      }
+    }
+    if (e->shared_ports_) {
+      e->group_peers_ =
+          std::make_unique<GroupPeersImpl>(*e->shared_ports_, *e->stack_, e->kind_ == BackendKind::kAfXdp);
+      e->stack_->set_group_peers(e->group_peers_.get());
+      e->add_tick_hook([peers = e->group_peers_.get()](uint64_t) { peers->on_tick(); });
+    }
+  }
   seed_neighbors(*e->stack_, config, e->clock_.monotonic_ns());
   if (config.mode == DeploymentMode::kDedicated && !config.iface.empty()) e->watch_foreign_destinations();
   // IP_MULTICAST_LOOP to the host's kernel sockets. Not where the groups'
@@ -512,6 +533,7 @@ bool Engine::reserve_tunnel_ports(std::string* error) {
 }
 
 void Engine::stop() {
+  if (group_peers_) group_peers_->stop();  // no more copies into the stack
   if (stack_) stack_->set_poller_waker(nullptr);
   for (auto& p : pollers_) p->stop();
   if (live_stats_) live_stats_->close_region();  // after the pollers: nothing publishes any more

@@ -24,6 +24,7 @@
 namespace dpdkudp::engine {
 
 class HostMulticastLoopImpl;
+class GroupPeersImpl;
 
 // Opens the backend a config asks for ("auto" tries each available one in
 // order of speed). On failure: nullptr and one line in *error.
@@ -96,11 +97,12 @@ class Engine {
   const Backend* capture_backend_ = nullptr;
   bool capture_reported_ = false;
   std::unique_ptr<stack::PortSteeringHook> steering_;
-  std::unique_ptr<SharedPorts> shared_ports_;  // AF_PACKET, DPDK: see shared_ports.h
+  std::unique_ptr<SharedPorts> shared_ports_;  // AF_PACKET, DPDK; AF_XDP for its groups: see shared_ports.h
   std::string backend_description_;
   KernelPortReserver reserver_;
   std::vector<uintptr_t> tunnel_port_tokens_;
   std::unique_ptr<HostMulticastLoopImpl> host_loop_;  // before stack_: the stack uses it until destroyed
+  std::unique_ptr<GroupPeersImpl> group_peers_;       // likewise
   std::unique_ptr<stack::Stack> stack_;
   std::unique_ptr<Drivers> drivers_;
   std::vector<std::unique_ptr<Poller>> pollers_;

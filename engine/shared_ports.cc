@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,7 +22,7 @@ namespace dpdkudp::engine {
 namespace {
 
 constexpr uint64_t kMagic = 0x7374726f70647564ull;  // "dudports", little-endian
-constexpr uint32_t kVersion = 2;
+constexpr uint32_t kVersion = 3;
 constexpr uint32_t kPorts = 65536;
 constexpr uint32_t kNoSlot = 0xff;
 // A reader that finds an entry changing this many times in a row takes
@@ -53,9 +54,13 @@ struct PortEntry {
   Record rec[SharedPorts::kMaxSharers];
 };
 
+// A member that keeps only group records (AF_XDP): it never answers for
+// the host and records no port.
+constexpr uint32_t kMemberGroupsOnly = 1u << 0;
+
 struct Member {
   uint32_t pid;  // 0: free slot
-  uint32_t unused;
+  uint32_t flags;
   uint64_t start;
   // Held (robust, process-shared) by the member's poller thread for the
   // engine's life: when the process ends, however (exit, _exit, a signal),
@@ -79,6 +84,21 @@ bool member_gone(const Member& m, SharedPorts::LivenessCheck alive) {
   return m.pid != 0 && (holder_died(m) || !alive(SharedPorts::Identity{m.pid, m.start}));
 }
 
+// A member's (group, port) records and its inbox (a loopback UDP port; 0:
+// none). Read and written under the region's lock.
+struct GroupRecord {
+  uint8_t addr[16];
+  uint16_t port;
+  uint8_t v6;
+  uint8_t pad;
+};
+
+struct GroupSet {
+  uint32_t inbox;
+  uint32_t count;
+  GroupRecord rec[SharedPorts::kMaxGroups];
+};
+
 struct Snapshot {
   uint32_t count = 0;
   uint32_t meta[SharedPorts::kMaxSharers];
@@ -94,6 +114,9 @@ struct SharedPorts::Region {
   pthread_mutex_t mutex;
   uint32_t writing;  // port + 1 whose entry a writer is changing (repair after its death)
   Member members[kMaxMembers];
+  uint64_t key;                      // the maker's random bits (GroupPeers' copies carry them)
+  std::atomic<uint64_t> groups_gen;  // moves on every change of `groups`
+  GroupSet groups[kMaxMembers];
   std::atomic<uint64_t> in_use[kPorts / 64];  // ports with records: readers look here first
   PortEntry ports[kPorts];                    // untouched entries cost no memory (the object is sparse)
 };
@@ -232,6 +255,10 @@ Region* map_region(const std::string& name, std::string* error) {
   std::atomic_ref<uint64_t> magic(r->magic);
   if (maker) {
     r->version = kVersion;
+    if (getrandom(&r->key, sizeof r->key, 0) != sizeof r->key) {
+      r->key = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
+               (uint64_t{static_cast<uint32_t>(getpid())} << 32);
+    }
     init_mutex(&r->mutex);
     magic.store(kMagic, std::memory_order_release);
     return r;
@@ -300,14 +327,14 @@ std::string SharedPorts::name_for(int ifindex) {
   return "/dpdkudp-ports-" + std::to_string(geteuid()) + "-" + std::to_string(netns) + "-" + std::to_string(ifindex);
 }
 
-std::unique_ptr<SharedPorts> SharedPorts::join(const std::string& name, std::string* error) {
+std::unique_ptr<SharedPorts> SharedPorts::join(const std::string& name, std::string* error, bool groups_only) {
   sweep_stale(name);
   const auto pid = static_cast<uint32_t>(getpid());
-  return join_as(name, Identity{pid, base::process_start_time(pid)}, default_alive, error);
+  return join_as(name, Identity{pid, base::process_start_time(pid)}, default_alive, error, groups_only);
 }
 
 std::unique_ptr<SharedPorts> SharedPorts::join_as(const std::string& name, Identity self, LivenessCheck alive,
-                                                  std::string* error) {
+                                                  std::string* error, bool groups_only) {
   for (int attempt = 0; attempt < 4; ++attempt) {
     error->clear();
     Region* r = map_region(name, error);
@@ -315,7 +342,7 @@ std::unique_ptr<SharedPorts> SharedPorts::join_as(const std::string& name, Ident
       if (!error->empty()) return nullptr;
       continue;
     }
-    std::unique_ptr<SharedPorts> t(new SharedPorts(r, self, alive, kNoSlot, name));
+    std::unique_ptr<SharedPorts> t(new SharedPorts(r, self, alive, kNoSlot, name, groups_only));
     t->lock();
     if (r->removed != 0) {  // its last member left while we mapped it
       t->unlock();
@@ -330,6 +357,9 @@ std::unique_ptr<SharedPorts> SharedPorts::join_as(const std::string& name, Ident
       if (r->members[i].pid == 0) {
         r->members[i].pid = self.pid;
         r->members[i].start = self.start;
+        r->members[i].flags = groups_only ? kMemberGroupsOnly : 0;
+        r->groups[i].inbox = 0;
+        r->groups[i].count = 0;
         init_mutex(&r->members[i].alive);
         t->slot_.store(i, std::memory_order_relaxed);
       }
@@ -348,13 +378,15 @@ std::unique_ptr<SharedPorts> SharedPorts::join_as(const std::string& name, Ident
   return nullptr;
 }
 
-SharedPorts::SharedPorts(Region* region, Identity self, LivenessCheck alive, uint32_t slot, std::string name)
+SharedPorts::SharedPorts(Region* region, Identity self, LivenessCheck alive, uint32_t slot, std::string name,
+                         bool groups_only)
     : region_(region),
       self_(self),
       alive_(alive),
       slot_(slot),
       name_(std::move(name)),
-      created_by_(static_cast<uint32_t>(getpid())) {}
+      created_by_(static_cast<uint32_t>(getpid())),
+      groups_only_(groups_only) {}
 
 SharedPorts::~SharedPorts() {
   leave();
@@ -416,14 +448,21 @@ void SharedPorts::forget_member_locked(uint32_t slot) {
       if (e.count.load(std::memory_order_relaxed) == 0) set_in_use(region_, port, false);
     }
   }
+  if (region_->groups[slot].count != 0 || region_->groups[slot].inbox != 0) {
+    region_->groups[slot].count = 0;
+    region_->groups[slot].inbox = 0;
+    region_->groups_gen.fetch_add(1, std::memory_order_release);
+  }
   region_->members[slot].pid = 0;
   region_->members[slot].start = 0;
+  region_->members[slot].flags = 0;
 }
 
 void SharedPorts::settle_leader_locked() {
   uint32_t leader = 0;
   for (uint32_t i = 0; i < kMaxMembers && leader == 0; ++i) {
-    if (region_->members[i].pid != 0) leader = i + 1;
+    const Member& m = region_->members[i];
+    if (m.pid != 0 && (m.flags & kMemberGroupsOnly) == 0) leader = i + 1;
   }
   leader_.store(leader == slot_ + 1, std::memory_order_relaxed);
 }
@@ -533,6 +572,51 @@ void SharedPorts::mark_port(uint16_t port, uint32_t bit, bool ours_only) {
   end_write(region_, port);
   unlock();
 }
+
+bool SharedPorts::publish_groups(uint16_t inbox_port, std::span<const stack::GroupKey> groups) {
+  const std::lock_guard<std::mutex> guard(local_mutex_);
+  if (slot_ == kNoSlot) return true;
+  const auto n = static_cast<uint32_t>(std::min<size_t>(groups.size(), kMaxGroups));
+  lock();
+  GroupSet& mine = region_->groups[slot_];
+  mine.inbox = inbox_port;
+  for (uint32_t i = 0; i < n; ++i) {
+    std::memcpy(mine.rec[i].addr, groups[i].addr.data(), 16);
+    mine.rec[i].port = groups[i].port;
+    mine.rec[i].v6 = groups[i].v6 ? 1 : 0;
+    mine.rec[i].pad = 0;
+  }
+  mine.count = n;
+  region_->groups_gen.fetch_add(1, std::memory_order_release);
+  unlock();
+  return n == groups.size();
+}
+
+uint64_t SharedPorts::groups_generation() const { return region_->groups_gen.load(std::memory_order_acquire); }
+
+std::vector<SharedPorts::GroupPeer> SharedPorts::group_peers() const {
+  std::vector<GroupPeer> out;
+  const uint32_t me = slot();
+  lock();
+  for (uint32_t m = 0; m < kMaxMembers; ++m) {
+    const GroupSet& set = region_->groups[m];
+    if (m == me || region_->members[m].pid == 0 || set.inbox == 0 || member_gone(region_->members[m], alive_)) {
+      continue;
+    }
+    for (uint32_t i = 0; i < std::min(set.count, kMaxGroups); ++i) {
+      GroupPeer p;
+      std::memcpy(p.key.addr.data(), set.rec[i].addr, 16);
+      p.key.port = set.rec[i].port;
+      p.key.v6 = set.rec[i].v6 != 0;
+      p.inbox_port = static_cast<uint16_t>(set.inbox);
+      out.push_back(p);
+    }
+  }
+  unlock();
+  return out;
+}
+
+uint64_t SharedPorts::key() const { return region_->key; }
 
 void SharedPorts::share_inherited(uint16_t port) {
   const std::lock_guard<std::mutex> guard(local_mutex_);

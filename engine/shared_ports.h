@@ -16,7 +16,16 @@
 //    the processes holding it as an SO_REUSEPORT group; once any of them
 //    reads it, only those that read share it (the parent that only waits
 //    gets nothing).
-// AF_XDP settles the same in its XDP program and does not use this.
+// AF_XDP settles the same in its XDP program and joins the table only for
+// the group records below ("groups only": such a member never answers for
+// the host and records no port).
+//
+// The table also says which process has a member of which multicast group
+// on which port, and where its copies go (engine/group_peers.h): a sender's
+// IP_MULTICAST_LOOP reaches the other processes' members through it, and
+// on AF_XDP, where a group datagram reaches one process, that one passes
+// copies to the others. These records change under the lock and are read
+// under it, when their generation count moved.
 //
 // The table is a POSIX shared-memory object per user, network namespace
 // and interface (/dev/shm/dpdkudp-ports-<euid>-<netns>-<ifindex>), 0600.
@@ -37,8 +46,10 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "stack/net/hooks.h"
 
@@ -48,6 +59,7 @@ class SharedPorts final : public stack::PortSteeringHook, public stack::PortShar
  public:
   static constexpr uint32_t kMaxMembers = 64;  // processes per interface
   static constexpr uint32_t kMaxSharers = 8;   // records (process, family, address) per port
+  static constexpr uint32_t kMaxGroups = 64;   // (group, port) records per process
 
   // A process, as the table knows it: pid plus start time (a pid reused
   // by a later process is another member).
@@ -61,11 +73,12 @@ class SharedPorts final : public stack::PortSteeringHook, public stack::PortShar
   static std::string name_for(int ifindex);
   // Opens (or makes) the table and joins it as this process. nullptr with
   // one line in *error (the table is full, not ours, cannot be mapped).
-  static std::unique_ptr<SharedPorts> join(const std::string& name, std::string* error);
+  // groups_only: for the group records alone (AF_XDP).
+  static std::unique_ptr<SharedPorts> join(const std::string& name, std::string* error, bool groups_only = false);
   // The same as a given identity, with a given liveness check: for tests,
   // which play several processes in one.
   static std::unique_ptr<SharedPorts> join_as(const std::string& name, Identity self, LivenessCheck alive,
-                                              std::string* error);
+                                              std::string* error, bool groups_only = false);
   // Leaves (see leave()) and unmaps.
   ~SharedPorts() override;
   SharedPorts(const SharedPorts&) = delete;
@@ -104,6 +117,23 @@ class SharedPorts final : public stack::PortSteeringHook, public stack::PortShar
   // once: the member's liveness mutex, whose release by the kernel at the
   // thread's end tells the others at once that this process is gone.
   void hold_membership();
+  // Group records. This process's (group, port) pairs and the loopback
+  // UDP port its copies go to replace the ones it had; past kMaxGroups
+  // the rest are left out (false).
+  bool publish_groups(uint16_t inbox_port, std::span<const stack::GroupKey> groups);
+  // Counts every change of any member's group records (a reader rebuilds
+  // its view when it moved).
+  uint64_t groups_generation() const;
+  // The other live members' records: (group, port) -> their inbox ports.
+  struct GroupPeer {
+    stack::GroupKey key;
+    uint16_t inbox_port;
+  };
+  std::vector<GroupPeer> group_peers() const;
+  // 64 random bits the table's maker chose: a copy that carries them comes
+  // from a member (the table is the user's own, 0600).
+  uint64_t key() const;
+
   // This process's member slot and how many members the table has (for
   // tests).
   uint32_t slot() const { return slot_.load(std::memory_order_relaxed); }
@@ -112,7 +142,7 @@ class SharedPorts final : public stack::PortSteeringHook, public stack::PortShar
   struct Region;
 
  private:
-  SharedPorts(Region* region, Identity self, LivenessCheck alive, uint32_t slot, std::string name);
+  SharedPorts(Region* region, Identity self, LivenessCheck alive, uint32_t slot, std::string name, bool groups_only);
   int claim(bool v6, const uint8_t* addr, uint16_t port, bool on, bool reuse_port);
   Owner decide(bool v6, const uint8_t* dst, uint16_t dst_port, uint32_t flow_hash) const;
   void mark_port(uint16_t port, uint32_t bit, bool ours_only);
@@ -129,6 +159,7 @@ class SharedPorts final : public stack::PortSteeringHook, public stack::PortShar
   std::atomic<uint32_t> slot_;
   std::string name_;
   uint32_t created_by_;  // getpid() when made: a forked child's copy leaves nothing
+  bool groups_only_;
   std::atomic<bool> leader_{false};
   // Our records, counted: several sockets of ours on one (family, addr, port).
   std::mutex local_mutex_;

@@ -24,6 +24,10 @@ enum RxFlags : uint32_t {
   // traffic, TP_STATUS_CSUMNOTREADY): the payload is intact, the checksum
   // field holds only the pseudo-header sum.
   kRxL4CsumPartial = 1u << 5,
+  // Set by the stack alone, on the frames it loops back into its own
+  // receive path (its own sends, copies from other processes): no backend
+  // sets it.
+  kRxLooped = 1u << 6,
 };
 
 // Work the stack asks the backend (or NIC) to do on a frame it transmits.

@@ -4,7 +4,10 @@
 // calls them. Each says from which threads it is called.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "stack/net/endpoint.h"
 #include "stack/wire/bytes.h"
@@ -94,6 +97,51 @@ class HostMulticastLoop {
   // Hands the kernel the datagram whose IPv4 or IPv6 header starts at l3
   // (len bytes, header and payload as they go out). Must not block.
   virtual void loop_to_kernel(const uint8_t* l3, size_t len, bool v6) = 0;
+};
+
+// A multicast group and a UDP port, as processes sharing an interface
+// publish their members (engine/shared_ports.h). The address in network
+// order, an IPv4 group in the first four bytes.
+struct GroupKey {
+  std::array<uint8_t, 16> addr{};
+  uint16_t port = 0;
+  bool v6 = false;
+
+  static GroupKey of(Ipv4Addr group, uint16_t port) {
+    GroupKey k;
+    wire::store_be32(k.addr.data(), group.value);
+    k.port = port;
+    return k;
+  }
+  static GroupKey of(const Ipv6Addr& group, uint16_t port) {
+    GroupKey k;
+    k.addr = group.octets;
+    k.port = port;
+    k.v6 = true;
+    return k;
+  }
+  bool operator==(const GroupKey&) const = default;
+};
+
+// The other processes on the interface that have members of a group
+// (engine/group_peers.h): IP_MULTICAST_LOOP reaches their members, and
+// where the backend hands a group datagram to one process only (AF_XDP)
+// the stack passes copies to the others. From app threads and pollers.
+class GroupPeers {
+ public:
+  virtual ~GroupPeers() = default;
+  // Whether another process has a socket on key.port in group key.addr
+  // (a view as fresh as the last change any process published).
+  virtual bool member(const GroupKey& key) = 0;
+  // Hands each such process a copy of the frame (link header first, no
+  // VLAN tag). Must not block.
+  virtual void send_copies(const GroupKey& key, const uint8_t* frame, size_t len) = 0;
+  // A group datagram from the wire reaches one process only: the stack
+  // passes copies of what it receives to the others.
+  virtual bool forward_received() const = 0;
+  // A socket of the stack joined or left a group (app threads, after the
+  // stack's own change): the process's records are published again.
+  virtual void memberships_changed() = 0;
 };
 
 // Wakes the poller of queue 0 when the stack queued work for it from

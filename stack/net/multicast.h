@@ -181,6 +181,16 @@ class BasicMulticastGroups {
   int version(uint64_t now_ns) const;
   // For tests and the stats: the interface's groups, in join order.
   std::vector<Addr> groups() const;
+  // Calls f(group, socket) for every membership, under the writers' lock
+  // (the socket cannot close meanwhile): for the engine's publication of
+  // the process's groups to the others on the interface, not a fast path.
+  template <typename Fn>
+  void for_each_membership(Fn&& f) const {
+    std::lock_guard lock(mutex_);
+    for (const Group& g : snapshot_.load(std::memory_order_acquire)->groups) {
+      for (const Member& m : g.members) f(g.group, *m.socket);
+    }
+  }
 
  private:
   struct Member {

@@ -379,6 +379,7 @@ void Stack::deliver_broadcast(Packet* pkt, RxBatch& batch) {
   bool delivered = false;
   const Ipv4Addr group(m.dst_addr);
   const bool multicast = group.is_multicast();
+  if (multicast && group_peers_ != nullptr) forward_to_peers(pkt, GroupKey::of(group, m.dst_port));
   table_.for_each_broadcast_match(Ipv4Addr(m.dst_addr), m.dst_port, Ipv4Addr(m.src_addr), m.src_port,
                                   [&](UdpSocket* s) {
     if (multicast && !multicast_->allows(s, group, Ipv4Addr(m.src_addr), s->multicast_all())) return;

@@ -144,6 +144,17 @@ class Stack final : private NeighborHooks,
   // IP_MULTICAST_LOOP to the host's kernel sockets (hooks.h). Set before
   // the pollers start; must outlive the stack.
   void set_host_multicast_loop(HostMulticastLoop* h) { host_loop_ = h; }
+  // Other processes' members of our groups (hooks.h). Set before the
+  // pollers start; must outlive the stack.
+  void set_group_peers(GroupPeers* p) { group_peers_ = p; }
+  // Every (group, local port) one of our sockets joined, IPv4 and IPv6
+  // (sockets not bound yet are left out): what the engine publishes to the
+  // other processes on the interface. Under the memberships' locks.
+  std::vector<GroupKey> group_memberships() const;
+  // A frame (link header first) from another process on the interface,
+  // into the receive path as a looped-back frame (queue 0's driver takes
+  // it). False when no buffer holds it (counted).
+  bool inject_looped_frame(const uint8_t* frame, size_t len);
 
   // IPv4 multicast (multicast.h): socket s joins (join) or leaves group
   // on the interface, for any source (source nullptr) or that one; 0 or
@@ -351,12 +362,13 @@ class Stack final : private NeighborHooks,
     Packet* pkt = nullptr;
     Kind kind = kToNextHop;
     bool v6 = false;
-    Ipv4Addr next_hop;       // kToNextHop: resolve through ARP
-    MacAddr mac{};           // kToMac: broadcast / multicast
-    Ipv6Addr next_hop6;      // kToNextHop, v6: resolve through NDP
-    uint16_t link = 0;       // kToNextHop: the route's link (tunnel link - 1)
-    bool loop = false;       // kToMac: a copy to our own group members too
-    bool loop_host = false;  // kToMac: and one to the host's kernel members
+    Ipv4Addr next_hop;        // kToNextHop: resolve through ARP
+    MacAddr mac{};            // kToMac: broadcast / multicast
+    Ipv6Addr next_hop6;       // kToNextHop, v6: resolve through NDP
+    uint16_t link = 0;        // kToNextHop: the route's link (tunnel link - 1)
+    bool loop = false;        // kToMac: a copy to our own group members too
+    bool loop_host = false;   // kToMac: and one to the host's kernel members
+    bool loop_peers = false;  // kToMac: and one to other processes' members
   };
   // Validates, routes and builds one datagram (payload copied once).
   // Returns the payload length or -errno (nothing allocated then).
@@ -403,6 +415,9 @@ class Stack final : private NeighborHooks,
   // A copy of a multicast frame for the stack's own members
   // (IP_MULTICAST_LOOP), into RX as a looped-back frame.
   void loop_multicast_copy(const Packet* pkt);
+  // A group datagram received from the wire, where the backend gave it to
+  // this process alone: a copy for each other process with a member.
+  void forward_to_peers(const Packet* pkt, const GroupKey& key);
 
   // ---- NeighborHooks (ARP) and NeighborHooks6 (NDP) ----
   void send_request(Ipv4Addr target, const MacAddr* unicast_to, uint16_t vlan) override;
@@ -441,6 +456,7 @@ class Stack final : private NeighborHooks,
   PortReserver* port_reserver_ = nullptr;
   PortSteeringHook* port_steering_ = nullptr;
   HostMulticastLoop* host_loop_ = nullptr;
+  GroupPeers* group_peers_ = nullptr;
   const PortSharing* port_sharing_ = nullptr;
   std::atomic<PollerWaker*> poller_waker_{nullptr};
   Reclaimer reclaimer_;

@@ -15,12 +15,58 @@ namespace dpdkudp::stack {
 
 int Stack::multicast_membership(UdpSocket& s, Ipv4Addr group, const Ipv4Addr* source, bool join) {
   const uint64_t now = clock_.monotonic_ns();
-  return join ? multicast_->join(&s, group, source, now) : multicast_->leave(&s, group, source, now);
+  const int rc = join ? multicast_->join(&s, group, source, now) : multicast_->leave(&s, group, source, now);
+  if (rc == 0 && group_peers_ != nullptr) group_peers_->memberships_changed();
+  return rc;
 }
 
 int Stack::multicast6_membership(UdpSocket& s, const Ipv6Addr& group, const Ipv6Addr* source, bool join) {
   const uint64_t now = clock_.monotonic_ns();
-  return join ? multicast6_->join(&s, group, source, now) : multicast6_->leave(&s, group, source, now);
+  const int rc = join ? multicast6_->join(&s, group, source, now) : multicast6_->leave(&s, group, source, now);
+  if (rc == 0 && group_peers_ != nullptr) group_peers_->memberships_changed();
+  return rc;
+}
+
+std::vector<GroupKey> Stack::group_memberships() const {
+  std::vector<GroupKey> out;
+  const auto add = [&out](const GroupKey& k) {
+    if (k.port != 0 && std::find(out.begin(), out.end(), k) == out.end()) out.push_back(k);
+  };
+  multicast_->for_each_membership([&](const Ipv4Addr& group, const UdpSocket& s) {
+    if (auto local = s.local()) add(GroupKey::of(group, local->port));
+  });
+  multicast6_->for_each_membership([&](const Ipv6Addr& group, const UdpSocket& s) {
+    if (auto local = s.local()) add(GroupKey::of(group, local->port));
+  });
+  return out;
+}
+
+bool Stack::inject_looped_frame(const uint8_t* frame, size_t len) {
+  Packet* pkt = nullptr;
+  if (backend_.alloc({&pkt, 1}) != 1) {
+    tx_counters_.drop(DropReason::kTxNoBuffer);
+    return false;
+  }
+  if (pkt->room < len) {
+    release(pkt);
+    tx_counters_.drop(DropReason::kTxNoBuffer);
+    return false;
+  }
+  std::memcpy(pkt->data, frame, len);
+  pkt->len = static_cast<uint32_t>(len);
+  pkt->l2_len = 0;
+  pkt->l3_len = 0;
+  pkt->vlan_tci = 0;
+  pkt->tx_flags = 0;
+  push_loopback(pkt);
+  return true;
+}
+
+void Stack::forward_to_peers(const Packet* pkt, const GroupKey& key) {
+  // Not what we looped back ourselves (our sends, others' copies), not a
+  // frame whose tag the backend took off (the copy would lose it).
+  if ((pkt->rx_flags & (kRxLooped | kRxVlanStripped)) != 0 || !group_peers_->forward_received()) return;
+  if (group_peers_->member(key)) group_peers_->send_copies(key, pkt->data, pkt->len);
 }
 
 // ---- IGMP out ----
@@ -180,6 +226,7 @@ void Stack::receive_mld(Packet* pkt, std::span<const uint8_t> msg, RxBatch& batc
 void Stack::deliver_multicast6(Packet* pkt, const Ipv6Addr& group, const Ipv6Addr& src, RxBatch& batch) {
   batch.flush_chain();
   const PacketRxMeta& m = pkt->meta;
+  if (group_peers_ != nullptr) forward_to_peers(pkt, GroupKey::of(group, m.dst_port));
   bool delivered = false;
   table_.for_each_multicast6_match(group, m.dst_port, src, m.src_port, [&](UdpSocket* s) {
     if (!multicast6_->allows(s, group, src, s->multicast_all6())) return;

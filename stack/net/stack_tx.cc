@@ -478,6 +478,8 @@ int64_t Stack::build_datagram(UdpSocket& s, std::span<const iovec> iov, const En
     out.mac = ipv4_multicast_mac(dst_addr);
     out.loop = s.multicast_loop() && multicast_->listening(dst_addr);
     out.loop_host = s.multicast_loop() && host_loop_ != nullptr && host_loop_->kernel_member(dst_addr);
+    out.loop_peers =
+        s.multicast_loop() && group_peers_ != nullptr && group_peers_->member(GroupKey::of(dst_addr, dst_port));
   } else {
     if (!routes_.lookup_into(dst_addr, route)) {
       tx_counters_.drop(DropReason::kTxNoRoute);
@@ -586,6 +588,7 @@ int64_t Stack::build_datagram6(UdpSocket& s, std::span<const iovec> iov, const E
     out.mac = to.multicast_mac();
     out.loop = s.multicast_loop6() && multicast6_->listening(to);
     out.loop_host = s.multicast_loop6() && host_loop_ != nullptr && host_loop_->kernel_member6(to);
+    out.loop_peers = s.multicast_loop6() && group_peers_ != nullptr && group_peers_->member(GroupKey::of(to, dst.port));
   } else if (is_local_address6(to)) {
     out.kind = OutFrame::kLoopback;
   } else if (link_scope) {
@@ -664,7 +667,8 @@ int64_t Stack::build_datagram6(UdpSocket& s, std::span<const iovec> iov, const E
 }
 
 void Stack::push_loopback(Packet* pkt) {
-  pkt->rx_flags = kRxIpv4CsumGood | kRxL4CsumGood | ((pkt->tx_flags & kTxVlanInsert) ? kRxVlanStripped : 0u);
+  pkt->rx_flags =
+      kRxIpv4CsumGood | kRxL4CsumGood | kRxLooped | ((pkt->tx_flags & kTxVlanInsert) ? kRxVlanStripped : 0u);
   pkt->tx_flags = 0;
   loopback_.push(pkt);
   if (loopback_count_.fetch_add(1, std::memory_order_acq_rel) == 0) {
@@ -700,6 +704,15 @@ void Stack::dispatch(std::span<OutFrame> frames) {
         if (f.loop) loop_multicast_copy(pkt);
         if (f.loop_host) [[unlikely]] {
           host_loop_->loop_to_kernel(pkt->data + pkt->l2_len, pkt->len - pkt->l2_len, f.v6);
+        }
+        if (f.loop_peers) [[unlikely]] {
+          // The group and port as the frame carries them (IPv4: the
+          // destination at 16, IPv6: at 24; then UDP's destination port).
+          const uint8_t* l3 = pkt->data + pkt->l2_len;
+          const uint16_t port = wire::load_be16(l3 + pkt->l3_len + 2);
+          const GroupKey key =
+              f.v6 ? GroupKey::of(Ipv6Addr::load(l3 + 24), port) : GroupKey::of(Ipv4Addr::load(l3 + 16), port);
+          group_peers_->send_copies(key, pkt->data, pkt->len);
         }
         break;
       case OutFrame::kToNextHop: {

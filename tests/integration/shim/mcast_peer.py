@@ -142,9 +142,11 @@ def send(group, port, addr, n, loop=True):
     print(json.dumps({"sent": n, "multicast_if": got}), flush=True)
 
 
-def count_only(group, port, addr, seconds):
+def count_only(group, port, addr, seconds, reuse_port=False):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     s.bind(("0.0.0.0", port))
     # The interface by its address, or by its name (one without an address).
     if addr[0].isdigit():
@@ -185,7 +187,7 @@ def main():
     elif cmd == "send":
         send(sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5]), sys.argv[6:7] != ["noloop"])
     elif cmd == "count":
-        count_only(sys.argv[2], int(sys.argv[3]), sys.argv[4], float(sys.argv[5]))
+        count_only(sys.argv[2], int(sys.argv[3]), sys.argv[4], float(sys.argv[5]), sys.argv[6:7] == ["reuseport"])
     elif cmd == "stream":
         stream(sys.argv[2], int(sys.argv[3]), sys.argv[4], float(sys.argv[5]))
     else:

@@ -17,7 +17,7 @@
 #     the loop off).
 # Groups are organisation-local (239.198.18.0/24, RFC 2365) and every
 # datagram has TTL 1: nothing leaves the test's two namespaces.
-#   multicast.sh BUILD_DIR kernel|shim   (SHIM_BACKEND=af_packet|af_packet_mmap|dpdk)
+#   multicast.sh BUILD_DIR kernel|shim   (SHIM_BACKEND=af_packet|af_packet_mmap|af_xdp|dpdk)
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/shim_lib.sh"
@@ -104,3 +104,39 @@ n4=$(tail -n 1 "$LOGDIR/r4.log")
 n5=$(tail -n 1 "$LOGDIR/r5.log")
 [ "$n4" = 50 ] && [ "$n5" = 0 ] || fail "IP_MULTICAST_LOOP=0: the peer got $n4 of 50 (want 50), the host's receiver $n5 (want 0)"
 pass "IP_MULTICAST_LOOP=0: the peer's receiver gets all 50, the host's none"
+
+# 5. Several processes on the host in one group, as Linux: each gets its own
+# copy of every datagram from the wire (AF_XDP's program can hand a frame to
+# one process only: that one passes copies to the others), and a sender on
+# the host reaches the other processes' members through IP_MULTICAST_LOOP
+# (under the shim: the other processes' stacks), none with the loop off.
+# The receivers share the port with SO_REUSEPORT (on AF_XDP processes share
+# a port only so).
+G3=239.198.18.3
+# AF_XDP serves a dedicated address from one process: several share the
+# interface in shared mode, the kernel keeping the address (as reuseport.sh).
+if [ "$MODE" = shim ] && [ "${SHIM_BACKEND:-af_packet}" = af_xdp ]; then
+  ip -n "$NS_SRV" addr add "$IP_SRV/$PREFIX" dev "$VETH_SRV"
+  in_srv ethtool -K "$VETH_SRV" tx off >/dev/null
+  sed -i 's/^DPDKUDP_MODE=dedicated$/DPDKUDP_MODE=shared/' "$SHIM_CONF"
+fi
+start_under m1 '^joined' "$PYTHON" "$PEER" count $G3 $P "$IP_SRV" 5 reuseport
+start_under m2 '^joined' "$PYTHON" "$PEER" count $G3 $P "$IP_SRV" 5 reuseport
+start_cli k1 '^joined' "$PYTHON" "$PEER" count $G3 $P "$IP_CLI" 5
+json=$(ip netns exec "$NS_CLI" "$PYTHON" "$PEER" send $G3 $P "$IP_CLI" 60) || fail "kernel send: $json"
+json=$(run_under "$PYTHON" "$PEER" send $G3 $P "$IP_SRV" 40) || fail "send on the host: $json"
+for r in m1 m2 k1; do wait_bg $r 10 || fail "receiver $r: $(cat "$LOGDIR/$r.log")"; done
+n1=$(tail -n 1 "$LOGDIR/m1.log")
+n2=$(tail -n 1 "$LOGDIR/m2.log")
+nk=$(tail -n 1 "$LOGDIR/k1.log")
+[ "$n1" = 100 ] && [ "$n2" = 100 ] ||
+  fail "two processes in $G3 got $n1 and $n2 of 100 (60 from the wire, 40 looped from a third process on their host)"
+# (the peer's kernel receiver hears its own 60 through Linux's loop, and the 40)
+[ "$nk" = 100 ] || fail "the peer's receiver got $nk of 100"
+pass "two processes in $G3 on one host each get all 60 of a kernel sender's datagrams and all 40 of a third process's on their host ($n1, $n2)"
+start_under m3 '^joined' "$PYTHON" "$PEER" count $G3 $P "$IP_SRV" 5 reuseport
+json=$(run_under "$PYTHON" "$PEER" send $G3 $P "$IP_SRV" 30 noloop) || fail "send without loop: $json"
+wait_bg m3 10 || fail "receiver m3: $(cat "$LOGDIR/m3.log")"
+n3=$(tail -n 1 "$LOGDIR/m3.log")
+[ "$n3" = 0 ] || fail "IP_MULTICAST_LOOP=0: another process on the sender's host got $n3 of 30"
+pass "IP_MULTICAST_LOOP=0: another process on the sender's host gets none"
