@@ -183,9 +183,11 @@ def send(group, port, iface, n):
                       "hops": s.getsockopt(V6, socket.IPV6_MULTICAST_HOPS)}), flush=True)
 
 
-def count_only(group, port, iface, seconds):
+def count_only(group, port, iface, seconds, reuse_port=False):
     s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     s.bind(("::", port))
     s.setsockopt(V6, socket.IPV6_JOIN_GROUP, mreq(group, socket.if_nametoindex(iface)))
     s.settimeout(0.2)
@@ -223,7 +225,7 @@ def main():
     elif cmd == "send":
         send(args[0], int(args[1]), args[2], int(args[3]))
     elif cmd == "count":
-        count_only(args[0], int(args[1]), args[2], float(args[3]))
+        count_only(args[0], int(args[1]), args[2], float(args[3]), args[4:5] == ["reuseport"])
     elif cmd == "stream":
         stream(args[0], int(args[1]), args[2], args[3], float(args[4]))
     else:

@@ -13,11 +13,14 @@
 #     version 2 report from the server's link-local address that joins the
 #     group (CHANGE_TO_EXCLUDE {}), and the leave at the end;
 #  4. a sender under the shim (IPV6_MULTICAST_IF, no scope id) reaches two
-#     kernel receivers in the peer namespace, every datagram.
+#     kernel receivers in the peer namespace, every datagram;
+#  5. IPV6_MULTICAST_LOOP reaches a kernel receiver on the sender's host;
+#  6. two processes in one group on the host each get every datagram, from
+#     the wire and, looped, from a third process on their host.
 # Groups are RFC 3306 unicast-prefix-based under 2001:2::/48 with link
 # scope (ff32:30:2001:2::/96, never forwarded) and every datagram has hop
 # limit 1: nothing leaves the test's two namespaces.
-#   multicast6.sh BUILD_DIR kernel|shim   (SHIM_BACKEND=af_packet|af_packet_mmap)
+#   multicast6.sh BUILD_DIR kernel|shim   (SHIM_BACKEND=af_packet|af_packet_mmap|af_xdp|dpdk)
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/shim_lib.sh"
@@ -143,3 +146,21 @@ n6=$(tail -n 1 "$LOGDIR/r6.log")
 n7=$(tail -n 1 "$LOGDIR/r7.log")
 [ "$n6" = 50 ] && [ "$n7" = 50 ] || fail "to $G3: the peer's receiver got $n6 and the host's $n7 of 50 (IPV6_MULTICAST_LOOP)"
 pass "a sender's 50 datagrams to $G3 reach the peer's receiver ($n6) and, looped, the kernel receiver on its host ($n7)"
+
+# 6. Two processes in one group on the host (sharing the port with
+# SO_REUSEPORT), as Linux: each gets every datagram of a kernel sender on
+# the wire (on AF_XDP the program hands it to one, which passes a copy to
+# the other) and, through IPV6_MULTICAST_LOOP, of a third process on their
+# host. Still in step 5's shared mode under the shim.
+G4=ff32:30:2001:2::4
+start_under m1 '^joined' "${SENDER[@]}" "$PYTHON" "$PEER" count $G4 $P "$VETH_SRV" 5 reuseport
+start_under m2 '^joined' "${SENDER[@]}" "$PYTHON" "$PEER" count $G4 $P "$VETH_SRV" 5 reuseport
+json=$(in_cli "$PYTHON" "$PEER" send $G4 $P "$VETH_CLI" 60) || fail "kernel send to $G4: $json"
+json=$(run_under "${SENDER[@]}" "$PYTHON" "$PEER" send $G4 $P "$VETH_SRV" 40) || fail "send on the host to $G4: $json"
+wait_bg m1 10 || fail "receiver m1: $(cat "$LOGDIR/m1.log")"
+wait_bg m2 10 || fail "receiver m2: $(cat "$LOGDIR/m2.log")"
+n1=$(tail -n 1 "$LOGDIR/m1.log")
+n2=$(tail -n 1 "$LOGDIR/m2.log")
+[ "$n1" = 100 ] && [ "$n2" = 100 ] ||
+  fail "two processes in $G4 got $n1 and $n2 of 100 (60 from the wire, 40 looped from a third process on their host)"
+pass "two processes in $G4 on one host each get all 60 of a kernel sender's datagrams and all 40 of a third process's ($n1, $n2)"

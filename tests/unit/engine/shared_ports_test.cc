@@ -4,6 +4,8 @@
 // processes on one AF_PACKET interface do.
 #include "engine/shared_ports.h"
 
+#include "engine/group_peers.h"
+
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/mman.h>
@@ -12,6 +14,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -252,6 +255,58 @@ TEST_F(SharedPortsTest, TheLastMemberRemovesTheObjectAndAForkedChildsCopyLeavesN
   EXPECT_FALSE(object_exists());
 }
 
+TEST_F(SharedPortsTest, GroupRecordsReachTheOtherMembersAndGoWithTheirProcess) {
+  auto a = member(231);
+  auto b = member(232);
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->key(), b->key());
+  const stack::GroupKey g = stack::GroupKey::of(Ipv4Addr(239, 1, 2, 3), 5000);
+  const stack::GroupKey g6 = stack::GroupKey::of(Ipv6Addr::parse("ff05::1:3").value(), 5000);
+  const uint64_t gen = b->groups_generation();
+  ASSERT_TRUE(a->publish_groups(40001, std::vector<stack::GroupKey>{g, g6}));
+  EXPECT_NE(b->groups_generation(), gen);
+  auto seen = b->group_peers();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].key, g);
+  EXPECT_EQ(seen[1].key, g6);
+  EXPECT_EQ(seen[0].inbox_port, 40001);
+  EXPECT_TRUE(a->group_peers().empty());  // never its own
+  // A new publication replaces the old one.
+  ASSERT_TRUE(a->publish_groups(40001, std::vector<stack::GroupKey>{g6}));
+  ASSERT_EQ(b->group_peers().size(), 1u);
+  EXPECT_EQ(b->group_peers()[0].key, g6);
+  // Past kMaxGroups the rest are left out (false: the engine says so).
+  std::vector<stack::GroupKey> many;
+  for (uint16_t p = 0; p < SharedPorts::kMaxGroups + 3; ++p) {
+    many.push_back(stack::GroupKey::of(Ipv4Addr(239, 1, 2, 3), static_cast<uint16_t>(6000 + p)));
+  }
+  EXPECT_FALSE(a->publish_groups(40001, many));
+  EXPECT_EQ(b->group_peers().size(), SharedPorts::kMaxGroups);
+  // A member that dies: its records are gone from the view at once (its
+  // liveness), and from the table at the next refresh.
+  set_alive(231, false);
+  EXPECT_TRUE(b->group_peers().empty());
+  const uint64_t before = b->groups_generation();
+  b->refresh();
+  EXPECT_NE(b->groups_generation(), before);
+}
+
+TEST_F(SharedPortsTest, AGroupsOnlyMemberNeverAnswersForTheHost) {
+  // AF_XDP processes keep only group records here; AF_PACKET's earliest
+  // process answers ARP and ping, whoever joined the table first.
+  set_alive(235, true);
+  std::string error;
+  auto xdp = SharedPorts::join_as(name_, SharedPorts::Identity{235, 1}, test_alive, &error, /*groups_only=*/true);
+  ASSERT_NE(xdp, nullptr) << error;
+  EXPECT_FALSE(xdp->answers_for_host());
+  auto packet = member(236);
+  ASSERT_TRUE(packet);
+  packet->refresh();
+  xdp->refresh();
+  EXPECT_TRUE(packet->answers_for_host());
+  EXPECT_FALSE(xdp->answers_for_host());
+}
+
 TEST_F(SharedPortsTest, AnotherUsersObjectIsRefusedWithItsName) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root to make a file another user owns";
   const int fd = shm_open(name_.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
@@ -425,6 +480,69 @@ TEST_F(TwoProcessesOneInterface, OneProcessAnswersForTheHostAndNoneRefusesAnothe
   feed_both(from_peer().arp(wire::ArpOp::kRequest));
   EXPECT_EQ(frames_sent(1), 1u);
   s->close();
+}
+
+TEST(GroupCopy, HeaderBytesAndWhatIsRefused) {
+  uint8_t h[kGroupCopyHeaderLen];
+  write_group_copy_header(h, 0x0807060504030201ull);
+  EXPECT_EQ(test::Bytes(h, h + sizeof h),
+            (test::Bytes{'D', 'U', 'G', 'P', 1, 0, 0, 0, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08}));
+  test::Bytes copy(h, h + sizeof h);
+  copy.insert(copy.end(), {0xaa, 0xbb, 0xcc});
+  auto frame = parse_group_copy(copy, 0x0807060504030201ull);
+  EXPECT_EQ(test::Bytes(frame.begin(), frame.end()), (test::Bytes{0xaa, 0xbb, 0xcc}));
+  EXPECT_TRUE(parse_group_copy(copy, 0x0807060504030202ull).empty());  // another table's key
+  test::Bytes other = copy;
+  other[4] = 2;  // another version
+  EXPECT_TRUE(parse_group_copy(other, 0x0807060504030201ull).empty());
+  other = copy;
+  other[0] = 'X';
+  EXPECT_TRUE(parse_group_copy(other, 0x0807060504030201ull).empty());
+  EXPECT_TRUE(parse_group_copy({copy.data(), kGroupCopyHeaderLen}, 0x0807060504030201ull).empty());  // no frame
+  EXPECT_TRUE(parse_group_copy({copy.data(), 5}, 0x0807060504030201ull).empty());
+}
+
+// Both stacks with their GroupPeersImpl over real loopback sockets and the
+// inbox threads: what one sends to a group reaches the other's member
+// through IP_MULTICAST_LOOP, and with the loop off, nothing does.
+TEST_F(TwoProcessesOneInterface, ASendLoopsToTheOtherProcesssMemberThroughItsInbox) {
+  GroupPeersImpl peers0(*tables_[0], *stacks_[0], false);
+  GroupPeersImpl peers1(*tables_[1], *stacks_[1], false);
+  stacks_[0]->set_group_peers(&peers0);
+  stacks_[1]->set_group_peers(&peers1);
+  const Ipv4Addr group(239, 1, 2, 3);
+  stack::UdpSocket* member = stacks_[1]->open_udp();
+  ASSERT_EQ(member->bind({Ipv4Addr::any(), 5600}), 0);
+  ASSERT_EQ(stacks_[1]->multicast_membership(*member, group, nullptr, true), 0);
+  stack::UdpSocket* sender = stacks_[0]->open_udp();
+  const stack::Endpoint to{group, 5600};
+  const auto receive = [&](int tries) {
+    for (int i = 0; i < tries; ++i) {  // 5 ms each
+      stacks_[1]->poll(0);
+      test::Received r = test::recv_string(member);
+      if (r.rc >= 0) return r.data;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return std::string("(nothing)");
+  };
+  ASSERT_EQ(test::send_string(sender, "looped", &to), 6);
+  EXPECT_EQ(receive(400), "looped");
+  EXPECT_EQ(peers0.copies_sent(), 1u);
+  EXPECT_EQ(peers1.copies_received(), 1u);
+  sender->set_multicast_loop(false);
+  ASSERT_EQ(test::send_string(sender, "not looped", &to), 10);
+  EXPECT_EQ(receive(40), "(nothing)");
+  // Its member gone, the other process is sent nothing more.
+  ASSERT_EQ(stacks_[1]->multicast_membership(*member, group, nullptr, false), 0);
+  sender->set_multicast_loop(true);
+  ASSERT_EQ(test::send_string(sender, "after the leave", &to), 15);
+  EXPECT_EQ(peers0.copies_sent(), 1u);
+  peers0.stop();
+  peers1.stop();
+  stacks_[0]->set_group_peers(nullptr);
+  stacks_[1]->set_group_peers(nullptr);
+  member->close();
+  sender->close();
 }
 
 }  // namespace

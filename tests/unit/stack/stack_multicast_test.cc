@@ -5,7 +5,9 @@
 // MAC, IP_MULTICAST_LOOP), and Linux's errors.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "stack/wire/checksum.h"
@@ -400,6 +402,112 @@ TEST_F(StackMulticast, SendingToAGroupUsesTtl1TheGroupMacAndLoopsToMembers) {
   ASSERT_EQ(frames.size(), 1u);
   EXPECT_TRUE(check_udp_frame(frames[0], {ipv4::Ttl(16)}));
   EXPECT_LT(recv_string(member).rc, 0);
+}
+
+// Other processes on the interface (stack::GroupPeers) as the test plays
+// them: which (group, port) they have members for, and what reached them.
+class FakePeers : public stack::GroupPeers {
+ public:
+  bool member(const stack::GroupKey& key) override {
+    return std::find(members.begin(), members.end(), key) != members.end();
+  }
+  void send_copies(const stack::GroupKey& key, const uint8_t* frame, size_t len) override {
+    copies.emplace_back(key, Bytes(frame, frame + len));
+  }
+  bool forward_received() const override { return forward; }
+  void memberships_changed() override { ++changes; }
+
+  std::vector<stack::GroupKey> members;
+  std::vector<std::pair<stack::GroupKey, Bytes>> copies;
+  bool forward = false;
+  int changes = 0;
+};
+
+class StackGroupPeers : public StackMulticast {
+ protected:
+  StackGroupPeers() { stack_->set_group_peers(&peers_); }
+  FakePeers peers_;
+};
+
+TEST_F(StackGroupPeers, JoinsAndLeavesArePublishedWithTheSocketsPort) {
+  UdpSocket* a = bound();
+  UdpSocket* b = bound(kPort + 1);
+  ASSERT_EQ(join(a, kGroup), 0);
+  ASSERT_EQ(join(b, kGroup), 0);
+  ASSERT_EQ(join(b, kGroup2), 0);
+  EXPECT_EQ(peers_.changes, 3);
+  EXPECT_EQ(stack_->group_memberships(),
+            (std::vector<stack::GroupKey>{stack::GroupKey::of(kGroup, kPort), stack::GroupKey::of(kGroup, kPort + 1),
+                                          stack::GroupKey::of(kGroup2, kPort + 1)}));
+  EXPECT_EQ(join(a, kGroup), -EADDRINUSE);  // a failed join changes nothing
+  EXPECT_EQ(peers_.changes, 3);
+  ASSERT_EQ(leave(b, kGroup2), 0);
+  EXPECT_EQ(peers_.changes, 4);
+  b->close();  // its memberships go with it (the engine's tick publishes it)
+  EXPECT_EQ(stack_->group_memberships(), std::vector<stack::GroupKey>{stack::GroupKey::of(kGroup, kPort)});
+  // A socket not bound yet has no port to publish.
+  UdpSocket* unbound = stack_->open_udp();
+  ASSERT_EQ(join(unbound, kGroup2), 0);
+  EXPECT_EQ(stack_->group_memberships().size(), 1u);
+}
+
+TEST_F(StackGroupPeers, IpMulticastLoopHandsOtherProcessesTheFrameOnlyWhenTheyAreMembers) {
+  UdpSocket* sender = bound(kPort + 7);
+  peers_.members = {stack::GroupKey::of(kGroup, kPort)};
+  const Endpoint to{kGroup, kPort};
+  ASSERT_EQ(send_string(sender, "to the group", &to), 12);
+  auto frames = wire_frames();
+  ASSERT_EQ(frames.size(), 1u);
+  ASSERT_EQ(peers_.copies.size(), 1u);
+  EXPECT_EQ(peers_.copies[0].first, stack::GroupKey::of(kGroup, kPort));
+  // The frame as it went out, link header first.
+  EXPECT_EQ(peers_.copies[0].second, frames[0]);
+  // Another port, another group, or the loop off: no copy.
+  const Endpoint other_port{kGroup, kPort + 1}, other_group{kGroup2, kPort};
+  ASSERT_EQ(send_string(sender, "x", &other_port), 1);
+  ASSERT_EQ(send_string(sender, "x", &other_group), 1);
+  sender->set_multicast_loop(false);
+  ASSERT_EQ(send_string(sender, "x", &to), 1);
+  EXPECT_EQ(peers_.copies.size(), 1u);
+  EXPECT_EQ(wire_frames().size(), 3u);
+}
+
+TEST_F(StackGroupPeers, AGroupDatagramFromTheWireIsPassedOnOnceAndACopyInNever) {
+  UdpSocket* member = bound();
+  ASSERT_EQ(join(member, kGroup), 0);
+  peers_.members = {stack::GroupKey::of(kGroup, kPort)};
+  // A backend that hands every process the frame (AF_PACKET): nothing to pass on.
+  group_datagram(kGroup, "seen by all");
+  EXPECT_TRUE(peers_.copies.empty());
+  EXPECT_EQ(recv_string(member).data, "seen by all");
+  // One that hands it to one process (AF_XDP): a copy for the others.
+  peers_.forward = true;
+  group_datagram(kGroup, "ours alone");
+  ASSERT_EQ(peers_.copies.size(), 1u);
+  EXPECT_EQ(recv_string(member).data, "ours alone");
+  const Bytes copy = peers_.copies[0].second;
+  // That copy, arriving at another process, is delivered there and never
+  // passed on again (nor is our own looped send).
+  ASSERT_TRUE(stack_->inject_looped_frame(copy.data(), copy.size()));
+  stack_->poll(0);
+  EXPECT_EQ(recv_string(member).data, "ours alone");
+  EXPECT_EQ(peers_.copies.size(), 1u);
+  // With no socket of its own taking it (its member of the group is on
+  // another port), the process the wire chose still passes it on.
+  peers_.members.push_back(stack::GroupKey::of(kGroup2, kPort));
+  UdpSocket* other = bound(kPort + 1);
+  ASSERT_EQ(join(other, kGroup2), 0);
+  member->set_multicast_all(false);
+  group_datagram(kGroup2, "theirs");
+  EXPECT_EQ(peers_.copies.size(), 2u);
+  EXPECT_LT(recv_string(member).rc, 0);
+  EXPECT_EQ(dropped(DropReason::kUdpNoSocket), 1u);
+}
+
+TEST_F(StackGroupPeers, AnInjectedFrameLargerThanABufferIsCountedNotCopied) {
+  const Bytes huge(70000, 0xab);
+  EXPECT_FALSE(stack_->inject_looped_frame(huge.data(), huge.size()));
+  EXPECT_EQ(stack_->counters().drop(DropReason::kTxNoBuffer), 1u);
 }
 
 }  // namespace
