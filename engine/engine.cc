@@ -25,11 +25,11 @@ constexpr const char* kProcIpv6Route = "/proc/net/ipv6_route";
 class BackendSteering final : public stack::PortSteeringHook {
  public:
   explicit BackendSteering(PortSteering* s) : s_(s) {}
-  int steer(wire::Ipv4Addr addr, uint16_t port, bool on, bool reuse_port) override {
-    return s_->steer(addr.value, port, on, reuse_port);
+  int steer(wire::Ipv4Addr addr, uint16_t port, bool on, uint32_t share) override {
+    return s_->steer(addr.value, port, on, share);
   }
-  int steer6(const wire::Ipv6Addr& addr, uint16_t port, bool on, bool reuse_port) override {
-    return s_->steer6(addr.octets, port, on, reuse_port);
+  int steer6(const wire::Ipv6Addr& addr, uint16_t port, bool on, uint32_t share) override {
+    return s_->steer6(addr.octets, port, on, share);
   }
   int steer_group(wire::Ipv4Addr group, bool on) override { return s_->steer_group(group.value, on); }
   int steer_group6(const wire::Ipv6Addr& group, bool on) override { return s_->steer_group6(group.octets, on); }

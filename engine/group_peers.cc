@@ -61,8 +61,15 @@ GroupPeersImpl::GroupPeersImpl(SharedPorts& table, stack::Stack& stack, bool for
   inbox_port_ = ntohs(a.sin_port);
   // Copies come in bursts (a feed's every datagram): room for a few
   // thousand before the thread reads them.
+  // (net.core.rmem_max caps SO_RCVBUF; a privileged process passes it.)
   const int rcvbuf = 4 << 20;
-  ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  if (::setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) != 0) {
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  }
+  // The kernel's count of copies it dropped at the full inbox comes with
+  // every read: they are counted as ours (group_copy_lost).
+  const int one = 1;
+  ::setsockopt(fd_, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one);
 }
 
 GroupPeersImpl::~GroupPeersImpl() {
@@ -147,7 +154,12 @@ void GroupPeersImpl::send_copies(const stack::GroupKey& key, const uint8_t* fram
     msg.msg_iov = iov;
     msg.msg_iovlen = 2;
     if (::sendmsg(fd_, &msg, MSG_DONTWAIT) < 0) {
-      failed_.fetch_add(1, std::memory_order_relaxed);
+      // A process that ended since the view was made refuses (its port is
+      // closed): nobody lost anything there.
+      if (errno != ECONNREFUSED) {
+        failed_.fetch_add(1, std::memory_order_relaxed);
+        stack_.count_drop(stack::DropReason::kGroupCopyLost);
+      }
     } else {
       sent_.fetch_add(1, std::memory_order_relaxed);
     }
@@ -161,6 +173,8 @@ void GroupPeersImpl::run_inbox() {
   iovec iov[kBatch];
   mmsghdr msgs[kBatch];
   sockaddr_in from[kBatch];
+  alignas(cmsghdr) uint8_t control[kBatch][CMSG_SPACE(sizeof(uint32_t))];
+  uint32_t overflows = 0;  // the kernel's count at the last read
   while (!stopping_.load(std::memory_order_acquire)) {
     for (unsigned i = 0; i < kBatch; ++i) {
       iov[i] = {buffers.data() + i * kMaxCopy, kMaxCopy};
@@ -169,6 +183,8 @@ void GroupPeersImpl::run_inbox() {
       msgs[i].msg_hdr.msg_iovlen = 1;
       msgs[i].msg_hdr.msg_name = &from[i];
       msgs[i].msg_hdr.msg_namelen = sizeof from[i];
+      msgs[i].msg_hdr.msg_control = control[i];
+      msgs[i].msg_hdr.msg_controllen = sizeof control[i];
     }
     const int n = ::recvmmsg(fd_, msgs, kBatch, MSG_WAITFORONE, nullptr);
     if (n < 0) {
@@ -176,6 +192,14 @@ void GroupPeersImpl::run_inbox() {
       break;
     }
     for (int i = 0; i < n; ++i) {
+      for (cmsghdr* c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c != nullptr; c = CMSG_NXTHDR(&msgs[i].msg_hdr, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SO_RXQ_OVFL) continue;
+        uint32_t now = 0;
+        std::memcpy(&now, CMSG_DATA(c), sizeof now);
+        if (now != overflows)
+          stack_.count_drop(stack::DropReason::kGroupCopyLost, static_cast<uint32_t>(now - overflows));
+        overflows = now;
+      }
       // From this host's loopback, with the table's key: a member's copy.
       if (from[i].sin_addr.s_addr != htonl(INADDR_LOOPBACK) || (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0) continue;
       const auto frame = parse_group_copy({static_cast<const uint8_t*>(iov[i].iov_base), msgs[i].msg_len}, key_);

@@ -17,7 +17,9 @@
 // idle), started with the process's first membership; it checks the header
 // and puts the frame into the stack's receive path as a looped-back frame
 // (never passed on again). A copy that finds the inbox full is lost, as a
-// datagram the kernel finds a full receive buffer for, and counted.
+// datagram the kernel finds a full receive buffer for, and counted by the
+// inbox's process (drop reason group_copy_lost, from the kernel's
+// SO_RXQ_OVFL count); one that cannot be sent is counted by the sender.
 //
 // The view of the others' records is rebuilt when the table's generation
 // count moved (any process's join or leave), so a send costs one atomic

@@ -43,6 +43,10 @@ constexpr uint32_t kMetaInherited = 1u << 10;
 // The process has read (or waited on) its socket on the port: among the
 // sharers, those that read take the traffic.
 constexpr uint32_t kMetaReading = 1u << 11;
+// The socket has SO_REUSEADDR: among sharers that all have it (and not all
+// SO_REUSEPORT), the record made last takes unicast, as Linux gives it to
+// the socket bound last.
+constexpr uint32_t kMetaReuseAddr = 1u << 12;
 struct Record {
   std::atomic<uint32_t> meta;
   std::atomic<uint32_t> addr[4];
@@ -163,13 +167,14 @@ void set_in_use(Region* r, uint32_t port, bool on) {
   }
 }
 
-// Removes record i of the entry (the last one takes its place).
+// Removes record i of the entry; the later ones move down, so the records
+// stay in the order they were made (SO_REUSEADDR's last one takes unicast).
 void remove_record(PortEntry& e, uint32_t i) {
   const uint32_t last = e.count.load(std::memory_order_relaxed) - 1;
-  if (i != last) {
-    e.rec[i].meta.store(e.rec[last].meta.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  for (uint32_t k = i; k < last; ++k) {
+    e.rec[k].meta.store(e.rec[k + 1].meta.load(std::memory_order_relaxed), std::memory_order_relaxed);
     for (int w = 0; w < 4; ++w) {
-      e.rec[i].addr[w].store(e.rec[last].addr[w].load(std::memory_order_relaxed), std::memory_order_relaxed);
+      e.rec[k].addr[w].store(e.rec[k + 1].addr[w].load(std::memory_order_relaxed), std::memory_order_relaxed);
     }
   }
   e.count.store(last, std::memory_order_relaxed);
@@ -493,13 +498,14 @@ uint32_t SharedPorts::members() const {
   return n;
 }
 
-int SharedPorts::claim(bool v6, const uint8_t* addr, uint16_t port, bool on, bool reuse_port) {
+int SharedPorts::claim(bool v6, const uint8_t* addr, uint16_t port, bool on, bool reuse_port, bool reuse_addr) {
   std::array<uint8_t, 16> a{};
   std::memcpy(a.data(), addr, v6 ? 16 : 4);
   const auto key = std::make_tuple(v6, a, port);
   uint32_t words[4] = {};
   std::memcpy(words, a.data(), sizeof words);
-  const uint32_t meta = slot_ | (v6 ? kMetaV6 : 0) | (reuse_port ? kMetaReusePort : 0);
+  const uint32_t meta =
+      slot_ | (v6 ? kMetaV6 : 0) | (reuse_port ? kMetaReusePort : 0) | (reuse_addr ? kMetaReuseAddr : 0);
   const auto same = [&](const Record& r) {
     if ((r.meta.load(std::memory_order_relaxed) & (0xff | kMetaV6)) != (meta & (0xff | kMetaV6))) return false;
     for (int w = 0; w < 4; ++w) {
@@ -628,13 +634,14 @@ void SharedPorts::note_reading(uint16_t port) {
   if (slot_ != kNoSlot) mark_port(port, kMetaReading, true);
 }
 
-int SharedPorts::steer(wire::Ipv4Addr addr, uint16_t port, bool on, bool reuse_port) {
+int SharedPorts::steer(wire::Ipv4Addr addr, uint16_t port, bool on, uint32_t share) {
   const uint32_t be = htonl(addr.value);
-  return claim(false, reinterpret_cast<const uint8_t*>(&be), port, on, reuse_port);
+  return claim(false, reinterpret_cast<const uint8_t*>(&be), port, on, (share & kShareReusePort) != 0,
+               (share & kShareReuseAddr) != 0);
 }
 
-int SharedPorts::steer6(const wire::Ipv6Addr& addr, uint16_t port, bool on, bool reuse_port) {
-  return claim(true, addr.octets.data(), port, on, reuse_port);
+int SharedPorts::steer6(const wire::Ipv6Addr& addr, uint16_t port, bool on, uint32_t share) {
+  return claim(true, addr.octets.data(), port, on, (share & kShareReusePort) != 0, (share & kShareReuseAddr) != 0);
 }
 
 SharedPorts::Owner SharedPorts::decide(bool v6, const uint8_t* dst, uint16_t dst_port, uint32_t flow_hash) const {
@@ -655,6 +662,8 @@ SharedPorts::Owner SharedPorts::decide(bool v6, const uint8_t* dst, uint16_t dst
   uint32_t n_sharers = 0;
   bool ours = false;
   bool all_reuse = true;
+  bool all_reuse_addr = true;
+  uint32_t last_slot = kNoSlot;  // the slot of the best records' last
   for (uint32_t i = 0; i < snap.count; ++i) {
     if (((snap.meta[i] & kMetaV6) != 0) != v6) continue;
     const bool any = snap.addr[i][0] == 0 && snap.addr[i][1] == 0 && snap.addr[i][2] == 0 && snap.addr[i][3] == 0;
@@ -666,6 +675,7 @@ SharedPorts::Owner SharedPorts::decide(bool v6, const uint8_t* dst, uint16_t dst
       n_sharers = 0;
       ours = false;
       all_reuse = true;
+      all_reuse_addr = true;
     } else if (score < best) {
       continue;
     }
@@ -674,6 +684,8 @@ SharedPorts::Owner SharedPorts::decide(bool v6, const uint8_t* dst, uint16_t dst
     if (slot != me && slot < kMaxMembers && holder_died(region_->members[slot])) continue;
     ours |= slot == me;
     all_reuse &= (snap.meta[i] & (kMetaReusePort | kMetaInherited)) != 0;
+    all_reuse_addr &= (snap.meta[i] & kMetaReuseAddr) != 0;
+    last_slot = slot;
     uint32_t k = 0;
     while (k < n_sharers && sharers[k] != slot) ++k;
     if (k == n_sharers) sharers[n_sharers++] = slot;
@@ -681,7 +693,13 @@ SharedPorts::Owner SharedPorts::decide(bool v6, const uint8_t* dst, uint16_t dst
   }
   if (best < 0) return Owner::kNobody;
   if (!ours) return Owner::kOtherProcess;
-  if (n_sharers <= 1 || !all_reuse) return Owner::kUs;
+  if (n_sharers <= 1) return Owner::kUs;
+  if (!all_reuse) {
+    // SO_REUSEADDR sharers: the last bound takes unicast (groups reach
+    // every process: the stack does not ask for them).
+    if (all_reuse_addr) return last_slot == me ? Owner::kUs : Owner::kOtherProcess;
+    return Owner::kUs;
+  }
   // A sharer that never reads (a pre-forking parent that only supervises)
   // would black-hole its share: once any sharer reads, only readers share.
   uint32_t readers[kMaxSharers];

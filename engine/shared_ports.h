@@ -87,8 +87,11 @@ class SharedPorts final : public stack::PortSteeringHook, public stack::PortShar
   // PortSteeringHook (app threads, at bind and close): records that this
   // process serves (addr, port); any address: 0 / ::. EADDRINUSE when the
   // port already has kMaxSharers records.
-  int steer(wire::Ipv4Addr addr, uint16_t port, bool on, bool reuse_port) override;
-  int steer6(const wire::Ipv6Addr& addr, uint16_t port, bool on, bool reuse_port) override;
+  // share: PortShare flags. Sharers that all have SO_REUSEPORT spread
+  // flows by hash; that all have SO_REUSEADDR (not all SO_REUSEPORT): the
+  // one that came last takes unicast, as Linux.
+  int steer(wire::Ipv4Addr addr, uint16_t port, bool on, uint32_t share) override;
+  int steer6(const wire::Ipv6Addr& addr, uint16_t port, bool on, uint32_t share) override;
 
   // A socket on `port` came down a fork and this process (the child)
   // adopted it: every holder's records on the port share it, as an
@@ -143,7 +146,7 @@ class SharedPorts final : public stack::PortSteeringHook, public stack::PortShar
 
  private:
   SharedPorts(Region* region, Identity self, LivenessCheck alive, uint32_t slot, std::string name, bool groups_only);
-  int claim(bool v6, const uint8_t* addr, uint16_t port, bool on, bool reuse_port);
+  int claim(bool v6, const uint8_t* addr, uint16_t port, bool on, bool reuse_port, bool reuse_addr);
   Owner decide(bool v6, const uint8_t* dst, uint16_t dst_port, uint32_t flow_hash) const;
   void mark_port(uint16_t port, uint32_t bit, bool ours_only);
   void lock() const;

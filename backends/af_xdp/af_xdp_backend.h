@@ -98,8 +98,8 @@ class AfXdpBackend final : public Backend, public PortSteering {
   int wait_fd(uint16_t queue) const override;
   BackendStats stats() const override;
 
-  int steer(uint32_t addr, uint16_t port, bool on, bool reuse_port) override;
-  int steer6(const std::array<uint8_t, 16>& addr, uint16_t port, bool on, bool reuse_port) override;
+  int steer(uint32_t addr, uint16_t port, bool on, uint32_t share) override;
+  int steer6(const std::array<uint8_t, 16>& addr, uint16_t port, bool on, uint32_t share) override;
   int steer_group(uint32_t group, bool on) override;
   int steer_group6(const std::array<uint8_t, 16>& group, bool on) override;
   using PortSteering::steer;
@@ -156,7 +156,7 @@ class AfXdpBackend final : public Backend, public PortSteering {
   // One map's port entry (PortKey or Port6Key): take our share under the
   // steer lock (0 or an errno), or drop a pid's.
   template <typename Key>
-  int claim_port_locked(int fd, const Key& key, bool reuse_port);
+  int claim_port_locked(int fd, const Key& key, uint32_t share);
   template <typename Key>
   void drop_port_owner_locked(int fd, const Key& key, uint32_t pid);
   // Under the steer lock: adds this process to the members of a group in

@@ -84,7 +84,7 @@ void AfXdpBackend::forget_pid(uint32_t pid) {
 // ---- steering ----
 
 template <typename Key>
-int AfXdpBackend::claim_port_locked(int fd, const Key& key, bool reuse_port) {
+int AfXdpBackend::claim_port_locked(int fd, const Key& key, uint32_t share) {
   af_xdp::PortOwners owners{};
   if (bpf_map_lookup_elem(fd, &key, &owners) != 0 || owners.count > af_xdp::kMaxSharers) {
     owners = {};
@@ -96,13 +96,17 @@ int AfXdpBackend::claim_port_locked(int fd, const Key& key, bool reuse_port) {
   // reservation): it may share a port only an ancestor holds when it asks
   // with SO_REUSEPORT, as an adopted socket does, and the port is then
   // shared by the whole family.
+  const bool reuse_port = (share & kShareReusePort) != 0;
   const bool from_parent = reuse_port && live == 1 && base::is_ancestor(owners.owner[0].pid);
-  if (live != 0 && !from_parent && (!reuse_port || owners.reuseport == 0 || live == af_xdp::kMaxSharers)) {
+  // Sharing as Linux allows it: every owner with SO_REUSEPORT, or every
+  // owner with SO_REUSEADDR.
+  const bool shared = (share & owners.reuseport & (kShareReusePort | kShareReuseAddr)) != 0;
+  if (live != 0 && !from_parent && (!shared || live == af_xdp::kMaxSharers)) {
     return EADDRINUSE;  // another process of the group serves it
   }
   owners.owner[live] = {owner_pid_, slot_};
   owners.count = live + 1;
-  owners.reuseport = (live == 0 ? reuse_port : (owners.reuseport != 0 || from_parent)) ? 1 : 0;
+  owners.reuseport = live == 0 ? share : (owners.reuseport & share) | (from_parent ? kShareReusePort : 0u);
   const int r = bpf_map_update_elem(fd, &key, &owners, BPF_ANY);
   if (r != 0) {
     return r == -E2BIG ? ENOSPC : -r;
@@ -110,7 +114,7 @@ int AfXdpBackend::claim_port_locked(int fd, const Key& key, bool reuse_port) {
   return 0;
 }
 
-int AfXdpBackend::steer(uint32_t addr, uint16_t port, bool on, bool reuse_port) {
+int AfXdpBackend::steer(uint32_t addr, uint16_t port, bool on, uint32_t share) {
   const std::lock_guard<std::mutex> guard(steer_mutex_);
   af_xdp::PortKey key{};
   key.addr = htonl(addr);
@@ -123,7 +127,7 @@ int AfXdpBackend::steer(uint32_t addr, uint16_t port, bool on, bool reuse_port) 
       return 0;
     }
     region_->lock_steer();
-    const int result = claim_port_locked(ports_fd(), key, reuse_port);
+    const int result = claim_port_locked(ports_fd(), key, share);
     region_->unlock_steer();
     if (result == 0) {
       steered_.emplace(local, 1);
@@ -143,7 +147,7 @@ int AfXdpBackend::steer(uint32_t addr, uint16_t port, bool on, bool reuse_port) 
   return 0;
 }
 
-int AfXdpBackend::steer6(const std::array<uint8_t, 16>& addr, uint16_t port, bool on, bool reuse_port) {
+int AfXdpBackend::steer6(const std::array<uint8_t, 16>& addr, uint16_t port, bool on, uint32_t share) {
   const std::lock_guard<std::mutex> guard(steer_mutex_);
   af_xdp::Port6Key key{};
   std::memcpy(key.addr, addr.data(), sizeof key.addr);
@@ -156,7 +160,7 @@ int AfXdpBackend::steer6(const std::array<uint8_t, 16>& addr, uint16_t port, boo
       return 0;
     }
     region_->lock_steer();
-    const int result = claim_port_locked(ports6_fd(), key, reuse_port);
+    const int result = claim_port_locked(ports6_fd(), key, share);
     region_->unlock_steer();
     if (result == 0) {
       steered6_.emplace(local, 1);

@@ -55,7 +55,7 @@ struct Owner {
 inline constexpr uint32_t kMaxSharers = 8;  // DPDKUDP_MAX_SHARERS
 struct PortOwners {
   uint32_t count;      // 1..kMaxSharers
-  uint32_t reuseport;  // 1: every owner bound with SO_REUSEPORT
+  uint32_t reuseport;  // PortShare flags every owner has: SO_REUSEPORT (1), SO_REUSEADDR (2)
   Owner owner[kMaxSharers];
 };
 

@@ -82,7 +82,7 @@ struct dpdkudp_owner {
 
 struct dpdkudp_port_owners {
   __u32 count;      // owners in use, 1..DPDKUDP_MAX_SHARERS
-  __u32 reuseport;  // 1: every owner bound with SO_REUSEPORT
+  __u32 reuseport;  // what every owner has: 1 SO_REUSEPORT, 2 SO_REUSEADDR
   struct dpdkudp_owner owner[DPDKUDP_MAX_SHARERS];
 };
 
@@ -207,8 +207,9 @@ static __always_inline int has_xsk(struct xdp_md* ctx, const struct dpdkudp_owne
   return bpf_map_lookup_elem(&dpdkudp_xsks, &index) != 0;
 }
 
-// One owner of a port; with several (SO_REUSEPORT), by a hash of the
-// source address and port.
+// One owner of a port; with several, by a hash of the source address and
+// port (SO_REUSEPORT), or the one that came last (SO_REUSEADDR alone, as
+// Linux gives unicast to the last such socket bound).
 static __always_inline int to_port_owner(struct xdp_md* ctx, const struct dpdkudp_port_owners* owners, __u32 saddr,
                                          __u16 sport) {
   __u32 count = owners->count;
@@ -216,7 +217,9 @@ static __always_inline int to_port_owner(struct xdp_md* ctx, const struct dpdkud
     return XDP_PASS;
   }
   __u32 pick = 0;
-  if (count > 1) {
+  if (count > 1 && (owners->reuseport & 1) == 0) {
+    pick = count - 1;
+  } else if (count > 1) {
     __u32 h = (saddr ^ ((__u32)sport << 16) ^ (__u32)sport) * 0x9E3779B1u;
     pick = (h >> 16) % count;
   }

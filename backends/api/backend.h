@@ -27,6 +27,16 @@
 
 namespace dpdkudp {
 
+// How a socket lets other processes' sockets share its port (the
+// steering calls' `share`): SO_REUSEPORT (flows spread by a hash of the
+// source), SO_REUSEADDR (Linux gives unicast to the socket bound last,
+// and every member of a group its copy). A plain bool true is
+// kShareReusePort.
+enum PortShare : uint32_t {
+  kShareReusePort = 1u << 0,
+  kShareReuseAddr = 1u << 1,
+};
+
 // Bytes every TX buffer from alloc() has in front of its data.
 inline constexpr uint32_t kMinTxHeadroom = 64;
 

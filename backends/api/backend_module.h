@@ -29,7 +29,7 @@ namespace dpdkudp {
 
 // Bump when BackendOpenRequest, BackendOpened, BackendModule, Backend or
 // Packet change layout.
-inline constexpr uint32_t kBackendModuleAbi = 2;  // 2: PortSteering::steer_group(6)
+inline constexpr uint32_t kBackendModuleAbi = 3;  // 2: PortSteering::steer_group(6); 3: steer's share flags
 inline constexpr const char* kBackendModuleSymbol = "dpdkudp_backend_module";
 
 // How the XDP program is attached: driver (native) mode or SKB (generic).
@@ -56,18 +56,21 @@ class PortSteering {
   virtual ~PortSteering() = default;
   // addr: IPv4 destination in host order, 0 = any of our addresses
   // (INADDR_ANY). port in host order. Calls nest: after n steer(on) of
-  // one (addr, port), the n-th steer(off) removes it. reuse_port: our
-  // socket has SO_REUSEPORT; when every process steering the pair says so,
-  // they share it and flows are spread over them by a hash of the source
-  // address and port, as Linux does. Returns 0, or an errno value:
-  // EADDRINUSE (another live process owns it, not both with SO_REUSEPORT,
-  // or too many share it already), ENOSPC (map full), ENOENT (off for a
-  // pair not steered), or the system's error.
-  virtual int steer(uint32_t addr, uint16_t port, bool on, bool reuse_port) = 0;
-  int steer(uint32_t addr, uint16_t port, bool on) { return steer(addr, port, on, false); }
+  // one (addr, port), the n-th steer(off) removes it. share: PortShare
+  // flags (backend.h). When every process steering the pair has
+  // SO_REUSEPORT they share it and flows are spread over them by a hash of
+  // the source address and port, as Linux does; when every one has
+  // SO_REUSEADDR they share it too, unicast going to the one that came last
+  // (Linux's choice among such sockets) and a group's datagrams to the
+  // members. Returns 0, or an errno value: EADDRINUSE (another live process
+  // owns it, not both with SO_REUSEPORT or SO_REUSEADDR, or too many share
+  // it already), ENOSPC (map full), ENOENT (off for a pair not steered), or
+  // the system's error.
+  virtual int steer(uint32_t addr, uint16_t port, bool on, uint32_t share) = 0;
+  int steer(uint32_t addr, uint16_t port, bool on) { return steer(addr, port, on, 0); }
   // The same for IPv6: addr the 16 octets in network order, all zero = any
   // of our addresses (in6addr_any).
-  virtual int steer6(const std::array<uint8_t, 16>& addr, uint16_t port, bool on, bool reuse_port) = 0;
+  virtual int steer6(const std::array<uint8_t, 16>& addr, uint16_t port, bool on, uint32_t share) = 0;
   // An IPv4 group (host order) the stack joined: its datagrams to our
   // steered ports, and IGMP about it, go to the stack (joining any group
   // also takes the queries to 224.0.0.1). Calls nest as steer's. Returns 0,

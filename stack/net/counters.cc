@@ -36,6 +36,7 @@ std::string_view drop_reason_name(DropReason reason) {
     case DropReason::kUdpOtherProcess: return "udp_other_process";
     case DropReason::kIgmpMalformed: return "igmp_malformed";
     case DropReason::kMldMalformed: return "mld_malformed";
+    case DropReason::kGroupCopyLost: return "group_copy_lost";
     case DropReason::kCount: break;
   }
   return "unknown";

@@ -51,6 +51,8 @@ enum class DropReason : uint8_t {
   kUdpOtherProcess,     // another process on the interface takes it (its port, or SO_REUSEPORT's hash chose it)
   kIgmpMalformed,       // IGMP too short, a bad checksum, or a query that does not add up
   kMldMalformed,        // MLD too short, or a query that does not add up or comes from no link-local source
+  kGroupCopyLost,       // a group datagram's copy between processes on the interface: its inbox was full, or the
+                        // copy could not be sent (engine/group_peers.h)
   kCount,
 };
 

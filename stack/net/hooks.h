@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "backends/api/backend.h"
 #include "stack/net/endpoint.h"
 #include "stack/wire/bytes.h"
 
@@ -42,11 +43,12 @@ class PortReserver {
 class PortSteeringHook {
  public:
   virtual ~PortSteeringHook() = default;
-  // 0 or a positive errno. reuse_port: the socket has SO_REUSEPORT (another
-  // process's sockets with it may share the port).
-  virtual int steer(Ipv4Addr addr, uint16_t port, bool on, bool reuse_port) = 0;
+  // 0 or a positive errno. share: PortShare flags (backends/api/backend.h),
+  // the socket's SO_REUSEPORT and SO_REUSEADDR (another process's sockets
+  // with the same may share the port).
+  virtual int steer(Ipv4Addr addr, uint16_t port, bool on, uint32_t share) = 0;
   // The same for IPv6 datagrams to (addr, port).
-  virtual int steer6(const Ipv6Addr& addr, uint16_t port, bool on, bool reuse_port) = 0;
+  virtual int steer6(const Ipv6Addr& addr, uint16_t port, bool on, uint32_t share) = 0;
   // An IPv4 group the stack joined (on) or left (off): its datagrams, and
   // IGMP, to the stack. Nothing to do where every frame reaches the stack.
   virtual int steer_group(Ipv4Addr /*group*/, bool /*on*/) { return 0; }

@@ -155,6 +155,9 @@ class Stack final : private NeighborHooks,
   // into the receive path as a looped-back frame (queue 0's driver takes
   // it). False when no buffer holds it (counted).
   bool inject_looped_frame(const uint8_t* frame, size_t len);
+  // Counts n drops the engine saw for the stack (the copies of group
+  // datagrams between processes lost on the way). Any thread.
+  void count_drop(DropReason reason, uint64_t n = 1) { tx_counters_.drop(reason, n); }
 
   // IPv4 multicast (multicast.h): socket s joins (join) or leaves group
   // on the interface, for any source (source nullptr) or that one; 0 or

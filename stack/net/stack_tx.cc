@@ -24,6 +24,11 @@ constexpr size_t kIpUdpHeaders = Ipv4Packet::kMinHeaderLen + UdpDatagram::kHeade
 constexpr size_t kMaxUdpPayload = 65535 - kIpUdpHeaders;
 constexpr int kTxRetries = 64;
 
+// The socket's sharing options, as the port steering takes them.
+uint32_t share_flags(const UdpSocket& s) {
+  return (s.reuse_port() ? kShareReusePort : 0u) | (s.reuse_addr() ? kShareReuseAddr : 0u);
+}
+
 // The one copy of a datagram: the app's payload straight into the frame,
 // summed from the source on the way when software does the checksum (the
 // frame is never read back).
@@ -94,7 +99,7 @@ int Stack::bind_port(UdpSocket& s, const Endpoint& local) {
   int err = 0;
   if ((key.families & kFamilyV4) != 0) {
     Ipv4Addr steer_addr = is_local_address(local.addr) ? local.addr : Ipv4Addr::any();
-    err = port_steering_->steer(steer_addr, port, true, s.reuse_port_);
+    err = port_steering_->steer(steer_addr, port, true, share_flags(s));
     if (err == 0) {
       s.steered_addr_ = steer_addr;
       s.steered_ = true;
@@ -103,14 +108,14 @@ int Stack::bind_port(UdpSocket& s, const Endpoint& local) {
   // A stack without IPv6 takes no IPv6 traffic: its port stays the kernel's.
   if (err == 0 && (key.families & kFamilyV6) != 0 && ipv6_enabled()) {
     Ipv6Addr steer_addr = is_local_address6(local.addr6) ? local.addr6 : Ipv6Addr();
-    err = port_steering_->steer6(steer_addr, port, true, s.reuse_port_);
+    err = port_steering_->steer6(steer_addr, port, true, share_flags(s));
     if (err == 0) {
       s.steered_addr6_ = steer_addr;
       s.steered6_ = true;
     }
   }
   if (err != 0) {
-    if (s.steered_) port_steering_->steer(s.steered_addr_, port, false, s.reuse_port_);
+    if (s.steered_) port_steering_->steer(s.steered_addr_, port, false, share_flags(s));
     s.steered_ = false;
     table_.unbind(&s, port);
     if (s.reservation_ != 0 && port_reserver_ != nullptr) port_reserver_->release(s.reservation_);
@@ -143,8 +148,8 @@ int Stack::reserve_and_bind(UdpSocket& s, const Endpoint& local, const UdpAddres
 void Stack::unbind_port(UdpSocket& s) {
   table_.unbind(&s, s.local_->port);
   if (port_steering_ != nullptr) {
-    if (s.steered_) port_steering_->steer(s.steered_addr_, s.local_->port, false, s.reuse_port_);
-    if (s.steered6_) port_steering_->steer6(s.steered_addr6_, s.local_->port, false, s.reuse_port_);
+    if (s.steered_) port_steering_->steer(s.steered_addr_, s.local_->port, false, share_flags(s));
+    if (s.steered6_) port_steering_->steer6(s.steered_addr6_, s.local_->port, false, share_flags(s));
   }
   s.steered_ = false;
   s.steered6_ = false;

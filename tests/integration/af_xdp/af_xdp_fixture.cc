@@ -269,7 +269,7 @@ Bytes patterned_payload(uint32_t seq, size_t len) {
 }
 
 OwnerProcess::OwnerProcess(const VethPair& net, const AfXdpConfig& config, uint16_t port, uint32_t hold_tx, bool busy,
-                           bool reuse_port) {
+                           uint32_t share) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) {
     error_ = "pipe2 failed";
@@ -288,7 +288,7 @@ OwnerProcess::OwnerProcess(const VethPair& net, const AfXdpConfig& config, uint1
       ::write(fds[1], error.data(), error.size());
       ::_exit(1);
     }
-    if (opened.steering->steer(0, port, true, reuse_port) != 0) {
+    if (opened.steering->steer(0, port, true, share) != 0) {
       const std::string why = "steering the port failed";
       ::write(fds[1], why.data(), why.size());
       ::_exit(2);

@@ -91,7 +91,7 @@ class AfXdpTest : public ::testing::Test {
 class OwnerProcess {
  public:
   OwnerProcess(const VethPair& net, const AfXdpConfig& config, uint16_t port, uint32_t hold_tx = 0, bool busy = false,
-               bool reuse_port = false);
+               uint32_t share = 0);  // PortShare flags
   ~OwnerProcess() { kill(); }
   OwnerProcess(const OwnerProcess&) = delete;
   OwnerProcess& operator=(const OwnerProcess&) = delete;

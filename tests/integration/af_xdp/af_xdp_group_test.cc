@@ -188,7 +188,7 @@ TEST_P(GroupTest, MembersKilledMidTrafficCorruptNothingAndWedgeNothing) {
 TEST_P(GroupTest, ReusePortSharesAPortAcrossProcessesFlowByFlow) {
   AfXdpOpened founder = open_or_fail(shared_config(GetParam()));
   ASSERT_NE(founder.backend, nullptr);
-  OwnerProcess other(net_, shared_config(GetParam()), kChildPort, 0, false, /*reuse_port=*/true);
+  OwnerProcess other(net_, shared_config(GetParam()), kChildPort, 0, false, kShareReusePort);
   ASSERT_TRUE(other.ready()) << other.error();
   // Not without SO_REUSEPORT on our side too.
   EXPECT_EQ(founder.steering->steer(0, kChildPort, true, false), EADDRINUSE);
@@ -226,6 +226,27 @@ TEST_P(GroupTest, ReusePortSharesAPortAcrossProcessesFlowByFlow) {
     std::this_thread::sleep_for(100ms);
   }
   EXPECT_EQ(all.size(), kFlows);
+}
+
+TEST_P(GroupTest, ReuseAddrSharesAPortAndTheLastBoundTakesUnicast) {
+  // Two processes with SO_REUSEADDR alone on one port, as multicast
+  // receivers often are: Linux lets both bind, and gives unicast to the
+  // socket bound last (a group's datagrams reach every member).
+  AfXdpOpened founder = open_or_fail(shared_config(GetParam()));
+  ASSERT_NE(founder.backend, nullptr);
+  OwnerProcess other(net_, shared_config(GetParam()), kChildPort, 0, false, kShareReuseAddr);
+  ASSERT_TRUE(other.ready()) << other.error();
+  EXPECT_EQ(founder.steering->steer(0, kChildPort, true, kShareReusePort), EADDRINUSE);
+  ASSERT_EQ(founder.steering->steer(0, kChildPort, true, kShareReuseAddr), 0);
+  constexpr uint16_t kFlows = 16;
+  for (uint16_t i = 0; i < kFlows; ++i) {
+    const int fd = client_udp(static_cast<uint16_t>(42100 + i));
+    ASSERT_GE(fd, 0);
+    send_udp(fd, net_.server_ip, kChildPort, to_bytes("to the last"));
+    ::close(fd);
+    std::this_thread::sleep_for(200us);
+  }
+  EXPECT_EQ(receive(*founder.backend, kFlows, 2000ms, 200ms).size(), kFlows);
 }
 
 TEST_P(GroupTest, InProcessSecondBackendJoinsAndOutlivesTheFirst) {

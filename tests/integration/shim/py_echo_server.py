@@ -2,7 +2,7 @@
 """A plain blocking UDP echo server, the way most Python programs are written:
 socket.recvfrom / socket.sendto in a loop. Prints "ready" once bound and
 "echoed N" when it stops (SIGTERM, or --lifetime seconds, default 120).
---reuseport sets SO_REUSEPORT before bind; --tag T puts T in front of every
+--reuseport (--reuseaddr) sets SO_REUSEPORT (SO_REUSEADDR) before bind; --tag T puts T in front of every
 reply (to tell which of several servers answered)."""
 import argparse
 import signal
@@ -25,6 +25,7 @@ def main():
     ap.add_argument("--bind", default="0.0.0.0")
     ap.add_argument("--lifetime", type=float, default=120.0)
     ap.add_argument("--reuseport", action="store_true")
+    ap.add_argument("--reuseaddr", action="store_true")
     ap.add_argument("--tag", default="")
     args = ap.parse_args()
 
@@ -32,6 +33,8 @@ def main():
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     if args.reuseport:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    if args.reuseaddr:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((args.bind, args.port))
     tag = args.tag.encode()
     s.settimeout(0.5)  # wake up now and then to honour the lifetime

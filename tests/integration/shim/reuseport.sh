@@ -9,6 +9,9 @@
 #     serve some;
 #  2. one is SIGKILLed: 0.1 s later (AF_XDP: 0.5 s) every flow is answered by the
 #     survivor, nothing twice, nothing lost;
+#  2b. two servers share a port with SO_REUSEADDR alone: every datagram
+#     answered once, all by the one bound last (Linux's choice); it is
+#     SIGKILLed: the first answers every flow;
 #  3. two servers on two ports (no SO_REUSEPORT): a connected client of
 #     each gets all its answers and never ECONNREFUSED (no port unreachable
 #     from the other process), ping gets no duplicate replies (one process
@@ -28,6 +31,7 @@ BACKEND=${SHIM_BACKEND:-af_packet}
 P=9201
 P1=9202
 P2=9203
+P3=9204
 # AF_XDP serves a dedicated address from one process (its program sends
 # the address's every frame to it): several processes share an interface
 # in shared mode, the kernel keeping the address (docs/af_xdp.md).
@@ -65,6 +69,18 @@ json=$(in_cli "$PYTHON" "$CLIENT" "$IP_SRV" $P 64 2) || fail "reuse_client: $jso
 check "$json" "B" "after SIGKILL of one"
 pass "one SIGKILLed: $settle s later every flow goes to the survivor, none lost or answered twice ($json)"
 stop_bg rb
+
+start_under ua '^ready' "$PYTHON" "$ECHO" $P3 --reuseaddr --tag A:
+start_under ub '^ready' "$PYTHON" "$ECHO" $P3 --reuseaddr --tag B:
+json=$(in_cli "$PYTHON" "$CLIENT" "$IP_SRV" $P3 32 2) || fail "reuse_client: $json"
+check "$json" "B" "two SO_REUSEADDR servers"
+kill -9 "${BG_PID[ub]}"
+wait "${BG_PID[ub]}" 2>/dev/null || true
+sleep $settle
+json2=$(in_cli "$PYTHON" "$CLIENT" "$IP_SRV" $P3 32 2) || fail "reuse_client: $json2"
+check "$json2" "A" "after SIGKILL of the last bound"
+pass "two servers share port $P3 with SO_REUSEADDR alone: each datagram answered once, by the one bound last ($json); once it is killed, by the first ($json2)"
+stop_bg ua
 
 start_under s1 '^ready' "$PYTHON" "$ECHO" $P1
 start_under s2 '^ready' "$PYTHON" "$ECHO" $P2

@@ -358,6 +358,29 @@ TEST_F(SharedPortsTest, AnInheritedSocketIsSharedByTheProcessesThatReadIt) {
   EXPECT_EQ(w2->owner(kUs, 5354, kPeer, 1), Owner::kUs);
 }
 
+TEST_F(SharedPortsTest, ReuseAddrSharersLeaveUnicastToTheLastBound) {
+  // SO_REUSEADDR alone (multicast receivers' usual option): Linux lets
+  // every such socket bind and gives unicast to the one bound last.
+  auto a = member(241);
+  auto b = member(242);
+  auto c = member(243);
+  ASSERT_TRUE(a && b && c);
+  ASSERT_EQ(a->steer(Ipv4Addr::any(), 5500, true, kShareReuseAddr), 0);
+  ASSERT_EQ(b->steer(Ipv4Addr::any(), 5500, true, kShareReuseAddr), 0);
+  ASSERT_EQ(c->steer(Ipv4Addr::any(), 5500, true, kShareReuseAddr | kShareReusePort), 0);
+  int bad = 0;
+  EXPECT_EQ(takers({a.get(), b.get(), c.get()}, 5500, 200, &bad), (std::vector<int>{0, 0, 200}));
+  EXPECT_EQ(bad, 0);
+  // The last leaves: the one before it takes every flow (the records keep
+  // their order when one goes from the middle, too).
+  ASSERT_EQ(c->steer(Ipv4Addr::any(), 5500, false, kShareReuseAddr | kShareReusePort), 0);
+  EXPECT_EQ(takers({a.get(), b.get()}, 5500, 200, &bad), (std::vector<int>{0, 200}));
+  ASSERT_EQ(c->steer(Ipv4Addr::any(), 5500, true, kShareReuseAddr), 0);
+  ASSERT_EQ(b->steer(Ipv4Addr::any(), 5500, false, kShareReuseAddr), 0);
+  EXPECT_EQ(takers({a.get(), c.get()}, 5500, 200, &bad), (std::vector<int>{0, 200}));
+  EXPECT_EQ(bad, 0);
+}
+
 TEST_F(SharedPortsTest, ReadersNeverSeeAPortHalfChanged) {
   auto a = member(191);
   auto b = member(192);

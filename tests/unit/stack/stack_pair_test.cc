@@ -432,14 +432,14 @@ TEST_F(TwoStacks, PortReserverChoosesEphemeralPortsAndVetoesTakenOnes) {
 
 class FakeSteering : public stack::PortSteeringHook {
  public:
-  int steer(Ipv4Addr addr, uint16_t port, bool on, bool /*reuse_port*/) override {
+  int steer(Ipv4Addr addr, uint16_t port, bool on, uint32_t /*share*/) override {
     if (on && port == refused) return EADDRINUSE;
     std::string entry(1, on ? '+' : '-');
     entry.append(addr.to_string()).append(1, ':').append(std::to_string(port));
     log.push_back(std::move(entry));
     return 0;
   }
-  int steer6(const wire::Ipv6Addr& addr, uint16_t port, bool on, bool /*reuse_port*/) override {
+  int steer6(const wire::Ipv6Addr& addr, uint16_t port, bool on, uint32_t /*share*/) override {
     if (on && port == refused) return EADDRINUSE;
     std::string entry(1, on ? '+' : '-');
     entry.append(1, '[').append(addr.to_string()).append("]:").append(std::to_string(port));
