@@ -196,8 +196,9 @@ void GroupPeersImpl::run_inbox() {
         if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SO_RXQ_OVFL) continue;
         uint32_t now = 0;
         std::memcpy(&now, CMSG_DATA(c), sizeof now);
-        if (now != overflows)
+        if (now != overflows) {
           stack_.count_drop(stack::DropReason::kGroupCopyLost, static_cast<uint32_t>(now - overflows));
+        }
         overflows = now;
       }
       // From this host's loopback, with the table's key: a member's copy.
