@@ -19,7 +19,8 @@
 // (never passed on again). A copy that finds the inbox full is lost, as a
 // datagram the kernel finds a full receive buffer for, and counted by the
 // inbox's process (drop reason group_copy_lost, from the kernel's
-// SO_RXQ_OVFL count); one that cannot be sent is counted by the sender.
+// SO_RXQ_OVFL count, which comes with the next copy queued after the
+// drops); one that cannot be sent is counted by the sender.
 //
 // The view of the others' records is rebuilt when the table's generation
 // count moved (any process's join or leave), so a send costs one atomic
@@ -73,6 +74,7 @@ class GroupPeersImpl final : public stack::GroupPeers {
   // without a join or leave (a socket closed, or bound after its join).
   void on_tick();
 
+  uint16_t inbox_port() const { return inbox_port_; }
   uint64_t copies_sent() const { return sent_.load(std::memory_order_relaxed); }
   uint64_t copies_failed() const { return failed_.load(std::memory_order_relaxed); }
   uint64_t copies_received() const { return received_.load(std::memory_order_relaxed); }

@@ -568,5 +568,46 @@ TEST_F(TwoProcessesOneInterface, ASendLoopsToTheOtherProcesssMemberThroughItsInb
   sender->close();
 }
 
+// Copies that find the other process's inbox full are lost there, as at
+// any full socket, and counted by that process: what it read plus what it
+// counted lost is what was sent.
+TEST_F(TwoProcessesOneInterface, CopiesLostAtAFullInboxAreCounted) {
+  GroupPeersImpl peers0(*tables_[0], *stacks_[0], false);
+  GroupPeersImpl peers1(*tables_[1], *stacks_[1], false);
+  stacks_[1]->set_group_peers(&peers1);
+  const stack::GroupKey key = stack::GroupKey::of(Ipv4Addr(239, 1, 2, 5), 5700);
+  // The second process's record, with its inbox not read yet (its thread
+  // starts with its first membership).
+  ASSERT_TRUE(tables_[1]->publish_groups(peers1.inbox_port(), std::vector<stack::GroupKey>{key}));
+  ASSERT_TRUE(peers0.member(key));
+  const test::Bytes frame = from_peer().dst_ip(Ipv4Addr(239, 1, 2, 5)).dst_port(5700).payload("burst").udp();
+  constexpr int kCopies = 40000;  // more than any inbox buffer holds
+  for (int i = 0; i < kCopies; ++i) peers0.send_copies(key, frame.data(), frame.size());
+  EXPECT_EQ(peers0.copies_sent(), static_cast<uint64_t>(kCopies));
+  stack::UdpSocket* member = stacks_[1]->open_udp();
+  ASSERT_EQ(member->bind({Ipv4Addr::any(), 5700}), 0);
+  ASSERT_EQ(stacks_[1]->multicast_membership(*member, Ipv4Addr(239, 1, 2, 5), nullptr, true), 0);
+  const auto lost = [&] { return stacks_[1]->counters().drop(stack::DropReason::kGroupCopyLost); };
+  // The kernel tells of the drops with the next datagram queued after
+  // them: once the inbox is read empty, one more copy carries the count.
+  uint64_t got = 0;
+  for (int i = 0; i < 400; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (peers1.copies_received() != 0 && peers1.copies_received() == got) break;
+    got = peers1.copies_received();
+  }
+  peers0.send_copies(key, frame.data(), frame.size());
+  for (int i = 0; i < 400 && peers1.copies_received() + lost() < kCopies + 1u; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_GT(lost(), 0u);
+  EXPECT_GT(peers1.copies_received(), 0u);
+  EXPECT_EQ(peers1.copies_received() + lost(), kCopies + 1u);
+  peers0.stop();
+  peers1.stop();
+  stacks_[1]->set_group_peers(nullptr);
+  member->close();
+}
+
 }  // namespace
 }  // namespace dpdkudp::engine
