@@ -52,15 +52,20 @@ def ours(a, pkt):
 def exchange(a, frames, want, timeout=2.0):
     """Sends frames and returns what the server sent to the peer, waiting
     until `want` frames came or the timeout."""
-    sniffer = AsyncSniffer(iface=a.iface, lfilter=lambda p: ours(a, p), store=True)
+    # Counted as they come (an AsyncSniffer's results exist only once it
+    # stops), so a complete answer ends the wait; a little more time after
+    # it lets a duplicate show.
+    seen = []
+    sniffer = AsyncSniffer(iface=a.iface, lfilter=lambda p: ours(a, p), prn=seen.append, store=False)
     sniffer.start()
     time.sleep(0.3)
-    sendp(frames, iface=a.iface)
+    sendp(frames, iface=a.iface, verbose=False)
     deadline = time.time() + timeout
-    while time.time() < deadline and len(sniffer.results or []) < want:
+    while time.time() < deadline and len(seen) < want:
         time.sleep(0.05)
-    time.sleep(0.1)
-    return list(sniffer.stop() or [])
+    time.sleep(0.3)
+    sniffer.stop()
+    return list(seen)
 
 
 def check_tag(a, pkt, what):
