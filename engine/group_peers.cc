@@ -89,7 +89,7 @@ void GroupPeersImpl::publish() {
   if (fd_ < 0) return;
   std::lock_guard lock(publish_mutex_);
   std::vector<stack::GroupKey> now = stack_.group_memberships();
-  if (published_once_ && now == published_) return;
+  if (published_once_.load(std::memory_order_relaxed) && now == published_) return;
   if (!now.empty() && !inbox_.joinable() && !stopping_.load(std::memory_order_acquire)) {
     inbox_ = std::thread([this] { run_inbox(); });
   }
@@ -101,12 +101,12 @@ void GroupPeersImpl::publish() {
         now.size(), SharedPorts::kMaxGroups);
   }
   published_ = std::move(now);
-  published_once_ = true;
+  published_once_.store(true, std::memory_order_relaxed);
 }
 
 void GroupPeersImpl::on_tick() {
   // Only a process that ever joined has records to keep true.
-  if (published_once_) publish();
+  if (published_once_.load(std::memory_order_relaxed)) publish();
 }
 
 void GroupPeersImpl::refresh_view() {

@@ -95,7 +95,7 @@ class GroupPeersImpl final : public stack::GroupPeers {
 
   std::mutex publish_mutex_;
   std::vector<stack::GroupKey> published_;
-  bool published_once_ = false;
+  std::atomic<bool> published_once_{false};  // read by the tick without the mutex
   bool said_full_ = false;
 
   std::mutex view_mutex_;

@@ -7,7 +7,6 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 
 #include "backends/api/backend.h"
 #include "stack/net/endpoint.h"
