@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "engine/log.h"
 #include "engine/poller.h"
@@ -43,50 +44,46 @@ std::span<const uint8_t> parse_group_copy(std::span<const uint8_t> datagram, uin
 
 GroupPeersImpl::GroupPeersImpl(SharedPorts& table, stack::Stack& stack, bool forward_received)
     : table_(table), stack_(stack), forward_received_(forward_received), key_(table.key()) {
-  fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  base::UniqueFd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t len = sizeof a;
-  if (fd_ < 0 || ::bind(fd_, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+  if (!fd.valid() || ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0 ||
+      ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&a), &len) != 0) {
     log(LogLevel::kWarn,
         "multicast between processes: no loopback socket (%s): other processes on the "
         "interface get no IP_MULTICAST_LOOP copies from this one",
         std::strerror(errno));
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
     return;
   }
+  fd_ = std::move(fd);
   inbox_port_ = ntohs(a.sin_port);
   // Copies come in bursts (a feed's every datagram): room for a few
   // thousand before the thread reads them.
   // (net.core.rmem_max caps SO_RCVBUF; a privileged process passes it.)
   const int rcvbuf = 4 << 20;
-  if (::setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) != 0) {
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  if (::setsockopt(fd_.get(), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) != 0) {
+    ::setsockopt(fd_.get(), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
   }
   // The kernel's count of copies it dropped at the full inbox comes with
   // every read: they are counted as ours (group_copy_lost).
   const int one = 1;
-  ::setsockopt(fd_, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one);
+  ::setsockopt(fd_.get(), SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one);
 }
 
-GroupPeersImpl::~GroupPeersImpl() {
-  stop();
-  if (fd_ >= 0) ::close(fd_);
-}
+GroupPeersImpl::~GroupPeersImpl() { stop(); }
 
 void GroupPeersImpl::stop() {
   stopping_.store(true, std::memory_order_release);
   // Wakes the thread's blocking receive (Linux wakes readers of a UDP
   // socket on shutdown even when it is not connected).
-  if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
+  if (fd_.valid()) ::shutdown(fd_.get(), SHUT_RDWR);
   if (inbox_.joinable()) inbox_.join();
 }
 
 void GroupPeersImpl::publish() {
-  if (fd_ < 0) return;
+  if (!fd_.valid()) return;
   std::lock_guard lock(publish_mutex_);
   std::vector<stack::GroupKey> now = stack_.group_memberships();
   if (published_once_.load(std::memory_order_relaxed) && now == published_) return;
@@ -120,7 +117,7 @@ void GroupPeersImpl::refresh_view() {
 }
 
 bool GroupPeersImpl::member(const stack::GroupKey& key) {
-  if (fd_ < 0) return false;
+  if (!fd_.valid()) return false;
   refresh_view();
   if (view_empty_.load(std::memory_order_relaxed)) return false;
   std::lock_guard lock(view_mutex_);
@@ -128,7 +125,7 @@ bool GroupPeersImpl::member(const stack::GroupKey& key) {
 }
 
 void GroupPeersImpl::send_copies(const stack::GroupKey& key, const uint8_t* frame, size_t len) {
-  if (fd_ < 0 || len + kGroupCopyHeaderLen > kMaxCopy) return;
+  if (!fd_.valid() || len + kGroupCopyHeaderLen > kMaxCopy) return;
   uint8_t header[kGroupCopyHeaderLen];
   write_group_copy_header(header, key_);
   iovec iov[2] = {{header, sizeof header}, {const_cast<uint8_t*>(frame), len}};
@@ -153,13 +150,10 @@ void GroupPeersImpl::send_copies(const stack::GroupKey& key, const uint8_t* fram
     msg.msg_namelen = sizeof to;
     msg.msg_iov = iov;
     msg.msg_iovlen = 2;
-    if (::sendmsg(fd_, &msg, MSG_DONTWAIT) < 0) {
+    if (::sendmsg(fd_.get(), &msg, MSG_DONTWAIT) < 0) {
       // A process that ended since the view was made refuses (its port is
       // closed): nobody lost anything there.
-      if (errno != ECONNREFUSED) {
-        failed_.fetch_add(1, std::memory_order_relaxed);
-        stack_.count_drop(stack::DropReason::kGroupCopyLost);
-      }
+      if (errno != ECONNREFUSED) stack_.count_drop(stack::DropReason::kGroupCopyLost);
     } else {
       sent_.fetch_add(1, std::memory_order_relaxed);
     }
@@ -186,7 +180,7 @@ void GroupPeersImpl::run_inbox() {
       msgs[i].msg_hdr.msg_control = control[i];
       msgs[i].msg_hdr.msg_controllen = sizeof control[i];
     }
-    const int n = ::recvmmsg(fd_, msgs, kBatch, MSG_WAITFORONE, nullptr);
+    const int n = ::recvmmsg(fd_.get(), msgs, kBatch, MSG_WAITFORONE, nullptr);
     if (n < 0) {
       if (errno == EINTR) continue;
       break;

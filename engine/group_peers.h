@@ -34,6 +34,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/unique_fd.h"
 #include "engine/shared_ports.h"
 #include "stack/net/hooks.h"
 
@@ -55,8 +56,8 @@ std::span<const uint8_t> parse_group_copy(std::span<const uint8_t> datagram, uin
 class GroupPeersImpl final : public stack::GroupPeers {
  public:
   // forward_received: the backend hands a group datagram to one process
-  // only (AF_XDP). Opens the socket; nullptr-free: a failure is said once
-  // and the copies are off.
+  // only (AF_XDP). Opens the inbox socket; without one (said once) the
+  // copies are off.
   GroupPeersImpl(SharedPorts& table, stack::Stack& stack, bool forward_received);
   ~GroupPeersImpl() override;
   GroupPeersImpl(const GroupPeersImpl&) = delete;
@@ -76,7 +77,6 @@ class GroupPeersImpl final : public stack::GroupPeers {
 
   uint16_t inbox_port() const { return inbox_port_; }
   uint64_t copies_sent() const { return sent_.load(std::memory_order_relaxed); }
-  uint64_t copies_failed() const { return failed_.load(std::memory_order_relaxed); }
   uint64_t copies_received() const { return received_.load(std::memory_order_relaxed); }
 
  private:
@@ -88,7 +88,7 @@ class GroupPeersImpl final : public stack::GroupPeers {
   stack::Stack& stack_;
   const bool forward_received_;
   const uint64_t key_;
-  int fd_ = -1;  // 127.0.0.1:inbox_port_, sends and receives
+  base::UniqueFd fd_;  // 127.0.0.1:inbox_port_, sends and receives
   uint16_t inbox_port_ = 0;
   std::thread inbox_;
   std::atomic<bool> stopping_{false};
@@ -103,7 +103,7 @@ class GroupPeersImpl final : public stack::GroupPeers {
   std::atomic<bool> view_empty_{true};
   std::vector<SharedPorts::GroupPeer> view_;
 
-  std::atomic<uint64_t> sent_{0}, failed_{0}, received_{0};
+  std::atomic<uint64_t> sent_{0}, received_{0};  // (failures: the stack's group_copy_lost)
 };
 
 }  // namespace dpdkudp::engine

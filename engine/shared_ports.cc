@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <sys/mman.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +15,7 @@
 #include <vector>
 
 #include "base/process.h"
+#include "base/random.h"
 #include "stack/net/udp_table.h"
 
 namespace dpdkudp::engine {
@@ -260,10 +260,7 @@ Region* map_region(const std::string& name, std::string* error) {
   std::atomic_ref<uint64_t> magic(r->magic);
   if (maker) {
     r->version = kVersion;
-    if (getrandom(&r->key, sizeof r->key, 0) != sizeof r->key) {
-      r->key = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
-               (uint64_t{static_cast<uint32_t>(getpid())} << 32);
-    }
+    r->key = base::random_key();
     init_mutex(&r->mutex);
     magic.store(kMagic, std::memory_order_release);
     return r;

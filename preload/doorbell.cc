@@ -3,14 +3,14 @@
 #include <arpa/inet.h>
 
 #include <fcntl.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <ctime>
+
+#include "base/random.h"
 
 namespace dpdkudp::preload {
 
@@ -98,21 +98,6 @@ bool parse_handoff(const sockaddr_storage& from, const void* data, size_t n, uin
 
 namespace {
 
-uint64_t draw_key() {
-  uint64_t k = 0;
-  for (int i = 0; i < 8; ++i) {
-    if (getrandom(&k, sizeof k, 0) == static_cast<ssize_t>(sizeof k)) return k;
-  }
-  // No getrandom (a seccomp filter): the clock and the pid, mixed. Not
-  // secret, but still never the shape of an application's bytes.
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  k = (static_cast<uint64_t>(ts.tv_nsec) << 32) ^ static_cast<uint64_t>(ts.tv_sec) ^ static_cast<uint64_t>(getpid());
-  k ^= k >> 33;
-  k *= 0xff51afd7ed558ccdULL;
-  return k ^ (k >> 33);
-}
-
 // The key in an open file, if the file is fit to hold it.
 bool read_key(int fd, uint64_t* key, std::string* note) {
   struct stat st {};
@@ -141,16 +126,16 @@ uint64_t load_doorbell_key(const char* dir, std::string* note) {
       close(fd);
       if (ok) return key;
       *note = path + ": " + *note;
-      return draw_key();
+      return base::random_key();
     }
     if (errno != ENOENT) {
       *note = path + ": " + std::strerror(errno);
-      return draw_key();
+      return base::random_key();
     }
     // Made whole under a name of our own, then linked into place: a reader
     // never sees a short file, and of two processes making it at once one
     // wins and the other reads the winner's key.
-    const uint64_t key = draw_key();
+    const uint64_t key = base::random_key();
     const std::string tmp = path + "." + std::to_string(getpid());
     int t = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (t < 0) {
@@ -169,7 +154,7 @@ uint64_t load_doorbell_key(const char* dir, std::string* note) {
     }
   }
   *note = path + ": keeps changing";
-  return draw_key();
+  return base::random_key();
 }
 
 uint64_t doorbell_key(std::string* note) {
